@@ -58,7 +58,10 @@ int stats_compare(const double *base, size_t nb, const double *cand, size_t nc,
 /* Two-sided Mann-Whitney U p-value; sets *exact when it was computed exactly. */
 double stats_mann_whitney(const double *a, size_t na, const double *b, size_t nb, bool *exact);
 
-/* Bimodality coefficient (skewness^2 + 1) / adjusted kurtosis; NAN when n < 4. */
+/*
+ * Bimodality coefficient (skewness^2 + 1) / kurtosis from population moments:
+ * 1 for two equal spikes, 5/9 for a uniform, 1/3 for a normal; NAN when n < 4.
+ */
 double stats_bimodality_coef(const double *x, size_t n);
 
 /* The q-quantile (0..1) of @sorted[0..n) with linear interpolation. */
