@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * safe/guard.h - locks that own their data, and guards that unlock at scope end.
+ *
+ * Stands for Rust-for-Linux's SpinLock<T>, Mutex<T> and Guard<'_, T, B>: the protected data
+ * is a member of the lock, and the only way the layer offers to reach it is a locked scope,
+ * whose guard unlocks when the scope is left by any path (break, return, goto):
+ *
+ *	SAFE_DEFINE_SPINLOCK(foo_lock, struct foo);	// struct foo_lock { lock; data; }
+ *	safe_spin_lock_init(&l);
+ *	safe_spin_locked(&l, foo) {			// foo: struct foo *, valid inside only
+ *		foo->x++;
+ *	}
+ *
+ * The mutex twins are SAFE_DEFINE_MUTEX, safe_mutex_init, safe_mutex_locked (may sleep).
+ *
+ * Invariant: the data member is only touched inside a locked scope of its own lock (the
+ * member is marked __private, so sparse flags any other access).
+ *
+ * Guards cost nothing at run time beyond the lock itself, in Rust as here.
+ * Switch: -DSAFE_NO_GUARDS expands a locked scope to lock; body; unlock without the cleanup
+ * attribute: equally fast, and correct only for scopes left by falling off their end, which
+ * is how the twins write them (no return, break or goto out of a locked scope).
+ */
+#ifndef SAFE_GUARD_H
+#define SAFE_GUARD_H
+
+#include <linux/compiler.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+
+#define SAFE_DEFINE_SPINLOCK(name, data_type)				\
+	struct name {							\
+		spinlock_t raw;						\
+		data_type __private data;				\
+	}
+
+#define SAFE_DEFINE_MUTEX(name, data_type)				\
+	struct name {							\
+		struct mutex raw;					\
+		data_type __private data;				\
+	}
+
+#define safe_spin_lock_init(l)	spin_lock_init(&(l)->raw)
+#define safe_mutex_init(l)	mutex_init(&(l)->raw)
+
+/* Guard of a locked scope: which lock to release. */
+struct safe_spin_guard {
+	spinlock_t *raw;
+};
+
+struct safe_mutex_guard {
+	struct mutex *raw;
+};
+
+static __always_inline struct safe_spin_guard __safe_spin_guard_lock(spinlock_t *raw)
+{
+	spin_lock(raw);
+	return (struct safe_spin_guard){ .raw = raw };
+}
+
+static __always_inline void __safe_spin_guard_drop(struct safe_spin_guard *g)
+{
+	spin_unlock(g->raw);
+}
+
+static __always_inline struct safe_mutex_guard __safe_mutex_guard_lock(struct mutex *raw)
+{
+	mutex_lock(raw);
+	return (struct safe_mutex_guard){ .raw = raw };
+}
+
+static __always_inline void __safe_mutex_guard_drop(struct safe_mutex_guard *g)
+{
+	mutex_unlock(g->raw);
+}
+
+#ifndef SAFE_NO_GUARDS
+/* One pass of the outer loop holds the guard; the inner loop binds the data pointer. */
+#define __safe_locked(kind, l, d, g, done)				\
+	for (struct safe_##kind##_guard g __cleanup(__safe_##kind##_guard_drop) = \
+		__safe_##kind##_guard_lock(&(l)->raw), *done = NULL;	\
+	     !done; done = (void *)1)					\
+		for (typeof(&ACCESS_PRIVATE(l, data)) d = &ACCESS_PRIVATE(l, data); \
+		     d; d = NULL)
+#else
+#define __safe_locked(kind, l, d, g, done)				\
+	for (struct safe_##kind##_guard g = __safe_##kind##_guard_lock(&(l)->raw); \
+	     g.raw; __safe_##kind##_guard_drop(&g), g.raw = NULL)	\
+		for (typeof(&ACCESS_PRIVATE(l, data)) d = &ACCESS_PRIVATE(l, data); \
+		     d; d = NULL)
+#endif
+
+/* Run the following statement with spinlock @l held and @d pointing at its data. */
+#define safe_spin_locked(l, d)	__safe_locked(spin, l, d, __UNIQUE_ID(guard), __UNIQUE_ID(done))
+
+/* Run the following statement with mutex @l held and @d pointing at its data. */
+#define safe_mutex_locked(l, d)	__safe_locked(mutex, l, d, __UNIQUE_ID(guard), __UNIQUE_ID(done))
+
+#endif /* SAFE_GUARD_H */
