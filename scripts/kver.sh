@@ -1,0 +1,58 @@
+#!/bin/sh
+# kver.sh: print the release of the kernel the suite builds for and runs on.
+# Usage: scripts/kver.sh [vm|host|auto|mode]
+#   vm    the newest installed Debian kernel that has both /boot/vmlinuz-<ver> and
+#         /lib/modules/<ver>/build (security updates move the version; never hard-code it)
+#   host  the running kernel, if its headers are installed
+#   mode  "host: <why>" or "vm: <why>": host mode only where the running kernel can load
+#         modules and has its headers; the one place that decides (make and the runner ask it)
+#   auto  the release for the mode "mode" picks
+set -eu
+
+pick_mode() {
+	if [ ! -e /proc/modules ]; then
+		echo "vm: the running kernel $(uname -r) cannot load modules (no /proc/modules)"
+	elif [ ! -d "/lib/modules/$(uname -r)/build" ]; then
+		echo "vm: no headers for the running kernel $(uname -r) (/lib/modules/$(uname -r)/build)"
+	elif [ "$(id -u)" != 0 ]; then
+		echo "vm: loading modules needs root"
+	else
+		echo "host: the running kernel $(uname -r) loads modules and has its headers"
+	fi
+}
+
+mode=${1:-vm}
+case "$mode" in
+mode) pick_mode; exit 0 ;;
+auto) mode=$(pick_mode | cut -d: -f1) ;;
+esac
+
+case "$mode" in
+vm)
+	best=""
+	for img in /boot/vmlinuz-*; do
+		[ -e "$img" ] || continue
+		ver=${img#/boot/vmlinuz-}
+		[ -d "/lib/modules/$ver/build" ] || continue
+		best=$(printf '%s\n%s\n' "$best" "$ver" | sed '/^$/d' | sort -V | tail -n 1)
+	done
+	if [ -z "$best" ]; then
+		echo "kver: no kernel with both /boot/vmlinuz-<ver> and /lib/modules/<ver>/build;" \
+			"run scripts/install-deps.sh" >&2
+		exit 1
+	fi
+	echo "$best"
+	;;
+host)
+	ver=$(uname -r)
+	if [ ! -d "/lib/modules/$ver/build" ]; then
+		echo "kver: no headers for the running kernel $ver (/lib/modules/$ver/build)" >&2
+		exit 1
+	fi
+	echo "$ver"
+	;;
+*)
+	echo "kver: unknown mode '$mode' (expected vm, host, auto or mode)" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,140 @@
+#!/bin/bash
+# vm-run.sh: boot the Debian kernel under QEMU with the twinbench initramfs and run one job.
+# The host folder given with --share is the guest's /out; the guest runs `sh /out/job.sh`
+# there. The console log lands in SHARE/console.log, the guest's kernel log in SHARE/dmesg.txt.
+# Exit status: the job's own; 124 on timeout; 125 when the guest died without a status;
+# 126 when the kernel log shows a warning, BUG, oops, lockup or hung task (printed loudly).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+usage() {
+	cat >&2 <<USAGE
+usage: $0 --share DIR [--clock icount|wall] [--smp N] [--mem MB] [--timeout SECONDS]
+          [--kver KVER] [--initrd FILE] [--accel auto|kvm|tcg] [--nvme file=PATH|null[=SIZE]]...
+          [--append KERNEL-ARGS] [--qemu-arg ARG]... [--quiet]
+USAGE
+	exit 2
+}
+
+share="" clock=icount smp="" mem=2048 tmo=1800 kver="" initrd="" accel=auto quiet=0
+append="" nvme=() qemu_extra=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--share) share=${2:?}; shift ;;
+	--clock) clock=${2:?}; shift ;;
+	--smp) smp=${2:?}; shift ;;
+	--mem) mem=${2:?}; shift ;;
+	--timeout) tmo=${2:?}; shift ;;
+	--kver) kver=${2:?}; shift ;;
+	--initrd) initrd=${2:?}; shift ;;
+	--accel) accel=${2:?}; shift ;;
+	--nvme) nvme+=("${2:?}"); shift ;;
+	--append) append=${2:?}; shift ;;
+	--qemu-arg) qemu_extra+=("${2:?}"); shift ;;
+	--quiet) quiet=1 ;;
+	*) echo "vm-run: unknown option '$1'" >&2; usage ;;
+	esac
+	shift
+done
+[ -n "$share" ] || { echo "vm-run: --share DIR is required" >&2; usage; }
+[ -d "$share" ] || { echo "vm-run: --share $share: no such folder" >&2; exit 2; }
+[ -r "$share/job.sh" ] || { echo "vm-run: $share/job.sh is missing" >&2; exit 2; }
+case "$clock" in icount|wall) ;; *) echo "vm-run: --clock $clock: expected icount or wall" >&2; exit 2 ;; esac
+case "$accel" in auto|kvm|tcg) ;; *) echo "vm-run: --accel $accel: expected auto, kvm or tcg" >&2; exit 2 ;; esac
+[[ "$mem" =~ ^[0-9]+$ ]] || { echo "vm-run: --mem $mem: expected megabytes" >&2; exit 2; }
+[[ "$tmo" =~ ^[0-9]+$ ]] || { echo "vm-run: --timeout $tmo: expected seconds" >&2; exit 2; }
+
+share=$(cd "$share" && pwd)
+[ -n "$kver" ] || kver=$("$top/scripts/kver.sh" vm)
+kernel=/boot/vmlinuz-$kver
+[ -r "$kernel" ] || { echo "vm-run: no kernel image $kernel" >&2; exit 2; }
+if [ -z "$initrd" ]; then
+	initrd=$top/build/initramfs-$kver.img
+	"$top/scripts/mkinitramfs.sh" -o "$initrd" -k "$kver" >/dev/null
+fi
+[ -r "$initrd" ] || { echo "vm-run: --initrd $initrd: no such file" >&2; exit 2; }
+
+# KVM cannot count instructions, so the icount clock always runs under TCG. In the wall clock,
+# "auto" uses KVM only if a probe guest boots under it (a paravirtual /dev/kvm may hang).
+kvm_works() {
+	[ -w /dev/kvm ] || return 1
+	timeout 15 qemu-system-x86_64 -accel kvm -cpu host -m 128 -display none -serial none \
+		-monitor none -no-reboot -kernel "$kernel" -append "panic=-1" </dev/null \
+		>/dev/null 2>&1
+}
+if [ "$clock" = icount ]; then
+	[ "$accel" = kvm ] && { echo "vm-run: the icount clock needs TCG; --accel kvm refused" >&2; exit 2; }
+	accel=tcg
+	[ -n "$smp" ] || smp=1
+	if [ "$smp" != 1 ]; then
+		echo "vm-run: the icount clock is deterministic only with one vCPU; --smp $smp refused" >&2
+		exit 2
+	fi
+elif [ "$accel" = auto ]; then
+	if kvm_works; then accel=kvm; else accel=tcg; fi
+fi
+[ -n "$smp" ] || smp=2
+
+args=(-machine q35 -m "$mem" -smp "$smp" -display none -monitor none -no-reboot
+	-serial "file:$share/console.log"
+	-kernel "$kernel" -initrd "$initrd"
+	-virtfs "local,path=$share,mount_tag=out,security_model=none,id=out")
+if [ "$accel" = kvm ]; then
+	args+=(-accel kvm -cpu host)
+else
+	args+=(-accel tcg -cpu max)
+fi
+[ "$clock" = icount ] && args+=(-icount shift=1,sleep=off -rtc clock=vm)
+i=0
+for spec in "${nvme[@]}"; do
+	case "$spec" in
+	file=*)
+		f=${spec#file=}
+		[ -e "$f" ] || { echo "vm-run: --nvme $spec: no such file" >&2; exit 2; }
+		args+=(-drive "file=$f,if=none,id=nvm$i,format=raw")
+		;;
+	null|null=*)
+		size=${spec#null}; size=${size#=}; size=${size:-4G}
+		args+=(-drive "driver=null-co,read-zeroes=on,size=$size,if=none,id=nvm$i")
+		;;
+	*) echo "vm-run: --nvme $spec: expected file=PATH or null[=SIZE]" >&2; exit 2 ;;
+	esac
+	args+=(-device "nvme,serial=twinbench$i,drive=nvm$i")
+	i=$((i + 1))
+done
+args+=("${qemu_extra[@]}")
+args+=(-append "console=ttyS0 loglevel=5 panic=-1 oops=panic nokaslr $append")
+
+# What marks a guest log as broken: warnings, BUGs, oopses, panics, lockups, stalls, hung tasks.
+KERNEL_PROBLEM_RE='WARNING: CPU|BUG:|Oops:|Kernel panic|general protection fault|soft lockup|hard LOCKUP|detected stall|blocked for more than [0-9]+ seconds'
+rm -f "$share/.guest-rc" "$share/console.log" "$share/dmesg.txt"
+[ "$quiet" = 1 ] || echo "vm-run: kernel $kver, $accel, clock $clock, $smp vCPU, ${mem} MiB, timeout ${tmo}s" >&2
+
+tail_pid=""
+if [ "$quiet" = 0 ]; then
+	: >"$share/console.log"
+	tail -n +1 -F "$share/console.log" 2>/dev/null &
+	tail_pid=$!
+fi
+set +e
+timeout --kill-after=10 "$tmo" qemu-system-x86_64 "${args[@]}" </dev/null
+qemu_rc=$?
+set -e
+[ -n "$tail_pid" ] && { sleep 0.2; kill "$tail_pid" 2>/dev/null; wait "$tail_pid" 2>/dev/null || true; }
+
+problems=$(grep -h -E "$KERNEL_PROBLEM_RE" \
+	"$share/console.log" "$share/dmesg.txt" 2>/dev/null | sort -u | head -n 20 || true)
+if [ -n "$problems" ]; then
+	echo "vm-run: KERNEL PROBLEM in the guest log ($share/console.log):" >&2
+	printf '  %s\n' "$problems" >&2
+	exit 126
+fi
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	echo "vm-run: timeout after ${tmo}s; console log: $share/console.log" >&2
+	exit 124
+fi
+if [ ! -s "$share/.guest-rc" ]; then
+	echo "vm-run: the guest stopped without an exit status (qemu exit $qemu_rc); console log: $share/console.log" >&2
+	exit 125
+fi
+exit "$(cat "$share/.guest-rc")"

@@ -1,0 +1,66 @@
+#!/bin/bash
+# harness.sh: the VM harness itself: the guest's exit status comes back, a kernel warning in
+# the guest log fails the run, a hung guest times out, bad options are refused up front, and
+# the initramfs carries the tools and modules the suite needs.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kver=$("$top/scripts/kver.sh" vm) || { echo "not ok - a Debian guest kernel is installed"; exit 1; }
+initrd=$top/build/initramfs-$kver.img
+[ -r "$initrd" ] || "$top/scripts/mkinitramfs.sh" -o "$initrd" -k "$kver" >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fails=0
+
+check() {
+	local what=$1; shift
+	if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fails=$((fails + 1)); fi
+}
+
+vm() {
+	local share=$1; shift
+	"$top/scripts/vm-run.sh" --share "$share" --initrd "$initrd" --kver "$kver" --quiet "$@" \
+		>"$share.out" 2>&1
+}
+
+mkdir -p "$work/status"
+cat >"$work/status/job.sh" <<'JOB'
+for t in fio iperf3 ip ethtool modprobe twinbench; do
+	command -v "$t" >/dev/null && echo "tool $t"
+done
+modprobe null_blk nr_devices=1 && [ -b /dev/nullb0 ] && echo "stock null_blk loads"
+rmmod null_blk
+exit 3
+JOB
+vm "$work/status" --clock icount
+rc=$?
+check "the job's exit status (3) comes back from an icount-clock guest" [ "$rc" = 3 ]
+check "the console log holds the job's output" grep -q "^tool fio" "$work/status/console.log"
+check "the guest kernel log is kept" test -s "$work/status/dmesg.txt"
+check "stock null_blk loads in the guest by name" grep -q "stock null_blk loads" "$work/status/console.log"
+for t in fio iperf3 ip ethtool modprobe; do
+	check "the guest has $t" grep -q "^tool $t" "$work/status/console.log"
+done
+
+mkdir -p "$work/warn"
+echo 'echo "<4>WARNING: CPU: 0 PID: 1 at harness-test planted warning" >/dev/kmsg' >"$work/warn/job.sh"
+vm "$work/warn" --clock wall --accel tcg
+rc=$?
+check "a kernel warning in the guest log fails the run (exit 126)" [ "$rc" = 126 ]
+check "the warning is printed loudly" grep -q "KERNEL PROBLEM" "$work/warn.out"
+
+mkdir -p "$work/hang"
+echo 'sleep 100000' >"$work/hang/job.sh"
+vm "$work/hang" --clock wall --accel tcg --timeout 30
+rc=$?
+check "a guest that never finishes times out (exit 124)" [ "$rc" = 124 ]
+
+mkdir -p "$work/bad"
+vm "$work/bad" --clock icount
+check "a share without job.sh is refused" grep -q "job.sh is missing" "$work/bad.out"
+echo true >"$work/bad/job.sh"
+vm "$work/bad" --clock icount --smp 2
+rc=$?
+check "the icount clock refuses more than one vCPU" [ "$rc" = 2 ]
+vm "$work/bad" --clock sundial
+check "an unknown clock is named in the error" grep -q -- "--clock sundial" "$work/bad.out"
+[ "$fails" = 0 ]

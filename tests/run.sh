@@ -1,0 +1,115 @@
+#!/bin/bash
+# run.sh: every twinbench test: unit tests (cmocka, tests/unit/bin/*), host tests
+# (tests/host/*.sh) and guest tests (tests/vm/*.sh, each in its own boot of the VM).
+# Every check prints one line, "ok - ..." or "not ok - ..."; the last line counts them:
+# "N passed, N failed". Exit status 0 only when nothing failed.
+# Usage: tests/run.sh [unit|host|vm]... [--only NAME]...
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+kinds=() only=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	unit|host|vm) kinds+=("$1") ;;
+	--only) only+=("${2:?--only needs a test name}"); shift ;;
+	*) echo "run.sh: unknown argument '$1' (expected unit, host, vm or --only NAME)" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ ${#kinds[@]} -gt 0 ] || kinds=(unit host vm)
+
+passed=0 failed=0 failures=()
+log_dir=$top/build/test-logs
+mkdir -p "$log_dir"
+
+selected() {
+	[ ${#only[@]} -eq 0 ] && return 0
+	local n
+	for n in "${only[@]}"; do [ "$n" = "$1" ] && return 0; done
+	return 1
+}
+
+# Count the ok / not ok lines of one test's output; a test that failed without saying
+# which check failed counts as one failure of its own.
+tally() {
+	local name=$1 rc=$2 out=$3 ok nok
+	ok=$(grep -c -E '^ok( |$)' "$out")
+	nok=$(grep -c -E '^not ok( |$)' "$out")
+	if [ "$rc" != 0 ] && [ "$nok" = 0 ]; then
+		echo "not ok - $name exited with status $rc (log: $out)"
+		nok=1
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + nok))
+	if [ "$nok" != 0 ]; then
+		failures+=("$name (log: $out)")
+	fi
+}
+
+run_unit() {
+	local t name out rc
+	for t in tests/unit/bin/*; do
+		[ -x "$t" ] || continue
+		name=unit/$(basename "$t")
+		selected "$(basename "$t")" || continue
+		out=$log_dir/$(basename "$t").log
+		echo "# $name"
+		CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1 | sed -E 's/^(not ok|ok) [0-9]+ /\1 - /' | tee "$out"
+		rc=${PIPESTATUS[0]}
+		tally "$name" "$rc" "$out"
+	done
+}
+
+run_host() {
+	local t name out rc
+	for t in tests/host/*.sh; do
+		[ -e "$t" ] || continue
+		name=$(basename "$t" .sh)
+		selected "$name" || continue
+		out=$log_dir/host-$name.log
+		echo "# host/$name"
+		bash "$t" 2>&1 | tee "$out"
+		rc=${PIPESTATUS[0]}
+		tally "host/$name" "$rc" "$out"
+	done
+}
+
+run_vm() {
+	local t name out rc share initrd kver
+	kver=$(scripts/kver.sh vm) || return
+	initrd=$top/build/initramfs-$kver.img
+	scripts/mkinitramfs.sh -o "$initrd" -k "$kver" || { failed=$((failed + 1)); return; }
+	for t in tests/vm/*.sh; do
+		[ -e "$t" ] || continue
+		name=$(basename "$t" .sh)
+		selected "$name" || continue
+		share=$top/build/test-vm/$name
+		out=$log_dir/vm-$name.log
+		rm -rf "$share"
+		mkdir -p "$share"
+		echo "exec bash /twinbench/tests/$name.sh" >"$share/job.sh"
+		echo "# vm/$name"
+		scripts/vm-run.sh --share "$share" --initrd "$initrd" --kver "$kver" --clock wall \
+			--accel tcg --smp 2 --timeout 900 --quiet >"$out.host" 2>&1
+		rc=$?
+		grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$share/console.log" | tr -d '\r' >"$out"
+		cat "$out"
+		if [ "$rc" = 126 ] || [ "$rc" = 124 ] || [ "$rc" = 125 ]; then
+			sed 's/^/# /' "$out.host"
+			echo "not ok - vm/$name: guest ran to the end with a clean kernel log (vm-run exit $rc)" | tee -a "$out"
+		fi
+		tally "vm/$name" "$rc" "$out"
+	done
+}
+
+for k in "${kinds[@]}"; do
+	"run_$k"
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "# failed:"
+	printf '#   %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
