@@ -61,6 +61,7 @@ bench: deps
 
 test: deps
 	$(Q)$(MAKE) all
+	$(Q)$(MAKE) -C bench unit-tests
 	$(Q)tests/run.sh
 
 report:
