@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rawnvme: shared structures of the raw C twin of the NVMe PCI driver.
+ *
+ * The raw twin talks to the kernel API directly, as a plain C driver would.
+ * Its structure mirrors drivers-safe/nvme/safenvme.h type for type, so the
+ * two twins differ only in the abstraction layer the safe one goes through.
+ */
+#ifndef RAWNVME_H
+#define RAWNVME_H
+
+#include <linux/blk-mq.h>
+#include <linux/dmapool.h>
+#include <linux/mutex.h>
+#include <linux/nvme.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#define RAWNVME_CTRL_PAGE_SHIFT	12
+#define RAWNVME_CTRL_PAGE_SIZE	(1U << RAWNVME_CTRL_PAGE_SHIFT)
+#define RAWNVME_ADMIN_DEPTH	32
+#define RAWNVME_MAX_NS		16
+/* 128 KiB per request: at most 32 data pages, one more when unaligned. */
+#define RAWNVME_MAX_SEGS	32
+#define RAWNVME_MAX_SECTORS	(RAWNVME_MAX_SEGS << (RAWNVME_CTRL_PAGE_SHIFT - SECTOR_SHIFT))
+#define RAWNVME_PRP_ENTRIES	(RAWNVME_MAX_SEGS + 1)
+#define RAWNVME_PRP_LIST_BYTES	512
+#define RAWNVME_SQES		6
+#define RAWNVME_CQES		4
+
+/* Controller state bits, in rawnvme_dev.flags. */
+enum rawnvme_flags {
+	RAWNVME_LIVE,		/* queues exist and take commands */
+	RAWNVME_RESETTING,	/* reset work owns the controller */
+	RAWNVME_DEAD,		/* reset failed or device removed: fail all I/O */
+};
+
+/* How the driver asks for interrupts (module parameter irq_mode). */
+enum rawnvme_irq_mode {
+	RAWNVME_IRQ_AUTO,	/* MSI-X, then MSI, then INTx */
+	RAWNVME_IRQ_MSI,	/* MSI only (tests the fallback path) */
+	RAWNVME_IRQ_INTX,	/* legacy INTx only */
+};
+
+/* One submission/completion queue pair; qid 0 is the admin queue. */
+struct rawnvme_queue {
+	struct rawnvme_dev *dev;
+	struct nvme_command *sqes;
+	struct nvme_completion *cqes;
+	dma_addr_t sq_dma;
+	dma_addr_t cq_dma;
+	u32 __iomem *sq_db;
+	u32 __iomem *cq_db;
+	spinlock_t sq_lock;	/* sq_tail and the SQ ring */
+	spinlock_t cq_lock;	/* cq_head/cq_phase of polled queues */
+	u16 qid;
+	u16 depth;
+	u16 sq_tail;
+	u16 last_sq_tail;	/* tail last written to the doorbell */
+	u16 cq_head;
+	u8 cq_phase;
+	bool polled;
+	int irq_vector;		/* -1 for polled and admin queues */
+};
+
+/* Per-request driver data (the blk-mq PDU). */
+struct rawnvme_iod {
+	blk_status_t status;
+	int nents;		/* DMA-mapped entries of sg, 0 when no data */
+	__le64 *prp_list;
+	dma_addr_t prp_dma;
+	struct scatterlist sg[RAWNVME_MAX_SEGS];
+};
+
+/* One active namespace, exposed as /dev/rawnvme<C>n<N>. */
+struct rawnvme_ns {
+	struct rawnvme_dev *dev;
+	struct gendisk *disk;
+	u32 nsid;
+	u8 lba_shift;
+};
+
+/* One bound controller. */
+struct rawnvme_dev {
+	struct pci_dev *pdev;
+	void __iomem *bar;
+	resource_size_t bar_size;
+	u64 cap;
+	u32 db_stride;		/* in 32-bit words */
+	u32 ready_timeout_ms;
+	int instance;
+	unsigned long flags;
+	enum rawnvme_irq_mode irq_mode;
+
+	struct mutex admin_lock;	/* one admin command at a time */
+	u16 admin_cid;
+	struct rawnvme_queue *queues;	/* [0] admin, [1..nr_io_queues] I/O */
+	unsigned int nr_io_queues;
+	unsigned int nr_irq_queues;
+	unsigned int nr_poll_queues;
+	unsigned int nr_vectors;
+
+	struct blk_mq_tag_set tagset;
+	struct dma_pool *prp_pool;
+	struct rawnvme_ns *ns[RAWNVME_MAX_NS];
+	unsigned int nr_ns;
+	unsigned int max_hw_sectors;
+	bool volatile_wc;
+
+	struct work_struct reset_work;
+};
+
+#endif /* RAWNVME_H */
