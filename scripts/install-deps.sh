@@ -15,6 +15,7 @@ fio iperf3 iproute2 ethtool
 clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-perf
 libjansson-dev libinih-dev libsqlite3-dev libcmocka-dev libcsv-dev
 gnuplot-nox
+jq
 chromium
 "
 
