@@ -1,0 +1,271 @@
+#!/bin/bash
+# net.sh (guest): the network twins rawnet and safenet, and stock veth beside them, carry
+# real traffic between two network namespaces correctly: ping, iperf3 UDP and TCP, payloads
+# checked byte for byte by udpcheck, counters that add up, carrier that follows the peer,
+# MTU and offload changes, a ring small enough to stop the queue, clean unloading with the
+# links up, and refused bad parameters. One line per check: "ok - ..." or "not ok - ...".
+set -u
+
+NS_A=tbnet_a
+NS_B=tbnet_b
+ADDR_A=10.77.0.1
+ADDR_B=10.77.0.2
+failures=0
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+
+# check DESCRIPTION COMMAND...: one check; the command's output is shown only on failure.
+check() {
+	local what=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$what"
+	else
+		not_ok "$what"
+		printf '%s\n' "$out" | tail -n 15 | sed 's/^/#   /'
+	fi
+}
+
+in_a() { ip netns exec "$NS_A" "$@"; }
+in_b() { ip netns exec "$NS_B" "$@"; }
+
+# stat NS DEV FIELD: one of the device's standard counters (ndo_get_stats64).
+stat() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
+
+# ethtool_stat NS DEV NAME: one ethtool -S counter.
+ethtool_stat() {
+	ip netns exec "$1" ethtool -S "$2" | awk -v k="$3:" '$1 == k { print $2; found = 1 }
+		END { exit !found }'
+}
+
+kernel_problems() {
+	dmesg | grep -c -E 'WARNING: CPU|BUG:|Oops:|general protection fault|soft lockup|refcount_t'
+}
+
+# Devices of the arm under test: DEV_A in NS_A, DEV_B in NS_B.
+create_pair() {
+	local arm=$1
+	shift
+	case "$arm" in
+	veth)
+		DEV_A=veth0a DEV_B=veth0b
+		modprobe veth && ip link add "$DEV_A" type veth peer name "$DEV_B"
+		;;
+	*)
+		DEV_A=${arm}0a DEV_B=${arm}0b
+		modprobe "$arm" "$@"
+		;;
+	esac
+}
+
+place_pair() {
+	ip netns add "$NS_A" && ip netns add "$NS_B" &&
+	ip link set "$DEV_A" netns "$NS_A" && ip link set "$DEV_B" netns "$NS_B" &&
+	ip -n "$NS_A" link set lo up && ip -n "$NS_B" link set lo up &&
+	ip -n "$NS_A" addr add "$ADDR_A/24" dev "$DEV_A" &&
+	ip -n "$NS_B" addr add "$ADDR_B/24" dev "$DEV_B" &&
+	ip -n "$NS_A" link set "$DEV_A" up && ip -n "$NS_B" link set "$DEV_B" up
+}
+
+remove_namespaces() {
+	ip netns del "$NS_A" 2>/dev/null
+	ip netns del "$NS_B" 2>/dev/null
+	sleep 0.5
+}
+
+# The arm's driver goes away with its links up (veth: the pair goes with its namespace).
+remove_arm() {
+	case "$1" in
+	veth) remove_namespaces; ip link del veth0a 2>/dev/null; rmmod veth ;;
+	*) rmmod "$1" && remove_namespaces ;;
+	esac
+}
+
+carrier_is() { [ "$(ip netns exec "$1" cat "/sys/class/net/$2/carrier" 2>/dev/null)" = "$3" ]; }
+
+wait_carrier() {
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		carrier_is "$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+both_carriers_up() { wait_carrier "$NS_A" "$DEV_A" 1 && wait_carrier "$NS_B" "$DEV_B" 1; }
+
+ping_peer() { in_a ping -c 3 -W 2 "$ADDR_B"; }
+
+# udpcheck_sizes SIZES: COUNT datagrams of the given sizes, echoed and checked both ways.
+udpcheck_sizes() {
+	local sizes=$1 count=${2:-120} server rc
+	in_b udpcheck server -a "$ADDR_B" -p 7001 -n "$count" -w 5 &
+	server=$!
+	sleep 0.3
+	in_a udpcheck client -a "$ADDR_B" -p 7001 -n "$count" -s "$sizes" -w 2
+	rc=$?
+	wait "$server" || rc=1
+	return $rc
+}
+
+# iperf3_run ARGS...: one bounded iperf3 run from NS_A to a one-shot server in NS_B; the
+# JSON lands in /tmp/iperf3.json and must report traffic.
+iperf3_run() {
+	local server rc
+	in_b iperf3 -s -1 -B "$ADDR_B" -p 5201 >/tmp/iperf3-server.log 2>&1 &
+	server=$!
+	sleep 0.5
+	in_a iperf3 -c "$ADDR_B" -p 5201 -J "$@" >/tmp/iperf3.json
+	rc=$?
+	wait "$server" || rc=1
+	[ "$rc" = 0 ] || { cat /tmp/iperf3.json /tmp/iperf3-server.log; return 1; }
+	grep -q '"bits_per_second":[[:space:]]*[1-9]' /tmp/iperf3.json
+}
+
+# Transmit counters on one end equal receive plus counted drops on the other, both ways.
+counters_add_up() {
+	local from_ns=$1 from=$2 to_ns=$3 to=$4 tx rx dropped
+	sleep 0.3
+	tx=$(stat "$from_ns" "$from" tx_packets)
+	rx=$(stat "$to_ns" "$to" rx_packets)
+	dropped=$(stat "$to_ns" "$to" rx_dropped)
+	echo "$from tx_packets $tx, $to rx_packets $rx + rx_dropped $dropped"
+	[ "$tx" -gt 0 ] && [ "$tx" = $((rx + dropped)) ]
+}
+
+queue_counters_add_up() {
+	local tx rx dropped
+	tx=$(ethtool_stat "$NS_A" "$DEV_A" tx_queue_0_packets) &&
+	rx=$(ethtool_stat "$NS_B" "$DEV_B" rx_queue_0_packets) &&
+	dropped=$(ethtool_stat "$NS_B" "$DEV_B" rx_queue_0_drops) || return 1
+	echo "ethtool -S: $DEV_A tx $tx, $DEV_B rx $rx + drops $dropped"
+	[ "$tx" -gt 0 ] && [ "$tx" = $((rx + dropped)) ]
+}
+
+test_traffic() {
+	local arm=$1
+	check "$arm: ping across the pair" ping_peer
+	check "$arm: udpcheck payloads 12..1472 bytes intact" udpcheck_sizes 12,64,512,1000,1472
+	check "$arm: udpcheck 8000-byte datagrams (IP fragments) intact" udpcheck_sizes 8000 40
+	check "$arm: iperf3 UDP unlimited rate, 1472 bytes, 2 s" iperf3_run -u -b 0 -l 1472 -t 2
+	check "$arm: iperf3 UDP 64 bytes, 2 s" iperf3_run -u -b 0 -l 64 -t 2
+	check "$arm: iperf3 TCP 1 stream, 2 s" iperf3_run -t 2
+	check "$arm: iperf3 TCP 2 streams, 2 s" iperf3_run -t 2 -P 2
+	check "$arm: tx on a == rx + drops on b" counters_add_up "$NS_A" "$DEV_A" "$NS_B" "$DEV_B"
+	check "$arm: tx on b == rx + drops on a" counters_add_up "$NS_B" "$DEV_B" "$NS_A" "$DEV_A"
+}
+
+test_mtu_and_offloads() {
+	local mod=$1 arm=$2
+	[ "$mod" = veth ] || check "$arm: MTU 9001 refused" \
+		sh -c "! ip -n $NS_A link set $DEV_A mtu 9001 2>/dev/null"
+	check "$arm: MTU 9000 accepted on both ends" \
+		sh -c "ip -n $NS_A link set $DEV_A mtu 9000 && ip -n $NS_B link set $DEV_B mtu 9000"
+	check "$arm: udpcheck 8972-byte payloads at MTU 9000 intact" udpcheck_sizes 8972,64 40
+	check "$arm: iperf3 UDP 8972 bytes at MTU 9000, 2 s" iperf3_run -u -b 0 -l 8972 -t 2
+	check "$arm: offloads off with ethtool -K" \
+		in_a ethtool -K "$DEV_A" tx off sg off tso off gso off
+	check "$arm: ethtool -k shows checksum offload off" \
+		sh -c "ip netns exec $NS_A ethtool -k $DEV_A | grep -q '^tx-checksumming: off'"
+	check "$arm: udpcheck intact without offloads" udpcheck_sizes 64,1472,8972 30
+	check "$arm: iperf3 TCP without offloads, 2 s" iperf3_run -t 2
+	check "$arm: offloads back on with ethtool -K" \
+		in_a ethtool -K "$DEV_A" tx on sg on tso on gso on
+	check "$arm: tx on a == rx + drops on b after MTU and offload changes" \
+		counters_add_up "$NS_A" "$DEV_A" "$NS_B" "$DEV_B"
+}
+
+test_carrier() {
+	local arm=$1
+	check "$arm: carrier up on both ends" both_carriers_up
+	ip -n "$NS_B" link set "$DEV_B" down
+	check "$arm: carrier of a drops when b goes down" wait_carrier "$NS_A" "$DEV_A" 0
+	ip -n "$NS_B" link set "$DEV_B" up
+	check "$arm: carrier of a returns when b comes up" wait_carrier "$NS_A" "$DEV_A" 1
+	check "$arm: ping after the peer came back" ping_peer
+}
+
+# test_arm MODULE [PARAMS...]: every functional check on one arm loaded with PARAMS.
+test_arm() {
+	local mod=$1 arm before
+	shift
+	arm=$mod${*:+ ($*)}
+	before=$(kernel_problems)
+	if ! create_pair "$mod" "$@"; then
+		not_ok "$arm: module loads"
+		return
+	fi
+	ok "$arm: module loads and creates $DEV_A/$DEV_B"
+	if ! place_pair; then
+		not_ok "$arm: devices moved into two namespaces and addressed"
+		remove_arm "$mod"
+		return
+	fi
+	ok "$arm: devices moved into two namespaces and addressed"
+	test_carrier "$arm"
+	test_traffic "$arm"
+	[ "$mod" = veth ] || check "$arm: ethtool -S per-queue counters add up" queue_counters_add_up
+	test_mtu_and_offloads "$mod" "$arm"
+	check "$arm: removed with its links up" remove_arm "$mod"
+	check "$arm: no kernel warnings while testing or removing it" \
+		test "$(kernel_problems)" = "$before"
+}
+
+# A 16-entry ring drained only by a slow coalescing timer: the sender's queue must stop and
+# restart, and nothing may be lost or corrupted on the way.
+test_small_ring() {
+	local arm=$1 stops
+	if ! create_pair "$arm" ring_size=16 irqmode=1 coalesce_usecs=5000 coalesce_frames=16 ||
+	   ! place_pair; then
+		not_ok "$arm: loads with ring_size=16 irqmode=1"
+		remove_arm "$arm" 2>/dev/null
+		return
+	fi
+	ok "$arm: loads with ring_size=16 irqmode=1 coalesce_usecs=5000 coalesce_frames=16"
+	check "$arm: ping through the coalescing timer" ping_peer
+	check "$arm: iperf3 UDP burst into a 16-entry ring" iperf3_run -u -b 0 -l 512 -t 2
+	stops=$(ethtool_stat "$NS_A" "$DEV_A" tx_queue_0_stops)
+	check "$arm: the full ring stopped the queue ($stops times)" test "${stops:-0}" -gt 0
+	check "$arm: udpcheck intact through the small ring" udpcheck_sizes 64,1472 60
+	check "$arm: iperf3 TCP through the small ring" iperf3_run -t 2
+	check "$arm: counters add up with a small ring" \
+		counters_add_up "$NS_A" "$DEV_A" "$NS_B" "$DEV_B"
+	check "$arm: emulated interrupts were raised" \
+		test "$(ethtool_stat "$NS_B" "$DEV_B" rx_queue_0_irqs)" -gt 0
+	check "$arm: removed with a small ring" remove_arm "$arm"
+}
+
+# Each bad parameter is refused with a one-line error naming it.
+test_bad_params() {
+	local arm=$1 p name
+	for p in nr_pairs=0 nr_pairs=65 napi_weight=0 napi_weight=65 ring_size=100 ring_size=8 \
+		 irqmode=2 coalesce_usecs=0 coalesce_frames=300 mtu=67 mtu=9001; do
+		name=${p%%=*}
+		dmesg -c >/dev/null
+		if modprobe "$arm" "$p" 2>/dev/null; then
+			not_ok "$arm: $p refused"
+			rmmod "$arm"
+		elif dmesg | grep -q "$arm: $p "; then
+			ok "$arm: $p refused, naming $name"
+		else
+			not_ok "$arm: $p refused with a message naming $name"
+			dmesg | tail -n 3 | sed 's/^/#   /'
+		fi
+	done
+}
+
+for arm in rawnet safenet; do
+	if ! modinfo "$arm" >/dev/null 2>&1; then
+		not_ok "$arm: module is in the initramfs"
+		continue
+	fi
+	test_arm "$arm"
+	test_arm "$arm" irqmode=1 coalesce_usecs=50 coalesce_frames=8 nr_pairs=2 napi_weight=16
+	test_small_ring "$arm"
+	test_bad_params "$arm"
+done
+test_arm veth
+
+echo "# net.sh: $failures failed"
+[ "$failures" = 0 ]
