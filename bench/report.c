@@ -1,12 +1,896 @@
 // SPDX-License-Identifier: GPL-2.0
-/* report.c - twinbench report RUN_DIR: plots and the maintainers' report. */
-#include <stdio.h>
+/*
+ * report.c - twinbench report RUN_DIR: rebuilds the plots, report.md and a
+ * self-contained report.html of one run folder from that folder alone. The
+ * order is what a maintainer asks first: the verdicts, then the absolute
+ * numbers, the plots, everything that makes a number doubtful, and how to run
+ * it again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "report.h"
+
+#define CELL_LEN	160
+#define MAX_COLS	16
+/* Mean tracing_overhead above which the report says tracing distorts the numbers. */
+#define TRACING_OVERHEAD_WARN	1.03
+
+/* The report is written once, to Markdown and HTML side by side. */
+struct doc {
+	FILE *md, *html;
+	bool in_list;
+};
+
+struct table {
+	size_t ncols;
+	char cells[MAX_COLS][CELL_LEN];
+	bool numeric[MAX_COLS];
+};
+
+static void doc_vtext(struct doc *d, const char *fmt, va_list ap, char **out)
+{
+	(void)d;
+	if (vasprintf(out, fmt, ap) < 0) {
+		perror("twinbench");
+		exit(1);
+	}
+}
+
+static void doc_heading(struct doc *d, int level, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	doc_vtext(d, fmt, ap, &text);
+	va_end(ap);
+	fprintf(d->md, "\n%.*s %s\n\n", level, "######", text);
+	fprintf(d->html, "<h%d>", level);
+	html_escape(d->html, text);
+	fprintf(d->html, "</h%d>\n", level);
+	free(text);
+}
+
+static void doc_para(struct doc *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	doc_vtext(d, fmt, ap, &text);
+	va_end(ap);
+	fprintf(d->md, "%s\n\n", text);
+	fputs("<p>", d->html);
+	html_escape(d->html, text);
+	fputs("</p>\n", d->html);
+	free(text);
+}
+
+static void doc_item(struct doc *d, const char *cls, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	doc_vtext(d, fmt, ap, &text);
+	va_end(ap);
+	if (!d->in_list)
+		fputs("<ul>\n", d->html);
+	d->in_list = true;
+	fprintf(d->md, "- %s\n", text);
+	fprintf(d->html, "<li class=\"%s\">", cls);
+	html_escape(d->html, text);
+	fputs("</li>\n", d->html);
+	free(text);
+}
+
+static void doc_list_end(struct doc *d)
+{
+	if (d->in_list) {
+		fputs("</ul>\n", d->html);
+		fputc('\n', d->md);
+	}
+	d->in_list = false;
+}
+
+static void doc_code(struct doc *d, const char *text)
+{
+	fprintf(d->md, "```\n%s```\n\n", text);
+	fputs("<pre>", d->html);
+	html_escape(d->html, text);
+	fputs("</pre>\n", d->html);
+}
+
+static void md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+static void table_begin(struct doc *d, struct table *t, const char *const *heads)
+{
+	size_t n = 0;
+
+	while (heads[n] && n < MAX_COLS)
+		n++;
+	t->ncols = n;
+	fputc('|', d->md);
+	fputs("<table>\n<tr>", d->html);
+	for (size_t i = 0; i < n; i++) {
+		fputc(' ', d->md);
+		md_cell(d->md, heads[i]);
+		fputs(" |", d->md);
+		fputs("<th>", d->html);
+		html_escape(d->html, heads[i]);
+		fputs("</th>", d->html);
+	}
+	fputs("\n|", d->md);
+	for (size_t i = 0; i < n; i++)
+		fputs(t->numeric[i] ? "---:|" : "---|", d->md);
+	fputs("</tr>\n", d->html);
+	fputc('\n', d->md);
+}
+
+/* Write the cells of @t as one row; @cls colours the row in HTML (a verdict, or ""). */
+static void table_row(struct doc *d, struct table *t, const char *cls)
+{
+	fputc('|', d->md);
+	fprintf(d->html, "<tr class=\"%s\">", cls);
+	for (size_t i = 0; i < t->ncols; i++) {
+		fputc(' ', d->md);
+		md_cell(d->md, t->cells[i]);
+		fputs(" |", d->md);
+		fputs(t->numeric[i] ? "<td class=\"num\">" : "<td>", d->html);
+		html_escape(d->html, t->cells[i]);
+		fputs("</td>", d->html);
+	}
+	fputc('\n', d->md);
+	fputs("</tr>\n", d->html);
+}
+
+static void table_end(struct doc *d)
+{
+	fputc('\n', d->md);
+	fputs("</table>\n", d->html);
+}
+
+static void cellf(struct table *t, size_t col, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void cellf(struct table *t, size_t col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->cells[col], CELL_LEN, fmt, ap);
+	va_end(ap);
+}
+
+/* "mean ± sd" for people: 4 significant digits, both scaled by k/M/G from 10000 on. */
+static void fmt_mean_sd(char *out, size_t len, double mean, double sd)
+{
+	static const char *const prefix[] = { "", " k", " M", " G", " T" };
+	size_t p = 0;
+
+	while (fabs(mean) >= 10000 && p + 1 < sizeof(prefix) / sizeof(prefix[0])) {
+		mean /= 1000;
+		sd /= 1000;
+		p++;
+	}
+	snprintf(out, len, "%.4g ± %.2g%s", mean, isfinite(sd) ? sd : 0.0, prefix[p]);
+}
+
+static void doc_figure(struct doc *d, const struct run_data *run, const struct plot_entry *p)
+{
+	char svg[PATH_MAX];
+
+	fprintf(d->md, "![%s](plots/%s.svg)\n\n*%s* ([PNG](plots/%s.png))\n\n", p->base, p->base,
+		p->caption, p->base);
+	pathf(svg, sizeof(svg), "%s/plots/%s.svg", run->dir, p->base);
+	fputs("<figure><img alt=\"", d->html);
+	html_escape(d->html, p->base);
+	fputs("\" src=\"data:image/svg+xml;base64,", d->html);
+	if (base64_file(d->html, svg))
+		fprintf(stderr, "report: %s: cannot read\n", svg);
+	fputs("\"><figcaption>", d->html);
+	html_escape(d->html, p->caption);
+	fputs("</figcaption></figure>\n", d->html);
+}
+
+/* "ratio [low, high]" as every table prints it. */
+static void fmt_ratio(char *out, size_t len, double r, double lo, double hi)
+{
+	snprintf(out, len, "%.4f [%.4f, %.4f]", r, lo, hi);
+}
+
+static const struct summary_row *summary_find(const struct run_data *run, const char *family,
+					      const char *workload, const char *metric,
+					      enum arm_role cand, enum arm_role base)
+{
+	for (size_t i = 0; i < run->summary.n; i++) {
+		const struct summary_row *s = &run->summary.rows[i];
+
+		if (!strcmp(s->family, family) && !strcmp(s->workload, workload) &&
+		    !strcmp(s->metric, metric) && arm_role(s->candidate) == cand &&
+		    arm_role(s->baseline) == base)
+			return s;
+	}
+	return NULL;
+}
+
+static void pair_cells(struct table *t, size_t col, const struct summary_row *s)
+{
+	if (!s) {
+		cellf(t, col, "-");
+		cellf(t, col + 1, "-");
+		cellf(t, col + 2, "-");
+		return;
+	}
+	fmt_ratio(t->cells[col], CELL_LEN, s->ratio, s->ci_low, s->ci_high);
+	cellf(t, col + 1, "%.3g", s->p_value);
+	cellf(t, col + 2, "%s%s%s", verdict_name(s->verdict), s->flags[0] ? " (" : "",
+	      s->flags[0] ? s->flags : "");
+	if (s->flags[0])
+		strncat(t->cells[col + 2], ")", CELL_LEN - strlen(t->cells[col + 2]) - 1);
+}
+
+static const char *worst_verdict(const struct summary_row *a, const struct summary_row *b)
+{
+	if ((a && a->verdict == VERDICT_SLOWER) || (b && b->verdict == VERDICT_SLOWER))
+		return "slower";
+	if ((a && a->verdict == VERDICT_FASTER) || (b && b->verdict == VERDICT_FASTER))
+		return "faster";
+	return "same";
+}
+
+static void section_verdicts(struct doc *d, const struct run_data *run)
+{
+	static const char *const heads[] = {
+		"family", "workload", "metric", "safe/raw ratio [95% CI]", "p", "verdict",
+		"raw/upstream ratio [95% CI]", "p", "verdict", NULL,
+	};
+	struct name_list fams = { 0 };
+	struct table t = { .numeric = { [3] = true, [4] = true, [6] = true, [7] = true } };
+
+	doc_heading(d, 2, "Verdicts");
+	if (!run->summary.n) {
+		doc_para(d, "This run has no summary.csv: no verdicts. Run `twinbench run --resume "
+			 "%s` to finish it.", run->dir);
+		return;
+	}
+	doc_para(d, "Ratio = mean(candidate) / mean(baseline) of the throughput metric, with its "
+		 "95 %% bootstrap interval and the Mann-Whitney p-value. The verdict is faster or "
+		 "slower only when the interval excludes 1 and p < %.2g; flags in brackets.",
+		 STATS_ALPHA);
+	table_begin(d, &t, heads);
+	run_families(run, &fams);
+	for (size_t f = 0; f < fams.n; f++) {
+		const char *tm = family_throughput_metric(run, fams.names[f]);
+		struct name_list wls = { 0 };
+
+		if (!tm)
+			continue;
+		run_workloads(run, fams.names[f], &wls);
+		for (size_t w = 0; w < wls.n; w++) {
+			const struct summary_row *sr, *ru;
+
+			sr = summary_find(run, fams.names[f], wls.names[w], tm, ARM_SAFE, ARM_RAW);
+			ru = summary_find(run, fams.names[f], wls.names[w], tm, ARM_RAW,
+					  ARM_UPSTREAM);
+			if (!sr && !ru)
+				continue;
+			cellf(&t, 0, "%s", fams.names[f]);
+			cellf(&t, 1, "%s", wls.names[w]);
+			cellf(&t, 2, "%s", tm);
+			pair_cells(&t, 3, sr);
+			pair_cells(&t, 6, ru);
+			table_row(d, &t, worst_verdict(sr, ru));
+		}
+		name_list_free(&wls);
+	}
+	table_end(d);
+	name_list_free(&fams);
+}
+
+static void section_all_comparisons(struct doc *d, const struct run_data *run)
+{
+	static const char *const heads[] = {
+		"family", "workload", "metric", "baseline", "candidate", "n base/cand",
+		"mean base", "mean cand", "ratio [95% CI]", "p", "verdict", "flags",
+		"settings differ", NULL,
+	};
+	struct table t = { .numeric = { [5] = true, [6] = true, [7] = true, [8] = true,
+					[9] = true } };
+
+	if (!run->summary.n)
+		return;
+	doc_heading(d, 3, "Every comparison (summary.csv)");
+	table_begin(d, &t, heads);
+	for (size_t i = 0; i < run->summary.n; i++) {
+		const struct summary_row *s = &run->summary.rows[i];
+
+		cellf(&t, 0, "%s", s->family);
+		cellf(&t, 1, "%s", s->workload);
+		cellf(&t, 2, "%s", s->metric);
+		cellf(&t, 3, "%s", s->baseline);
+		cellf(&t, 4, "%s", s->candidate);
+		cellf(&t, 5, "%zu/%zu", s->n_base, s->n_cand);
+		cellf(&t, 6, "%.6g", s->mean_base);
+		cellf(&t, 7, "%.6g", s->mean_cand);
+		fmt_ratio(t.cells[8], CELL_LEN, s->ratio, s->ci_low, s->ci_high);
+		cellf(&t, 9, "%.3g", s->p_value);
+		cellf(&t, 10, "%s", verdict_name(s->verdict));
+		cellf(&t, 11, "%s", s->flags);
+		cellf(&t, 12, "%s", s->settings_diff);
+		table_row(d, &t, verdict_name(s->verdict));
+	}
+	table_end(d);
+}
+
+/* Samples of one arm and workload, valid and all (a sample counts once, not per metric). */
+static void count_samples(const struct run_data *run, const char *family, const char *arm,
+			  const char *workload, size_t *valid, size_t *all)
+{
+	struct name_list seen = { 0 };
+	char key[32];
+
+	*valid = 0;
+	for (size_t i = 0; i < run->samples.n; i++) {
+		const struct sample_row *r = &run->samples.rows[i];
+
+		if (strcmp(r->family, family) || strcmp(r->arm, arm) || strcmp(r->workload, workload))
+			continue;
+		snprintf(key, sizeof(key), "%u", r->sample);
+		if (name_list_find(&seen, key) >= 0)
+			continue;
+		name_list_add(&seen, key);
+		*valid += r->valid;
+	}
+	*all = seen.n;
+	name_list_free(&seen);
+}
+
+static bool family_has_metric(const struct run_data *run, const char *family, const char *m)
+{
+	for (size_t i = 0; i < run->samples.n; i++)
+		if (!strcmp(run->samples.rows[i].family, family) &&
+		    !strcmp(run->samples.rows[i].metric, m))
+			return true;
+	return false;
+}
+
+static void section_absolute(struct doc *d, const struct run_data *run)
+{
+	static const char *const shown[] = {
+		"iops", "bw", "pps", "bps", "lat_p50", "lat_p99", "lat_p999", "cpu_ns_per_io",
+		"insn_per_io", "cpu_ns_per_pkt", "jitter_ms", "lost_pct", NULL,
+	};
+	struct name_list fams = { 0 };
+
+	doc_heading(d, 2, "Absolute numbers");
+	doc_para(d, "Mean ± standard deviation of the valid samples of every arm; n counts valid "
+		 "samples of all samples taken. Every metric is in the appendix.");
+	run_families(run, &fams);
+	for (size_t f = 0; f < fams.n; f++) {
+		struct name_list arms = { 0 }, wls = { 0 };
+		char heads_buf[MAX_COLS][CELL_LEN];
+		const char *heads[MAX_COLS + 1], *cols[MAX_COLS];
+		struct table t = { 0 };
+		size_t nc = 0, nh = 3;
+
+		heads[0] = "workload";
+		heads[1] = "arm";
+		heads[2] = "n";
+		for (const char *const *m = shown; *m && nh < MAX_COLS; m++) {
+			const struct metric_info *mi = metric_lookup(*m);
+
+			if (!family_has_metric(run, fams.names[f], *m))
+				continue;
+			snprintf(heads_buf[nh], CELL_LEN, "%s (%s)", *m, mi ? mi->unit : "?");
+			heads[nh] = heads_buf[nh];
+			t.numeric[nh] = true;
+			cols[nc++] = *m;
+			nh++;
+		}
+		heads[nh] = NULL;
+		doc_heading(d, 3, "%s", fams.names[f]);
+		table_begin(d, &t, heads);
+		run_arms(run, fams.names[f], &arms);
+		run_workloads(run, fams.names[f], &wls);
+		for (size_t w = 0; w < wls.n; w++)
+			for (size_t a = 0; a < arms.n; a++) {
+				size_t valid, all;
+
+				count_samples(run, fams.names[f], arms.names[a], wls.names[w], &valid,
+					      &all);
+				if (!all)
+					continue;
+				cellf(&t, 0, "%s", wls.names[w]);
+				cellf(&t, 1, "%s", arms.names[a]);
+				cellf(&t, 2, "%zu/%zu", valid, all);
+				for (size_t c = 0; c < nc; c++) {
+					struct sample_stats st;
+
+					if (series_describe(run, fams.names[f], arms.names[a],
+							    wls.names[w], cols[c], &st))
+						fmt_mean_sd(t.cells[3 + c], CELL_LEN, st.mean,
+							    st.sd);
+					else
+						cellf(&t, 3 + c, "-");
+				}
+				table_row(d, &t, "");
+			}
+		table_end(d);
+		name_list_free(&arms);
+		name_list_free(&wls);
+	}
+	name_list_free(&fams);
+}
+
+static void section_plots(struct doc *d, const struct run_data *run, const struct plot_list *pl)
+{
+	doc_heading(d, 2, "Plots");
+	if (!pl->n)
+		doc_para(d, "No plots were rendered.");
+	for (size_t i = 0; i < pl->n; i++)
+		doc_figure(d, run, &pl->v[i]);
+	for (size_t i = 0; i < pl->notes.n; i++)
+		doc_item(d, "note", "%s", pl->notes.lines[i]);
+	doc_list_end(d);
+}
+
+static void warn_samples(const struct run_data *run, struct text_list *w)
+{
+	struct name_list seen = { 0 };
+	char key[REPORT_KEY_LEN];
+
+	for (size_t i = 0; i < run->samples.n; i++) {
+		const struct sample_row *r = &run->samples.rows[i];
+
+		if (r->valid)
+			continue;
+		snprintf(key, sizeof(key), "%s/%s/%s/%u", r->family, r->arm, r->workload,
+			 r->sample);
+		if (name_list_find(&seen, key) >= 0)
+			continue;
+		name_list_add(&seen, key);
+		text_list_addf(w, "invalid sample: %s %s %s sample %u: %s", r->family, r->arm,
+			       r->workload, r->sample, r->note[0] ? r->note : "no reason given");
+	}
+	name_list_free(&seen);
+}
+
+static void warn_spread(const struct run_data *run, struct text_list *w)
+{
+	struct name_list fams = { 0 };
+
+	run_families(run, &fams);
+	for (size_t f = 0; f < fams.n; f++) {
+		const char *tm = family_throughput_metric(run, fams.names[f]);
+		struct name_list arms = { 0 }, wls = { 0 };
+
+		run_arms(run, fams.names[f], &arms);
+		run_workloads(run, fams.names[f], &wls);
+		for (size_t wl = 0; tm && wl < wls.n; wl++)
+			for (size_t a = 0; a < arms.n; a++) {
+				struct sample_stats st;
+				bool high;
+
+				if (!series_describe(run, fams.names[f], arms.names[a],
+						     wls.names[wl], tm, &st))
+					continue;
+				high = st.cv > STATS_HIGH_CV;
+				if (!high && !st.bimodal)
+					continue;
+				text_list_addf(w, "%s%s%s: %s %s %s %s: CV %.1f %% over %zu samples "
+					       "(limit %.0f %%), bimodality coefficient %.2f",
+					       high ? "high variance" : "",
+					       high && st.bimodal ? ", " : "",
+					       st.bimodal ? "bimodal" : "", fams.names[f],
+					       arms.names[a], wls.names[wl], tm, st.cv * 100, st.n,
+					       STATS_HIGH_CV * 100, st.bimodality_coef);
+			}
+		name_list_free(&arms);
+		name_list_free(&wls);
+	}
+	name_list_free(&fams);
+}
+
+static void warn_summary(const struct run_data *run, struct text_list *w)
+{
+	for (size_t i = 0; i < run->summary.n; i++) {
+		const struct summary_row *s = &run->summary.rows[i];
+
+		if (s->settings_diff[0])
+			text_list_addf(w, "queue settings differ: %s %s %s vs %s: %s", s->family,
+				       s->workload, s->candidate, s->baseline, s->settings_diff);
+	}
+}
+
+static void warn_tracing(const struct run_data *run, struct text_list *w)
+{
+	struct name_list fams = { 0 };
+
+	run_families(run, &fams);
+	for (size_t f = 0; f < fams.n; f++) {
+		struct name_list arms = { 0 }, wls = { 0 };
+		double lo = INFINITY, hi = -INFINITY;
+		size_t over = 0, all = 0;
+
+		run_arms(run, fams.names[f], &arms);
+		run_workloads(run, fams.names[f], &wls);
+		for (size_t wl = 0; wl < wls.n; wl++)
+			for (size_t a = 0; a < arms.n; a++) {
+				struct sample_stats st;
+
+				if (!series_describe(run, fams.names[f], arms.names[a], wls.names[wl],
+						     "tracing_overhead", &st))
+					continue;
+				all++;
+				over += st.mean > TRACING_OVERHEAD_WARN;
+				lo = fmin(lo, st.mean);
+				hi = fmax(hi, st.mean);
+			}
+		if (over)
+			text_list_addf(w, "tracing overhead: %s: untraced IOPS %.1f..%.1f %% above "
+				       "traced in %zu of %zu arm/workload pairs (limit %.0f %%): "
+				       "traced metrics run slower than the untraced ones",
+				       fams.names[f], (lo - 1) * 100, (hi - 1) * 100, over, all,
+				       (TRACING_OVERHEAD_WARN - 1) * 100);
+		name_list_free(&arms);
+		name_list_free(&wls);
+	}
+	name_list_free(&fams);
+}
+
+static bool truthy(const char *v)
+{
+	return v && (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "on") ||
+		     !strcmp(v, "yes") || !strcmp(v, "active") || !strcmp(v, "running"));
+}
+
+static void warn_host(const struct run_data *run, struct text_list *w)
+{
+	char buf[64];
+	const char *v;
+
+	v = manifest_get(run->manifest, "governor", buf, sizeof(buf));
+	if (v && strcmp(v, "performance"))
+		text_list_addf(w, "untuned host: CPU frequency governor is '%s', not 'performance'",
+			       v);
+	v = manifest_get(run->manifest, "turbo", buf, sizeof(buf));
+	if (truthy(v))
+		text_list_addf(w, "untuned host: turbo/boost is on (clock speed varies with load)");
+	v = manifest_get(run->manifest, "smt", buf, sizeof(buf));
+	if (truthy(v))
+		text_list_addf(w, "untuned host: SMT is on (a sibling thread shares the core)");
+	v = manifest_get(run->manifest, "irqbalance", buf, sizeof(buf));
+	if (truthy(v))
+		text_list_addf(w, "untuned host: irqbalance is running (interrupts move between "
+			       "CPUs)");
+}
+
+static void warn_console(const struct run_data *run, struct text_list *w)
+{
+	static const char *const bad[] = {
+		"WARNING:", "BUG:", "Oops", "soft lockup", "hard LOCKUP", "blocked for more than",
+		"Kernel panic", "general protection fault", "Call Trace:", "RCU stall",
+		"rcu_sched self-detected stall", NULL,
+	};
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0, lineno = 0, hits = 0;
+	FILE *f;
+
+	pathf(path, sizeof(path), "%s/console.log", run->dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		for (const char *const *b = bad; *b; b++) {
+			if (!strstr(line, *b))
+				continue;
+			if (++hits <= 10)
+				text_list_addf(w, "guest log: console.log:%zu: %s", lineno, line);
+			break;
+		}
+	}
+	if (hits > 10)
+		text_list_addf(w, "guest log: %zu more problem lines in console.log", hits - 10);
+	free(line);
+	fclose(f);
+}
+
+static void section_warnings(struct doc *d, const struct run_data *run,
+			     const struct plot_list *pl)
+{
+	struct text_list w = { 0 };
+
+	warn_samples(run, &w);
+	warn_console(run, &w);
+	warn_spread(run, &w);
+	warn_summary(run, &w);
+	warn_tracing(run, &w);
+	warn_host(run, &w);
+	for (size_t i = 0; i < pl->failures.n; i++)
+		text_list_addf(&w, "plot: %s", pl->failures.lines[i]);
+	doc_heading(d, 2, "Warnings (%zu)", w.n);
+	if (!w.n)
+		doc_para(d, "None: every sample valid, no kernel problems in the guest log, spread "
+			 "below %.0f %%, host tuned.", STATS_HIGH_CV * 100);
+	for (size_t i = 0; i < w.n; i++)
+		doc_item(d, "warn", "%s", w.lines[i]);
+	doc_list_end(d);
+	text_list_free(&w);
+}
+
+static void flatten(json_t *v, const char *prefix, struct table *t, struct doc *d)
+{
+	char key[CELL_LEN];
+	const char *k;
+	json_t *child;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, child) {
+			snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "", k);
+			flatten(child, key, t, d);
+		}
+		return;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, child) {
+			snprintf(key, sizeof(key), "%s[%zu]", prefix, i);
+			flatten(child, key, t, d);
+		}
+		return;
+	}
+	cellf(t, 0, "%s", prefix);
+	if (json_is_string(v)) {
+		cellf(t, 1, "%s", json_string_value(v));
+	} else {
+		char *s = json_dumps(v, JSON_ENCODE_ANY);
+
+		cellf(t, 1, "%s", s ? s : "?");
+		free(s);
+	}
+	table_row(d, t, "");
+}
+
+static void section_environment(struct doc *d, const struct run_data *run)
+{
+	static const char *const heads[] = { "manifest key", "value", NULL };
+	struct table t = { 0 };
+	char b1[64], b2[64], b3[64], b4[64], b5[64], *cmds;
+	const char *commit = manifest_get(run->manifest, "git_commit", b1, sizeof(b1));
+	const char *profile = manifest_get(run->manifest, "profile", b2, sizeof(b2));
+	const char *mode = manifest_get(run->manifest, "mode", b3, sizeof(b3));
+	const char *clock = manifest_get(run->manifest, "clock", b4, sizeof(b4));
+	const char *matrix = manifest_get(run->manifest, "matrix", b5, sizeof(b5));
+
+	doc_heading(d, 2, "Environment");
+	table_begin(d, &t, heads);
+	flatten(run->manifest, "", &t, d);
+	table_end(d);
+	doc_heading(d, 2, "Reproduce");
+	doc_para(d, "From a checkout of the same commit, on a machine like the one above:");
+	if (asprintf(&cmds, "git checkout %s\nscripts/install-deps.sh\nmake\n"
+		     "make bench %s%s%s%s%s%s\nmake report RUN=results/<new run id>\n"
+		     "# this report again, from its run folder alone:\nmake report RUN=%s\n",
+		     commit ? commit : "<commit>",
+		     matrix ? "MATRIX=" : "PROFILE=", matrix ? matrix : profile ? profile : "default",
+		     mode ? " MODE=" : "", mode ? mode : "", clock ? " CLOCK=" : "",
+		     clock ? clock : "", run->dir) < 0) {
+		perror("twinbench");
+		exit(1);
+	}
+	doc_code(d, cmds);
+	free(cmds);
+}
+
+/* Appendix: every metric of every arm, described. */
+static void section_appendix(struct doc *d, const struct run_data *run)
+{
+	static const char *const heads[] = {
+		"family", "workload", "arm", "metric", "unit", "n", "mean", "median", "sd", "CV %",
+		"min", "max", NULL,
+	};
+	struct table t = { .numeric = { [5] = true, [6] = true, [7] = true, [8] = true,
+					[9] = true, [10] = true, [11] = true } };
+	struct name_list seen = { 0 };
+	char key[REPORT_KEY_LEN];
+
+	doc_heading(d, 2, "Appendix: every metric");
+	table_begin(d, &t, heads);
+	for (size_t i = 0; i < run->samples.n; i++) {
+		const struct sample_row *r = &run->samples.rows[i];
+		struct sample_stats st;
+
+		snprintf(key, sizeof(key), "%s/%s/%s/%s", r->family, r->workload, r->arm, r->metric);
+		if (name_list_find(&seen, key) >= 0)
+			continue;
+		name_list_add(&seen, key);
+		if (!series_describe(run, r->family, r->arm, r->workload, r->metric, &st))
+			continue;
+		cellf(&t, 0, "%s", r->family);
+		cellf(&t, 1, "%s", r->workload);
+		cellf(&t, 2, "%s", r->arm);
+		cellf(&t, 3, "%s", r->metric);
+		cellf(&t, 4, "%s", r->unit);
+		cellf(&t, 5, "%zu", st.n);
+		cellf(&t, 6, "%.6g", st.mean);
+		cellf(&t, 7, "%.6g", st.median);
+		cellf(&t, 8, "%.3g", isfinite(st.sd) ? st.sd : 0.0);
+		cellf(&t, 9, "%.2f", isfinite(st.cv) ? st.cv * 100 : 0.0);
+		cellf(&t, 10, "%.6g", st.min);
+		cellf(&t, 11, "%.6g", st.max);
+		table_row(d, &t, "");
+	}
+	table_end(d);
+	name_list_free(&seen);
+}
+
+static void section_title(struct doc *d, const struct run_data *run)
+{
+	char b1[64], b2[64], b3[64], b4[64], b5[128];
+	const char *kernel = manifest_get(run->manifest, "release", b1, sizeof(b1));
+	const char *mode = manifest_get(run->manifest, "mode", b2, sizeof(b2));
+	const char *clock = manifest_get(run->manifest, "clock", b3, sizeof(b3));
+	const char *started = manifest_get(run->manifest, "started", b4, sizeof(b4));
+	const char *fixture = manifest_get(run->manifest, "fixture", b5, sizeof(b5));
+	size_t valid = 0;
+
+	for (size_t i = 0; i < run->samples.n; i++)
+		valid += run->samples.rows[i].valid;
+	fprintf(d->md, "# twinbench report: %s\n\n", run->id);
+	fputs("<h1>twinbench report: ", d->html);
+	html_escape(d->html, run->id);
+	fputs("</h1>\n", d->html);
+	doc_para(d, "Kernel %s, %s mode, %s clock, started %s; %zu of %zu sample values valid.",
+		 kernel ? kernel : "unknown", mode ? mode : "unknown", clock ? clock : "unknown",
+		 started ? started : "unknown", valid, run->samples.n);
+	if (fixture)
+		doc_para(d, "FIXTURE: %s.", fixture);
+}
+
+static int write_report(const struct run_data *run, const struct plot_list *pl, char *err,
+			size_t len)
+{
+	char md_path[PATH_MAX], html_path[PATH_MAX], md_tmp[PATH_MAX], html_tmp[PATH_MAX];
+	char title[256];
+	struct doc d = { 0 };
+	int bad;
+
+	pathf(md_path, sizeof(md_path), "%s/report.md", run->dir);
+	pathf(html_path, sizeof(html_path), "%s/report.html", run->dir);
+	pathf(md_tmp, sizeof(md_tmp), "%s.tmp", md_path);
+	pathf(html_tmp, sizeof(html_tmp), "%s.tmp", html_path);
+	d.md = fopen(md_tmp, "w");
+	d.html = d.md ? fopen(html_tmp, "w") : NULL;
+	if (!d.md || !d.html) {
+		snprintf(err, len, "%s: %s", d.md ? html_tmp : md_tmp, strerror(errno));
+		if (d.md)
+			fclose(d.md);
+		unlink(md_tmp);
+		return -1;
+	}
+	snprintf(title, sizeof(title), "twinbench report: %s", run->id);
+	html_page_begin(d.html, title);
+	section_title(&d, run);
+	section_verdicts(&d, run);
+	section_absolute(&d, run);
+	section_all_comparisons(&d, run);
+	section_plots(&d, run, pl);
+	section_warnings(&d, run, pl);
+	section_environment(&d, run);
+	section_appendix(&d, run);
+	html_page_end(d.html);
+	bad = ferror(d.md) | ferror(d.html);
+	bad |= fclose(d.md) | fclose(d.html);
+	if (bad || rename(md_tmp, md_path) || rename(html_tmp, html_path)) {
+		snprintf(err, len, "%s: cannot write the report", run->dir);
+		unlink(md_tmp);
+		unlink(html_tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* plots/ next to bench/: from --plots, $TWINBENCH_PLOTS, the binary's location, or ./plots. */
+static int find_scripts(const char *opt, char *out, size_t len)
+{
+	char exe[PATH_MAX], test[PATH_MAX];
+	const char *env = getenv("TWINBENCH_PLOTS");
+	ssize_t n;
+
+	if (opt || env) {
+		snprintf(out, len, "%s", opt ? opt : env);
+		pathf(test, sizeof(test), "%s/relative.gp", out);
+		return access(test, R_OK) ? -1 : 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		pathf(test, sizeof(test), "%s/../plots/relative.gp", exe);
+		if (!access(test, R_OK)) {
+			pathf(out, len, "%s/../plots", exe);
+			return 0;
+		}
+	}
+	snprintf(out, len, "plots");
+	return access("plots/relative.gp", R_OK) ? -1 : 0;
+}
+
+static void report_usage(FILE *f)
+{
+	fprintf(f, "usage: twinbench report RUN_DIR [--plots DIR]\n"
+		"  writes RUN_DIR/plots/, RUN_DIR/report.md and RUN_DIR/report.html\n"
+		"  exit 0: done, 1: written but a plot failed, 2: bad input\n");
+}
 
 int report_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "twinbench report: not implemented yet\n");
-	return 1;
+	static const struct option opts[] = {
+		{ "plots", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char err[REPORT_ERR_LEN], scripts[PATH_MAX];
+	const char *plots_opt = NULL;
+	struct plot_list pl;
+	struct run_data run;
+	int c, failed;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			plots_opt = optarg;
+			break;
+		case 'h':
+			report_usage(stdout);
+			return 0;
+		default:
+			report_usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		report_usage(stderr);
+		return 2;
+	}
+	if (find_scripts(plots_opt, scripts, sizeof(scripts))) {
+		fprintf(stderr, "report: %s: no gnuplot scripts (relative.gp) there; pass --plots "
+			"DIR\n", scripts);
+		return 2;
+	}
+	if (run_load(argv[optind], RUN_NEED_SAMPLES, &run, err, sizeof(err))) {
+		fprintf(stderr, "report: %s\n", err);
+		return 2;
+	}
+	failed = report_plots(&run, scripts, &pl, err, sizeof(err));
+	if (failed < 0 || write_report(&run, &pl, err, sizeof(err))) {
+		fprintf(stderr, "report: %s\n", err);
+		plot_list_free(&pl);
+		run_free(&run);
+		return 2;
+	}
+	for (size_t i = 0; i < pl.failures.n; i++)
+		fprintf(stderr, "report: %s\n", pl.failures.lines[i]);
+	printf("report: %s/report.md, %s/report.html, %zu plots in %s/plots/\n", run.dir, run.dir,
+	       pl.n, run.dir);
+	plot_list_free(&pl);
+	run_free(&run);
+	return failed ? 1 : 0;
 }

@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * report.h - entry points of the reporting side of twinbench: turning a run
- * folder into plots and a report, keeping the nightly history, comparing two
- * runs and rendering the trend dashboard. main.c dispatches to these.
+ * report.h - the reporting side of twinbench: turning a run folder into plots
+ * and a report, keeping the nightly history, comparing two runs and rendering
+ * the trend dashboard. main.c dispatches to the *_main entry points; the rest
+ * is shared between report*.c, history.c, dashboard.c and their unit tests.
  */
 #ifndef TWINBENCH_REPORT_H
 #define TWINBENCH_REPORT_H
 
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+#include "results.h"
+#include "stats.h"
+
 /* twinbench report RUN_DIR: data files, plots, report.md and report.html */
 int report_main(int argc, char **argv);
 
-/* twinbench history add RUN_DIR [--db FILE]: add one run to the history database */
+/* twinbench history add RUN_DIR [--db FILE] | history list [--db FILE] */
 int history_main(int argc, char **argv);
 
 /* twinbench compare BASE_RUN CAND_RUN [--threshold PCT]: regression verdict between runs */
@@ -18,5 +27,163 @@ int compare_main(int argc, char **argv);
 
 /* twinbench dashboard [--db FILE] [-o DIR]: static HTML trend page from the history */
 int dashboard_main(int argc, char **argv);
+
+#define REPORT_ERR_LEN		(PATH_MAX + 512)
+/* Longest "family/arm/workload/metric" key a name_list holds. */
+#define REPORT_KEY_LEN		192
+/* Default history database and dashboard folder, relative to the working directory. */
+#define HISTORY_DEFAULT_DB	"results/history.db"
+#define DASHBOARD_DEFAULT_DIR	"results/dashboard"
+/* Default regression threshold of compare, nightly and the dashboard, in percent. */
+#define REGRESSION_DEFAULT_PCT	5.0
+/* Seed of every bootstrap between runs, so a comparison repeats exactly. */
+#define REGRESSION_SEED		0x7477696eULL
+
+/* One run folder in memory: its manifest and its tables. */
+struct run_data {
+	char dir[PATH_MAX];
+	char id[128];
+	json_t *manifest;		/* never NULL after run_load() */
+	struct sample_table samples;
+	struct summary_table summary;	/* empty when summary.csv is absent */
+	struct settings_table settings;	/* empty when settings.csv is absent */
+};
+
+/* What run_load() must find besides samples.csv and manifest.json. */
+enum run_need { RUN_NEED_SAMPLES = 0, RUN_NEED_SUMMARY = 1 };
+
+/* Load a run folder; 0, or -1 with "file[:line]: message" in @err. */
+int run_load(const char *dir, enum run_need need, struct run_data *run, char *err, size_t len);
+void run_free(struct run_data *run);
+
+/*
+ * The text of the manifest value whose key path ends in @key ("governor" finds
+ * "host.governor"), or NULL. Numbers and booleans are printed into @buf.
+ */
+const char *manifest_get(json_t *manifest, const char *key, char *buf, size_t len);
+
+/* Role of an arm in the twin design: the raw twin, the safe twin or the stock driver. */
+enum arm_role { ARM_RAW, ARM_SAFE, ARM_UPSTREAM };
+enum arm_role arm_role(const char *arm);
+
+/* A list of distinct names in order of first appearance. */
+struct name_list {
+	char (*names)[REPORT_KEY_LEN];
+	size_t n, cap;
+};
+
+/* Index of @name in @l, adding it if absent. */
+size_t name_list_add(struct name_list *l, const char *name);
+/* Index of @name in @l, or -1. */
+long name_list_find(const struct name_list *l, const char *name);
+void name_list_free(struct name_list *l);
+
+/*
+ * Values of the valid samples of one series (family, arm, workload, metric) in
+ * @t, into a growing array *@out (freed by the caller); returns their count.
+ */
+size_t series_values(const struct sample_table *t, const char *family, const char *arm,
+		     const char *workload, const char *metric, double **out);
+
+/* Format a path into @out; a path longer than @len ends the program with a message. */
+void pathf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A growing list of formatted lines: notes, warnings. */
+struct text_list {
+	char **lines;
+	size_t n, cap;
+};
+
+void text_list_addf(struct text_list *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void text_list_free(struct text_list *l);
+
+/*
+ * Descriptive statistics of one series' valid samples in @run; false when the
+ * series has none.
+ */
+bool series_describe(const struct run_data *run, const char *family, const char *arm,
+		     const char *workload, const char *metric, struct sample_stats *st);
+
+/* The throughput metric a family is judged by (iops, bps, pps or bw), or NULL. */
+const char *family_throughput_metric(const struct run_data *run, const char *family);
+
+/* Families, and arms of one family (raw, safe, upstream order), of a run. */
+void run_families(const struct run_data *run, struct name_list *out);
+void run_arms(const struct run_data *run, const char *family, struct name_list *out);
+void run_workloads(const struct run_data *run, const char *family, struct name_list *out);
+
+/* One rendered plot: RUN/plots/<base>.{svg,png} and what it shows. */
+struct plot_entry {
+	char base[96];
+	char caption[256];
+};
+
+struct plot_list {
+	struct plot_entry *v;
+	size_t n, cap;
+	struct text_list notes;		/* plots skipped, and why */
+	struct text_list failures;	/* gnuplot warnings and errors */
+};
+
+/*
+ * Write the gnuplot data files of @run into RUN/plots/ and render every plot
+ * with the scripts in @scripts_dir. Fills @out; returns the number of plots
+ * gnuplot failed on or warned about (0 is success), or -1 with @err.
+ */
+int report_plots(const struct run_data *run, const char *scripts_dir, struct plot_list *out,
+		 char *err, size_t len);
+void plot_list_free(struct plot_list *l);
+
+/* The metrics compare, nightly and the dashboard judge by default. */
+extern const char *const key_metrics[];
+bool is_key_metric(const char *metric);
+
+/* One series judged between two runs. */
+struct regression_check {
+	struct comparison cmp;
+	struct sample_stats base, cand;
+	bool regressed;		/* worse beyond the threshold and significant */
+	bool improved;		/* better beyond the threshold and significant */
+};
+
+/*
+ * Judge candidate values against baseline values of @metric with the
+ * within-run statistics (stats_compare), then apply @threshold_pct: a
+ * regression is a significant change in the worse direction larger than the
+ * threshold. Returns 0, or -1 when either side is empty.
+ */
+int regression_judge(const double *base, size_t nb, const double *cand, size_t nc,
+		     const char *metric, double threshold_pct, struct regression_check *out);
+
+/* Counts of compare_runs(). */
+struct compare_totals {
+	size_t series, regressions, improvements, missing;
+};
+
+/*
+ * Compare every series of the key metrics (all metrics when @all_metrics) of
+ * @cand against @base, print a table to @out, fill @totals. 0, or -1 with @err.
+ */
+int compare_runs(const struct run_data *base, const struct run_data *cand, double threshold_pct,
+		 bool all_metrics, FILE *out, struct compare_totals *totals, char *err, size_t len);
+
+/* Write @s with HTML special characters escaped. */
+void html_escape(FILE *f, const char *s);
+/* Write the base64 encoding of the file @path; 0, or -1 when it cannot be read. */
+int base64_file(FILE *f, const char *path);
+/* The shared <head> and style of the report and the dashboard, up to and including <body>. */
+void html_page_begin(FILE *f, const char *title);
+void html_page_end(FILE *f);
+
+/* @to as a path relative to the directory @from_dir (both made absolute first). */
+int relative_path(const char *from_dir, const char *to, char *out, size_t len);
+
+/* Open the history database; it is created when absent, else validated first. */
+struct sqlite3;
+int history_open(const char *path, bool create, struct sqlite3 **db, char *err, size_t len);
+/* Add or replace one run in a single transaction; *@replaced says it was there. */
+int history_add_run(struct sqlite3 *db, const struct run_data *run, bool *replaced,
+		    char *err, size_t len);
 
 #endif /* TWINBENCH_REPORT_H */

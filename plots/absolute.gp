@@ -8,7 +8,8 @@ set style data histograms
 set style histogram errorbars gap 1.5 lw 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-set xtics rotate by -25 noenhanced
+set xtics rotate by 30 right noenhanced
+set lmargin 16
 set xlabel 'workload'
 set ylabel ylab
 set yrange [0:*]

@@ -21,5 +21,6 @@ set linetype 6 lc rgb '#8c564b' pt 15 ps 1.1 lw 1.5
 set linetype 7 lc rgb '#e377c2' pt 4 ps 1.0 lw 1.5
 set linetype 8 lc rgb '#7f7f7f' pt 6 ps 1.0 lw 1.5
 set linetype cycle 8
-svgterm = "set terminal svg size 960,540 dynamic font 'DejaVu Sans,12' background rgb 'white' noenhanced"
-pngterm = "set terminal pngcairo size 960,540 font 'DejaVu Sans,10' background rgb 'white' noenhanced"
+if (!exists("plotwidth")) plotwidth = 960
+svgterm = sprintf("set terminal svg size %d,560 dynamic font 'DejaVu Sans,12' background rgb 'white' noenhanced", plotwidth)
+pngterm = sprintf("set terminal pngcairo size %d,560 font 'DejaVu Sans,10' background rgb 'white' noenhanced", plotwidth)

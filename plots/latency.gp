@@ -9,7 +9,8 @@ set style histogram clustered gap 1.5
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set logscale y 10
-set xtics rotate by -30 noenhanced
+set xtics rotate by 30 right noenhanced
+set lmargin 16
 set xlabel 'workload / arm'
 set ylabel ylab
 do for [t in 'svg png'] {

@@ -9,7 +9,8 @@ set style data histograms
 set style histogram rowstacked gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.7
-set xtics rotate by -30 noenhanced
+set xtics rotate by 30 right noenhanced
+set lmargin 16
 set xlabel 'workload / arm'
 set ylabel ylab
 set yrange [0:*]

@@ -6,7 +6,8 @@
 load plotdir.'/common.gp'
 set key autotitle columnhead
 set xrange [0.4:nrows + 0.6]
-set xtics rotate by -25 noenhanced
+set xtics rotate by 30 right noenhanced
+set lmargin 16
 set xlabel 'workload'
 set ylabel ylab
 set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb '#444444' back

@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * report_plots.c - the figures of a run: writes one gnuplot data file per
+ * figure into RUN/plots/ and renders it with the matching script in plots/
+ * (SVG and PNG). Anything gnuplot prints on stderr counts as a failure, so a
+ * figure is either clean or reported.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "report.h"
+
+/* What one figure needs: where its data goes and the variables its script reads. */
+struct figure {
+	const struct run_data *run;
+	const char *scripts_dir;
+	const char *script;	/* e.g. "relative.gp" */
+	char base[96];		/* file name without extension in RUN/plots/ */
+	char datafile[PATH_MAX];
+	char vars[2048];	/* gnuplot assignments, "name='value'; ..." */
+	size_t vars_len;
+};
+
+static void fig_init(struct figure *fig, const struct run_data *run, const char *scripts_dir,
+		     const char *script, const char *base)
+{
+	memset(fig, 0, sizeof(*fig));
+	fig->run = run;
+	fig->scripts_dir = scripts_dir;
+	fig->script = script;
+	snprintf(fig->base, sizeof(fig->base), "%s", base);
+	pathf(fig->datafile, sizeof(fig->datafile), "%s/plots/%s.dat", run->dir, base);
+}
+
+/* Append name='value' with the value quoted for gnuplot (a quote is doubled). */
+static void fig_str(struct figure *fig, const char *name, const char *value)
+{
+	char *p = fig->vars + fig->vars_len;
+	size_t room = sizeof(fig->vars) - fig->vars_len;
+	size_t n = snprintf(p, room, "%s='", name);
+
+	for (const char *s = value; *s && n + 4 < room; s++) {
+		if (*s == '\'')
+			p[n++] = '\'';
+		p[n++] = *s;
+	}
+	n += snprintf(p + n, room - n, "'; ");
+	fig->vars_len += n < room ? n : room - 1;
+}
+
+static void fig_num(struct figure *fig, const char *name, double value)
+{
+	size_t room = sizeof(fig->vars) - fig->vars_len;
+	int n = snprintf(fig->vars + fig->vars_len, room, "%s=%.17g; ", name, value);
+
+	if (n > 0)
+		fig->vars_len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+static FILE *fig_open_data(struct figure *fig)
+{
+	FILE *f = fopen(fig->datafile, "w");
+
+	if (!f)
+		fprintf(stderr, "report: %s: %s\n", fig->datafile, strerror(errno));
+	return f;
+}
+
+/* Gnuplot data files are whitespace-separated: quote labels, drop quotes inside. */
+static void put_label(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++)
+		fputc(*s == '"' ? '\'' : *s, f);
+	fputs("\" ", f);
+}
+
+static void put_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.9g ", v);
+	else
+		fputs("? ", f);
+}
+
+/* Read everything gnuplot wrote on @fd into a string. */
+static char *slurp_fd(int fd)
+{
+	size_t n = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	if (!buf)
+		return NULL;
+	while ((r = read(fd, buf + n, cap - n - 1)) > 0) {
+		n += r;
+		if (n + 1 == cap) {
+			char *p = realloc(buf, cap * 2);
+
+			if (!p)
+				break;
+			buf = p;
+			cap *= 2;
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Run gnuplot on the figure; record it, or record why it failed. Returns 0 when clean. */
+static int fig_render(struct figure *fig, const char *caption, struct plot_list *out)
+{
+	char script[PATH_MAX], outbase[PATH_MAX], corner[256], kernel[64];
+	const char *release;
+	char *msg;
+	int pipefd[2], status;
+	pid_t pid;
+
+	pathf(script, sizeof(script), "%s/%s", fig->scripts_dir, fig->script);
+	pathf(outbase, sizeof(outbase), "%s/plots/%s", fig->run->dir, fig->base);
+	release = manifest_get(fig->run->manifest, "release", kernel, sizeof(kernel));
+	snprintf(corner, sizeof(corner), "run %s · kernel %s", fig->run->id,
+		 release ? release : "unknown");
+	fig_str(fig, "plotdir", fig->scripts_dir);
+	fig_str(fig, "datafile", fig->datafile);
+	fig_str(fig, "outbase", outbase);
+	fig_str(fig, "corner", corner);
+	if (pipe(pipefd)) {
+		text_list_addf(&out->failures, "%s: pipe: %s", fig->base, strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		text_list_addf(&out->failures, "%s: fork: %s", fig->base, strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(pipefd[1], STDERR_FILENO);
+		dup2(pipefd[1], STDOUT_FILENO);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		execlp("gnuplot", "gnuplot", "-e", fig->vars, script, (char *)NULL);
+		fprintf(stderr, "cannot run gnuplot: %s (install gnuplot-nox)\n", strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	msg = slurp_fd(pipefd[0]);
+	close(pipefd[0]);
+	if (waitpid(pid, &status, 0) < 0)
+		status = -1;
+	if (status != 0 || (msg && msg[strspn(msg, " \t\r\n")])) {
+		char *nl;
+
+		for (nl = msg; nl && (nl = strchr(nl, '\n')); )
+			*nl = ' ';
+		text_list_addf(&out->failures, "%s: gnuplot %s: %s", fig->base,
+			       status ? "failed" : "warned", msg ? msg : "");
+		free(msg);
+		return -1;
+	}
+	free(msg);
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? 2 * out->cap : 16;
+		void *p = realloc(out->v, cap * sizeof(*out->v));
+
+		if (!p) {
+			perror("twinbench");
+			exit(1);
+		}
+		out->v = p;
+		out->cap = cap;
+	}
+	snprintf(out->v[out->n].base, sizeof(out->v[out->n].base), "%s", fig->base);
+	snprintf(out->v[out->n].caption, sizeof(out->v[out->n].caption), "%s", caption);
+	out->n++;
+	return 0;
+}
+
+/* Width in pixels that gives each of @rows groups of @bars bars room for its label. */
+static double plot_width(size_t rows, size_t bars)
+{
+	double w = 160 + rows * (bars + 1) * 16.0;
+
+	return w < 960 ? 960 : w > 2400 ? 2400 : w;
+}
+
+static const char *metric_unit(const char *metric)
+{
+	const struct metric_info *mi = metric_lookup(metric);
+
+	return mi ? mi->unit : "";
+}
+
+/* Candidate/baseline pairs of one family and metric in summary.csv, safe/raw first. */
+static void summary_pairs(const struct run_data *run, const char *family, const char *metric,
+			  struct name_list *pairs)
+{
+	char key[REPORT_KEY_LEN];
+
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t i = 0; i < run->summary.n; i++) {
+			const struct summary_row *s = &run->summary.rows[i];
+			enum arm_role b = arm_role(s->baseline), c = arm_role(s->candidate);
+			int kind = (c == ARM_SAFE && b == ARM_RAW) ? 0 :
+				   (c == ARM_RAW && b == ARM_UPSTREAM) ? 1 : 2;
+
+			if (kind != pass || strcmp(s->family, family) || strcmp(s->metric, metric))
+				continue;
+			snprintf(key, sizeof(key), "%s/%s", s->candidate, s->baseline);
+			name_list_add(pairs, key);
+		}
+}
+
+static const struct summary_row *find_summary(const struct run_data *run, const char *family,
+					      const char *workload, const char *metric,
+					      const char *pair)
+{
+	char key[REPORT_KEY_LEN];
+
+	for (size_t i = 0; i < run->summary.n; i++) {
+		const struct summary_row *s = &run->summary.rows[i];
+
+		if (strcmp(s->family, family) || strcmp(s->workload, workload) ||
+		    strcmp(s->metric, metric))
+			continue;
+		snprintf(key, sizeof(key), "%s/%s", s->candidate, s->baseline);
+		if (!strcmp(key, pair))
+			return s;
+	}
+	return NULL;
+}
+
+static void plot_relative(const struct run_data *run, const char *dir, const char *family,
+			  const char *tm, struct plot_list *out)
+{
+	struct name_list pairs = { 0 }, wls = { 0 };
+	struct figure fig;
+	char base[96], title[160], caption[256], ylab[128];
+	size_t rows = 0;
+	FILE *f;
+
+	summary_pairs(run, family, tm, &pairs);
+	if (!pairs.n) {
+		text_list_addf(&out->notes, "%s: no %s comparisons in summary.csv, relative "
+			       "throughput plot skipped", family, tm);
+		goto out;
+	}
+	snprintf(base, sizeof(base), "relative-%s", family);
+	fig_init(&fig, run, dir, "relative.gp", base);
+	f = fig_open_data(&fig);
+	if (!f)
+		goto out;
+	run_workloads(run, family, &wls);
+	fprintf(f, "# %s %s: ratio of means candidate/baseline, 95 %% bootstrap interval\n",
+		family, tm);
+	fputs("idx workload ", f);
+	for (size_t p = 0; p < pairs.n; p++)
+		fprintf(f, "\"%s\" lo hi ", pairs.names[p]);
+	fputc('\n', f);
+	for (size_t w = 0; w < wls.n; w++) {
+		bool any = false;
+
+		for (size_t p = 0; p < pairs.n; p++)
+			any |= find_summary(run, family, wls.names[w], tm, pairs.names[p]) != NULL;
+		if (!any)
+			continue;
+		fprintf(f, "%zu ", ++rows);
+		put_label(f, wls.names[w]);
+		for (size_t p = 0; p < pairs.n; p++) {
+			const struct summary_row *s = find_summary(run, family, wls.names[w], tm,
+								   pairs.names[p]);
+
+			put_num(f, s ? s->ratio : NAN);
+			put_num(f, s ? s->ci_low : NAN);
+			put_num(f, s ? s->ci_high : NAN);
+		}
+		fputc('\n', f);
+	}
+	fclose(f);
+	snprintf(title, sizeof(title), "%s: relative throughput (%s), candidate / baseline",
+		 family, tm);
+	snprintf(ylab, sizeof(ylab), "%s ratio, candidate / baseline (95 %% CI)", tm);
+	fig_str(&fig, "plottitle", title);
+	fig_str(&fig, "ylab", ylab);
+	fig_num(&fig, "nseries", pairs.n);
+	fig_num(&fig, "nrows", rows);
+	snprintf(caption, sizeof(caption), "%s: %s of each candidate relative to its baseline, "
+		 "ratio of means with the 95 %% bootstrap interval; above 1 is faster.", family, tm);
+	fig_render(&fig, caption, out);
+out:
+	name_list_free(&pairs);
+	name_list_free(&wls);
+}
+
+static void plot_absolute(const struct run_data *run, const char *dir, const char *family,
+			  const char *metric, struct plot_list *out)
+{
+	struct name_list arms = { 0 }, wls = { 0 };
+	struct sample_stats st;
+	struct figure fig;
+	char base[96], title[160], caption[256], ylab[128];
+	FILE *f;
+
+	snprintf(base, sizeof(base), "absolute-%s-%s", family, metric);
+	fig_init(&fig, run, dir, "absolute.gp", base);
+	f = fig_open_data(&fig);
+	if (!f)
+		return;
+	run_arms(run, family, &arms);
+	run_workloads(run, family, &wls);
+	fprintf(f, "# %s %s (%s): mean and standard deviation of the valid samples per arm\n",
+		family, metric, metric_unit(metric));
+	fputs("workload ", f);
+	for (size_t a = 0; a < arms.n; a++)
+		fprintf(f, "\"%s\" sd ", arms.names[a]);
+	fputc('\n', f);
+	for (size_t w = 0; w < wls.n; w++) {
+		put_label(f, wls.names[w]);
+		for (size_t a = 0; a < arms.n; a++) {
+			bool ok = series_describe(run, family, arms.names[a], wls.names[w], metric,
+						  &st);
+
+			put_num(f, ok ? st.mean : NAN);
+			put_num(f, ok ? (isfinite(st.sd) ? st.sd : 0) : NAN);
+		}
+		fputc('\n', f);
+	}
+	fclose(f);
+	fig_num(&fig, "plotwidth", plot_width(wls.n, arms.n));
+	snprintf(title, sizeof(title), "%s: %s of every arm", family, metric);
+	snprintf(ylab, sizeof(ylab), "%s (%s), mean ± sd", metric, metric_unit(metric));
+	fig_str(&fig, "plottitle", title);
+	fig_str(&fig, "ylab", ylab);
+	fig_num(&fig, "nseries", arms.n);
+	snprintf(caption, sizeof(caption), "%s: absolute %s (%s) of every arm, mean of the valid "
+		 "samples with the standard deviation as error bar.", family, metric,
+		 metric_unit(metric));
+	fig_render(&fig, caption, out);
+	name_list_free(&arms);
+	name_list_free(&wls);
+}
+
+static bool family_has(const struct run_data *run, const char *family, const char *metric)
+{
+	for (size_t i = 0; i < run->samples.n; i++)
+		if (!strcmp(run->samples.rows[i].family, family) &&
+		    !strcmp(run->samples.rows[i].metric, metric))
+			return true;
+	return false;
+}
+
+static void plot_latency(const struct run_data *run, const char *dir, const char *family,
+			 struct plot_list *out)
+{
+	static const char *const pcts[] = { "lat_p50", "lat_p99", "lat_p999" };
+	struct name_list arms = { 0 }, wls = { 0 };
+	struct sample_stats st;
+	struct figure fig;
+	char base[96], title[160], caption[256], label[160];
+	size_t rows = 0;
+	FILE *f;
+
+	snprintf(base, sizeof(base), "latency-%s", family);
+	fig_init(&fig, run, dir, "latency.gp", base);
+	f = fig_open_data(&fig);
+	if (!f)
+		return;
+	run_arms(run, family, &arms);
+	run_workloads(run, family, &wls);
+	fprintf(f, "# %s fio completion latency percentiles, mean over samples, microseconds\n",
+		family);
+	fputs("label p50 p99 p99.9\n", f);
+	for (size_t w = 0; w < wls.n; w++)
+		for (size_t a = 0; a < arms.n; a++) {
+			bool any = false;
+
+			for (size_t p = 0; p < 3; p++)
+				any |= series_describe(run, family, arms.names[a], wls.names[w],
+						       pcts[p], &st);
+			if (!any)
+				continue;
+			snprintf(label, sizeof(label), "%s/%s", wls.names[w], arms.names[a]);
+			put_label(f, label);
+			rows++;
+			for (size_t p = 0; p < 3; p++) {
+				bool ok = series_describe(run, family, arms.names[a], wls.names[w],
+							  pcts[p], &st);
+
+				put_num(f, ok && st.mean > 0 ? st.mean / 1000.0 : NAN);
+			}
+			fputc('\n', f);
+		}
+	fclose(f);
+	fig_num(&fig, "plotwidth", plot_width(rows, 3));
+	snprintf(title, sizeof(title), "%s: completion latency percentiles per arm", family);
+	fig_str(&fig, "plottitle", title);
+	fig_str(&fig, "ylab", "completion latency (µs, log scale)");
+	snprintf(caption, sizeof(caption), "%s: fio completion latency p50, p99 and p99.9 per "
+		 "workload and arm (mean over samples, log scale).", family);
+	fig_render(&fig, caption, out);
+	name_list_free(&arms);
+	name_list_free(&wls);
+}
+
+static void plot_overhead(const struct run_data *run, const char *dir, const char *family,
+			  struct plot_list *out)
+{
+	static const char *const parts[] = {
+		"driver_ns_per_io", "hardirq_ns_per_io", "softirq_ns_per_io",
+	};
+	struct name_list arms = { 0 }, wls = { 0 };
+	struct sample_stats st;
+	struct figure fig;
+	char base[96], title[160], caption[320], label[160];
+	bool overlap = false;
+	size_t rows = 0;
+	FILE *f;
+
+	snprintf(base, sizeof(base), "overhead-%s", family);
+	fig_init(&fig, run, dir, "overhead.gp", base);
+	f = fig_open_data(&fig);
+	if (!f)
+		return;
+	run_arms(run, family, &arms);
+	run_workloads(run, family, &wls);
+	fprintf(f, "# %s CPU time per I/O (ns): driver, hardirq, softirq, rest of cpu_ns_per_io;"
+		" irqs per I/O\n", family);
+	fputs("label driver hardirq softirq \"other CPU\" irqs\n", f);
+	for (size_t w = 0; w < wls.n; w++)
+		for (size_t a = 0; a < arms.n; a++) {
+			double sum = 0, cpu;
+
+			if (!series_describe(run, family, arms.names[a], wls.names[w],
+					     "cpu_ns_per_io", &st))
+				continue;
+			cpu = st.mean;
+			snprintf(label, sizeof(label), "%s/%s", wls.names[w], arms.names[a]);
+			put_label(f, label);
+			rows++;
+			for (size_t p = 0; p < 3; p++) {
+				bool ok = series_describe(run, family, arms.names[a], wls.names[w],
+							  parts[p], &st);
+
+				put_num(f, ok ? st.mean : 0);
+				sum += ok ? st.mean : 0;
+			}
+			overlap |= sum > cpu;
+			put_num(f, cpu > sum ? cpu - sum : 0);
+			put_num(f, series_describe(run, family, arms.names[a], wls.names[w],
+						   "irqs_per_io", &st) ? st.mean : NAN);
+			fputc('\n', f);
+		}
+	fclose(f);
+	fig_num(&fig, "plotwidth", plot_width(rows, 1));
+	snprintf(title, sizeof(title), "%s: CPU time per I/O, stacked", family);
+	fig_str(&fig, "plottitle", title);
+	fig_str(&fig, "ylab", "CPU time per I/O (ns)");
+	snprintf(caption, sizeof(caption), "%s: where the CPU time of one I/O goes (driver, hard "
+		 "and soft interrupts, the rest of cpu_ns_per_io), IRQs per I/O on the right "
+		 "axis.%s", family, overlap ? " The parts add up to more than the CPU time in "
+		 "some bars (driver time inside interrupts is counted twice), so 'other CPU' is "
+		 "0 there." : "");
+	fig_render(&fig, caption, out);
+	name_list_free(&arms);
+	name_list_free(&wls);
+}
+
+/* Parameters read from a workload name such as "randread-4k-qd32" or "udp-1400b". */
+enum sweep_param { SWEEP_QD, SWEEP_SIZE };
+
+/*
+ * The value of @param in @workload, and the workload's shape: its name with
+ * that token replaced by '*'. Returns false when the name has no such token.
+ */
+static bool workload_param(const char *workload, enum sweep_param param, double *value,
+			   char *shape, size_t len)
+{
+	char copy[RESULTS_WORKLOAD_LEN], *save = NULL;
+	size_t used = 0;
+	bool found = false;
+
+	snprintf(copy, sizeof(copy), "%s", workload);
+	shape[0] = '\0';
+	for (char *tok = strtok_r(copy, "-_", &save); tok; tok = strtok_r(NULL, "-_", &save)) {
+		const char *text = tok;
+		char *end;
+		double v;
+
+		if (!found && param == SWEEP_QD && (!strncmp(tok, "qd", 2) ||
+						    !strncmp(tok, "iodepth", 7))) {
+			v = strtod(tok + (tok[0] == 'q' ? 2 : 7), &end);
+			if (end != tok && !*end && v > 0) {
+				*value = v;
+				found = true;
+				text = "*";
+			}
+		} else if (!found && param == SWEEP_SIZE && isdigit((unsigned char)tok[0])) {
+			v = strtod(tok, &end);
+			if (*end == 'k' || *end == 'K') {
+				v *= 1024;
+				end++;
+			} else if (*end == 'm' || *end == 'M') {
+				v *= 1024 * 1024;
+				end++;
+			}
+			if (*end == 'b' || *end == 'B')
+				end++;
+			if (!*end && v > 0) {
+				*value = v;
+				found = true;
+				text = "*";
+			}
+		}
+		used += snprintf(shape + used, used < len ? len - used : 0, "%s%s",
+				 used ? "-" : "", text);
+	}
+	return found;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* One line of a sweep plot: an arm and a workload shape, at several parameter values. */
+static size_t sweep_series_points(const struct run_data *run, const char *family,
+				  const char *arm, const char *shape, enum sweep_param param,
+				  const char *metric, FILE *f)
+{
+	struct name_list wls = { 0 };
+	double xs[64];
+	size_t nx = 0, written = 0;
+	char s[RESULTS_WORKLOAD_LEN];
+	struct sample_stats st;
+	double x;
+
+	run_workloads(run, family, &wls);
+	for (size_t w = 0; w < wls.n && nx < 64; w++)
+		if (workload_param(wls.names[w], param, &x, s, sizeof(s)) && !strcmp(s, shape))
+			xs[nx++] = x;
+	qsort(xs, nx, sizeof(xs[0]), cmp_double);
+	for (size_t i = 0; i < nx; i++)
+		for (size_t w = 0; w < wls.n; w++) {
+			if (!workload_param(wls.names[w], param, &x, s, sizeof(s)) ||
+			    strcmp(s, shape) || x != xs[i])
+				continue;
+			if (!series_describe(run, family, arm, wls.names[w], metric, &st))
+				continue;
+			if (f)
+				fprintf(f, "%.9g %.9g %.9g\n", x, st.mean, isfinite(st.sd) ? st.sd : 0);
+			written++;
+		}
+	name_list_free(&wls);
+	return written;
+}
+
+static void plot_sweep(const struct run_data *run, const char *dir, const char *family,
+		       const char *metric, enum sweep_param param, struct plot_list *out)
+{
+	struct name_list shapes = { 0 }, arms = { 0 }, wls = { 0 };
+	bool net = !strcmp(family, "net");
+	const char *what = param == SWEEP_QD ? "queue depth" : net ? "payload size" : "block size";
+	char base[96], title[160], caption[256], ylab[128], titles[1024] = "";
+	char shape[RESULTS_WORKLOAD_LEN];
+	size_t nseries = 0, used = 0;
+	struct figure fig;
+	double x;
+	FILE *f;
+
+	run_workloads(run, family, &wls);
+	for (size_t w = 0; w < wls.n; w++)
+		if (workload_param(wls.names[w], param, &x, shape, sizeof(shape)))
+			name_list_add(&shapes, shape);
+	run_arms(run, family, &arms);
+	snprintf(base, sizeof(base), "sweep-%s-%s", param == SWEEP_QD ? "qd" : net ? "payload" :
+		 "bs", family);
+	fig_init(&fig, run, dir, "sweep.gp", base);
+	f = NULL;
+	for (size_t s = 0; s < shapes.n; s++)
+		for (size_t a = 0; a < arms.n; a++) {
+			if (sweep_series_points(run, family, arms.names[a], shapes.names[s], param,
+						metric, NULL) < 2)
+				continue;
+			if (!f) {
+				f = fig_open_data(&fig);
+				if (!f)
+					goto out;
+				fprintf(f, "# %s %s against %s: x mean sd, one block per arm and "
+					"workload shape\n", family, metric, what);
+			} else {
+				fputs("\n\n", f);
+			}
+			sweep_series_points(run, family, arms.names[a], shapes.names[s], param,
+					    metric, f);
+			used += snprintf(titles + used, used < sizeof(titles) ?
+					 sizeof(titles) - used : 0, "%s%s%s%s", used ? " " : "",
+					 arms.names[a], shapes.n > 1 ? ":" : "",
+					 shapes.n > 1 ? shapes.names[s] : "");
+			nseries++;
+		}
+	if (!f) {
+		text_list_addf(&out->notes, "%s: no workloads that differ only in %s, %s sweep "
+			       "skipped", family, what, what);
+		goto out;
+	}
+	fclose(f);
+	snprintf(title, sizeof(title), "%s: %s against %s", family, metric, what);
+	snprintf(ylab, sizeof(ylab), "%s (%s), mean ± sd", metric, metric_unit(metric));
+	fig_str(&fig, "plottitle", title);
+	fig_str(&fig, "ylab", ylab);
+	fig_str(&fig, "xlab", param == SWEEP_QD ? "queue depth (I/Os in flight, log scale)" :
+		net ? "UDP payload (bytes, log scale)" : "block size (bytes, log scale)");
+	fig_str(&fig, "titles", titles);
+	fig_num(&fig, "nseries", nseries);
+	snprintf(caption, sizeof(caption), "%s: %s (%s) against %s, one line per arm and "
+		 "workload shape, mean with standard deviation.", family, metric,
+		 metric_unit(metric), what);
+	fig_render(&fig, caption, out);
+out:
+	name_list_free(&shapes);
+	name_list_free(&arms);
+	name_list_free(&wls);
+}
+
+int report_plots(const struct run_data *run, const char *scripts_dir, struct plot_list *out,
+		 char *err, size_t len)
+{
+	static const char *const throughput[] = { "iops", "bw", "pps", "bps", NULL };
+	struct name_list families = { 0 };
+	char dir[PATH_MAX];
+
+	memset(out, 0, sizeof(*out));
+	pathf(dir, sizeof(dir), "%s/plots", run->dir);
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		snprintf(err, len, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	run_families(run, &families);
+	for (size_t i = 0; i < families.n; i++) {
+		const char *fam = families.names[i];
+		const char *tm = family_throughput_metric(run, fam);
+
+		if (!tm)
+			continue;
+		plot_relative(run, scripts_dir, fam, tm, out);
+		for (const char *const *m = throughput; *m; m++)
+			if (family_has(run, fam, *m))
+				plot_absolute(run, scripts_dir, fam, *m, out);
+		if (family_has(run, fam, "lat_p50"))
+			plot_latency(run, scripts_dir, fam, out);
+		if (family_has(run, fam, "cpu_ns_per_io"))
+			plot_overhead(run, scripts_dir, fam, out);
+		else
+			text_list_addf(&out->notes, "%s: no cpu_ns_per_io samples, overhead plot "
+				       "skipped", fam);
+		if (strcmp(fam, "net"))
+			plot_sweep(run, scripts_dir, fam, tm, SWEEP_QD, out);
+		plot_sweep(run, scripts_dir, fam, tm, SWEEP_SIZE, out);
+	}
+	name_list_free(&families);
+	return (int)out->failures.n;
+}
+
+void plot_list_free(struct plot_list *l)
+{
+	free(l->v);
+	text_list_free(&l->notes);
+	text_list_free(&l->failures);
+	memset(l, 0, sizeof(*l));
+}

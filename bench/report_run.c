@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * report_run.c - a run folder as the reporting side reads it: the manifest and
+ * the tables (through the runner's readers in results.c), plus the small
+ * lookups every report, comparison and chart needs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "report.h"
+
+const char *const key_metrics[] = {
+	"iops", "bw", "lat_p50", "lat_p99", "cpu_ns_per_io", "insn_per_io",
+	"pps", "bps", "cpu_ns_per_pkt", NULL,
+};
+
+bool is_key_metric(const char *metric)
+{
+	for (const char *const *m = key_metrics; *m; m++)
+		if (!strcmp(*m, metric))
+			return true;
+	return false;
+}
+
+void pathf(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		fprintf(stderr, "twinbench: path too long: %s...\n", out);
+		exit(2);
+	}
+}
+
+static int load_manifest(const char *path, struct run_data *run, char *err, size_t len)
+{
+	json_error_t jerr;
+
+	run->manifest = json_load_file(path, 0, &jerr);
+	if (!run->manifest) {
+		snprintf(err, len, "%s:%d: %s", path, jerr.line, jerr.text);
+		return -1;
+	}
+	if (!json_is_object(run->manifest)) {
+		snprintf(err, len, "%s:1: manifest is not a JSON object", path);
+		return -1;
+	}
+	return 0;
+}
+
+static void set_run_id(struct run_data *run)
+{
+	json_t *id = json_object_get(run->manifest, "run_id");
+	const char *base;
+	size_t n;
+
+	if (json_is_string(id) && json_string_length(id) > 0) {
+		snprintf(run->id, sizeof(run->id), "%s", json_string_value(id));
+		return;
+	}
+	base = strrchr(run->dir, '/');
+	base = base ? base + 1 : run->dir;
+	n = strnlen(base, sizeof(run->id) - 1);
+	memcpy(run->id, base, n);
+	run->id[n] = '\0';
+}
+
+int run_load(const char *dir, enum run_need need, struct run_data *run, char *err, size_t len)
+{
+	char path[PATH_MAX];
+
+	memset(run, 0, sizeof(*run));
+	if (len)
+		err[0] = '\0';
+	if (!realpath(dir, run->dir)) {
+		snprintf(err, len, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	pathf(path, sizeof(path), "%s/manifest.json", run->dir);
+	if (load_manifest(path, run, err, len))
+		goto fail;
+	set_run_id(run);
+	pathf(path, sizeof(path), "%s/samples.csv", run->dir);
+	if (results_load_samples(path, &run->samples, err, len))
+		goto fail;
+	pathf(path, sizeof(path), "%s/summary.csv", run->dir);
+	if (need == RUN_NEED_SUMMARY || access(path, F_OK) == 0)
+		if (results_load_summary(path, &run->summary, err, len))
+			goto fail;
+	pathf(path, sizeof(path), "%s/settings.csv", run->dir);
+	if (access(path, F_OK) == 0 && results_load_settings(path, &run->settings, err, len))
+		goto fail;
+	return 0;
+fail:
+	run_free(run);
+	return -1;
+}
+
+void run_free(struct run_data *run)
+{
+	json_decref(run->manifest);
+	run->manifest = NULL;
+	sample_table_free(&run->samples);
+	summary_table_free(&run->summary);
+	settings_table_free(&run->settings);
+}
+
+static json_t *find_key(json_t *obj, const char *key)
+{
+	const char *k;
+	json_t *v, *found;
+
+	if (!json_is_object(obj))
+		return NULL;
+	v = json_object_get(obj, key);
+	if (v)
+		return v;
+	json_object_foreach(obj, k, v) {
+		found = find_key(v, key);
+		if (found)
+			return found;
+	}
+	return NULL;
+}
+
+const char *manifest_get(json_t *manifest, const char *key, char *buf, size_t len)
+{
+	json_t *v = find_key(manifest, key);
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, len, "%g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
+	else
+		return NULL;
+	return buf;
+}
+
+enum arm_role arm_role(const char *arm)
+{
+	if (!strncmp(arm, "raw", 3))
+		return ARM_RAW;
+	if (!strncmp(arm, "safe", 4))
+		return ARM_SAFE;
+	return ARM_UPSTREAM;
+}
+
+long name_list_find(const struct name_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->names[i], name))
+			return (long)i;
+	return -1;
+}
+
+size_t name_list_add(struct name_list *l, const char *name)
+{
+	long i = name_list_find(l, name);
+
+	if (i >= 0)
+		return (size_t)i;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		void *p = realloc(l->names, cap * sizeof(*l->names));
+
+		if (!p) {
+			perror("twinbench");
+			exit(1);
+		}
+		l->names = p;
+		l->cap = cap;
+	}
+	snprintf(l->names[l->n], sizeof(l->names[l->n]), "%s", name);
+	return l->n++;
+}
+
+void name_list_free(struct name_list *l)
+{
+	free(l->names);
+	memset(l, 0, sizeof(*l));
+}
+
+size_t series_values(const struct sample_table *t, const char *family, const char *arm,
+		     const char *workload, const char *metric, double **out)
+{
+	size_t n = 0, cap = 0;
+	double *v = NULL;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sample_row *r = &t->rows[i];
+
+		if (!r->valid || strcmp(r->metric, metric) || strcmp(r->arm, arm) ||
+		    strcmp(r->workload, workload) || strcmp(r->family, family))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			v = realloc(v, cap * sizeof(*v));
+			if (!v) {
+				perror("twinbench");
+				exit(1);
+			}
+		}
+		v[n++] = r->value;
+	}
+	free(*out);
+	*out = v;
+	return n;
+}
+
+void text_list_addf(struct text_list *l, const char *fmt, ...)
+{
+	va_list ap;
+	char *line;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		void *p = realloc(l->lines, cap * sizeof(*l->lines));
+
+		if (!p) {
+			free(line);
+			line = NULL;
+		} else {
+			l->lines = p;
+			l->cap = cap;
+		}
+	}
+	if (!line) {
+		perror("twinbench");
+		exit(1);
+	}
+	l->lines[l->n++] = line;
+}
+
+void text_list_free(struct text_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->lines[i]);
+	free(l->lines);
+	memset(l, 0, sizeof(*l));
+}
+
+bool series_describe(const struct run_data *run, const char *family, const char *arm,
+		     const char *workload, const char *metric, struct sample_stats *st)
+{
+	double *v = NULL;
+	size_t n = series_values(&run->samples, family, arm, workload, metric, &v);
+
+	stats_describe(v, n, st);
+	free(v);
+	return n > 0;
+}
+
+static bool family_has_metric(const struct run_data *run, const char *family, const char *metric)
+{
+	for (size_t i = 0; i < run->samples.n; i++)
+		if (!strcmp(run->samples.rows[i].metric, metric) &&
+		    !strcmp(run->samples.rows[i].family, family))
+			return true;
+	return false;
+}
+
+const char *family_throughput_metric(const struct run_data *run, const char *family)
+{
+	static const char *const order[] = { "iops", "bps", "pps", "bw", NULL };
+
+	for (const char *const *m = order; *m; m++)
+		if (family_has_metric(run, family, *m))
+			return *m;
+	return NULL;
+}
+
+void run_families(const struct run_data *run, struct name_list *out)
+{
+	for (size_t i = 0; i < run->samples.n; i++)
+		name_list_add(out, run->samples.rows[i].family);
+}
+
+void run_arms(const struct run_data *run, const char *family, struct name_list *out)
+{
+	static const enum arm_role order[] = { ARM_RAW, ARM_SAFE, ARM_UPSTREAM };
+
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+		for (size_t i = 0; i < run->samples.n; i++) {
+			const struct sample_row *r = &run->samples.rows[i];
+
+			if (!strcmp(r->family, family) && arm_role(r->arm) == order[k])
+				name_list_add(out, r->arm);
+		}
+}
+
+void run_workloads(const struct run_data *run, const char *family, struct name_list *out)
+{
+	for (size_t i = 0; i < run->samples.n; i++)
+		if (!strcmp(run->samples.rows[i].family, family))
+			name_list_add(out, run->samples.rows[i].workload);
+}
