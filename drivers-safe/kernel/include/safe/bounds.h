@@ -48,6 +48,12 @@ struct safe_slice {
 #endif
 
 /*
+ * safe_range_ok - is [@off, @off + @n) inside @size units? For device and buffer ranges.
+ */
+#define safe_range_ok(off, n, size)					\
+	(__safe_range_ok(off, n, size) || __safe_out_of_bounds(off, n, size))
+
+/*
  * safe_index_ok - is @idx a valid index into @count elements? For rings and tables.
  */
 #define safe_index_ok(idx, count)					\

@@ -56,6 +56,12 @@ static __always_inline bool safe_is_err(struct safe_result r)
 	return unlikely(r.err != 0);
 }
 
+/* Is @r the error @errno? (Rust: matching Err(e) if e == errno.) */
+static __always_inline bool safe_is_errno(struct safe_result r, int errno)
+{
+	return r.err == errno;
+}
+
 /* Bridge from a kernel call that returns 0 or a negative errno. */
 static __always_inline struct safe_result safe_from_errno(int ret)
 {

@@ -75,21 +75,26 @@ static __always_inline void __safe_mutex_guard_drop(struct safe_mutex_guard *g)
 	mutex_unlock(g->raw);
 }
 
+/*
+ * __safe_scoped - run the following statement once, holding guard @g of @gtype made by
+ * @lock_fn(@arg) and released by @drop_fn(&@g) on every exit. Guard types have a
+ * pointer member raw. Building block for the locked scopes of other headers.
+ */
 #ifndef SAFE_NO_GUARDS
-/* One pass of the outer loop holds the guard; the inner loop binds the data pointer. */
-#define __safe_locked(kind, l, d, g, done)				\
-	for (struct safe_##kind##_guard g __cleanup(__safe_##kind##_guard_drop) = \
-		__safe_##kind##_guard_lock(&(l)->raw), *done = NULL;	\
-	     !done; done = (void *)1)					\
-		for (typeof(&ACCESS_PRIVATE(l, data)) d = &ACCESS_PRIVATE(l, data); \
-		     d; d = NULL)
+#define __safe_scoped(gtype, lock_fn, drop_fn, arg, g, done)		\
+	for (gtype g __cleanup(drop_fn) = lock_fn(arg), *done = NULL;	\
+	     !done; done = (void *)1)
 #else
+#define __safe_scoped(gtype, lock_fn, drop_fn, arg, g, done)		\
+	for (gtype g = lock_fn(arg); g.raw; drop_fn(&g), g.raw = NULL)
+#endif
+
+/* The inner loop binds the data pointer @d for one pass. */
 #define __safe_locked(kind, l, d, g, done)				\
-	for (struct safe_##kind##_guard g = __safe_##kind##_guard_lock(&(l)->raw); \
-	     g.raw; __safe_##kind##_guard_drop(&g), g.raw = NULL)	\
+	__safe_scoped(struct safe_##kind##_guard, __safe_##kind##_guard_lock, \
+		      __safe_##kind##_guard_drop, &(l)->raw, g, done)	\
 		for (typeof(&ACCESS_PRIVATE(l, data)) d = &ACCESS_PRIVATE(l, data); \
 		     d; d = NULL)
-#endif
 
 /* Run the following statement with spinlock @l held and @d pointing at its data. */
 #define safe_spin_locked(l, d)	__safe_locked(spin, l, d, __UNIQUE_ID(guard), __UNIQUE_ID(done))

@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * safe/blk_mq.h - the blk-mq abstraction: typed ops, adapters, owned requests, disks.
+ *
+ * Stands for Rust-for-Linux's kernel::block::mq:
+ *  - Operations (#[vtable] trait)   -> a typed ops table, checked at registration
+ *  - OperationsVTable<T> callbacks  -> adapters generated per driver by SAFE_BLK_MQ_ADAPTERS;
+ *    they are monomorphised like Rust's generics: each calls the driver's op through a const
+ *    table, which the compiler turns into a direct call, and converts the driver's result
+ *    with the one bridge in error.h
+ *  - ARef<Request<T>> + RequestDataWrapper::refcount -> struct safe_rq and the count in the
+ *    layer's part of the request PDU: 0 = the block layer owns the request, 1 = the driver
+ *    owns it with no handle, each live handle adds 1. The queue_rq adapter sets 2 (in flight
+ *    plus the handle it passes). Ending a request is a compare-exchange 2 -> 0 that fails,
+ *    with a warning and an error, while another handle lives.
+ *  - TagSet<T>, GenDisk<T>/GenDiskBuilder -> struct safe_tag_set, struct safe_gendisk
+ *  - the hrtimer embedded in a request (HasHrTimer for Request) -> safe_rq_timer_start()
+ *  - bio/segment iterators and Page::{read,write}_raw -> safe_rq_for_each_segment()
+ *
+ * Invariants: a struct safe_rq with raw != NULL is one counted handle to a started request
+ * of this driver; functions that take a struct safe_rq * by "move" leave raw == NULL. A
+ * struct safe_tag_set/safe_gendisk is either empty (zeroed) or fully set up, and its drop
+ * function turns it back to empty.
+ *
+ * Switch: -DSAFE_NO_REQ_REFCOUNT removes the per-request count (handles are still moved,
+ * ending skips the compare-exchange).
+ */
+#ifndef SAFE_BLK_MQ_H
+#define SAFE_BLK_MQ_H
+
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/hrtimer.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <safe/bounds.h>
+#include <safe/error.h>
+
+/* The layer's part of every request PDU, in front of the driver's own PDU. */
+struct safe_rq_hdr {
+	atomic_t refs;
+	struct hrtimer timer;
+};
+
+/* ARef<Request>: one counted handle to a started request. */
+struct safe_rq {
+	struct request *raw;
+};
+
+static __always_inline struct safe_rq_hdr *__safe_rq_hdr(struct request *rq)
+{
+	/* SAFETY: every request of a safe tag set has a struct safe_rq_hdr at the PDU start. */
+	return blk_mq_rq_to_pdu(rq);
+}
+
+#ifndef SAFE_NO_REQ_REFCOUNT
+static __always_inline void __safe_rq_refs_set(struct request *rq, int refs)
+{
+	atomic_set(&__safe_rq_hdr(rq)->refs, refs);
+}
+
+static __always_inline bool __safe_rq_refs_try_end(struct request *rq)
+{
+	int expected = 2;
+
+	return atomic_try_cmpxchg_relaxed(&__safe_rq_hdr(rq)->refs, &expected, 0);
+}
+
+static __always_inline int __safe_rq_refs_read(struct request *rq)
+{
+	return atomic_read(&__safe_rq_hdr(rq)->refs);
+}
+
+/* Another handle to @r's request (ARef::clone). */
+static __always_inline struct safe_rq safe_rq_clone(struct safe_rq *r)
+{
+	int refs = atomic_inc_return_relaxed(&__safe_rq_hdr(r->raw)->refs);
+
+	WARN_ONCE(refs < 3, "safe: cloned a request handle that was not live (%d)\n", refs);
+	return *r;
+}
+
+/* Give up handle @r without ending the request (ARef drop). */
+static __always_inline void safe_rq_drop(struct safe_rq *r)
+{
+	int refs = atomic_dec_return_relaxed(&__safe_rq_hdr(r->raw)->refs);
+
+	WARN_ONCE(refs < 1, "safe: dropped a request handle that was not live (%d)\n", refs);
+	r->raw = NULL;
+}
+#else
+static __always_inline void __safe_rq_refs_set(struct request *rq, int refs)
+{
+}
+
+static __always_inline bool __safe_rq_refs_try_end(struct request *rq)
+{
+	return true;
+}
+
+static __always_inline int __safe_rq_refs_read(struct request *rq)
+{
+	return 2;
+}
+
+static __always_inline struct safe_rq safe_rq_clone(struct safe_rq *r)
+{
+	return *r;
+}
+
+static __always_inline void safe_rq_drop(struct safe_rq *r)
+{
+	r->raw = NULL;
+}
+#endif /* SAFE_NO_REQ_REFCOUNT */
+
+/*
+ * safe_rq_end - end the request of handle @r with @status (Request::end).
+ * Moves @r on success. Fails with -EBUSY, leaving @r live, if another handle exists.
+ */
+static inline struct safe_result safe_rq_end(struct safe_rq *r, struct safe_result status)
+{
+	struct request *rq = r->raw;
+
+	if (unlikely(!__safe_rq_refs_try_end(rq))) {
+		WARN_ONCE(1, "safe: request ended while %d handles live\n",
+			  __safe_rq_refs_read(rq) - 1);
+		return safe_err(-EBUSY);
+	}
+	r->raw = NULL;
+	blk_mq_end_request(rq, safe_to_blk_status(status));
+	return safe_ok();
+}
+
+/*
+ * safe_rq_complete - complete @r through the block layer's completion path
+ * (Request::complete): the driver's complete op gets the handle back, on the submitting
+ * CPU's softirq or right here. Moves @r.
+ */
+static __always_inline void safe_rq_complete(struct safe_rq *r)
+{
+	struct request *rq = r->raw;
+
+	r->raw = NULL;
+	blk_mq_complete_request(rq);
+}
+
+/*
+ * safe_rq_timer_start - start the request's own hrtimer; when it fires, the driver's
+ * timer op gets the handle back. Moves @r; fails, leaving @r live, if the driver has no
+ * timer op.
+ */
+static __always_inline struct safe_result safe_rq_timer_start(struct safe_rq *r, u64 nsec)
+{
+	struct hrtimer *timer = &__safe_rq_hdr(r->raw)->timer;
+
+	if (unlikely(!timer->function)) {
+		WARN_ONCE(1, "safe: request timer started without a timer op\n");
+		return safe_err(-EINVAL);
+	}
+	r->raw = NULL;
+	hrtimer_start(timer, ns_to_ktime(nsec), HRTIMER_MODE_REL);
+	return safe_ok();
+}
+
+/* What a request asks for. */
+enum safe_rq_op {
+	SAFE_RQ_READ,
+	SAFE_RQ_WRITE,
+	SAFE_RQ_FLUSH,
+	SAFE_RQ_UNSUPPORTED,
+};
+
+static __always_inline enum safe_rq_op safe_rq_op(const struct safe_rq *r)
+{
+	switch (req_op(r->raw)) {
+	case REQ_OP_READ:
+		return SAFE_RQ_READ;
+	case REQ_OP_WRITE:
+		return SAFE_RQ_WRITE;
+	case REQ_OP_FLUSH:
+		return SAFE_RQ_FLUSH;
+	default:
+		return SAFE_RQ_UNSUPPORTED;
+	}
+}
+
+/* First sector (512 bytes) of the request. */
+static __always_inline u64 safe_rq_sector(const struct safe_rq *r)
+{
+	return blk_rq_pos(r->raw);
+}
+
+/* Data bytes of the request. */
+static __always_inline unsigned int safe_rq_bytes(const struct safe_rq *r)
+{
+	return blk_rq_bytes(r->raw);
+}
+
+/*
+ * safe_rq_for_each_segment - call @fn(@ctx, slice) for each data segment of request @r,
+ * in order, with the segment's memory mapped as a bounds-checked slice; stop at the first
+ * error. Yields the first error or Ok. @fn is called directly (a typed function).
+ */
+#define safe_rq_for_each_segment(r, fn, ctx)				\
+	({								\
+		struct safe_result __seg_res = safe_ok();		\
+		struct bio *__seg_bio;					\
+		struct bvec_iter __seg_it;				\
+		struct bio_vec __seg_bv;				\
+									\
+		__rq_for_each_bio(__seg_bio, (r)->raw) {		\
+			bio_for_each_segment(__seg_bv, __seg_bio, __seg_it) { \
+				/* SAFETY: a mapped bvec is valid for bv_len bytes until unmapped. */ \
+				void *__seg_p = bvec_kmap_local(&__seg_bv); \
+									\
+				__seg_res = fn(ctx, __safe_slice_from_raw(__seg_p, \
+									  __seg_bv.bv_len)); \
+				kunmap_local(__seg_p);			\
+				if (safe_is_err(__seg_res))		\
+					break;				\
+			}						\
+			if (safe_is_err(__seg_res))			\
+				break;					\
+		}							\
+		__seg_res;						\
+	})
+
+/* TagSet<T>: the tags and requests of a driver's queues. */
+struct safe_tag_set {
+	struct blk_mq_tag_set raw;
+};
+
+/* GenDisk<T>: a registered disk; owns one reference to the queue data. */
+struct safe_gendisk {
+	struct gendisk *raw;
+	void (*put_queue_data)(void *foreign);
+};
+
+/* What a disk looks like; checked by the adapters' disk_add before anything is set up. */
+struct safe_disk_params {
+	const char *name_prefix;	/* disk name: <prefix><index> */
+	unsigned int index;
+	unsigned int logical_block_size;	/* 512..PAGE_SIZE, power of two */
+	u64 capacity_sectors;		/* in 512-byte sectors */
+	bool write_cache;		/* announce a volatile cache: flushes reach queue_rq */
+};
+
+/* Tag set sizing, checked at registration. */
+struct safe_tag_set_params {
+	unsigned int nr_hw_queues;
+	unsigned int queue_depth;
+};
+
+static inline void safe_tag_set_drop(struct safe_tag_set *ts)
+{
+	if (ts->raw.ops) {
+		blk_mq_free_tag_set(&ts->raw);
+		ts->raw.ops = NULL;
+	}
+}
+
+static inline void safe_gendisk_drop(struct safe_gendisk *gd)
+{
+	if (gd->raw) {
+		void *foreign = gd->raw->queue->queuedata;
+
+		del_gendisk(gd->raw);
+		put_disk(gd->raw);
+		gd->raw = NULL;
+		gd->put_queue_data(foreign);
+	}
+}
+
+/* Layer-internal: the part of tag set registration that does not depend on the driver. */
+static inline struct safe_result __safe_tag_set_init(struct safe_tag_set *ts,
+						     const struct blk_mq_ops *ops,
+						     unsigned int cmd_size,
+						     const struct safe_tag_set_params *p)
+{
+	if (!p->nr_hw_queues || !p->queue_depth || p->queue_depth > BLK_MQ_MAX_DEPTH) {
+		pr_err("safe: tag set needs 1.. hw queues and depth 1..%d (got %u, %u)\n",
+		       BLK_MQ_MAX_DEPTH, p->nr_hw_queues, p->queue_depth);
+		return safe_err(-EINVAL);
+	}
+	memset(&ts->raw, 0, sizeof(ts->raw));
+	ts->raw.ops = ops;
+	ts->raw.nr_hw_queues = p->nr_hw_queues;
+	ts->raw.queue_depth = p->queue_depth;
+	ts->raw.numa_node = NUMA_NO_NODE;
+	ts->raw.cmd_size = cmd_size;
+	ts->raw.flags = BLK_MQ_F_SHOULD_MERGE;
+	ts->raw.nr_maps = 1;
+	if (safe_is_err(safe_from_errno(blk_mq_alloc_tag_set(&ts->raw)))) {
+		ts->raw.ops = NULL;
+		return safe_err(-ENOMEM);
+	}
+	return safe_ok();
+}
+
+/* Layer-internal: create and register a disk whose queuedata is @foreign. */
+static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
+						    struct safe_tag_set *ts,
+						    const struct block_device_operations *fops,
+						    void *foreign, void (*put)(void *),
+						    const struct safe_disk_params *p)
+{
+	struct gendisk *disk;
+	int ret;
+
+	if (p->logical_block_size < SECTOR_SIZE || p->logical_block_size > PAGE_SIZE ||
+	    !is_power_of_2(p->logical_block_size)) {
+		pr_err("safe: logical block size %u is not a power of two in 512..%lu\n",
+		       p->logical_block_size, PAGE_SIZE);
+		return safe_err(-EINVAL);
+	}
+	disk = blk_mq_alloc_disk(&ts->raw, foreign);
+	if (IS_ERR(disk))
+		return safe_err(PTR_ERR(disk));
+	disk->fops = fops;
+	snprintf(disk->disk_name, DISK_NAME_LEN, "%s%u", p->name_prefix, p->index);
+	blk_queue_logical_block_size(disk->queue, p->logical_block_size);
+	blk_queue_physical_block_size(disk->queue, p->logical_block_size);
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, disk->queue);
+	blk_queue_write_cache(disk->queue, p->write_cache, false);
+	set_capacity(disk, p->capacity_sectors);
+	ret = add_disk(disk);
+	if (ret) {
+		put_disk(disk);
+		return safe_err(ret);
+	}
+	gd->raw = disk;
+	gd->put_queue_data = put;
+	return safe_ok();
+}
+
+/*
+ * SAFE_BLK_MQ_DECLARE(name, qdata, pdu_type): the typed ops table of a driver.
+ * @qdata is a struct tag with SAFE_DEFINE_ARC (the queue data, borrowed in callbacks);
+ * @pdu_type is the driver's per-request data. Declares:
+ *	struct name_ops { queue_rq, complete, timer }	the typed vtable (timer optional)
+ * queue_rq gets one handle: on Ok it has ended, completed, timed or kept the request; on
+ * Err it must still hold the handle, which the adapter hands back to the block layer.
+ *	name_pdu(r)					the driver's PDU of a request
+ */
+#define SAFE_BLK_MQ_DECLARE(name, qdata, pdu_type)			\
+	struct name##_ops {						\
+		struct safe_result (*queue_rq)(struct qdata *q, struct safe_rq rq, bool last); \
+		void (*complete)(struct safe_rq rq);			\
+		void (*timer)(struct safe_rq rq);			\
+	};								\
+									\
+	struct name##_pdu_wrap {					\
+		struct safe_rq_hdr hdr;					\
+		pdu_type drv;						\
+	};								\
+									\
+	static __always_inline pdu_type *name##_pdu(const struct safe_rq *r) \
+	{								\
+		/* SAFETY: requests of this tag set carry a name##_pdu_wrap. */ \
+		struct name##_pdu_wrap *w = blk_mq_rq_to_pdu(r->raw);	\
+									\
+		return &w->drv;						\
+	}
+
+/*
+ * SAFE_BLK_MQ_ADAPTERS(name, qdata, typed_ops): the C callbacks the kernel calls, generic
+ * over the driver (as OperationsVTable<T>), for the const table @typed_ops of type
+ * struct name_ops. Defines:
+ *	name_tag_set_init(ts, params)		check @typed_ops, allocate the tag set
+ *	name_disk_add(gd, ts, q, params)	register a disk; moves the reference @q into it
+ */
+#define SAFE_BLK_MQ_ADAPTERS(name, qdata, typed_ops)			\
+	static blk_status_t name##_queue_rq_adapter(struct blk_mq_hw_ctx *hctx, \
+						    const struct blk_mq_queue_data *bd) \
+	{								\
+		struct safe_rq rq = { .raw = bd->rq };			\
+		struct safe_result res;					\
+									\
+		__safe_rq_refs_set(bd->rq, 2);				\
+		blk_mq_start_request(bd->rq);				\
+		res = typed_ops.queue_rq(qdata##_arc_borrow_foreign(hctx->queue->queuedata), \
+					 rq, bd->last);			\
+		if (safe_is_err(res) && !__safe_rq_refs_try_end(bd->rq))	\
+			WARN_ONCE(1, "safe: queue_rq failed but kept request handles\n"); \
+		return safe_to_blk_status(res);				\
+	}								\
+									\
+	static void name##_complete_adapter(struct request *rq)	\
+	{								\
+		typed_ops.complete((struct safe_rq){ .raw = rq });	\
+	}								\
+									\
+	static enum hrtimer_restart name##_timer_adapter(struct hrtimer *t) \
+	{								\
+		struct safe_rq_hdr *hdr = container_of(t, struct safe_rq_hdr, timer); \
+									\
+		typed_ops.timer((struct safe_rq){ .raw = blk_mq_rq_from_pdu(hdr) }); \
+		return HRTIMER_NORESTART;				\
+	}								\
+									\
+	static int name##_init_request_adapter(struct blk_mq_tag_set *set, \
+					       struct request *rq,	\
+					       unsigned int hctx_idx,	\
+					       unsigned int numa_node)	\
+	{								\
+		struct safe_rq_hdr *hdr = __safe_rq_hdr(rq);		\
+									\
+		atomic_set(&hdr->refs, 0);				\
+		hrtimer_init(&hdr->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL); \
+		if (typed_ops.timer)					\
+			hdr->timer.function = name##_timer_adapter;	\
+		return 0;						\
+	}								\
+									\
+	static const struct blk_mq_ops name##_blk_mq_ops = {		\
+		.queue_rq = name##_queue_rq_adapter,			\
+		.complete = name##_complete_adapter,			\
+		.init_request = name##_init_request_adapter,		\
+	};								\
+									\
+	static const struct block_device_operations name##_fops = {	\
+		.owner = THIS_MODULE,					\
+	};								\
+									\
+	static inline struct safe_result name##_tag_set_init(struct safe_tag_set *ts, \
+							     const struct safe_tag_set_params *p) \
+	{								\
+		if (!typed_ops.queue_rq || !typed_ops.complete) {	\
+			pr_err("safe: %s ops table lacks queue_rq or complete\n", #name); \
+			return safe_err(-EINVAL);			\
+		}							\
+		return __safe_tag_set_init(ts, &name##_blk_mq_ops,	\
+					   sizeof(struct name##_pdu_wrap), p); \
+	}								\
+									\
+	static void name##_put_queue_data(void *foreign)		\
+	{								\
+		qdata##_arc_put(qdata##_arc_from_foreign(foreign));	\
+	}								\
+									\
+	static inline struct safe_result name##_disk_add(struct safe_gendisk *gd, \
+							 struct safe_tag_set *ts, \
+							 struct qdata##_arc **q, \
+							 const struct safe_disk_params *p) \
+	{								\
+		struct safe_result res;					\
+									\
+		res = __safe_gendisk_add(gd, ts, &name##_fops,		\
+					 qdata##_arc_into_foreign(*q),	\
+					 name##_put_queue_data, p);	\
+		if (safe_is_ok(res))					\
+			*q = NULL;					\
+		return res;						\
+	}
+
+#endif /* SAFE_BLK_MQ_H */
