@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * insncount.c - a QEMU TCG plugin that counts the guest's executed instructions per
+ * measurement window, in total, in the kernel, and by the code address of each kernel
+ * translation block, so that the host can resolve them to functions with the guest's
+ * /proc/kallsyms.
+ *
+ * Every translation block gets two inline counters, added when the block starts: its
+ * instruction count and 1. Kernel blocks (upper half of the x86-64 address space) count
+ * into one slot per start address; all user blocks count into one slot. The guest opens and
+ * closes windows with the marker of twinmark.h; at a window's close the plugin writes the
+ * window's counts through qemu_plugin_outs (QEMU's -d plugin -D FILE log):
+ *
+ *   insncount api 1 qemu-api 0..1 target x86_64 vcpus 1
+ *   window ID total N kernel N user N
+ *   tb ADDR INSNS EXECS             (one line per kernel block address executed)
+ *   end ID
+ *   error MESSAGE                   (a marker out of order: the host marks the window broken)
+ *   exit total N kernel N windows N
+ *
+ * Arguments: api=N asks for plugin API version N instead of the one this file was written
+ * for (it exists to test the refusal).
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "qemu-plugin-v1.h"
+#include "twinmark.h"
+
+QPV1_EXPORT int qemu_plugin_version = QPV1_API_VERSION;
+
+#define KERNEL_BASE	0xffff800000000000ull	/* first x86-64 kernel-half address */
+#define SLOTS_PER_CHUNK	4096
+#define NO_WINDOW	UINT64_MAX
+
+/* The counters of one start address; the inline adds write straight into it. */
+struct slot {
+	uint64_t insns;
+	uint64_t execs;
+	uint64_t vaddr;
+};
+
+/* Slots live in chunks that never move, because QEMU keeps pointers to their counters. */
+struct slot_chunk {
+	struct slot slots[SLOTS_PER_CHUNK];
+	size_t used;
+	struct slot_chunk *next;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct slot user;
+	struct slot_chunk *chunks;
+	struct slot **index;		/* open addressing by vaddr, a power of two long */
+	size_t index_len, n_slots;
+	uint64_t window;		/* the open window's id, or NO_WINDOW */
+	uint64_t past_total, past_kernel, windows;
+	char *out;			/* output batch handed to qemu_plugin_outs */
+	size_t out_len, out_cap;
+} state = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.window = NO_WINDOW,
+};
+
+/* Whether a QEMU serving API versions @min..@cur can run a plugin that needs version @want. */
+static int api_supported(int want, int min, int cur)
+{
+	return want >= min && want <= cur;
+}
+
+static void die_oom(void)
+{
+	fputs("insncount: out of memory\n", stderr);
+	abort();
+}
+
+static void out_flush(void)
+{
+	if (!state.out_len)
+		return;
+	qemu_plugin_outs(state.out);
+	state.out_len = 0;
+	state.out[0] = '\0';
+}
+
+static void __attribute__((format(printf, 1, 2))) out_printf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (state.out_cap - state.out_len < 256)
+		out_flush();
+	va_start(ap, fmt);
+	n = vsnprintf(state.out + state.out_len, state.out_cap - state.out_len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		state.out_len += (size_t)n < state.out_cap - state.out_len ?
+				 (size_t)n : state.out_cap - state.out_len - 1;
+}
+
+static size_t index_pos(uint64_t vaddr, size_t len)
+{
+	return (size_t)((vaddr * 0x9e3779b97f4a7c15ull) >> 20) & (len - 1);
+}
+
+static void index_insert(struct slot **index, size_t len, struct slot *s)
+{
+	size_t i = index_pos(s->vaddr, len);
+
+	while (index[i])
+		i = (i + 1) & (len - 1);
+	index[i] = s;
+}
+
+static void index_grow(void)
+{
+	size_t len = state.index_len ? state.index_len * 2 : 1 << 16;
+	struct slot **index = calloc(len, sizeof(*index));
+
+	if (!index)
+		die_oom();
+	for (size_t i = 0; i < state.index_len; i++)
+		if (state.index[i])
+			index_insert(index, len, state.index[i]);
+	free(state.index);
+	state.index = index;
+	state.index_len = len;
+}
+
+/* The slot that counts blocks starting at @vaddr; the caller holds the lock. */
+static struct slot *slot_for(uint64_t vaddr)
+{
+	struct slot_chunk *c = state.chunks;
+	struct slot *s;
+	size_t i;
+
+	if (vaddr < KERNEL_BASE)
+		return &state.user;
+	if (2 * (state.n_slots + 1) > state.index_len)
+		index_grow();
+	for (i = index_pos(vaddr, state.index_len); state.index[i];
+	     i = (i + 1) & (state.index_len - 1))
+		if (state.index[i]->vaddr == vaddr)
+			return state.index[i];
+	if (!c || c->used == SLOTS_PER_CHUNK) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			die_oom();
+		c->next = state.chunks;
+		state.chunks = c;
+	}
+	s = &c->slots[c->used++];
+	s->vaddr = vaddr;
+	state.index[i] = s;
+	state.n_slots++;
+	return s;
+}
+
+static void count_totals(uint64_t *total, uint64_t *kernel)
+{
+	*kernel = 0;
+	for (struct slot_chunk *c = state.chunks; c; c = c->next)
+		for (size_t i = 0; i < c->used; i++)
+			*kernel += c->slots[i].insns;
+	*total = *kernel + state.user.insns;
+}
+
+/* Fold the counters into the run's totals and start them again from zero. */
+static void reset_counters(void)
+{
+	uint64_t total, kernel;
+
+	count_totals(&total, &kernel);
+	state.past_total += total;
+	state.past_kernel += kernel;
+	state.user.insns = 0;
+	state.user.execs = 0;
+	for (struct slot_chunk *c = state.chunks; c; c = c->next)
+		for (size_t i = 0; i < c->used; i++) {
+			c->slots[i].insns = 0;
+			c->slots[i].execs = 0;
+		}
+}
+
+static void write_window(uint64_t id)
+{
+	uint64_t total, kernel;
+
+	count_totals(&total, &kernel);
+	out_printf("window %" PRIu64 " total %" PRIu64 " kernel %" PRIu64 " user %" PRIu64 "\n",
+		   id, total, kernel, state.user.insns);
+	for (struct slot_chunk *c = state.chunks; c; c = c->next)
+		for (size_t i = 0; i < c->used; i++) {
+			const struct slot *s = &c->slots[i];
+
+			if (s->insns)
+				out_printf("tb 0x%" PRIx64 " %" PRIu64 " %" PRIu64 "\n",
+					   s->vaddr, s->insns, s->execs);
+		}
+	out_printf("end %" PRIu64 "\n", id);
+	out_flush();
+}
+
+/* Runs when the guest executes a marker; @userdata holds the operation and window id. */
+static void insncount_marker(unsigned int vcpu_index, void *userdata)
+{
+	uint64_t packed = (uint64_t)(uintptr_t)userdata;
+	unsigned int op = (unsigned int)(packed >> 32);
+	uint64_t id = (uint32_t)packed;
+
+	(void)vcpu_index;
+	pthread_mutex_lock(&state.lock);
+	if (op == TWINMARK_START) {
+		if (state.window != NO_WINDOW)
+			out_printf("error window %" PRIu64 " opened while window %" PRIu64
+				   " is open\n", id, state.window);
+		reset_counters();
+		state.window = id;
+	} else if (op == TWINMARK_STOP) {
+		if (state.window != id) {
+			if (state.window == NO_WINDOW)
+				out_printf("error window %" PRIu64 " closed but never opened\n", id);
+			else
+				out_printf("error window %" PRIu64 " closed while window %" PRIu64
+					   " is open\n", id, state.window);
+		} else {
+			write_window(id);
+			state.windows++;
+		}
+		reset_counters();
+		state.window = NO_WINDOW;
+	} else {
+		out_printf("error window %" PRIu64 " has an unknown marker operation %u\n", id, op);
+	}
+	out_flush();
+	pthread_mutex_unlock(&state.lock);
+}
+
+/* Registers the marker callback if the block holds a marker at instruction @i. */
+static void watch_marker(struct qemu_plugin_tb *tb, size_t i, size_t n)
+{
+	uint32_t word[TWINMARK_INSNS];
+	struct qemu_plugin_insn *insn = NULL;
+
+	if (i + TWINMARK_INSNS > n)
+		return;
+	for (size_t k = 0; k < TWINMARK_INSNS; k++) {
+		insn = qemu_plugin_tb_get_insn(tb, i + k);
+		if (!twinmark_get(qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn),
+				  &word[k]))
+			return;
+	}
+	if (word[0] != TWINMARK_MAGIC)
+		return;
+	qemu_plugin_register_vcpu_insn_exec_cb(insn, insncount_marker, QEMU_PLUGIN_CB_NO_REGS,
+					       (void *)(uintptr_t)((uint64_t)word[1] << 32 |
+								   word[2]));
+}
+
+static void insncount_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+	size_t n = qemu_plugin_tb_n_insns(tb);
+	uint64_t vaddr = qemu_plugin_tb_vaddr(tb);
+	struct slot *s;
+
+	(void)id;
+	pthread_mutex_lock(&state.lock);
+	s = slot_for(vaddr);
+	pthread_mutex_unlock(&state.lock);
+	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &s->insns, n);
+	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &s->execs, 1);
+	if (vaddr >= KERNEL_BASE)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+		uint32_t magic;
+
+		if (twinmark_get(qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn),
+				 &magic) && magic == TWINMARK_MAGIC)
+			watch_marker(tb, i, n);
+	}
+}
+
+static void insncount_exit(qemu_plugin_id_t id, void *userdata)
+{
+	uint64_t total, kernel;
+
+	(void)id;
+	(void)userdata;
+	pthread_mutex_lock(&state.lock);
+	if (state.window != NO_WINDOW)
+		out_printf("error window %" PRIu64 " still open when the guest stopped\n",
+			   state.window);
+	count_totals(&total, &kernel);
+	out_printf("exit total %" PRIu64 " kernel %" PRIu64 " windows %" PRIu64 "\n",
+		   state.past_total + total, state.past_kernel + kernel, state.windows);
+	out_flush();
+	pthread_mutex_unlock(&state.lock);
+}
+
+/* Reads api=N; returns the API version asked for, or -1 after saying what is wrong. */
+static int parse_args(int argc, char **argv)
+{
+	int want = QPV1_API_VERSION;
+
+	for (int i = 0; i < argc; i++) {
+		char *end;
+
+		if (!strncmp(argv[i], "api=", 4)) {
+			want = (int)strtol(argv[i] + 4, &end, 10);
+			if (end == argv[i] + 4 || *end) {
+				fprintf(stderr, "insncount: argument '%s': expected api=NUMBER\n",
+					argv[i]);
+				return -1;
+			}
+		} else {
+			fprintf(stderr, "insncount: unknown argument '%s' (known: api=N)\n", argv[i]);
+			return -1;
+		}
+	}
+	return want;
+}
+
+QPV1_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
+				    int argc, char **argv)
+{
+	int want = parse_args(argc, argv);
+
+	if (want < 0)
+		return 1;
+	if (!api_supported(want, info->version.min, info->version.cur)) {
+		fprintf(stderr, "insncount: needs QEMU plugin API version %d, but this QEMU speaks "
+			"versions %d to %d; refusing to load\n",
+			want, info->version.min, info->version.cur);
+		return 1;
+	}
+	if (!info->system_emulation || strcmp(info->target_name, "x86_64")) {
+		fprintf(stderr, "insncount: splits kernel from user by x86-64 addresses; "
+			"refusing to run in %s %s emulation\n", info->target_name,
+			info->system_emulation ? "system" : "user");
+		return 1;
+	}
+	if (info->system.smp_vcpus > 1)
+		fprintf(stderr, "insncount: warning: %d vCPUs; the inline counters are exact "
+			"only when one thread runs the guest (one vCPU or the icount clock)\n",
+			info->system.smp_vcpus);
+	state.out_cap = 1 << 16;
+	state.out = calloc(1, state.out_cap);
+	if (!state.out)
+		die_oom();
+	out_printf("insncount api %d qemu-api %d..%d target %s vcpus %d\n", want,
+		   info->version.min, info->version.cur, info->target_name,
+		   info->system.smp_vcpus);
+	out_flush();
+	qemu_plugin_register_vcpu_tb_trans_cb(id, insncount_tb_trans);
+	qemu_plugin_register_atexit_cb(id, insncount_exit, NULL);
+	return 0;
+}
