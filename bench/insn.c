@@ -1,0 +1,1014 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * insn.c - instruction profiles of a run: marks windows in the guest (through twinmark),
+ * and on the host resolves the insncount plugin's per-address counts to functions, adds the
+ * per-I/O instruction metrics to samples.csv and writes the per-function tables.
+ * The file formats are described in insn.h and docs/insn-profiles.md.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "insn.h"
+
+extern char **environ;
+
+/* Where a function's instructions count. */
+enum insn_class { CLASS_DRIVER, CLASS_LAYER, CLASS_CORE, CLASS_KERNEL, N_CLASSES };
+
+static const char *const class_names[N_CLASSES] = {
+	[CLASS_DRIVER] = "driver",
+	[CLASS_LAYER] = "layer",
+	[CLASS_CORE] = "core",
+	[CLASS_KERNEL] = "kernel",
+};
+
+/*
+ * The block and net cores, by function name prefix (built-in code only). kallsyms says
+ * nothing about source files, so these prefixes stand for block/ and net/ (plus the blk-mq
+ * tag bitmaps of lib/sbitmap.c); docs/insn-profiles.md lists what they miss.
+ */
+static const char *const block_core_prefixes[] = {
+	"blk", "__blk", "bio_", "__bio_", "bvec_", "submit_bio", "__submit_bio", "bdev_",
+	"disk_", "part_", "rq_qos_", "__rq_qos_", "elv_", "sbitmap_", "__sbitmap_", NULL,
+};
+
+static const char *const net_core_prefixes[] = {
+	"netif_", "__netif_", "napi_", "__napi_", "net_rx_action", "net_tx_action", "dev_",
+	"__dev_", "netdev_", "__netdev_", "skb_", "__skb_", "kfree_skb", "__kfree_skb",
+	"consume_skb", "alloc_skb", "__alloc_skb", "build_skb", "__build_skb", "napi_",
+	"gro_", "__gro_", "eth_", "qdisc_", "__qdisc_", "sch_", "pfifo_", "validate_xmit",
+	"rps_", "process_backlog", "ip_", "__ip_", "ipv4_", "inet_", "__inet_", "udp",
+	"__udp", "tcp_", "__tcp_", "sock_", "__sock_", "sk_", "__sk_", "fib_", "neigh_",
+	"__neigh_", "dst_", "nf_", "__nf_", NULL,
+};
+
+static const char *const layer_prefixes[] = { "safe_", "__safe_", NULL };
+
+#define INSN_METRICS 4
+static const char *const insn_metric_names[INSN_METRICS] = {
+	"insn_per_io", "kernel_insn_per_io", "driver_insn_per_io", "core_insn_per_io",
+};
+
+/* A text symbol of vmlinux or of one module. */
+struct symbol {
+	uint64_t addr;
+	char *name;
+	char *module;		/* NULL for vmlinux */
+};
+
+struct symtab {
+	struct symbol *v;
+	size_t n, cap;
+};
+
+/* One translation block start address of a window. */
+struct tb_count {
+	uint64_t addr, insns, execs;
+};
+
+/* One window as the plugin reported it. */
+struct window {
+	unsigned int id;
+	uint64_t total, kernel, user;
+	struct tb_count *tbs;
+	size_t n_tbs, cap;
+	bool complete;
+	char note[64];		/* why the window cannot be used, or "" */
+	unsigned int note_file;	/* the plugin file that set the note */
+};
+
+struct windows {
+	struct window *v;
+	size_t n, cap;
+};
+
+/* A function's counts summed over the samples of one arm and workload. */
+struct func_sum {
+	char *key;		/* module:name, module empty for vmlinux */
+	enum insn_class class;
+	double insn_per_io, calls_per_io;
+};
+
+/* The samples of one family, arm and workload. */
+struct group {
+	char family[RESULTS_NAME_LEN], arm[RESULTS_NAME_LEN];
+	char workload[RESULTS_WORKLOAD_LEN];
+	char driver[RESULTS_NAME_LEN];	/* first module under test */
+	unsigned int samples;
+	struct func_sum *funcs;		/* open addressing on key */
+	size_t n_funcs, cap_funcs;
+};
+
+struct groups {
+	struct group *v;
+	size_t n, cap;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p) {
+		fputs("twinbench: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	return strcpy(xrealloc(NULL, strlen(s) + 1), s);
+}
+
+#define GROW(arr, n, cap) do {							\
+	if ((n) == (cap)) {							\
+		(cap) = (cap) ? 2 * (cap) : 64;				\
+		(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));		\
+	}									\
+} while (0)
+
+static int __attribute__((format(printf, 3, 4))) fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool has_prefix(const char *name, const char *const *prefixes)
+{
+	for (; *prefixes; prefixes++)
+		if (!strncmp(name, *prefixes, strlen(*prefixes)))
+			return true;
+	return false;
+}
+
+/* Guest side ------------------------------------------------------------------------- */
+
+int insn_mark(const char *out_dir, unsigned int id, int start, const struct insn_window_desc *d)
+{
+	char dir[4096], idbuf[16], kv[6][160];
+	char *argv[16];
+	int argc = 0, status;
+	pid_t pid;
+
+	snprintf(idbuf, sizeof(idbuf), "%u", id);
+	argv[argc++] = "twinmark";
+	argv[argc++] = start ? "start" : "stop";
+	argv[argc++] = idbuf;
+	if (!start && d) {
+		snprintf(dir, sizeof(dir), "%s/%s", out_dir, INSN_DIR);
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			fprintf(stderr, "twinbench: mkdir %s: %s\n", dir, strerror(errno));
+			return -1;
+		}
+		snprintf(kv[0], sizeof(kv[0]), "family=%s", d->family);
+		snprintf(kv[1], sizeof(kv[1]), "arm=%s", d->arm);
+		snprintf(kv[2], sizeof(kv[2]), "workload=%s", d->workload);
+		snprintf(kv[3], sizeof(kv[3]), "sample=%u", d->sample);
+		snprintf(kv[4], sizeof(kv[4]), "modules=%s", d->modules);
+		snprintf(kv[5], sizeof(kv[5]), "ios=%.0f", d->ios);
+		argv[argc++] = "-o";
+		argv[argc++] = dir;
+		for (int i = 0; i < 6; i++)
+			argv[argc++] = kv[i];
+		if (d->core)
+			argv[argc++] = d->core[0] == 'b' ? "core=block" : "core=net";
+	}
+	argv[argc] = NULL;
+	errno = posix_spawnp(&pid, "twinmark", NULL, NULL, argv, environ);
+	if (errno) {
+		fprintf(stderr, "twinbench: cannot run twinmark: %s\n", strerror(errno));
+		return -1;
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "twinbench: twinmark %s %u failed\n", argv[1], id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Symbols ------------------------------------------------------------------------------ */
+
+static int symbol_cmp(const void *a, const void *b)
+{
+	const struct symbol *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * Adds the text symbols of a /proc/kallsyms line ("ADDR TYPE NAME [MODULE]") to @t.
+ * Returns 1 for a kallsyms line, 0 for anything else.
+ */
+static int symtab_add_line(struct symtab *t, const char *line)
+{
+	char name[256], module[64] = "";
+	unsigned long long addr;
+	size_t digits = strspn(line, "0123456789abcdef");
+	char type;
+	int n;
+
+	if (digits < 8 || line[digits] != ' ')
+		return 0;
+	n = sscanf(line, "%llx %c %255s [%63[^]]]", &addr, &type, name, module);
+	if (n < 3)
+		return 0;
+	if (type != 't' && type != 'T')
+		return 1;
+	GROW(t->v, t->n, t->cap);
+	t->v[t->n].addr = addr;
+	t->v[t->n].name = xstrdup(name);
+	t->v[t->n].module = n == 4 ? xstrdup(module) : NULL;
+	t->n++;
+	return 1;
+}
+
+static void symtab_free(struct symtab *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].name);
+		free(t->v[i].module);
+	}
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * The index of the symbol holding @addr (the last one at or below it), or -1. Symbols do
+ * not say where they end, so an address more than 1 MiB past a symbol is unresolved.
+ */
+static long symtab_find(const struct symtab *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || addr - t->v[lo - 1].addr > (1u << 20))
+		return -1;
+	return (long)lo - 1;
+}
+
+static int load_vmlinux_symbols(const char *run_dir, struct symtab *t, char *err, size_t len)
+{
+	char path[4096], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/kallsyms-vmlinux.txt", run_dir, INSN_DIR);
+	f = fopen(path, "r");
+	if (!f)
+		return fail(err, len, "%s: %s (twinmark stop -o writes it)", path, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		symtab_add_line(t, line);
+	fclose(f);
+	if (!t->n)
+		return fail(err, len, "%s: no text symbols (were addresses hidden by "
+			    "kptr_restrict?)", path);
+	qsort(t->v, t->n, sizeof(*t->v), symbol_cmp);
+	return 0;
+}
+
+/* Plugin output ------------------------------------------------------------------------ */
+
+static struct window *window_get(struct windows *ws, unsigned int id)
+{
+	for (size_t i = 0; i < ws->n; i++)
+		if (ws->v[i].id == id)
+			return &ws->v[i];
+	GROW(ws->v, ws->n, ws->cap);
+	memset(&ws->v[ws->n], 0, sizeof(ws->v[ws->n]));
+	ws->v[ws->n].id = id;
+	return &ws->v[ws->n++];
+}
+
+/* A window measured again (in a later boot) forgets what an earlier boot said about it. */
+static void window_reset(struct window *w, unsigned int file)
+{
+	w->n_tbs = 0;
+	w->complete = false;
+	if (w->note_file != file)
+		w->note[0] = '\0';
+}
+
+/* Reads the @file'th plugin output file; a later file's window replaces an earlier one's. */
+static int load_plugin_file(const char *path, unsigned int file, struct windows *ws,
+			    char *err, size_t len)
+{
+	struct window *cur = NULL;
+	char line[512];
+	unsigned long lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return fail(err, len, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b, c;
+		unsigned int id;
+
+		lineno++;
+		if (sscanf(line, "tb %llx %llu %llu", &a, &b, &c) == 3) {
+			if (!cur) {
+				fclose(f);
+				return fail(err, len, "%s:%lu: a block count outside a window",
+					    path, lineno);
+			}
+			GROW(cur->tbs, cur->n_tbs, cur->cap);
+			cur->tbs[cur->n_tbs++] = (struct tb_count){ a, b, c };
+		} else if (sscanf(line, "window %u total %llu kernel %llu user %llu",
+				  &id, &a, &b, &c) == 4) {
+			cur = window_get(ws, id);
+			window_reset(cur, file);
+			cur->total = a;
+			cur->kernel = b;
+			cur->user = c;
+		} else if (sscanf(line, "end %u", &id) == 1) {
+			if (!cur || cur->id != id) {
+				fclose(f);
+				return fail(err, len, "%s:%lu: 'end %u' without its window",
+					    path, lineno, id);
+			}
+			cur->complete = true;
+			cur = NULL;
+		} else if (sscanf(line, "error window %u", &id) == 1) {
+			struct window *w = window_get(ws, id);
+
+			snprintf(w->note, sizeof(w->note), "insn-marker-out-of-order");
+			w->note_file = file;
+		} else if (strncmp(line, "insncount ", 10) && strncmp(line, "exit ", 5)) {
+			fclose(f);
+			return fail(err, len, "%s:%lu: not an insncount line", path, lineno);
+		}
+	}
+	fclose(f);
+	if (cur)
+		snprintf(cur->note, sizeof(cur->note), "insn-window-truncated");
+	return 0;
+}
+
+/* Reads every DIR/insncount*.txt in name order; returns the number of files. */
+static int load_plugin_output(const char *run_dir, struct windows *ws, char *err, size_t len)
+{
+	char pattern[4096];
+	glob_t g;
+	int n;
+
+	snprintf(pattern, sizeof(pattern), "%s/insncount*.txt", run_dir);
+	if (glob(pattern, 0, NULL, &g))
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		if (load_plugin_file(g.gl_pathv[i], (unsigned int)i + 1, ws, err, len)) {
+			globfree(&g);
+			return -1;
+		}
+	n = (int)g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
+/* Window descriptions ------------------------------------------------------------------ */
+
+/* The text of window-ID.txt: KEY=VALUE lines, then the module symbols. */
+struct window_file {
+	char family[RESULTS_NAME_LEN], arm[RESULTS_NAME_LEN];
+	char workload[RESULTS_WORKLOAD_LEN];
+	char modules[256], core[16];
+	unsigned int sample;
+	double ios;
+	struct symtab syms;
+};
+
+static int load_window_file(const char *run_dir, unsigned int id, struct window_file *wf,
+			    char *err, size_t len)
+{
+	char path[4096], line[512];
+	unsigned long lineno = 0;
+	bool have_sample = false;
+	FILE *f;
+
+	memset(wf, 0, sizeof(*wf));
+	snprintf(path, sizeof(path), "%s/%s/window-%u.txt", run_dir, INSN_DIR, id);
+	f = fopen(path, "r");
+	if (!f)
+		return fail(err, len, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char *eq, *val;
+		int bad = 0;
+
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (symtab_add_line(&wf->syms, line))
+			continue;
+		eq = strchr(line, '=');
+		if (!eq) {
+			bad = 1;
+		} else {
+			*eq = '\0';
+			val = eq + 1;
+			if (!strcmp(line, "family"))
+				bad = results_copy_field(wf->family, sizeof(wf->family), val);
+			else if (!strcmp(line, "arm"))
+				bad = results_copy_field(wf->arm, sizeof(wf->arm), val);
+			else if (!strcmp(line, "workload"))
+				bad = results_copy_field(wf->workload, sizeof(wf->workload), val);
+			else if (!strcmp(line, "modules"))
+				bad = results_copy_field(wf->modules, sizeof(wf->modules), val);
+			else if (!strcmp(line, "core"))
+				bad = results_copy_field(wf->core, sizeof(wf->core), val) ||
+				      (strcmp(val, "block") && strcmp(val, "net"));
+			else if (!strcmp(line, "sample") && sscanf(val, "%u", &wf->sample) == 1)
+				have_sample = true;
+			else if (!strcmp(line, "ios"))
+				bad = sscanf(val, "%lf", &wf->ios) != 1 || !(wf->ios > 0);
+			else
+				bad = 1;
+		}
+		if (bad) {
+			fclose(f);
+			symtab_free(&wf->syms);
+			return fail(err, len, "%s:%lu: expected family=, arm=, workload=, sample=, "
+				    "modules=, core=block|net or ios=N (> 0)", path, lineno);
+		}
+	}
+	fclose(f);
+	if (!wf->family[0] || !wf->arm[0] || !wf->workload[0] || !have_sample || !wf->ios) {
+		symtab_free(&wf->syms);
+		return fail(err, len, "%s: family, arm, workload, sample and ios are required",
+			    path);
+	}
+	qsort(wf->syms.v, wf->syms.n, sizeof(*wf->syms.v), symbol_cmp);
+	return 0;
+}
+
+static bool module_under_test(const char *modules, const char *module)
+{
+	size_t n = strlen(module);
+
+	for (const char *p = modules; *p; ) {
+		size_t k = strcspn(p, ",");
+
+		if (k == n && !strncmp(p, module, n))
+			return true;
+		p += k + (p[k] == ',');
+	}
+	return false;
+}
+
+static enum insn_class classify(const struct symbol *s, const struct window_file *wf)
+{
+	const char *const *core = NULL;
+
+	if (s->module)
+		if (module_under_test(wf->modules, s->module))
+			return has_prefix(s->name, layer_prefixes) ? CLASS_LAYER : CLASS_DRIVER;
+	if (!strcmp(wf->core, "block"))
+		core = block_core_prefixes;
+	else if (!strcmp(wf->core, "net"))
+		core = net_core_prefixes;
+	if (!s->module && core && has_prefix(s->name, core))
+		return CLASS_CORE;
+	return CLASS_KERNEL;
+}
+
+/* Per-arm function sums ---------------------------------------------------------------- */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct func_sum *group_func(struct group *g, const char *key, enum insn_class class)
+{
+	size_t i;
+
+	if (2 * (g->n_funcs + 1) > g->cap_funcs) {
+		struct func_sum *old = g->funcs;
+		size_t old_cap = g->cap_funcs;
+
+		g->cap_funcs = old_cap ? 2 * old_cap : 1024;
+		g->funcs = xrealloc(NULL, g->cap_funcs * sizeof(*g->funcs));
+		memset(g->funcs, 0, g->cap_funcs * sizeof(*g->funcs));
+		for (size_t k = 0; k < old_cap; k++) {
+			if (!old[k].key)
+				continue;
+			for (i = hash_str(old[k].key) & (g->cap_funcs - 1); g->funcs[i].key;
+			     i = (i + 1) & (g->cap_funcs - 1))
+				;
+			g->funcs[i] = old[k];
+		}
+		free(old);
+	}
+	for (i = hash_str(key) & (g->cap_funcs - 1); g->funcs[i].key;
+	     i = (i + 1) & (g->cap_funcs - 1))
+		if (!strcmp(g->funcs[i].key, key))
+			return &g->funcs[i];
+	g->funcs[i].key = xstrdup(key);
+	g->funcs[i].class = class;
+	g->n_funcs++;
+	return &g->funcs[i];
+}
+
+static struct group *group_get(struct groups *gs, const struct window_file *wf)
+{
+	struct group *g;
+
+	for (size_t i = 0; i < gs->n; i++) {
+		g = &gs->v[i];
+		if (!strcmp(g->family, wf->family) && !strcmp(g->arm, wf->arm) &&
+		    !strcmp(g->workload, wf->workload))
+			return g;
+	}
+	GROW(gs->v, gs->n, gs->cap);
+	g = &gs->v[gs->n++];
+	memset(g, 0, sizeof(*g));
+	strcpy(g->family, wf->family);
+	strcpy(g->arm, wf->arm);
+	strcpy(g->workload, wf->workload);
+	snprintf(g->driver, sizeof(g->driver), "%.*s", (int)strcspn(wf->modules, ","),
+		 wf->modules);
+	return g;
+}
+
+static void groups_free(struct groups *gs)
+{
+	for (size_t i = 0; i < gs->n; i++) {
+		for (size_t k = 0; k < gs->v[i].cap_funcs; k++)
+			free(gs->v[i].funcs[k].key);
+		free(gs->v[i].funcs);
+	}
+	free(gs->v);
+}
+
+/* One window ----------------------------------------------------------------------------- */
+
+struct window_metrics {
+	double insn, kernel, driver, core;	/* per I/O */
+};
+
+/*
+ * Resolves window @w's blocks to functions of @vmlinux and the window's modules, adds the
+ * functions' per-I/O counts to @g (if not NULL) and fills @m.
+ */
+static void resolve_window(const struct window *w, const struct symtab *vmlinux,
+			   const struct window_file *wf, struct group *g,
+			   struct window_metrics *m)
+{
+	double by_class[N_CLASSES] = { 0 };
+
+	for (size_t i = 0; i < w->n_tbs; i++) {
+		const struct tb_count *tb = &w->tbs[i];
+		long kv = symtab_find(vmlinux, tb->addr), km = symtab_find(&wf->syms, tb->addr);
+		const struct symbol *s = NULL;
+		enum insn_class class = CLASS_KERNEL;
+		char key[400];
+
+		if (km >= 0 && (kv < 0 || wf->syms.v[km].addr >= vmlinux->v[kv].addr))
+			s = &wf->syms.v[km];
+		else if (kv >= 0)
+			s = &vmlinux->v[kv];
+		if (s)
+			class = classify(s, wf);
+		by_class[class] += (double)tb->insns;
+		if (!g)
+			continue;
+		if (s)
+			snprintf(key, sizeof(key), "%s:%s", s->module ? s->module : "", s->name);
+		else
+			snprintf(key, sizeof(key), ":[unknown]");
+		{
+			struct func_sum *f = group_func(g, key, class);
+
+			f->insn_per_io += (double)tb->insns / wf->ios;
+			if (s && s->addr == tb->addr)
+				f->calls_per_io += (double)tb->execs / wf->ios;
+		}
+	}
+	m->insn = (double)w->total / wf->ios;
+	m->kernel = (double)w->kernel / wf->ios;
+	m->driver = (by_class[CLASS_DRIVER] + by_class[CLASS_LAYER]) / wf->ios;
+	m->core = by_class[CLASS_CORE] / wf->ios;
+}
+
+/* samples.csv rows ----------------------------------------------------------------------- */
+
+static bool same_sample(const struct sample_row *r, const struct window_file *wf)
+{
+	return !strcmp(r->family, wf->family) && !strcmp(r->arm, wf->arm) &&
+	       !strcmp(r->workload, wf->workload) && r->sample == wf->sample;
+}
+
+static bool is_insn_metric(const char *metric)
+{
+	for (int i = 0; i < INSN_METRICS; i++)
+		if (!strcmp(metric, insn_metric_names[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Replaces the sample's instruction metrics in @t. A sample the runner marked invalid stays
+ * invalid, with the runner's note.
+ */
+static void put_metrics(struct sample_table *t, const struct window_file *wf,
+			const struct window_metrics *m, const char *note)
+{
+	const double values[INSN_METRICS] = { m->insn, m->kernel, m->driver, m->core };
+	const char *inherited = NULL;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct sample_row *r = &t->rows[i];
+
+		if (same_sample(r, wf) && !r->valid && !is_insn_metric(r->metric))
+			inherited = r->note;
+		if (same_sample(r, wf) && is_insn_metric(r->metric))
+			continue;
+		t->rows[keep++] = *r;
+	}
+	t->n = keep;
+	for (int i = 0; i < INSN_METRICS; i++) {
+		struct sample_row row = { .sample = wf->sample, .value = values[i] };
+
+		if (i == 3 && !wf->core[0])
+			continue;
+		strcpy(row.family, wf->family);
+		strcpy(row.arm, wf->arm);
+		strcpy(row.workload, wf->workload);
+		strcpy(row.metric, insn_metric_names[i]);
+		strcpy(row.unit, "insn");
+		row.valid = !note && !inherited;
+		results_copy_field(row.note, sizeof(row.note), note ? note :
+				   inherited ? inherited : "");
+		sample_table_add(t, &row);
+	}
+}
+
+/* Tables ----------------------------------------------------------------------------- */
+
+/* Writes @s as one CSV field, quoted when it holds a comma, quote or newline. */
+static void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static const struct func_sum *sort_funcs;	/* qsort has no context argument */
+
+static int func_by_insns(const void *a, const void *b)
+{
+	const struct func_sum *x = &sort_funcs[*(const size_t *)a];
+	const struct func_sum *y = &sort_funcs[*(const size_t *)b];
+
+	if (x->insn_per_io != y->insn_per_io)
+		return x->insn_per_io > y->insn_per_io ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* The indexes of @g's functions, most instructions first. */
+static size_t *group_sorted(const struct group *g)
+{
+	size_t *idx = xrealloc(NULL, g->n_funcs * sizeof(*idx)), n = 0;
+
+	for (size_t i = 0; i < g->cap_funcs; i++)
+		if (g->funcs[i].key)
+			idx[n++] = i;
+	sort_funcs = g->funcs;
+	qsort(idx, n, sizeof(*idx), func_by_insns);
+	return idx;
+}
+
+static FILE *open_table(const char *run_dir, const char *name, char *tmp, size_t tmp_len,
+			char *err, size_t len)
+{
+	FILE *f;
+
+	snprintf(tmp, tmp_len, "%s/%s.tmp", run_dir, name);
+	f = fopen(tmp, "w");
+	if (!f)
+		fail(err, len, "%s: %s", tmp, strerror(errno));
+	return f;
+}
+
+static int close_table(FILE *f, const char *tmp, char *err, size_t len)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%.*s", (int)(strlen(tmp) - 4), tmp);
+	if (fclose(f) || rename(tmp, path))
+		return fail(err, len, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+static void write_key(FILE *f, const char *key)
+{
+	const char *colon = strchr(key, ':');
+
+	csv_field(f, colon + 1);
+	fputc(',', f);
+	fprintf(f, "%.*s", (int)(colon - key), key);
+}
+
+/* insn-functions.csv: per arm and workload, the top functions and every driver function. */
+static int write_functions(const char *run_dir, const struct groups *gs, char *err, size_t len)
+{
+	char tmp[4200];
+	FILE *f = open_table(run_dir, "insn-functions.csv", tmp, sizeof(tmp), err, len);
+
+	if (!f)
+		return -1;
+	fputs("family,arm,workload,rank,function,module,class,insn_per_io,calls_per_io,"
+	      "insn_per_call,samples\n", f);
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct group *g = &gs->v[i];
+		size_t *idx = group_sorted(g);
+
+		for (size_t r = 0; r < g->n_funcs; r++) {
+			const struct func_sum *fs = &g->funcs[idx[r]];
+			double ipio = fs->insn_per_io / g->samples;
+			double cpio = fs->calls_per_io / g->samples;
+
+			if (r >= INSN_TOP_FUNCTIONS && fs->class != CLASS_DRIVER &&
+			    fs->class != CLASS_LAYER)
+				continue;
+			csv_field(f, g->family);
+			fputc(',', f);
+			csv_field(f, g->arm);
+			fputc(',', f);
+			csv_field(f, g->workload);
+			fprintf(f, ",%zu,", r + 1);
+			write_key(f, fs->key);
+			fprintf(f, ",%s,%.3f,%.4f,", class_names[fs->class], ipio, cpio);
+			if (cpio > 0)
+				fprintf(f, "%.2f", ipio / cpio);
+			fprintf(f, ",%u\n", g->samples);
+		}
+		free(idx);
+	}
+	return close_table(f, tmp, err, len);
+}
+
+/*
+ * The name a driver function has in both twins: the module prefix of the arm's driver
+ * becomes "<drv>", so rawnull_queue_rq and safenull_queue_rq compare as <drv>_queue_rq.
+ */
+static void twin_key(const struct group *g, const struct func_sum *fs, char *out, size_t len)
+{
+	const char *colon = strchr(fs->key, ':');
+	const char *name = colon + 1;
+	size_t dl = strlen(g->driver);
+
+	if (fs->class != CLASS_DRIVER && fs->class != CLASS_LAYER) {
+		snprintf(out, len, "%s", fs->key);
+		return;
+	}
+	if (dl && !strncmp(name, g->driver, dl))
+		snprintf(out, len, "<drv>:<drv>%s", name + dl);
+	else
+		snprintf(out, len, "<drv>:%s", name);
+}
+
+static const struct group *find_group(const struct groups *gs, const char *family,
+				      const char *arm, const char *workload)
+{
+	for (size_t i = 0; i < gs->n; i++)
+		if (!strcmp(gs->v[i].family, family) && !strcmp(gs->v[i].arm, arm) &&
+		    !strcmp(gs->v[i].workload, workload))
+			return &gs->v[i];
+	return NULL;
+}
+
+struct diff_row {
+	char key[400];
+	enum insn_class class;
+	double base, cand;
+};
+
+static int diff_by_size(const void *a, const void *b)
+{
+	const struct diff_row *x = a, *y = b;
+	double dx = fabs(x->cand - x->base), dy = fabs(y->cand - y->base);
+
+	if (dx != dy)
+		return dx > dy ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+static void diff_add(struct diff_row **rows, size_t *n, size_t *cap, const char *key,
+		     enum insn_class class, double base, double cand)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*rows)[i].key, key)) {
+			(*rows)[i].base += base;
+			(*rows)[i].cand += cand;
+			return;
+		}
+	GROW(*rows, *n, *cap);
+	snprintf((*rows)[*n].key, sizeof((*rows)[*n].key), "%s", key);
+	(*rows)[*n].class = class;
+	(*rows)[*n].base = base;
+	(*rows)[*n].cand = cand;
+	(*n)++;
+}
+
+/* insn-diff.csv: for each raw<X>/safe<X> pair of arms, safe minus raw by function. */
+static int write_diff(const char *run_dir, const struct groups *gs, char *err, size_t len)
+{
+	char tmp[4200];
+	FILE *f = open_table(run_dir, "insn-diff.csv", tmp, sizeof(tmp), err, len);
+
+	if (!f)
+		return -1;
+	fputs("family,workload,baseline,candidate,function,module,class,base_insn_per_io,"
+	      "cand_insn_per_io,diff_insn_per_io\n", f);
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct group *base = &gs->v[i], *cand;
+		struct diff_row *rows = NULL;
+		size_t n = 0, cap = 0;
+		char arm[RESULTS_NAME_LEN + 8], key[400];
+
+		if (strncmp(base->arm, "raw", 3))
+			continue;
+		snprintf(arm, sizeof(arm), "safe%s", base->arm + 3);
+		cand = find_group(gs, base->family, arm, base->workload);
+		if (!cand)
+			continue;
+		for (size_t k = 0; k < base->cap_funcs; k++)
+			if (base->funcs[k].key) {
+				twin_key(base, &base->funcs[k], key, sizeof(key));
+				diff_add(&rows, &n, &cap, key, base->funcs[k].class,
+					 base->funcs[k].insn_per_io / base->samples, 0);
+			}
+		for (size_t k = 0; k < cand->cap_funcs; k++)
+			if (cand->funcs[k].key) {
+				twin_key(cand, &cand->funcs[k], key, sizeof(key));
+				diff_add(&rows, &n, &cap, key, cand->funcs[k].class, 0,
+					 cand->funcs[k].insn_per_io / cand->samples);
+			}
+		qsort(rows, n, sizeof(*rows), diff_by_size);
+		for (size_t k = 0; k < n; k++) {
+			if (fabs(rows[k].cand - rows[k].base) < 0.005)
+				break;
+			csv_field(f, base->family);
+			fputc(',', f);
+			csv_field(f, base->workload);
+			fprintf(f, ",%s,%s,", base->arm, cand->arm);
+			write_key(f, rows[k].key);
+			fprintf(f, ",%s,%.3f,%.3f,%.3f\n", class_names[rows[k].class],
+				rows[k].base, rows[k].cand, rows[k].cand - rows[k].base);
+		}
+		free(rows);
+	}
+	return close_table(f, tmp, err, len);
+}
+
+/* Merge -------------------------------------------------------------------------------- */
+
+int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t len)
+{
+	struct windows ws = { 0 };
+	struct symtab vmlinux = { 0 };
+	struct groups gs = { 0 };
+	int files, merged = 0, rc = -1;
+
+	files = load_plugin_output(run_dir, &ws, err, len);
+	if (files <= 0) {
+		rc = files;
+		goto out;
+	}
+	if (load_vmlinux_symbols(run_dir, &vmlinux, err, len))
+		goto out;
+	for (size_t i = 0; i < ws.n; i++) {
+		struct window *w = &ws.v[i];
+		struct window_metrics m = { 0 };
+		struct window_file wf;
+		const char *note = w->note[0] ? w->note : NULL;
+
+		if (!note && !w->complete)
+			note = "insn-window-missing";
+		if (load_window_file(run_dir, w->id, &wf, err, len)) {
+			fprintf(stderr, "twinbench: insn: %s; window %u skipped\n", err, w->id);
+			continue;
+		}
+		if (!note) {
+			struct group *g = group_get(&gs, &wf);
+
+			resolve_window(w, &vmlinux, &wf, g, &m);
+			g->samples++;
+		}
+		put_metrics(t, &wf, &m, note);
+		symtab_free(&wf.syms);
+		merged++;
+	}
+	if (write_functions(run_dir, &gs, err, len) || write_diff(run_dir, &gs, err, len))
+		goto out;
+	rc = merged;
+out:
+	for (size_t i = 0; i < ws.n; i++)
+		free(ws.v[i].tbs);
+	free(ws.v);
+	symtab_free(&vmlinux);
+	groups_free(&gs);
+	return rc;
+}
+
+/* `twinbench insn DIR` ------------------------------------------------------------------ */
+
+static void print_summary(const struct sample_table *t)
+{
+	printf("%-8s %-10s %-28s %-20s %8s %12s\n", "family", "arm", "workload", "metric",
+	       "samples", "mean");
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sample_row *r = &t->rows[i];
+		double sum = 0;
+		unsigned int n = 0;
+		bool first = true;
+
+		if (!is_insn_metric(r->metric))
+			continue;
+		for (size_t k = 0; k < t->n && first; k++) {
+			const struct sample_row *o = &t->rows[k];
+
+			if (!strcmp(o->family, r->family) && !strcmp(o->arm, r->arm) &&
+			    !strcmp(o->workload, r->workload) && !strcmp(o->metric, r->metric)) {
+				if (k < i)
+					first = false;
+				else if (o->valid) {
+					sum += o->value;
+					n++;
+				}
+			}
+		}
+		if (first)
+			printf("%-8s %-10s %-28s %-20s %8u %12.1f\n", r->family, r->arm,
+			       r->workload, r->metric, n, n ? sum / n : NAN);
+	}
+}
+
+int insn_main(int argc, char **argv)
+{
+	struct sample_table t = { 0 };
+	char path[4096], err[512];
+	struct stat st;
+	int n;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: twinbench insn RUN-DIR\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/samples.csv", argv[1]);
+	if (!stat(path, &st) && results_load_samples(path, &t, err, sizeof(err))) {
+		fprintf(stderr, "twinbench insn: %s\n", err);
+		return 1;
+	}
+	n = insn_merge(argv[1], &t, err, sizeof(err));
+	if (n < 0) {
+		fprintf(stderr, "twinbench insn: %s\n", err);
+		sample_table_free(&t);
+		return 1;
+	}
+	if (!n) {
+		fprintf(stderr, "twinbench insn: %s holds no insncount*.txt (run the VM with "
+			"--plugin)\n", argv[1]);
+		sample_table_free(&t);
+		return 1;
+	}
+	if (results_write_samples(path, &t, err, sizeof(err))) {
+		fprintf(stderr, "twinbench insn: %s\n", err);
+		sample_table_free(&t);
+		return 1;
+	}
+	print_summary(&t);
+	printf("%d windows; per-function tables: %s/insn-functions.csv, %s/insn-diff.csv\n",
+	       n, argv[1], argv[1]);
+	sample_table_free(&t);
+	return 0;
+}
