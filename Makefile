@@ -31,7 +31,7 @@ MAKEFLAGS += --no-print-directory
 endif
 export V
 
-SUBDIRS := bench bpf tests/tools
+SUBDIRS := bench bpf tests/tools plugin
 
 .PHONY: all modules userspace deps bench test report clean check-kdir $(addprefix sub-,$(SUBDIRS))
 

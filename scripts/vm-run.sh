@@ -11,13 +11,13 @@ usage() {
 	cat >&2 <<USAGE
 usage: $0 --share DIR [--clock icount|wall] [--smp N] [--mem MB] [--timeout SECONDS]
           [--kver KVER] [--initrd FILE] [--accel auto|kvm|tcg] [--nvme file=PATH|null[=SIZE]]...
-          [--append KERNEL-ARGS] [--qemu-arg ARG]... [--quiet]
+          [--append KERNEL-ARGS] [--qemu-arg ARG]... [--plugin ARGS] [--quiet]
 USAGE
 	exit 2
 }
 
 share="" clock=icount smp="" mem=2048 tmo=1800 kver="" initrd="" accel=auto quiet=0
-append="" nvme=() qemu_extra=()
+append="" nvme=() qemu_extra=() plugin=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--share) share=${2:?}; shift ;;
@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--nvme) nvme+=("${2:?}"); shift ;;
 	--append) append=${2:?}; shift ;;
 	--qemu-arg) qemu_extra+=("${2:?}"); shift ;;
+	--plugin) plugin=${2?}; plugin=${plugin:-none}; shift ;;
 	--quiet) quiet=1 ;;
 	*) echo "vm-run: unknown option '$1'" >&2; usage ;;
 	esac
@@ -102,12 +103,19 @@ for spec in "${nvme[@]}"; do
 	args+=(-device "nvme,serial=twinbench$i,drive=nvm$i")
 	i=$((i + 1))
 done
+# The insncount plugin (plugin/): its window counts go to SHARE/insncount.txt.
+if [ -n "$plugin" ]; then
+	so=$top/plugin/insncount.so
+	[ -r "$so" ] || { echo "vm-run: --plugin: $so is not built (make -C plugin)" >&2; exit 2; }
+	[ "$plugin" = none ] && plugin="" || plugin=",$plugin"
+	args+=(-plugin "$so$plugin" -d plugin -D "$share/insncount.txt")
+fi
 args+=("${qemu_extra[@]}")
 args+=(-append "console=ttyS0 loglevel=5 panic=-1 oops=panic nokaslr $append")
 
 # What marks a guest log as broken: warnings, BUGs, oopses, panics, lockups, stalls, hung tasks.
 KERNEL_PROBLEM_RE='WARNING: CPU|BUG:|Oops:|Kernel panic|general protection fault|soft lockup|hard LOCKUP|detected stall|blocked for more than [0-9]+ seconds'
-rm -f "$share/.guest-rc" "$share/console.log" "$share/dmesg.txt"
+rm -f "$share/.guest-rc" "$share/console.log" "$share/dmesg.txt" "$share/insncount.txt"
 [ "$quiet" = 1 ] || echo "vm-run: kernel $kver, $accel, clock $clock, $smp vCPU, ${mem} MiB, timeout ${tmo}s" >&2
 
 tail_pid=""
