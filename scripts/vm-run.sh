@@ -103,19 +103,20 @@ for spec in "${nvme[@]}"; do
 	args+=(-device "nvme,serial=twinbench$i,drive=nvm$i")
 	i=$((i + 1))
 done
-# The insncount plugin (plugin/): its window counts go to SHARE/insncount.txt.
+# The insncount plugin (plugin/): each boot's window counts go to their own
+# SHARE/insncount-<time>.txt, so a resumed run keeps the counts of earlier boots.
 if [ -n "$plugin" ]; then
 	so=$top/plugin/insncount.so
 	[ -r "$so" ] || { echo "vm-run: --plugin: $so is not built (make -C plugin)" >&2; exit 2; }
 	[ "$plugin" = none ] && plugin="" || plugin=",$plugin"
-	args+=(-plugin "$so$plugin" -d plugin -D "$share/insncount.txt")
+	args+=(-plugin "$so$plugin" -d plugin -D "$share/insncount-$(date +%Y%m%dT%H%M%S.%N).txt")
 fi
 args+=("${qemu_extra[@]}")
 args+=(-append "console=ttyS0 loglevel=5 panic=-1 oops=panic nokaslr $append")
 
 # What marks a guest log as broken: warnings, BUGs, oopses, panics, lockups, stalls, hung tasks.
 KERNEL_PROBLEM_RE='WARNING: CPU|BUG:|Oops:|Kernel panic|general protection fault|soft lockup|hard LOCKUP|detected stall|blocked for more than [0-9]+ seconds'
-rm -f "$share/.guest-rc" "$share/console.log" "$share/dmesg.txt" "$share/insncount.txt"
+rm -f "$share/.guest-rc" "$share/console.log" "$share/dmesg.txt"
 [ "$quiet" = 1 ] || echo "vm-run: kernel $kver, $accel, clock $clock, $smp vCPU, ${mem} MiB, timeout ${tmo}s" >&2
 
 tail_pid=""
