@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * family.h - device families are backends of the runner, one file per family
+ * (family_null.c, ...), each registering a versioned ops table that is checked
+ * at registration. The runner only ever talks to a family through it.
+ */
+#ifndef TWINBENCH_FAMILY_H
+#define TWINBENCH_FAMILY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "matrix.h"
+
+#define FAMILY_OPS_VERSION	1
+#define FAMILY_MAX_METRICS	24
+#define FAMILY_MAX_SETTINGS	16
+#define FAMILY_MAX_DEVICES	8
+#define FAMILY_DEVICE_LEN	64
+
+enum family_arm_role { FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW, FAMILY_ARM_SAFE };
+
+/* One arm a family can load: the module, the device it makes, its role. */
+struct family_arm {
+	const char *name;	/* the arm name in matrices and results */
+	const char *module;	/* modprobe name */
+	const char *device;	/* printf pattern of device N, e.g. "/dev/nullb%d" */
+	enum family_arm_role role;
+};
+
+/* What one measured run produced. */
+struct run_output {
+	struct {
+		const char *metric;	/* a metric_table name */
+		double value;
+	} metrics[FAMILY_MAX_METRICS];
+	size_t n_metrics;
+	struct {
+		char name[32];
+		char value[64];
+	} settings[FAMILY_MAX_SETTINGS];
+	size_t n_settings;
+	double units;		/* I/Os or packets done, for the per-unit CPU metrics */
+	char failure[256];	/* short reason ("fio-failed: ...") when the run failed */
+};
+
+/* A loaded arm: what load() found, passed back to the other ops. */
+struct family_ctx {
+	const struct family_arm *arm;
+	const struct matrix_family *family;
+	const struct matrix *matrix;
+	unsigned int timeout;	/* seconds one fio (or iperf3) run may take */
+	int icount_shift;	/* guest ns per instruction = 2^shift; -1 outside the icount clock */
+	char devices[FAMILY_MAX_DEVICES][FAMILY_DEVICE_LEN];
+	size_t n_devices;
+	bool loaded;
+};
+
+struct family_ops {
+	unsigned int version;		/* FAMILY_OPS_VERSION */
+	const char *name;		/* "null", "nvme", "net" */
+	const char *description;
+	const struct family_arm *arms;	/* terminated by a NULL name */
+	const char *default_params;
+	const char *unit_metric;	/* per-unit CPU metric: "cpu_ns_per_io" */
+	const char *primary_metric;	/* the row a failed sample is recorded under */
+
+	/*
+	 * Matrix checks, before anything is loaded: 0, or -1 with a message (without
+	 * file:line); check_workload points *line at the workload line at fault.
+	 */
+	int (*check_params)(const char *params, char *err, size_t len);
+	int (*check_workload)(const char *params, const struct matrix *m,
+			      const struct workload *w, int *line, char *err, size_t len);
+	/* Load the arm's module with the family's parameters and wait for its devices. */
+	int (*load)(struct family_ctx *ctx, char *err, size_t len);
+	/* The devices the loaded arm serves (already in ctx->devices after load). */
+	size_t (*devices)(const struct family_ctx *ctx, const char **out, size_t max);
+	/* Warm up, then measure one sample of @w on the loaded arm. */
+	int (*run)(struct family_ctx *ctx, const struct workload *w, struct run_output *out);
+	/* Unload the arm; safe to call when nothing is loaded. */
+	int (*unload)(struct family_ctx *ctx, char *err, size_t len);
+};
+
+/* Validate and add @ops; 0 or -1 (printed) when it is malformed or a duplicate. */
+int family_register(const struct family_ops *ops);
+const struct family_ops *family_find(const char *name);
+/* Families whose registration failed: the runner refuses to start while any did. */
+size_t family_registration_errors(void);
+/* Names of the registered families, space separated, for messages. */
+const char *family_names(void);
+const struct family_arm *family_find_arm(const struct family_ops *ops, const char *arm);
+
+#define FAMILY_REGISTER(ops)						\
+	static void __attribute__((constructor)) register_##ops(void)	\
+	{								\
+		family_register(&ops);					\
+	}
+
+/* Shared helpers for families built on kernel modules. */
+int kmod_load(const char *module, const char *params, char *err, size_t len);
+int kmod_unload(const char *module, char *err, size_t len);
+bool kmod_is_loaded(const char *module);
+/* Wait up to @seconds for @path to exist. */
+bool wait_for_path(const char *path, double seconds);
+/* Append a metric or a setting to @out. */
+void run_output_metric(struct run_output *out, const char *metric, double value);
+void run_output_setting(struct run_output *out, const char *name, const char *value);
+
+#endif /* TWINBENCH_FAMILY_H */

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * family_null.c - the null block family: stock null_blk and its raw and safe
+ * twins (rawnull, safenull), which take null_blk's parameter names, so one
+ * parameter string drives all three arms (docs/architecture.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "blockq.h"
+#include "family.h"
+#include "fio.h"
+#include "util.h"
+
+/* Every parameter is passed explicitly, so no arm runs on a default of its own. */
+#define NULL_DEFAULT_PARAMS \
+	"nr_devices=1 submit_queues=1 hw_queue_depth=128 bs=512 gb=4 irqmode=0 " \
+	"completion_nsec=10000 memory_backed=0"
+
+/* Seconds to wait for the device node after modprobe. */
+#define NULL_DEVICE_WAIT	10.0
+
+static const struct family_arm null_arms[] = {
+	{ .name = "null_blk", .module = "null_blk", .device = "/dev/nullb%d", .role = FAMILY_ARM_UPSTREAM },
+	{ .name = "rawnull", .module = "rawnull", .device = "/dev/rawnull%d", .role = FAMILY_ARM_RAW },
+	{ .name = "safenull", .module = "safenull", .device = "/dev/safenull%d", .role = FAMILY_ARM_SAFE },
+	{ .name = NULL },
+};
+
+/* Parameters the three arms share, with their allowed ranges. */
+static const struct {
+	const char *name;
+	unsigned long long min, max;
+} null_params[] = {
+	{ "nr_devices", 1, 64 },
+	{ "submit_queues", 1, 256 },
+	{ "hw_queue_depth", 1, 4096 },
+	{ "bs", 512, 4096 },
+	{ "gb", 1, 1024 },
+	{ "irqmode", 0, 2 },
+	{ "completion_nsec", 0, 1000000000 },
+	{ "memory_backed", 0, 1 },
+};
+
+#define N_NULL_PARAMS (sizeof(null_params) / sizeof(null_params[0]))
+
+/* Look @key up in a "k=v k=v" string; returns @fallback when absent. */
+static unsigned long long param_value(const char *params, const char *key,
+				      unsigned long long fallback)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = params; p && *p; ) {
+		p += strspn(p, " \t");
+		if (!strncmp(p, key, klen) && p[klen] == '=')
+			return strtoull(p + klen + 1, NULL, 10);
+		p = strpbrk(p, " \t");
+	}
+	return fallback;
+}
+
+static int null_check_params(const char *params, char *err, size_t len)
+{
+	char buf[MATRIX_PARAMS_LEN], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", params);
+	for (char *kv = strtok_r(buf, " \t", &save); kv; kv = strtok_r(NULL, " \t", &save)) {
+		char *eq = strchr(kv, '='), *end;
+		unsigned long long v;
+		size_t i;
+
+		if (!eq)
+			return seterr(err, len, "'%s' is not key=value", kv);
+		*eq = '\0';
+		for (i = 0; i < N_NULL_PARAMS && strcmp(kv, null_params[i].name); i++)
+			;
+		if (i == N_NULL_PARAMS)
+			return seterr(err, len, "unknown null_blk parameter '%s'", kv);
+		v = strtoull(eq + 1, &end, 10);
+		if (!eq[1] || *end || v < null_params[i].min || v > null_params[i].max)
+			return seterr(err, len, "%s=%s: expected %llu to %llu", kv, eq + 1,
+				      null_params[i].min, null_params[i].max);
+		if (!strcmp(kv, "bs") && (v & (v - 1)))
+			return seterr(err, len, "bs=%llu: not a power of two", v);
+	}
+	return 0;
+}
+
+static int null_check_workload(const char *params, const struct matrix *m,
+			       const struct workload *w, int *line, char *err, size_t len)
+{
+	unsigned long long lbs = param_value(params, "bs", 512);
+	unsigned long long bytes = param_value(params, "gb", 250) << 30;
+	unsigned long long span = (unsigned long long)w->bs * (m->ios > m->warmup_ios ?
+							     m->ios : m->warmup_ios);
+
+	*line = w->bs_line ? w->bs_line : w->line;
+	if (w->bs > bytes)
+		return seterr(err, len, "bs %u is larger than the device (%llu bytes)", w->bs,
+			      bytes);
+	if (w->bs % lbs)
+		return seterr(err, len, "bs %u is not a multiple of the device's logical "
+			      "block size %llu (params bs=)", w->bs, lbs);
+	if (strncmp(w->rw, "rand", 4) && span > bytes) {
+		*line = m->ios_line ? m->ios_line : w->line;
+		return seterr(err, len, "a sequential run of %lu I/Os of %u bytes passes the "
+			      "end of the %llu-byte device", m->ios, w->bs, bytes);
+	}
+	return 0;
+}
+
+static int null_load(struct family_ctx *ctx, char *err, size_t len)
+{
+	const char *params = ctx->family->params;
+
+	if (kmod_is_loaded(ctx->arm->module) && kmod_unload(ctx->arm->module, err, len))
+		return -1;
+	if (kmod_load(ctx->arm->module, params, err, len))
+		return -1;
+	ctx->loaded = true;
+	ctx->n_devices = 0;
+	for (unsigned int i = 0; i < param_value(params, "nr_devices", 1) &&
+	     ctx->n_devices < FAMILY_MAX_DEVICES; i++) {
+		char *dev = ctx->devices[ctx->n_devices];
+
+		snprintf(dev, FAMILY_DEVICE_LEN, ctx->arm->device, i);
+		if (!wait_for_path(dev, NULL_DEVICE_WAIT))
+			return seterr(err, len, "no-device: %s did not appear after loading %s",
+				      dev, ctx->arm->module);
+		ctx->n_devices++;
+	}
+	return 0;
+}
+
+static size_t null_devices(const struct family_ctx *ctx, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (; n < ctx->n_devices && n < max; n++)
+		out[n] = ctx->devices[n];
+	return n;
+}
+
+static int null_run(struct family_ctx *ctx, const struct workload *w, struct run_output *out)
+{
+	const struct matrix *m = ctx->matrix;
+	struct fio_job job = { .w = w, .filename = ctx->devices[0], .timeout = ctx->timeout };
+	struct fio_result res;
+	char why[200];
+
+	if (!ctx->n_devices) {
+		snprintf(out->failure, sizeof(out->failure), "no-device");
+		return -1;
+	}
+	if (blockq_apply(job.filename, &w->queue, out, why, sizeof(why))) {
+		snprintf(out->failure, sizeof(out->failure), "no-device: %s", why);
+		return -1;
+	}
+	if (m->warmup_ios) {
+		job.ios = m->warmup_ios;
+		if (fio_run(&job, &res, why, sizeof(why))) {
+			snprintf(out->failure, sizeof(out->failure), "fio-failed: warm-up: %s", why);
+			return -1;
+		}
+	}
+	job.ios = m->ios;
+	if (fio_run(&job, &res, why, sizeof(why))) {
+		snprintf(out->failure, sizeof(out->failure), "fio-failed: %s", why);
+		return -1;
+	}
+	run_output_metric(out, "iops", res.iops);
+	run_output_metric(out, "bw", res.bw_bytes);
+	run_output_metric(out, "lat_p50", res.lat_p50);
+	run_output_metric(out, "lat_p99", res.lat_p99);
+	run_output_metric(out, "lat_p999", res.lat_p999);
+	if (ctx->icount_shift >= 0)
+		run_output_metric(out, "insn_per_io", 1e9 / res.iops / (1 << ctx->icount_shift));
+	out->units = res.total_ios;
+	return 0;
+}
+
+static int null_unload(struct family_ctx *ctx, char *err, size_t len)
+{
+	if (!ctx->loaded)
+		return 0;
+	if (kmod_unload(ctx->arm->module, err, len))
+		return -1;
+	ctx->loaded = false;
+	ctx->n_devices = 0;
+	return 0;
+}
+
+static const struct family_ops family_null_ops = {
+	.version = FAMILY_OPS_VERSION,
+	.name = "null",
+	.description = "null block devices: null_blk, rawnull, safenull",
+	.arms = null_arms,
+	.default_params = NULL_DEFAULT_PARAMS,
+	.unit_metric = "cpu_ns_per_io",
+	.primary_metric = "iops",
+	.check_params = null_check_params,
+	.check_workload = null_check_workload,
+	.load = null_load,
+	.devices = null_devices,
+	.run = null_run,
+	.unload = null_unload,
+};
+
+FAMILY_REGISTER(family_null_ops)

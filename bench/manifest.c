@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * manifest.c - manifest.json of a run: everything a reader needs to judge the
+ * numbers (kernel and its config, CPU and its tuning, mode, clock, seed,
+ * commit, module versions, tool versions), gathered on the host with jansson.
+ */
+#define _GNU_SOURCE
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include <jansson.h>
+#include "family.h"
+#include "manifest.h"
+#include "util.h"
+
+/* First line a command prints (stdout, else stderr), or "unavailable". */
+static json_t *command_line(char *const argv[])
+{
+	struct proc_result r;
+	char *text;
+	json_t *v;
+
+	if (proc_run(argv, &r, NULL, 0))
+		return json_string("unavailable");
+	text = strtrim(r.out && *r.out ? r.out : r.errout);
+	text[strcspn(text, "\n")] = '\0';
+	v = json_string(r.status || !*text ? "unavailable" : text);
+	proc_result_free(&r);
+	return v ? v : json_string("unavailable");
+}
+
+static json_t *file_value(const char *path)
+{
+	char buf[256];
+
+	if (file_read_line(path, buf, sizeof(buf)))
+		return json_null();
+	return json_string(strtrim(buf));
+}
+
+static json_t *cpu_model(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	json_t *v = NULL;
+
+	if (!f)
+		return json_null();
+	while (!v && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && colon)
+			v = json_string(strtrim(colon + 1));
+	}
+	fclose(f);
+	return v ? v : json_null();
+}
+
+/* Turbo state: intel_pstate's no_turbo (inverted) or cpufreq's boost; null if neither. */
+static json_t *turbo_state(void)
+{
+	char buf[16];
+
+	if (!file_read_line("/sys/devices/system/cpu/intel_pstate/no_turbo", buf, sizeof(buf)))
+		return json_boolean(atoi(buf) == 0);
+	if (!file_read_line("/sys/devices/system/cpu/cpufreq/boost", buf, sizeof(buf)))
+		return json_boolean(atoi(buf) != 0);
+	return json_null();
+}
+
+static json_t *smt_state(void)
+{
+	char buf[16];
+
+	if (file_read_line("/sys/devices/system/cpu/smt/active", buf, sizeof(buf)))
+		return json_null();
+	return json_boolean(atoi(buf) != 0);
+}
+
+static json_t *host_info(void)
+{
+	char *pidof[] = { "pidof", "irqbalance", NULL };
+	struct proc_result r;
+	json_t *host = json_object();
+
+	json_object_set_new(host, "cpu_model", cpu_model());
+	json_object_set_new(host, "online_cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_set_new(host, "governor",
+			    file_value("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
+	json_object_set_new(host, "turbo", turbo_state());
+	json_object_set_new(host, "smt", smt_state());
+	if (!proc_run(pidof, &r, NULL, 0)) {
+		json_object_set_new(host, "irqbalance", json_boolean(r.status == 0));
+		proc_result_free(&r);
+	}
+	return host;
+}
+
+static json_t *config_hash(const char *kver)
+{
+	char path[256];
+	char *argv[] = { "sha256sum", path, NULL };
+	struct proc_result r;
+	json_t *v;
+
+	snprintf(path, sizeof(path), "/boot/config-%s", kver);
+	if (!path_exists(path) || proc_run(argv, &r, NULL, 0))
+		return json_null();
+	r.out[strcspn(r.out, " ")] = '\0';
+	v = r.status ? json_null() : json_string(r.out);
+	proc_result_free(&r);
+	return v;
+}
+
+static const char *ko_wanted;
+static char ko_found[4096];
+
+static int find_ko(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+	size_t n = strlen(ko_wanted);
+
+	(void)st;
+	if (type == FTW_F && !strncmp(base, ko_wanted, n) && !strcmp(base + n, ".ko")) {
+		snprintf(ko_found, sizeof(ko_found), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* srcversion of @module: our build tree first, then the kernel's own modules. */
+static json_t *module_version(const char *top, const char *kver, const char *module)
+{
+	static const char *const trees[] = { "drivers-raw", "drivers-safe" };
+	char dir[4096];
+	char *argv[] = { "modinfo", "-F", "srcversion", "-k", (char *)kver, (char *)module, NULL };
+
+	ko_found[0] = '\0';
+	ko_wanted = module;
+	for (size_t i = 0; i < 2 && !ko_found[0]; i++) {
+		path_printf(dir, sizeof(dir), "%s/%s", top, trees[i]);
+		nftw(dir, find_ko, 16, FTW_PHYS);
+	}
+	if (ko_found[0]) {
+		argv[3] = ko_found;
+		argv[4] = NULL;
+	}
+	return command_line(argv);
+}
+
+int manifest_write(const struct manifest_info *mi, const struct matrix *m, char *err,
+		   size_t len)
+{
+	char *git[] = { "git", "-C", (char *)mi->top, "rev-parse", "HEAD", NULL };
+	char *dirty[] = { "git", "-C", (char *)mi->top, "status", "--porcelain",
+			  "--untracked-files=no", NULL };
+	char *fio[] = { "fio", "--version", NULL };
+	char *iperf[] = { "iperf3", "--version", NULL };
+	char *qemu[] = { "qemu-system-x86_64", "--version", NULL };
+	char started[32], path[4096];
+	json_t *root = json_object(), *kernel = json_object(), *mods = json_object();
+	json_t *tools = json_object();
+	struct proc_result r;
+	time_t now = time(NULL);
+	char *text;
+	int rc;
+
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	json_object_set_new(root, "run_id", json_string(mi->run_id));
+	json_object_set_new(root, "started", json_string(started));
+	json_object_set_new(root, "profile", json_string(mi->profile));
+	json_object_set_new(root, "matrix", json_string(m->path));
+	json_object_set_new(root, "mode", json_string(mi->mode));
+	json_object_set_new(root, "mode_reason", json_string(mi->mode_reason));
+	json_object_set_new(root, "clock", json_string(mi->clock));
+	if (mi->icount_shift >= 0)
+		json_object_set_new(root, "icount_shift", json_integer(mi->icount_shift));
+	json_object_set_new(root, "seed", json_integer((json_int_t)mi->seed));
+	json_object_set_new(root, "samples_per_arm", json_integer(m->samples));
+	json_object_set_new(root, "ios", json_integer(m->ios));
+	json_object_set_new(root, "warmup_ios", json_integer(m->warmup_ios));
+	json_object_set_new(root, "git_commit", command_line(git));
+	if (!proc_run(dirty, &r, NULL, 0)) {
+		json_object_set_new(root, "git_dirty", json_boolean(r.out && *r.out));
+		proc_result_free(&r);
+	}
+
+	json_object_set_new(kernel, "release", json_string(mi->kver));
+	json_object_set_new(kernel, "config_hash", config_hash(mi->kver));
+	json_object_set_new(root, "kernel", kernel);
+	json_object_set_new(root, "host", host_info());
+	{
+		struct utsname u;
+
+		if (!uname(&u))
+			json_object_set_new(root, "host_kernel", json_string(u.release));
+	}
+	for (size_t f = 0; f < m->n_families; f++) {
+		if (!m->families[f].selected)
+			continue;
+		for (size_t a = 0; a < m->families[f].n_arms; a++) {
+			const struct family_arm *arm = family_find_arm(m->families[f].ops,
+								       m->families[f].arms[a]);
+
+			json_object_set_new(mods, arm->module,
+					    module_version(mi->top, mi->kver, arm->module));
+		}
+	}
+	json_object_set_new(root, "modules", mods);
+	json_object_set_new(tools, "fio", command_line(fio));
+	json_object_set_new(tools, "iperf3", command_line(iperf));
+	json_object_set_new(tools, "qemu", command_line(qemu));
+	json_object_set_new(root, "tools", tools);
+
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!text)
+		return seterr(err, len, "manifest.json: cannot encode");
+	path_printf(path, sizeof(path), "%s/manifest.json", mi->rundir);
+	rc = file_write_atomic(path, text, strlen(text), err, len);
+	free(text);
+	return rc;
+}
+
+int manifest_read_mode(const char *rundir, char *mode, size_t mode_len, char *profile,
+		       size_t profile_len, char *err, size_t len)
+{
+	char path[4096];
+	json_error_t jerr;
+	json_t *root;
+	const char *m, *p;
+
+	path_printf(path, sizeof(path), "%s/manifest.json", rundir);
+	root = json_load_file(path, 0, &jerr);
+	if (!root)
+		return seterr(err, len, "%s:%d: %s", path, jerr.line, jerr.text);
+	m = json_string_value(json_object_get(root, "mode"));
+	p = json_string_value(json_object_get(root, "profile"));
+	if (!m || !p) {
+		json_decref(root);
+		return seterr(err, len, "%s: no mode or profile", path);
+	}
+	snprintf(mode, mode_len, "%s", m);
+	snprintf(profile, profile_len, "%s", p);
+	json_decref(root);
+	return 0;
+}

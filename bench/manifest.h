@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * manifest.h - writing and reading manifest.json, the description of a run.
+ */
+#ifndef TWINBENCH_MANIFEST_H
+#define TWINBENCH_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "matrix.h"
+
+/* What the runner decided, for manifest.json; the rest is gathered on the spot. */
+struct manifest_info {
+	const char *top;		/* the source tree */
+	const char *rundir;
+	const char *run_id;
+	const char *profile;
+	const char *mode, *mode_reason;
+	const char *clock;
+	int icount_shift;		/* -1 in the wall clock */
+	const char *kver;		/* kernel the samples run on */
+	uint64_t seed;
+};
+
+int manifest_write(const struct manifest_info *mi, const struct matrix *m, char *err,
+		   size_t len);
+/* The mode and profile of an existing run, for --resume. */
+int manifest_read_mode(const char *rundir, char *mode, size_t mode_len, char *profile,
+		       size_t profile_len, char *err, size_t len);
+
+#endif /* TWINBENCH_MANIFEST_H */

@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * run.c - twinbench run, check and summarise: the host side. It validates the
+ * matrix, picks host or VM mode (asking scripts/kver.sh, the one place that
+ * decides), prepares results/<run-id>/, executes the plan (in-process in host
+ * mode, in one VM boot otherwise), then merges the per-sample files and writes
+ * samples.csv, settings.csv, summary.csv and the comparison table.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "family.h"
+#include "manifest.h"
+#include "runner.h"
+#include "util.h"
+
+/* guest ns per instruction = 2^shift; scripts/vm-run.sh uses -icount shift=1. */
+#define VM_ICOUNT_SHIFT		1
+/* Boot, module setup and slack of one VM run, on top of the per-sample limits. */
+#define VM_TIMEOUT_BASE		600
+
+struct run_opts {
+	const char *profile, *matrix, *families, *mode, *clock, *resume, *results, *kver;
+	uint64_t seed;
+	bool seed_given;
+};
+
+/* The source tree: $TWINBENCH_TOP, else the folder above the binary's bench/. */
+static void find_top(char *top, size_t size)
+{
+	const char *env = getenv("TWINBENCH_TOP");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(top, size, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		snprintf(top, size, ".");
+		return;
+	}
+	exe[n] = '\0';
+	snprintf(top, size, "%s", dirname(dirname(exe)));
+}
+
+/* First line of `scripts/kver.sh ARG`: "host: why" / "vm: why", or a release. */
+static int ask_kver(const char *top, const char *arg, char *out, size_t size, char *err,
+		    size_t len)
+{
+	char script[PATH_MAX + 32];
+	char *argv[] = { script, (char *)arg, NULL };
+	struct proc_result r;
+	char *line;
+
+	path_printf(script, sizeof(script), "%s/scripts/kver.sh", top);
+	if (proc_run(argv, &r, err, len))
+		return -1;
+	line = strtrim(r.out);
+	line[strcspn(line, "\n")] = '\0';
+	if (r.status || !*line) {
+		seterr(err, len, "scripts/kver.sh %s failed: %s", arg, strtrim(r.errout));
+		proc_result_free(&r);
+		return -1;
+	}
+	snprintf(out, size, "%s", line);
+	proc_result_free(&r);
+	return 0;
+}
+
+/*
+ * Decide the mode: VM when the clock is icount (it exists only there), else
+ * what scripts/kver.sh says. --mode host refuses when this machine cannot load
+ * modules.
+ */
+static int pick_mode(const char *top, struct run_opts *o, char *mode, size_t mode_len,
+		     char *why, size_t why_len)
+{
+	char verdict[512], err[512];
+	const char *reason;
+
+	if (ask_kver(top, "mode", verdict, sizeof(verdict), err, sizeof(err))) {
+		fprintf(stderr, "twinbench run: %s\n", err);
+		return -1;
+	}
+	reason = strchr(verdict, ':') ? strchr(verdict, ':') + 2 : verdict;
+	if (!strcmp(o->mode, "host")) {
+		if (strncmp(verdict, "host:", 5)) {
+			fprintf(stderr, "twinbench run: --mode host refused: %s\n", reason);
+			return -1;
+		}
+		if (o->clock && !strcmp(o->clock, "icount")) {
+			fprintf(stderr, "twinbench run: --clock icount exists only in VM mode\n");
+			return -1;
+		}
+		snprintf(mode, mode_len, "host");
+		snprintf(why, why_len, "asked for (--mode host); %s", reason);
+	} else if (!strcmp(o->mode, "vm")) {
+		snprintf(mode, mode_len, "vm");
+		snprintf(why, why_len, "asked for (--mode vm)");
+	} else if (o->clock && !strcmp(o->clock, "icount")) {
+		snprintf(mode, mode_len, "vm");
+		snprintf(why, why_len, "the icount clock exists only in a VM");
+	} else {
+		snprintf(mode, mode_len, "%s", strncmp(verdict, "host:", 5) ? "vm" : "host");
+		snprintf(why, why_len, "%s", reason);
+	}
+	if (!o->clock)
+		o->clock = strcmp(mode, "vm") ? "wall" : "icount";
+	return 0;
+}
+
+static int copy_file(const char *from, const char *to, char *err, size_t len)
+{
+	size_t size;
+	char *data = file_read(from, &size, err, len);
+	int rc;
+
+	if (!data)
+		return -1;
+	rc = file_write_atomic(to, data, size, err, len);
+	free(data);
+	return rc;
+}
+
+/* results/latest -> <run-id>, replaced atomically. */
+static void point_latest(const char *results, const char *run_id)
+{
+	char link[PATH_MAX + 16], tmp[PATH_MAX + 32];
+
+	path_printf(link, sizeof(link), "%s/latest", results);
+	path_printf(tmp, sizeof(tmp), "%s/.latest.%d", results, (int)getpid());
+	unlink(tmp);
+	if (symlink(run_id, tmp) || rename(tmp, link))
+		fprintf(stderr, "twinbench run: cannot point %s at %s: %s\n", link, run_id,
+			strerror(errno));
+}
+
+static size_t count_done(const struct plan *p, const char *rundir)
+{
+	char path[PATH_MAX + 64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		sample_path(path, sizeof(path), rundir, "samples", p->entries[i].index);
+		n += path_exists(path);
+	}
+	return n;
+}
+
+static void show_progress(size_t done, size_t total, size_t at_start, double started)
+{
+	double elapsed = now_seconds() - started, eta = -1;
+	bool tty = isatty(STDERR_FILENO);
+
+	if (done > at_start)
+		eta = elapsed / (done - at_start) * (total - done);
+	fprintf(stderr, "%stwinbench run: %zu/%zu samples, %dm%02ds elapsed, ETA %s%s",
+		tty ? "\r" : "", done, total, (int)elapsed / 60, (int)elapsed % 60,
+		eta < 0 ? "?" : "", tty ? "   " : "");
+	if (eta >= 0)
+		fprintf(stderr, "%dm%02ds", (int)eta / 60, (int)eta % 60);
+	fprintf(stderr, "%s", tty ? "   " : "\n");
+}
+
+static int build_initramfs(const char *top, const char *kver, char *img, size_t size)
+{
+	char script[PATH_MAX + 32];
+	char *argv[] = { script, "-o", img, "-k", (char *)kver, NULL };
+	char err[512];
+	struct proc_result r;
+
+	path_printf(script, sizeof(script), "%s/scripts/mkinitramfs.sh", top);
+	path_printf(img, size, "%s/build/initramfs-twinbench-%s.img", top, kver);
+	fprintf(stderr, "twinbench run: building the guest initramfs %s\n", img);
+	if (proc_run(argv, &r, err, sizeof(err))) {
+		fprintf(stderr, "twinbench run: %s\n", err);
+		return -1;
+	}
+	if (r.status) {
+		fprintf(stderr, "twinbench run: mkinitramfs.sh failed (%d): %s\n", r.status,
+			strtrim(r.errout));
+		proc_result_free(&r);
+		return -1;
+	}
+	proc_result_free(&r);
+	return 0;
+}
+
+/* Boot the VM once for the whole plan, following its progress through samples/. */
+static int run_in_vm(const char *top, const char *rundir, const char *kver, const char *clock,
+		     const struct matrix *m, const struct plan *p)
+{
+	char img[PATH_MAX + 64], job[PATH_MAX + 16], err[512], tmo[32], script[PATH_MAX + 32];
+	static const char job_text[] =
+		"#!/bin/sh\n"
+		"# written by twinbench run: execute the plan inside the guest\n"
+		"exec twinbench exec --plan /out/plan.tsv --out /out\n";
+	size_t total = p->n, at_start = count_done(p, rundir), last = (size_t)-1;
+	double started = now_seconds();
+	int status, rc;
+	pid_t pid;
+
+	if (build_initramfs(top, kver, img, sizeof(img)))
+		return 1;
+	path_printf(job, sizeof(job), "%s/job.sh", rundir);
+	if (file_write_atomic(job, job_text, sizeof(job_text) - 1, err, sizeof(err))) {
+		fprintf(stderr, "twinbench run: %s\n", err);
+		return 1;
+	}
+	snprintf(tmo, sizeof(tmo), "%zu",
+		 VM_TIMEOUT_BASE + (total - at_start) * 2 * ((size_t)m->timeout + 60));
+	path_printf(script, sizeof(script), "%s/scripts/vm-run.sh", top);
+	fprintf(stderr, "twinbench run: booting the VM (kernel %s, clock %s) for %zu samples; "
+		"guest log: %s/console.log\n", kver, clock, total - at_start, rundir);
+	pid = fork();
+	if (pid < 0) {
+		perror("twinbench run: fork");
+		return 1;
+	}
+	if (!pid) {
+		setpgid(0, 0);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execl(script, script, "--share", rundir, "--clock", clock, "--kver", kver,
+		      "--initrd", img, "--timeout", tmo, "--quiet", (char *)NULL);
+		perror("twinbench run: vm-run.sh");
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	for (;;) {
+		size_t done;
+
+		rc = waitpid(pid, &status, WNOHANG);
+		if (rc == pid || (rc < 0 && errno != EINTR))
+			break;
+		if (stop_signal) {
+			fprintf(stderr, "\ntwinbench run: signal %d: stopping the VM; finished "
+				"samples are kept (resume with --resume %s)\n", (int)stop_signal,
+				rundir);
+			kill(-pid, SIGTERM);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return EXIT_INTERRUPTED;
+		}
+		done = count_done(p, rundir);
+		if (done != last) {
+			show_progress(done, total, at_start, started);
+			last = done;
+		}
+		usleep(500000);
+	}
+	if (isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	switch (rc) {
+	case 0:
+		break;
+	case 1:
+		fprintf(stderr, "twinbench run: some samples failed or are invalid (see below)\n");
+		break;
+	case 124:
+		fprintf(stderr, "twinbench run: the VM timed out; see %s/console.log\n", rundir);
+		break;
+	case 126:
+		fprintf(stderr, "twinbench run: KERNEL PROBLEM in the guest log (%s/console.log); "
+			"samples taken after it are marked invalid\n", rundir);
+		break;
+	default:
+		fprintf(stderr, "twinbench run: the VM run ended with status %d; see "
+			"%s/console.log\n", rc, rundir);
+	}
+	return rc;
+}
+
+/* Which families of @m the plan covers (a resumed run keeps its selection). */
+static void select_from_plan(struct matrix *m, const struct plan *p)
+{
+	for (size_t f = 0; f < m->n_families; f++) {
+		m->families[f].selected = false;
+		for (size_t i = 0; i < p->n && !m->families[f].selected; i++)
+			m->families[f].selected = !strcmp(p->entries[i].family,
+							  m->families[f].name);
+	}
+}
+
+/*
+ * Merge samples/ and settings/ into samples.csv and settings.csv, compute
+ * summary.csv and print the table. Returns 0 when every planned sample is
+ * there and valid.
+ */
+static int summarise_run(const char *rundir, const struct matrix *m, const struct plan *p)
+{
+	struct sample_table samples = { 0 };
+	struct settings_table settings = { 0 };
+	struct summary_table sum = { 0 };
+	char path[PATH_MAX + 64], err[1024];
+	size_t missing = 0, invalid = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_entry *e = &p->entries[i];
+		size_t before = samples.n;
+
+		sample_path(path, sizeof(path), rundir, "samples", e->index);
+		if (!path_exists(path)) {
+			missing++;
+			continue;
+		}
+		if (results_load_samples(path, &samples, err, sizeof(err))) {
+			fprintf(stderr, "twinbench: %s\n", err);
+			rc = 1;
+			continue;
+		}
+		for (size_t r = before; r < samples.n; r++) {
+			if (!samples.rows[r].valid) {
+				fprintf(stderr, "twinbench: INVALID sample %04u (%s %s %s #%u): %s\n",
+					e->index, e->family, e->arm, e->workload, e->sample,
+					samples.rows[r].note);
+				invalid++;
+				break;
+			}
+		}
+		sample_path(path, sizeof(path), rundir, "settings", e->index);
+		if (path_exists(path) && results_load_settings(path, &settings, err, sizeof(err))) {
+			fprintf(stderr, "twinbench: %s\n", err);
+			rc = 1;
+		}
+	}
+	summary_compute(m, &samples, &settings, p->seed, &sum);
+	path_printf(path, sizeof(path), "%s/samples.csv", rundir);
+	if (results_write_samples(path, &samples, err, sizeof(err)))
+		goto write_failed;
+	path_printf(path, sizeof(path), "%s/settings.csv", rundir);
+	if (results_write_settings(path, &settings, err, sizeof(err)))
+		goto write_failed;
+	path_printf(path, sizeof(path), "%s/summary.csv", rundir);
+	if (results_write_summary(path, &sum, err, sizeof(err)))
+		goto write_failed;
+	summary_print(stdout, &sum, p->clock);
+	printf("\n%zu of %zu samples present, %zu invalid or failed; results in %s\n",
+	       p->n - missing, p->n, invalid, rundir);
+	if (missing || invalid)
+		rc = 1;
+	goto out;
+write_failed:
+	fprintf(stderr, "twinbench: %s\n", err);
+	rc = 1;
+out:
+	sample_table_free(&samples);
+	settings_table_free(&settings);
+	summary_table_free(&sum);
+	return rc;
+}
+
+static int load_run(const char *rundir, struct matrix *m, struct plan *p)
+{
+	char path[PATH_MAX + 300], err[1024];
+
+	path_printf(path, sizeof(path), "%s/plan.tsv", rundir);
+	if (plan_read(path, p, err, sizeof(err))) {
+		fprintf(stderr, "twinbench: %s\n", err);
+		return -1;
+	}
+	path_printf(path, sizeof(path), "%s/%s", rundir, p->matrix);
+	if (matrix_load(path, m, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		plan_free(p);
+		return -1;
+	}
+	select_from_plan(m, p);
+	return 0;
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: twinbench run [--profile NAME | --matrix FILE] [--families LIST]\n"
+		"                     [--mode auto|host|vm] [--clock icount|wall] [--seed N]\n"
+		"                     [--kver RELEASE] [--results DIR] [--resume RUN_DIR]\n"
+		"  profiles are bench/profiles/NAME.ini (quick, default, nightly)\n");
+}
+
+static int parse_run_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "matrix", required_argument, NULL, 'm' },
+		{ "families", required_argument, NULL, 'f' },
+		{ "mode", required_argument, NULL, 'M' },
+		{ "clock", required_argument, NULL, 'c' },
+		{ "resume", required_argument, NULL, 'r' },
+		{ "results", required_argument, NULL, 'R' },
+		{ "kver", required_argument, NULL, 'k' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->mode = "auto";
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->profile = optarg; break;
+		case 'm': o->matrix = optarg; break;
+		case 'f': o->families = optarg; break;
+		case 'M': o->mode = optarg; break;
+		case 'c': o->clock = optarg; break;
+		case 'r': o->resume = optarg; break;
+		case 'R': o->results = optarg; break;
+		case 'k': o->kver = optarg; break;
+		case 's':
+			errno = 0;
+			o->seed = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg) {
+				fprintf(stderr, "twinbench run: --seed %s: expected a number\n",
+					optarg);
+				return -1;
+			}
+			o->seed_given = true;
+			break;
+		case 'h':
+			run_usage(stdout);
+			exit(0);
+		default:
+			run_usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "twinbench run: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (o->profile && o->matrix) {
+		fprintf(stderr, "twinbench run: give --profile or --matrix, not both\n");
+		return -1;
+	}
+	if (strcmp(o->mode, "auto") && strcmp(o->mode, "host") && strcmp(o->mode, "vm")) {
+		fprintf(stderr, "twinbench run: --mode %s: expected auto, host or vm\n", o->mode);
+		return -1;
+	}
+	if (o->clock && strcmp(o->clock, "icount") && strcmp(o->clock, "wall")) {
+		fprintf(stderr, "twinbench run: --clock %s: expected icount or wall\n", o->clock);
+		return -1;
+	}
+	if (o->resume && (o->profile || o->matrix || o->families || o->seed_given)) {
+		fprintf(stderr, "twinbench run: --resume keeps the run's own matrix, families "
+			"and seed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The matrix file named by --matrix or --profile (default: the "default" profile). */
+static void matrix_path(const char *top, const struct run_opts *o, char *path, size_t size,
+			const char **profile)
+{
+	if (o->matrix) {
+		snprintf(path, size, "%s", o->matrix);
+		*profile = "custom";
+		return;
+	}
+	*profile = o->profile ? o->profile : "default";
+	path_printf(path, size, "%s/bench/profiles/%s.ini", top, *profile);
+}
+
+static int new_run(const char *top, const struct run_opts *o, const char *results,
+		   struct matrix *m, struct plan *p, char *rundir, size_t rundir_len,
+		   char *run_id, size_t run_id_len, const char **profile)
+{
+	char path[PATH_MAX], dst[PATH_MAX + 300], err[1024];
+	time_t now = time(NULL);
+
+	matrix_path(top, o, path, sizeof(path), profile);
+	if (o->profile && !path_exists(path)) {
+		fprintf(stderr, "twinbench run: --profile %s: no %s\n", o->profile, path);
+		return -1;
+	}
+	if (matrix_load(path, m, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (matrix_select_families(m, o->families, err, sizeof(err))) {
+		fprintf(stderr, "twinbench run: %s\n", err);
+		return -1;
+	}
+	p->seed = o->seed_given ? o->seed : m->seed_given ? m->seed :
+		  (uint64_t)now ^ ((uint64_t)getpid() << 32);
+	plan_build(m, p->seed, p);
+	if (!p->n) {
+		fprintf(stderr, "twinbench run: the selected families have no samples to run\n");
+		return -1;
+	}
+	strftime(run_id, run_id_len, "%Y%m%d-%H%M%S", localtime(&now));
+	snprintf(run_id + strlen(run_id), run_id_len - strlen(run_id), "-%s", *profile);
+	path_printf(rundir, rundir_len, "%s/%s", results, run_id);
+	if (path_exists(rundir)) {
+		fprintf(stderr, "twinbench run: %s exists already\n", rundir);
+		return -1;
+	}
+	if (mkdir_p(rundir, err, sizeof(err))) {
+		fprintf(stderr, "twinbench run: %s\n", err);
+		return -1;
+	}
+	path_printf(dst, sizeof(dst), "%s/matrix.ini", rundir);
+	if (copy_file(path, dst, err, sizeof(err))) {
+		fprintf(stderr, "twinbench run: %s\n", err);
+		return -1;
+	}
+	snprintf(p->matrix, sizeof(p->matrix), "matrix.ini");
+	return 0;
+}
+
+int run_main(int argc, char **argv)
+{
+	char top[PATH_MAX], results[PATH_MAX + 16], rundir[PATH_MAX * 2], run_id[128];
+	char mode[16], why[600], kver[128], path[PATH_MAX * 2 + 16], err[1024];
+	char old_profile[64];
+	const char *profile = "default";
+	struct matrix *m = calloc(1, sizeof(*m));
+	struct plan p = { 0 };
+	struct run_opts o;
+	int rc;
+
+	if (!m)
+		abort();
+	if (parse_run_opts(argc, argv, &o))
+		return EXIT_BAD_INPUT;
+	find_top(top, sizeof(top));
+	snprintf(results, sizeof(results), "%s", o.results ? o.results : "results");
+	if (o.resume) {
+		snprintf(rundir, sizeof(rundir), "%s", o.resume);
+		if (load_run(rundir, m, &p) ||
+		    manifest_read_mode(rundir, mode, sizeof(mode), old_profile,
+				       sizeof(old_profile), err, sizeof(err))) {
+			if (p.entries)
+				fprintf(stderr, "twinbench run: %s\n", err);
+			return EXIT_BAD_INPUT;
+		}
+		o.mode = mode;
+		o.clock = p.clock;
+		profile = old_profile;
+	}
+	if (pick_mode(top, &o, mode, sizeof(mode), why, sizeof(why)))
+		return EXIT_BAD_INPUT;
+	if (o.kver)
+		snprintf(kver, sizeof(kver), "%s", o.kver);
+	else if (ask_kver(top, mode, kver, sizeof(kver), err, sizeof(err))) {
+		fprintf(stderr, "twinbench run: %s\n", err);
+		return EXIT_BAD_INPUT;
+	}
+	if (!o.resume) {
+		if (new_run(top, &o, results, m, &p, rundir, sizeof(rundir), run_id,
+			    sizeof(run_id), &profile))
+			return EXIT_BAD_INPUT;
+		snprintf(p.clock, sizeof(p.clock), "%s", o.clock);
+		p.icount_shift = strcmp(o.clock, "icount") ? -1 : VM_ICOUNT_SHIFT;
+		path_printf(path, sizeof(path), "%s/plan.tsv", rundir);
+		if (plan_write(path, &p, err, sizeof(err)) ||
+		    manifest_write(&(struct manifest_info){
+			    .top = top, .rundir = rundir, .run_id = run_id, .profile = profile,
+			    .mode = mode, .mode_reason = why, .clock = o.clock,
+			    .icount_shift = p.icount_shift, .kver = kver, .seed = p.seed }, m,
+			    err, sizeof(err))) {
+			fprintf(stderr, "twinbench run: %s\n", err);
+			return 1;
+		}
+		point_latest(results, run_id);
+	}
+	printf("twinbench run: %s mode (%s), clock %s, kernel %s, seed %" PRIu64 "\n"
+	       "twinbench run: %zu samples (%u per arm and workload), run folder %s\n",
+	       mode, why, o.clock, kver, p.seed, p.n, m->samples, rundir);
+	fflush(stdout);
+
+	install_stop_handlers();
+	if (!strcmp(mode, "host"))
+		rc = exec_plan(m, &p, rundir);
+	else
+		rc = run_in_vm(top, rundir, kver, o.clock, m, &p);
+	if (summarise_run(rundir, m, &p) && !rc)
+		rc = 1;
+	if (rc == EXIT_INTERRUPTED)
+		fprintf(stderr, "twinbench run: interrupted; resume with: twinbench run "
+			"--resume %s\n", rundir);
+	plan_free(&p);
+	free(m);
+	return rc ? (rc == EXIT_INTERRUPTED ? rc : 1) : 0;
+}
+
+int summarise_main(int argc, char **argv)
+{
+	struct matrix *m;
+	struct plan p;
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: twinbench summarise RUN_DIR\n");
+		return EXIT_BAD_INPUT;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		abort();
+	if (load_run(argv[1], m, &p)) {
+		free(m);
+		return EXIT_BAD_INPUT;
+	}
+	rc = summarise_run(argv[1], m, &p);
+	plan_free(&p);
+	free(m);
+	return rc;
+}
+
+int check_main(int argc, char **argv)
+{
+	char top[PATH_MAX], path[PATH_MAX], err[1024];
+	const char *profile;
+	struct run_opts o;
+	struct matrix *m;
+	struct plan p;
+
+	if (parse_run_opts(argc, argv, &o))
+		return EXIT_BAD_INPUT;
+	find_top(top, sizeof(top));
+	matrix_path(top, &o, path, sizeof(path), &profile);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		abort();
+	if (matrix_load(path, m, err, sizeof(err)) ||
+	    matrix_select_families(m, o.families, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		free(m);
+		return EXIT_BAD_INPUT;
+	}
+	plan_build(m, o.seed_given ? o.seed : m->seed, &p);
+	printf("%s: ok: %zu families, %zu workloads, %u samples per arm: %zu samples\n",
+	       path, m->n_families, m->n_workloads, m->samples, p.n);
+	for (size_t f = 0; f < m->n_families; f++)
+		for (size_t i = 0; i < m->families[f].n_pairs; i++)
+			printf("  compare %s: %s (baseline) vs %s\n", m->families[f].name,
+			       m->families[f].pairs[i].baseline, m->families[f].pairs[i].candidate);
+	for (size_t i = 0; i < p.n; i++)
+		printf("  %04u %s %s %s #%u\n", p.entries[i].index, p.entries[i].family,
+		       p.entries[i].arm, p.entries[i].workload, p.entries[i].sample);
+	plan_free(&p);
+	free(m);
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * runner.h - the running side of twinbench: subcommands (main.c dispatches to
+ * them) and the pieces run.c, exec.c and summary.c share.
+ */
+#ifndef TWINBENCH_RUNNER_H
+#define TWINBENCH_RUNNER_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "matrix.h"
+#include "plan.h"
+#include "results.h"
+
+/* twinbench run: validate, pick the mode, execute, summarise (run.c). */
+int run_main(int argc, char **argv);
+/* twinbench check: validate a matrix and print its plan (run.c). */
+int check_main(int argc, char **argv);
+/* twinbench summarise RUN_DIR: merge samples and recompute summary.csv (run.c). */
+int summarise_main(int argc, char **argv);
+/* twinbench exec --plan FILE --out DIR: execute a plan here (exec.c). */
+int exec_main(int argc, char **argv);
+
+/* Exit statuses shared by the subcommands. */
+#define EXIT_BAD_INPUT		2
+#define EXIT_INTERRUPTED	130
+
+/* Set by SIGINT/SIGTERM; long loops stop cleanly when it is non-zero. */
+extern volatile sig_atomic_t stop_signal;
+void install_stop_handlers(void);
+
+/*
+ * Execute the samples of @p not yet in @outdir/samples/ (exec.c). Returns 0
+ * when every sample was valid, 1 when some failed or were invalid, and
+ * EXIT_INTERRUPTED when a signal stopped it (what was loaded is unloaded).
+ */
+int exec_plan(const struct matrix *m, const struct plan *p, const char *outdir);
+
+/* File of plan entry @index under @outdir/@sub ("samples" or "settings"). */
+void sample_path(char *buf, size_t size, const char *outdir, const char *sub,
+		 unsigned int index);
+
+/*
+ * Compare every pair of arms of every selected family of @m, per workload and
+ * metric, over the valid samples (summary.c); @seed fixes the bootstrap.
+ */
+void summary_compute(const struct matrix *m, const struct sample_table *samples,
+		     const struct settings_table *settings, uint64_t seed,
+		     struct summary_table *out);
+/* Print the readable comparison table of @sum to @f. */
+void summary_print(FILE *f, const struct summary_table *sum, const char *clock);
+
+#endif /* TWINBENCH_RUNNER_H */
