@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_history.c - the history database: a run goes in and comes back out
+ * value for value, adding it twice keeps one copy, and a damaged, foreign or
+ * newer file is refused and left byte for byte as it was.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "report.h"
+
+struct scratch {
+	char dir[PATH_MAX];
+	char db[PATH_MAX + 32];
+};
+
+static int scratch_setup(void **state)
+{
+	struct scratch *s = calloc(1, sizeof(*s));
+
+	snprintf(s->dir, sizeof(s->dir), "/tmp/twinbench-test-history.XXXXXX");
+	if (!mkdtemp(s->dir))
+		return -1;
+	snprintf(s->db, sizeof(s->db), "%s/history.db", s->dir);
+	*state = s;
+	return 0;
+}
+
+static int scratch_teardown(void **state)
+{
+	struct scratch *s = *state;
+	char cmd[PATH_MAX + 16];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+	rc = system(cmd);
+	free(s);
+	return rc ? -1 : 0;
+}
+
+static void load_fixture(const char *name, struct run_data *run)
+{
+	char dir[PATH_MAX], err[REPORT_ERR_LEN];
+
+	snprintf(dir, sizeof(dir), "%s/%s", FIXTURES, name);
+	if (run_load(dir, RUN_NEED_SAMPLES, run, err, sizeof(err)))
+		fail_msg("%s", err);
+}
+
+static void add_fixture(const char *db_path, const char *name, bool want_replaced)
+{
+	char err[REPORT_ERR_LEN];
+	struct run_data run;
+	bool replaced;
+	sqlite3 *db;
+
+	load_fixture(name, &run);
+	if (history_open(db_path, true, &db, err, sizeof(err)))
+		fail_msg("%s", err);
+	if (history_add_run(db, &run, &replaced, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(replaced, want_replaced);
+	sqlite3_close(db);
+	run_free(&run);
+}
+
+static long query_long(const char *db_path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long v = -1;
+
+	assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_round_trip(void **state)
+{
+	struct scratch *s = *state;
+	struct run_data run;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	size_t checked = 0;
+
+	add_fixture(s->db, "run-base", false);
+	load_fixture("run-base", &run);
+	assert_int_equal(sqlite3_open_v2(s->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT value, unit, valid, note FROM samples "
+					    "WHERE run_id = ? AND family = ? AND arm = ? AND "
+					    "workload = ? AND sample = ? AND metric = ?", -1, &st,
+					    NULL), SQLITE_OK);
+	for (size_t i = 0; i < run.samples.n; i++) {
+		const struct sample_row *r = &run.samples.rows[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, run.id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->family, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->arm, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->workload, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, r->sample);
+		sqlite3_bind_text(st, 6, r->metric, -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_true(sqlite3_column_double(st, 0) == r->value);
+		assert_string_equal((const char *)sqlite3_column_text(st, 1), r->unit);
+		assert_int_equal(sqlite3_column_int(st, 2), r->valid);
+		assert_string_equal((const char *)sqlite3_column_text(st, 3), r->note);
+		checked++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(checked, run.samples.n);
+	assert_int_equal(query_long(s->db, "SELECT count(*) FROM samples"), (long)run.samples.n);
+	assert_int_equal(query_long(s->db, "SELECT count(*) FROM runs WHERE run_id = "
+				    "'fixture-base' AND kernel = '6.1.0-56-amd64' AND "
+				    "started = '2026-11-01T02:00:00Z'"), 1);
+	run_free(&run);
+}
+
+static void test_add_twice_keeps_one(void **state)
+{
+	struct scratch *s = *state;
+	long once;
+
+	add_fixture(s->db, "run-base", false);
+	add_fixture(s->db, "run-same", false);
+	once = query_long(s->db, "SELECT count(*) FROM samples");
+	add_fixture(s->db, "run-base", true);
+	assert_int_equal(query_long(s->db, "SELECT count(*) FROM samples"), once);
+	assert_int_equal(query_long(s->db, "SELECT count(*) FROM runs"), 2);
+	assert_int_equal(query_long(s->db, "PRAGMA application_id"), 0x54574248);
+}
+
+static void test_wal_mode(void **state)
+{
+	struct scratch *s = *state;
+	char err[REPORT_ERR_LEN];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	add_fixture(s->db, "run-base", false);
+	assert_int_equal(history_open(s->db, false, &db, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc(n ? n : 1);
+	assert_int_equal(fread(buf, 1, n, f), (size_t)n);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* history_open must fail with a message naming the file and leave it unchanged. */
+static void assert_refused(const char *path, const char *why)
+{
+	char err[REPORT_ERR_LEN] = "";
+	size_t before_len, after_len;
+	char *before = read_all(path, &before_len), *after;
+	sqlite3 *db = NULL;
+
+	assert_int_equal(history_open(path, true, &db, err, sizeof(err)), -1);
+	assert_null(db);
+	if (!strstr(err, path) || !strstr(err, why))
+		fail_msg("unclear refusal: '%s' (want '%s')", err, why);
+	assert_null(strchr(err, '\n'));
+	after = read_all(path, &after_len);
+	assert_int_equal(before_len, after_len);
+	assert_memory_equal(before, after, before_len);
+	free(before);
+	free(after);
+}
+
+static void test_refuses_garbage(void **state)
+{
+	struct scratch *s = *state;
+	FILE *f = fopen(s->db, "wb");
+
+	for (int i = 0; i < 8192; i++)
+		fputc((i * 7919) & 0xff, f);
+	fclose(f);
+	assert_refused(s->db, "not a usable SQLite database");
+}
+
+static void test_refuses_foreign(void **state)
+{
+	struct scratch *s = *state;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE runs (x); INSERT INTO runs VALUES (1)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_refused(s->db, "not a twinbench history");
+}
+
+static void test_refuses_newer_schema(void **state)
+{
+	struct scratch *s = *state;
+	sqlite3 *db;
+
+	add_fixture(s->db, "run-base", false);
+	assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99; PRAGMA wal_checkpoint"
+				      "(TRUNCATE); PRAGMA journal_mode = DELETE", NULL, NULL,
+				      NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_refused(s->db, "schema version 99");
+}
+
+static void test_refuses_damaged(void **state)
+{
+	struct scratch *s = *state;
+	sqlite3 *db;
+	FILE *f;
+
+	add_fixture(s->db, "run-base", false);
+	assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); "
+				      "PRAGMA journal_mode = DELETE", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* Overwrite pages in the middle of the file: the header stays ours. */
+	f = fopen(s->db, "r+b");
+	assert_non_null(f);
+	fseek(f, 5 * 4096, SEEK_SET);
+	for (int i = 0; i < 3 * 4096; i++)
+		fputc(0xa5, f);
+	fclose(f);
+	assert_refused(s->db, "damaged database");
+}
+
+static void test_missing_db_for_reading(void **state)
+{
+	struct scratch *s = *state;
+	char err[REPORT_ERR_LEN];
+	sqlite3 *db;
+
+	assert_int_equal(history_open(s->db, false, &db, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no such history database"));
+	assert_int_equal(access(s->db, F_OK), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_add_twice_keeps_one, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_wal_mode, scratch_setup, scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_garbage, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_foreign, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_damaged, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_missing_db_for_reading, scratch_setup,
+						scratch_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
