@@ -145,6 +145,15 @@ static int rawnvme_alloc_queue(struct rawnvme_dev *dev, u16 qid, u16 depth)
 	return 0;
 }
 
+/* One PRP list of RAWNVME_PRP_ENTRIES per tag, for the requests of one I/O queue. */
+static int rawnvme_alloc_prp_lists(struct rawnvme_queue *q)
+{
+	size_t bytes = (size_t)q->depth * RAWNVME_PRP_ENTRIES * sizeof(__le64);
+
+	q->prp_lists = dma_alloc_coherent(&q->dev->pdev->dev, bytes, &q->prp_dma, GFP_KERNEL);
+	return q->prp_lists ? 0 : -ENOMEM;
+}
+
 static void rawnvme_free_queue(struct rawnvme_queue *q)
 {
 	struct device *dmadev;
@@ -152,6 +161,10 @@ static void rawnvme_free_queue(struct rawnvme_queue *q)
 	if (!q->sqes)
 		return;
 	dmadev = &q->dev->pdev->dev;
+	if (q->prp_lists)
+		dma_free_coherent(dmadev, (size_t)q->depth * RAWNVME_PRP_ENTRIES * sizeof(__le64),
+				  q->prp_lists, q->prp_dma);
+	q->prp_lists = NULL;
 	dma_free_coherent(dmadev, q->depth * sizeof(*q->sqes), q->sqes, q->sq_dma);
 	dma_free_coherent(dmadev, q->depth * sizeof(*q->cqes), q->cqes, q->cq_dma);
 	q->sqes = NULL;
@@ -186,7 +199,11 @@ static void rawnvme_advance_cq(struct rawnvme_queue *q)
 	}
 }
 
-/* Runs one admin command to completion by polling the admin CQ. */
+/*
+ * Runs one admin command to completion by polling the admin CQ. The admin CQ raises
+ * vector 0, which I/O queue 1 also uses: that vector stays off meanwhile, or a level-
+ * triggered INTx line would fire unhandled until the poll consumes the entry.
+ */
 static int rawnvme_admin_exec(struct rawnvme_dev *dev, struct nvme_command *cmd, u32 *result)
 {
 	struct rawnvme_queue *aq = &dev->queues[0];
@@ -196,6 +213,8 @@ static int rawnvme_admin_exec(struct rawnvme_dev *dev, struct nvme_command *cmd,
 	int ret = 0;
 
 	mutex_lock(&dev->admin_lock);
+	if (dev->vector0_irq)
+		disable_irq(dev->vector0_irq);
 	cmd->common.command_id = ++dev->admin_cid;
 	rawnvme_push_sqe(aq, cmd);
 	rawnvme_ring_sq(aq);
@@ -226,6 +245,8 @@ static int rawnvme_admin_exec(struct rawnvme_dev *dev, struct nvme_command *cmd,
 	rawnvme_advance_cq(aq);
 	writel(aq->cq_head, aq->cq_db);
 unlock:
+	if (dev->vector0_irq)
+		enable_irq(dev->vector0_irq);
 	mutex_unlock(&dev->admin_lock);
 	return ret;
 }
@@ -366,14 +387,25 @@ static int rawnvme_process_cq(struct rawnvme_queue *q)
 	return found;
 }
 
-static irqreturn_t rawnvme_irq(int irq, void *data)
+static int rawnvme_process_cq_locked(struct rawnvme_queue *q)
 {
-	return rawnvme_process_cq(data) ? IRQ_HANDLED : IRQ_NONE;
+	int found;
+
+	spin_lock(&q->cq_lock);
+	found = rawnvme_process_cq(q);
+	spin_unlock(&q->cq_lock);
+	return found;
 }
 
-static void rawnvme_setup_prps(struct rawnvme_iod *iod, unsigned int len,
-			       struct nvme_command *cmd)
+static irqreturn_t rawnvme_irq(int irq, void *data)
 {
+	return rawnvme_process_cq_locked(data) ? IRQ_HANDLED : IRQ_NONE;
+}
+
+static void rawnvme_setup_prps(struct rawnvme_queue *q, struct rawnvme_iod *iod, u16 tag,
+			       unsigned int len, struct nvme_command *cmd)
+{
+	__le64 *prp_list = &q->prp_lists[tag * RAWNVME_PRP_ENTRIES];
 	struct scatterlist *sg = iod->sg;
 	u64 dma_addr = sg_dma_address(sg);
 	u32 dma_len = sg_dma_len(sg);
@@ -394,21 +426,23 @@ static void rawnvme_setup_prps(struct rawnvme_iod *iod, unsigned int len,
 			dma_addr = sg_dma_address(sg);
 			dma_len = sg_dma_len(sg);
 		}
-		iod->prp_list[n++] = cpu_to_le64(dma_addr);
+		prp_list[n++] = cpu_to_le64(dma_addr);
 		if (len <= RAWNVME_CTRL_PAGE_SIZE)
 			break;
 		len -= RAWNVME_CTRL_PAGE_SIZE;
 		first = RAWNVME_CTRL_PAGE_SIZE;
 	}
 	if (n == 1)
-		cmd->rw.dptr.prp2 = iod->prp_list[0];
+		cmd->rw.dptr.prp2 = prp_list[0];
 	else
-		cmd->rw.dptr.prp2 = cpu_to_le64(iod->prp_dma);
+		cmd->rw.dptr.prp2 = cpu_to_le64(q->prp_dma +
+						tag * RAWNVME_PRP_ENTRIES * sizeof(__le64));
 }
 
-static blk_status_t rawnvme_map_data(struct rawnvme_dev *dev, struct request *rq,
+static blk_status_t rawnvme_map_data(struct rawnvme_queue *q, struct request *rq,
 				     struct nvme_command *cmd)
 {
+	struct rawnvme_dev *dev = q->dev;
 	struct rawnvme_iod *iod = blk_mq_rq_to_pdu(rq);
 	int nents;
 
@@ -420,7 +454,7 @@ static blk_status_t rawnvme_map_data(struct rawnvme_dev *dev, struct request *rq
 			      DMA_ATTR_NO_WARN))
 		return BLK_STS_RESOURCE;
 	iod->nents = nents;
-	rawnvme_setup_prps(iod, blk_rq_payload_bytes(rq), cmd);
+	rawnvme_setup_prps(q, iod, rq->tag, blk_rq_payload_bytes(rq), cmd);
 	return BLK_STS_OK;
 }
 
@@ -434,8 +468,8 @@ static void rawnvme_unmap_data(struct rawnvme_dev *dev, struct request *rq)
 	iod->nents = 0;
 }
 
-static blk_status_t rawnvme_setup_cmd(struct rawnvme_ns *ns, struct request *rq,
-				      struct nvme_command *cmd)
+static blk_status_t rawnvme_setup_cmd(struct rawnvme_ns *ns, struct rawnvme_queue *q,
+				      struct request *rq, struct nvme_command *cmd)
 {
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->common.command_id = rq->tag;
@@ -457,7 +491,7 @@ static blk_status_t rawnvme_setup_cmd(struct rawnvme_ns *ns, struct request *rq,
 	cmd->rw.length = cpu_to_le16((blk_rq_bytes(rq) >> ns->lba_shift) - 1);
 	if (rq->cmd_flags & REQ_FUA)
 		cmd->rw.control = cpu_to_le16(NVME_RW_FUA);
-	return rawnvme_map_data(ns->dev, rq, cmd);
+	return rawnvme_map_data(q, rq, cmd);
 }
 
 static blk_status_t rawnvme_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -475,7 +509,7 @@ static blk_status_t rawnvme_queue_rq(struct blk_mq_hw_ctx *hctx,
 								BLK_STS_RESOURCE;
 	iod->status = BLK_STS_OK;
 	iod->nents = 0;
-	ret = rawnvme_setup_cmd(ns, rq, &cmd);
+	ret = rawnvme_setup_cmd(ns, q, rq, &cmd);
 	if (ret)
 		return ret;
 	blk_mq_start_request(rq);
@@ -507,15 +541,7 @@ static void rawnvme_complete(struct request *rq)
 
 static int rawnvme_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 {
-	struct rawnvme_queue *q = hctx->driver_data;
-	int found;
-
-	if (!rawnvme_cqe_pending(q))
-		return 0;
-	spin_lock(&q->cq_lock);
-	found = rawnvme_process_cq(q);
-	spin_unlock(&q->cq_lock);
-	return found;
+	return rawnvme_process_cq_locked(hctx->driver_data);
 }
 
 static void rawnvme_schedule_reset(struct rawnvme_dev *dev)
@@ -532,6 +558,9 @@ static enum blk_eh_timer_return rawnvme_timeout(struct request *rq)
 	struct rawnvme_dev *dev = ns->dev;
 	struct rawnvme_iod *iod = blk_mq_rq_to_pdu(rq);
 
+	if (test_bit(RAWNVME_REMOVING, &dev->flags) &&
+	    !test_and_set_bit(RAWNVME_DEAD, &dev->flags))
+		rawnvme_disable_ctrl(dev);
 	if (test_bit(RAWNVME_DEAD, &dev->flags)) {
 		iod->status = BLK_STS_IOERR;
 		blk_mq_complete_request(rq);
@@ -549,25 +578,6 @@ static int rawnvme_init_hctx(struct blk_mq_hw_ctx *hctx, void *data, unsigned in
 
 	hctx->driver_data = &dev->queues[hctx_idx + 1];
 	return 0;
-}
-
-static int rawnvme_init_request(struct blk_mq_tag_set *set, struct request *rq,
-				unsigned int hctx_idx, unsigned int numa_node)
-{
-	struct rawnvme_dev *dev = set->driver_data;
-	struct rawnvme_iod *iod = blk_mq_rq_to_pdu(rq);
-
-	iod->prp_list = dma_pool_alloc(dev->prp_pool, GFP_KERNEL, &iod->prp_dma);
-	return iod->prp_list ? 0 : -ENOMEM;
-}
-
-static void rawnvme_exit_request(struct blk_mq_tag_set *set, struct request *rq,
-				 unsigned int hctx_idx)
-{
-	struct rawnvme_dev *dev = set->driver_data;
-	struct rawnvme_iod *iod = blk_mq_rq_to_pdu(rq);
-
-	dma_pool_free(dev->prp_pool, iod->prp_list, iod->prp_dma);
 }
 
 static void rawnvme_map_queues(struct blk_mq_tag_set *set)
@@ -594,8 +604,6 @@ static const struct blk_mq_ops rawnvme_mq_ops = {
 	.poll		= rawnvme_poll,
 	.timeout	= rawnvme_timeout,
 	.init_hctx	= rawnvme_init_hctx,
-	.init_request	= rawnvme_init_request,
-	.exit_request	= rawnvme_exit_request,
 	.map_queues	= rawnvme_map_queues,
 };
 
@@ -619,6 +627,7 @@ static void rawnvme_free_irqs(struct rawnvme_dev *dev)
 {
 	unsigned int qid;
 
+	dev->vector0_irq = 0;
 	for (qid = dev->nr_io_queues; qid >= 1; qid--) {
 		struct rawnvme_queue *q = &dev->queues[qid];
 
@@ -628,6 +637,7 @@ static void rawnvme_free_irqs(struct rawnvme_dev *dev)
 	}
 }
 
+/* Waits for running handlers and reaps what the (disabled) controller posted before. */
 static void rawnvme_sync_irqs(struct rawnvme_dev *dev)
 {
 	unsigned int qid;
@@ -635,13 +645,9 @@ static void rawnvme_sync_irqs(struct rawnvme_dev *dev)
 	for (qid = 1; qid <= dev->nr_io_queues; qid++) {
 		struct rawnvme_queue *q = &dev->queues[qid];
 
-		if (q->polled) {
-			spin_lock(&q->cq_lock);
-			rawnvme_process_cq(q);
-			spin_unlock(&q->cq_lock);
-		} else {
+		if (!q->polled)
 			synchronize_irq(pci_irq_vector(dev->pdev, q->irq_vector));
-		}
+		rawnvme_process_cq_locked(q);
 	}
 }
 
@@ -696,6 +702,8 @@ static int rawnvme_setup_io_queues(struct rawnvme_dev *dev)
 
 	for (qid = 1; qid <= dev->nr_io_queues; qid++) {
 		ret = rawnvme_alloc_queue(dev, qid, dev->tagset.queue_depth + 1);
+		if (!ret)
+			ret = rawnvme_alloc_prp_lists(&dev->queues[qid]);
 		if (ret)
 			goto free_queues;
 		if (qid > dev->nr_irq_queues)
@@ -714,6 +722,7 @@ static int rawnvme_setup_io_queues(struct rawnvme_dev *dev)
 		if (ret)
 			goto free_irqs;
 	}
+	dev->vector0_irq = pci_irq_vector(dev->pdev, 0);
 	dev_info(&dev->pdev->dev, "%u I/O queues (%u irq via %s, %u polled)\n",
 		 dev->nr_io_queues, dev->nr_irq_queues,
 		 dev->pdev->msix_enabled ? "MSI-X" : dev->pdev->msi_enabled ? "MSI" : "INTx",
@@ -1011,19 +1020,13 @@ static int rawnvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = rawnvme_alloc_queue(dev, 0, min(RAWNVME_ADMIN_DEPTH, mqes));
 	if (ret)
 		goto free_queues;
-	dev->prp_pool = dma_pool_create("rawnvme-prp", &pdev->dev, RAWNVME_PRP_LIST_BYTES,
-					RAWNVME_PRP_LIST_BYTES, 0);
-	if (!dev->prp_pool) {
-		ret = -ENOMEM;
-		goto free_admin;
-	}
 
 	ret = rawnvme_disable_ctrl(dev);
 	if (ret)
-		goto destroy_pool;
+		goto free_admin;
 	ret = rawnvme_enable_ctrl(dev);
 	if (ret)
-		goto destroy_pool;
+		goto free_admin;
 	ret = rawnvme_setup_io_queues(dev);
 	if (ret)
 		goto disable_ctrl;
@@ -1046,8 +1049,6 @@ teardown_io:
 	rawnvme_teardown_io_queues(dev);
 disable_ctrl:
 	rawnvme_disable_ctrl(dev);
-destroy_pool:
-	dma_pool_destroy(dev->prp_pool);
 free_admin:
 	rawnvme_free_queue(&dev->queues[0]);
 free_queues:
@@ -1066,13 +1067,14 @@ static void rawnvme_remove(struct pci_dev *pdev)
 	struct rawnvme_dev *dev = pci_get_drvdata(pdev);
 	unsigned int i;
 
-	for (i = 0; i < dev->nr_ns; i++)
-		del_gendisk(dev->ns[i]->disk);
+	set_bit(RAWNVME_REMOVING, &dev->flags);
 	while (test_and_set_bit(RAWNVME_RESETTING, &dev->flags))
 		msleep(20);
 	cancel_work_sync(&dev->reset_work);
-	for (i = dev->nr_ns; i > 0; i--)
+	for (i = dev->nr_ns; i > 0; i--) {
+		del_gendisk(dev->ns[i - 1]->disk);
 		rawnvme_free_ns(dev->ns[i - 1]);
+	}
 	dev->nr_ns = 0;
 	blk_mq_free_tag_set(&dev->tagset);
 	rawnvme_teardown_io_queues(dev);
@@ -1080,7 +1082,6 @@ static void rawnvme_remove(struct pci_dev *pdev)
 		rawnvme_disable_ctrl(dev);
 	else
 		rawnvme_shutdown_ctrl(dev);
-	dma_pool_destroy(dev->prp_pool);
 	rawnvme_free_queue(&dev->queues[0]);
 	kfree(dev->queues);
 	rawnvme_unmap_bar(dev);

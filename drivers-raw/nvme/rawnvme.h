@@ -10,7 +10,6 @@
 #define RAWNVME_H
 
 #include <linux/blk-mq.h>
-#include <linux/dmapool.h>
 #include <linux/mutex.h>
 #include <linux/nvme.h>
 #include <linux/pci.h>
@@ -22,11 +21,13 @@
 #define RAWNVME_CTRL_PAGE_SIZE	(1U << RAWNVME_CTRL_PAGE_SHIFT)
 #define RAWNVME_ADMIN_DEPTH	32
 #define RAWNVME_MAX_NS		16
-/* 128 KiB per request: at most 32 data pages, one more when unaligned. */
+/*
+ * 128 KiB per request. PRP1 takes the first (partial) page, so at most 32 more pages go to
+ * the PRP list: one list of 32 entries (256 bytes, never across a page) per tag.
+ */
 #define RAWNVME_MAX_SEGS	32
 #define RAWNVME_MAX_SECTORS	(RAWNVME_MAX_SEGS << (RAWNVME_CTRL_PAGE_SHIFT - SECTOR_SHIFT))
-#define RAWNVME_PRP_ENTRIES	(RAWNVME_MAX_SEGS + 1)
-#define RAWNVME_PRP_LIST_BYTES	512
+#define RAWNVME_PRP_ENTRIES	32
 #define RAWNVME_SQES		6
 #define RAWNVME_CQES		4
 
@@ -35,6 +36,7 @@ enum rawnvme_flags {
 	RAWNVME_LIVE,		/* queues exist and take commands */
 	RAWNVME_RESETTING,	/* reset work owns the controller */
 	RAWNVME_DEAD,		/* reset failed or device removed: fail all I/O */
+	RAWNVME_REMOVING,	/* unbind under way: a timeout kills the controller */
 };
 
 /* How the driver asks for interrupts (module parameter irq_mode). */
@@ -49,12 +51,14 @@ struct rawnvme_queue {
 	struct rawnvme_dev *dev;
 	struct nvme_command *sqes;
 	struct nvme_completion *cqes;
+	__le64 *prp_lists;	/* I/O queues: RAWNVME_PRP_ENTRIES per tag */
 	dma_addr_t sq_dma;
 	dma_addr_t cq_dma;
+	dma_addr_t prp_dma;
 	u32 __iomem *sq_db;
 	u32 __iomem *cq_db;
-	spinlock_t sq_lock;	/* sq_tail and the SQ ring */
-	spinlock_t cq_lock;	/* cq_head/cq_phase of polled queues */
+	spinlock_t sq_lock;	/* sq_tail, last_sq_tail and the SQ ring */
+	spinlock_t cq_lock;	/* cq_head, cq_phase: irq handler, poller, reset */
 	u16 qid;
 	u16 depth;
 	u16 sq_tail;
@@ -69,8 +73,6 @@ struct rawnvme_queue {
 struct rawnvme_iod {
 	blk_status_t status;
 	int nents;		/* DMA-mapped entries of sg, 0 when no data */
-	__le64 *prp_list;
-	dma_addr_t prp_dma;
 	struct scatterlist sg[RAWNVME_MAX_SEGS];
 };
 
@@ -96,6 +98,7 @@ struct rawnvme_dev {
 
 	struct mutex admin_lock;	/* one admin command at a time */
 	u16 admin_cid;
+	int vector0_irq;		/* Linux irq of vector 0 once requested, else 0 */
 	struct rawnvme_queue *queues;	/* [0] admin, [1..nr_io_queues] I/O */
 	unsigned int nr_io_queues;
 	unsigned int nr_irq_queues;
@@ -103,7 +106,6 @@ struct rawnvme_dev {
 	unsigned int nr_vectors;
 
 	struct blk_mq_tag_set tagset;
-	struct dma_pool *prp_pool;
 	struct rawnvme_ns *ns[RAWNVME_MAX_NS];
 	unsigned int nr_ns;
 	unsigned int max_hw_sectors;
