@@ -38,77 +38,31 @@ struct history_runs {
 static int load_runs(sqlite3 *db, const char *outdir, struct history_runs *h, char *err,
 		     size_t len)
 {
-	static const char runs_sql[] =
-		"SELECT run_id, dir, started FROM runs ORDER BY started, run_id";
-	static const char samples_sql[] =
-		"SELECT family, arm, workload, sample, metric, value, unit, valid, note"
-		" FROM samples WHERE run_id = ? ORDER BY rowid";
-	sqlite3_stmt *rs = NULL, *ss = NULL;
-	int rc;
+	struct name_list ids = { 0 };
+	int ret = 0;
 
 	memset(h, 0, sizeof(*h));
-	if (sqlite3_prepare_v2(db, runs_sql, -1, &rs, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, samples_sql, -1, &ss, NULL) != SQLITE_OK)
-		goto fail;
-	while ((rc = sqlite3_step(rs)) == SQLITE_ROW) {
-		struct run_data *run;
-		char rel[PATH_MAX];
-		void *p;
-
-		p = realloc(h->runs, (h->n + 1) * sizeof(*h->runs));
-		if (!p)
-			goto fail;
-		h->runs = p;
-		p = realloc(h->links, (h->n + 1) * sizeof(*h->links));
-		if (!p)
-			goto fail;
-		h->links = p;
-		run = &h->runs[h->n];
-		memset(run, 0, sizeof(*run));
-		snprintf(run->id, sizeof(run->id), "%s", sqlite3_column_text(rs, 0));
-		snprintf(run->dir, sizeof(run->dir), "%s", sqlite3_column_text(rs, 1));
-		if (relative_path(outdir, run->dir, rel, sizeof(rel)))
-			snprintf(rel, sizeof(rel), "%s", run->dir);
-		pathf(h->links[h->n], sizeof(h->links[h->n]), "%s/report.html", rel);
-		h->n++;
-		sqlite3_reset(ss);
-		sqlite3_bind_text(ss, 1, run->id, -1, SQLITE_TRANSIENT);
-		while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {
-			struct sample_row r = { 0 };
-
-			if (!is_key_metric((const char *)sqlite3_column_text(ss, 4)))
-				continue;
-			results_copy_field(r.family, sizeof(r.family),
-					   (const char *)sqlite3_column_text(ss, 0));
-			results_copy_field(r.arm, sizeof(r.arm),
-					   (const char *)sqlite3_column_text(ss, 1));
-			results_copy_field(r.workload, sizeof(r.workload),
-					   (const char *)sqlite3_column_text(ss, 2));
-			r.sample = (unsigned int)sqlite3_column_int64(ss, 3);
-			results_copy_field(r.metric, sizeof(r.metric),
-					   (const char *)sqlite3_column_text(ss, 4));
-			r.value = sqlite3_column_double(ss, 5);
-			results_copy_field(r.unit, sizeof(r.unit),
-					   (const char *)sqlite3_column_text(ss, 6));
-			r.valid = sqlite3_column_int(ss, 7);
-			results_copy_field(r.note, sizeof(r.note),
-					   (const char *)sqlite3_column_text(ss, 8));
-			sample_table_add(&run->samples, &r);
-		}
-		if (rc != SQLITE_DONE)
-			goto fail;
+	if (history_run_ids(db, &ids, err, len))
+		return -1;
+	h->runs = calloc(ids.n ? ids.n : 1, sizeof(*h->runs));
+	h->links = calloc(ids.n ? ids.n : 1, sizeof(*h->links));
+	if (!h->runs || !h->links) {
+		perror("twinbench");
+		exit(1);
 	}
-	if (rc != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(rs);
-	sqlite3_finalize(ss);
-	return 0;
-fail:
-	snprintf(err, len, "%s: reading the history: %s", sqlite3_db_filename(db, "main"),
-		 sqlite3_errmsg(db));
-	sqlite3_finalize(rs);
-	sqlite3_finalize(ss);
-	return -1;
+	for (size_t i = 0; i < ids.n && !ret; i++) {
+		char rel[PATH_MAX];
+
+		ret = history_load_run(db, ids.names[i], &h->runs[i], err, len);
+		if (ret)
+			break;
+		h->n++;
+		if (relative_path(outdir, h->runs[i].dir, rel, sizeof(rel)))
+			snprintf(rel, sizeof(rel), "%s", h->runs[i].dir);
+		pathf(h->links[i], sizeof(h->links[i]), "%s/report.html", rel);
+	}
+	name_list_free(&ids);
+	return ret;
 }
 
 static void free_runs(struct history_runs *h)
@@ -366,6 +320,8 @@ static size_t regression_table(FILE *f, const struct history_runs *h, double thr
 		for (size_t r = 0; r < h->runs[i].samples.n; r++) {
 			const struct sample_row *s = &h->runs[i].samples.rows[r];
 
+			if (!is_key_metric(s->metric))
+				continue;
 			snprintf(key, sizeof(key), "%s\t%s\t%s\t%s", s->family, s->arm,
 				 s->workload, s->metric);
 			name_list_add(&series, key);

@@ -326,6 +326,92 @@ fail:
 	return -1;
 }
 
+int history_run_ids(sqlite3 *db, struct name_list *ids, char *err, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT run_id FROM runs ORDER BY started, run_id", -1, &st,
+			       NULL) != SQLITE_OK) {
+		snprintf(err, len, "%s: %s", sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		name_list_add(ids, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, len, "%s: %s", sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+static void copy_column(char *dst, size_t size, sqlite3_stmt *st, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	size_t n = v ? strnlen(v, size - 1) : 0;
+
+	memcpy(dst, v ? v : "", n);
+	dst[n] = '\0';
+}
+
+int history_load_run(sqlite3 *db, const char *run_id, struct run_data *run, char *err,
+		     size_t len)
+{
+	static const char run_sql[] = "SELECT dir, manifest FROM runs WHERE run_id = ?";
+	static const char samples_sql[] =
+		"SELECT family, arm, workload, sample, metric, value, unit, valid, note"
+		" FROM samples WHERE run_id = ? ORDER BY rowid";
+	const char *path = sqlite3_db_filename(db, "main");
+	sqlite3_stmt *st = NULL;
+	json_error_t jerr;
+	int rc;
+
+	memset(run, 0, sizeof(*run));
+	snprintf(run->id, sizeof(run->id), "%s", run_id);
+	if (sqlite3_prepare_v2(db, run_sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	bind_text(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			snprintf(err, len, "%s: no run '%s' in the history", path, run_id);
+		else
+			snprintf(err, len, "%s: %s", path, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	copy_column(run->dir, sizeof(run->dir), st, 0);
+	run->manifest = json_loads((const char *)sqlite3_column_text(st, 1), 0, &jerr);
+	sqlite3_finalize(st);
+	if (!run->manifest)
+		run->manifest = json_object();
+	if (sqlite3_prepare_v2(db, samples_sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	bind_text(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sample_row r = { 0 };
+
+		copy_column(r.family, sizeof(r.family), st, 0);
+		copy_column(r.arm, sizeof(r.arm), st, 1);
+		copy_column(r.workload, sizeof(r.workload), st, 2);
+		r.sample = (unsigned int)sqlite3_column_int64(st, 3);
+		copy_column(r.metric, sizeof(r.metric), st, 4);
+		r.value = sqlite3_column_double(st, 5);
+		copy_column(r.unit, sizeof(r.unit), st, 6);
+		r.valid = sqlite3_column_int(st, 7);
+		copy_column(r.note, sizeof(r.note), st, 8);
+		sample_table_add(&run->samples, &r);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+fail:
+	snprintf(err, len, "%s: reading run '%s': %s", path, run_id, sqlite3_errmsg(db));
+	run_free(run);
+	return -1;
+}
+
 static int history_list(sqlite3 *db, char *err, size_t len)
 {
 	static const char sql[] =

@@ -7,6 +7,8 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
@@ -111,8 +113,27 @@ int compare_runs(const struct run_data *base, const struct run_data *cand, doubl
 static void compare_usage(FILE *f)
 {
 	fprintf(f, "usage: twinbench compare BASE_RUN CAND_RUN [--threshold PCT] [--all-metrics]\n"
+		"                         [--db FILE]\n"
+		"  a run is a run folder, or with --db a run id of the history\n"
 		"  exit 0: no regression, 1: regression beyond PCT (default %.1f), 2: error\n",
 		REGRESSION_DEFAULT_PCT);
+}
+
+/* A run folder, or a run id looked up in the history @dbpath when there is no such folder. */
+static int load_either(const char *arg, const char *dbpath, struct run_data *run, char *err,
+		       size_t len)
+{
+	struct stat sb;
+	sqlite3 *db;
+	int ret;
+
+	if (stat(arg, &sb) == 0 || !dbpath)
+		return run_load(arg, RUN_NEED_SAMPLES, run, err, len);
+	if (history_open(dbpath, false, &db, err, len))
+		return -1;
+	ret = history_load_run(db, arg, run, err, len);
+	sqlite3_close(db);
+	return ret;
 }
 
 /* Parse a threshold in percent: a finite number in [0, 100). */
@@ -132,10 +153,12 @@ int compare_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "threshold", required_argument, NULL, 't' },
 		{ "all-metrics", no_argument, NULL, 'a' },
+		{ "db", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	double threshold = REGRESSION_DEFAULT_PCT;
+	const char *dbpath = NULL;
 	struct run_data base, cand;
 	struct compare_totals totals;
 	char err[REPORT_ERR_LEN];
@@ -143,7 +166,7 @@ int compare_main(int argc, char **argv)
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:ah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:ad:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (parse_pct(optarg, &threshold)) {
@@ -154,6 +177,9 @@ int compare_main(int argc, char **argv)
 			break;
 		case 'a':
 			all = true;
+			break;
+		case 'd':
+			dbpath = optarg;
 			break;
 		case 'h':
 			compare_usage(stdout);
@@ -167,11 +193,11 @@ int compare_main(int argc, char **argv)
 		compare_usage(stderr);
 		return 2;
 	}
-	if (run_load(argv[optind], RUN_NEED_SAMPLES, &base, err, sizeof(err))) {
+	if (load_either(argv[optind], dbpath, &base, err, sizeof(err))) {
 		fprintf(stderr, "compare: %s\n", err);
 		return 2;
 	}
-	if (run_load(argv[optind + 1], RUN_NEED_SAMPLES, &cand, err, sizeof(err))) {
+	if (load_either(argv[optind + 1], dbpath, &cand, err, sizeof(err))) {
 		fprintf(stderr, "compare: %s\n", err);
 		run_free(&base);
 		return 2;
