@@ -29,6 +29,7 @@
 #define SAFE_BLK_MQ_H
 
 #include <linux/blk-mq.h>
+#include <linux/blk-mq-pci.h>
 #include <linux/blkdev.h>
 #include <linux/hrtimer.h>
 #include <linux/log2.h>
@@ -185,6 +186,24 @@ static __always_inline enum safe_rq_op safe_rq_op(const struct safe_rq *r)
 	}
 }
 
+/* Index of the hardware queue the request was issued on. */
+static __always_inline unsigned int safe_rq_hw_queue(const struct safe_rq *r)
+{
+	return r->raw->mq_hctx->queue_num;
+}
+
+/* The request's tag, unique among the live requests of its hardware queue. */
+static __always_inline unsigned int safe_rq_tag(const struct safe_rq *r)
+{
+	return r->raw->tag;
+}
+
+/* Does the request ask for forced unit access? */
+static __always_inline bool safe_rq_fua(const struct safe_rq *r)
+{
+	return r->raw->cmd_flags & REQ_FUA;
+}
+
 /* First sector (512 bytes) of the request. */
 static __always_inline u64 safe_rq_sector(const struct safe_rq *r)
 {
@@ -229,6 +248,8 @@ static __always_inline unsigned int safe_rq_bytes(const struct safe_rq *r)
 /* TagSet<T>: the tags and requests of a driver's queues. */
 struct safe_tag_set {
 	struct blk_mq_tag_set raw;
+	unsigned int nr_poll_queues;	/* the last ones of the hw queues */
+	struct pci_dev *affinity_pdev;	/* map queues by its irq affinity, if set */
 };
 
 /* GenDisk<T>: a registered disk; owns one reference to the queue data. */
@@ -244,12 +265,20 @@ struct safe_disk_params {
 	unsigned int logical_block_size;	/* 512..PAGE_SIZE, power of two */
 	u64 capacity_sectors;		/* in 512-byte sectors */
 	bool write_cache;		/* announce a volatile cache: flushes reach queue_rq */
+	bool fua;			/* with write_cache: FUA writes reach queue_rq */
+	struct device *parent;		/* sysfs parent of the disk, or NULL */
+	unsigned int max_hw_sectors;	/* 0 = block layer default */
+	unsigned short max_segments;	/* 0 = block layer default */
+	unsigned long virt_boundary_mask;	/* 0 = none */
 };
 
 /* Tag set sizing, checked at registration. */
 struct safe_tag_set_params {
 	unsigned int nr_hw_queues;
 	unsigned int queue_depth;
+	unsigned int nr_poll_queues;	/* of nr_hw_queues, polled (io_uring hipri); 0 = none */
+	unsigned int timeout_sec;	/* request timeout; 0 = block layer default */
+	struct pci_dev *affinity_pdev;	/* map interrupt-driven queues by its vectors */
 };
 
 static inline void safe_tag_set_drop(struct safe_tag_set *ts)
@@ -278,9 +307,10 @@ static inline struct safe_result __safe_tag_set_init(struct safe_tag_set *ts,
 						     unsigned int cmd_size,
 						     const struct safe_tag_set_params *p)
 {
-	if (!p->nr_hw_queues || !p->queue_depth || p->queue_depth > BLK_MQ_MAX_DEPTH) {
-		pr_err("safe: tag set needs 1.. hw queues and depth 1..%d (got %u, %u)\n",
-		       BLK_MQ_MAX_DEPTH, p->nr_hw_queues, p->queue_depth);
+	if (!p->nr_hw_queues || !p->queue_depth || p->queue_depth > BLK_MQ_MAX_DEPTH ||
+	    p->nr_poll_queues >= p->nr_hw_queues) {
+		pr_err("safe: tag set needs 1.. hw queues, fewer polled, depth 1..%d (got %u, %u, %u)\n",
+		       BLK_MQ_MAX_DEPTH, p->nr_hw_queues, p->nr_poll_queues, p->queue_depth);
 		return safe_err(-EINVAL);
 	}
 	memset(&ts->raw, 0, sizeof(ts->raw));
@@ -290,12 +320,120 @@ static inline struct safe_result __safe_tag_set_init(struct safe_tag_set *ts,
 	ts->raw.numa_node = NUMA_NO_NODE;
 	ts->raw.cmd_size = cmd_size;
 	ts->raw.flags = BLK_MQ_F_SHOULD_MERGE;
-	ts->raw.nr_maps = 1;
+	ts->raw.nr_maps = p->nr_poll_queues ? HCTX_MAX_TYPES : 1;
+	ts->raw.timeout = p->timeout_sec * HZ;
+	ts->nr_poll_queues = p->nr_poll_queues;
+	ts->affinity_pdev = p->affinity_pdev;
 	if (safe_is_err(safe_from_errno(blk_mq_alloc_tag_set(&ts->raw)))) {
 		ts->raw.ops = NULL;
 		return safe_err(-ENOMEM);
 	}
 	return safe_ok();
+}
+
+/* Layer-internal: map CPUs to hw queues: interrupt-driven ones first, then polled ones. */
+static inline void __safe_tag_set_map_queues(struct blk_mq_tag_set *set)
+{
+	struct safe_tag_set *ts = container_of(set, struct safe_tag_set, raw);
+	struct blk_mq_queue_map *map = &set->map[HCTX_TYPE_DEFAULT];
+
+	map->nr_queues = set->nr_hw_queues - ts->nr_poll_queues;
+	map->queue_offset = 0;
+	if (ts->affinity_pdev)
+		blk_mq_pci_map_queues(map, ts->affinity_pdev, 0);
+	else
+		blk_mq_map_queues(map);
+	if (set->nr_maps == 1)
+		return;
+	set->map[HCTX_TYPE_READ].nr_queues = 0;
+	map = &set->map[HCTX_TYPE_POLL];
+	map->nr_queues = ts->nr_poll_queues;
+	map->queue_offset = set->nr_hw_queues - ts->nr_poll_queues;
+	blk_mq_map_queues(map);
+}
+
+/* One more handle to a request the driver owns (refs >= 1); false if it does not own it. */
+static __always_inline bool __safe_rq_refs_get(struct request *rq)
+{
+#ifndef SAFE_NO_REQ_REFCOUNT
+	return atomic_add_unless(&__safe_rq_hdr(rq)->refs, 1, 0);
+#else
+	return true;
+#endif
+}
+
+/*
+ * safe_tag_set_rq_from_tag - a handle to the in-flight request @tag of hw queue @hw_queue
+ * (TagSet::tag_to_rq), for completions the hardware reports by tag. Fails, touching
+ * nothing, if the queue or tag is out of range or the driver does not own that request.
+ */
+static __always_inline struct safe_result safe_tag_set_rq_from_tag(struct safe_tag_set *ts,
+								   unsigned int hw_queue,
+								   unsigned int tag,
+								   struct safe_rq *out)
+{
+	struct request *rq;
+
+	if (!safe_index_ok(hw_queue, ts->raw.nr_hw_queues) ||
+	    !safe_index_ok(tag, ts->raw.queue_depth))
+		return safe_err(-ERANGE);
+	rq = blk_mq_tag_to_rq(ts->raw.tags[hw_queue], tag);
+	if (unlikely(!rq || !__safe_rq_refs_get(rq))) {
+		pr_err_ratelimited("safe: no in-flight request for tag %u on queue %u\n",
+				   tag, hw_queue);
+		return safe_err(-ENOENT);
+	}
+	out->raw = rq;
+	return safe_ok();
+}
+
+struct __safe_busy_iter {
+	void (*fn)(void *ctx, struct safe_rq rq);
+	void *ctx;
+};
+
+static inline bool __safe_busy_iter_fn(struct request *rq, void *data)
+{
+	struct __safe_busy_iter *it = data;
+
+	if (__safe_rq_refs_get(rq))
+		it->fn(it->ctx, (struct safe_rq){ .raw = rq });
+	return true;
+}
+
+/*
+ * safe_tag_set_for_each_busy - call @fn(@ctx, handle) for each started request the driver
+ * owns (to fail them all on a controller reset), then wait until the completions it
+ * started have run. @fn gets one handle per request and must complete, end or drop it.
+ */
+static inline void safe_tag_set_for_each_busy(struct safe_tag_set *ts,
+					      void (*fn)(void *ctx, struct safe_rq rq),
+					      void *ctx)
+{
+	struct __safe_busy_iter it = { .fn = fn, .ctx = ctx };
+
+	blk_mq_tagset_busy_iter(&ts->raw, __safe_busy_iter_fn, &it);
+	blk_mq_tagset_wait_completed_request(&ts->raw);
+}
+
+/* Stop (and wait out) queue_rq calls on the disk's queue; undo with unquiesce. */
+static inline void safe_gendisk_quiesce(struct safe_gendisk *gd)
+{
+	if (gd->raw)
+		blk_mq_quiesce_queue(gd->raw->queue);
+}
+
+static inline void safe_gendisk_unquiesce(struct safe_gendisk *gd)
+{
+	if (gd->raw)
+		blk_mq_unquiesce_queue(gd->raw->queue);
+}
+
+/* The device behind the disk is gone for good: fail new I/O at once. */
+static inline void safe_gendisk_mark_dead(struct safe_gendisk *gd)
+{
+	if (gd->raw)
+		blk_mark_disk_dead(gd->raw);
 }
 
 /* Layer-internal: create and register a disk whose queuedata is @foreign. */
@@ -323,9 +461,15 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 	blk_queue_physical_block_size(disk->queue, p->logical_block_size);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, disk->queue);
-	blk_queue_write_cache(disk->queue, p->write_cache, false);
+	blk_queue_write_cache(disk->queue, p->write_cache, p->write_cache && p->fua);
+	if (p->max_hw_sectors)
+		blk_queue_max_hw_sectors(disk->queue, p->max_hw_sectors);
+	if (p->max_segments)
+		blk_queue_max_segments(disk->queue, p->max_segments);
+	if (p->virt_boundary_mask)
+		blk_queue_virt_boundary(disk->queue, p->virt_boundary_mask);
 	set_capacity(disk, p->capacity_sectors);
-	ret = add_disk(disk);
+	ret = device_add_disk(p->parent, disk, NULL);
 	if (ret) {
 		put_disk(disk);
 		return safe_err(ret);
@@ -340,6 +484,10 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
  * @qdata is a struct tag with SAFE_DEFINE_ARC (the queue data, borrowed in callbacks);
  * @pdu_type is the driver's per-request data. Declares:
  *	struct name_ops { queue_rq, complete, timer }	the typed vtable (timer optional)
+ *		optional for hardware drivers: commit_rqs(q, hw_queue) rings a doorbell held
+ *		back by last == false; poll(q, hw_queue) reaps a polled queue, returns how
+ *		many it completed; timeout(q, &rq) gets a handle to a timed-out request and
+ *		completes it (BLK_EH_DONE) or leaves it to the adapter (BLK_EH_RESET_TIMER)
  * queue_rq gets one handle: on Ok it has ended, completed, timed or kept the request; on
  * Err it must still hold the handle, which the adapter hands back to the block layer.
  *	name_pdu(r)					the driver's PDU of a request
@@ -349,6 +497,9 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 		struct safe_result (*queue_rq)(struct qdata *q, struct safe_rq rq, bool last); \
 		void (*complete)(struct safe_rq rq);			\
 		void (*timer)(struct safe_rq rq);			\
+		void (*commit_rqs)(struct qdata *q, unsigned int hw_queue); \
+		int (*poll)(struct qdata *q, unsigned int hw_queue);	\
+		enum blk_eh_timer_return (*timeout)(struct qdata *q, struct safe_rq *rq); \
 	};								\
 									\
 	struct name##_pdu_wrap {					\
@@ -414,10 +565,43 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 		return 0;						\
 	}								\
 									\
+	static void name##_commit_rqs_adapter(struct blk_mq_hw_ctx *hctx) \
+	{								\
+		if (typed_ops.commit_rqs)				\
+			typed_ops.commit_rqs(qdata##_arc_borrow_foreign(hctx->queue->queuedata), \
+					     hctx->queue_num);		\
+	}								\
+									\
+	static int name##_poll_adapter(struct blk_mq_hw_ctx *hctx,	\
+				       struct io_comp_batch *iob)	\
+	{								\
+		if (!typed_ops.poll)					\
+			return 0;					\
+		return typed_ops.poll(qdata##_arc_borrow_foreign(hctx->queue->queuedata), \
+				      hctx->queue_num);			\
+	}								\
+									\
+	static enum blk_eh_timer_return name##_timeout_adapter(struct request *rq) \
+	{								\
+		struct safe_rq r = { .raw = rq };			\
+		enum blk_eh_timer_return ret;				\
+									\
+		if (!typed_ops.timeout || !__safe_rq_refs_get(rq))	\
+			return BLK_EH_RESET_TIMER;			\
+		ret = typed_ops.timeout(qdata##_arc_borrow_foreign(rq->q->queuedata), &r); \
+		if (r.raw)						\
+			safe_rq_drop(&r);				\
+		return ret;						\
+	}								\
+									\
 	static const struct blk_mq_ops name##_blk_mq_ops = {		\
 		.queue_rq = name##_queue_rq_adapter,			\
+		.commit_rqs = name##_commit_rqs_adapter,		\
 		.complete = name##_complete_adapter,			\
+		.poll = name##_poll_adapter,				\
+		.timeout = name##_timeout_adapter,			\
 		.init_request = name##_init_request_adapter,		\
+		.map_queues = __safe_tag_set_map_queues,		\
 	};								\
 									\
 	static const struct block_device_operations name##_fops = {	\
