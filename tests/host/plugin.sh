@@ -1,0 +1,146 @@
+#!/bin/bash
+# plugin.sh: the insncount QEMU plugin and its host side (twinbench insn): the plugin refuses
+# an API version QEMU does not speak; a test module with 16 extra nops in one function shows
+# exactly 16 more instructions per call there; two boots running the same null-block samples
+# (null_blk, rawnull, safenull; 4 KiB randread io_uring, QD1 and QD32) give the same
+# driver_insn_per_io to within 1 instruction.
+# INSN_KEEP=DIR keeps the run folders (DIR/probe, DIR/boot1, DIR/boot2) for reading.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kver=$("$top/scripts/kver.sh" vm) || { echo "not ok - a Debian guest kernel is installed"; exit 1; }
+work=${INSN_KEEP:-$(mktemp -d)}
+mkdir -p "$work"
+[ -n "${INSN_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+fails=0
+
+check() {
+	local what=$1; shift
+	if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fails=$((fails + 1)); fi
+}
+
+make -s -C "$top/plugin" >/dev/null && make -s -C "$top/bench" twinbench >/dev/null &&
+	make -s -C "/lib/modules/$kver/build" M="$top/tests/modules/insnprobe" W=1 KCFLAGS=-Werror \
+		modules >/dev/null ||
+	{ echo "not ok - plugin, runner and modules build"; exit 1; }
+
+# 1. The refusal: asked for API version 2, the plugin must not load into QEMU 7.2 (1 at most).
+timeout 20 qemu-system-x86_64 -machine none -display none -monitor none -serial none \
+	-plugin "$top/plugin/insncount.so,api=2" -d plugin -D "$work/refused.log" \
+	</dev/null >"$work/refused.out" 2>&1
+rc=$?
+check "the plugin refuses API version 2 (QEMU exits non-zero)" [ "$rc" != 0 ] && [ "$rc" != 124 ]
+check "the refusal is one line naming both versions" \
+	[ "$(grep -c '^insncount: needs QEMU plugin API version 2, but this QEMU speaks versions' \
+		"$work/refused.out")" = 1 ]
+timeout 20 qemu-system-x86_64 -machine none -display none -monitor none -serial none \
+	-plugin "$top/plugin/insncount.so,api=1" -d plugin -D "$work/accepted.log" \
+	</dev/null >"$work/accepted.out" 2>&1 &
+qpid=$!
+sleep 3
+kill "$qpid" 2>/dev/null
+wait "$qpid" 2>/dev/null
+check "the plugin loads when asked for API version 1" grep -q '^insncount api 1' "$work/accepted.log"
+
+initrd=$work/initrd.img
+"$top/scripts/mkinitramfs.sh" -o "$initrd" -k "$kver" >/dev/null ||
+	{ echo "not ok - initramfs builds"; exit 1; }
+
+vm() {
+	local share=$1
+	"$top/scripts/vm-run.sh" --share "$share" --initrd "$initrd" --kver "$kver" --clock icount \
+		--plugin '' --timeout 900 --quiet >"$share/vm.out" 2>&1
+}
+
+# csv_value FILE ARM WORKLOAD METRIC: the mean of the valid samples.csv rows that match.
+csv_value() {
+	awk -F, -v arm="$2" -v wl="$3" -v m="$4" \
+		'$2 == arm && $3 == wl && $5 == m && $8 == 1 { s += $6; n++ }
+		 END { if (n) printf "%.6f\n", s / n }' "$1"
+}
+
+# 2. insnprobe: N calls each of insnprobe_plain and insnprobe_padded (16 more nops).
+calls=20000
+mkdir -p "$work/probe"
+cat >"$work/probe/job.sh" <<JOB
+modprobe insnprobe || exit 1
+p=/sys/module/insnprobe/parameters
+twinmark start 1 && echo $calls >\$p/call_plain &&
+	twinmark stop 1 -o /out/insn family=probe arm=plain workload=calls sample=0 \
+		modules=insnprobe ios=$calls || exit 1
+twinmark start 2 && echo $calls >\$p/call_padded &&
+	twinmark stop 2 -o /out/insn family=probe arm=padded workload=calls sample=0 \
+		modules=insnprobe ios=$calls || exit 1
+JOB
+mkdir -p "$work/probe/insn"
+vm "$work/probe"
+check "the insnprobe guest ran (vm-run exit $?)" test -s "$work/probe/insn/window-2.txt"
+"$top/bench/twinbench" insn "$work/probe" >"$work/probe/insn.out" 2>&1
+check "twinbench insn reads the probe windows" grep -q "2 windows" "$work/probe/insn.out"
+fn=$work/probe/insn-functions.csv
+per_call() { awk -F, -v f="$1" '$5 == f { print $8 / $9 }' "$fn"; }
+calls_per() { awk -F, -v f="$1" '$5 == f { print $9 }' "$fn"; }
+plain=$(per_call insnprobe_plain)
+padded=$(per_call insnprobe_padded)
+echo "# insnprobe_plain ${plain:-?} insn/call, insnprobe_padded ${padded:-?} insn/call"
+check "each probe function was entered exactly once per call" \
+	[ "$(calls_per insnprobe_plain)" = 1.0000 ] && [ "$(calls_per insnprobe_padded)" = 1.0000 ]
+check "insnprobe_padded runs exactly 16 more instructions per call than insnprobe_plain" \
+	awk -v a="${plain:-0}" -v b="${padded:-0}" 'BEGIN { exit !(a > 0 && b - a == 16) }'
+dp=$(csv_value "$work/probe/samples.csv" plain calls driver_insn_per_io)
+dq=$(csv_value "$work/probe/samples.csv" padded calls driver_insn_per_io)
+echo "# driver_insn_per_io: plain ${dp:-?}, padded ${dq:-?}"
+check "the module's driver_insn_per_io differs by exactly 16" \
+	awk -v a="${dp:-0}" -v b="${dq:-0}" 'BEGIN { exit !(a > 0 && b - a == 16) }'
+
+# 3. The same samples in two boots: null_blk, rawnull and safenull, QD1 and QD32.
+ios=20000
+null_job() {
+	cat <<'JOB'
+set -u
+params="nr_devices=1 submit_queues=1 hw_queue_depth=256 bs=4096 gb=4 irqmode=0"
+id=0
+for arm in null_blk rawnull safenull; do
+	case $arm in
+	null_blk) dev=nullb0; extra="queue_mode=2" ;;
+	*) dev=${arm}0; extra="" ;;
+	esac
+	modprobe $arm $params $extra || { echo "modprobe $arm failed"; exit 1; }
+	for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/$dev ] && break; sleep 0.2; done
+	q=/sys/block/$dev/queue
+	echo none >$q/scheduler; echo 0 >$q/iostats; echo 2 >$q/nomerges; echo 0 >$q/add_random
+	for qd in 1 32; do
+		fio --name=warm --filename=/dev/$dev --ioengine=io_uring --direct=1 --rw=randread \
+			--bs=4k --iodepth=$qd --number_ios=2000 --size=1g --output=/dev/null || exit 1
+		id=$((id + 1))
+		twinmark start $id
+		fio --name=s --filename=/dev/$dev --ioengine=io_uring --direct=1 --rw=randread \
+			--bs=4k --iodepth=$qd --number_ios=IOS --size=1g --output-format=json \
+			--output=/tmp/fio.json || exit 1
+		n=$(grep -o '"total_ios" : [0-9]*' /tmp/fio.json | head -n 1 | grep -o '[0-9]*$')
+		twinmark stop $id -o /out/insn family=null arm=$arm workload=randread-4k-qd$qd \
+			sample=0 modules=$arm core=block ios=$n || exit 1
+	done
+	rmmod $arm
+done
+JOB
+}
+for b in boot1 boot2; do
+	mkdir -p "$work/$b/insn"
+	null_job | sed "s/IOS/$ios/" >"$work/$b/job.sh"
+	vm "$work/$b"
+	rc=$?
+	check "$b: the null-block guest ran to the end (vm-run exit $rc)" [ "$rc" = 0 ]
+	"$top/bench/twinbench" insn "$work/$b" >"$work/$b/insn.out" 2>&1
+	check "$b: twinbench insn merged 6 windows" grep -q "^6 windows" "$work/$b/insn.out"
+done
+for arm in null_blk rawnull safenull; do
+	for qd in 1 32; do
+		a=$(csv_value "$work/boot1/samples.csv" $arm randread-4k-qd$qd driver_insn_per_io)
+		b=$(csv_value "$work/boot2/samples.csv" $arm randread-4k-qd$qd driver_insn_per_io)
+		echo "# $arm qd$qd driver_insn_per_io: boot1 ${a:-?}, boot2 ${b:-?}"
+		check "$arm qd$qd: two boots agree on driver_insn_per_io within 1 instruction" \
+			awk -v a="${a:-0}" -v b="${b:-0}" \
+			'BEGIN { d = a - b; exit !(a > 0 && d <= 1 && d >= -1) }'
+	done
+done
+exit $((fails > 0))
