@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "insn.h"
 #include "report.h"
 #include "runner.h"
 
@@ -23,6 +24,7 @@ static const struct subcommand subcommands[] = {
 	{ "history", history_main, "keep the nightly history database" },
 	{ "compare", compare_main, "regression verdict between two runs" },
 	{ "dashboard", dashboard_main, "static HTML trend page" },
+	{ "insn", insn_main, "instruction profiles of a run folder (insncount plugin)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
