@@ -74,7 +74,8 @@ release() {
 fio_verify() {
 	fio --name=verify --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite \
 		--bssplit=512/10:4k/50:16k/20:128k/20 --iodepth=16 --size=48M --offset="$1" \
-		--verify=crc32c --verify_fatal=1 --do_verify=1 --randrepeat=0 "${@:2}" >"$log" 2>&1 ||
+		--verify=crc32c --verify_fatal=1 --do_verify=1 --randrepeat=0 --eta=never "${@:2}" \
+		>"$log" 2>&1 ||
 		{ sed 's/^/# /' "$log" | tail -n 20; return 1; }
 }
 
@@ -99,7 +100,7 @@ for drv in rawnvme safenvme; do
 	check "$drv: fio random write+verify, 512 B to 128 KiB" fio_verify 0
 	check "$drv: flush (fsync) completes" \
 		fio --name=flush --filename="$dev" --direct=0 --rw=write --bs=4k --size=1M \
-		--fsync=1 --output=/dev/null
+		--fsync=1 --eta=never --output=/dev/null
 	region=$REGION_RAW
 	[ "$drv" = safenvme ] && region=$REGION_SAFE
 	check "$drv: write an 8 MiB pattern at ${region} MiB" write_region "$region"

@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * family_nvme.c - the NVMe family: one PCI NVMe controller, bound in turn to the stock
+ * nvme driver and to its raw and safe twins (rawnvme, safenvme) through driver_override.
+ *
+ * Taking a controller from its driver is dangerous on a real machine, so this file also
+ * holds the guards of docs/bare-metal.md: only explicitly listed addresses, never a
+ * controller whose namespaces are mounted, swap, held by device-mapper/LVM/RAID, the root
+ * device or otherwise busy, writes only where allowed for that address, and the original
+ * binding restored at unload, on SIGINT/SIGTERM/SIGHUP and by the next run after a crash.
+ * In the guest (TWINBENCH_GUEST=1) it may pick QEMU's emulated controller by itself.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "family.h"
+#include "family_nvme.h"
+#include "util.h"
+
+#define NVME_DEFAULT_PARAMS	"io_queue_depth=1024 poll_queues=0"
+#define NVME_DEVICE_WAIT	20.0
+#define NVME_STATE_DIR		"/run/twinbench"
+#define NVME_MAX_DISKS		16
+#define NVME_NAME_LEN		64
+#define PCI_DEVICES		"/sys/bus/pci/devices"
+#define QEMU_NVME_ID		"0x1b36:0x0010"
+
+static const struct family_arm nvme_arms[] = {
+	{ .name = "nvme", .module = "nvme", .device = "/dev/nvme%dn1", .role = FAMILY_ARM_UPSTREAM },
+	{ .name = "rawnvme", .module = "rawnvme", .device = "/dev/rawnvme%dn1", .role = FAMILY_ARM_RAW },
+	{ .name = "safenvme", .module = "safenvme", .device = "/dev/safenvme%dn1", .role = FAMILY_ARM_SAFE },
+	{ .name = NULL },
+};
+
+/* Module parameters all three arms take, with their allowed ranges. */
+static const struct {
+	const char *name;
+	unsigned long long min, max;
+} nvme_module_params[] = {
+	{ "io_queue_depth", 2, 4096 },
+	{ "poll_queues", 0, 64 },
+};
+
+#define N_NVME_MODULE_PARAMS (sizeof(nvme_module_params) / sizeof(nvme_module_params[0]))
+
+/* The controller currently taken from its driver, for the signal handler. */
+static struct {
+	char addr[NVME_NAME_LEN];
+	char orig[NVME_NAME_LEN];
+	char state[256];
+	volatile sig_atomic_t armed;
+	struct sigaction old[3];
+} taken;
+
+static const int restore_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+bool nvme_addr_valid(const char *addr)
+{
+	unsigned int dom, bus, slot, fn;
+	char tail;
+
+	return strlen(addr) == 12 &&
+	       sscanf(addr, "%4x:%2x:%2x.%1x%c", &dom, &bus, &slot, &fn, &tail) == 4 &&
+	       addr[4] == ':' && addr[7] == ':' && addr[10] == '.' && slot < 32 && fn < 8;
+}
+
+bool nvme_addr_listed(const char *addr, const char *list)
+{
+	size_t n = strlen(addr);
+
+	for (const char *p = list; p && *p; ) {
+		p += strspn(p, ", \t");
+		if (!strncmp(p, addr, n) && (!p[n] || strchr(", \t", p[n])))
+			return true;
+		p += strcspn(p, ", \t");
+	}
+	return false;
+}
+
+/* Copy the value of @key in a "k=v k=v" string into @out; false when absent. */
+static bool param_str(const char *params, const char *key, char *out, size_t len)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = params; p && *p; ) {
+		p += strspn(p, " \t");
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			size_t vlen = strcspn(p + klen + 1, " \t");
+
+			snprintf(out, len, "%.*s", (int)vlen, p + klen + 1);
+			return true;
+		}
+		p += strcspn(p, " \t");
+	}
+	return false;
+}
+
+/* The parameters meant for the modules: everything but pci= and allow_write=. */
+static void module_params(const char *params, char *out, size_t len)
+{
+	char buf[MATRIX_PARAMS_LEN], *save = NULL;
+	size_t used = 0;
+
+	out[0] = '\0';
+	snprintf(buf, sizeof(buf), "%s", params);
+	for (char *kv = strtok_r(buf, " \t", &save); kv; kv = strtok_r(NULL, " \t", &save)) {
+		if (!strncmp(kv, "pci=", 4) || !strncmp(kv, "allow_write=", 12))
+			continue;
+		used += snprintf(out + used, used < len ? len - used : 0, "%s%s",
+				 used ? " " : "", kv);
+	}
+}
+
+static int read_devnum(const char *name, dev_t *dev)
+{
+	char path[PATH_MAX], line[32];
+	unsigned int maj, min;
+
+	path_printf(path, sizeof(path), "/sys/class/block/%s/dev", name);
+	if (file_read_line(path, line, sizeof(line)) || sscanf(line, "%u:%u", &maj, &min) != 2)
+		return -1;
+	*dev = makedev(maj, min);
+	return 0;
+}
+
+static int mounted_at(dev_t dev, char *where, size_t len)
+{
+	char line[4096], mnt[2048];
+	unsigned int maj, min;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d %*d %u:%u %*s %2047s", &maj, &min, mnt) == 3 &&
+		    makedev(maj, min) == dev) {
+			snprintf(where, len, "%s", mnt);
+			found = 1;
+		}
+	fclose(f);
+	return found;
+}
+
+static int is_swap(dev_t dev)
+{
+	char line[4096], path[2048];
+	FILE *f = fopen("/proc/swaps", "r");
+	struct stat st;
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%2047s", path) == 1 && path[0] == '/' && !stat(path, &st) &&
+		    S_ISBLK(st.st_mode) && st.st_rdev == dev)
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+static int first_holder(const char *name, char *holder, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+	int found = 0;
+
+	path_printf(path, sizeof(path), "/sys/class/block/%s/holders", name);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while (!found && (d = readdir(dir)))
+		if (d->d_name[0] != '.') {
+			snprintf(holder, len, "%s", d->d_name);
+			found = 1;
+		}
+	closedir(dir);
+	return found;
+}
+
+/* The checks of nvme_guard_block() for one disk or partition. */
+static int guard_one(const char *name, char *err, size_t len)
+{
+	char what[2048], path[PATH_MAX];
+	struct stat root;
+	dev_t dev;
+	int fd;
+
+	if (read_devnum(name, &dev))
+		return seterr(err, len, "%s: no such block device", name);
+	if (!stat("/", &root) && root.st_dev == dev)
+		return seterr(err, len, "%s holds the root filesystem", name);
+	if (mounted_at(dev, what, sizeof(what)) != 0)
+		return seterr(err, len, "%s is mounted at %s", name, what);
+	if (is_swap(dev) != 0)
+		return seterr(err, len, "%s is active swap", name);
+	if (first_holder(name, what, sizeof(what)))
+		return seterr(err, len, "%s is held by %s (device-mapper, LVM or RAID)", name, what);
+	path_printf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0 && errno == EBUSY)
+		return seterr(err, len, "%s is in use (exclusive open: device busy)", name);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+int nvme_guard_block(const char *name, char *err, size_t len)
+{
+	char path[PATH_MAX], part[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+	int ret;
+
+	if (guard_one(name, err, len))
+		return -1;
+	path_printf(path, sizeof(path), "/sys/class/block/%s", name);
+	dir = opendir(path);
+	if (!dir)
+		return seterr(err, len, "%s: cannot list %s", name, path);
+	ret = 0;
+	while (!ret && (d = readdir(dir))) {
+		path_printf(part, sizeof(part), "%s/%s/partition", path, d->d_name);
+		if (d->d_name[0] != '.' && path_exists(part))
+			ret = guard_one(d->d_name, err, len);
+	}
+	closedir(dir);
+	return ret;
+}
+
+/* The disk a namespace path device (nvmeXcYnZ, multipath) belongs to: nvmeXnZ. */
+static void head_disk(const char *name, char *out, size_t len)
+{
+	const char *c = name + strspn(name, "nvme0123456789");
+
+	if (*c == 'c' && c > name + 4) {
+		const char *n = c + 1 + strspn(c + 1, "0123456789");
+
+		snprintf(out, len, "%.*s%s", (int)(c - name), name, n);
+		return;
+	}
+	snprintf(out, len, "%s", name);
+}
+
+/* The disks (namespaces) controller @addr serves now, under any of the three drivers. */
+static size_t controller_disks(const char *addr, char names[][NVME_NAME_LEN], size_t max)
+{
+	static const char *const patterns[] = { "%s/%s/nvme/nvme*/nvme*n*", "%s/%s/block/*" };
+	size_t n = 0;
+
+	for (size_t p = 0; p < 2; p++) {
+		char pattern[PATH_MAX];
+		glob_t g;
+
+		path_printf(pattern, sizeof(pattern), patterns[p], PCI_DEVICES, addr);
+		if (glob(pattern, 0, NULL, &g))
+			continue;
+		for (size_t i = 0; i < g.gl_pathc && n < max; i++) {
+			const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+			char disk[NVME_NAME_LEN];
+			size_t j;
+
+			head_disk(base, disk, sizeof(disk));
+			for (j = 0; j < n && strcmp(names[j], disk); j++)
+				;
+			if (j == n)
+				snprintf(names[n++], NVME_NAME_LEN, "%s", disk);
+		}
+		globfree(&g);
+	}
+	return n;
+}
+
+/* The driver @addr is bound to ("" for none); -1 if the device does not exist. */
+static int current_driver(const char *addr, char *out, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	path_printf(path, sizeof(path), "%s/%s", PCI_DEVICES, addr);
+	if (!path_exists(path))
+		return -1;
+	path_printf(path, sizeof(path), "%s/%s/driver", PCI_DEVICES, addr);
+	n = readlink(path, target, sizeof(target) - 1);
+	out[0] = '\0';
+	if (n > 0) {
+		target[n] = '\0';
+		snprintf(out, len, "%s", strrchr(target, '/') + 1);
+	}
+	return 0;
+}
+
+int nvme_guard_controller(const char *addr, const char *allowed, char *err, size_t len)
+{
+	char path[PATH_MAX], class[32], driver[NVME_NAME_LEN];
+	char disks[NVME_MAX_DISKS][NVME_NAME_LEN];
+	size_t n;
+
+	if (!nvme_addr_valid(addr))
+		return seterr(err, len, "%s: not a PCI address (expected DDDD:BB:DD.F)", addr);
+	if (!nvme_addr_listed(addr, allowed))
+		return seterr(err, len, "%s: not listed in pci= (only listed controllers are "
+			      "touched)", addr);
+	path_printf(path, sizeof(path), "%s/%s/class", PCI_DEVICES, addr);
+	if (file_read_line(path, class, sizeof(class)))
+		return seterr(err, len, "%s: no such PCI device", addr);
+	if (strncmp(class, "0x0108", 6))
+		return seterr(err, len, "%s: not an NVMe controller (class %s)", addr, class);
+	if (current_driver(addr, driver, sizeof(driver)))
+		return seterr(err, len, "%s: no such PCI device", addr);
+	if (driver[0] && strcmp(driver, "nvme") && strcmp(driver, "rawnvme") &&
+	    strcmp(driver, "safenvme"))
+		return seterr(err, len, "%s: bound to %s, not to an NVMe driver", addr, driver);
+	n = controller_disks(addr, disks, NVME_MAX_DISKS);
+	for (size_t i = 0; i < n; i++)
+		if (nvme_guard_block(disks[i], err, len))
+			return -1;
+	return 0;
+}
+
+/* QEMU's emulated controller, the only one the guest may pick by itself. */
+static int find_emulated(char *addr, size_t len)
+{
+	char pattern[PATH_MAX], id[64], vendor[16], device[16];
+	glob_t g;
+	int ret = -1;
+
+	path_printf(pattern, sizeof(pattern), "%s/*/class", PCI_DEVICES);
+	if (glob(pattern, 0, NULL, &g))
+		return -1;
+	for (size_t i = 0; i < g.gl_pathc && ret; i++) {
+		char dir[PATH_MAX], class[32], file[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(g.gl_pathv[i], '/') -
+							 g.gl_pathv[i]), g.gl_pathv[i]);
+		path_printf(file, sizeof(file), "%s/vendor", dir);
+		if (file_read_line(g.gl_pathv[i], class, sizeof(class)) ||
+		    strncmp(class, "0x0108", 6) || file_read_line(file, vendor, sizeof(vendor)))
+			continue;
+		path_printf(file, sizeof(file), "%s/device", dir);
+		if (file_read_line(file, device, sizeof(device)))
+			continue;
+		snprintf(id, sizeof(id), "%s:%s", vendor, device);
+		if (!strcmp(id, QEMU_NVME_ID)) {
+			snprintf(addr, len, "%s", strrchr(dir, '/') + 1);
+			ret = 0;
+		}
+	}
+	globfree(&g);
+	return ret;
+}
+
+static bool in_guest(void)
+{
+	const char *g = getenv("TWINBENCH_GUEST");
+
+	return g && !strcmp(g, "1");
+}
+
+/* Which controller the family drives: pci= on the host, or QEMU's in the guest. */
+static int pick_controller(const char *params, char *addr, size_t alen, char *allowed,
+			   size_t llen, char *err, size_t len)
+{
+	if (param_str(params, "pci", allowed, llen)) {
+		snprintf(addr, alen, "%.*s", (int)strcspn(allowed, ", \t"), allowed);
+		return 0;
+	}
+	if (!in_guest())
+		return seterr(err, len, "no pci= address: on a real machine the NVMe family "
+			      "needs pci=DDDD:BB:DD.F (docs/bare-metal.md)");
+	if (find_emulated(addr, alen))
+		return seterr(err, len, "no QEMU NVMe controller in the guest (vm-run.sh --nvme)");
+	snprintf(allowed, llen, "%s", addr);
+	return 0;
+}
+
+/*
+ * Give @addr back to @orig ("" = no driver). Only open/write/close/unlink: the signal
+ * handler calls it too.
+ */
+static void write_sysfs(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, s, strlen(s)) < 0) {
+			/* an unbound device or a refused bind: nothing more to do here */
+		}
+		close(fd);
+	}
+}
+
+static void restore_binding(const char *addr, const char *orig, const char *state)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s/driver/unbind", PCI_DEVICES, addr);
+	write_sysfs(path, addr);
+	snprintf(path, sizeof(path), "%s/%s/driver_override", PCI_DEVICES, addr);
+	write_sysfs(path, "\n");
+	if (orig[0]) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", orig);
+		write_sysfs(path, addr);
+	}
+	unlink(state);
+}
+
+static void restore_on_signal(int sig)
+{
+	if (taken.armed) {
+		taken.armed = 0;
+		restore_binding(taken.addr, taken.orig, taken.state);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void arm_restore(void)
+{
+	struct sigaction sa = { .sa_handler = restore_on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	taken.armed = 1;
+	for (size_t i = 0; i < 3; i++)
+		sigaction(restore_signals[i], &sa, &taken.old[i]);
+}
+
+static void disarm_restore(void)
+{
+	if (!taken.armed)
+		return;
+	taken.armed = 0;
+	for (size_t i = 0; i < 3; i++)
+		sigaction(restore_signals[i], &taken.old[i], NULL);
+}
+
+/* A run killed without a chance to clean up left a record: give that controller back. */
+static void restore_leftovers(void)
+{
+	char pattern[PATH_MAX], orig[NVME_NAME_LEN], addr[NVME_NAME_LEN];
+	glob_t g;
+
+	path_printf(pattern, sizeof(pattern), "%s/nvme-*.driver", NVME_STATE_DIR);
+	if (glob(pattern, 0, NULL, &g))
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *base = strrchr(g.gl_pathv[i], '/') + 1 + strlen("nvme-");
+
+		snprintf(addr, sizeof(addr), "%.12s", base);
+		if (!nvme_addr_valid(addr) || file_read_line(g.gl_pathv[i], orig, sizeof(orig)))
+			orig[0] = '\0';
+		if (nvme_addr_valid(addr)) {
+			fprintf(stderr, "twinbench: nvme: giving %s back to '%s' (left by an "
+				"interrupted run)\n", addr, orig);
+			restore_binding(addr, orig, g.gl_pathv[i]);
+		}
+	}
+	globfree(&g);
+}
+
+/* Hand @addr to @driver, recording the original driver first. */
+static int bind_controller(const char *addr, const char *driver, char *err, size_t len)
+{
+	char path[PATH_MAX], cur[NVME_NAME_LEN];
+
+	if (current_driver(addr, cur, sizeof(cur)))
+		return seterr(err, len, "%s: no such PCI device", addr);
+	if (mkdir_p(NVME_STATE_DIR, err, len))
+		return -1;
+	path_printf(taken.state, sizeof(taken.state), "%s/nvme-%s.driver", NVME_STATE_DIR, addr);
+	if (!path_exists(taken.state)) {
+		char line[NVME_NAME_LEN + 2];
+		int n = snprintf(line, sizeof(line), "%s\n", cur);
+
+		if (file_write_atomic(taken.state, line, n, err, len))
+			return -1;
+		snprintf(taken.orig, sizeof(taken.orig), "%s", cur);
+	}
+	snprintf(taken.addr, sizeof(taken.addr), "%s", addr);
+	arm_restore();
+	if (cur[0] && strcmp(cur, driver)) {
+		path_printf(path, sizeof(path), "%s/%s/driver/unbind", PCI_DEVICES, addr);
+		if (file_write_str(path, addr))
+			return seterr(err, len, "%s: unbind from %s failed: %s", addr, cur,
+				      strerror(errno));
+	}
+	path_printf(path, sizeof(path), "%s/%s/driver_override", PCI_DEVICES, addr);
+	if (file_write_str(path, driver))
+		return seterr(err, len, "%s: driver_override: %s", addr, strerror(errno));
+	if (strcmp(cur, driver)) {
+		path_printf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", driver);
+		if (file_write_str(path, addr))
+			return seterr(err, len, "%s: bind to %s failed: %s", addr, driver,
+				      strerror(errno));
+	}
+	return 0;
+}
+
+static int nvme_check_params(const char *params, char *err, size_t len)
+{
+	char buf[MATRIX_PARAMS_LEN], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", params);
+	for (char *kv = strtok_r(buf, " \t", &save); kv; kv = strtok_r(NULL, " \t", &save)) {
+		char *eq = strchr(kv, '='), *end;
+		unsigned long long v;
+		size_t i;
+
+		if (!eq)
+			return seterr(err, len, "'%s' is not key=value", kv);
+		*eq = '\0';
+		if (!strcmp(kv, "pci") || !strcmp(kv, "allow_write")) {
+			char *a = eq + 1;
+
+			if (!strcmp(kv, "pci") && strpbrk(a, ","))
+				return seterr(err, len, "pci=%s: one controller per matrix", a);
+			for (char *s = NULL, *t = strtok_r(a, ",", &s); t; t = strtok_r(NULL, ",", &s))
+				if (!nvme_addr_valid(t))
+					return seterr(err, len, "%s=%s: not a PCI address "
+						      "(expected DDDD:BB:DD.F)", kv, t);
+			continue;
+		}
+		for (i = 0; i < N_NVME_MODULE_PARAMS && strcmp(kv, nvme_module_params[i].name); i++)
+			;
+		if (i == N_NVME_MODULE_PARAMS)
+			return seterr(err, len, "unknown nvme parameter '%s' (expected pci, "
+				      "allow_write, io_queue_depth, poll_queues)", kv);
+		v = strtoull(eq + 1, &end, 10);
+		if (!eq[1] || *end || v < nvme_module_params[i].min || v > nvme_module_params[i].max)
+			return seterr(err, len, "%s=%s: expected %llu to %llu", kv, eq + 1,
+				      nvme_module_params[i].min, nvme_module_params[i].max);
+	}
+	return 0;
+}
+
+static bool rw_writes(const char *rw)
+{
+	return strstr(rw, "write") || strstr(rw, "rw") || strstr(rw, "trim");
+}
+
+static int nvme_check_workload(const char *params, const struct matrix *m,
+			       const struct workload *w, int *line, char *err, size_t len)
+{
+	char addr[MATRIX_PARAMS_LEN], allowed[MATRIX_PARAMS_LEN] = "";
+
+	(void)m;
+	*line = w->bs_line ? w->bs_line : w->line;
+	if (w->bs % 512)
+		return seterr(err, len, "bs %u is not a multiple of 512", w->bs);
+	*line = w->line;
+	if (rw_writes(w->rw) && param_str(params, "pci", addr, sizeof(addr)) &&
+	    (!param_str(params, "allow_write", allowed, sizeof(allowed)) ||
+	     !nvme_addr_listed(addr, allowed)))
+		return seterr(err, len, "%s writes to the drive at %s: add allow_write=%s to the "
+			      "nvme params if its contents may be destroyed", w->rw, addr, addr);
+	return 0;
+}
+
+/* Wait for namespace 1 of @addr to show up as a block device; its node in @dev. */
+static int wait_for_disk(const char *addr, char *dev, size_t dlen)
+{
+	char disks[NVME_MAX_DISKS][NVME_NAME_LEN];
+	double end = now_seconds() + NVME_DEVICE_WAIT;
+
+	do {
+		size_t n = controller_disks(addr, disks, NVME_MAX_DISKS);
+
+		for (size_t i = 0; i < n; i++) {
+			size_t l = strlen(disks[i]);
+
+			if (l > 2 && !strcmp(disks[i] + l - 2, "n1")) {
+				snprintf(dev, dlen, "/dev/%s", disks[i]);
+				if (wait_for_path(dev, end - now_seconds()))
+					return 0;
+			}
+		}
+		usleep(100000);
+	} while (now_seconds() < end);
+	return -1;
+}
+
+static int nvme_load(struct family_ctx *ctx, char *err, size_t len)
+{
+	const char *module = ctx->arm->module;
+	char addr[NVME_NAME_LEN], allowed[MATRIX_PARAMS_LEN], mparams[MATRIX_PARAMS_LEN];
+	bool stock = ctx->arm->role == FAMILY_ARM_UPSTREAM;
+
+	restore_leftovers();
+	if (pick_controller(ctx->family->params, addr, sizeof(addr), allowed, sizeof(allowed),
+			    err, len))
+		return -1;
+	if (nvme_guard_controller(addr, allowed, err, len))
+		return -1;
+	module_params(ctx->family->params, mparams, sizeof(mparams));
+	/* The stock module may serve other drives on a real machine: never unload it there. */
+	if (kmod_is_loaded(module) && (!stock || in_guest()) && kmod_unload(module, err, len))
+		return -1;
+	if (!kmod_is_loaded(module) && kmod_load(module, mparams, err, len))
+		return -1;
+	ctx->loaded = true;
+	ctx->n_devices = 0;
+	if (bind_controller(addr, module, err, len))
+		return -1;
+	if (wait_for_disk(addr, ctx->devices[0], FAMILY_DEVICE_LEN))
+		return seterr(err, len, "no-device: %s made no namespace 1 for %s", module, addr);
+	ctx->n_devices = 1;
+	return 0;
+}
+
+static size_t nvme_devices(const struct family_ctx *ctx, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (; n < ctx->n_devices && n < max; n++)
+		out[n] = ctx->devices[n];
+	return n;
+}
+
+/*
+ * A sample is a fio run on a block device, the same for every block family: use the
+ * null family's implementation rather than a second copy.
+ */
+static int nvme_run(struct family_ctx *ctx, const struct workload *w, struct run_output *out)
+{
+	const struct family_ops *block = family_find("null");
+
+	if (!block) {
+		snprintf(out->failure, sizeof(out->failure), "no block run (null family missing)");
+		return -1;
+	}
+	return block->run(ctx, w, out);
+}
+
+static int nvme_unload(struct family_ctx *ctx, char *err, size_t len)
+{
+	bool stock = ctx->arm->role == FAMILY_ARM_UPSTREAM;
+
+	if (!ctx->loaded)
+		return 0;
+	if (taken.addr[0]) {
+		restore_binding(taken.addr, taken.orig, taken.state);
+		disarm_restore();
+		taken.addr[0] = '\0';
+	}
+	ctx->n_devices = 0;
+	if ((!stock || in_guest()) && kmod_unload(ctx->arm->module, err, len))
+		return -1;
+	ctx->loaded = false;
+	return 0;
+}
+
+static const struct family_ops family_nvme_ops = {
+	.version = FAMILY_OPS_VERSION,
+	.name = "nvme",
+	.description = "PCI NVMe controller: nvme, rawnvme, safenvme",
+	.arms = nvme_arms,
+	.default_params = NVME_DEFAULT_PARAMS,
+	.unit_metric = "cpu_ns_per_io",
+	.primary_metric = "iops",
+	.check_params = nvme_check_params,
+	.check_workload = nvme_check_workload,
+	.load = nvme_load,
+	.devices = nvme_devices,
+	.run = nvme_run,
+	.unload = nvme_unload,
+};
+
+FAMILY_REGISTER(family_nvme_ops)
