@@ -55,7 +55,7 @@ run_unit() {
 		selected "$(basename "$t")" || continue
 		out=$log_dir/$(basename "$t").log
 		echo "# $name"
-		CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1 | sed -E 's/^(not ok|ok) [0-9]+ /\1 - /' | tee "$out"
+		CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1 | sed -E 's/^(not ok|ok) [0-9]+( -)? /\1 - /' | tee "$out"
 		rc=${PIPESTATUS[0]}
 		tally "$name" "$rc" "$out"
 	done
@@ -90,8 +90,15 @@ run_vm() {
 		mkdir -p "$share"
 		echo "exec bash /twinbench/tests/$name.sh" >"$share/job.sh"
 		echo "# vm/$name"
+		# A "# vm-nvme-file: SIZE" line asks for a file-backed NVMe controller.
+		nvme_args=()
+		nvme_size=$(sed -n 's/^# vm-nvme-file: *//p' "$t" | head -n 1)
+		if [ -n "$nvme_size" ]; then
+			truncate -s "$nvme_size" "$share/nvme0.img"
+			nvme_args=(--nvme "file=$share/nvme0.img")
+		fi
 		scripts/vm-run.sh --share "$share" --initrd "$initrd" --kver "$kver" --clock wall \
-			--accel tcg --smp 2 --timeout 900 --quiet >"$out.host" 2>&1
+			--accel tcg --smp 2 --timeout 900 --quiet "${nvme_args[@]}" >"$out.host" 2>&1
 		rc=$?
 		grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$share/console.log" | tr -d '\r' >"$out"
 		cat "$out"
