@@ -9,7 +9,6 @@
 #include <glob.h>
 #include <inttypes.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,10 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include <unistd.h>
 #include "insn.h"
-
-extern char **environ;
 
 /* Where a function's instructions count. */
 enum insn_class { CLASS_DRIVER, CLASS_LAYER, CLASS_CORE, CLASS_KERNEL, N_CLASSES };
@@ -156,47 +153,72 @@ static bool has_prefix(const char *name, const char *const *prefixes)
 
 /* Guest side ------------------------------------------------------------------------- */
 
-int insn_mark(const char *out_dir, unsigned int id, int start, const struct insn_window_desc *d)
-{
-	char dir[4096], idbuf[16], kv[6][160];
-	char *argv[16];
-	int argc = 0, status;
-	pid_t pid;
+/* Whose functions count as core for a family, and modules that belong to an arm's driver. */
+static const struct {
+	const char *family, *core;
+} family_cores[] = {
+	{ "null", "block" },
+	{ "nvme", "block" },
+	{ "net", "net" },
+};
 
-	snprintf(idbuf, sizeof(idbuf), "%u", id);
-	argv[argc++] = "twinmark";
-	argv[argc++] = start ? "start" : "stop";
-	argv[argc++] = idbuf;
-	if (!start && d) {
-		snprintf(dir, sizeof(dir), "%s/%s", out_dir, INSN_DIR);
-		if (mkdir(dir, 0755) && errno != EEXIST) {
-			fprintf(stderr, "twinbench: mkdir %s: %s\n", dir, strerror(errno));
-			return -1;
-		}
-		snprintf(kv[0], sizeof(kv[0]), "family=%s", d->family);
-		snprintf(kv[1], sizeof(kv[1]), "arm=%s", d->arm);
-		snprintf(kv[2], sizeof(kv[2]), "workload=%s", d->workload);
-		snprintf(kv[3], sizeof(kv[3]), "sample=%u", d->sample);
-		snprintf(kv[4], sizeof(kv[4]), "modules=%s", d->modules);
-		snprintf(kv[5], sizeof(kv[5]), "ios=%.0f", d->ios);
-		argv[argc++] = "-o";
-		argv[argc++] = dir;
-		for (int i = 0; i < 6; i++)
-			argv[argc++] = kv[i];
-		if (d->core)
-			argv[argc++] = d->core[0] == 'b' ? "core=block" : "core=net";
+static const struct {
+	const char *module, *with;
+} driver_companions[] = {
+	{ "nvme", "nvme_core" },	/* the upstream NVMe arm is nvme + nvme_core */
+};
+
+static struct {
+	bool set;
+	unsigned int id;
+	char text[512];		/* "-o DIR family=... modules=... [core=...]" */
+} pending;
+
+void insn_window_set(const char *out_dir, unsigned int id, const struct insn_window_desc *d)
+{
+	const char *core = NULL, *with = NULL;
+	const char *guest = getenv("TWINBENCH_GUEST");
+	int n;
+
+	pending.set = false;
+	if (!d || !guest || strcmp(guest, "1"))
+		return;
+	for (size_t i = 0; i < sizeof(family_cores) / sizeof(family_cores[0]); i++)
+		if (!strcmp(d->family, family_cores[i].family))
+			core = family_cores[i].core;
+	for (size_t i = 0; i < sizeof(driver_companions) / sizeof(driver_companions[0]); i++)
+		if (!strcmp(d->module, driver_companions[i].module))
+			with = driver_companions[i].with;
+	n = snprintf(pending.text, sizeof(pending.text),
+		     "-o '%s/%s' family='%s' arm='%s' workload='%s' sample=%u modules=%s%s%s%s%s",
+		     out_dir, INSN_DIR, d->family, d->arm, d->workload, d->sample, d->module,
+		     with ? "," : "", with ? with : "", core ? " core=" : "", core ? core : "");
+	if (n < 0 || (size_t)n >= sizeof(pending.text) || strchr(pending.text + 3, '\n')) {
+		fprintf(stderr, "twinbench: instruction window %u: description too long\n", id);
+		return;
 	}
-	argv[argc] = NULL;
-	errno = posix_spawnp(&pid, "twinmark", NULL, NULL, argv, environ);
-	if (errno) {
-		fprintf(stderr, "twinbench: cannot run twinmark: %s\n", strerror(errno));
-		return -1;
-	}
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "twinbench: twinmark %s %u failed\n", argv[1], id);
-		return -1;
-	}
-	return 0;
+	pending.id = id;
+	pending.set = true;
+}
+
+static int hook_fits(int n, size_t len)
+{
+	return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
+int insn_hook_start(char *buf, size_t len, const char *cmd)
+{
+	if (!pending.set)
+		return hook_fits(snprintf(buf, len, "%s", cmd), len);
+	return hook_fits(snprintf(buf, len, "{ twinmark start %u; %s; }", pending.id, cmd), len);
+}
+
+int insn_hook_stop(char *buf, size_t len, const char *cmd, double ios)
+{
+	if (!pending.set)
+		return hook_fits(snprintf(buf, len, "%s", cmd), len);
+	return hook_fits(snprintf(buf, len, "{ %s; twinmark stop %u %s ios=%.0f; }", cmd,
+				  pending.id, pending.text, ios), len);
 }
 
 /* Symbols ------------------------------------------------------------------------------ */
@@ -888,6 +910,14 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 		free(rows);
 	}
 	return close_table(f, tmp, err, len);
+}
+
+bool insn_plugin_usable(const char *top, const char *clock)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/plugin/insncount.so", top);
+	return !strcmp(clock, "icount") && !access(path, R_OK);
 }
 
 /* Merge -------------------------------------------------------------------------------- */

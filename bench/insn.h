@@ -15,6 +15,7 @@
 #ifndef TWINBENCH_INSN_H
 #define TWINBENCH_INSN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "results.h"
 
@@ -27,17 +28,23 @@ struct insn_window_desc {
 	const char *arm;	/* arm=safenull */
 	const char *workload;	/* workload=randread-4k-qd1 */
 	unsigned int sample;	/* sample=3 */
-	const char *modules;	/* modules=safenull: the driver under test, comma-separated */
-	const char *core;	/* core=block|net: whose functions count as core_insn_per_io */
-	double ios;		/* ios=20000: I/Os (or packets) done inside the window */
+	const char *module;	/* the arm's module; modules= adds what it works with */
 };
 
 /*
- * Guest side: open (@start) or close the window @id around a sample's measured I/O by
- * running twinmark. Closing writes @d and the module symbols to @out_dir/insn/. Returns 0,
- * or -1 after printing why; without the plugin the marker costs a few no-ops.
+ * Guest side. insn_window_set() names the window of the sample about to run (id: its plan
+ * index; @d NULL: no window). It does nothing outside the guest (TWINBENCH_GUEST unset).
+ * insn_hook_start() and insn_hook_stop() then give the shell commands to run right before
+ * and right after the measured I/O: @cmd, preceded by `twinmark start ID` or followed by
+ * `twinmark stop ID -o OUT/insn KEY=VALUE...` with ios=@ios; just @cmd without a window.
+ * They fit fio's exec_prerun/exec_postrun; returns -1 when @len is too small.
  */
-int insn_mark(const char *out_dir, unsigned int id, int start, const struct insn_window_desc *d);
+void insn_window_set(const char *out_dir, unsigned int id, const struct insn_window_desc *d);
+int insn_hook_start(char *buf, size_t len, const char *cmd);
+int insn_hook_stop(char *buf, size_t len, const char *cmd, double ios);
+
+/* Host side: whether VM runs in @clock get the plugin (icount only: it slows TCG down). */
+bool insn_plugin_usable(const char *top, const char *clock);
 
 /*
  * Host side: read the plugin's windows in @run_dir (none: nothing to do), add the metrics

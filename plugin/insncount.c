@@ -9,7 +9,9 @@
  * instruction count and 1. Kernel blocks (upper half of the x86-64 address space) count
  * into one slot per start address; all user blocks count into one slot. The guest opens and
  * closes windows with the marker of twinmark.h; at a window's close the plugin writes the
- * window's counts through qemu_plugin_outs (QEMU's -d plugin -D FILE log):
+ * window's counts through qemu_plugin_outs (QEMU's -d plugin -D FILE log). Starts of the
+ * open window nest (fio runs its hooks once per job clone): the window spans from the first
+ * start to the last stop.
  *
  *   insncount api 1 qemu-api 0..1 target x86_64 vcpus 1
  *   window ID total N kernel N user N
@@ -57,6 +59,7 @@ static struct {
 	struct slot **index;		/* open addressing by vaddr, a power of two long */
 	size_t index_len, n_slots;
 	uint64_t window;		/* the open window's id, or NO_WINDOW */
+	unsigned int depth;		/* starts of the open window not yet stopped */
 	uint64_t past_total, past_kernel, windows;
 	char *out;			/* output batch handed to qemu_plugin_outs */
 	size_t out_len, out_cap;
@@ -213,12 +216,17 @@ static void insncount_marker(unsigned int vcpu_index, void *userdata)
 
 	(void)vcpu_index;
 	pthread_mutex_lock(&state.lock);
-	if (op == TWINMARK_START) {
+	if (op == TWINMARK_START && state.window == id) {
+		state.depth++;
+	} else if (op == TWINMARK_START) {
 		if (state.window != NO_WINDOW)
 			out_printf("error window %" PRIu64 " opened while window %" PRIu64
 				   " is open\n", id, state.window);
 		reset_counters();
 		state.window = id;
+		state.depth = 1;
+	} else if (op == TWINMARK_STOP && state.window == id && state.depth > 1) {
+		state.depth--;
 	} else if (op == TWINMARK_STOP) {
 		if (state.window != id) {
 			if (state.window == NO_WINDOW)
@@ -232,6 +240,7 @@ static void insncount_marker(unsigned int vcpu_index, void *userdata)
 		}
 		reset_counters();
 		state.window = NO_WINDOW;
+		state.depth = 0;
 	} else {
 		out_printf("error window %" PRIu64 " has an unknown marker operation %u\n", id, op);
 	}

@@ -7,10 +7,11 @@
  *   twinmark start ID
  *   twinmark stop ID [-o DIR] [KEY=VALUE]...
  *
- * With -o DIR, stop writes DIR/window-ID.txt after the window is closed: the KEY=VALUE
- * pairs (the runner's description of the sample: family, arm, workload, sample, modules,
- * ios), then the module lines of /proc/kallsyms, which change each time a module loads; and
- * it copies the vmlinux lines of /proc/kallsyms to DIR/kallsyms-vmlinux.txt once.
+ * With -o DIR (made if missing), stop writes DIR/window-ID.txt after the window is closed:
+ * the KEY=VALUE pairs (the runner's description of the sample: family, arm, workload,
+ * sample, modules, core, ios), then the module lines of /proc/kallsyms, which change each
+ * time a module loads; and it copies the vmlinux lines of /proc/kallsyms to
+ * DIR/kallsyms-vmlinux.txt once.
  * Without the plugin the marker is a few no-ops, so the tool is harmless anywhere.
  */
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "twinmark.h"
 
@@ -102,7 +104,7 @@ static int write_window_files(const char *dir, uint32_t id, int argc, char **arg
 {
 	char path[4096], name[64];
 
-	if (access(dir, W_OK)) {
+	if ((mkdir(dir, 0755) && errno != EEXIST) || access(dir, W_OK)) {
 		fprintf(stderr, "twinmark: -o %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
