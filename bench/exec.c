@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "family.h"
+#include "insn.h"
 #include "runner.h"
 #include "util.h"
 
@@ -39,35 +40,6 @@ void sample_path(char *buf, size_t size, const char *outdir, const char *sub,
 		 unsigned int index)
 {
 	path_printf(buf, size, "%s/%s/%04u.csv", outdir, sub, index);
-}
-
-/* System-wide CPU time and interrupt count from /proc/stat. */
-struct cpu_snapshot {
-	unsigned long long busy_ticks, intr;
-	bool ok;
-};
-
-static void cpu_snapshot(struct cpu_snapshot *s)
-{
-	unsigned long long v[8] = { 0 };
-	char line[4096];
-	FILE *f = fopen("/proc/stat", "r");
-
-	memset(s, 0, sizeof(*s));
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "cpu ", 4) &&
-		    sscanf(line + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
-			/* user nice system idle iowait irq softirq steal: all but idle, iowait */
-			s->busy_ticks = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-			s->ok = true;
-		} else if (!strncmp(line, "intr ", 5)) {
-			s->intr = strtoull(line + 5, NULL, 10);
-		}
-	}
-	fclose(f);
 }
 
 /* New kernel log records since open, scanned for warnings, BUGs, oopses and lockups. */
@@ -195,7 +167,6 @@ static int exec_sample(const struct matrix *m, const struct plan *p, const struc
 				  .icount_shift = p->icount_shift };
 	struct sample_table rows = { 0 };
 	struct run_output *out = calloc(1, sizeof(*out));
-	struct cpu_snapshot before, after;
 	struct kmsg_watch kmsg;
 	char why[256], problem[512] = "";
 	bool ran = false;
@@ -215,9 +186,11 @@ static int exec_sample(const struct matrix *m, const struct plan *p, const struc
 			 strncmp(why, "no-device", 9) ? "load-failed: " : "", why);
 	} else {
 		module_srcversion(ctx.arm->module, out);
-		cpu_snapshot(&before);
+		insn_window_set(outdir, e->index, &(struct insn_window_desc){
+			.family = e->family, .arm = e->arm, .workload = e->workload,
+			.sample = e->sample, .module = ctx.arm->module });
 		ran = !fam->ops->run(&ctx, w, out);
-		cpu_snapshot(&after);
+		insn_window_set(NULL, 0, NULL);
 	}
 	if (fam->ops->unload(&ctx, why, sizeof(why)) && !out->failure[0]) {
 		snprintf(out->failure, sizeof(out->failure), "unload-failed: %.200s", why);
@@ -234,12 +207,11 @@ record:
 		for (size_t i = 0; i < out->n_metrics; i++)
 			add_row(&rows, e, out->metrics[i].metric, out->metrics[i].value,
 				!problem[0], problem);
-		if (before.ok && after.ok && out->units > 0) {
-			add_row(&rows, e, fam->ops->unit_metric,
-				(after.busy_ticks - before.busy_ticks) * (1e9 / sysconf(_SC_CLK_TCK)) /
-				out->units, !problem[0], problem);
-			add_row(&rows, e, "irqs_per_io", (after.intr - before.intr) / out->units,
+		if (out->have_cpu && out->units > 0) {
+			add_row(&rows, e, fam->ops->unit_metric, out->busy_ns / out->units,
 				!problem[0], problem);
+			add_row(&rows, e, "irqs_per_io", out->intr / out->units, !problem[0],
+				problem);
 		}
 	}
 	if (!rows.n) {
@@ -299,7 +271,11 @@ int exec_plan(const struct matrix *m, const struct plan *p, const char *outdir)
 			return 1;
 		bad += rc;
 		done++;
-		format_duration(eta, sizeof(eta), (now_seconds() - start) / done * (todo - done));
+		if (p->icount_shift >= 0)
+			snprintf(eta, sizeof(eta), "on the host");
+		else
+			format_duration(eta, sizeof(eta),
+					(now_seconds() - start) / done * (todo - done));
 		fprintf(stderr, "twinbench exec: [%zu/%zu] %s %s %s #%u: %s (ETA %s)\n", done, todo,
 			e->family, e->arm, e->workload, e->sample, summary, eta);
 	}

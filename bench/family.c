@@ -126,7 +126,7 @@ int kmod_load(const char *module, const char *params, char *err, size_t len)
 	for (tok = strtok_r(buf, " \t", &save); tok && argc < 39; tok = strtok_r(NULL, " \t", &save))
 		argv[argc++] = tok;
 	argv[argc] = NULL;
-	if (proc_run(argv, &res, err, len))
+	if (proc_run(argv, NULL, &res, err, len))
 		return -1;
 	if (res.status) {
 		seterr(err, len, "modprobe %s failed (status %d): %s", module, res.status,
@@ -148,7 +148,7 @@ int kmod_unload(const char *module, char *err, size_t len)
 
 	for (int attempt = 0; attempt < 50 && kmod_is_loaded(module); attempt++) {
 		proc_result_free(&res);
-		if (proc_run(argv, &res, err, len))
+		if (proc_run(argv, NULL, &res, err, len))
 			return -1;
 		if (!res.status)
 			break;

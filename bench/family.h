@@ -40,6 +40,8 @@ struct run_output {
 	} settings[FAMILY_MAX_SETTINGS];
 	size_t n_settings;
 	double units;		/* I/Os or packets done, for the per-unit CPU metrics */
+	bool have_cpu;		/* busy_ns and intr cover exactly the measured part */
+	double busy_ns, intr;
 	char failure[256];	/* short reason ("fio-failed: ...") when the run failed */
 };
 

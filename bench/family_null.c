@@ -100,11 +100,12 @@ static int null_check_workload(const char *params, const struct matrix *m,
 			      bytes);
 	if (w->bs % lbs)
 		return seterr(err, len, "bs %u is not a multiple of the device's logical "
-			      "block size %llu (params bs=)", w->bs, lbs);
-	if (strncmp(w->rw, "rand", 4) && span > bytes) {
+			      "block size (params bs=%llu)", w->bs, lbs);
+	if (span > bytes) {
 		*line = m->ios_line ? m->ios_line : w->line;
-		return seterr(err, len, "a sequential run of %lu I/Os of %u bytes passes the "
-			      "end of the %llu-byte device", m->ios, w->bs, bytes);
+		return seterr(err, len, "%lu I/Os of %u bytes span more than the %llu-byte "
+			      "device, and fio stops at its end", m->ios > m->warmup_ios ?
+			      m->ios : m->warmup_ios, w->bs, bytes);
 	}
 	return 0;
 }
@@ -156,16 +157,10 @@ static int null_run(struct family_ctx *ctx, const struct workload *w, struct run
 		snprintf(out->failure, sizeof(out->failure), "no-device: %s", why);
 		return -1;
 	}
-	if (m->warmup_ios) {
-		job.ios = m->warmup_ios;
-		if (fio_run(&job, &res, why, sizeof(why))) {
-			snprintf(out->failure, sizeof(out->failure), "fio-failed: warm-up: %s", why);
-			return -1;
-		}
-	}
 	job.ios = m->ios;
+	job.warmup_ios = m->warmup_ios;
 	if (fio_run(&job, &res, why, sizeof(why))) {
-		snprintf(out->failure, sizeof(out->failure), "fio-failed: %s", why);
+		snprintf(out->failure, sizeof(out->failure), "fio-failed: %.200s", why);
 		return -1;
 	}
 	run_output_metric(out, "iops", res.iops);
@@ -176,6 +171,9 @@ static int null_run(struct family_ctx *ctx, const struct workload *w, struct run
 	if (ctx->icount_shift >= 0)
 		run_output_metric(out, "insn_per_io", 1e9 / res.iops / (1 << ctx->icount_shift));
 	out->units = res.total_ios;
+	out->have_cpu = res.have_cpu;
+	out->busy_ns = res.busy_ns;
+	out->intr = res.intr;
 	return 0;
 }
 

@@ -24,7 +24,7 @@ static json_t *command_line(char *const argv[])
 	char *text;
 	json_t *v;
 
-	if (proc_run(argv, &r, NULL, 0))
+	if (proc_run(argv, NULL, &r, NULL, 0))
 		return json_string("unavailable");
 	text = strtrim(r.out && *r.out ? r.out : r.errout);
 	text[strcspn(text, "\n")] = '\0';
@@ -93,7 +93,7 @@ static json_t *host_info(void)
 			    file_value("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
 	json_object_set_new(host, "turbo", turbo_state());
 	json_object_set_new(host, "smt", smt_state());
-	if (!proc_run(pidof, &r, NULL, 0)) {
+	if (!proc_run(pidof, NULL, &r, NULL, 0)) {
 		json_object_set_new(host, "irqbalance", json_boolean(r.status == 0));
 		proc_result_free(&r);
 	}
@@ -108,7 +108,7 @@ static json_t *config_hash(const char *kver)
 	json_t *v;
 
 	snprintf(path, sizeof(path), "/boot/config-%s", kver);
-	if (!path_exists(path) || proc_run(argv, &r, NULL, 0))
+	if (!path_exists(path) || proc_run(argv, NULL, &r, NULL, 0))
 		return json_null();
 	r.out[strcspn(r.out, " ")] = '\0';
 	v = r.status ? json_null() : json_string(r.out);
@@ -184,7 +184,7 @@ int manifest_write(const struct manifest_info *mi, const struct matrix *m, char 
 	json_object_set_new(root, "ios", json_integer(m->ios));
 	json_object_set_new(root, "warmup_ios", json_integer(m->warmup_ios));
 	json_object_set_new(root, "git_commit", command_line(git));
-	if (!proc_run(dirty, &r, NULL, 0)) {
+	if (!proc_run(dirty, NULL, &r, NULL, 0)) {
 		json_object_set_new(root, "git_dirty", json_boolean(r.out && *r.out));
 		proc_result_free(&r);
 	}

@@ -126,7 +126,7 @@ static int parse_bs(struct parse_state *st, struct workload *w, const char *v)
 {
 	unsigned long long bs;
 
-	if (parse_size(v, &bs) || bs == 0 || bs > (16U << 20)) {
+	if (parse_size(v, &bs) || bs == 0 || bs > (1ULL << 31)) {
 		fail_at(st, st->line, "bs = %s: expected a size such as 512, 4k or 128k", v);
 		return -1;
 	}
@@ -459,6 +459,7 @@ static int family_key(struct parse_state *st, const char *name, const char *valu
 		return 0;
 	}
 	default:
+		f->compare_line = st->line;
 		return family_pairs(st, f, value);
 	}
 }
@@ -604,8 +605,8 @@ static void check_matrix(struct parse_state *st)
 		for (size_t p = 0; p < f->n_pairs; p++) {
 			if (!family_has_arm(f, f->pairs[p].baseline) ||
 			    !family_has_arm(f, f->pairs[p].candidate))
-				return fail_at(st, f->line, "[family %s]: compare names %s:%s, "
-					       "but arms are not both listed", f->name,
+				return fail_at(st, f->compare_line, "compare names %s:%s, "
+					       "but arms does not list both",
 					       f->pairs[p].baseline, f->pairs[p].candidate);
 		}
 	}

@@ -55,7 +55,7 @@ struct matrix_family {
 	size_t n_pairs;
 	char params[MATRIX_PARAMS_LEN];	/* module parameters, "key=value ..." */
 	bool selected;			/* chosen by --families (all by default) */
-	int line, arms_line, params_line;
+	int line, arms_line, params_line, compare_line;
 };
 
 struct matrix {

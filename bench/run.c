@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "family.h"
+#include "insn.h"
 #include "manifest.h"
 #include "runner.h"
 #include "util.h"
@@ -63,7 +64,7 @@ static int ask_kver(const char *top, const char *arg, char *out, size_t size, ch
 	char *line;
 
 	path_printf(script, sizeof(script), "%s/scripts/kver.sh", top);
-	if (proc_run(argv, &r, err, len))
+	if (proc_run(argv, NULL, &r, err, len))
 		return -1;
 	line = strtrim(r.out);
 	line[strcspn(line, "\n")] = '\0';
@@ -182,7 +183,7 @@ static int build_initramfs(const char *top, const char *kver, char *img, size_t 
 	path_printf(script, sizeof(script), "%s/scripts/mkinitramfs.sh", top);
 	path_printf(img, size, "%s/build/initramfs-twinbench-%s.img", top, kver);
 	fprintf(stderr, "twinbench run: building the guest initramfs %s\n", img);
-	if (proc_run(argv, &r, err, sizeof(err))) {
+	if (proc_run(argv, NULL, &r, err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}
@@ -231,8 +232,10 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 		setpgid(0, 0);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		/* In the icount clock, the insncount plugin (insn.h) counts each sample's window. */
 		execl(script, script, "--share", rundir, "--clock", clock, "--kver", kver,
-		      "--initrd", img, "--timeout", tmo, "--quiet", (char *)NULL);
+		      "--initrd", img, "--timeout", tmo, "--quiet",
+		      insn_plugin_usable(top, clock) ? "--plugin" : (char *)NULL, "", (char *)NULL);
 		perror("twinbench run: vm-run.sh");
 		_exit(127);
 	}
@@ -336,6 +339,8 @@ static int summarise_run(const char *rundir, const struct matrix *m, const struc
 			rc = 1;
 		}
 	}
+	if (insn_merge(rundir, &samples, err, sizeof(err)) < 0)
+		fprintf(stderr, "twinbench: instruction profiles: %s\n", err);
 	summary_compute(m, &samples, &settings, p->seed, &sum);
 	path_printf(path, sizeof(path), "%s/samples.csv", rundir);
 	if (results_write_samples(path, &samples, err, sizeof(err)))

@@ -69,7 +69,8 @@ static int buf_fill(struct grow_buf *b, int fd)
 	return got > 0 ? 1 : (got == 0 ? 0 : (errno == EINTR ? 1 : 0));
 }
 
-int proc_run(char *const argv[], struct proc_result *res, char *err, size_t len)
+int proc_run(char *const argv[], const char *cwd, struct proc_result *res, char *err,
+	     size_t len)
 {
 	int out[2], errp[2], status;
 	struct grow_buf bo = { 0 }, be = { 0 };
@@ -98,6 +99,10 @@ int proc_run(char *const argv[], struct proc_result *res, char *err, size_t len)
 		dup2(errp[1], STDERR_FILENO);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		if (cwd && chdir(cwd)) {
+			fprintf(stderr, "cannot enter %s: %s\n", cwd, strerror(errno));
+			_exit(127);
+		}
 		execvp(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

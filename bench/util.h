@@ -29,10 +29,12 @@ struct proc_result {
 };
 
 /*
- * Run argv[0] (searched in PATH) with @argv, capturing stdout and stderr.
- * Returns 0 when it ran (whatever its status), -1 when it could not start.
+ * Run argv[0] (searched in PATH) with @argv in folder @cwd (NULL: this one),
+ * capturing stdout and stderr. Returns 0 when it ran (whatever its status),
+ * -1 when it could not start.
  */
-int proc_run(char *const argv[], struct proc_result *res, char *err, size_t len);
+int proc_run(char *const argv[], const char *cwd, struct proc_result *res, char *err,
+	     size_t len);
 void proc_result_free(struct proc_result *res);
 
 /* Read a whole (small) file; NULL with @err on failure. */
