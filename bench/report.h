@@ -115,7 +115,7 @@ void run_workloads(const struct run_data *run, const char *family, struct name_l
 
 /* One rendered plot: RUN/plots/<base>.{svg,png} and what it shows. */
 struct plot_entry {
-	char base[96];
+	char base[160];
 	char caption[256];
 };
 

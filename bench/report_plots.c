@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ struct figure {
 	const struct run_data *run;
 	const char *scripts_dir;
 	const char *script;	/* e.g. "relative.gp" */
-	char base[96];		/* file name without extension in RUN/plots/ */
+	char base[160];		/* file name without extension in RUN/plots/ */
 	char datafile[PATH_MAX];
 	char vars[2048];	/* gnuplot assignments, "name='value'; ..." */
 	size_t vars_len;
@@ -243,7 +244,7 @@ static void plot_relative(const struct run_data *run, const char *dir, const cha
 {
 	struct name_list pairs = { 0 }, wls = { 0 };
 	struct figure fig;
-	char base[96], title[160], caption[256], ylab[128];
+	char base[160], title[160], caption[256], ylab[128];
 	size_t rows = 0;
 	FILE *f;
 
@@ -306,7 +307,7 @@ static void plot_absolute(const struct run_data *run, const char *dir, const cha
 	struct name_list arms = { 0 }, wls = { 0 };
 	struct sample_stats st;
 	struct figure fig;
-	char base[96], title[160], caption[256], ylab[128];
+	char base[160], title[160], caption[256], ylab[128];
 	FILE *f;
 
 	snprintf(base, sizeof(base), "absolute-%s-%s", family, metric);
@@ -364,7 +365,7 @@ static void plot_latency(const struct run_data *run, const char *dir, const char
 	struct name_list arms = { 0 }, wls = { 0 };
 	struct sample_stats st;
 	struct figure fig;
-	char base[96], title[160], caption[256], label[160];
+	char base[160], title[160], caption[256], label[160];
 	size_t rows = 0;
 	FILE *f;
 
@@ -419,7 +420,7 @@ static void plot_overhead(const struct run_data *run, const char *dir, const cha
 	struct name_list arms = { 0 }, wls = { 0 };
 	struct sample_stats st;
 	struct figure fig;
-	char base[96], title[160], caption[320], label[160];
+	char base[160], title[160], caption[320], label[160];
 	bool overlap = false;
 	size_t rows = 0;
 	FILE *f;
@@ -570,7 +571,7 @@ static void plot_sweep(const struct run_data *run, const char *dir, const char *
 	struct name_list shapes = { 0 }, arms = { 0 }, wls = { 0 };
 	bool net = !strcmp(family, "net");
 	const char *what = param == SWEEP_QD ? "queue depth" : net ? "payload size" : "block size";
-	char base[96], title[160], caption[256], ylab[128], titles[1024] = "";
+	char base[160], title[160], caption[256], ylab[128], titles[1024] = "";
 	char shape[RESULTS_WORKLOAD_LEN];
 	size_t nseries = 0, used = 0;
 	struct figure fig;
@@ -632,6 +633,190 @@ out:
 	name_list_free(&wls);
 }
 
+/* The merged BPF latency histogram of one arm and workload: bucket upper bounds and counts. */
+struct latency_hist {
+	char arm[RESULTS_NAME_LEN];
+	char workload[RESULTS_WORKLOAD_LEN];
+	size_t n, cap;
+	double *high, *count;
+};
+
+static void hist_add(struct latency_hist *h, double high, double count)
+{
+	size_t i = 0;
+
+	while (i < h->n && h->high[i] < high)
+		i++;
+	if (i < h->n && h->high[i] == high) {
+		h->count[i] += count;
+		return;
+	}
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->high = realloc(h->high, h->cap * sizeof(*h->high));
+		h->count = realloc(h->count, h->cap * sizeof(*h->count));
+		if (!h->high || !h->count) {
+			perror("twinbench");
+			exit(1);
+		}
+	}
+	memmove(h->high + i + 1, h->high + i, (h->n - i) * sizeof(*h->high));
+	memmove(h->count + i + 1, h->count + i, (h->n - i) * sizeof(*h->count));
+	h->high[i] = high;
+	h->count[i] = count;
+	h->n++;
+}
+
+/*
+ * Merge the block latency histogram of twintrace's JSON @path (block.histogram.buckets:
+ * [low_ns, high_ns, count]) into @h. Returns the number of requests it held, or -1.
+ */
+static long hist_merge_json(const char *path, struct latency_hist *h, struct plot_list *out)
+{
+	json_t *root, *buckets, *b;
+	json_error_t jerr;
+	long total = 0;
+	size_t i;
+
+	root = json_load_file(path, 0, &jerr);
+	if (!root) {
+		text_list_addf(&out->notes, "%s:%d: %s (histogram skipped)", path, jerr.line,
+			       jerr.text);
+		return -1;
+	}
+	buckets = json_object_get(json_object_get(json_object_get(root, "block"), "histogram"),
+				  "buckets");
+	json_array_foreach(buckets, i, b) {
+		json_t *high = json_array_get(b, 1), *count = json_array_get(b, 2);
+
+		if (!json_is_integer(high) || !json_is_integer(count))
+			continue;
+		hist_add(h, (double)json_integer_value(high), (double)json_integer_value(count));
+		total += (long)json_integer_value(count);
+	}
+	json_decref(root);
+	return total;
+}
+
+/* Histograms of every valid sample that has samples/<NNNN>.trace.json, merged per arm. */
+static size_t collect_histograms(const struct run_data *run, const char *family,
+				 const char *workload, struct latency_hist *hists, size_t max,
+				 struct plot_list *out)
+{
+	char pattern[PATH_MAX], json[PATH_MAX], err[REPORT_ERR_LEN];
+	size_t nh = 0;
+	glob_t g;
+
+	pathf(pattern, sizeof(pattern), "%s/samples/[0-9]*.csv", run->dir);
+	if (glob(pattern, 0, NULL, &g))
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct sample_table t = { 0 };
+		const struct sample_row *r;
+		size_t k;
+
+		pathf(json, sizeof(json), "%.*s.trace.json", (int)(strlen(g.gl_pathv[i]) - 4),
+		      g.gl_pathv[i]);
+		if (access(json, R_OK) || results_load_samples(g.gl_pathv[i], &t, err, sizeof(err)) ||
+		    !t.n) {
+			sample_table_free(&t);
+			continue;
+		}
+		r = &t.rows[0];
+		if (r->valid && !strcmp(r->family, family) && !strcmp(r->workload, workload)) {
+			for (k = 0; k < nh && strcmp(hists[k].arm, r->arm); k++)
+				;
+			if (k == nh && nh < max) {
+				memset(&hists[nh], 0, sizeof(hists[nh]));
+				snprintf(hists[nh].arm, sizeof(hists[nh].arm), "%s", r->arm);
+				snprintf(hists[nh].workload, sizeof(hists[nh].workload), "%s",
+					 workload);
+				nh++;
+			}
+			if (k < nh)
+				hist_merge_json(json, &hists[k], out);
+		}
+		sample_table_free(&t);
+	}
+	globfree(&g);
+	return nh;
+}
+
+static void plot_latdist(const struct run_data *run, const char *dir, const char *family,
+			 struct plot_list *out)
+{
+	struct name_list arms = { 0 }, wls = { 0 };
+	struct latency_hist hists[8];
+	char base[160], title[192], caption[320], titles[512];
+	size_t plotted = 0;
+
+	run_arms(run, family, &arms);
+	run_workloads(run, family, &wls);
+	for (size_t w = 0; w < wls.n; w++) {
+		size_t nh = collect_histograms(run, family, wls.names[w], hists, 8, out);
+		size_t nseries = 0, used = 0;
+		struct figure fig;
+		FILE *f = NULL;
+
+		snprintf(base, sizeof(base), "latdist-%s-%s", family, wls.names[w]);
+		fig_init(&fig, run, dir, "latdist.gp", base);
+		for (size_t a = 0; a < arms.n; a++)
+			for (size_t k = 0; k < nh; k++) {
+				double total = 0, done = 0;
+
+				if (strcmp(hists[k].arm, arms.names[a]))
+					continue;
+				for (size_t b = 0; b < hists[k].n; b++)
+					total += hists[k].count[b];
+				if (total <= 0)
+					continue;
+				if (!f) {
+					f = fig_open_data(&fig);
+					if (!f)
+						break;
+					fprintf(f, "# %s %s: BPF block latency, fraction of requests "
+						"slower than each bucket's upper bound (ns)\n", family,
+						wls.names[w]);
+				} else {
+					fputs("\n\n", f);
+				}
+				for (size_t b = 0; b < hists[k].n; b++) {
+					done += hists[k].count[b];
+					if (total - done <= 0)
+						break;
+					fprintf(f, "%.9g %.9g\n", hists[k].high[b],
+						(total - done) / total);
+				}
+				used += snprintf(titles + used, used < sizeof(titles) ?
+						 sizeof(titles) - used : 0, "%s%s", used ? " " : "",
+						 hists[k].arm);
+				nseries++;
+			}
+		for (size_t k = 0; k < nh; k++) {
+			free(hists[k].high);
+			free(hists[k].count);
+		}
+		if (!f)
+			continue;
+		fclose(f);
+		snprintf(title, sizeof(title), "%s %s: block request latency distribution (BPF)",
+			 family, wls.names[w]);
+		fig_str(&fig, "plottitle", title);
+		fig_str(&fig, "titles", titles);
+		fig_num(&fig, "nseries", nseries);
+		snprintf(caption, sizeof(caption), "%s %s: fraction of block requests slower than "
+			 "a latency (issue to completion, twintrace histograms of all valid samples "
+			 "merged per arm).", family, wls.names[w]);
+		fig_render(&fig, caption, out);
+		plotted++;
+	}
+	if (!plotted)
+		text_list_addf(&out->notes, "%s: no BPF latency histograms (samples/<NNNN>.trace.json)"
+			       " in this run, latency distribution plot skipped", family);
+	name_list_free(&arms);
+	name_list_free(&wls);
+}
+
 int report_plots(const struct run_data *run, const char *scripts_dir, struct plot_list *out,
 		 char *err, size_t len)
 {
@@ -658,6 +843,8 @@ int report_plots(const struct run_data *run, const char *scripts_dir, struct plo
 				plot_absolute(run, scripts_dir, fam, *m, out);
 		if (family_has(run, fam, "lat_p50"))
 			plot_latency(run, scripts_dir, fam, out);
+		if (strcmp(fam, "net"))
+			plot_latdist(run, scripts_dir, fam, out);
 		if (family_has(run, fam, "cpu_ns_per_io"))
 			plot_overhead(run, scripts_dir, fam, out);
 		else

@@ -40,7 +40,8 @@ check "report of run-base prints nothing on stderr" [ ! -s "$work/report.err" ]
 [ -s "$work/report.err" ] && sed 's/^/#   /' "$work/report.err"
 
 plots="relative-null relative-net absolute-null-iops absolute-null-bw absolute-net-pps
-	absolute-net-bps latency-null overhead-null sweep-qd-null sweep-bs-null sweep-payload-net"
+	absolute-net-bps latency-null overhead-null sweep-qd-null sweep-bs-null sweep-payload-net
+	latdist-null-randread-4k-qd32"
 missing=''
 for p in $plots; do
 	for ext in svg png dat; do
@@ -78,8 +79,8 @@ check "report.md names the invalid sample and the guest-log WARNING" \
 	bash -c "grep -q 'invalid sample: null rawnull randwrite-4k-qd32 sample 3: kernel-warning' '$md' && grep -q 'guest log: console.log:4' '$md'"
 check "report.md warns about the untuned host" \
 	bash -c "grep -q \"governor is 'powersave'\" '$md' && grep -q 'irqbalance is running' '$md'"
-check "report.html inlines all 11 plots and loads nothing from outside" \
-	bash -c "[ \$(grep -o 'src=\"data:image/svg+xml;base64,' '$html' | wc -l) = 11 ] && ! grep -q 'src=\"plots/\|<script\|href=\"http' '$html'"
+check "report.html inlines all 12 plots and loads nothing from outside" \
+	bash -c "[ \$(grep -o 'src=\"data:image/svg+xml;base64,' '$html' | wc -l) = 12 ] && ! grep -q 'src=\"plots/\|<script\|href=\"http' '$html'"
 bad_svg=0
 grep -o 'data:image/svg+xml;base64,[A-Za-z0-9+/=]*' "$html" | cut -d, -f2 >"$work/images.b64"
 while read -r b64; do
@@ -186,8 +187,8 @@ else
 	check "report.html loads in Chromium with no console message" \
 		bash -c "[ -s '$work/report.dom' ] && ! grep -q ':CONSOLE' '$work/report.console'"
 	grep ':CONSOLE' "$work/report.console" | head -3 | sed 's/^/#   /'
-	check "report.html in Chromium shows its 11 plots and the verdict table" \
-		bash -c "[ \$(grep -o '<img[^>]*src=\"data:image/svg+xml' '$work/report.dom' | wc -l) = 11 ] && grep -q '<h2>Verdicts</h2>' '$work/report.dom'"
+	check "report.html in Chromium shows its 12 plots and the verdict table" \
+		bash -c "[ \$(grep -o '<img[^>]*src=\"data:image/svg+xml' '$work/report.dom' | wc -l) = 12 ] && grep -q '<h2>Verdicts</h2>' '$work/report.dom'"
 	check "report screenshot saved (tests/artifacts/report.png)" \
 		bash -c "[ \$(stat -c %s '$artifacts/report.png' 2>/dev/null || echo 0) -gt 20000 ]"
 	open_page dashboard "$dash"
