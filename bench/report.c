@@ -560,8 +560,17 @@ static bool truthy(const char *v)
 
 static void warn_host(const struct run_data *run, struct text_list *w)
 {
-	char buf[64];
+	static const char *const knobs[] = { "governor", "turbo", "smt", "irqbalance", NULL };
+	char buf[64], unknown[96] = "";
 	const char *v;
+
+	for (const char *const *k = knobs; *k; k++)
+		if (!manifest_get(run->manifest, *k, buf, sizeof(buf)))
+			snprintf(unknown + strlen(unknown), sizeof(unknown) - strlen(unknown),
+				 "%s%s", unknown[0] ? ", " : "", *k);
+	if (unknown[0])
+		text_list_addf(w, "host tuning unknown: the manifest has no value for %s (not "
+			       "readable on this host), so the host may be untuned", unknown);
 
 	v = manifest_get(run->manifest, "governor", buf, sizeof(buf));
 	if (v && strcmp(v, "performance"))
@@ -670,27 +679,38 @@ static void flatten(json_t *v, const char *prefix, struct table *t, struct doc *
 static void section_environment(struct doc *d, const struct run_data *run)
 {
 	static const char *const heads[] = { "manifest key", "value", NULL };
+	struct name_list fams = { 0 };
 	struct table t = { 0 };
-	char b1[64], b2[64], b3[64], b4[64], b5[64], *cmds;
+	char b1[64], b2[64], b3[64], b4[64], b5[PATH_MAX], b6[32], families[256] = "";
 	const char *commit = manifest_get(run->manifest, "git_commit", b1, sizeof(b1));
 	const char *profile = manifest_get(run->manifest, "profile", b2, sizeof(b2));
 	const char *mode = manifest_get(run->manifest, "mode", b3, sizeof(b3));
 	const char *clock = manifest_get(run->manifest, "clock", b4, sizeof(b4));
 	const char *matrix = manifest_get(run->manifest, "matrix", b5, sizeof(b5));
+	const char *seed = manifest_get(run->manifest, "seed", b6, sizeof(b6));
+	bool by_profile = profile && strcmp(profile, "custom");
+	char *cmds;
 
+	run_families(run, &fams);
+	for (size_t i = 0; i < fams.n; i++)
+		snprintf(families + strlen(families), sizeof(families) - strlen(families), "%s%s",
+			 i ? "," : "", fams.names[i]);
+	name_list_free(&fams);
 	doc_heading(d, 2, "Environment");
 	table_begin(d, &t, heads);
 	flatten(run->manifest, "", &t, d);
 	table_end(d);
 	doc_heading(d, 2, "Reproduce");
-	doc_para(d, "From a checkout of the same commit, on a machine like the one above:");
+	doc_para(d, "From a checkout of the same commit, on a machine like the one above (the "
+		 "seed repeats the sample order):");
 	if (asprintf(&cmds, "git checkout %s\nscripts/install-deps.sh\nmake\n"
-		     "make bench %s%s%s%s%s%s\nmake report RUN=results/<new run id>\n"
+		     "bench/twinbench run %s %s --families %s%s%s%s%s%s%s\n"
+		     "bench/twinbench report results/latest\n"
 		     "# this report again, from its run folder alone:\nmake report RUN=%s\n",
-		     commit ? commit : "<commit>",
-		     matrix ? "MATRIX=" : "PROFILE=", matrix ? matrix : profile ? profile : "default",
-		     mode ? " MODE=" : "", mode ? mode : "", clock ? " CLOCK=" : "",
-		     clock ? clock : "", run->dir) < 0) {
+		     commit ? commit : "<commit>", by_profile ? "--profile" : "--matrix",
+		     by_profile ? profile : matrix ? matrix : "<matrix>", families,
+		     mode ? " --mode " : "", mode ? mode : "", clock ? " --clock " : "",
+		     clock ? clock : "", seed ? " --seed " : "", seed ? seed : "", run->dir) < 0) {
 		perror("twinbench");
 		exit(1);
 	}

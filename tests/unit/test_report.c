@@ -150,7 +150,8 @@ static void test_report_warns_planted_problems(void **state)
 		"irqbalance is running",
 		"tracing overhead: null:",
 		"FIXTURE: synthetic data",
-		"make bench PROFILE=nightly MODE=vm CLOCK=icount",
+		"bench/twinbench run --profile nightly --families null,net --mode vm --clock icount "
+		"--seed 1007",
 		NULL,
 	};
 	char path[2 * PATH_MAX];
