@@ -140,16 +140,20 @@ static void table_begin(struct doc *d, struct table *t, const char *const *heads
 	fputc('\n', d->md);
 }
 
-/* Write the cells of @t as one row; @cls colours the row in HTML (a verdict, or ""). */
-static void table_row(struct doc *d, struct table *t, const char *cls)
+/* Write the cells of @t as one row; in HTML a verdict cell is coloured by its verdict. */
+static void table_row(struct doc *d, struct table *t)
 {
 	fputc('|', d->md);
-	fprintf(d->html, "<tr class=\"%s\">", cls);
+	fputs("<tr>", d->html);
 	for (size_t i = 0; i < t->ncols; i++) {
+		const char *c = t->cells[i];
+
 		fputc(' ', d->md);
 		md_cell(d->md, t->cells[i]);
 		fputs(" |", d->md);
-		fputs(t->numeric[i] ? "<td class=\"num\">" : "<td>", d->html);
+		fprintf(d->html, "<td class=\"%s\">", t->numeric[i] ? "num" :
+			!strncmp(c, "slower", 6) ? "slower" : !strncmp(c, "faster", 6) ? "faster" :
+			"");
 		html_escape(d->html, t->cells[i]);
 		fputs("</td>", d->html);
 	}
@@ -243,15 +247,6 @@ static void pair_cells(struct table *t, size_t col, const struct summary_row *s)
 		strncat(t->cells[col + 2], ")", CELL_LEN - strlen(t->cells[col + 2]) - 1);
 }
 
-static const char *worst_verdict(const struct summary_row *a, const struct summary_row *b)
-{
-	if ((a && a->verdict == VERDICT_SLOWER) || (b && b->verdict == VERDICT_SLOWER))
-		return "slower";
-	if ((a && a->verdict == VERDICT_FASTER) || (b && b->verdict == VERDICT_FASTER))
-		return "faster";
-	return "same";
-}
-
 static void section_verdicts(struct doc *d, const struct run_data *run)
 {
 	static const char *const heads[] = {
@@ -293,7 +288,7 @@ static void section_verdicts(struct doc *d, const struct run_data *run)
 			cellf(&t, 2, "%s", tm);
 			pair_cells(&t, 3, sr);
 			pair_cells(&t, 6, ru);
-			table_row(d, &t, worst_verdict(sr, ru));
+			table_row(d, &t);
 		}
 		name_list_free(&wls);
 	}
@@ -331,7 +326,7 @@ static void section_all_comparisons(struct doc *d, const struct run_data *run)
 		cellf(&t, 10, "%s", verdict_name(s->verdict));
 		cellf(&t, 11, "%s", s->flags);
 		cellf(&t, 12, "%s", s->settings_diff);
-		table_row(d, &t, verdict_name(s->verdict));
+		table_row(d, &t);
 	}
 	table_end(d);
 }
@@ -427,7 +422,7 @@ static void section_absolute(struct doc *d, const struct run_data *run)
 					else
 						cellf(&t, 3 + c, "-");
 				}
-				table_row(d, &t, "");
+				table_row(d, &t);
 			}
 		table_end(d);
 		name_list_free(&arms);
@@ -572,6 +567,10 @@ static void warn_host(const struct run_data *run, struct text_list *w)
 		text_list_addf(w, "host tuning unknown: the manifest has no value for %s (not "
 			       "readable on this host), so the host may be untuned", unknown);
 
+	v = manifest_get(run->manifest, "git_dirty", buf, sizeof(buf));
+	if (truthy(v))
+		text_list_addf(w, "uncommitted changes: the tree had local changes when this ran, so "
+			       "its commit alone does not reproduce it");
 	v = manifest_get(run->manifest, "governor", buf, sizeof(buf));
 	if (v && strcmp(v, "performance"))
 		text_list_addf(w, "untuned host: CPU frequency governor is '%s', not 'performance'",
@@ -673,7 +672,7 @@ static void flatten(json_t *v, const char *prefix, struct table *t, struct doc *
 		cellf(t, 1, "%s", s ? s : "?");
 		free(s);
 	}
-	table_row(d, t, "");
+	table_row(d, t);
 }
 
 static void section_environment(struct doc *d, const struct run_data *run)
@@ -754,7 +753,7 @@ static void section_appendix(struct doc *d, const struct run_data *run)
 		cellf(&t, 9, "%.2f", isfinite(st.cv) ? st.cv * 100 : 0.0);
 		cellf(&t, 10, "%.6g", st.min);
 		cellf(&t, 11, "%.6g", st.max);
-		table_row(d, &t, "");
+		table_row(d, &t);
 	}
 	table_end(d);
 	name_list_free(&seen);

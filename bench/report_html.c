@@ -75,7 +75,7 @@ void html_page_begin(FILE *f, const char *title)
 	      "h3{font-size:1.05em}\n"
 	      "table{border-collapse:collapse;margin:.6em 0;font-size:.88em}\n"
 	      "th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}\n"
-	      "th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+	      "th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
 	      ".faster{background:#e3f4e3}.slower{background:#fbe3e3}.same{background:#fff}\n"
 	      ".warn{color:#8a4b00}figure{margin:1em 0}figure img{max-width:100%;"
 	      "border:1px solid #ddd}\nfigcaption{font-size:.9em;color:#555}\n"
