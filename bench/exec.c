@@ -331,8 +331,8 @@ int exec_main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	if (!path_exists("/proc/modules")) {
-		fprintf(stderr, "twinbench exec: this kernel cannot load modules (no /proc/modules);"
-			" use twinbench run, which picks VM mode here\n");
+		fprintf(stderr, "twinbench exec: this kernel cannot load modules "
+			"(no /proc/modules); use twinbench run, which picks VM mode here\n");
 		return EXIT_BAD_INPUT;
 	}
 	if (plan_read(plan_path, &p, err, sizeof(err))) {

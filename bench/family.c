@@ -123,7 +123,8 @@ int kmod_load(const char *module, const char *params, char *err, size_t len)
 	snprintf(buf, sizeof(buf), "%s", params);
 	argv[argc++] = "modprobe";
 	argv[argc++] = (char *)module;
-	for (tok = strtok_r(buf, " \t", &save); tok && argc < 39; tok = strtok_r(NULL, " \t", &save))
+	for (tok = strtok_r(buf, " \t", &save); tok && argc < 39;
+	     tok = strtok_r(NULL, " \t", &save))
 		argv[argc++] = tok;
 	argv[argc] = NULL;
 	if (proc_run(argv, NULL, &res, err, len))

@@ -51,7 +51,7 @@ struct family_ctx {
 	const struct matrix_family *family;
 	const struct matrix *matrix;
 	unsigned int timeout;	/* seconds one fio (or iperf3) run may take */
-	int icount_shift;	/* guest ns per instruction = 2^shift; -1 outside the icount clock */
+	int icount_shift;	/* guest ns per instruction = 2^shift; -1 in the wall clock */
 	char devices[FAMILY_MAX_DEVICES][FAMILY_DEVICE_LEN];
 	size_t n_devices;
 	bool loaded;

@@ -21,9 +21,12 @@
 #define NULL_DEVICE_WAIT	10.0
 
 static const struct family_arm null_arms[] = {
-	{ .name = "null_blk", .module = "null_blk", .device = "/dev/nullb%d", .role = FAMILY_ARM_UPSTREAM },
-	{ .name = "rawnull", .module = "rawnull", .device = "/dev/rawnull%d", .role = FAMILY_ARM_RAW },
-	{ .name = "safenull", .module = "safenull", .device = "/dev/safenull%d", .role = FAMILY_ARM_SAFE },
+	{ .name = "null_blk", .module = "null_blk", .device = "/dev/nullb%d",
+	  .role = FAMILY_ARM_UPSTREAM },
+	{ .name = "rawnull", .module = "rawnull", .device = "/dev/rawnull%d",
+	  .role = FAMILY_ARM_RAW },
+	{ .name = "safenull", .module = "safenull", .device = "/dev/safenull%d",
+	  .role = FAMILY_ARM_SAFE },
 	{ .name = NULL },
 };
 

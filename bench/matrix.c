@@ -295,8 +295,8 @@ static void workload_finish(struct parse_state *st, struct workload *w)
 
 	for (size_t i = 0; i < N_WORKLOAD_KEYS; i++)
 		if (workload_keys[i].required && !(set & (1U << i)))
-			fail_at(st, w->line, "workload '%s': %s is not set (here or in [workloads])",
-				w->name, workload_keys[i].name);
+			fail_at(st, w->line, "workload '%s': %s is not set (here or in "
+				"[workloads])", w->name, workload_keys[i].name);
 }
 
 static int run_key(struct parse_state *st, const char *name, const char *value)
@@ -635,7 +635,10 @@ static void check_matrix(struct parse_state *st)
 /* Pairs a family compares when the matrix names none: raw vs upstream, safe vs raw. */
 static void default_pairs(struct matrix_family *f)
 {
-	static const enum family_arm_role order[][2] = { { FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW }, { FAMILY_ARM_RAW, FAMILY_ARM_SAFE } };
+	static const enum family_arm_role order[][2] = {
+		{ FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW },
+		{ FAMILY_ARM_RAW, FAMILY_ARM_SAFE },
+	};
 
 	if (f->n_pairs)
 		return;

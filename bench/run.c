@@ -158,19 +158,25 @@ static size_t count_done(const struct plan *p, const char *rundir)
 	return n;
 }
 
-static void show_progress(size_t done, size_t total, size_t at_start, double started)
+/*
+ * One progress line; the rate (and so the ETA) counts from the first sample
+ * this run finished, so the boot does not distort it.
+ */
+static void show_progress(size_t done, size_t total, size_t first_done, double first_at,
+			  double started)
 {
-	double elapsed = now_seconds() - started, eta = -1;
+	double now = now_seconds(), eta = -1;
+	int elapsed = now - started;
 	bool tty = isatty(STDERR_FILENO);
+	char eta_text[32] = "?";
 
-	if (done > at_start)
-		eta = elapsed / (done - at_start) * (total - done);
+	if (done > first_done) {
+		eta = (now - first_at) / (done - first_done) * (total - done);
+		snprintf(eta_text, sizeof(eta_text), "%dm%02ds", (int)eta / 60, (int)eta % 60);
+	}
 	fprintf(stderr, "%stwinbench run: %zu/%zu samples, %dm%02ds elapsed, ETA %s%s",
-		tty ? "\r" : "", done, total, (int)elapsed / 60, (int)elapsed % 60,
-		eta < 0 ? "?" : "", tty ? "   " : "");
-	if (eta >= 0)
-		fprintf(stderr, "%dm%02ds", (int)eta / 60, (int)eta % 60);
-	fprintf(stderr, "%s", tty ? "   " : "\n");
+		tty ? "\r" : "", done, total, elapsed / 60, elapsed % 60, eta_text,
+		tty ? "   " : "\n");
 }
 
 static int build_initramfs(const char *top, const char *kver, char *img, size_t size)
@@ -207,7 +213,8 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 		"# written by twinbench run: execute the plan inside the guest\n"
 		"exec twinbench exec --plan /out/plan.tsv --out /out\n";
 	size_t total = p->n, at_start = count_done(p, rundir), last = (size_t)-1;
-	double started = now_seconds();
+	size_t first_done = (size_t)-1;
+	double started = now_seconds(), first_at = 0;
 	int status, rc;
 	pid_t pid;
 
@@ -232,7 +239,7 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 		setpgid(0, 0);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		/* In the icount clock, the insncount plugin (insn.h) counts each sample's window. */
+		/* In the icount clock, the insncount plugin (insn.h) counts each sample. */
 		execl(script, script, "--share", rundir, "--clock", clock, "--kver", kver,
 		      "--initrd", img, "--timeout", tmo, "--quiet",
 		      insn_plugin_usable(top, clock) ? "--plugin" : (char *)NULL, "", (char *)NULL);
@@ -257,7 +264,12 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 		}
 		done = count_done(p, rundir);
 		if (done != last) {
-			show_progress(done, total, at_start, started);
+			if (first_done == (size_t)-1 && done > at_start) {
+				first_done = done;
+				first_at = now_seconds();
+			}
+			show_progress(done, total, first_done == (size_t)-1 ? done : first_done,
+				      first_at, started);
 			last = done;
 		}
 		usleep(500000);
@@ -326,9 +338,9 @@ static int summarise_run(const char *rundir, const struct matrix *m, const struc
 		}
 		for (size_t r = before; r < samples.n; r++) {
 			if (!samples.rows[r].valid) {
-				fprintf(stderr, "twinbench: INVALID sample %04u (%s %s %s #%u): %s\n",
-					e->index, e->family, e->arm, e->workload, e->sample,
-					samples.rows[r].note);
+				fprintf(stderr, "twinbench: INVALID sample %04u (%s %s %s #%u): "
+					"%s\n", e->index, e->family, e->arm, e->workload,
+					e->sample, samples.rows[r].note);
 				invalid++;
 				break;
 			}
@@ -518,6 +530,10 @@ static int new_run(const char *top, const struct run_opts *o, const char *result
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}
+	/* run folders are outputs: keep them out of git without touching the tree's files */
+	path_printf(dst, sizeof(dst), "%s/.gitignore", results);
+	if (!path_exists(dst) && file_write_atomic(dst, "*\n", 2, err, sizeof(err)))
+		fprintf(stderr, "twinbench run: %s\n", err);
 	path_printf(dst, sizeof(dst), "%s/matrix.ini", rundir);
 	if (copy_file(path, dst, err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
@@ -543,7 +559,10 @@ int run_main(int argc, char **argv)
 	if (parse_run_opts(argc, argv, &o))
 		return EXIT_BAD_INPUT;
 	find_top(top, sizeof(top));
-	snprintf(results, sizeof(results), "%s", o.results ? o.results : "results");
+	if (o.results)
+		snprintf(results, sizeof(results), "%s", o.results);
+	else
+		path_printf(results, sizeof(results), "%s/results", top);
 	if (o.resume) {
 		snprintf(rundir, sizeof(rundir), "%s", o.resume);
 		if (load_run(rundir, m, &p) ||

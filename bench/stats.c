@@ -291,7 +291,8 @@ int stats_compare(const double *base, size_t nb, const double *cand, size_t nc,
 	out->p_value = stats_mann_whitney(base, nb, cand, nc, &out->exact_p);
 	differs = out->p_value < STATS_ALPHA && (out->ci_low > 1 || out->ci_high < 1);
 	if (differs)
-		out->verdict = (out->ratio > 1) == higher_is_better ? VERDICT_FASTER : VERDICT_SLOWER;
+		out->verdict = (out->ratio > 1) == higher_is_better ? VERDICT_FASTER :
+								     VERDICT_SLOWER;
 	return 0;
 }
 

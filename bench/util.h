@@ -18,7 +18,8 @@ int seterr(char *err, size_t len, const char *fmt, ...) __attribute__((format(pr
  * snprintf for file paths: a path that does not fit is a fatal error (printed,
  * exit status 2) rather than a silently truncated name.
  */
-void path_printf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void path_printf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Output of a finished child: its exit status (or 128 + signal) and what it printed. */
 struct proc_result {

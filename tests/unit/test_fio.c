@@ -130,8 +130,10 @@ static void test_command_line(void **state)
 		if (!has_arg(argv, *a))
 			fail_msg("missing %s", *a);
 	/* warm-up job first, then the measured job with its own I/O count */
-	assert_true(arg_index(argv, "--number_ios=4000") < arg_index(argv, "--name=randread-4k-qd32"));
-	assert_true(arg_index(argv, "--name=randread-4k-qd32") < arg_index(argv, "--number_ios=40000"));
+	assert_true(arg_index(argv, "--number_ios=4000") <
+		    arg_index(argv, "--name=randread-4k-qd32"));
+	assert_true(arg_index(argv, "--name=randread-4k-qd32") <
+		    arg_index(argv, "--number_ios=40000"));
 
 	job.warmup_ios = 0;
 	assert_true(fio_build_argv(&job, argv, store, sizeof(store)) > 0);

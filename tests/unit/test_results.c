@@ -235,8 +235,8 @@ static void test_summary_compute(void **state)
 	for (unsigned int i = 1; i <= 3; i++) {
 		x = row("rawnull", "write-128k-qd16", i, "iops", 50 + i / 10.0, true, "");
 		sample_table_add(&s, &x);
-		x = row("safenull", "write-128k-qd16", i, "iops", i == 2 ? NAN : 40 + i / 10.0, i != 2,
-			i == 2 ? "kernel-warning: WARNING: CPU: 0" : "");
+		x = row("safenull", "write-128k-qd16", i, "iops", i == 2 ? NAN : 40 + i / 10.0,
+			i != 2, i == 2 ? "kernel-warning: WARNING: CPU: 0" : "");
 		sample_table_add(&s, &x);
 	}
 	summary_compute(m, &s, &st, 42, &sum);
