@@ -861,7 +861,10 @@ static void diff_add(struct diff_row **rows, size_t *n, size_t *cap, const char 
 	(*n)++;
 }
 
-/* insn-diff.csv: for each raw<X>/safe<X> pair of arms, safe minus raw by function. */
+/*
+ * insn-diff.csv: for each raw<X>/safe<X> pair of arms, safe minus raw: first a [total] row
+ * per class, then by function.
+ */
 static int write_diff(const char *run_dir, const struct groups *gs, char *err, size_t len)
 {
 	char tmp[4200];
@@ -896,6 +899,20 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 					 cand->funcs[k].insn_per_io / cand->samples);
 			}
 		qsort(rows, n, sizeof(*rows), diff_by_size);
+		for (int c = 0; c < N_CLASSES; c++) {
+			double tb = 0, tc = 0;
+
+			for (size_t k = 0; k < n; k++)
+				if (rows[k].class == (enum insn_class)c) {
+					tb += rows[k].base;
+					tc += rows[k].cand;
+				}
+			csv_field(f, base->family);
+			fputc(',', f);
+			csv_field(f, base->workload);
+			fprintf(f, ",%s,%s,[total],,%s,%.3f,%.3f,%.3f\n", base->arm, cand->arm,
+				class_names[c], tb, tc, tc - tb);
+		}
 		for (size_t k = 0; k < n; k++) {
 			if (fabs(rows[k].cand - rows[k].base) < 0.005)
 				break;

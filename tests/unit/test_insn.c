@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_insn.c - the host side of the instruction profiles (bench/insn.c) on a run folder
+ * written here by hand: per-I/O metrics worked out by hand, functions resolved through
+ * vmlinux and module symbols, broken windows and broken plugin output, and the guest hooks.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+#include "insn.h"
+
+static char run_dir[] = "/tmp/test_insn-XXXXXX";
+
+static void put_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", run_dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Two core functions, one other kernel function, a driver, its layer and another module. */
+static const char vmlinux_syms[] =
+	"ffffffff81000000 T blk_mq_submit_bio\n"
+	"ffffffff81000800 D some_data\n"
+	"ffffffff81001000 t do_other_work\n";
+
+static const char window_1[] =
+	"family=null\narm=rawnull\nworkload=rr\nsample=1\nmodules=rawnull\ncore=block\n"
+	"ios=10\n"
+	"ffffffffc0001000 t rawnull_queue_rq\t[rawnull]\n"
+	"ffffffffc0001100 t safe_check\t[rawnull]\n"
+	"ffffffffc0002000 t other_fn\t[othermod]\n";
+
+static const char plugin_out[] =
+	"insncount api 1 qemu-api 0..1 target x86_64 vcpus 1\n"
+	"window 1 total 1000 kernel 600 user 400\n"
+	"tb 0xffffffff81000000 100 10\n"
+	"tb 0xffffffff81000010 50 10\n"
+	"tb 0xffffffff81001000 200 5\n"
+	"tb 0xffffffffc0001000 150 10\n"
+	"tb 0xffffffffc0001100 20 10\n"
+	"tb 0xffffffffc0002000 80 1\n"
+	"end 1\n"
+	"exit total 5000 kernel 3000 windows 1\n";
+
+static int setup(void **state)
+{
+	char insn_dir[256];
+
+	(void)state;
+	strcpy(run_dir, "/tmp/test_insn-XXXXXX");
+	if (!mkdtemp(run_dir))
+		return -1;
+	put_file("insncount-1.txt", plugin_out);
+	snprintf(insn_dir, sizeof(insn_dir), "%s/insn", run_dir);
+	mkdir(insn_dir, 0755);
+	put_file("insn/kallsyms-vmlinux.txt", vmlinux_syms);
+	put_file("insn/window-1.txt", window_1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", run_dir);
+	return system(cmd);
+}
+
+static const struct sample_row *find_row(const struct sample_table *t, const char *metric)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->rows[i].metric, metric))
+			return &t->rows[i];
+	fail_msg("no %s row", metric);
+	return NULL;
+}
+
+static void test_metrics_by_hand(void **state)
+{
+	struct sample_table t = { 0 };
+	char err[512];
+
+	(void)state;
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 1);
+	assert_int_equal(t.n, 4);
+	/* 1000 and 600 instructions over 10 I/Os; driver 150 + layer 20; core 100 + 50. */
+	assert_true(find_row(&t, "insn_per_io")->value == 100);
+	assert_true(find_row(&t, "kernel_insn_per_io")->value == 60);
+	assert_true(find_row(&t, "driver_insn_per_io")->value == 17);
+	assert_true(find_row(&t, "core_insn_per_io")->value == 15);
+	assert_true(find_row(&t, "driver_insn_per_io")->valid);
+	assert_string_equal(find_row(&t, "insn_per_io")->arm, "rawnull");
+	assert_int_equal(find_row(&t, "insn_per_io")->sample, 1);
+	sample_table_free(&t);
+}
+
+static void test_function_table(void **state)
+{
+	struct sample_table t = { 0 };
+	char err[512], path[300], line[512];
+	bool queue_rq = false, layer = false, core = false;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 1);
+	snprintf(path, sizeof(path), "%s/insn-functions.csv", run_dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		queue_rq |= !!strstr(line, ",rawnull_queue_rq,rawnull,driver,15.000,1.0000,15.00,1");
+		layer |= !!strstr(line, ",safe_check,rawnull,layer,2.000,1.0000,2.00,1");
+		/* two blocks of blk_mq_submit_bio; only the one at its start counts calls */
+		core |= !!strstr(line, ",blk_mq_submit_bio,,core,15.000,1.0000,15.00,1");
+	}
+	fclose(f);
+	assert_true(queue_rq);
+	assert_true(layer);
+	assert_true(core);
+	sample_table_free(&t);
+}
+
+static void test_replaces_and_inherits_invalid(void **state)
+{
+	struct sample_table t = { 0 };
+	struct sample_row runner = { .sample = 1, .value = 123, .valid = false };
+	char err[512];
+
+	(void)state;
+	strcpy(runner.family, "null");
+	strcpy(runner.arm, "rawnull");
+	strcpy(runner.workload, "rr");
+	strcpy(runner.metric, "iops");
+	strcpy(runner.note, "kernel-warning: planted");
+	sample_table_add(&t, &runner);
+	strcpy(runner.metric, "insn_per_io");
+	runner.valid = true;
+	runner.note[0] = '\0';
+	sample_table_add(&t, &runner);
+	strcpy(runner.note, "kernel-warning: planted");
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 1);
+	assert_int_equal(t.n, 5);
+	assert_true(find_row(&t, "insn_per_io")->value == 100);
+	assert_false(find_row(&t, "driver_insn_per_io")->valid);
+	assert_string_equal(find_row(&t, "driver_insn_per_io")->note, "kernel-warning: planted");
+	sample_table_free(&t);
+}
+
+static void test_marker_error_invalidates(void **state)
+{
+	struct sample_table t = { 0 };
+	char err[512];
+
+	(void)state;
+	put_file("insncount-2.txt", "error window 1 closed while window 7 is open\n");
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 1);
+	assert_false(find_row(&t, "insn_per_io")->valid);
+	assert_string_equal(find_row(&t, "insn_per_io")->note, "insn-marker-out-of-order");
+	sample_table_free(&t);
+}
+
+static void test_broken_plugin_output(void **state)
+{
+	struct sample_table t = { 0 };
+	char err[512];
+
+	(void)state;
+	put_file("insncount-3.txt", "window 2 total 1 kernel 1 user 0\nbogus line\n");
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "insncount-3.txt:2: not an insncount line"));
+	sample_table_free(&t);
+}
+
+static void test_no_plugin_output(void **state)
+{
+	struct sample_table t = { 0 };
+	char err[512], path[300];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/insncount-1.txt", run_dir);
+	unlink(path);
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.n, 0);
+}
+
+static void test_hooks(void **state)
+{
+	const struct insn_window_desc d = { .family = "nvme", .arm = "nvme", .workload = "rr",
+					    .sample = 2, .module = "nvme" };
+	char buf[1024];
+
+	(void)state;
+	unsetenv("TWINBENCH_GUEST");
+	insn_window_set("/out", 7, &d);
+	assert_int_equal(insn_hook_start(buf, sizeof(buf), "cat /proc/stat"), 0);
+	assert_string_equal(buf, "cat /proc/stat");
+	setenv("TWINBENCH_GUEST", "1", 1);
+	insn_window_set("/out", 7, &d);
+	assert_int_equal(insn_hook_start(buf, sizeof(buf), "cat /proc/stat"), 0);
+	assert_string_equal(buf, "{ twinmark start 7; cat /proc/stat; }");
+	assert_int_equal(insn_hook_stop(buf, sizeof(buf), "cat /proc/stat", 40000), 0);
+	assert_string_equal(buf, "{ cat /proc/stat; twinmark stop 7 -o '/out/insn' "
+			    "family='nvme' arm='nvme' workload='rr' sample=2 "
+			    "modules=nvme,nvme_core core=block ios=40000; }");
+	assert_int_equal(insn_hook_stop(buf, 20, "cat /proc/stat", 1), -1);
+	insn_window_set(NULL, 0, NULL);
+	assert_int_equal(insn_hook_stop(buf, sizeof(buf), "true", 1), 0);
+	assert_string_equal(buf, "true");
+	unsetenv("TWINBENCH_GUEST");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_metrics_by_hand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_function_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replaces_and_inherits_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_marker_error_invalidates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broken_plugin_output, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_plugin_output, setup, teardown),
+		cmocka_unit_test(test_hooks),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
