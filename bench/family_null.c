@@ -172,7 +172,9 @@ static int null_run(struct family_ctx *ctx, const struct workload *w, struct run
 	run_output_metric(out, "lat_p99", res.lat_p99);
 	run_output_metric(out, "lat_p999", res.lat_p999);
 	if (ctx->icount_shift >= 0)
-		run_output_metric(out, "insn_per_io", 1e9 / res.iops / (1 << ctx->icount_shift));
+		run_output_metric(out, "insn_per_io", (res.have_window ? res.window_ns :
+				  res.total_ios * 1e9 / res.iops) / (1 << ctx->icount_shift) /
+				  res.total_ios);
 	out->units = res.total_ios;
 	out->have_cpu = res.have_cpu;
 	out->busy_ns = res.busy_ns;

@@ -87,11 +87,16 @@ int fio_build_argv(const struct fio_job *job, char **argv, char *store, size_t s
 	if (job->warmup_ios)
 		add_arg(&b, "--stonewall");
 	add_arg(&b, "--number_ios=%lu", job->ios);
-	/* insn.h: the instruction window of the sample, if any, opens and closes there too. */
-	if (insn_hook_start(hook, sizeof(hook), "cat /proc/stat"))
+	/*
+	 * CPU counters and the clock around the measured I/O: the clock is read
+	 * last before it and first after it. insn.h: the instruction window of
+	 * the sample, if any, opens and closes there too.
+	 */
+	if (insn_hook_start(hook, sizeof(hook), "cat /proc/stat /proc/timer_list"))
 		return -1;
 	add_arg(&b, "--exec_prerun=%s", hook);
-	if (insn_hook_stop(hook, sizeof(hook), "cat /proc/stat", (double)job->ios * w->numjobs))
+	if (insn_hook_stop(hook, sizeof(hook), "cat /proc/timer_list /proc/stat",
+			   (double)job->ios * w->numjobs))
 		return -1;
 	add_arg(&b, "--exec_postrun=%s", hook);
 	return b.overflow ? -1 : (int)b.argc;
@@ -259,6 +264,8 @@ int fio_run(const struct fio_job *job, struct fio_result *res, char *err, size_t
 		res->have_cpu = true;
 		res->busy_ns = procstat_busy_ns(&before, &after);
 		res->intr = after.intr - before.intr;
+		res->have_window = before.have_now && after.have_now;
+		res->window_ns = after.now_ns - before.now_ns;
 	}
 	proc_result_free(&pr);
 	remove_counters(dir, job->w->name);

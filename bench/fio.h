@@ -28,9 +28,13 @@ struct fio_result {
 	double lat_p50, lat_p99, lat_p999;	/* ns, completion latency */
 	unsigned long long total_ios;
 	double runtime_ms;
-	/* /proc/stat read by fio right before and after the measured job's I/O loop */
-	bool have_cpu;
-	double busy_ns, intr;
+	/*
+	 * /proc/stat and /proc/timer_list read by fio right before and after the
+	 * measured job's I/O loop: busy CPU time, interrupts, and the window's
+	 * length in ns (which includes starting one shell and one cat).
+	 */
+	bool have_cpu, have_window;
+	double busy_ns, intr, window_ns;
 };
 
 #define FIO_MAX_ARGS	40

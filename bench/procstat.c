@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * procstat.c - reads the aggregate "cpu" and "intr" lines of /proc/stat.
+ * procstat.c - reads the aggregate "cpu" and "intr" lines of /proc/stat, and
+ * the "now at" line of /proc/timer_list.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@ int procstat_parse(const char *text, struct cpu_counters *c)
 	unsigned long long v[8];
 	bool cpu = false, intr = false;
 
+	c->have_now = false;
 	for (const char *line = text; line && *line; line = strchr(line, '\n'), line += !!line) {
 		if (!strncmp(line, "cpu ", 4) &&
 		    sscanf(line + 4, "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
@@ -23,6 +25,8 @@ int procstat_parse(const char *text, struct cpu_counters *c)
 		} else if (!strncmp(line, "intr ", 5)) {
 			c->intr = strtoull(line + 5, NULL, 10);
 			intr = true;
+		} else if (!c->have_now && sscanf(line, "now at %llu nsecs", &c->now_ns) == 1) {
+			c->have_now = true;
 		}
 	}
 	return cpu && intr ? 0 : -1;

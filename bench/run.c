@@ -203,6 +203,24 @@ static int build_initramfs(const char *top, const char *kver, char *img, size_t 
 	return 0;
 }
 
+/* A resumed run boots again: keep the logs of the earlier boots as console.N.log, dmesg.N.txt. */
+static void keep_guest_logs(const char *rundir)
+{
+	char from[PATH_MAX + 32], to[PATH_MAX + 32];
+	unsigned int n = 1;
+
+	path_printf(from, sizeof(from), "%s/console.log", rundir);
+	if (!path_exists(from))
+		return;
+	do
+		path_printf(to, sizeof(to), "%s/console.%u.log", rundir, n++);
+	while (path_exists(to));
+	rename(from, to);
+	path_printf(from, sizeof(from), "%s/dmesg.txt", rundir);
+	path_printf(to, sizeof(to), "%s/dmesg.%u.txt", rundir, n - 1);
+	rename(from, to);
+}
+
 /* Boot the VM once for the whole plan, following its progress through samples/. */
 static int run_in_vm(const char *top, const char *rundir, const char *kver, const char *clock,
 		     const struct matrix *m, const struct plan *p)
@@ -220,6 +238,7 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 
 	if (build_initramfs(top, kver, img, sizeof(img)))
 		return 1;
+	keep_guest_logs(rundir);
 	path_printf(job, sizeof(job), "%s/job.sh", rundir);
 	if (file_write_atomic(job, job_text, sizeof(job_text) - 1, err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);

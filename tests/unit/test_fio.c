@@ -126,7 +126,9 @@ static void test_command_line(void **state)
 			"--filename=/dev/nullb0", "--ioengine=io_uring", "--direct=1",
 			"--rw=randread", "--bs=4096", "--iodepth=32", "--numjobs=1",
 			"--cpus_allowed=0", "--group_reporting=1", "--runtime=60",
-			"--exec_prerun=cat /proc/stat", "--stonewall", NULL }; *a; a++)
+			"--exec_prerun=cat /proc/stat /proc/timer_list",
+			"--exec_postrun=cat /proc/timer_list /proc/stat", "--stonewall", NULL }; *a;
+	     a++)
 		if (!has_arg(argv, *a))
 			fail_msg("missing %s", *a);
 	/* warm-up job first, then the measured job with its own I/O count */
@@ -157,9 +159,16 @@ static void test_proc_stat(void **state)
 	assert_int_equal(after.busy_ticks, 138359);
 	assert_int_equal(after.intr - before.intr, 814);
 	assert_true(procstat_busy_ns(&before, &after) == 25 * 1e9 / sysconf(_SC_CLK_TCK));
+	assert_false(before.have_now);
 	assert_int_equal(procstat_parse("cpu  1 2 3\n", &before), -1);
 	free(before_text);
 	free(after_text);
+	/* with /proc/timer_list read along: its "now at" line is the clock */
+	before_text = fixture("proc-stat-timer-list.txt");
+	assert_int_equal(procstat_parse(before_text, &before), 0);
+	assert_true(before.have_now);
+	assert_int_equal(before.now_ns, 1723604587677ULL);
+	free(before_text);
 }
 
 int main(void)
