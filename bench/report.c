@@ -717,6 +717,30 @@ static void section_environment(struct doc *d, const struct run_data *run)
 	free(cmds);
 }
 
+/* The other files of the run folder a reader may want next, when they are there. */
+static void section_files(struct doc *d, const struct run_data *run)
+{
+	static const char *const files[][2] = {
+		{ "samples.csv", "every sample value, valid or not" },
+		{ "summary.csv", "every comparison, as the runner computed it" },
+		{ "settings.csv", "the queue settings in force during each sample" },
+		{ "manifest.json", "the environment" },
+		{ "console.log", "the guest's console (VM mode)" },
+		{ "insn-functions.csv", "instructions per I/O by function, per arm (QEMU plugin)" },
+		{ "insn-diff.csv", "safe arm minus raw arm, instructions per I/O by function" },
+		{ "plots", "gnuplot data files (.dat) and figures (.svg, .png)" },
+	};
+	char path[PATH_MAX];
+
+	doc_heading(d, 2, "Files in this run folder");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		pathf(path, sizeof(path), "%s/%s", run->dir, files[i][0]);
+		if (!access(path, F_OK))
+			doc_item(d, "", "%s: %s", files[i][0], files[i][1]);
+	}
+	doc_list_end(d);
+}
+
 /* Appendix: every metric of every arm, described. */
 static void section_appendix(struct doc *d, const struct run_data *run)
 {
@@ -812,6 +836,7 @@ static int write_report(const struct run_data *run, const struct plot_list *pl, 
 	section_plots(&d, run, pl);
 	section_warnings(&d, run, pl);
 	section_environment(&d, run);
+	section_files(&d, run);
 	section_appendix(&d, run);
 	html_page_end(d.html);
 	bad = ferror(d.md) | ferror(d.html);
