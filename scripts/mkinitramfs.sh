@@ -1,6 +1,8 @@
 #!/bin/sh
 # mkinitramfs.sh: build the guest's initramfs for VM mode.
-# Usage: scripts/mkinitramfs.sh -o FILE [-k KVER] [-f HOSTFILE]...
+# Usage: scripts/mkinitramfs.sh -o FILE [-k KVER] [-r MODROOT] [-M KODIR] [-f HOSTFILE]...
+#   -r MODROOT  where lib/modules/KVER lives (default /; build/rust/root for the Rust kernel)
+#   -M KODIR    take our *.ko from KODIR instead of this tree (modules built for another kernel)
 # It holds busybox, kmod, fio, iperf3, iproute2, ethtool, the runner and our tools with the
 # libraries ldd names, every module this tree built (as /lib/modules/KVER/extra/*.ko), the stock
 # modules the suite compares against with the dependencies modprobe names, depmod data, and the
@@ -11,18 +13,23 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=""
 kver=""
 extra=""
-while getopts "o:k:f:" opt; do
+modroot=""
+kodir=""
+while getopts "o:k:f:r:M:" opt; do
 	case "$opt" in
 	o) out=$OPTARG ;;
 	k) kver=$OPTARG ;;
+	r) modroot=${OPTARG%/} ;;
+	M) kodir=$OPTARG ;;
 	f) extra="$extra $OPTARG" ;;
-	*) echo "usage: $0 -o FILE [-k KVER] [-f HOSTFILE]..." >&2; exit 2 ;;
+	*) echo "usage: $0 -o FILE [-k KVER] [-r MODROOT] [-M KODIR] [-f HOSTFILE]..." >&2; exit 2 ;;
 	esac
 done
 [ -n "$out" ] || { echo "mkinitramfs: -o FILE is required" >&2; exit 2; }
 [ -n "$kver" ] || kver=$("$top/scripts/kver.sh" vm)
 moddir=/lib/modules/$kver
-[ -d "$moddir/kernel" ] || { echo "mkinitramfs: no modules for $kver in $moddir" >&2; exit 1; }
+[ -d "$modroot$moddir/kernel" ] || { echo "mkinitramfs: no modules for $kver in $modroot$moddir" >&2; exit 1; }
+[ -z "$kodir" ] || [ -d "$kodir" ] || { echo "mkinitramfs: -M $kodir: no such folder" >&2; exit 2; }
 
 # Stock modules: the upstream arms and what the guest needs to reach the host.
 STOCK_MODULES="null_blk nvme veth 9p 9pnet_virtio virtio_pci virtio_net"
@@ -84,18 +91,20 @@ done
 
 # Stock modules with their dependencies, at their own paths.
 for m in $STOCK_MODULES; do
-	modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" {print $2}'
+	modprobe ${modroot:+-d "$modroot"} -S "$kver" --show-depends "$m" 2>/dev/null |
+		awk '$1 == "insmod" {print $2}'
 done | sort -u | while read -r ko; do
+	ko=${ko#"$modroot"}
 	mkdir -p "$root$(dirname "$ko")"
-	cp "$ko" "$root$ko"
+	cp "$modroot$ko" "$root$ko"
 done
-# Every module this tree built.
-find "$top/drivers-raw" "$top/drivers-safe" "$top/tests" -name '*.ko' 2>/dev/null |
+# Every module this tree built (or the ones built for another kernel, with -M).
+find ${kodir:-"$top/drivers-raw" "$top/drivers-safe" "$top/tests"} -name '*.ko' 2>/dev/null |
 while read -r ko; do
 	cp "$ko" "$root$moddir/extra/"
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	[ -e "$moddir/$f" ] && cp "$moddir/$f" "$root$moddir/"
+	[ -e "$modroot$moddir/$f" ] && cp "$modroot$moddir/$f" "$root$moddir/"
 done
 depmod -b "$root" "$kver"
 

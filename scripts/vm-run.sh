@@ -10,14 +10,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
 	cat >&2 <<USAGE
 usage: $0 --share DIR [--clock icount|wall] [--smp N] [--mem MB] [--timeout SECONDS]
-          [--kver KVER] [--initrd FILE] [--accel auto|kvm|tcg] [--nvme file=PATH|null[=SIZE]]...
+          [--kver KVER] [--kernel-image FILE] [--initrd FILE] [--accel auto|kvm|tcg] [--nvme file=PATH|null[=SIZE]]...
           [--append KERNEL-ARGS] [--qemu-arg ARG]... [--plugin ARGS] [--quiet]
 USAGE
 	exit 2
 }
 
 share="" clock=icount smp="" mem=2048 tmo=1800 kver="" initrd="" accel=auto quiet=0
-append="" nvme=() qemu_extra=() plugin=
+kernel="" append="" nvme=() qemu_extra=() plugin=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--share) share=${2:?}; shift ;;
@@ -26,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=${2:?}; shift ;;
 	--timeout) tmo=${2:?}; shift ;;
 	--kver) kver=${2:?}; shift ;;
+	--kernel-image) kernel=${2:?}; shift ;;
 	--initrd) initrd=${2:?}; shift ;;
 	--accel) accel=${2:?}; shift ;;
 	--nvme) nvme+=("${2:?}"); shift ;;
@@ -47,7 +48,7 @@ case "$accel" in auto|kvm|tcg) ;; *) echo "vm-run: --accel $accel: expected auto
 
 share=$(cd "$share" && pwd)
 [ -n "$kver" ] || kver=$("$top/scripts/kver.sh" vm)
-kernel=/boot/vmlinuz-$kver
+[ -n "$kernel" ] || kernel=/boot/vmlinuz-$kver
 [ -r "$kernel" ] || { echo "vm-run: no kernel image $kernel" >&2; exit 2; }
 if [ -z "$initrd" ]; then
 	initrd=$top/build/initramfs-$kver.img
