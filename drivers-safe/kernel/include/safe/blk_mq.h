@@ -248,6 +248,7 @@ static __always_inline unsigned int safe_rq_bytes(const struct safe_rq *r)
 /* TagSet<T>: the tags and requests of a driver's queues. */
 struct safe_tag_set {
 	struct blk_mq_tag_set raw;
+	struct blk_mq_ops ops;		/* the adapters of the ops the driver has (#[vtable]) */
 	unsigned int nr_poll_queues;	/* the last ones of the hw queues */
 	struct pci_dev *affinity_pdev;	/* map queues by its irq affinity, if set */
 };
@@ -519,7 +520,9 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
  * SAFE_BLK_MQ_ADAPTERS(name, qdata, typed_ops): the C callbacks the kernel calls, generic
  * over the driver (as OperationsVTable<T>), for the const table @typed_ops of type
  * struct name_ops. Defines:
- *	name_tag_set_init(ts, params)		check @typed_ops, allocate the tag set
+ *	name_tag_set_init(ts, params)		check @typed_ops, allocate the tag set; like
+ *						#[vtable]'s HAS_* constants, optional ops the
+ *						driver lacks stay NULL in the kernel's table
  *	name_disk_add(gd, ts, q, params)	register a disk; moves the reference @q into it
  */
 #define SAFE_BLK_MQ_ADAPTERS(name, qdata, typed_ops)			\
@@ -615,7 +618,14 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 			pr_err("safe: %s ops table lacks queue_rq or complete\n", #name); \
 			return safe_err(-EINVAL);			\
 		}							\
-		return __safe_tag_set_init(ts, &name##_blk_mq_ops,	\
+		ts->ops = name##_blk_mq_ops;				\
+		if (!typed_ops.commit_rqs)				\
+			ts->ops.commit_rqs = NULL;			\
+		if (!typed_ops.poll)					\
+			ts->ops.poll = NULL;				\
+		if (!typed_ops.timeout)					\
+			ts->ops.timeout = NULL;				\
+		return __safe_tag_set_init(ts, &ts->ops,		\
 					   sizeof(struct name##_pdu_wrap), p); \
 	}								\
 									\
