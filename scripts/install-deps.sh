@@ -17,6 +17,7 @@ libjansson-dev libinih-dev libsqlite3-dev libcmocka-dev libcsv-dev
 gnuplot-nox
 jq
 chromium
+linux-source-6.1
 "
 
 check_only=0
