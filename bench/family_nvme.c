@@ -204,7 +204,8 @@ static int guard_one(const char *name, char *err, size_t len)
 	if (is_swap(dev) != 0)
 		return seterr(err, len, "%s is active swap", name);
 	if (first_holder(name, what, sizeof(what)))
-		return seterr(err, len, "%s is held by %s (device-mapper, LVM or RAID)", name, what);
+		return seterr(err, len, "%s is held by %s (device-mapper, LVM or RAID)", name,
+			      what);
 	path_printf(path, sizeof(path), "/dev/%s", name);
 	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
 	if (fd < 0 && errno == EBUSY)
@@ -519,11 +520,11 @@ static int nvme_check_params(const char *params, char *err, size_t len)
 			return seterr(err, len, "'%s' is not key=value", kv);
 		*eq = '\0';
 		if (!strcmp(kv, "pci") || !strcmp(kv, "allow_write")) {
-			char *a = eq + 1;
+			char *a = eq + 1, *s = NULL;
 
 			if (!strcmp(kv, "pci") && strpbrk(a, ","))
 				return seterr(err, len, "pci=%s: one controller per matrix", a);
-			for (char *s = NULL, *t = strtok_r(a, ",", &s); t; t = strtok_r(NULL, ",", &s))
+			for (char *t = strtok_r(a, ",", &s); t; t = strtok_r(NULL, ",", &s))
 				if (!nvme_addr_valid(t))
 					return seterr(err, len, "%s=%s: not a PCI address "
 						      "(expected DDDD:BB:DD.F)", kv, t);
@@ -535,7 +536,8 @@ static int nvme_check_params(const char *params, char *err, size_t len)
 			return seterr(err, len, "unknown nvme parameter '%s' (expected pci, "
 				      "allow_write, io_queue_depth, poll_queues)", kv);
 		v = strtoull(eq + 1, &end, 10);
-		if (!eq[1] || *end || v < nvme_module_params[i].min || v > nvme_module_params[i].max)
+		if (!eq[1] || *end || v < nvme_module_params[i].min ||
+		    v > nvme_module_params[i].max)
 			return seterr(err, len, "%s=%s: expected %llu to %llu", kv, eq + 1,
 				      nvme_module_params[i].min, nvme_module_params[i].max);
 	}

@@ -1096,7 +1096,40 @@ static struct pci_driver rawnvme_driver = {
 	.remove		= rawnvme_remove,
 	.dev_groups	= rawnvme_groups,
 };
-module_pci_driver(rawnvme_driver);
+/* Refuses bad parameters with one line naming them, before any controller is touched. */
+static int rawnvme_check_params(void)
+{
+	if (io_queue_depth < 2 || io_queue_depth > 4096)
+		pr_err("rawnvme: io_queue_depth=%u: expected 2..4096\n", io_queue_depth);
+	else if (nr_io_queues > 1024)
+		pr_err("rawnvme: nr_io_queues=%u: expected 0..1024\n", nr_io_queues);
+	else if (poll_queues > 64)
+		pr_err("rawnvme: poll_queues=%u: expected 0..64\n", poll_queues);
+	else if (irq_mode > RAWNVME_IRQ_INTX)
+		pr_err("rawnvme: irq_mode=%u: expected 0 (MSI-X), 1 (MSI) or 2 (INTx)\n", irq_mode);
+	else if (!io_timeout || io_timeout > 3600)
+		pr_err("rawnvme: io_timeout=%u: expected 1..3600 seconds\n", io_timeout);
+	else
+		return 0;
+	return -EINVAL;
+}
+
+static int __init rawnvme_init(void)
+{
+	int ret = rawnvme_check_params();
+
+	if (ret)
+		return ret;
+	return pci_register_driver(&rawnvme_driver);
+}
+
+static void __exit rawnvme_exit(void)
+{
+	pci_unregister_driver(&rawnvme_driver);
+}
+
+module_init(rawnvme_init);
+module_exit(rawnvme_exit);
 
 MODULE_DESCRIPTION("NVMe PCIe driver, raw C twin of safenvme (twinbench)");
 MODULE_LICENSE("GPL");

@@ -1043,7 +1043,40 @@ static void safenvme_remove(struct pci_dev *pdev, struct safenvme_dev *dev)
 
 SAFE_PCI_DRIVER(safenvme_driver, "safenvme", safenvme_dev, safenvme_probe, safenvme_remove,
 		safenvme_groups);
-module_pci_driver(safenvme_driver);
+/* Refuses bad parameters with one line naming them, before any controller is touched. */
+static struct safe_result safenvme_check_params(void)
+{
+	if (io_queue_depth < 2 || io_queue_depth > 4096)
+		pr_err("safenvme: io_queue_depth=%u: expected 2..4096\n", io_queue_depth);
+	else if (nr_io_queues > 1024)
+		pr_err("safenvme: nr_io_queues=%u: expected 0..1024\n", nr_io_queues);
+	else if (poll_queues > 64)
+		pr_err("safenvme: poll_queues=%u: expected 0..64\n", poll_queues);
+	else if (irq_mode > SAFENVME_IRQ_INTX)
+		pr_err("safenvme: irq_mode=%u: expected 0 (MSI-X), 1 (MSI) or 2 (INTx)\n", irq_mode);
+	else if (!io_timeout || io_timeout > 3600)
+		pr_err("safenvme: io_timeout=%u: expected 1..3600 seconds\n", io_timeout);
+	else
+		return safe_ok();
+	return safe_err(-EINVAL);
+}
+
+static int __init safenvme_init(void)
+{
+	struct safe_result res = safenvme_check_params();
+
+	if (safe_is_err(res))
+		return safe_to_errno(res);
+	return pci_register_driver(&safenvme_driver);
+}
+
+static void __exit safenvme_exit(void)
+{
+	pci_unregister_driver(&safenvme_driver);
+}
+
+module_init(safenvme_init);
+module_exit(safenvme_exit);
 
 MODULE_DESCRIPTION("NVMe PCIe driver on the safe layer, twin of rawnvme (twinbench)");
 MODULE_LICENSE("GPL");

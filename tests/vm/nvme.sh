@@ -87,6 +87,15 @@ write_region() {
 	dd if=/tmp/pattern of="$dev" bs=1M seek="$1" conv=fsync 2>/dev/null
 }
 
+for drv in rawnvme safenvme; do
+	for bad in irq_mode=3 io_queue_depth=1 poll_queues=65 io_timeout=0; do
+		modprobe -r "$drv" 2>/dev/null
+		check "$drv refuses $bad" sh -c "! modprobe $drv $bad 2>/dev/null"
+		check "$drv names ${bad%%=*} in its refusal" \
+			sh -c "dmesg | grep -q '$drv: $bad: expected'"
+	done
+done
+
 dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 2>/dev/null
 want=$(md5sum </tmp/pattern | cut -d' ' -f1)
 REGION_RAW=100 REGION_SAFE=200

@@ -19,7 +19,7 @@
  * SAFE_DEFINE_DMA_SGL(name, N) declares struct name, room for N mapped segments of one
  * request (kept in the request's PDU):
  *	safe_dma_map_rq(dev, r, m)	map the request's data; fails if it has more than N segments
- *	safe_dma_sgl_seg(m, i, addr, len)	device address and length of mapped segment i, checked
+ *	safe_dma_sgl_seg(m, i, addr, len)	address and length of mapped segment i, checked
  *	safe_dma_unmap(dev, m)		unmap; a no-op when nothing is mapped
  *
  * Invariants: an array with cpu != NULL is valid for count elements, at device address dma;
