@@ -162,8 +162,7 @@ static __always_inline int on_rq_issue(__u64 *args)
 
 static __always_inline int on_rq_complete(__u64 *args)
 {
-	__u64 key = args[0], *start, delta;
-	__u32 slot;
+	__u64 key = args[0], *start, delta, slot;
 
 	start = bpf_map_lookup_elem(&rq_start, &key);
 	if (!start) {
@@ -174,6 +173,7 @@ static __always_inline int on_rq_complete(__u64 *args)
 	delta = bpf_ktime_get_ns() - *start;
 	bpf_map_delete_elem(&rq_start, &key);
 	slot = lat_slot(delta);
+	barrier_var(slot);
 	if (slot >= LAT_SLOTS)
 		return 0;
 	__sync_fetch_and_add(&lat_hist[slot], 1);

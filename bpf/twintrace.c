@@ -632,6 +632,28 @@ static json_t *functions_json(const struct twintrace_bpf__bss *bss)
 	return funcs;
 }
 
+/* Runs of each loaded program skipped because a BPF program was already running on its CPU. */
+static json_t *missed_json(struct twintrace_bpf *obj)
+{
+	json_t *missed = json_object();
+	struct bpf_program *prog;
+	const char *name;
+
+	bpf_object__for_each_program(prog, obj->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_program__autoload(prog) ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		name = bpf_program__name(prog);
+		if (!strncmp(name, "tpbtf_", 6) || !strncmp(name, "rawtp_", 6))
+			name += 6;
+		json_object_set_new(missed, name, json_integer(info.recursion_misses));
+	}
+	return missed;
+}
+
 static json_t *section(unsigned int group, unsigned int missing, json_t *value)
 {
 	if ((env.events & group) && !(missing & group))
@@ -674,6 +696,7 @@ static json_t *result_json(struct twintrace_bpf *obj, bool tp_btf, unsigned int 
 		hrtimer_json(bpf_map__fd(obj->maps.hrtimer_stats))));
 	json_object_set_new(root, "functions", functions_json(bss));
 	json_object_set_new(root, "functions_dropped", json_integer(bss->func_dropped));
+	json_object_set_new(root, "missed", missed_json(obj));
 	return root;
 }
 
@@ -697,6 +720,8 @@ static int write_json(json_t *root)
 
 static void print_text(json_t *root, const struct twintrace_bpf__bss *bss)
 {
+	const char *prog;
+	json_t *value;
 	json_t *block = json_object_get(root, "block");
 	json_t *sections[] = {
 		json_object_get(root, "hardirqs"), json_object_get(root, "softirqs"),
@@ -730,11 +755,16 @@ static void print_text(json_t *root, const struct twintrace_bpf__bss *bss)
 			    i == 3 ? "functions" : "handlers", &list);
 		json_array_foreach(list, j, item) {
 			json_t *name = json_object_get(item, i == 3 ? "function" : "name");
+			char label[96];
 
-			if (json_integer_value(json_object_get(item, "count")))
-				printf("    %-32s %12lld %14lld ns\n", json_string_value(name),
-				       json_integer_value(json_object_get(item, "count")),
-				       json_integer_value(json_object_get(item, "ns")));
+			if (!json_integer_value(json_object_get(item, "count")))
+				continue;
+			snprintf(label, sizeof(label), i == 3 ? "%s [%s]" : "%s",
+				 json_string_value(name),
+				 json_string_value(json_object_get(item, "module")));
+			printf("    %-40s %12lld %14lld ns\n", label,
+			       json_integer_value(json_object_get(item, "count")),
+			       json_integer_value(json_object_get(item, "ns")));
 		}
 	}
 	for (i = 0; i < (size_t)env.nr_funcs; i++)
@@ -742,6 +772,9 @@ static void print_text(json_t *root, const struct twintrace_bpf__bss *bss)
 		       env.funcs[i].symbol, (unsigned long long)bss->func_calls[i],
 		       (unsigned long long)bss->func_returns[i].count,
 		       (unsigned long long)bss->func_returns[i].ns);
+	json_object_foreach(json_object_get(root, "missed"), prog, value)
+		if (json_integer_value(value))
+			printf("missed runs of %s: %lld\n", prog, json_integer_value(value));
 }
 
 static int check_funcs(void)
