@@ -485,6 +485,8 @@ static int bind_controller(const char *addr, const char *driver, char *err, size
 		if (file_write_atomic(taken.state, line, n, err, len))
 			return -1;
 		snprintf(taken.orig, sizeof(taken.orig), "%s", cur);
+	} else if (file_read_line(taken.state, taken.orig, sizeof(taken.orig))) {
+		taken.orig[0] = '\0';
 	}
 	snprintf(taken.addr, sizeof(taken.addr), "%s", addr);
 	arm_restore();
