@@ -500,15 +500,42 @@ static void warn_spread(const struct run_data *run, struct text_list *w)
 	name_list_free(&fams);
 }
 
+/* Queue settings that differed between two arms: one line per pair and difference. */
 static void warn_summary(const struct run_data *run, struct text_list *w)
 {
+	struct name_list seen = { 0 };
+	char key[REPORT_KEY_LEN + RESULTS_TEXT_LEN];
+
 	for (size_t i = 0; i < run->summary.n; i++) {
 		const struct summary_row *s = &run->summary.rows[i];
+		struct name_list wls = { 0 };
+		char list[512] = "";
 
-		if (s->settings_diff[0])
-			text_list_addf(w, "queue settings differ: %s %s %s vs %s: %s", s->family,
-				       s->workload, s->candidate, s->baseline, s->settings_diff);
+		if (!s->settings_diff[0])
+			continue;
+		snprintf(key, sizeof(key), "%s/%s/%s/%s", s->family, s->candidate, s->baseline,
+			 s->settings_diff);
+		key[REPORT_KEY_LEN - 1] = '\0';
+		if (name_list_find(&seen, key) >= 0)
+			continue;
+		name_list_add(&seen, key);
+		for (size_t k = i; k < run->summary.n; k++) {
+			const struct summary_row *o = &run->summary.rows[k];
+
+			if (!strcmp(o->family, s->family) && !strcmp(o->candidate, s->candidate) &&
+			    !strcmp(o->baseline, s->baseline) &&
+			    !strcmp(o->settings_diff, s->settings_diff))
+				name_list_add(&wls, o->workload);
+		}
+		for (size_t k = 0; k < wls.n; k++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 k ? ", " : "", wls.names[k]);
+		text_list_addf(w, "queue settings differ: %s %s vs %s: %s (%s/%s) in %s",
+			       s->family, s->candidate, s->baseline, s->settings_diff, s->baseline,
+			       s->candidate, list);
+		name_list_free(&wls);
 	}
+	name_list_free(&seen);
 }
 
 static void warn_tracing(const struct run_data *run, struct text_list *w)
