@@ -422,6 +422,7 @@ static void plot_overhead(const struct run_data *run, const char *dir, const cha
 	struct figure fig;
 	char base[160], title[160], caption[320], label[160];
 	bool overlap = false;
+	double irqs_max = 0;
 	size_t rows = 0;
 	FILE *f;
 
@@ -455,12 +456,18 @@ static void plot_overhead(const struct run_data *run, const char *dir, const cha
 			}
 			overlap |= sum > cpu;
 			put_num(f, cpu > sum ? cpu - sum : 0);
-			put_num(f, series_describe(run, family, arms.names[a], wls.names[w],
-						   "irqs_per_io", &st) ? st.mean : NAN);
+			if (series_describe(run, family, arms.names[a], wls.names[w], "irqs_per_io",
+					    &st)) {
+				put_num(f, st.mean);
+				irqs_max = fmax(irqs_max, st.mean);
+			} else {
+				put_num(f, NAN);
+			}
 			fputc('\n', f);
 		}
 	fclose(f);
 	fig_num(&fig, "plotwidth", plot_width(rows, 1));
+	fig_num(&fig, "y2max", irqs_max > 0 ? irqs_max * 1.25 : 1);
 	snprintf(title, sizeof(title), "%s: CPU time per I/O, stacked", family);
 	fig_str(&fig, "plottitle", title);
 	fig_str(&fig, "ylab", "CPU time per I/O (ns)");

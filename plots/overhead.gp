@@ -2,7 +2,7 @@
 # the driver, in hard and soft interrupts, and the rest of the CPU time; IRQs per I/O on
 # the right axis.
 # Data: header "label driver hardirq softirq other irqs", one line per workload/arm (ns).
-# Variables: plotdir datafile outbase plottitle corner ylab
+# Variables: plotdir datafile outbase plottitle corner ylab y2max
 load plotdir.'/common.gp'
 set key autotitle columnhead
 set style data histograms
@@ -15,7 +15,7 @@ set xlabel 'workload / arm'
 set ylabel ylab
 set yrange [0:*]
 set y2label 'IRQs per I/O'
-set y2range [0:*]
+set y2range [0:y2max]
 set y2tics
 set border 11
 do for [t in 'svg png'] {
