@@ -192,12 +192,23 @@ static bool rawnet_notify_rx(struct rawnet_priv *rx)
 	return false;
 }
 
+/* Makes @skb, sent on @dev, ready to be received on @peer_dev; false if it cannot be. */
+static bool rawnet_prepare_forward(struct sk_buff *skb, struct net_device *dev,
+				   struct net_device *peer_dev)
+{
+	if (unlikely(skb_orphan_frags(skb, GFP_ATOMIC) || !is_skb_forwardable(peer_dev, skb)))
+		return false;
+	skb_scrub_packet(skb, !net_eq(dev_net(dev), dev_net(peer_dev)));
+	skb_tx_timestamp(skb);
+	return true;
+}
+
 static netdev_tx_t rawnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct rawnet_priv *priv = netdev_priv(dev);
 	struct rawnet_priv *peer = priv->peer;
 	unsigned int len = skb->len;
-	bool raised;
+	bool raised = false;
 
 	if (unlikely(!READ_ONCE(peer->rx_open))) {
 		kfree_skb(skb);
@@ -207,21 +218,12 @@ static netdev_tx_t rawnet_start_xmit(struct sk_buff *skb, struct net_device *dev
 		return NETDEV_TX_OK;
 	}
 
-	if (unlikely(skb_orphan_frags(skb, GFP_ATOMIC) ||
-		     !is_skb_forwardable(peer->dev, skb))) {
+	if (unlikely(!rawnet_prepare_forward(skb, dev, peer->dev) ||
+		     !rawnet_ring_produce(&peer->ring, skb))) {
 		kfree_skb(skb);
 		atomic64_inc(&peer->rx_dropped);
-		raised = false;
 	} else {
-		skb_scrub_packet(skb, !net_eq(dev_net(dev), dev_net(peer->dev)));
-		skb_tx_timestamp(skb);
-		if (likely(rawnet_ring_produce(&peer->ring, skb))) {
-			raised = rawnet_notify_rx(peer);
-		} else {
-			kfree_skb(skb);
-			atomic64_inc(&peer->rx_dropped);
-			raised = false;
-		}
+		raised = rawnet_notify_rx(peer);
 	}
 
 	u64_stats_update_begin(&priv->tx.syncp);

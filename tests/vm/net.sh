@@ -23,7 +23,7 @@ check() {
 		ok "$what"
 	else
 		not_ok "$what"
-		printf '%s\n' "$out" | tail -n 15 | sed 's/^/#   /'
+		printf '%s\n' "$out" | tail -n 60 | sed 's/^/#   /'
 	fi
 }
 
@@ -97,6 +97,14 @@ both_carriers_up() { wait_carrier "$NS_A" "$DEV_A" 1 && wait_carrier "$NS_B" "$D
 
 ping_peer() { in_a ping -c 3 -W 2 "$ADDR_B"; }
 
+# What the pair looks like now, for failure reports.
+show_state() {
+	in_a ip -s link show "$DEV_A"
+	in_b ip -s link show "$DEV_B"
+	in_a ethtool -S "$DEV_A" 2>/dev/null
+	in_b ethtool -S "$DEV_B" 2>/dev/null
+}
+
 # udpcheck_sizes SIZES: COUNT datagrams of the given sizes, echoed and checked both ways.
 udpcheck_sizes() {
 	local sizes=$1 count=${2:-120} server rc
@@ -106,6 +114,7 @@ udpcheck_sizes() {
 	in_a udpcheck client -a "$ADDR_B" -p 7001 -n "$count" -s "$sizes" -w 2
 	rc=$?
 	wait "$server" || rc=1
+	[ "$rc" = 0 ] || show_state
 	return $rc
 }
 
@@ -113,13 +122,18 @@ udpcheck_sizes() {
 # JSON lands in /tmp/iperf3.json and must report traffic.
 iperf3_run() {
 	local server rc
-	in_b iperf3 -s -1 -B "$ADDR_B" -p 5201 >/tmp/iperf3-server.log 2>&1 &
+	in_b timeout 90 iperf3 -s -1 -B "$ADDR_B" -p 5201 >/tmp/iperf3-server.log 2>&1 &
 	server=$!
 	sleep 0.5
-	in_a iperf3 -c "$ADDR_B" -p 5201 -J "$@" >/tmp/iperf3.json
+	in_a timeout 60 iperf3 -c "$ADDR_B" -p 5201 -J "$@" >/tmp/iperf3.json
 	rc=$?
 	wait "$server" || rc=1
-	[ "$rc" = 0 ] || { cat /tmp/iperf3.json /tmp/iperf3-server.log; return 1; }
+	if [ "$rc" != 0 ]; then
+		echo "iperf3 $* failed (status $rc)"
+		tail -n 5 /tmp/iperf3.json /tmp/iperf3-server.log
+		show_state
+		return 1
+	fi
 	grep -q '"bits_per_second":[[:space:]]*[1-9]' /tmp/iperf3.json
 }
 
@@ -255,7 +269,9 @@ test_bad_params() {
 	done
 }
 
-for arm in rawnet safenet; do
+# NET_ARMS narrows the run while developing, e.g. NET_ARMS="safenet veth".
+for arm in ${NET_ARMS:-rawnet safenet}; do
+	[ "$arm" = veth ] && continue
 	if ! modinfo "$arm" >/dev/null 2>&1; then
 		not_ok "$arm: module is in the initramfs"
 		continue
@@ -265,7 +281,7 @@ for arm in rawnet safenet; do
 	test_small_ring "$arm"
 	test_bad_params "$arm"
 done
-test_arm veth
+case " ${NET_ARMS:-veth} " in *" veth "*) test_arm veth ;; esac
 
 echo "# net.sh: $failures failed"
 [ "$failures" = 0 ]
