@@ -264,7 +264,8 @@ static void section_verdicts(struct doc *d, const struct run_data *run)
 	}
 	doc_para(d, "Ratio = mean(candidate) / mean(baseline) of the throughput metric, with its "
 		 "95 %% bootstrap interval and the Mann-Whitney p-value. The verdict is faster or "
-		 "slower only when the interval excludes 1 and p < %.2g; flags in brackets.",
+		 "slower only when the interval excludes 1 and p < %.2g; flags in brackets. Every "
+		 "metric's comparison is in the appendix.",
 		 STATS_ALPHA);
 	table_begin(d, &t, heads);
 	run_families(run, &fams);
@@ -308,7 +309,7 @@ static void section_all_comparisons(struct doc *d, const struct run_data *run)
 
 	if (!run->summary.n)
 		return;
-	doc_heading(d, 3, "Every comparison (summary.csv)");
+	doc_heading(d, 2, "Appendix: every comparison (summary.csv)");
 	table_begin(d, &t, heads);
 	for (size_t i = 0; i < run->summary.n; i++) {
 		const struct summary_row *s = &run->summary.rows[i];
@@ -859,11 +860,11 @@ static int write_report(const struct run_data *run, const struct plot_list *pl, 
 	section_title(&d, run);
 	section_verdicts(&d, run);
 	section_absolute(&d, run);
-	section_all_comparisons(&d, run);
 	section_plots(&d, run, pl);
 	section_warnings(&d, run, pl);
 	section_environment(&d, run);
 	section_files(&d, run);
+	section_all_comparisons(&d, run);
 	section_appendix(&d, run);
 	html_page_end(d.html);
 	bad = ferror(d.md) | ferror(d.html);
