@@ -24,6 +24,11 @@ iops() {
 			grep -q '^ready$' /tmp/overhead.out && break
 			sleep 0.1
 		done
+		if ! grep -q '^ready$' /tmp/overhead.out; then
+			echo "overhead: twintrace $*: did not attach" >&2
+			cat /tmp/overhead.out >&2
+			exit 1
+		fi
 	fi
 	fio --minimal --name=o --filename="$dev" --ioengine=io_uring --direct=1 --rw=randread \
 		--bs=4k --iodepth=32 --number_ios="$ios" --size=1G --norandommap \

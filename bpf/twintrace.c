@@ -26,6 +26,7 @@
 #include "twintrace.skel.h"
 
 #define JSON_VERSION	1
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum event_group {
 	EV_BLOCK	= 1 << 0,
@@ -167,10 +168,10 @@ static void parse_events(struct argp_state *state, const char *arg)
 		die_usage(state, "--events '%s': out of memory", arg);
 	env.events = 0;
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < sizeof(group_names) / sizeof(group_names[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(group_names); i++)
 			if (!strcmp(tok, group_names[i]))
 				break;
-		if (i == sizeof(group_names) / sizeof(group_names[0]))
+		if (i == ARRAY_SIZE(group_names))
 			die_usage(state, "--events '%s': unknown event group", tok);
 		env.events |= 1U << i;
 	}
@@ -673,7 +674,7 @@ static json_t *result_json(struct twintrace_bpf *obj, bool tp_btf, unsigned int 
 
 	uname(&uts);
 	snprintf(dev, sizeof(dev), "%u:%u", env.dev_major, env.dev_minor);
-	for (i = 0; i < sizeof(group_names) / sizeof(group_names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(group_names); i++)
 		if ((env.events & (1U << i)) && !(missing & (1U << i)))
 			json_array_append_new(events, json_string(group_names[i]));
 	timer = time_stat_json(bss->timer_irq.count, bss->timer_irq.ns);
@@ -683,7 +684,7 @@ static json_t *result_json(struct twintrace_bpf *obj, bool tp_btf, unsigned int 
 		"unavailable", json_array(),
 		"device", env.filter_dev ? dev : NULL,
 		"duration_ns", (json_int_t)duration_ns);
-	for (i = 0; i < sizeof(group_names) / sizeof(group_names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(group_names); i++)
 		if (missing & (1U << i))
 			json_array_append_new(json_object_get(root, "unavailable"),
 					      json_string(group_names[i]));
@@ -727,7 +728,7 @@ static void print_text(json_t *root, const struct twintrace_bpf__bss *bss)
 		json_object_get(root, "hardirqs"), json_object_get(root, "softirqs"),
 		json_object_get(root, "timer_interrupts"), json_object_get(root, "hrtimers"),
 	};
-	const char *titles[] = { "hard IRQs", "softirqs", "local timer interrupts", "hrtimers" };
+	static const char * const titles[] = { "hard IRQs", "softirqs", "local timer interrupts", "hrtimers" };
 	size_t i, j;
 
 	if (json_is_object(block)) {
@@ -743,7 +744,7 @@ static void print_text(json_t *root, const struct twintrace_bpf__bss *bss)
 		       json_integer_value(json_object_get(block, "p999_ns")),
 		       json_integer_value(json_object_get(block, "max_ns")));
 	}
-	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sections); i++) {
 		json_t *list = NULL, *item;
 
 		if (!json_is_object(sections[i]))
