@@ -384,6 +384,43 @@ static size_t regression_table(FILE *f, const struct history_runs *h, double thr
 	return count;
 }
 
+/* The runs of the history, newest first, each linking to its report. */
+static void runs_table(FILE *f, const struct history_runs *h)
+{
+	static const char *const keys[] = { "started", "release", "mode", "clock", "profile",
+					     "git_commit" };
+
+	fputs("<table class=\"runs\">\n<tr><th>run</th><th>started</th><th>kernel</th>"
+	      "<th>mode</th><th>clock</th><th>profile</th><th>commit</th><th>invalid values</th>"
+	      "</tr>\n", f);
+	for (size_t i = h->n; i-- > 0; ) {
+		const struct run_data *run = &h->runs[i];
+		size_t invalid = 0;
+		char buf[64];
+
+		for (size_t r = 0; r < run->samples.n; r++)
+			invalid += !run->samples.rows[r].valid;
+		fputs("<tr><td><a href=\"", f);
+		html_escape(f, h->links[i]);
+		fputs("\">", f);
+		html_escape(f, run->id);
+		fputs("</a></td>", f);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			const char *v = manifest_get(run->manifest, keys[k], buf, sizeof(buf));
+
+			char cell[16];
+
+			/* A commit reads well in its short form. */
+			snprintf(cell, sizeof(cell), "%.12s", v ? v : "-");
+			fputs("<td>", f);
+			html_escape(f, strcmp(keys[k], "git_commit") ? (v ? v : "-") : cell);
+			fputs("</td>", f);
+		}
+		fprintf(f, "<td class=\"num\">%zu of %zu</td></tr>\n", invalid, run->samples.n);
+	}
+	fputs("</table>\n", f);
+}
+
 static int write_dashboard(const struct history_runs *h, const char *dbpath, const char *outdir,
 			   double threshold, char *err, size_t len)
 {
@@ -418,6 +455,8 @@ static int write_dashboard(const struct history_runs *h, const char *dbpath, con
 	fputs("<h2>Regressions</h2>\n", f);
 	regressions = regression_table(f, h, threshold);
 	fprintf(f, "<p class=\"note\">%zu regressions in the history.</p>\n", regressions);
+	fputs("<h2>Runs</h2>\n", f);
+	runs_table(f, h);
 	for (size_t i = 0; i < h->n; i++)
 		run_families(&h->runs[i], &fams);
 	for (size_t fi = 0; fi < fams.n; fi++) {
