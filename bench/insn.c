@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include "insn.h"
+#include "util.h"
 
 /* Where a function's instructions count. */
 enum insn_class { CLASS_DRIVER, CLASS_LAYER, CLASS_CORE, CLASS_KERNEL, N_CLASSES };
@@ -42,8 +42,7 @@ static const char *const block_core_prefixes[] = {
 static const char *const net_core_prefixes[] = {
 	"netif_", "__netif_", "napi_", "__napi_", "net_rx_action", "net_tx_action", "dev_",
 	"__dev_", "netdev_", "__netdev_", "skb_", "__skb_", "kfree_skb", "__kfree_skb",
-	"consume_skb", "alloc_skb", "__alloc_skb", "build_skb", "__build_skb", "napi_",
-	"gro_", "__gro_", "eth_", "qdisc_", "__qdisc_", "sch_", "pfifo_", "validate_xmit",
+	"consume_skb", "alloc_skb", "__alloc_skb", "build_skb", "__build_skb", "gro_", "__gro_", "eth_", "qdisc_", "__qdisc_", "sch_", "pfifo_", "validate_xmit",
 	"rps_", "process_backlog", "ip_", "__ip_", "ipv4_", "inet_", "__inet_", "udp",
 	"__udp", "tcp_", "__tcp_", "sock_", "__sock_", "sk_", "__sk_", "fib_", "neigh_",
 	"__neigh_", "dst_", "nf_", "__nf_", NULL,
@@ -132,16 +131,6 @@ static char *xstrdup(const char *s)
 		(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));		\
 	}									\
 } while (0)
-
-static int __attribute__((format(printf, 3, 4))) fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool has_prefix(const char *name, const char *const *prefixes)
 {
@@ -296,12 +285,12 @@ static int load_vmlinux_symbols(const char *run_dir, struct symtab *t, char *err
 	snprintf(path, sizeof(path), "%s/%s/kallsyms-vmlinux.txt", run_dir, INSN_DIR);
 	f = fopen(path, "r");
 	if (!f)
-		return fail(err, len, "%s: %s (twinmark stop -o writes it)", path, strerror(errno));
+		return seterr(err, len, "%s: %s (twinmark stop -o writes it)", path, strerror(errno));
 	while (fgets(line, sizeof(line), f))
 		symtab_add_line(t, line);
 	fclose(f);
 	if (!t->n)
-		return fail(err, len, "%s: no text symbols (were addresses hidden by "
+		return seterr(err, len, "%s: no text symbols (were addresses hidden by "
 			    "kptr_restrict?)", path);
 	qsort(t->v, t->n, sizeof(*t->v), symbol_cmp);
 	return 0;
@@ -339,7 +328,7 @@ static int load_plugin_file(const char *path, unsigned int file, struct windows 
 	FILE *f = fopen(path, "r");
 
 	if (!f)
-		return fail(err, len, "%s: %s", path, strerror(errno));
+		return seterr(err, len, "%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long a, b, c;
 		unsigned int id;
@@ -348,7 +337,7 @@ static int load_plugin_file(const char *path, unsigned int file, struct windows 
 		if (sscanf(line, "tb %llx %llu %llu", &a, &b, &c) == 3) {
 			if (!cur) {
 				fclose(f);
-				return fail(err, len, "%s:%lu: a block count outside a window",
+				return seterr(err, len, "%s:%lu: a block count outside a window",
 					    path, lineno);
 			}
 			GROW(cur->tbs, cur->n_tbs, cur->cap);
@@ -363,7 +352,7 @@ static int load_plugin_file(const char *path, unsigned int file, struct windows 
 		} else if (sscanf(line, "end %u", &id) == 1) {
 			if (!cur || cur->id != id) {
 				fclose(f);
-				return fail(err, len, "%s:%lu: 'end %u' without its window",
+				return seterr(err, len, "%s:%lu: 'end %u' without its window",
 					    path, lineno, id);
 			}
 			cur->complete = true;
@@ -375,7 +364,7 @@ static int load_plugin_file(const char *path, unsigned int file, struct windows 
 			w->note_file = file;
 		} else if (strncmp(line, "insncount ", 10) && strncmp(line, "exit ", 5)) {
 			fclose(f);
-			return fail(err, len, "%s:%lu: not an insncount line", path, lineno);
+			return seterr(err, len, "%s:%lu: not an insncount line", path, lineno);
 		}
 	}
 	fclose(f);
@@ -428,7 +417,7 @@ static int load_window_file(const char *run_dir, unsigned int id, struct window_
 	snprintf(path, sizeof(path), "%s/%s/window-%u.txt", run_dir, INSN_DIR, id);
 	f = fopen(path, "r");
 	if (!f)
-		return fail(err, len, "%s: %s", path, strerror(errno));
+		return seterr(err, len, "%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		char *eq, *val;
 		int bad = 0;
@@ -464,14 +453,14 @@ static int load_window_file(const char *run_dir, unsigned int id, struct window_
 		if (bad) {
 			fclose(f);
 			symtab_free(&wf->syms);
-			return fail(err, len, "%s:%lu: expected family=, arm=, workload=, sample=, "
+			return seterr(err, len, "%s:%lu: expected family=, arm=, workload=, sample=, "
 				    "modules=, core=block|net or ios=N (> 0)", path, lineno);
 		}
 	}
 	fclose(f);
 	if (!wf->family[0] || !wf->arm[0] || !wf->workload[0] || !have_sample || !wf->ios) {
 		symtab_free(&wf->syms);
-		return fail(err, len, "%s: family, arm, workload, sample and ios are required",
+		return seterr(err, len, "%s: family, arm, workload, sample and ios are required",
 			    path);
 	}
 	qsort(wf->syms.v, wf->syms.n, sizeof(*wf->syms.v), symbol_cmp);
@@ -728,26 +717,31 @@ static size_t *group_sorted(const struct group *g)
 	return idx;
 }
 
-static FILE *open_table(const char *run_dir, const char *name, char *tmp, size_t tmp_len,
-			char *err, size_t len)
-{
+/* A table is built in memory, then replaces DIR/@name atomically. */
+struct table {
 	FILE *f;
+	char *text;
+	size_t size;
+};
 
-	snprintf(tmp, tmp_len, "%s/%s.tmp", run_dir, name);
-	f = fopen(tmp, "w");
-	if (!f)
-		fail(err, len, "%s: %s", tmp, strerror(errno));
-	return f;
+static int table_open(struct table *t, char *err, size_t len)
+{
+	t->text = NULL;
+	t->f = open_memstream(&t->text, &t->size);
+	return t->f ? 0 : seterr(err, len, "open_memstream: %s", strerror(errno));
 }
 
-static int close_table(FILE *f, const char *tmp, char *err, size_t len)
+static int table_close(struct table *t, const char *run_dir, const char *name, char *err,
+		       size_t len)
 {
 	char path[4096];
+	int rc;
 
-	snprintf(path, sizeof(path), "%.*s", (int)(strlen(tmp) - 4), tmp);
-	if (fclose(f) || rename(tmp, path))
-		return fail(err, len, "%s: %s", path, strerror(errno));
-	return 0;
+	fclose(t->f);
+	snprintf(path, sizeof(path), "%s/%s", run_dir, name);
+	rc = file_write_atomic(path, t->text, t->size, err, len);
+	free(t->text);
+	return rc;
 }
 
 static void write_key(FILE *f, const char *key)
@@ -762,11 +756,12 @@ static void write_key(FILE *f, const char *key)
 /* insn-functions.csv: per arm and workload, the top functions and every driver function. */
 static int write_functions(const char *run_dir, const struct groups *gs, char *err, size_t len)
 {
-	char tmp[4200];
-	FILE *f = open_table(run_dir, "insn-functions.csv", tmp, sizeof(tmp), err, len);
+	struct table t;
+	FILE *f;
 
-	if (!f)
+	if (table_open(&t, err, len))
 		return -1;
+	f = t.f;
 	fputs("family,arm,workload,rank,function,module,class,insn_per_io,calls_per_io,"
 	      "insn_per_call,samples\n", f);
 	for (size_t i = 0; i < gs->n; i++) {
@@ -795,7 +790,7 @@ static int write_functions(const char *run_dir, const struct groups *gs, char *e
 		}
 		free(idx);
 	}
-	return close_table(f, tmp, err, len);
+	return table_close(&t, run_dir, "insn-functions.csv", err, len);
 }
 
 /*
@@ -867,11 +862,12 @@ static void diff_add(struct diff_row **rows, size_t *n, size_t *cap, const char 
  */
 static int write_diff(const char *run_dir, const struct groups *gs, char *err, size_t len)
 {
-	char tmp[4200];
-	FILE *f = open_table(run_dir, "insn-diff.csv", tmp, sizeof(tmp), err, len);
+	struct table t;
+	FILE *f;
 
-	if (!f)
+	if (table_open(&t, err, len))
 		return -1;
+	f = t.f;
 	fputs("family,workload,baseline,candidate,function,module,class,base_insn_per_io,"
 	      "cand_insn_per_io,diff_insn_per_io\n", f);
 	for (size_t i = 0; i < gs->n; i++) {
@@ -926,7 +922,7 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 		}
 		free(rows);
 	}
-	return close_table(f, tmp, err, len);
+	return table_close(&t, run_dir, "insn-diff.csv", err, len);
 }
 
 bool insn_plugin_usable(const char *top, const char *clock)
@@ -934,7 +930,7 @@ bool insn_plugin_usable(const char *top, const char *clock)
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/plugin/insncount.so", top);
-	return !strcmp(clock, "icount") && !access(path, R_OK);
+	return !strcmp(clock, "icount") && path_exists(path);
 }
 
 /* Merge -------------------------------------------------------------------------------- */
