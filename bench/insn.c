@@ -591,6 +591,7 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 		long kv = symtab_find(vmlinux, tb->addr), km = symtab_find(&wf->syms, tb->addr);
 		const struct symbol *s = NULL;
 		enum insn_class class = CLASS_KERNEL;
+		struct func_sum *f;
 		char key[400];
 
 		if (km >= 0 && (kv < 0 || wf->syms.v[km].addr >= vmlinux->v[kv].addr))
@@ -606,13 +607,10 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 			snprintf(key, sizeof(key), "%s:%s", s->module ? s->module : "", s->name);
 		else
 			snprintf(key, sizeof(key), ":[unknown]");
-		{
-			struct func_sum *f = group_func(g, key, class);
-
-			f->insn_per_io += (double)tb->insns / wf->ios;
-			if (s && s->addr == tb->addr)
-				f->calls_per_io += (double)tb->execs / wf->ios;
-		}
+		f = group_func(g, key, class);
+		f->insn_per_io += (double)tb->insns / wf->ios;
+		if (s && s->addr == tb->addr)
+			f->calls_per_io += (double)tb->execs / wf->ios;
 	}
 	m->insn = (double)w->total / wf->ios;
 	m->kernel = (double)w->kernel / wf->ios;
