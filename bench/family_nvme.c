@@ -415,12 +415,22 @@ static void restore_binding(const char *addr, const char *orig, const char *stat
 	unlink(state);
 }
 
+/* Give the controller back, then let the runner's own handler (or the default) act. */
 static void restore_on_signal(int sig)
 {
-	if (taken.armed) {
-		taken.armed = 0;
+	void (*old)(int) = SIG_DFL;
+
+	for (size_t i = 0; i < 3; i++)
+		if (restore_signals[i] == sig && !(taken.old[i].sa_flags & SA_SIGINFO))
+			old = taken.old[i].sa_handler;
+	if (taken.armed)
 		restore_binding(taken.addr, taken.orig, taken.state);
+	if (old != SIG_DFL && old != SIG_IGN) {
+		old(sig);
+		return;
 	}
+	if (old == SIG_IGN)
+		return;
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

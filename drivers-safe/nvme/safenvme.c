@@ -764,9 +764,10 @@ static struct safe_result safenvme_alloc_ns(struct safenvme_dev_arc *arc, u32 ns
 	struct safenvme_dev *dev = safenvme_dev_arc_data(arc);
 	const struct nvme_lbaf *lbaf = &id->lbaf[nvme_lbaf_index(id->flbas)];
 	struct safe_disk_params params = { };
-	SAFE_OWNED(safenvme_ns_arc, q) = NULL;
 	struct safenvme_ns *ns;
 	u64 sectors;
+
+	SAFE_OWNED(safenvme_ns_arc, q) = NULL;
 
 	if (!id->nsze)
 		return safe_ok();
@@ -859,7 +860,7 @@ static void safenvme_reset_work(struct work_struct *work)
 		safe_gendisk_quiesce(&dev->disks[i]);
 	res = safenvme_disable_ctrl(dev);
 	safenvme_sync_irqs(dev);
-	safe_tag_set_for_each_busy(&dev->tagset, safenvme_cancel_rq, NULL);
+	safe_tag_set_busy_iter(&dev->tagset, safenvme_cancel_rq, NULL);
 	if (safe_is_err(res))
 		goto dead;
 

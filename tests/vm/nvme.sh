@@ -194,6 +194,62 @@ for drv in rawnvme safenvme; do
 	modprobe -r "$drv"
 done
 
+# The runner's nvme family: it finds QEMU's controller, takes it from the stock driver for
+# each twin, and gives it back, after a clean end and after SIGTERM.
+family_plan() {
+	mkdir -p /tmp/fam
+	cat >/tmp/fam/matrix.ini <<'INI'
+[run]
+samples = 1
+ios = 2000
+warmup_ios = 200
+timeout = 120
+
+[family nvme]
+arms = nvme rawnvme safenvme
+params = io_queue_depth=256 poll_queues=0
+
+[workload randread-4k-qd8]
+rw = randread
+bs = 4k
+iodepth = 8
+INI
+	printf '# twinbench plan 1\n# matrix=matrix.ini\n# clock=wall\n# icount_shift=-1\n' \
+		>/tmp/fam/plan.tsv
+	printf '# seed=1\nindex\tfamily\tarm\tworkload\tsample\n' >>/tmp/fam/plan.tsv
+	printf '1\tnvme\trawnvme\trandread-4k-qd8\t1\n2\tnvme\tsafenvme\trandread-4k-qd8\t1\n' \
+		>>/tmp/fam/plan.tsv
+	rm -rf /tmp/fam/samples
+}
+given_back_to_nvme() {
+	[ "$(readlink -f "$pcidev/driver")" = /sys/bus/pci/drivers/nvme ] &&
+		[ "$(cat "$pcidev/driver_override")" = "(null)" ] &&
+		! ls /run/twinbench/nvme-* >/dev/null 2>&1
+}
+if command -v twinbench >/dev/null; then
+	family_plan
+	bind nvme
+	check "runner: the nvme family runs a sample on each twin" \
+		sh -c "twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1 &&
+			test -s /tmp/fam/samples/0001.csv -a -s /tmp/fam/samples/0002.csv"
+	check "runner: the controller is given back to nvme afterwards" given_back_to_nvme
+	family_plan
+	bind nvme
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1 &
+	runner=$!
+	for i in $(seq 100); do
+		[ "$(cat "$pcidev/driver_override")" != "(null)" ] && break
+		sleep 0.1
+	done
+	sleep 1
+	kill -TERM "$runner"
+	wait "$runner"
+	check "runner: the controller is given back to nvme after SIGTERM" given_back_to_nvme
+	release
+else
+	not_ok "runner: twinbench is in the guest"
+fi
+
 bad_log='WARNING:|BUG:|Oops|general protection|nobody cared|safe: |nvme.*(timed out|reset failed|bad command|no request)'
 if dmesg | grep -E "$bad_log" >/tmp/bad; then
 	sed 's/^/# /' /tmp/bad | head -n 20

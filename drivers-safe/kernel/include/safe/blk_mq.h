@@ -388,8 +388,11 @@ static __always_inline struct safe_result safe_tag_set_rq_from_tag(struct safe_t
 	return safe_ok();
 }
 
+/* What safe_tag_set_busy_iter() calls for each request: a handle to it. */
+typedef void (safe_busy_fn)(void *ctx, struct safe_rq rq);
+
 struct __safe_busy_iter {
-	void (*fn)(void *ctx, struct safe_rq rq);
+	safe_busy_fn *fn;
 	void *ctx;
 };
 
@@ -403,13 +406,12 @@ static inline bool __safe_busy_iter_fn(struct request *rq, void *data)
 }
 
 /*
- * safe_tag_set_for_each_busy - call @fn(@ctx, handle) for each started request the driver
+ * safe_tag_set_busy_iter - call @fn(@ctx, handle) for each started request the driver
  * owns (to fail them all on a controller reset), then wait until the completions it
  * started have run. @fn gets one handle per request and must complete, end or drop it.
  */
-static inline void safe_tag_set_for_each_busy(struct safe_tag_set *ts,
-					      void (*fn)(void *ctx, struct safe_rq rq),
-					      void *ctx)
+static inline void safe_tag_set_busy_iter(struct safe_tag_set *ts, safe_busy_fn *fn,
+					  void *ctx)
 {
 	struct __safe_busy_iter it = { .fn = fn, .ctx = ctx };
 
