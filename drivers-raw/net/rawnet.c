@@ -121,9 +121,11 @@ static bool rawnet_ring_produce(struct rawnet_ring *ring, struct sk_buff *skb)
 {
 	u32 head = ring->head;
 
+	/* Pairs with the consumer's release of tail: the slot it left is free to reuse. */
 	if (head - smp_load_acquire(&ring->tail) > ring->mask)
 		return false;
 	ring->slots[head & ring->mask] = skb;
+	/* Publishes the slot before the new head; pairs with the consumer's acquire. */
 	smp_store_release(&ring->head, head + 1);
 	return true;
 }
@@ -134,9 +136,11 @@ static struct sk_buff *rawnet_ring_consume(struct rawnet_ring *ring)
 	u32 tail = ring->tail;
 	struct sk_buff *skb;
 
+	/* Pairs with the producer's release of head: the slot is filled. */
 	if (tail == smp_load_acquire(&ring->head))
 		return NULL;
 	skb = ring->slots[tail & ring->mask];
+	/* The slot is read before the producer may see it free. */
 	smp_store_release(&ring->tail, tail + 1);
 	return skb;
 }
@@ -234,6 +238,7 @@ static netdev_tx_t rawnet_start_xmit(struct sk_buff *skb, struct net_device *dev
 	if (!rawnet_ring_free_slots(&peer->ring)) {
 		netif_stop_queue(dev);
 		u64_stats_inc(&priv->tx.stops);
+		/* Stop, then look again: pairs with the barrier in rawnet_wake_peer(). */
 		smp_mb__after_atomic();
 		if (rawnet_ring_free_slots(&peer->ring))
 			netif_start_queue(dev);
@@ -247,6 +252,7 @@ static bool rawnet_wake_peer(struct rawnet_priv *priv)
 {
 	struct net_device *peer_dev = priv->peer->dev;
 
+	/* Freed slots visible before the stopped bit is read; pairs with start_xmit. */
 	smp_mb();
 	if (!netif_queue_stopped(peer_dev) ||
 	    rawnet_ring_free_slots(&priv->ring) <= priv->ring.mask / 2)

@@ -167,6 +167,7 @@ static void safenet_start_xmit(struct safenet_priv *p, struct safe_skb *skb)
 		if (!safe_skb_ring_free_slots(&peer->ring)) {
 			safe_netdev_stop_queue(&p->net);
 			safe_counter_inc(w, SAFENET_TX_C_STOPS);
+			/* Stop, then look again: pairs with safenet_wake_peer(). */
 			smp_mb__after_atomic();
 			if (safe_skb_ring_free_slots(&peer->ring))
 				safe_netdev_start_queue(&p->net);
@@ -179,6 +180,7 @@ static bool safenet_wake_peer(struct safenet_priv *p)
 {
 	struct safenet_priv *peer = safenet_peer(p);
 
+	/* Freed slots visible before the stopped bit is read; pairs with start_xmit. */
 	smp_mb();
 	if (!peer || !safe_netdev_queue_stopped(&peer->net) ||
 	    safe_skb_ring_free_slots(&p->ring) <= (safe_skb_ring_size(&p->ring) - 1) / 2)

@@ -149,11 +149,13 @@ static __always_inline struct safe_result safe_skb_ring_push(struct safe_skb_rin
 
 	if (unlikely(!__safe_skb_owned(s)))
 		return safe_err(-EINVAL);
+	/* Pairs with the consumer's release of tail: the slot it left is free to reuse. */
 	if (head - smp_load_acquire(&r->tail) >= r->size)
 		return safe_err(-ENOSPC);
 	if (unlikely(!safe_index_ok(slot, r->size)))
 		return safe_err(-EINVAL);
 	r->slots[slot] = __safe_skb_take(s);
+	/* Publishes the slot before the new head; pairs with the consumer's acquire. */
 	smp_store_release(&r->head, head + 1);
 	return safe_ok();
 }
@@ -165,11 +167,13 @@ static __always_inline struct safe_skb safe_skb_ring_pop(struct safe_skb_ring *r
 	u32 slot = tail & (r->size - 1);
 	struct safe_skb s = { .raw = NULL };
 
+	/* Pairs with the producer's release of head: the slot is filled. */
 	if (tail == smp_load_acquire(&r->head))
 		return s;
 	if (unlikely(!safe_index_ok(slot, r->size)))
 		return s;
 	s.raw = r->slots[slot];
+	/* The slot is read before the producer may see it free. */
 	smp_store_release(&r->tail, tail + 1);
 	return s;
 }
