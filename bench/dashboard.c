@@ -118,7 +118,7 @@ static void fmt_value(char *out, size_t len, double v)
 	static const char *const prefix[] = { "", "k", "M", "G", "T" };
 	size_t p = 0;
 
-	while (fabs(v) >= 1000 && p + 1 < sizeof(prefix) / sizeof(prefix[0])) {
+	while (fabs(v) >= 1000 && p + 1 < ARRAY_SIZE(prefix)) {
 		v /= 1000;
 		p++;
 	}
@@ -228,7 +228,7 @@ static size_t chart(FILE *f, const struct history_runs *h, const char *family,
 	chart_axes(f, h, lo, hi, step, ylabel);
 	for (size_t w = 0; w < wls->n; w++) {
 		const struct point *p = &pts[w * h->n];
-		const char *color = palette[w % (sizeof(palette) / sizeof(palette[0]))];
+		const char *color = palette[w % ARRAY_SIZE(palette)];
 		bool any = false;
 
 		for (size_t i = 0; i < h->n; i++)
@@ -366,10 +366,12 @@ static size_t regression_table(FILE *f, const struct history_runs *h, double thr
 		html_escape(f, h->runs[r->pt.prev].id);
 		fputs("</td><td>", f);
 		for (char *c = series.names[r->series]; *c; c++) {
+			char one[2] = { *c, '\0' };
+
 			if (*c == '\t')
 				fputs("</td><td>", f);
 			else
-				html_escape(f, (char[2]){ *c, 0 });
+				html_escape(f, one);
 		}
 		fprintf(f, "</td><td class=\"num\">%.4f [%.4f, %.4f]</td><td class=\"num\">%.3g"
 			"</td></tr>\n", r->pt.cmp.ratio, r->pt.cmp.ci_low, r->pt.cmp.ci_high,
@@ -405,7 +407,7 @@ static void runs_table(FILE *f, const struct history_runs *h)
 		fputs("\">", f);
 		html_escape(f, run->id);
 		fputs("</a></td>", f);
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
 			const char *v = manifest_get(run->manifest, keys[k], buf, sizeof(buf));
 
 			char cell[16];

@@ -185,7 +185,7 @@ static void fmt_mean_sd(char *out, size_t len, double mean, double sd)
 	static const char *const prefix[] = { "", " k", " M", " G", " T" };
 	size_t p = 0;
 
-	while (fabs(mean) >= 10000 && p + 1 < sizeof(prefix) / sizeof(prefix[0])) {
+	while (fabs(mean) >= 10000 && p + 1 < ARRAY_SIZE(prefix)) {
 		mean /= 1000;
 		sd /= 1000;
 		p++;
@@ -761,7 +761,7 @@ static void section_files(struct doc *d, const struct run_data *run)
 	char path[PATH_MAX];
 
 	doc_heading(d, 2, "Files in this run folder");
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		pathf(path, sizeof(path), "%s/%s", run->dir, files[i][0]);
 		if (!access(path, F_OK))
 			doc_item(d, "", "%s: %s", files[i][0], files[i][1]);

@@ -28,6 +28,9 @@ int compare_main(int argc, char **argv);
 /* twinbench dashboard [--db FILE] [-o DIR]: static HTML trend page from the history */
 int dashboard_main(int argc, char **argv);
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
 #define REPORT_ERR_LEN		(PATH_MAX + 512)
 /* Longest "family/arm/workload/metric" key a name_list holds. */
 #define REPORT_KEY_LEN		192

@@ -294,7 +294,7 @@ void run_arms(const struct run_data *run, const char *family, struct name_list *
 {
 	static const enum arm_role order[] = { ARM_RAW, ARM_SAFE, ARM_UPSTREAM };
 
-	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+	for (size_t k = 0; k < ARRAY_SIZE(order); k++)
 		for (size_t i = 0; i < run->samples.n; i++) {
 			const struct sample_row *r = &run->samples.rows[i];
 
