@@ -415,7 +415,7 @@ fail:
 static int history_list(sqlite3 *db, char *err, size_t len)
 {
 	static const char sql[] =
-		"SELECT r.run_id, r.started, r.kernel, r.dir, count(s.run_id),"
+		"SELECT r.run_id, r.started, r.kernel, r.profile, r.dir, count(s.run_id),"
 		" coalesce(sum(s.valid = 0), 0) FROM runs r LEFT JOIN samples s USING (run_id)"
 		" GROUP BY r.run_id ORDER BY r.started, r.run_id";
 	sqlite3_stmt *st;
@@ -426,13 +426,14 @@ static int history_list(sqlite3 *db, char *err, size_t len)
 		return -1;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		printf("%s\t%s\t%s\t%s\t%lld values\t%lld invalid\n",
+		printf("%s\t%s\t%s\t%s\t%s\t%lld values\t%lld invalid\n",
 		       (const char *)sqlite3_column_text(st, 0),
 		       (const char *)sqlite3_column_text(st, 1),
 		       (const char *)sqlite3_column_text(st, 2),
 		       (const char *)sqlite3_column_text(st, 3),
-		       (long long)sqlite3_column_int64(st, 4),
-		       (long long)sqlite3_column_int64(st, 5));
+		       (const char *)sqlite3_column_text(st, 4),
+		       (long long)sqlite3_column_int64(st, 5),
+		       (long long)sqlite3_column_int64(st, 6));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		snprintf(err, len, "%s", sqlite3_errmsg(db));
@@ -445,7 +446,7 @@ static void history_usage(FILE *f)
 {
 	fprintf(f, "usage: twinbench history add RUN_DIR [--db FILE]\n"
 		"       twinbench history list [--db FILE]\n"
-		"  FILE defaults to %s; list prints run id, start, kernel, folder,\n"
+		"  FILE defaults to %s; list prints run id, start, kernel, profile, folder,\n"
 		"  sample values and invalid values, oldest first\n", HISTORY_DEFAULT_DB);
 }
 

@@ -39,11 +39,11 @@ if [ -z "$run" ]; then
 fi
 [ -x "$tb" ] || make -C bench || die "cannot build bench/twinbench"
 
-# The previous night is the newest run already in the history.
+# The previous night is the newest run of the same profile already in the history.
 previous=''
 if [ -s "$db" ]; then
-	previous=$("$tb" history list --db "$db" | tail -n 1 | cut -f 1) ||
-		die "cannot read the history $db"
+	list=$("$tb" history list --db "$db") || die "cannot read the history $db"
+	previous=$(awk -F '\t' -v p="$profile" '$4 == p { id = $1 } END { print id }' <<<"$list")
 fi
 
 bench_status=0
@@ -61,7 +61,7 @@ fi
 "$tb" dashboard --db "$db" -o "$dashboard" --threshold "$threshold" ||
 	die "dashboard failed"
 
-run_id=$("$tb" history list --db "$db" | awk -F '\t' -v dir="$run" '$4 == dir { id = $1 } END { print id }')
+run_id=$("$tb" history list --db "$db" | awk -F '\t' -v dir="$run" '$5 == dir { id = $1 } END { print id }')
 if [ -z "$previous" ] || [ "$previous" = "$run_id" ]; then
 	say "no previous night in $db: nothing to compare against"
 	[ "$bench_status" = 0 ] || exit 2
