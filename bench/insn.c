@@ -793,22 +793,26 @@ static int write_functions(const char *run_dir, const struct groups *gs, char *e
 
 /*
  * The name a driver function has in both twins: the module prefix of the arm's driver
- * becomes "<drv>", so rawnull_queue_rq and safenull_queue_rq compare as <drv>_queue_rq.
+ * becomes "<drv>", and the safe layer's "_adapter" suffix goes (the adapter is the entry
+ * point the kernel calls, with the typed op inlined), so rawnvme_queue_rq and
+ * safenvme_queue_rq_adapter compare as <drv>_queue_rq.
  */
 static void twin_key(const struct group *g, const struct func_sum *fs, char *out, size_t len)
 {
-	const char *colon = strchr(fs->key, ':');
-	const char *name = colon + 1;
-	size_t dl = strlen(g->driver);
+	static const char adapter[] = "_adapter";
+	const char *name = strchr(fs->key, ':') + 1;
+	size_t dl = strlen(g->driver), nl = strlen(name), al = sizeof(adapter) - 1;
 
 	if (fs->class != CLASS_DRIVER && fs->class != CLASS_LAYER) {
 		snprintf(out, len, "%s", fs->key);
 		return;
 	}
+	if (nl > al && !strcmp(name + nl - al, adapter))
+		nl -= al;
 	if (dl && !strncmp(name, g->driver, dl))
-		snprintf(out, len, "<drv>:<drv>%s", name + dl);
+		snprintf(out, len, "<drv>:<drv>%.*s", (int)(nl - dl), name + dl);
 	else
-		snprintf(out, len, "<drv>:%s", name);
+		snprintf(out, len, "<drv>:%.*s", (int)nl, name);
 }
 
 static const struct group *find_group(const struct groups *gs, const char *family,
