@@ -27,6 +27,8 @@
 #define VM_ICOUNT_SHIFT		1
 /* Boot, module setup and slack of one VM run, on top of the per-sample limits. */
 #define VM_TIMEOUT_BASE		600
+/* Size of the emulated NVMe namespace (QEMU null-co: reads zeroes, keeps nothing). */
+#define VM_NVME_SIZE		"4G"
 
 struct run_opts {
 	const char *profile, *matrix, *families, *mode, *clock, *resume, *results, *kver;
@@ -221,6 +223,15 @@ static void keep_guest_logs(const char *rundir)
 	rename(from, to);
 }
 
+/* Does any sample of @p belong to family @name? */
+static bool plan_has_family(const struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->entries[i].family, name))
+			return true;
+	return false;
+}
+
 /* Boot the VM once for the whole plan, following its progress through samples/. */
 static int run_in_vm(const char *top, const char *rundir, const char *kver, const char *clock,
 		     const struct matrix *m, const struct plan *p)
@@ -259,9 +270,21 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		/* In the icount clock, the insncount plugin (insn.h) counts each sample. */
-		execl(script, script, "--share", rundir, "--clock", clock, "--kver", kver,
-		      "--initrd", img, "--timeout", tmo, "--quiet",
-		      insn_plugin_usable(top, clock) ? "--plugin" : (char *)NULL, "", (char *)NULL);
+		char *argv[] = { script, "--share", (char *)rundir, "--clock", (char *)clock,
+				 "--kver", (char *)kver, "--initrd", img, "--timeout", tmo,
+				 "--quiet", NULL, NULL, NULL, NULL, NULL };
+		size_t argc = 12;
+
+		if (insn_plugin_usable(top, clock)) {
+			argv[argc++] = "--plugin";
+			argv[argc++] = "";
+		}
+		/* The nvme family drives QEMU's controller, backed by no host storage at all. */
+		if (plan_has_family(p, "nvme")) {
+			argv[argc++] = "--nvme";
+			argv[argc++] = "null=" VM_NVME_SIZE;
+		}
+		execv(script, argv);
 		perror("twinbench run: vm-run.sh");
 		_exit(127);
 	}
