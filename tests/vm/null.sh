@@ -5,7 +5,8 @@
 # reach the twins, a clean kernel log, clean unload; the read-back pass must fail on a fresh
 # (empty) device, so it is known to detect lost data. Then, for the twins: a 4 KiB logical block size, discarded
 # writes reading back as zeroes, bad parameters refused with a message naming them, and
-# rmmod refused while the device is held open. One line per check: "ok - ..." / "not ok - ...".
+# rmmod refused while the device is held open. First, the safe layer's self-test module.
+# One line per check: "ok - ..." / "not ok - ...".
 set -u
 
 failures=0
@@ -169,6 +170,36 @@ discard_mode() {
 	fi
 	unload "$arm" || not_ok "$arm memory_backed=0: unloads cleanly"
 }
+
+# The safe layer's own checks (safe_selftest prints one ok/not ok line per check), and
+# the promise that a failed check is never silent: the ones it provokes were logged.
+layer_selftest() {
+	local line
+	dmesg -c >/dev/null
+	if modprobe safe_selftest >"$log" 2>&1; then
+		ok "safe layer self-test module loads (all its checks passed)"
+	else
+		not_ok "safe layer self-test module loads (all its checks passed)"
+	fi
+	dmesg | sed -n 's/.*safe_selftest: \(\(not \)\{0,1\}ok - \)/\1/p' >"$log.lines"
+	while read -r line; do
+		case "$line" in
+		"ok - "*) ok "safe layer: ${line#ok - }" ;;
+		*) not_ok "safe layer: ${line#not ok - }" ;;
+		esac
+	done <"$log.lines"
+	[ -s "$log.lines" ] || not_ok "safe layer: the self-test printed its checks"
+	if dmesg | grep -q 'safe: add overflow in selftest_checked' &&
+	   dmesg | grep -q 'safe: range .* outside .* in selftest_bounds'; then
+		ok "safe layer: failed checks are reported in the kernel log with their function"
+	else
+		not_ok "safe layer: failed checks are reported in the kernel log with their function"
+	fi
+	rmmod safe_selftest 2>/dev/null
+	dmesg -c >/dev/null
+}
+
+layer_selftest
 
 for arm in rawnull safenull null_blk; do
 	for mode in 0 1 2; do

@@ -19,8 +19,8 @@
  *
  * Guards cost nothing at run time beyond the lock itself, in Rust as here.
  * Switch: -DSAFE_NO_GUARDS expands a locked scope to lock; body; unlock without the cleanup
- * attribute: equally fast, and correct only for scopes left by falling off their end, which
- * is how the twins write them (no return, break or goto out of a locked scope).
+ * attribute: equally fast, and correct only for scopes left by falling off their end or by
+ * break, which is how the twins write them (no return or goto out of a locked scope).
  */
 #ifndef SAFE_GUARD_H
 #define SAFE_GUARD_H
@@ -85,8 +85,10 @@ static __always_inline void __safe_mutex_guard_drop(struct safe_mutex_guard *g)
 	for (gtype g __cleanup(drop_fn) = lock_fn(arg), *done = NULL;	\
 	     !done; done = (void *)1)
 #else
+/* The inner one-pass loop makes break leave through the unlock. */
 #define __safe_scoped(gtype, lock_fn, drop_fn, arg, g, done)		\
-	for (gtype g = lock_fn(arg); g.raw; drop_fn(&g), g.raw = NULL)
+	for (gtype g = lock_fn(arg); g.raw; drop_fn(&g), g.raw = NULL)	\
+		for (bool done = true; done; done = false)
 #endif
 
 /* The inner loop binds the data pointer @d for one pass. */
