@@ -191,24 +191,29 @@ static bool safenet_wake_peer(struct safenet_priv *p)
 
 static int safenet_poll(struct safenet_priv *p, int budget)
 {
+	int done = 0, received = 0;
 	u64 bytes = 0;
-	int done = 0;
 	bool woke;
 
 	while (done < budget) {
 		SAFE_SKB(skb) = safe_skb_ring_pop(&p->ring);
+		unsigned int len;
 
 		if (!safe_skb_is_some(&skb))
 			break;
-		bytes += safe_skb_len(&skb);
-		if (unlikely(safe_is_err(safe_napi_receive(&p->net, &skb))))
+		len = safe_skb_len(&skb);
+		if (likely(safe_is_ok(safe_napi_receive(&p->net, &skb)))) {
+			bytes += len;
+			received++;
+		} else {
 			atomic64_inc(&p->rx_dropped);
+		}
 		done++;
 	}
 	woke = safenet_wake_peer(p);
 
 	safe_counters_update(safenet_rx_counters, &p->rx, w) {
-		safe_counter_add(w, SAFENET_RX_C_PACKETS, done);
+		safe_counter_add(w, SAFENET_RX_C_PACKETS, received);
 		safe_counter_add(w, SAFENET_RX_C_BYTES, bytes);
 		safe_counter_inc(w, SAFENET_RX_C_POLLS);
 		if (woke)
