@@ -33,7 +33,7 @@
 struct run_opts {
 	const char *profile, *matrix, *families, *mode, *clock, *resume, *results, *kver;
 	uint64_t seed;
-	bool seed_given;
+	bool seed_given, resumed;
 };
 
 /* The source tree: $TWINBENCH_TOP, else the folder above the binary's bench/. */
@@ -106,10 +106,12 @@ static int pick_mode(const char *top, struct run_opts *o, char *mode, size_t mod
 			return -1;
 		}
 		snprintf(mode, mode_len, "host");
-		snprintf(why, why_len, "asked for (--mode host); %s", reason);
+		snprintf(why, why_len, "%s; %s", o->resumed ? "the mode of the resumed run" :
+			 "asked for (--mode host)", reason);
 	} else if (!strcmp(o->mode, "vm")) {
 		snprintf(mode, mode_len, "vm");
-		snprintf(why, why_len, "asked for (--mode vm)");
+		snprintf(why, why_len, "%s", o->resumed ? "the mode of the resumed run" :
+			 "asked for (--mode vm)");
 	} else if (o->clock && !strcmp(o->clock, "icount")) {
 		snprintf(mode, mode_len, "vm");
 		snprintf(why, why_len, "the icount clock exists only in a VM");
@@ -616,6 +618,7 @@ int run_main(int argc, char **argv)
 		}
 		o.mode = mode;
 		o.clock = p.clock;
+		o.resumed = true;
 		profile = old_profile;
 	}
 	if (pick_mode(top, &o, mode, sizeof(mode), why, sizeof(why)))

@@ -50,6 +50,21 @@ static bool has_invalid(const struct sample_table *t, const char *family, const 
 	return false;
 }
 
+/* Any row, valid or not, of @metric for either arm: failed samples leave one. */
+static bool metric_recorded(const struct sample_table *t, const char *family,
+			    const struct arm_pair *pair, const char *workload, const char *metric)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sample_row *r = &t->rows[i];
+
+		if (!strcmp(r->metric, metric) &&
+		    (row_matches(r, family, pair->baseline, workload) ||
+		     row_matches(r, family, pair->candidate, workload)))
+			return true;
+	}
+	return false;
+}
+
 static void append(char *buf, size_t size, const char *sep, const char *text)
 {
 	size_t used = strlen(buf);
@@ -149,7 +164,7 @@ static void compare_metric(const struct sample_table *samples, const char *famil
 		abort();
 	nb = collect(samples, family, pair->baseline, w->name, mi->name, base);
 	nc = collect(samples, family, pair->candidate, w->name, mi->name, cand);
-	if (!nb && !nc)
+	if (!nb && !nc && !metric_recorded(samples, family, pair, w->name, mi->name))
 		goto out;
 	snprintf(row.family, sizeof(row.family), "%s", family);
 	snprintf(row.workload, sizeof(row.workload), "%s", w->name);
@@ -235,7 +250,7 @@ void summary_print(FILE *f, const struct summary_table *sum, const char *clock)
 {
 	const char *last_family = "", *last_workload = "";
 
-	fprintf(f, "\n%-14s %-9s %12s %-9s %12s %8s %19s %8s %-7s %s\n", "metric", "baseline",
+	fprintf(f, "\n  %-14s %-9s %12s %-9s %12s %8s %19s %8s %-7s %s\n", "metric", "baseline",
 		"mean", "candidate", "mean", "ratio", "95% CI", "p", "verdict", "flags");
 	for (size_t i = 0; i < sum->n; i++) {
 		const struct summary_row *r = &sum->rows[i];
@@ -249,11 +264,11 @@ void summary_print(FILE *f, const struct summary_table *sum, const char *clock)
 			last_workload = r->workload;
 		}
 		snprintf(ci, sizeof(ci), "[%.4f, %.4f]", r->ci_low, r->ci_high);
-		fprintf(f, "  %-12s %-9s %12.6g %-9s %12.6g %8.4f %19s %8.2g %-7s %s\n", r->metric,
+		fprintf(f, "  %-14s %-9s %12.6g %-9s %12.6g %8.4f %19s %8.2g %-7s %s\n", r->metric,
 			r->baseline, r->mean_base, r->candidate, r->mean_cand, r->ratio, ci,
 			r->p_value, verdict_name(r->verdict), r->flags);
 		if (r->settings_diff[0] && !strcmp(r->metric, "iops"))
-			fprintf(f, "  %-12s queue settings differ: %s\n", "", r->settings_diff);
+			fprintf(f, "  %-14s queue settings differ: %s\n", "", r->settings_diff);
 	}
 	fprintf(f, "\nratio = candidate mean / baseline mean; verdict needs the interval to "
 		"exclude 1 and p < %.2g (clock: %s).\n", STATS_ALPHA, clock);
