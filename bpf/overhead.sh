@@ -2,8 +2,8 @@
 # overhead.sh: what tracing costs. A guest job (run it with scripts/vm-run.sh, icount clock)
 # that alternates untraced and traced fio samples on the null arms at QD32 and prints each
 # sample's IOPS and the traced/untraced ratio per arm and tracer setting:
-#   full:  twintrace with every event group and kprobes on queue_rq/complete/timer;
-#   block: twintrace -e block (block latency only).
+#   events: twintrace with every event group on the device, no kprobes;
+#   full:   the same plus kprobes on queue_rq, complete and timer.
 # Usage (host): mkdir D && cp bpf/overhead.sh D/job.sh && scripts/vm-run.sh --share D
 # --clock icount (the guest runs it with sh; it needs no bash). Settings, as variables at the
 # top of a copy: IOS (I/Os per sample, default 100000), REPS (3), IRQMODES ("0 2").
@@ -65,19 +65,18 @@ for arm in null_blk:nullb0 rawnull:rawnull0 safenull:safenull0; do
 		echo 0 >$q/add_random 2>/dev/null
 		echo 2 >$q/nomerges 2>/dev/null
 		iops "$dev" >/dev/null
-		base="" full="" block=""
+		base="" full="" events=""
 		for r in $(seq "$reps"); do
 			base="$base $(iops "$dev")"
+			events="$events $(iops "$dev" --dev "$dev")"
 			full="$full $(iops "$dev" --dev "$dev" $(funcs_for "$mod"))"
-			block="$block $(iops "$dev" --dev "$dev" -e block)"
 		done
 		rmmod "$mod"
-		echo "$mod irqmode=$mode untraced:$base full:$full block:$block" |
+		echo "$mod irqmode=$mode untraced:$base events:$events full:$full" |
 		awk '{ for (i = 3; i <= NF; i++) { if ($i ~ /:$/) k = $i; else { s[k] += $i; n[k]++ } }
-			printf "%s mean IOPS untraced %.0f full %.0f (%.2f %%) block-only %.0f (%.2f %%)\n",
-			$0, s["untraced:"] / n["untraced:"], s["full:"] / n["full:"],
-			100 * (1 - s["full:"] / n["full:"] / (s["untraced:"] / n["untraced:"])),
-			s["block:"] / n["block:"],
-			100 * (1 - s["block:"] / n["block:"] / (s["untraced:"] / n["untraced:"])) }'
+			b = s["untraced:"] / n["untraced:"]; e = s["events:"] / n["events:"]
+			f = s["full:"] / n["full:"]
+			printf "%s => mean IOPS untraced %.0f events %.0f (-%.2f %%) full %.0f (-%.2f %%)\n",
+			$0, b, e, 100 * (1 - e / b), f, 100 * (1 - f / b) }'
 	done
 done

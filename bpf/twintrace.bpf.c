@@ -14,11 +14,14 @@
 #define MAX_INFLIGHT	16384
 #define MAX_IRQ_NAMES	256
 #define MAX_HRTIMER_FNS	256
+#define MAX_HW_QUEUES	64
+#define MAX_TAGS	1024
 
 const volatile bool filter_dev;
 const volatile __u32 target_dev;
 const volatile bool issue_has_queue_arg;
 
+__u64 tag_start[MAX_HW_QUEUES * MAX_TAGS];
 __u64 lat_hist[LAT_SLOTS];
 __u64 lat_count;
 __u64 lat_sum_ns;
@@ -94,28 +97,113 @@ struct request___with_rq_disk {
 	struct gendisk *rq_disk;
 } __attribute__((preserve_access_index));
 
-static __always_inline struct gendisk *request_disk(struct request *rq)
+/*
+ * Field reads from a request. tp_btf programs get typed pointers and load directly (the
+ * verifier turns the loads into fault-safe ones); raw_tp programs must go through
+ * bpf_probe_read_kernel. @btf is a constant at every call site, so one path compiles away.
+ */
+#define RQ_READ(btf, ptr, field) ((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
+static __always_inline struct gendisk *request_disk(struct request *rq, bool btf)
 {
 	struct request___with_rq_disk *old = (void *)rq;
+	struct request_queue *q;
 
 	if (bpf_core_field_exists(old->rq_disk))
-		return BPF_CORE_READ(old, rq_disk);
-	return BPF_CORE_READ(rq, q, disk);
+		return RQ_READ(btf, old, rq_disk);
+	q = RQ_READ(btf, rq, q);
+	return q ? RQ_READ(btf, q, disk) : NULL;
 }
 
-static __always_inline bool request_wanted(struct request *rq)
+static __always_inline bool request_wanted(struct request *rq, bool btf)
 {
 	struct gendisk *disk;
-	__u32 major, minor;
 
 	if (!filter_dev)
 		return true;
-	disk = request_disk(rq);
+	disk = request_disk(rq, btf);
 	if (!disk)
 		return false;
-	major = BPF_CORE_READ(disk, major);
-	minor = BPF_CORE_READ(disk, first_minor);
-	return ((major << 20) | minor) == target_dev;
+	return (((__u32)RQ_READ(btf, disk, major) << 20) |
+		(__u32)RQ_READ(btf, disk, first_minor)) == target_dev;
+}
+
+/*
+ * With one device filtered, a request is identified by its hardware queue and driver tag,
+ * which index tag_start directly (no hash, no locks); 0 there means no request in flight.
+ * Without the filter, or past the array, requests are keyed by address in rq_start.
+ */
+static __always_inline __u64 *request_tag_slot(struct request *rq, bool btf)
+{
+	struct blk_mq_hw_ctx *hctx;
+	__u32 queue, tag;
+	__u64 index;
+
+	if (!filter_dev)
+		return NULL;
+	tag = RQ_READ(btf, rq, tag);
+	hctx = RQ_READ(btf, rq, mq_hctx);
+	if (!hctx || tag >= MAX_TAGS)
+		return NULL;
+	queue = RQ_READ(btf, hctx, queue_num);
+	if (queue >= MAX_HW_QUEUES)
+		return NULL;
+	index = queue * MAX_TAGS + tag;
+	barrier_var(index);
+	if (index >= MAX_HW_QUEUES * MAX_TAGS)
+		return NULL;
+	return &tag_start[index];
+}
+
+static __always_inline void record_latency(__u64 delta)
+{
+	__u64 slot = lat_slot(delta);
+
+	barrier_var(slot);
+	if (slot >= LAT_SLOTS)
+		return;
+	__sync_fetch_and_add(&lat_hist[slot], 1);
+	__sync_fetch_and_add(&lat_count, 1);
+	__sync_fetch_and_add(&lat_sum_ns, delta);
+	if (delta > lat_max_ns)
+		lat_max_ns = delta;
+}
+
+static __always_inline int on_rq_issue(struct request *rq, bool btf)
+{
+	__u64 key = (__u64)rq, now, *slot;
+
+	if (!request_wanted(rq, btf))
+		return 0;
+	now = bpf_ktime_get_ns();
+	slot = request_tag_slot(rq, btf);
+	if (slot)
+		*slot = now;
+	else if (bpf_map_update_elem(&rq_start, &key, &now, BPF_ANY))
+		__sync_fetch_and_add(&issue_dropped, 1);
+	return 0;
+}
+
+static __always_inline int on_rq_complete(struct request *rq, bool btf)
+{
+	__u64 key = (__u64)rq, *start, start_ns;
+
+	if (!request_wanted(rq, btf))
+		return 0;
+	start = request_tag_slot(rq, btf);
+	if (!start)
+		start = bpf_map_lookup_elem(&rq_start, &key);
+	if (!start || !*start) {
+		__sync_fetch_and_add(&complete_unmatched, 1);
+		return 0;
+	}
+	start_ns = *start;
+	if (request_tag_slot(rq, btf))
+		*start = 0;
+	else
+		bpf_map_delete_elem(&rq_start, &key);
+	record_latency(bpf_ktime_get_ns() - start_ns);
+	return 0;
 }
 
 /* Adds @delta to the stats entry of @key in @map, creating the entry on first use. */
@@ -140,48 +228,6 @@ static __always_inline void *this_cpu_value(void *map)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(map, &zero);
-}
-
-static __always_inline int on_rq_issue(__u64 *args)
-{
-	struct request *rq;
-	__u64 key, now;
-
-	if (issue_has_queue_arg)
-		rq = (void *)args[1];
-	else
-		rq = (void *)args[0];
-	key = (__u64)rq;
-	if (!request_wanted(rq))
-		return 0;
-	now = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&rq_start, &key, &now, BPF_ANY))
-		__sync_fetch_and_add(&issue_dropped, 1);
-	return 0;
-}
-
-static __always_inline int on_rq_complete(__u64 *args)
-{
-	__u64 key = args[0], *start, delta, slot;
-
-	start = bpf_map_lookup_elem(&rq_start, &key);
-	if (!start) {
-		if (request_wanted((struct request *)key))
-			__sync_fetch_and_add(&complete_unmatched, 1);
-		return 0;
-	}
-	delta = bpf_ktime_get_ns() - *start;
-	bpf_map_delete_elem(&rq_start, &key);
-	slot = lat_slot(delta);
-	barrier_var(slot);
-	if (slot >= LAT_SLOTS)
-		return 0;
-	__sync_fetch_and_add(&lat_hist[slot], 1);
-	__sync_fetch_and_add(&lat_count, 1);
-	__sync_fetch_and_add(&lat_sum_ns, delta);
-	if (delta > lat_max_ns)
-		lat_max_ns = delta;
-	return 0;
 }
 
 static __always_inline int on_irq_entry(void)
@@ -330,25 +376,25 @@ int BPF_KRETPROBE(func_exit)
 SEC("tp_btf/block_rq_issue")
 int tpbtf_rq_issue(__u64 *ctx)
 {
-	return on_rq_issue(ctx);
+	return on_rq_issue((void *)ctx[issue_has_queue_arg ? 1 : 0], true);
 }
 
 SEC("raw_tp/block_rq_issue")
 int rawtp_rq_issue(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_rq_issue(ctx->args);
+	return on_rq_issue((void *)ctx->args[issue_has_queue_arg ? 1 : 0], false);
 }
 
 SEC("tp_btf/block_rq_complete")
-int tpbtf_rq_complete(__u64 *ctx)
+int BPF_PROG(tpbtf_rq_complete, struct request *rq)
 {
-	return on_rq_complete(ctx);
+	return on_rq_complete(rq, true);
 }
 
 SEC("raw_tp/block_rq_complete")
 int rawtp_rq_complete(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_rq_complete(ctx->args);
+	return on_rq_complete((void *)ctx->args[0], false);
 }
 
 SEC("tp_btf/irq_handler_entry")
