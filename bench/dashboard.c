@@ -15,10 +15,10 @@
 #include <unistd.h>
 #include "report.h"
 
-#define CHART_W		720
-#define CHART_H		270
-#define PLOT_L		78
-#define PLOT_R		540
+#define CHART_W		760
+#define CHART_H		290
+#define PLOT_L		120
+#define PLOT_R		580
 #define PLOT_T		28
 #define PLOT_B		200
 #define PLOT_W		(PLOT_R - PLOT_L)
@@ -150,6 +150,7 @@ static double nice_step(double range)
 static void chart_axes(FILE *f, const struct history_runs *h, double lo, double hi, double step,
 		       const char *ylabel)
 {
+	size_t every = h->n > 12 ? (h->n + 11) / 12 : 1;
 	char buf[32];
 
 	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fff\" "
@@ -168,6 +169,9 @@ static void chart_axes(FILE *f, const struct history_runs *h, double lo, double 
 	fputs("</text>\n", f);
 	for (size_t i = 0; i < h->n; i++) {
 		double px = PLOT_L + (h->n > 1 ? (double)i / (h->n - 1) : 0.5) * PLOT_W;
+
+		if (i % every && i + 1 != h->n)
+			continue;
 
 		fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"end\" "
 			"transform=\"rotate(-35 %.1f %d)\">", px, PLOT_B + 14, px, PLOT_B + 14);
