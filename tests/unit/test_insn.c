@@ -56,6 +56,22 @@ static const char plugin_out[] =
 	"end 1\n"
 	"exit total 5000 kernel 3000 windows 1\n";
 
+/* The safe twin of window 1: its adapter runs 5 more instructions per I/O. */
+static const char window_2[] =
+	"family=null\narm=safenull\nworkload=rr\nsample=1\nmodules=safenull\ncore=block\n"
+	"ios=10\n"
+	"ffffffffc0001000 t safenull_queue_rq_adapter\t[safenull]\n"
+	"ffffffffc0002000 t other_fn\t[othermod]\n";
+
+static const char plugin_out_2[] =
+	"window 2 total 1050 kernel 650 user 400\n"
+	"tb 0xffffffff81000000 100 10\n"
+	"tb 0xffffffff81000010 50 10\n"
+	"tb 0xffffffff81001000 200 5\n"
+	"tb 0xffffffffc0001000 220 10\n"
+	"tb 0xffffffffc0002000 80 1\n"
+	"end 2\n";
+
 static int setup(void **state)
 {
 	char insn_dir[256];
@@ -131,6 +147,36 @@ static void test_function_table(void **state)
 	assert_true(queue_rq);
 	assert_true(layer);
 	assert_true(core);
+	sample_table_free(&t);
+}
+
+static void test_diff_table(void **state)
+{
+	struct sample_table t = { 0 };
+	char err[512], path[300], line[512];
+	bool driver_total = false, core_total = false, queue_rq = false;
+	FILE *f;
+
+	(void)state;
+	put_file("insncount-2.txt", plugin_out_2);
+	put_file("insn/window-2.txt", window_2);
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 2);
+	snprintf(path, sizeof(path), "%s/insn-diff.csv", run_dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		/* driver 15 (and layer 2) against 22; the adapter matches the raw op */
+		driver_total |= !strcmp(line, "null,rr,rawnull,safenull,[total],,driver,"
+					"15.000,22.000,7.000\n");
+		core_total |= !strcmp(line, "null,rr,rawnull,safenull,[total],,core,"
+				      "15.000,15.000,0.000\n");
+		queue_rq |= !strcmp(line, "null,rr,rawnull,safenull,<drv>_queue_rq,<drv>,driver,"
+				    "15.000,22.000,7.000\n");
+	}
+	fclose(f);
+	assert_true(driver_total);
+	assert_true(core_total);
+	assert_true(queue_rq);
 	sample_table_free(&t);
 }
 
@@ -228,6 +274,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_metrics_by_hand, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_function_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diff_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaces_and_inherits_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marker_error_invalidates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_plugin_output, setup, teardown),
