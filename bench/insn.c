@@ -395,7 +395,13 @@ static int load_plugin_output(const char *run_dir, struct windows *ws, char *err
 
 /* Window descriptions ------------------------------------------------------------------ */
 
-/* The text of window-ID.txt: KEY=VALUE lines, then the module symbols. */
+/* Where a loaded module lies (a /proc/modules line). */
+struct module_range {
+	char name[64];
+	uint64_t base, size;
+};
+
+/* The text of window-ID.txt: KEY=VALUE lines, the module symbols, /proc/modules. */
 struct window_file {
 	char family[RESULTS_NAME_LEN], arm[RESULTS_NAME_LEN];
 	char workload[RESULTS_WORKLOAD_LEN];
@@ -403,7 +409,44 @@ struct window_file {
 	unsigned int sample;
 	double ios;
 	struct symtab syms;
+	struct module_range *mods;
+	size_t n_mods, cap_mods;
 };
+
+static void window_file_free(struct window_file *wf)
+{
+	symtab_free(&wf->syms);
+	free(wf->mods);
+	wf->mods = NULL;
+}
+
+/* Adds a "module NAME SIZE REFS DEPS STATE ADDR ..." line; 1 if it was one. */
+static int add_module_line(struct window_file *wf, const char *line)
+{
+	struct module_range m;
+	unsigned long long size, base;
+
+	if (strncmp(line, "module ", 7) ||
+	    sscanf(line + 7, "%63s %llu %*s %*s %*s %llx", m.name, &size, &base) != 3)
+		return 0;
+	m.base = base;
+	m.size = size;
+	GROW(wf->mods, wf->n_mods, wf->cap_mods);
+	wf->mods[wf->n_mods++] = m;
+	return 1;
+}
+
+/*
+ * Whether @addr lies inside the module that symbol @s belongs to. Pseudo-modules without a
+ * /proc/modules line ([bpf], [__builtin__ftrace]) only have their symbols to go by.
+ */
+static bool inside_module(const struct window_file *wf, const struct symbol *s, uint64_t addr)
+{
+	for (size_t i = 0; i < wf->n_mods; i++)
+		if (!strcmp(wf->mods[i].name, s->module))
+			return addr >= wf->mods[i].base && addr - wf->mods[i].base < wf->mods[i].size;
+	return true;
+}
 
 static int load_window_file(const char *run_dir, unsigned int id, struct window_file *wf,
 			    char *err, size_t len)
@@ -424,7 +467,7 @@ static int load_window_file(const char *run_dir, unsigned int id, struct window_
 
 		lineno++;
 		line[strcspn(line, "\n")] = '\0';
-		if (symtab_add_line(&wf->syms, line))
+		if (symtab_add_line(&wf->syms, line) || add_module_line(wf, line))
 			continue;
 		eq = strchr(line, '=');
 		if (!eq) {
@@ -452,14 +495,14 @@ static int load_window_file(const char *run_dir, unsigned int id, struct window_
 		}
 		if (bad) {
 			fclose(f);
-			symtab_free(&wf->syms);
+			window_file_free(wf);
 			return seterr(err, len, "%s:%lu: expected family=, arm=, workload=, sample=, "
 				    "modules=, core=block|net or ios=N (> 0)", path, lineno);
 		}
 	}
 	fclose(f);
 	if (!wf->family[0] || !wf->arm[0] || !wf->workload[0] || !have_sample || !wf->ios) {
-		symtab_free(&wf->syms);
+		window_file_free(wf);
 		return seterr(err, len, "%s: family, arm, workload, sample and ios are required",
 			    path);
 	}
@@ -594,10 +637,13 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 		struct func_sum *f;
 		char key[400];
 
-		if (km >= 0 && (kv < 0 || wf->syms.v[km].addr >= vmlinux->v[kv].addr))
+		if (km >= 0 && (kv < 0 || wf->syms.v[km].addr >= vmlinux->v[kv].addr)) {
 			s = &wf->syms.v[km];
-		else if (kv >= 0)
+			if (!inside_module(wf, s, tb->addr))
+				s = NULL;
+		} else if (kv >= 0) {
 			s = &vmlinux->v[kv];
+		}
 		if (s)
 			class = classify(s, wf);
 		by_class[class] += (double)tb->insns;
@@ -970,7 +1016,7 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
 			g->samples++;
 		}
 		put_metrics(t, &wf, &m, note);
-		symtab_free(&wf.syms);
+		window_file_free(&wf);
 		merged++;
 	}
 	if (write_functions(run_dir, &gs, err, len) || write_diff(run_dir, &gs, err, len))

@@ -10,8 +10,8 @@
  * With -o DIR (made if missing), stop writes DIR/window-ID.txt after the window is closed:
  * the KEY=VALUE pairs (the runner's description of the sample: family, arm, workload,
  * sample, modules, core, ios), then the module lines of /proc/kallsyms, which change each
- * time a module loads; and it copies the vmlinux lines of /proc/kallsyms to
- * DIR/kallsyms-vmlinux.txt once.
+ * time a module loads, and /proc/modules (where each module ends); and it copies the vmlinux
+ * lines of /proc/kallsyms to DIR/kallsyms-vmlinux.txt once.
  * Without the plugin the marker is a few no-ops, so the tool is harmless anywhere.
  */
 #include <errno.h>
@@ -77,6 +77,22 @@ static int copy_kallsyms(FILE *to, int modules)
 	return 0;
 }
 
+/* Copies /proc/modules as "module NAME SIZE ... ADDR" lines: where each module's code ends. */
+static int copy_modules(FILE *to)
+{
+	FILE *from = fopen("/proc/modules", "r");
+	char line[1024];
+
+	if (!from) {
+		perror("twinmark: /proc/modules");
+		return -1;
+	}
+	while (fgets(line, sizeof(line), from))
+		fprintf(to, "module %s", line);
+	fclose(from);
+	return 0;
+}
+
 static int write_file(const char *dir, const char *name, int argc, char **argv, int modules)
 {
 	char path[4096], tmp[4200];
@@ -92,7 +108,7 @@ static int write_file(const char *dir, const char *name, int argc, char **argv, 
 	}
 	for (int i = 0; i < argc; i++)
 		fprintf(f, "%s\n", argv[i]);
-	err = copy_kallsyms(f, modules);
+	err = copy_kallsyms(f, modules) || (modules && copy_modules(f));
 	if (fclose(f) || err || rename(tmp, path)) {
 		fprintf(stderr, "twinmark: cannot write %s\n", path);
 		return -1;

@@ -42,17 +42,20 @@ static const char window_1[] =
 	"ios=10\n"
 	"ffffffffc0001000 t rawnull_queue_rq\t[rawnull]\n"
 	"ffffffffc0001100 t safe_check\t[rawnull]\n"
-	"ffffffffc0002000 t other_fn\t[othermod]\n";
+	"ffffffffc0002000 t other_fn\t[othermod]\n"
+	"module rawnull 512 0 - Live 0xffffffffc0001000 (O)\n";
 
+/* The block at ...c0001400 lies past the end of rawnull (512 bytes): not the driver's. */
 static const char plugin_out[] =
 	"insncount api 1 qemu-api 0..1 target x86_64 vcpus 1\n"
-	"window 1 total 1000 kernel 600 user 400\n"
+	"window 1 total 1050 kernel 650 user 400\n"
 	"tb 0xffffffff81000000 100 10\n"
 	"tb 0xffffffff81000010 50 10\n"
 	"tb 0xffffffff81001000 200 5\n"
 	"tb 0xffffffffc0001000 150 10\n"
 	"tb 0xffffffffc0001100 20 10\n"
 	"tb 0xffffffffc0002000 80 1\n"
+	"tb 0xffffffffc0001400 50 1\n"
 	"end 1\n"
 	"exit total 5000 kernel 3000 windows 1\n";
 
@@ -114,9 +117,9 @@ static void test_metrics_by_hand(void **state)
 	(void)state;
 	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 1);
 	assert_int_equal(t.n, 4);
-	/* 1000 and 600 instructions over 10 I/Os; driver 150 + layer 20; core 100 + 50. */
-	assert_true(find_row(&t, "insn_per_io")->value == 100);
-	assert_true(find_row(&t, "kernel_insn_per_io")->value == 60);
+	/* 1050 and 650 instructions over 10 I/Os; driver 150 + layer 20; core 100 + 50. */
+	assert_true(find_row(&t, "insn_per_io")->value == 105);
+	assert_true(find_row(&t, "kernel_insn_per_io")->value == 65);
 	assert_true(find_row(&t, "driver_insn_per_io")->value == 17);
 	assert_true(find_row(&t, "core_insn_per_io")->value == 15);
 	assert_true(find_row(&t, "driver_insn_per_io")->valid);
@@ -129,7 +132,7 @@ static void test_function_table(void **state)
 {
 	struct sample_table t = { 0 };
 	char err[512], path[300], line[512];
-	bool queue_rq = false, layer = false, core = false;
+	bool queue_rq = false, layer = false, core = false, unknown = false;
 	FILE *f;
 
 	(void)state;
@@ -142,11 +145,13 @@ static void test_function_table(void **state)
 		layer |= !!strstr(line, ",safe_check,rawnull,layer,2.000,1.0000,2.00,1");
 		/* two blocks of blk_mq_submit_bio; only the one at its start counts calls */
 		core |= !!strstr(line, ",blk_mq_submit_bio,,core,15.000,1.0000,15.00,1");
+		unknown |= !!strstr(line, ",[unknown],,kernel,5.000,0.0000,,1");
 	}
 	fclose(f);
 	assert_true(queue_rq);
 	assert_true(layer);
 	assert_true(core);
+	assert_true(unknown);
 	sample_table_free(&t);
 }
 
@@ -200,7 +205,7 @@ static void test_replaces_and_inherits_invalid(void **state)
 	strcpy(runner.note, "kernel-warning: planted");
 	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 1);
 	assert_int_equal(t.n, 5);
-	assert_true(find_row(&t, "insn_per_io")->value == 100);
+	assert_true(find_row(&t, "insn_per_io")->value == 105);
 	assert_false(find_row(&t, "driver_insn_per_io")->valid);
 	assert_string_equal(find_row(&t, "driver_insn_per_io")->note, "kernel-warning: planted");
 	sample_table_free(&t);
