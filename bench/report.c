@@ -262,35 +262,39 @@ static void section_verdicts(struct doc *d, const struct run_data *run)
 			 "%s` to finish it.", run->dir);
 		return;
 	}
-	doc_para(d, "Ratio = mean(candidate) / mean(baseline) of the throughput metric, with its "
-		 "95 %% bootstrap interval and the Mann-Whitney p-value. The verdict is faster or "
-		 "slower only when the interval excludes 1 and p < %.2g; flags in brackets. Every "
-		 "metric's comparison is in the appendix.",
+	doc_para(d, "Ratio = mean(candidate) / mean(baseline) of the throughput metric (and of "
+		 "the instructions and CPU time per I/O where the run has them), with its 95 %% "
+		 "bootstrap interval and the Mann-Whitney p-value. The verdict is faster or slower "
+		 "only when the interval excludes 1 and p < %.2g, in the better or worse direction of "
+		 "the metric; flags in brackets. Every metric's comparison is in the appendix.",
 		 STATS_ALPHA);
 	table_begin(d, &t, heads);
 	run_families(run, &fams);
 	for (size_t f = 0; f < fams.n; f++) {
-		const char *tm = family_throughput_metric(run, fams.names[f]);
+		const char *metrics[] = { family_throughput_metric(run, fams.names[f]),
+					  "insn_per_io", "cpu_ns_per_io", "cpu_ns_per_pkt" };
 		struct name_list wls = { 0 };
 
-		if (!tm)
-			continue;
 		run_workloads(run, fams.names[f], &wls);
-		for (size_t w = 0; w < wls.n; w++) {
-			const struct summary_row *sr, *ru;
+		for (size_t w = 0; w < wls.n; w++)
+			for (size_t m = 0; m < ARRAY_SIZE(metrics); m++) {
+				const struct summary_row *sr, *ru;
 
-			sr = summary_find(run, fams.names[f], wls.names[w], tm, ARM_SAFE, ARM_RAW);
-			ru = summary_find(run, fams.names[f], wls.names[w], tm, ARM_RAW,
-					  ARM_UPSTREAM);
-			if (!sr && !ru)
-				continue;
-			cellf(&t, 0, "%s", fams.names[f]);
-			cellf(&t, 1, "%s", wls.names[w]);
-			cellf(&t, 2, "%s", tm);
-			pair_cells(&t, 3, sr);
-			pair_cells(&t, 6, ru);
-			table_row(d, &t);
-		}
+				if (!metrics[m])
+					continue;
+				sr = summary_find(run, fams.names[f], wls.names[w], metrics[m],
+						  ARM_SAFE, ARM_RAW);
+				ru = summary_find(run, fams.names[f], wls.names[w], metrics[m],
+						  ARM_RAW, ARM_UPSTREAM);
+				if (!sr && !ru)
+					continue;
+				cellf(&t, 0, "%s", fams.names[f]);
+				cellf(&t, 1, "%s", wls.names[w]);
+				cellf(&t, 2, "%s", metrics[m]);
+				pair_cells(&t, 3, sr);
+				pair_cells(&t, 6, ru);
+				table_row(d, &t);
+			}
 		name_list_free(&wls);
 	}
 	table_end(d);
