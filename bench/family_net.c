@@ -456,6 +456,11 @@ static void net_cpus(const char *list, char *client, char *server, size_t size)
 		snprintf(server, size, "%s", client);
 }
 
+extern char **environ;
+
+/* Where the server's output goes; its last line joins a failure message. */
+#define NET_SERVER_LOG		"/tmp/twinbench-net-server.log"
+
 static pid_t net_spawn_server(struct family_ctx *ctx, const char *cpu, char *err, size_t len)
 {
 	char timeout[16];
@@ -469,9 +474,10 @@ static pid_t net_spawn_server(struct family_ctx *ctx, const char *cpu, char *err
 	snprintf(timeout, sizeof(timeout), "%u", ctx->timeout + 10);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, NULL);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, NET_SERVER_LOG,
+					 O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc) {
 		seterr(err, len, "cannot start the iperf3 server: %s", strerror(rc));
@@ -494,6 +500,22 @@ static void net_reap_server(pid_t pid, double grace)
 		}
 		usleep(20000);
 	}
+}
+
+/* Append the server's last line of output to the failure message in @err. */
+static void net_append_server_log(char *err, size_t len)
+{
+	char *text = file_read(NET_SERVER_LOG, NULL, NULL, 0), *last;
+	size_t used = strlen(err);
+
+	if (!text)
+		return;
+	last = strtrim(text);
+	while (strrchr(last, '\n'))
+		last = strrchr(last, '\n') + 1;
+	if (*last && used + 1 < len)
+		snprintf(err + used, len - used, " (server: %s)", last);
+	free(text);
 }
 
 /* One iperf3 test of @count datagrams or writes of workload @w; parsed into @res. */
@@ -537,6 +559,8 @@ static int net_iperf3(struct family_ctx *ctx, const struct workload *w, unsigned
 		usleep(250000);
 	}
 	net_reap_server(server, rc ? 0 : 5);
+	if (rc)
+		net_append_server_log(err, len);
 	return rc;
 }
 
