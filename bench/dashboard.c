@@ -115,14 +115,9 @@ static void series_points(const struct history_runs *h, const char *family, cons
 
 static void fmt_value(char *out, size_t len, double v)
 {
-	static const char *const prefix[] = { "", "k", "M", "G", "T" };
-	size_t p = 0;
+	const char *prefix = si_scale(&v, NULL, 1000);
 
-	while (fabs(v) >= 1000 && p + 1 < ARRAY_SIZE(prefix)) {
-		v /= 1000;
-		p++;
-	}
-	snprintf(out, len, "%.4g%s", v, prefix[p]);
+	snprintf(out, len, "%.4g%s", v, prefix);
 }
 
 /* Mean over the runs of one line's points: the 100 % of its chart. */

@@ -182,15 +182,10 @@ static void cellf(struct table *t, size_t col, const char *fmt, ...)
 /* "mean ± sd" for people: 4 significant digits, both scaled by k/M/G from 10000 on. */
 static void fmt_mean_sd(char *out, size_t len, double mean, double sd)
 {
-	static const char *const prefix[] = { "", " k", " M", " G", " T" };
-	size_t p = 0;
+	const char *prefix = si_scale(&mean, &sd, 10000);
 
-	while (fabs(mean) >= 10000 && p + 1 < ARRAY_SIZE(prefix)) {
-		mean /= 1000;
-		sd /= 1000;
-		p++;
-	}
-	snprintf(out, len, "%.4g ± %.2g%s", mean, isfinite(sd) ? sd : 0.0, prefix[p]);
+	snprintf(out, len, "%.4g ± %.2g%s%s", mean, isfinite(sd) ? sd : 0.0, *prefix ? " " : "",
+		 prefix);
 }
 
 static void doc_figure(struct doc *d, const struct run_data *run, const struct plot_entry *p)
@@ -357,15 +352,6 @@ static void count_samples(const struct run_data *run, const char *family, const 
 	}
 	*all = seen.n;
 	name_list_free(&seen);
-}
-
-static bool family_has_metric(const struct run_data *run, const char *family, const char *m)
-{
-	for (size_t i = 0; i < run->samples.n; i++)
-		if (!strcmp(run->samples.rows[i].family, family) &&
-		    !strcmp(run->samples.rows[i].metric, m))
-			return true;
-	return false;
 }
 
 static void section_absolute(struct doc *d, const struct run_data *run)

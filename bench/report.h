@@ -108,6 +108,15 @@ void text_list_free(struct text_list *l);
 bool series_describe(const struct run_data *run, const char *family, const char *arm,
 		     const char *workload, const char *metric, struct sample_stats *st);
 
+/* Whether @run has samples of @metric in @family. */
+bool family_has_metric(const struct run_data *run, const char *family, const char *metric);
+
+/*
+ * Scale @v (and @other alongside, may be NULL) by 1000 while |@v| >= @limit; returns the
+ * SI prefix ("", "k", "M", "G", "T") that undoes the scaling, for numbers people read.
+ */
+const char *si_scale(double *v, double *other, double limit);
+
 /* The throughput metric a family is judged by (iops, bps, pps or bw), or NULL. */
 const char *family_throughput_metric(const struct run_data *run, const char *family);
 

@@ -349,15 +349,6 @@ static void plot_absolute(const struct run_data *run, const char *dir, const cha
 	name_list_free(&wls);
 }
 
-static bool family_has(const struct run_data *run, const char *family, const char *metric)
-{
-	for (size_t i = 0; i < run->samples.n; i++)
-		if (!strcmp(run->samples.rows[i].family, family) &&
-		    !strcmp(run->samples.rows[i].metric, metric))
-			return true;
-	return false;
-}
-
 static void plot_latency(const struct run_data *run, const char *dir, const char *family,
 			 struct plot_list *out)
 {
@@ -846,13 +837,13 @@ int report_plots(const struct run_data *run, const char *scripts_dir, struct plo
 			continue;
 		plot_relative(run, scripts_dir, fam, tm, out);
 		for (const char *const *m = throughput; *m; m++)
-			if (family_has(run, fam, *m))
+			if (family_has_metric(run, fam, *m))
 				plot_absolute(run, scripts_dir, fam, *m, out);
-		if (family_has(run, fam, "lat_p50"))
+		if (family_has_metric(run, fam, "lat_p50"))
 			plot_latency(run, scripts_dir, fam, out);
 		if (strcmp(fam, "net"))
 			plot_latdist(run, scripts_dir, fam, out);
-		if (family_has(run, fam, "cpu_ns_per_io"))
+		if (family_has_metric(run, fam, "cpu_ns_per_io"))
 			plot_overhead(run, scripts_dir, fam, out);
 		else
 			text_list_addf(&out->notes, "%s: no cpu_ns_per_io samples, overhead plot "

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,13 +266,27 @@ bool series_describe(const struct run_data *run, const char *family, const char 
 	return n > 0;
 }
 
-static bool family_has_metric(const struct run_data *run, const char *family, const char *metric)
+bool family_has_metric(const struct run_data *run, const char *family, const char *metric)
 {
 	for (size_t i = 0; i < run->samples.n; i++)
 		if (!strcmp(run->samples.rows[i].metric, metric) &&
 		    !strcmp(run->samples.rows[i].family, family))
 			return true;
 	return false;
+}
+
+const char *si_scale(double *v, double *other, double limit)
+{
+	static const char *const prefix[] = { "", "k", "M", "G", "T" };
+	size_t p = 0;
+
+	while (fabs(*v) >= limit && p + 1 < ARRAY_SIZE(prefix)) {
+		*v /= 1000;
+		if (other)
+			*other /= 1000;
+		p++;
+	}
+	return prefix[p];
 }
 
 const char *family_throughput_metric(const struct run_data *run, const char *family)
