@@ -1,5 +1,6 @@
 # common.gp - settings every twinbench plot shares. Loaded by each plot script.
 # Expects: outbase (output path without extension), corner (run id and kernel),
+# plotwidth (optional, pixels),
 # plottitle. Defines the two terminals and the corner label.
 set encoding utf8
 set termoption noenhanced
