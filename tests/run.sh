@@ -2,7 +2,8 @@
 # run.sh: every twinbench test: unit tests (cmocka, tests/unit/bin/*), host tests
 # (tests/host/*.sh) and guest tests (tests/vm/*.sh, each in its own boot of the VM).
 # Every check prints one line, "ok - ..." or "not ok - ..."; the last line counts them:
-# "N passed, N failed". Exit status 0 only when nothing failed.
+# "N passed, N failed, N skipped". A line carrying "# SKIP" counts as skipped, whatever its
+# verdict. Exit status 0 only when nothing failed.
 # Usage: tests/run.sh [unit|host|vm]... [--only NAME]...
 set -uo pipefail
 
@@ -19,7 +20,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#kinds[@]} -gt 0 ] || kinds=(unit host vm)
 
-passed=0 failed=0 failures=()
+passed=0 failed=0 skipped=0 failures=()
 log_dir=$top/build/test-logs
 mkdir -p "$log_dir"
 
@@ -33,9 +34,11 @@ selected() {
 # Count the ok / not ok lines of one test's output; a test that failed without saying
 # which check failed counts as one failure of its own.
 tally() {
-	local name=$1 rc=$2 out=$3 ok nok
-	ok=$(grep -c -E '^ok( |$)' "$out")
-	nok=$(grep -c -E '^not ok( |$)' "$out")
+	local name=$1 rc=$2 out=$3 ok nok skip
+	ok=$(grep -v '# SKIP' "$out" | grep -c -E '^ok( |$)')
+	nok=$(grep -v '# SKIP' "$out" | grep -c -E '^not ok( |$)')
+	skip=$(grep -E '^(not )?ok( |$)' "$out" | grep -c '# SKIP')
+	skipped=$((skipped + skip))
 	if [ "$rc" != 0 ] && [ "$nok" = 0 ]; then
 		echo "not ok - $name exited with status $rc (log: $out)"
 		nok=1
@@ -118,5 +121,5 @@ if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failed:"
 	printf '#   %s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
