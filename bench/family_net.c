@@ -45,7 +45,7 @@
 #define NET_UDP_MAX_PAYLOAD	65507
 #define NET_TCP_MAX_WRITE	(1 << 20)
 #define NET_MAX_STREAMS		16
-#define NET_CONNECT_TRIES	40	/* the server may take a moment to listen */
+#define NET_LISTEN_WAIT		20.0	/* seconds the iperf3 server may take to listen */
 #define NET_MAX_ARGS		40
 
 static const struct family_arm net_arms[] = {
@@ -466,7 +466,7 @@ static pid_t net_spawn_server(struct family_ctx *ctx, const char *cpu, char *err
 	char timeout[16];
 	char *argv[] = { "ip", "netns", "exec", NET_NS_SERVER, "timeout", "-s", "KILL",
 			 timeout, "iperf3", "-s", "-1", "-B", NET_ADDR_SERVER, "-p", NET_PORT,
-			 "-A", (char *)cpu, NULL };
+			 "-A", (char *)cpu, "--forceflush", NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int rc;
@@ -502,6 +502,30 @@ static void net_reap_server(pid_t pid, double grace)
 	}
 }
 
+/* Wait until the iperf3 server listens on NET_PORT in its namespace (/proc/net/tcp). */
+static int net_wait_listening(char *err, size_t len)
+{
+	char *argv[] = { "ip", "netns", "exec", NET_NS_SERVER, "cat", "/proc/net/tcp", NULL };
+	char want[32];
+	double end = now_seconds() + NET_LISTEN_WAIT;
+
+	snprintf(want, sizeof(want), ":%04X 00000000:0000 0A", atoi(NET_PORT));
+	do {
+		char *text = NULL;
+		bool listening;
+
+		if (net_run_argv(argv, &text, err, len))
+			return -1;
+		listening = strstr(text, want);
+		free(text);
+		if (listening)
+			return 0;
+		usleep(50000);
+	} while (now_seconds() < end);
+	return seterr(err, len, "the iperf3 server did not listen on port %s within %.0f s",
+		      NET_PORT, NET_LISTEN_WAIT);
+}
+
 /* Append the server's last line of output to the failure message in @err. */
 static void net_append_server_log(char *err, size_t len)
 {
@@ -527,8 +551,8 @@ static int net_iperf3(struct family_ctx *ctx, const struct workload *w, unsigned
 	char *argv[NET_MAX_ARGS] = { "ip", "netns", "exec", NET_NS_CLIENT, "timeout", "-s",
 				     "KILL", timeout, "iperf3", "-c", NET_ADDR_SERVER, "-p",
 				     NET_PORT, "-J", "-A", client_cpu, "-l", bs, "-k", k, "-P",
-				     streams };
-	size_t argc = 21;
+				     streams, NULL };
+	size_t argc = 0;
 	struct proc_result pr;
 	pid_t server;
 	int rc = -1;
@@ -538,6 +562,8 @@ static int net_iperf3(struct family_ctx *ctx, const struct workload *w, unsigned
 	snprintf(bs, sizeof(bs), "%u", w->bs);
 	snprintf(k, sizeof(k), "%lu", count);
 	snprintf(streams, sizeof(streams), "%u", w->numjobs);
+	while (argv[argc])
+		argc++;
 	if (udp) {
 		argv[argc++] = "-u";
 		argv[argc++] = "-b";
@@ -547,16 +573,17 @@ static int net_iperf3(struct family_ctx *ctx, const struct workload *w, unsigned
 	server = net_spawn_server(ctx, server_cpu, err, len);
 	if (server < 0)
 		return -1;
-	for (int attempt = 0; attempt < NET_CONNECT_TRIES; attempt++) {
-		if (proc_run(argv, NULL, &pr, err, len))
-			break;
+	if (!net_wait_listening(err, len) && !proc_run(argv, NULL, &pr, err, len)) {
 		rc = net_parse_iperf3(pr.out, udp, res, err, len);
-		if (!rc && pr.status)
-			rc = seterr(err, len, "iperf3 exited %d", pr.status);
+		if (pr.status) {
+			char *first = strtrim(pr.errout), report[160];
+
+			first[strcspn(first, "\n")] = '\0';
+			snprintf(report, sizeof(report), "%s", rc ? err : "a complete report");
+			rc = seterr(err, len, "iperf3 client exited %d after %s%s%s", pr.status,
+				    report, *first ? "; stderr: " : "", first);
+		}
 		proc_result_free(&pr);
-		if (!rc || !strstr(err, "unable to connect"))
-			break;
-		usleep(250000);
 	}
 	net_reap_server(server, rc ? 0 : 5);
 	if (rc)
