@@ -417,6 +417,10 @@ static void rawnvme_setup_prps(struct rawnvme_queue *q, struct rawnvme_iod *iod,
 	if (len <= first)
 		return;
 	len -= first;
+	if (len <= RAWNVME_CTRL_PAGE_SIZE && dma_len > first) {
+		cmd->rw.dptr.prp2 = cpu_to_le64(dma_addr + first);
+		return;
+	}
 	for (;;) {
 		if (dma_len > first) {
 			dma_addr += first;
@@ -439,12 +443,47 @@ static void rawnvme_setup_prps(struct rawnvme_queue *q, struct rawnvme_iod *iod,
 						tag * RAWNVME_PRP_ENTRIES * sizeof(__le64));
 }
 
+/*
+ * A request of one segment within two controller pages (every 4 KiB I/O) needs no segment
+ * list: its one bvec is mapped directly, into the first sg entry's DMA fields.
+ */
+static bool rawnvme_map_single(struct rawnvme_dev *dev, struct request *rq,
+			       struct rawnvme_iod *iod, blk_status_t *ret)
+{
+	struct bio_vec bv;
+	dma_addr_t addr;
+
+	if (blk_rq_nr_phys_segments(rq) != 1)
+		return false;
+	bv = req_bvec(rq);
+	if (bv.bv_len != blk_rq_payload_bytes(rq) ||
+	    bv.bv_offset + bv.bv_len > 2 * RAWNVME_CTRL_PAGE_SIZE)
+		return false;
+	addr = dma_map_bvec(&dev->pdev->dev, &bv, rq_dma_dir(rq), 0);
+	if (dma_mapping_error(&dev->pdev->dev, addr)) {
+		*ret = BLK_STS_RESOURCE;
+		return true;
+	}
+	sg_dma_address(iod->sg) = addr;
+	sg_dma_len(iod->sg) = bv.bv_len;
+	iod->single_len = bv.bv_len;
+	*ret = BLK_STS_OK;
+	return true;
+}
+
 static blk_status_t rawnvme_map_data(struct rawnvme_queue *q, struct request *rq,
 				     struct nvme_command *cmd)
 {
 	struct rawnvme_dev *dev = q->dev;
 	struct rawnvme_iod *iod = blk_mq_rq_to_pdu(rq);
+	blk_status_t ret;
 	int nents;
+
+	if (rawnvme_map_single(dev, rq, iod, &ret)) {
+		if (ret == BLK_STS_OK)
+			rawnvme_setup_prps(q, iod, rq->tag, iod->single_len, cmd);
+		return ret;
+	}
 
 	sg_init_table(iod->sg, blk_rq_nr_phys_segments(rq));
 	nents = blk_rq_map_sg(rq->q, rq, iod->sg);
@@ -462,6 +501,12 @@ static void rawnvme_unmap_data(struct rawnvme_dev *dev, struct request *rq)
 {
 	struct rawnvme_iod *iod = blk_mq_rq_to_pdu(rq);
 
+	if (iod->single_len) {
+		dma_unmap_page(&dev->pdev->dev, sg_dma_address(iod->sg), iod->single_len,
+			       rq_dma_dir(rq));
+		iod->single_len = 0;
+		return;
+	}
 	if (!iod->nents)
 		return;
 	dma_unmap_sg(&dev->pdev->dev, iod->sg, iod->nents, rq_dma_dir(rq));
@@ -509,6 +554,7 @@ static blk_status_t rawnvme_queue_rq(struct blk_mq_hw_ctx *hctx,
 								BLK_STS_RESOURCE;
 	iod->status = BLK_STS_OK;
 	iod->nents = 0;
+	iod->single_len = 0;
 	ret = rawnvme_setup_cmd(ns, q, rq, &cmd);
 	if (ret)
 		return ret;

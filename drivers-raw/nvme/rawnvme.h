@@ -73,6 +73,7 @@ struct rawnvme_queue {
 struct rawnvme_iod {
 	blk_status_t status;
 	int nents;		/* DMA-mapped entries of sg, 0 when no data */
+	u32 single_len;		/* bytes of a bvec mapped directly into sg[0], or 0 */
 	struct scatterlist sg[RAWNVME_MAX_SEGS];
 };
 

@@ -459,6 +459,10 @@ static struct safe_result safenvme_setup_prps(struct safenvme_queue *q,
 	if (len <= first)
 		return safe_ok();
 	len -= first;
+	if (len <= SAFENVME_CTRL_PAGE_SIZE && dma_len > first) {
+		cmd->rw.dptr.prp2 = cpu_to_le64(dma_addr + first);
+		return safe_ok();
+	}
 	for (;;) {
 		if (dma_len > first) {
 			dma_addr += first;
@@ -487,8 +491,12 @@ static struct safe_result safenvme_map_data(struct safenvme_queue *q, struct saf
 {
 	struct safenvme_iod *iod = safenvme_pdu(rq);
 	struct safe_result res;
+	bool single;
 
-	SAFE_TRY(safe_dma_map_rq(&q->dev->pdev->dev, rq, &iod->map));
+	SAFE_TRY(safe_dma_map_rq_single(&q->dev->pdev->dev, rq, &iod->map,
+					2 * SAFENVME_CTRL_PAGE_SIZE, &single));
+	if (!single)
+		SAFE_TRY(safe_dma_map_rq(&q->dev->pdev->dev, rq, &iod->map));
 	res = safenvme_setup_prps(q, iod, safe_rq_tag(rq), safe_rq_bytes(rq), cmd);
 	if (safe_is_err(res))
 		safe_dma_unmap(&q->dev->pdev->dev, &iod->map);
@@ -539,7 +547,7 @@ static struct safe_result safenvme_queue_rq(struct safenvme_ns *ns, struct safe_
 		return safe_err(test_bit(SAFENVME_DEAD, &dev->flags) ? -EIO : -ENOMEM);
 	SAFE_TRY(safenvme_queue_at(dev, safe_rq_hw_queue(&rq) + 1, &q));
 	iod->status = safe_ok();
-	iod->map.st.nents = 0;
+	safe_dma_sgl_reset(&iod->map);
 	SAFE_TRY(safenvme_setup_cmd(ns, q, &rq, &cmd));
 	/* The command carries the request from here: the hardware owns it. */
 	safe_rq_drop(&rq);

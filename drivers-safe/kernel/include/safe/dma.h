@@ -19,6 +19,9 @@
  * SAFE_DEFINE_DMA_SGL(name, N) declares struct name, room for N mapped segments of one
  * request (kept in the request's PDU):
  *	safe_dma_map_rq(dev, r, m)	map the request's data; fails if it has more than N segments
+ *	safe_dma_map_rq_single(dev, r, m, span, &mapped)	the same for a one-segment
+ *					request within @span bytes of its page, without a list
+ *	safe_dma_sgl_reset(m)		mark nothing mapped (before mapping a new request)
  *	safe_dma_sgl_seg(m, i, addr, len)	address and length of mapped segment i, checked
  *	safe_dma_unmap(dev, m)		unmap; a no-op when nothing is mapped
  *
@@ -128,6 +131,8 @@ struct safe_dma_sgl_state {
 	int nents;		/* entries handed to dma_map_sg, 0 when unmapped */
 	int dma_nents;		/* segments the mapping produced */
 	enum dma_data_direction dir;
+	dma_addr_t single_addr;	/* the one segment of a directly mapped bvec... */
+	u32 single_len;		/* ...and its length, or 0 */
 };
 
 #define SAFE_DEFINE_DMA_SGL(name, max_segs)				\
@@ -160,6 +165,37 @@ static inline struct safe_result __safe_dma_map_rq(struct device *dev, const str
 	return safe_ok();
 }
 
+/*
+ * The fast path of safe_dma_map_rq() for a request of one segment lying within @span bytes
+ * of its page (NVMe: what PRP1 and PRP2 reach): its one bvec is mapped without a segment
+ * list. *@mapped says whether it applied; when it did not, nothing is mapped.
+ */
+static inline struct safe_result __safe_dma_map_rq_single(struct device *dev,
+							  const struct safe_rq *r,
+							  struct safe_dma_sgl_state *st, u32 span,
+							  bool *mapped)
+{
+	struct bio_vec bv;
+	dma_addr_t addr;
+
+	*mapped = false;
+	if (blk_rq_nr_phys_segments(r->raw) != 1)
+		return safe_ok();
+	bv = req_bvec(r->raw);
+	if (bv.bv_len != blk_rq_payload_bytes(r->raw) || bv.bv_len > span ||
+	    bv.bv_offset > span - bv.bv_len)
+		return safe_ok();
+	st->dir = rq_dma_dir(r->raw);
+	addr = dma_map_bvec(dev, &bv, st->dir, 0);
+	if (dma_mapping_error(dev, addr))
+		return safe_err(-ENOMEM);
+	st->single_addr = addr;
+	st->single_len = bv.bv_len;
+	st->dma_nents = 1;
+	*mapped = true;
+	return safe_ok();
+}
+
 static __always_inline struct safe_result __safe_dma_sgl_seg(const struct safe_dma_sgl_state *st,
 							     const struct scatterlist *sg,
 							     unsigned int i, dma_addr_t *addr,
@@ -167,15 +203,33 @@ static __always_inline struct safe_result __safe_dma_sgl_seg(const struct safe_d
 {
 	if (!safe_index_ok(i, (unsigned int)st->dma_nents))
 		return safe_err(-ERANGE);
+	if (st->single_len) {
+		*addr = st->single_addr;
+		*len = st->single_len;
+		return safe_ok();
+	}
 	/* SAFETY: i < dma_nents <= the sg array length (map checked segs <= max). */
 	*addr = sg_dma_address(&sg[i]);
 	*len = sg_dma_len(&sg[i]);
 	return safe_ok();
 }
 
+/* Nothing mapped: the state of a request before safe_dma_map_rq*(). */
+static __always_inline void __safe_dma_sgl_reset(struct safe_dma_sgl_state *st)
+{
+	st->nents = 0;
+	st->dma_nents = 0;
+	st->single_len = 0;
+}
+
 static inline void __safe_dma_unmap(struct device *dev, struct safe_dma_sgl_state *st,
 				    struct scatterlist *sg)
 {
+	if (st->single_len) {
+		dma_unmap_page(dev, st->single_addr, st->single_len, st->dir);
+		__safe_dma_sgl_reset(st);
+		return;
+	}
 	if (!st->nents)
 		return;
 	dma_unmap_sg(dev, sg, st->nents, st->dir);
@@ -185,6 +239,9 @@ static inline void __safe_dma_unmap(struct device *dev, struct safe_dma_sgl_stat
 
 #define safe_dma_map_rq(dev, r, m)					\
 	__safe_dma_map_rq(dev, r, &(m)->st, (m)->sg, ARRAY_SIZE((m)->sg))
+#define safe_dma_map_rq_single(dev, r, m, span, mapped)			\
+	__safe_dma_map_rq_single(dev, r, &(m)->st, span, mapped)
+#define safe_dma_sgl_reset(m)	__safe_dma_sgl_reset(&(m)->st)
 #define safe_dma_sgl_seg(m, i, addr, len)				\
 	__safe_dma_sgl_seg(&(m)->st, (m)->sg, i, addr, len)
 #define safe_dma_unmap(dev, m)	__safe_dma_unmap(dev, &(m)->st, (m)->sg)
