@@ -132,12 +132,34 @@ static int find_ko(const char *path, const struct stat *st, int type, struct FTW
 	return 0;
 }
 
-/* srcversion of @module: our build tree first, then the kernel's own modules. */
+/* First line of a command's stdout, or "" when it fails or prints nothing. */
+static void command_text(char *const argv[], char *out, size_t size)
+{
+	struct proc_result r;
+
+	out[0] = '\0';
+	if (proc_run(argv, NULL, &r, NULL, 0))
+		return;
+	if (!r.status) {
+		char *text = strtrim(r.out);
+
+		text[strcspn(text, "\n")] = '\0';
+		snprintf(out, size, "%s", text);
+	}
+	proc_result_free(&r);
+}
+
+/*
+ * Identity of @module's file: our build tree first, then the kernel's own
+ * modules. Its srcversion when it has one, else "sha256:" and the file's hash.
+ */
 static json_t *module_version(const char *top, const char *kver, const char *module)
 {
 	static const char *const trees[] = { "drivers-raw", "drivers-safe" };
-	char dir[4096];
-	char *argv[] = { "modinfo", "-F", "srcversion", "-k", (char *)kver, (char *)module, NULL };
+	char dir[4096], text[256];
+	char *where[] = { "modinfo", "-k", (char *)kver, "-n", (char *)module, NULL };
+	char *srcversion[] = { "modinfo", "-F", "srcversion", ko_found, NULL };
+	char *sha[] = { "sha256sum", ko_found, NULL };
 
 	ko_found[0] = '\0';
 	ko_wanted = module;
@@ -145,11 +167,18 @@ static json_t *module_version(const char *top, const char *kver, const char *mod
 		path_printf(dir, sizeof(dir), "%s/%s", top, trees[i]);
 		nftw(dir, find_ko, 16, FTW_PHYS);
 	}
-	if (ko_found[0]) {
-		argv[3] = ko_found;
-		argv[4] = NULL;
-	}
-	return command_line(argv);
+	if (!ko_found[0])
+		command_text(where, ko_found, sizeof(ko_found));
+	if (!ko_found[0])
+		return json_string("unavailable");
+	command_text(srcversion, text, sizeof(text));
+	if (text[0])
+		return json_string(text);
+	command_text(sha, text, sizeof(text));
+	text[strcspn(text, " ")] = '\0';
+	if (!text[0])
+		return json_string("unavailable");
+	return json_pack("s+", "sha256:", text);
 }
 
 int manifest_write(const struct manifest_info *mi, const struct matrix *m, char *err,
