@@ -247,8 +247,35 @@ static void selftest_xarray(void)
 	selftest_report(selftest_pages_dropped == 1, "xarray: destroy drops each entry once");
 }
 
+/* The mechanisms this build switched off, so a test can tell a skipped check from a miss. */
+static const char *const selftest_switched_off[] = {
+#ifdef SAFE_NO_ERROR_CHECK
+	"SAFE_NO_ERROR_CHECK",
+#endif
+#ifdef SAFE_NO_CHECKED_ARITH
+	"SAFE_NO_CHECKED_ARITH",
+#endif
+#ifdef SAFE_NO_BOUNDS
+	"SAFE_NO_BOUNDS",
+#endif
+#ifdef SAFE_NO_ARC
+	"SAFE_NO_ARC",
+#endif
+#ifdef SAFE_NO_GUARDS
+	"SAFE_NO_GUARDS",
+#endif
+#ifdef SAFE_NO_REQ_REFCOUNT
+	"SAFE_NO_REQ_REFCOUNT",
+#endif
+	"none",
+};
+
 static int __init selftest_init(void)
 {
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(selftest_switched_off) - 1; i++)
+		pr_info("switched off: %s\n", selftest_switched_off[i]);
 	selftest_checked();
 	selftest_bounds();
 	selftest_page();
