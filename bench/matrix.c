@@ -632,17 +632,21 @@ static void check_matrix(struct parse_state *st)
 	}
 }
 
-/* Pairs a family compares when the matrix names none: raw vs upstream, safe vs raw. */
+/*
+ * Pairs a family compares when the matrix names none: raw vs upstream, safe vs
+ * raw; safe vs upstream only when there is no raw arm to go between them.
+ */
 static void default_pairs(struct matrix_family *f)
 {
 	static const enum family_arm_role order[][2] = {
 		{ FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW },
 		{ FAMILY_ARM_RAW, FAMILY_ARM_SAFE },
+		{ FAMILY_ARM_UPSTREAM, FAMILY_ARM_SAFE },
 	};
 
 	if (f->n_pairs)
 		return;
-	for (size_t o = 0; o < 2; o++) {
+	for (size_t o = 0; o < 3 && !(o == 2 && f->n_pairs); o++) {
 		const char *base = NULL, *cand = NULL;
 
 		for (size_t i = 0; i < f->n_arms; i++) {

@@ -191,7 +191,8 @@ static int build_initramfs(const char *top, const char *kver, char *img, size_t 
 	struct proc_result r;
 
 	path_printf(script, sizeof(script), "%s/scripts/mkinitramfs.sh", top);
-	path_printf(img, size, "%s/build/initramfs-twinbench-%s.img", top, kver);
+	/* one image per run: concurrent runs must not rebuild each other's */
+	path_printf(img, size, "%s/build/initramfs-twinbench-%s-%d.img", top, kver, (int)getpid());
 	fprintf(stderr, "twinbench run: building the guest initramfs %s\n", img);
 	if (proc_run(argv, NULL, &r, err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
@@ -304,6 +305,7 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 			kill(-pid, SIGTERM);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;
+			unlink(img);
 			return EXIT_INTERRUPTED;
 		}
 		done = count_done(p, rundir);
@@ -320,6 +322,7 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 	}
 	if (isatty(STDERR_FILENO))
 		fputc('\n', stderr);
+	unlink(img);
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	switch (rc) {
 	case 0:
@@ -331,8 +334,9 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 		fprintf(stderr, "twinbench run: the VM timed out; see %s/console.log\n", rundir);
 		break;
 	case 126:
-		fprintf(stderr, "twinbench run: KERNEL PROBLEM in the guest log (%s/console.log); "
-			"samples taken after it are marked invalid\n", rundir);
+		fprintf(stderr, "twinbench run: KERNEL PROBLEM in the guest log (%s/console.log, "
+			"lines above); a sample during which it was logged is marked invalid\n",
+			rundir);
 		break;
 	default:
 		fprintf(stderr, "twinbench run: the VM run ended with status %d; see "
