@@ -591,13 +591,55 @@ static int net_iperf3(struct family_ctx *ctx, const struct workload *w, unsigned
 	return rc;
 }
 
+/* One iperf3 run with what the machine did around it. */
+struct net_measurement {
+	struct net_iperf3 res;
+	double packets;		/* UDP: datagrams received; TCP: frames the server end received */
+	double busy_ns, intr;	/* all CPUs, from just before to just after the client */
+};
+
+static int net_measure(struct family_ctx *ctx, const struct workload *w, unsigned long count,
+		       struct net_measurement *m, char *err, size_t len)
+{
+	unsigned long long rx_before, rx_after;
+	struct cpu_counters before, after;
+
+	if (net_read_rx_packets(ctx, &rx_before, err, len) || net_read_cpu(&before, err, len) ||
+	    net_iperf3(ctx, w, count, &m->res, err, len) || net_read_cpu(&after, err, len) ||
+	    net_read_rx_packets(ctx, &rx_after, err, len))
+		return -1;
+	m->packets = strcmp(w->rw, "udp") ? (double)(rx_after - rx_before) : m->res.packets;
+	m->busy_ns = procstat_busy_ns(&before, &after);
+	m->intr = (double)after.intr - (double)before.intr;
+	if (m->packets <= 0)
+		return seterr(err, len, "no packet arrived");
+	return 0;
+}
+
+/*
+ * CPU time per packet without iperf3's start-up and report exchange: the measured run's
+ * busy time less the warm-up's, over the measured run's packets less the warm-up's. With no
+ * warm-up (or a warm-up that did not move fewer packets) it is the whole client run's.
+ */
+static void net_cpu_per_packet(const struct net_measurement *warm,
+			       const struct net_measurement *meas, struct run_output *out)
+{
+	out->have_cpu = true;
+	out->units = meas->packets;
+	out->busy_ns = meas->busy_ns;
+	out->intr = meas->intr;
+	if (warm && warm->packets < meas->packets && warm->busy_ns < meas->busy_ns) {
+		out->units = meas->packets - warm->packets;
+		out->busy_ns = meas->busy_ns - warm->busy_ns;
+		out->intr = meas->intr > warm->intr ? meas->intr - warm->intr : 0;
+	}
+}
+
 static int net_run(struct family_ctx *ctx, const struct workload *w, struct run_output *out)
 {
 	const struct matrix *m = ctx->matrix;
-	unsigned long long v[NET_N_PARAMS], rx_before, rx_after;
-	struct cpu_counters before, after;
-	struct net_iperf3 res;
-	double packets;
+	struct net_measurement warm, meas;
+	unsigned long long v[NET_N_PARAMS];
 	char why[200];
 	int rc = -1;
 
@@ -606,34 +648,22 @@ static int net_run(struct family_ctx *ctx, const struct workload *w, struct run_
 		snprintf(out->failure, sizeof(out->failure), "net-setup-failed: %.200s", why);
 		goto out;
 	}
-	if (m->warmup_ios && net_iperf3(ctx, w, m->warmup_ios, &res, why, sizeof(why))) {
+	if (m->warmup_ios && net_measure(ctx, w, m->warmup_ios, &warm, why, sizeof(why))) {
 		snprintf(out->failure, sizeof(out->failure), "iperf3-failed: warm-up: %.180s",
 			 why);
 		goto out;
 	}
-	if (net_read_rx_packets(ctx, &rx_before, why, sizeof(why)) ||
-	    net_read_cpu(&before, why, sizeof(why)) ||
-	    net_iperf3(ctx, w, m->ios, &res, why, sizeof(why)) ||
-	    net_read_cpu(&after, why, sizeof(why)) ||
-	    net_read_rx_packets(ctx, &rx_after, why, sizeof(why))) {
+	if (net_measure(ctx, w, m->ios, &meas, why, sizeof(why))) {
 		snprintf(out->failure, sizeof(out->failure), "iperf3-failed: %.200s", why);
 		goto out;
 	}
-	packets = strcmp(w->rw, "udp") ? (double)(rx_after - rx_before) : res.packets;
-	if (packets <= 0) {
-		snprintf(out->failure, sizeof(out->failure), "iperf3-failed: no packet arrived");
-		goto out;
-	}
-	run_output_metric(out, "pps", packets / res.seconds);
-	run_output_metric(out, "bps", res.bps);
+	run_output_metric(out, "pps", meas.packets / meas.res.seconds);
+	run_output_metric(out, "bps", meas.res.bps);
 	if (!strcmp(w->rw, "udp")) {
-		run_output_metric(out, "jitter_ms", res.jitter_ms);
-		run_output_metric(out, "lost_pct", res.lost_pct);
+		run_output_metric(out, "jitter_ms", meas.res.jitter_ms);
+		run_output_metric(out, "lost_pct", meas.res.lost_pct);
 	}
-	out->units = packets;
-	out->have_cpu = true;
-	out->busy_ns = procstat_busy_ns(&before, &after);
-	out->intr = after.intr - before.intr;
+	net_cpu_per_packet(m->warmup_ios ? &warm : NULL, &meas, out);
 	rc = 0;
 out:
 	net_teardown(ctx);
