@@ -13,7 +13,6 @@
 
 #define MAX_INFLIGHT	16384
 #define MAX_IRQ_NAMES	256
-#define MAX_HRTIMER_FNS	256
 #define MAX_HW_QUEUES	64
 #define MAX_TAGS	1024
 
@@ -78,12 +77,9 @@ struct {
 	__type(value, struct hrtimer_stack);
 } hrtimer_running SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_HRTIMER_FNS);
-	__type(key, __u64);
-	__type(value, struct time_stat);
-} hrtimer_stats SEC(".maps");
+/* hrtimer callbacks: open addressing on the function address, no hash map, no lock. */
+struct hrtimer_stat hrtimer_stats[HRTIMER_SLOTS];
+__u64 hrtimer_dropped;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -98,11 +94,12 @@ struct request___with_rq_disk {
 } __attribute__((preserve_access_index));
 
 /*
- * Field reads from a request. tp_btf programs get typed pointers and load directly (the
- * verifier turns the loads into fault-safe ones); raw_tp programs must go through
- * bpf_probe_read_kernel. @btf is a constant at every call site, so one path compiles away.
+ * Field reads from tracepoint arguments. tp_btf programs get typed pointers and load
+ * directly (the verifier turns the loads into fault-safe ones); raw_tp programs must go
+ * through bpf_probe_read_kernel. @btf is a constant at every call site, so one path
+ * compiles away.
  */
-#define RQ_READ(btf, ptr, field) ((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
+#define FIELD_READ(btf, ptr, field) ((btf) ? (ptr)->field : BPF_CORE_READ(ptr, field))
 
 static __always_inline struct gendisk *request_disk(struct request *rq, bool btf)
 {
@@ -110,9 +107,9 @@ static __always_inline struct gendisk *request_disk(struct request *rq, bool btf
 	struct request_queue *q;
 
 	if (bpf_core_field_exists(old->rq_disk))
-		return RQ_READ(btf, old, rq_disk);
-	q = RQ_READ(btf, rq, q);
-	return q ? RQ_READ(btf, q, disk) : NULL;
+		return FIELD_READ(btf, old, rq_disk);
+	q = FIELD_READ(btf, rq, q);
+	return q ? FIELD_READ(btf, q, disk) : NULL;
 }
 
 static __always_inline bool request_wanted(struct request *rq, bool btf)
@@ -124,8 +121,8 @@ static __always_inline bool request_wanted(struct request *rq, bool btf)
 	disk = request_disk(rq, btf);
 	if (!disk)
 		return false;
-	return (((__u32)RQ_READ(btf, disk, major) << 20) |
-		(__u32)RQ_READ(btf, disk, first_minor)) == target_dev;
+	return (((__u32)FIELD_READ(btf, disk, major) << 20) |
+		(__u32)FIELD_READ(btf, disk, first_minor)) == target_dev;
 }
 
 /*
@@ -141,11 +138,11 @@ static __always_inline __u64 *request_tag_slot(struct request *rq, bool btf)
 
 	if (!filter_dev)
 		return NULL;
-	tag = RQ_READ(btf, rq, tag);
-	hctx = RQ_READ(btf, rq, mq_hctx);
+	tag = FIELD_READ(btf, rq, tag);
+	hctx = FIELD_READ(btf, rq, mq_hctx);
 	if (!hctx || tag >= MAX_TAGS)
 		return NULL;
-	queue = RQ_READ(btf, hctx, queue_num);
+	queue = FIELD_READ(btf, hctx, queue_num);
 	if (queue >= MAX_HW_QUEUES)
 		return NULL;
 	index = queue * MAX_TAGS + tag;
@@ -239,14 +236,14 @@ static __always_inline int on_irq_entry(void)
 	return 0;
 }
 
-static __always_inline int on_irq_exit(struct irqaction *action)
+static __always_inline int on_irq_exit(struct irqaction *action, bool btf)
 {
 	__u64 *start = this_cpu_value(&hardirq_start);
 	struct irq_key key = {};
 
 	if (!start || !*start)
 		return 0;
-	bpf_probe_read_kernel_str(key.name, sizeof(key.name), BPF_CORE_READ(action, name));
+	bpf_probe_read_kernel_str(key.name, sizeof(key.name), FIELD_READ(btf, action, name));
 	add_time_stat(&hardirq_stats, &key, bpf_ktime_get_ns() - *start);
 	*start = 0;
 	return 0;
@@ -294,7 +291,7 @@ static __always_inline int on_timer_exit(void)
 	return 0;
 }
 
-static __always_inline int on_hrtimer_entry(struct hrtimer *timer)
+static __always_inline int on_hrtimer_entry(struct hrtimer *timer, bool btf)
 {
 	struct hrtimer_stack *stack = this_cpu_value(&hrtimer_running);
 	__u32 depth;
@@ -304,15 +301,36 @@ static __always_inline int on_hrtimer_entry(struct hrtimer *timer)
 	depth = stack->depth;
 	if (depth >= HRTIMER_NEST)
 		return 0;
-	stack->function[depth] = (__u64)BPF_CORE_READ(timer, function);
+	stack->function[depth] = (__u64)FIELD_READ(btf, timer, function);
 	stack->start[depth] = bpf_ktime_get_ns();
 	stack->depth = depth + 1;
 	return 0;
 }
 
+/* The hrtimer_stats slot of @function, claimed on first use; NULL when the probes are full. */
+static __always_inline struct hrtimer_stat *hrtimer_stat_of(__u64 function)
+{
+	__u32 home = (function ^ (function >> 12)) & (HRTIMER_SLOTS - 1), i;
+
+	for (i = 0; i < HRTIMER_PROBES; i++) {
+		struct hrtimer_stat *stat = &hrtimer_stats[(home + i) & (HRTIMER_SLOTS - 1)];
+		__u64 owner = stat->function;
+
+		if (owner == function)
+			return stat;
+		if (!owner) {
+			owner = __sync_val_compare_and_swap(&stat->function, 0, function);
+			if (!owner || owner == function)
+				return stat;
+		}
+	}
+	return NULL;
+}
+
 static __always_inline int on_hrtimer_exit(void)
 {
 	struct hrtimer_stack *stack = this_cpu_value(&hrtimer_running);
+	struct hrtimer_stat *stat;
 	__u32 depth;
 
 	if (!stack || !stack->depth)
@@ -321,8 +339,13 @@ static __always_inline int on_hrtimer_exit(void)
 	if (depth >= HRTIMER_NEST)
 		return 0;
 	stack->depth = depth;
-	add_time_stat(&hrtimer_stats, &stack->function[depth],
-		      bpf_ktime_get_ns() - stack->start[depth]);
+	stat = hrtimer_stat_of(stack->function[depth]);
+	if (!stat) {
+		__sync_fetch_and_add(&hrtimer_dropped, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&stat->count, 1);
+	__sync_fetch_and_add(&stat->ns, bpf_ktime_get_ns() - stack->start[depth]);
 	return 0;
 }
 
@@ -412,13 +435,13 @@ int rawtp_irq_entry(struct bpf_raw_tracepoint_args *ctx)
 SEC("tp_btf/irq_handler_exit")
 int BPF_PROG(tpbtf_irq_exit, int irq, struct irqaction *action)
 {
-	return on_irq_exit(action);
+	return on_irq_exit(action, true);
 }
 
 SEC("raw_tp/irq_handler_exit")
 int rawtp_irq_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_irq_exit((struct irqaction *)ctx->args[1]);
+	return on_irq_exit((struct irqaction *)ctx->args[1], false);
 }
 
 SEC("tp_btf/softirq_entry")
@@ -472,13 +495,13 @@ int rawtp_timer_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("tp_btf/hrtimer_expire_entry")
 int BPF_PROG(tpbtf_hrtimer_entry, struct hrtimer *timer)
 {
-	return on_hrtimer_entry(timer);
+	return on_hrtimer_entry(timer, true);
 }
 
 SEC("raw_tp/hrtimer_expire_entry")
 int rawtp_hrtimer_entry(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_hrtimer_entry((struct hrtimer *)ctx->args[0]);
+	return on_hrtimer_entry((struct hrtimer *)ctx->args[0], false);
 }
 
 SEC("tp_btf/hrtimer_expire_exit")

@@ -591,32 +591,31 @@ static json_t *softirq_json(const struct twintrace_bpf__bss *bss)
 			 "vectors", vectors);
 }
 
-static json_t *hrtimer_json(int map_fd)
+static json_t *hrtimer_json(const struct twintrace_bpf__bss *bss)
 {
 	json_t *functions = json_array();
-	__u64 key, next, *prev = NULL, count = 0, ns = 0;
-	struct time_stat stat;
+	__u64 count = 0, ns = 0;
 	char addr[32];
+	int i;
 
-	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
+	for (i = 0; i < HRTIMER_SLOTS; i++) {
+		const struct hrtimer_stat *stat = &bss->hrtimer_stats[i];
 		const struct ksym *sym;
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(map_fd, &key, &stat))
+		if (!stat->function || !stat->count)
 			continue;
-		sym = ksym_by_addr(key);
-		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)key);
+		sym = ksym_by_addr(stat->function);
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)stat->function);
 		json_array_append_new(functions, json_pack("{sssssssIsI}",
-			"function", sym && sym->addr == key ? sym->name : addr,
+			"function", sym && sym->addr == stat->function ? sym->name : addr,
 			"module", sym && sym->module ? sym->module : "vmlinux",
 			"address", addr,
-			"count", (json_int_t)stat.count, "ns", (json_int_t)stat.ns));
-		count += stat.count;
-		ns += stat.ns;
+			"count", (json_int_t)stat->count, "ns", (json_int_t)stat->ns));
+		count += stat->count;
+		ns += stat->ns;
 	}
-	return json_pack("{sIsIso}", "count", (json_int_t)count, "ns", (json_int_t)ns,
-			 "functions", functions);
+	return json_pack("{sIsIsosI}", "count", (json_int_t)count, "ns", (json_int_t)ns,
+			 "functions", functions, "dropped", (json_int_t)bss->hrtimer_dropped);
 }
 
 static json_t *functions_json(const struct twintrace_bpf__bss *bss)
@@ -693,8 +692,7 @@ static json_t *result_json(struct twintrace_bpf *obj, bool tp_btf, unsigned int 
 		hardirq_json(bpf_map__fd(obj->maps.hardirq_stats))));
 	json_object_set_new(root, "softirqs", section(EV_SOFTIRQ, missing, softirq_json(bss)));
 	json_object_set_new(root, "timer_interrupts", section(EV_TIMER, missing, timer));
-	json_object_set_new(root, "hrtimers", section(EV_HRTIMER, missing,
-		hrtimer_json(bpf_map__fd(obj->maps.hrtimer_stats))));
+	json_object_set_new(root, "hrtimers", section(EV_HRTIMER, missing, hrtimer_json(bss)));
 	json_object_set_new(root, "functions", functions_json(bss));
 	json_object_set_new(root, "functions_dropped", json_integer(bss->func_dropped));
 	json_object_set_new(root, "missed", missed_json(obj));

@@ -16,9 +16,18 @@
 #define NR_SOFTIRQ_VECS	10
 #define MAX_FUNCS	16
 #define HRTIMER_NEST	4
+#define HRTIMER_SLOTS	256
+#define HRTIMER_PROBES	8
 
 /* Counters of one hard IRQ handler, one hrtimer callback or one traced function. */
 struct time_stat {
+	__u64 count;
+	__u64 ns;
+};
+
+/* Counters of one hrtimer callback; function 0 marks a free slot. */
+struct hrtimer_stat {
+	__u64 function;
 	__u64 count;
 	__u64 ns;
 };
