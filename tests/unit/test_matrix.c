@@ -96,6 +96,14 @@ static void test_compare_and_selection(void **state)
 	assert_int_equal(m.samples, 5);
 	assert_false(m.seed_given);
 
+	/* without a raw arm: safe against upstream */
+	fixture_path(path, sizeof(path), "no-raw.ini");
+	if (matrix_load(path, &m, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(m.families[0].n_pairs, 1);
+	assert_string_equal(m.families[0].pairs[0].baseline, "null_blk");
+	assert_string_equal(m.families[0].pairs[0].candidate, "safenull");
+
 	assert_int_equal(matrix_select_families(&m, "null", err, sizeof(err)), 0);
 	assert_true(m.families[0].selected);
 	assert_int_equal(matrix_select_families(&m, "null,nvme", err, sizeof(err)), -1);
