@@ -184,18 +184,20 @@ static __always_inline int on_rq_issue(struct request *rq, bool btf)
 static __always_inline int on_rq_complete(struct request *rq, bool btf)
 {
 	__u64 key = (__u64)rq, *start, start_ns;
+	bool tagged;
 
 	if (!request_wanted(rq, btf))
 		return 0;
 	start = request_tag_slot(rq, btf);
-	if (!start)
+	tagged = start;
+	if (!tagged)
 		start = bpf_map_lookup_elem(&rq_start, &key);
 	if (!start || !*start) {
 		__sync_fetch_and_add(&complete_unmatched, 1);
 		return 0;
 	}
 	start_ns = *start;
-	if (request_tag_slot(rq, btf))
+	if (tagged)
 		*start = 0;
 	else
 		bpf_map_delete_elem(&rq_start, &key);

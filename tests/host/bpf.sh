@@ -3,8 +3,9 @@
 # Checks: bad options are refused before anything loads; the tracer attaches and says
 # "ready"; N direct reads of a loop device give N block completions (tolerance: at most 1 %
 # extra, for probes udev may still send) and a latency histogram holding exactly the counted
-# requests; IRQ, softirq and local timer interrupt counts agree with the kernel's own
-# /proc/interrupts and /proc/softirqs over the same window (tolerance 5 % + 20); 200 short
+# requests; IRQ, softirq and local timer interrupt counts lie between the kernel's own
+# /proc/interrupts and /proc/softirqs counts over a window inside the tracer's and one
+# around it (tolerance 2 % + 5); 200 short
 # sleeps show up as hrtimer_wakeup expirations; loopback network traffic shows up as NET_RX;
 # direct writes to a file in a disk-backed temporary folder show up as hard IRQs.
 set -uo pipefail
@@ -37,12 +38,15 @@ check() {
 # holds FILTER JSON: the jq FILTER is true for JSON.
 holds() { jq -e "$1" "$2" >/dev/null; }
 
-# within A B: A is B give or take 5 % + 20.
-within() {
-	local a=$1 b=$2 slack=$(($2 / 20 + 20))
-	[ "$a" -ge $((b - slack)) ] && [ "$a" -le $((b + slack)) ]
+# between N INNER OUTER: the traced count N lies between the kernel's count over a window
+# inside the tracer's (ready .. stop) and one around it (start .. exit), give or take 2 % + 5.
+between() {
+	local n=$1 lo=$2 hi=$3
+	[ "$n" -ge $((lo - lo / 50 - 5)) ] && [ "$n" -le $((hi + hi / 50 + 5)) ]
 }
 
+# counters: hard IRQs, LOC, NET_RX and TIMER softirqs, as the kernel counts them.
+counters() { echo "$(irq_total) $(loc_total) $(softirq_total NET_RX) $(softirq_total TIMER)"; }
 irq_total() { awk '$1 ~ /^[0-9]+:$/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }' /proc/interrupts; }
 loc_total() { awk '$1 == "LOC:" { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }' /proc/interrupts; }
 softirq_total() { awk -v v="$1:" '$1 == v { for (i = 2; i <= NF; i++) s += $i } END { print s + 0 }' /proc/softirqs; }
@@ -93,12 +97,13 @@ for mode in tp_btf raw_tp; do
 	json=$work/$mode.json
 	extra=()
 	[ $mode = raw_tp ] && extra=(--raw-tp)
+	read -r o_irq0 o_loc0 o_rx0 o_tim0 <<<"$(counters)"
 	if ! start_tracer "$json" --dev "$loop" "${extra[@]}"; then
 		not_ok "$mode: twintrace attaches and prints ready"
 		continue
 	fi
 	ok "$mode: twintrace attaches and prints ready"
-	irq0=$(irq_total) loc0=$(loc_total) rx0=$(softirq_total NET_RX) tim0=$(softirq_total TIMER)
+	read -r irq0 loc0 rx0 tim0 <<<"$(counters)"
 
 	dd if="$loop" of=/dev/null bs=4096 count=$reads iflag=direct status=none
 	[ "$ondisk" = 1 ] && dd if=/dev/zero of="$work/burst" bs=64k count=64 oflag=direct status=none
@@ -110,8 +115,11 @@ for mode in tp_btf raw_tp; do
 	wait "$server"
 	server=""
 
-	irq1=$(irq_total) loc1=$(loc_total) rx1=$(softirq_total NET_RX) tim1=$(softirq_total TIMER)
-	if ! stop_tracer; then
+	read -r irq1 loc1 rx1 tim1 <<<"$(counters)"
+	stop_tracer
+	rc=$?
+	read -r o_irq1 o_loc1 o_rx1 o_tim1 <<<"$(counters)"
+	if [ $rc != 0 ]; then
 		not_ok "$mode: twintrace exits 0 on SIGINT"
 		continue
 	fi
@@ -127,21 +135,21 @@ for mode in tp_btf raw_tp; do
 			.p999_ns <= .max_ns and .mean_ns <= .max_ns and
 			.mean_ns >= .histogram.buckets[0][0]' "$json"
 	got=$(jq .hardirqs.count "$json")
-	check "$mode: hard IRQs ($got) match /proc/interrupts ($((irq1 - irq0)))" \
-		within "$got" $((irq1 - irq0))
+	check "$mode: hard IRQs ($got) match /proc/interrupts ($((irq1 - irq0))..$((o_irq1 - o_irq0)))" \
+		between "$got" $((irq1 - irq0)) $((o_irq1 - o_irq0))
 	[ "$ondisk" = 1 ] && check "$mode: 64 direct writes to a disk file raise hard IRQs ($got)" \
 		test "$got" -ge 16
 	check "$mode: hard IRQ handler counts add up to the total" \
 		holds '.hardirqs.count == ([.hardirqs.handlers[].count] | add // 0)' "$json"
 	got=$(jq .timer_interrupts.count "$json")
-	check "$mode: local timer interrupts ($got) match /proc/interrupts LOC ($((loc1 - loc0)))" \
-		within "$got" $((loc1 - loc0))
+	check "$mode: local timer interrupts ($got) match LOC ($((loc1 - loc0))..$((o_loc1 - o_loc0)))" \
+		between "$got" $((loc1 - loc0)) $((o_loc1 - o_loc0))
 	got=$(jq '.softirqs.vectors[] | select(.name == "NET_RX") | .count' "$json")
-	check "$mode: loopback traffic shows as NET_RX softirqs ($got, /proc/softirqs $((rx1 - rx0)))" \
-		eval 'test "$got" -ge 100 && within "$got" $((rx1 - rx0))'
+	check "$mode: loopback traffic shows as NET_RX ($got, /proc/softirqs $((rx1 - rx0))..$((o_rx1 - o_rx0)))" \
+		eval 'test "$got" -ge 100 && between "$got" $((rx1 - rx0)) $((o_rx1 - o_rx0))'
 	got=$(jq '.softirqs.vectors[] | select(.name == "TIMER") | .count' "$json")
-	check "$mode: TIMER softirqs ($got) match /proc/softirqs ($((tim1 - tim0)))" \
-		within "$got" $((tim1 - tim0))
+	check "$mode: TIMER softirqs ($got) match /proc/softirqs ($((tim1 - tim0))..$((o_tim1 - o_tim0)))" \
+		between "$got" $((tim1 - tim0)) $((o_tim1 - o_tim0))
 	got=$(jq '[.hrtimers.functions[] | select(.function == "hrtimer_wakeup") | .count] | add // 0' "$json")
 	check "$mode: 200 sleeps of 1 ms show as >= 200 hrtimer_wakeup expirations ($got)" \
 		test "$got" -ge 200
