@@ -293,6 +293,32 @@ test_bad_params() {
 	done
 }
 
+# The layer's net pieces check themselves (safenet_selftest prints one ok/not ok line per
+# check and refuses to load if one failed); a refused moved-from handle must be reported.
+net_layer_selftest() {
+	local line lines=/tmp/safenet_selftest.lines
+	dmesg -c >/dev/null
+	if modprobe safenet_selftest 2>/dev/null; then
+		ok "safe layer (net): self-test module loads (all its checks passed)"
+	else
+		not_ok "safe layer (net): self-test module loads (all its checks passed)"
+	fi
+	dmesg | sed -n 's/.*safenet_selftest: \(\(not \)\{0,1\}ok - \)/\1/p' >"$lines"
+	while read -r line; do
+		case "$line" in
+		"ok - "*) ok "safe layer (net): ${line#ok - }" ;;
+		*) not_ok "safe layer (net): ${line#not ok - }" ;;
+		esac
+	done <"$lines"
+	[ -s "$lines" ] || not_ok "safe layer (net): the self-test printed its checks"
+	check "safe layer (net): a moved-from handle is reported, naming the refusing call" \
+		sh -c "dmesg | grep -q 'safe: socket buffer used after it was moved, in safe_skb_free'"
+	rmmod safenet_selftest 2>/dev/null
+	dmesg -c >/dev/null
+}
+
+case " ${NET_ARMS:-safenet} " in *" safenet "*) net_layer_selftest ;; esac
+
 # NET_ARMS narrows the run while developing, e.g. NET_ARMS="safenet veth".
 for arm in ${NET_ARMS:-rawnet safenet}; do
 	[ "$arm" = veth ] && continue

@@ -9,7 +9,8 @@
  *  - struct safe_skb is the one owning handle of a buffer. Every call that gives the buffer
  *    away (safe_skb_free, safe_skb_ring_push, the stack hand-offs of net.h) takes the handle
  *    by pointer, uses it, and leaves raw == NULL behind: a move. Using a handle that was
- *    moved from is caught (warned once) instead of freeing or queuing the buffer twice.
+ *    moved from is caught (reported, naming the refusing call) instead of freeing or
+ *    queuing the buffer twice.
  *  - SAFE_SKB(name) declares a handle dropped at scope end: a buffer still owned there is
  *    freed, as Rust drops it, so no path can leak it.
  *  - struct safe_skb_ring is a bounded single-producer, single-consumer ring of owned
@@ -38,11 +39,11 @@ struct safe_skb {
 };
 
 #ifndef SAFE_NO_SKB_OWNERSHIP
-/* Is @s still owning? Warns once at the caller's site if it was moved from. */
+/* Is @s still owning? If it was moved from, reports the layer call that refused it. */
 #define __safe_skb_owned(s)						\
 	(likely((s)->raw) ||						\
-	 (WARN_ONCE(1, "safe: socket buffer used after it was moved, in %s\n", __func__), \
-	  false))
+	 (pr_err_ratelimited("safe: socket buffer used after it was moved, in %s line %d\n", \
+			     __func__, __LINE__), false))
 #else
 #define __safe_skb_owned(s)	true
 #endif
@@ -82,13 +83,13 @@ static __always_inline void __safe_skb_scope_drop(struct safe_skb *s)
 
 /*
  * Layer-internal: after a callee that had to move @s on has returned, free what it kept
- * (and warn once naming @who): the buffer is neither leaked nor freed twice.
+ * (and report it, naming @who): the buffer is neither leaked nor freed twice.
  */
 static __always_inline void __safe_skb_check_moved(struct safe_skb *s, const char *who)
 {
 #ifndef SAFE_NO_SKB_OWNERSHIP
 	if (unlikely(s->raw)) {
-		WARN_ONCE(1, "safe: %s kept a socket buffer it had to move on\n", who);
+		pr_err_ratelimited("safe: %s kept a socket buffer it had to move on\n", who);
 		kfree_skb(__safe_skb_take(s));
 	}
 #endif
