@@ -352,51 +352,19 @@ static const struct btf_type *tracepoint_proto(const struct btf *btf, const char
 	return t && btf_is_func_proto(t) ? t : NULL;
 }
 
-static bool tracepoint_exists(const char *tp)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s", tp);
-	if (access(path, F_OK) == 0)
-		return true;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/%s", tp);
-	return access(path, F_OK) == 0;
-}
-
-static const char *tracepoint_category(const char *tp)
-{
-	if (!strncmp(tp, "block_", 6))
-		return "block";
-	if (!strncmp(tp, "local_timer", 11))
-		return "irq_vectors";
-	if (!strncmp(tp, "hrtimer", 7))
-		return "timer";
-	return "irq";
-}
-
 /*
  * Picks tp_btf or raw_tp for each wanted tracepoint and turns off the rest. A tracepoint
- * the kernel lacks (local_timer_* outside x86) drops its whole group, which is reported.
+ * kernel BTF lacks (local_timer_* outside x86) drops its whole group, which is reported.
+ * Without kernel BTF nothing can be checked, and CO-RE relocation fails at load anyway.
  */
 static void choose_programs(struct tracepoint *tps, int n, const struct btf *btf,
 			    bool use_tp_btf, unsigned int *missing_groups)
 {
-	char path[192];
 	int i;
 
-	for (i = 0; i < n; i++) {
-		bool present;
-
-		if (btf) {
-			present = tracepoint_proto(btf, tps[i].name) != NULL;
-		} else {
-			snprintf(path, sizeof(path), "%s/%s", tracepoint_category(tps[i].name),
-				 tps[i].name);
-			present = tracepoint_exists(path);
-		}
-		if (!present && (env.events & tps[i].group))
+	for (i = 0; i < n; i++)
+		if (btf && !tracepoint_proto(btf, tps[i].name) && (env.events & tps[i].group))
 			*missing_groups |= tps[i].group;
-	}
 	for (i = 0; i < n; i++) {
 		bool wanted = (env.events & tps[i].group) && !(*missing_groups & tps[i].group);
 
