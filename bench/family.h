@@ -25,6 +25,11 @@ struct family_arm {
 	const char *module;	/* modprobe name */
 	const char *device;	/* printf pattern of device N, e.g. "/dev/nullb%d" */
 	enum family_arm_role role;
+	/*
+	 * Parameters this arm always gets after the family's, so that its device matches
+	 * the other arms' (e.g. null_blk's default poll queue, which the twins lack).
+	 */
+	const char *fixed_params;
 };
 
 /* What one measured run produced. */

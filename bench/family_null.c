@@ -22,7 +22,7 @@
 
 static const struct family_arm null_arms[] = {
 	{ .name = "null_blk", .module = "null_blk", .device = "/dev/nullb%d",
-	  .role = FAMILY_ARM_UPSTREAM },
+	  .role = FAMILY_ARM_UPSTREAM, .fixed_params = "poll_queues=0" },
 	{ .name = "rawnull", .module = "rawnull", .device = "/dev/rawnull%d",
 	  .role = FAMILY_ARM_RAW },
 	{ .name = "safenull", .module = "safenull", .device = "/dev/safenull%d",
@@ -116,10 +116,13 @@ static int null_check_workload(const char *params, const struct matrix *m,
 static int null_load(struct family_ctx *ctx, char *err, size_t len)
 {
 	const char *params = ctx->family->params;
+	char all_params[512];
 
+	snprintf(all_params, sizeof(all_params), "%s %s", params,
+		 ctx->arm->fixed_params ? ctx->arm->fixed_params : "");
 	if (kmod_is_loaded(ctx->arm->module) && kmod_unload(ctx->arm->module, err, len))
 		return -1;
-	if (kmod_load(ctx->arm->module, params, err, len))
+	if (kmod_load(ctx->arm->module, all_params, err, len))
 		return -1;
 	ctx->loaded = true;
 	ctx->n_devices = 0;
