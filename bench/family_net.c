@@ -130,8 +130,9 @@ static int net_check_workload(const char *params, const struct matrix *m,
 	*line = w->line;
 	if (net_parse_params(params, v, err, len))
 		return -1;
-	if (!udp && strcmp(w->rw, "tcp"))
-		return seterr(err, len, "rw = %s: the net family runs udp or tcp", w->rw);
+	if (!matrix_rw_is_net(w->rw))
+		return seterr(err, len, "rw = %s: the net family runs udp or tcp (give the "
+			      "workload a family = line)", w->rw);
 	if (w->numjobs > NET_MAX_STREAMS)
 		return seterr(err, len, "numjobs = %u: at most %d iperf3 streams", w->numjobs,
 			      NET_MAX_STREAMS);

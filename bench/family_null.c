@@ -97,7 +97,13 @@ static int null_check_workload(const char *params, const struct matrix *m,
 	unsigned long long span = (unsigned long long)w->bs * (m->ios > m->warmup_ios ?
 							     m->ios : m->warmup_ios);
 
+	*line = w->line;
+	if (!matrix_rw_is_block(w->rw))
+		return seterr(err, len, "rw = %s: the null family runs read, write, randread or "
+			      "randwrite (give the workload a family = line)", w->rw);
 	*line = w->bs_line ? w->bs_line : w->line;
+	if (w->bs % 512)
+		return seterr(err, len, "bs %u is not a multiple of 512", w->bs);
 	if (w->bs > bytes)
 		return seterr(err, len, "bs %u is larger than the device (%llu bytes)", w->bs,
 			      bytes);

@@ -567,6 +567,10 @@ static int nvme_check_workload(const char *params, const struct matrix *m,
 	char addr[MATRIX_PARAMS_LEN], allowed[MATRIX_PARAMS_LEN] = "";
 
 	(void)m;
+	*line = w->line;
+	if (!matrix_rw_is_block(w->rw))
+		return seterr(err, len, "rw = %s: the nvme family runs read, write, randread or "
+			      "randwrite (give the workload a family = line)", w->rw);
 	*line = w->bs_line ? w->bs_line : w->line;
 	if (w->bs % 512)
 		return seterr(err, len, "bs %u is not a multiple of 512", w->bs);

@@ -108,18 +108,37 @@ static int parse_uint(const char *s, unsigned long long min, unsigned long long 
 /* Workload keys: each parses into a workload and sets one bit of workload.set. */
 typedef int (*key_parser)(struct parse_state *st, struct workload *w, const char *v);
 
+static const char *const block_rw[] = { "read", "write", "randread", "randwrite" };
+static const char *const net_rw[] = { "udp", "tcp" };
+
+static bool rw_in(const char *rw, const char *const *kinds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(rw, kinds[i]))
+			return true;
+	return false;
+}
+
+bool matrix_rw_is_block(const char *rw)
+{
+	return rw_in(rw, block_rw, sizeof(block_rw) / sizeof(block_rw[0]));
+}
+
+bool matrix_rw_is_net(const char *rw)
+{
+	return rw_in(rw, net_rw, sizeof(net_rw) / sizeof(net_rw[0]));
+}
+
+/* Which rw kinds exist is the parser's business; which family runs which, the family's. */
 static int parse_rw(struct parse_state *st, struct workload *w, const char *v)
 {
-	static const char *const kinds[] = { "read", "write", "randread", "randwrite" };
-
-	for (size_t i = 0; i < 4; i++) {
-		if (!strcmp(v, kinds[i])) {
-			snprintf(w->rw, sizeof(w->rw), "%s", v);
-			return 0;
-		}
+	if (!matrix_rw_is_block(v) && !matrix_rw_is_net(v)) {
+		fail_at(st, st->line, "rw = %s: expected read, write, randread, randwrite (block) "
+			"or udp, tcp (net)", v);
+		return -1;
 	}
-	fail_at(st, st->line, "rw = %s: expected read, write, randread or randwrite", v);
-	return -1;
+	snprintf(w->rw, sizeof(w->rw), "%s", v);
+	return 0;
 }
 
 static int parse_bs(struct parse_state *st, struct workload *w, const char *v)
@@ -127,11 +146,7 @@ static int parse_bs(struct parse_state *st, struct workload *w, const char *v)
 	unsigned long long bs;
 
 	if (parse_size(v, &bs) || bs == 0 || bs > (1ULL << 31)) {
-		fail_at(st, st->line, "bs = %s: expected a size such as 512, 4k or 128k", v);
-		return -1;
-	}
-	if (bs % 512) {
-		fail_at(st, st->line, "bs = %s: not a multiple of 512", v);
+		fail_at(st, st->line, "bs = %s: expected a size such as 512, 4k or 1472", v);
 		return -1;
 	}
 	w->bs = bs;
@@ -294,7 +309,8 @@ static void workload_finish(struct parse_state *st, struct workload *w)
 	unsigned int set = w->set | st->defaults.set;
 
 	for (size_t i = 0; i < N_WORKLOAD_KEYS; i++)
-		if (workload_keys[i].required && !(set & (1U << i)))
+		if (workload_keys[i].required && !(set & (1U << i)) &&
+		    !(workload_keys[i].parse == parse_iodepth && matrix_rw_is_net(w->rw)))
 			fail_at(st, w->line, "workload '%s': %s is not set (here or in "
 				"[workloads])", w->name, workload_keys[i].name);
 }
@@ -634,7 +650,8 @@ static void check_matrix(struct parse_state *st)
 
 /*
  * Pairs a family compares when the matrix names none: raw vs upstream, safe vs
- * raw; safe vs upstream only when there is no raw arm to go between them.
+ * raw; safe vs upstream only when there is no raw arm to go between them; and a
+ * Rust upstream driver (rnull) vs the C upstream one.
  */
 static void default_pairs(struct matrix_family *f)
 {
@@ -642,13 +659,16 @@ static void default_pairs(struct matrix_family *f)
 		{ FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW },
 		{ FAMILY_ARM_RAW, FAMILY_ARM_SAFE },
 		{ FAMILY_ARM_UPSTREAM, FAMILY_ARM_SAFE },
+		{ FAMILY_ARM_UPSTREAM, FAMILY_ARM_RUST },
 	};
 
 	if (f->n_pairs)
 		return;
-	for (size_t o = 0; o < 3 && !(o == 2 && f->n_pairs); o++) {
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
 		const char *base = NULL, *cand = NULL;
 
+		if (o == 2 && f->n_pairs)
+			continue;
 		for (size_t i = 0; i < f->n_arms; i++) {
 			const struct family_arm *a = family_find_arm(f->ops, f->arms[i]);
 

@@ -32,8 +32,8 @@ struct queue_settings {
 struct workload {
 	char name[64];
 	char family[MATRIX_NAME_LEN];	/* "" = every family of the matrix */
-	char rw[16];			/* read, write, randread, randwrite */
-	unsigned int bs, iodepth, numjobs;
+	char rw[16];			/* read, write, randread, randwrite; udp, tcp */
+	unsigned int bs, iodepth, numjobs;	/* net: bs = payload, numjobs = streams */
 	char cpus[64];			/* fio cpus_allowed list, e.g. "0" or "0-1" */
 	struct queue_settings queue;
 	unsigned int set;		/* bit per key given in the file (matrix.c) */
@@ -84,6 +84,10 @@ bool matrix_workload_applies(const struct workload *w, const struct matrix_famil
 
 const struct matrix_family *matrix_family_by_name(const struct matrix *m, const char *name);
 const struct workload *matrix_workload_by_name(const struct matrix *m, const char *name);
+
+/* Is @rw a fio (block) kind, or an iperf3 (net) one? Families refuse the other kind. */
+bool matrix_rw_is_block(const char *rw);
+bool matrix_rw_is_net(const char *rw);
 
 /* Parse "4k", "128K", "1m", "512": bytes; -1 on bad input. */
 int parse_size(const char *s, unsigned long long *out);

@@ -81,6 +81,42 @@ static void test_good(void **state)
 	assert_true(matrix_workload_applies(w, &m.families[0]));
 }
 
+/* Net workloads beside block ones: UDP/TCP kinds, byte-sized payloads, streams, no iodepth. */
+static void test_net_workloads(void **state)
+{
+	const struct workload *w;
+	char path[512], err[512];
+
+	(void)state;
+	fixture_path(path, sizeof(path), "net-good.ini");
+	if (matrix_load(path, &m, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(m.n_families, 2);
+	assert_string_equal(m.families[1].name, "net");
+	assert_int_equal(m.families[1].n_pairs, 2);
+	assert_string_equal(m.families[1].pairs[0].baseline, "veth");
+	assert_string_equal(m.families[1].pairs[0].candidate, "rawnet");
+	assert_string_equal(m.families[1].pairs[1].baseline, "rawnet");
+	assert_string_equal(m.families[1].pairs[1].candidate, "safenet");
+	w = matrix_workload_by_name(&m, "udp-1472b");
+	assert_non_null(w);
+	assert_string_equal(w->rw, "udp");
+	assert_int_equal(w->bs, 1472);
+	assert_int_equal(w->numjobs, 1);
+	assert_string_equal(w->cpus, "0-1");
+	assert_true(matrix_workload_applies(w, &m.families[1]));
+	assert_false(matrix_workload_applies(w, &m.families[0]));
+	w = matrix_workload_by_name(&m, "tcp-128k-4streams");
+	assert_non_null(w);
+	assert_string_equal(w->rw, "tcp");
+	assert_int_equal(w->bs, 131072);
+	assert_int_equal(w->numjobs, 4);
+	assert_true(matrix_rw_is_net("udp"));
+	assert_false(matrix_rw_is_net("read"));
+	assert_true(matrix_rw_is_block("randwrite"));
+	assert_false(matrix_rw_is_block("tcp"));
+}
+
 static void test_compare_and_selection(void **state)
 {
 	char path[512], err[512];
@@ -118,7 +154,16 @@ static const struct {
 	{ "unknown-key.ini", 6, "unknown key 'bsize' in a workload section" },
 	{ "unknown-section.ini", 1, "unknown section [runner] (expected [run], [workloads], "
 				    "[family NAME] or [workload NAME])" },
-	{ "bs-not-512.ini", 5, "bs = 1000: not a multiple of 512" },
+	{ "bs-not-512.ini", 5, "workload 'r' on family null: bs 1000 is not a multiple of 512" },
+	{ "udp-on-null.ini", 3, "workload 'u' on family null: rw = udp: the null family runs "
+				"read, write, randread or randwrite (give the workload a family = "
+				"line)" },
+	{ "block-on-net.ini", 3, "workload 'r' on family net: rw = randread: the net family "
+				 "runs udp or tcp (give the workload a family = line)" },
+	{ "udp-over-mtu.ini", 6, "workload 'u' on family net: bs = 8972: a datagram of 9000 "
+				 "bytes does not fit mtu=1500 (give mtu >= 9000 in params, or a "
+				 "smaller bs)" },
+	{ "missing-iodepth.ini", 3, "workload 'r': iodepth is not set (here or in [workloads])" },
 	{ "bs-too-large.ini", 6, "workload 'r' on family null: bs 2147483648 is larger than "
 				 "the device (1073741824 bytes)" },
 	{ "bs-below-lbs.ini", 7, "workload 'r' on family null: bs 512 is not a multiple of "
@@ -135,7 +180,8 @@ static const struct {
 	{ "syntax.ini", 3, "syntax error (expected [section] or key = value)" },
 	{ "bad-compare.ini", 3, "compare names null_blk:safenull, but arms does not list both" },
 	{ "no-workload.ini", 2, "no [workload NAME] section" },
-	{ "bad-rw.ini", 4, "rw = randrw: expected read, write, randread or randwrite" },
+	{ "bad-rw.ini", 4, "rw = randrw: expected read, write, randread, randwrite (block) or "
+			   "udp, tcp (net)" },
 };
 
 static void test_broken(void **state)
@@ -245,6 +291,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_net_workloads),
 		cmocka_unit_test(test_compare_and_selection),
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_unknown_family),
