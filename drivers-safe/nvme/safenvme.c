@@ -1050,7 +1050,7 @@ static void safenvme_remove(struct pci_dev *pdev, struct safenvme_dev *dev)
 		safenvme_shutdown_ctrl(dev);
 }
 
-SAFE_PCI_DRIVER(safenvme_driver, "safenvme", safenvme_dev, safenvme_probe, safenvme_remove,
+SAFE_PCI_DRIVER(safenvme_driver, KBUILD_MODNAME, safenvme_dev, safenvme_probe, safenvme_remove,
 		safenvme_groups);
 /* Refuses bad parameters with one line naming them, before any controller is touched. */
 static struct safe_result safenvme_check_params(void)
