@@ -84,6 +84,16 @@ const struct family_arm *family_find_arm(const struct family_ops *ops, const cha
 	return NULL;
 }
 
+bool family_arm_serves(const struct family_ops *ops, const char *arm, const struct matrix *m,
+		       const struct workload *w, char *why, size_t len)
+{
+	const struct family_arm *a = family_find_arm(ops, arm);
+
+	if (len)
+		why[0] = '\0';
+	return !a || !a->serves || !a->serves(m, w, why, len);
+}
+
 static void sysfs_module_dir(const char *module, char *buf, size_t size)
 {
 	size_t off = snprintf(buf, size, "/sys/module/");

@@ -17,7 +17,8 @@
 #define FAMILY_MAX_DEVICES	8
 #define FAMILY_DEVICE_LEN	64
 
-enum family_arm_role { FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW, FAMILY_ARM_SAFE };
+/* FAMILY_ARM_RUST: an upstream Rust driver (rnull), compared against the C upstream arm. */
+enum family_arm_role { FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW, FAMILY_ARM_SAFE, FAMILY_ARM_RUST };
 
 /* One arm a family can load: the module, the device it makes, its role. */
 struct family_arm {
@@ -30,6 +31,13 @@ struct family_arm {
 	 * the other arms' (e.g. null_blk's default poll queue, which the twins lack).
 	 */
 	const char *fixed_params;
+	/* Set when the arm's module takes none of the family's parameters (rnull). */
+	bool no_params;
+	/*
+	 * Optional: 0 when the arm's fixed device can serve @w, else -1 and why; the plan
+	 * skips (arm, workload) pairs it cannot serve and says so (a fixed-size device).
+	 */
+	int (*serves)(const struct matrix *m, const struct workload *w, char *why, size_t len);
 };
 
 /* What one measured run produced. */
@@ -96,6 +104,13 @@ size_t family_registration_errors(void);
 /* Names of the registered families, space separated, for messages. */
 const char *family_names(void);
 const struct family_arm *family_find_arm(const struct family_ops *ops, const char *arm);
+
+/*
+ * Can arm @arm of @ops serve workload @w of @m? true, or false with the reason in @why
+ * (the plan leaves such samples out, the summary such comparisons).
+ */
+bool family_arm_serves(const struct family_ops *ops, const char *arm, const struct matrix *m,
+		       const struct workload *w, char *why, size_t len);
 
 #define FAMILY_REGISTER(ops)						\
 	static void __attribute__((constructor)) register_##ops(void)	\

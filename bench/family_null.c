@@ -20,6 +20,31 @@
 /* Seconds to wait for the device node after modprobe. */
 #define NULL_DEVICE_WAIT	10.0
 
+/*
+ * rnull (Linux 6.12, CONFIG_BLK_DEV_RUST_NULL) takes no parameters: one device, 4 GiB of
+ * 4096-byte blocks, one hardware queue of depth 256, requests ended inside queue_rq.
+ */
+#define RNULL_MODULE		"rnull_mod"
+#define RNULL_BLOCK_SIZE	4096ULL
+#define RNULL_BYTES		(4ULL << 30)
+
+/* rnull's device is fixed: skip the workloads it cannot serve, with the reason. */
+static int rnull_serves(const struct matrix *m, const struct workload *w, char *why,
+			size_t len)
+{
+	unsigned long long span = (unsigned long long)w->bs * (m->ios > m->warmup_ios ?
+							     m->ios : m->warmup_ios);
+
+	if (w->bs % RNULL_BLOCK_SIZE)
+		return seterr(why, len, "bs %u is below or not a multiple of rnull's fixed "
+			      "%llu-byte blocks", w->bs, RNULL_BLOCK_SIZE);
+	if (span > RNULL_BYTES)
+		return seterr(why, len, "%lu I/Os of %u bytes span more than rnull's fixed "
+			      "%llu-byte device", m->ios > m->warmup_ios ? m->ios : m->warmup_ios,
+			      w->bs, RNULL_BYTES);
+	return 0;
+}
+
 static const struct family_arm null_arms[] = {
 	{ .name = "null_blk", .module = "null_blk", .device = "/dev/nullb%d",
 	  .role = FAMILY_ARM_UPSTREAM, .fixed_params = "poll_queues=0" },
@@ -27,6 +52,8 @@ static const struct family_arm null_arms[] = {
 	  .role = FAMILY_ARM_RAW },
 	{ .name = "safenull", .module = "safenull", .device = "/dev/safenull%d",
 	  .role = FAMILY_ARM_SAFE },
+	{ .name = "rnull", .module = RNULL_MODULE, .device = "/dev/rnullb%d",
+	  .role = FAMILY_ARM_RUST, .no_params = true, .serves = rnull_serves },
 	{ .name = NULL },
 };
 
@@ -122,9 +149,11 @@ static int null_check_workload(const char *params, const struct matrix *m,
 static int null_load(struct family_ctx *ctx, char *err, size_t len)
 {
 	const char *params = ctx->family->params;
+	unsigned long long n_devices = ctx->arm->no_params ? 1 :
+				       param_value(params, "nr_devices", 1);
 	char all_params[512];
 
-	snprintf(all_params, sizeof(all_params), "%s %s", params,
+	snprintf(all_params, sizeof(all_params), "%s %s", ctx->arm->no_params ? "" : params,
 		 ctx->arm->fixed_params ? ctx->arm->fixed_params : "");
 	if (kmod_is_loaded(ctx->arm->module) && kmod_unload(ctx->arm->module, err, len))
 		return -1;
@@ -132,8 +161,7 @@ static int null_load(struct family_ctx *ctx, char *err, size_t len)
 		return -1;
 	ctx->loaded = true;
 	ctx->n_devices = 0;
-	for (unsigned int i = 0; i < param_value(params, "nr_devices", 1) &&
-	     ctx->n_devices < FAMILY_MAX_DEVICES; i++) {
+	for (unsigned int i = 0; i < n_devices && ctx->n_devices < FAMILY_MAX_DEVICES; i++) {
 		char *dev = ctx->devices[ctx->n_devices];
 
 		snprintf(dev, FAMILY_DEVICE_LEN, ctx->arm->device, i);
@@ -205,7 +233,7 @@ static int null_unload(struct family_ctx *ctx, char *err, size_t len)
 static const struct family_ops family_null_ops = {
 	.version = FAMILY_OPS_VERSION,
 	.name = "null",
-	.description = "null block devices: null_blk, rawnull, safenull",
+	.description = "null block devices: null_blk, rawnull, safenull, rnull (Rust kernel)",
 	.arms = null_arms,
 	.default_params = NULL_DEFAULT_PARAMS,
 	.unit_metric = "cpu_ns_per_io",

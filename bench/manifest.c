@@ -100,14 +100,17 @@ static json_t *host_info(void)
 	return host;
 }
 
-static json_t *config_hash(const char *kver)
+static json_t *config_hash(const char *kver, const char *config)
 {
-	char path[256];
+	char path[4096];
 	char *argv[] = { "sha256sum", path, NULL };
 	struct proc_result r;
 	json_t *v;
 
-	snprintf(path, sizeof(path), "/boot/config-%s", kver);
+	if (config)
+		snprintf(path, sizeof(path), "%s", config);
+	else
+		snprintf(path, sizeof(path), "/boot/config-%s", kver);
 	if (!path_exists(path) || proc_run(argv, NULL, &r, NULL, 0))
 		return json_null();
 	r.out[strcspn(r.out, " ")] = '\0';
@@ -150,22 +153,29 @@ static void command_text(char *const argv[], char *out, size_t size)
 }
 
 /*
- * Identity of @module's file: our build tree first, then the kernel's own
- * modules. Its srcversion when it has one, else "sha256:" and the file's hash.
+ * Identity of @module's file: our build tree (or @mi->module_dir) first, then the
+ * kernel's own modules. Its srcversion when it has one, else "sha256:" and the file's hash.
  */
-static json_t *module_version(const char *top, const char *kver, const char *module)
+static json_t *module_version(const struct manifest_info *mi, const char *module)
 {
 	static const char *const trees[] = { "drivers-raw", "drivers-safe" };
 	char dir[4096], text[256];
-	char *where[] = { "modinfo", "-k", (char *)kver, "-n", (char *)module, NULL };
+	char *where[] = { "modinfo", "-k", (char *)mi->kver, "-n", (char *)module, NULL, NULL,
+			  NULL };
 	char *srcversion[] = { "modinfo", "-F", "srcversion", ko_found, NULL };
 	char *sha[] = { "sha256sum", ko_found, NULL };
 
 	ko_found[0] = '\0';
 	ko_wanted = module;
-	for (size_t i = 0; i < 2 && !ko_found[0]; i++) {
-		path_printf(dir, sizeof(dir), "%s/%s", top, trees[i]);
+	if (mi->module_dir)
+		nftw(mi->module_dir, find_ko, 16, FTW_PHYS);
+	for (size_t i = 0; i < 2 && !ko_found[0] && !mi->module_dir; i++) {
+		path_printf(dir, sizeof(dir), "%s/%s", mi->top, trees[i]);
 		nftw(dir, find_ko, 16, FTW_PHYS);
+	}
+	if (mi->module_root) {
+		where[5] = "-b";
+		where[6] = (char *)mi->module_root;
 	}
 	if (!ko_found[0])
 		command_text(where, ko_found, sizeof(ko_found));
@@ -219,7 +229,8 @@ int manifest_write(const struct manifest_info *mi, const struct matrix *m, char 
 	}
 
 	json_object_set_new(kernel, "release", json_string(mi->kver));
-	json_object_set_new(kernel, "config_hash", config_hash(mi->kver));
+	json_object_set_new(kernel, "config_hash", config_hash(mi->kver, mi->kernel_config));
+	json_object_set_new(kernel, "flavour", json_string(mi->kernel ? mi->kernel : "debian"));
 	json_object_set_new(root, "kernel", kernel);
 	json_object_set_new(root, "host", host_info());
 	{
@@ -236,7 +247,7 @@ int manifest_write(const struct manifest_info *mi, const struct matrix *m, char 
 								       m->families[f].arms[a]);
 
 			json_object_set_new(mods, arm->module,
-					    module_version(mi->top, mi->kver, arm->module));
+					    module_version(mi, arm->module));
 		}
 	}
 	json_object_set_new(root, "modules", mods);

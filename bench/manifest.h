@@ -20,6 +20,10 @@ struct manifest_info {
 	int icount_shift;		/* -1 in the wall clock */
 	const char *kver;		/* kernel the samples run on */
 	uint64_t seed;
+	const char *kernel;		/* "debian" or "rust" (run --kernel) */
+	const char *kernel_config;	/* its .config; NULL: /boot/config-KVER */
+	const char *module_root;	/* where lib/modules/KVER is; NULL: / */
+	const char *module_dir;		/* our modules for that kernel; NULL: this tree */
 };
 
 int manifest_write(const struct manifest_info *mi, const struct matrix *m, char *err,

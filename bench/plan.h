@@ -30,7 +30,8 @@ struct plan {
 /*
  * Order the samples of the selected families of @m: round after round (one
  * sample of every arm and workload per round), shuffled within each round by
- * @seed, so no arm always runs first or right after another.
+ * @seed, so no arm always runs first or right after another. Arms whose fixed
+ * device cannot serve a workload (family_arm_serves()) get no samples of it.
  */
 void plan_build(const struct matrix *m, uint64_t seed, struct plan *p);
 int plan_write(const char *path, const struct plan *p, char *err, size_t len);

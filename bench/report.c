@@ -296,6 +296,74 @@ static void section_verdicts(struct doc *d, const struct run_data *run)
 	name_list_free(&fams);
 }
 
+/*
+ * The Rust question side by side: does the C model of the safe layer (safe vs raw twin)
+ * predict what a real Rust driver costs (rnull vs null_blk)? Only when the run has one.
+ */
+static void section_rust(struct doc *d, const struct run_data *run)
+{
+	static const char *const heads[] = {
+		"family", "workload", "metric", "null_blk", "rnull", "rust/C ratio [95% CI]",
+		"verdict", "rawnull", "safenull", "safe/raw ratio [95% CI]", "verdict", NULL,
+	};
+	static const char *const metrics[] = {
+		"insn_per_io", "driver_insn_per_io", "iops", "lat_p50", "cpu_ns_per_io",
+	};
+	struct name_list fams = { 0 };
+	struct table t = { .numeric = { [3] = true, [4] = true, [5] = true, [7] = true,
+					[8] = true, [9] = true } };
+	bool any = false;
+
+	for (size_t i = 0; i < run->summary.n && !any; i++)
+		any = arm_role(run->summary.rows[i].candidate) == ARM_RUST;
+	if (!any)
+		return;
+	doc_heading(d, 2, "Rust: rnull against null_blk, beside safe against raw");
+	doc_para(d, "The upstream Rust null block driver against the C one (same device shape, "
+		 "same queue settings), next to the safe twin against the raw twin: the C model "
+		 "of the Rust abstractions' checks. Means of the samples; ratio = candidate / "
+		 "baseline with its 95 %% bootstrap interval (docs/rust-arm.md).");
+	table_begin(d, &t, heads);
+	run_families(run, &fams);
+	for (size_t f = 0; f < fams.n; f++) {
+		struct name_list wls = { 0 };
+
+		run_workloads(run, fams.names[f], &wls);
+		for (size_t w = 0; w < wls.n; w++)
+			for (size_t m = 0; m < ARRAY_SIZE(metrics); m++) {
+				const struct summary_row *rc, *sr;
+
+				rc = summary_find(run, fams.names[f], wls.names[w], metrics[m],
+						  ARM_RUST, ARM_UPSTREAM);
+				sr = summary_find(run, fams.names[f], wls.names[w], metrics[m],
+						  ARM_SAFE, ARM_RAW);
+				if (!rc)
+					continue;
+				cellf(&t, 0, "%s", fams.names[f]);
+				cellf(&t, 1, "%s", wls.names[w]);
+				cellf(&t, 2, "%s", metrics[m]);
+				cellf(&t, 3, "%.6g", rc->mean_base);
+				cellf(&t, 4, "%.6g", rc->mean_cand);
+				fmt_ratio(t.cells[5], CELL_LEN, rc->ratio, rc->ci_low, rc->ci_high);
+				cellf(&t, 6, "%s", verdict_name(rc->verdict));
+				if (sr) {
+					cellf(&t, 7, "%.6g", sr->mean_base);
+					cellf(&t, 8, "%.6g", sr->mean_cand);
+					fmt_ratio(t.cells[9], CELL_LEN, sr->ratio, sr->ci_low,
+						  sr->ci_high);
+					cellf(&t, 10, "%s", verdict_name(sr->verdict));
+				} else {
+					for (size_t c = 7; c <= 10; c++)
+						cellf(&t, c, "-");
+				}
+				table_row(d, &t);
+			}
+		name_list_free(&wls);
+	}
+	table_end(d);
+	name_list_free(&fams);
+}
+
 static void section_all_comparisons(struct doc *d, const struct run_data *run)
 {
 	static const char *const heads[] = {
@@ -849,6 +917,7 @@ static int write_report(const struct run_data *run, const struct plot_list *pl, 
 	html_page_begin(d.html, title);
 	section_title(&d, run);
 	section_verdicts(&d, run);
+	section_rust(&d, run);
 	section_absolute(&d, run);
 	section_plots(&d, run, pl);
 	section_warnings(&d, run, pl);

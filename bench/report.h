@@ -65,8 +65,11 @@ void run_free(struct run_data *run);
  */
 const char *manifest_get(json_t *manifest, const char *key, char *buf, size_t len);
 
-/* Role of an arm in the twin design: the raw twin, the safe twin or the stock driver. */
-enum arm_role { ARM_RAW, ARM_SAFE, ARM_UPSTREAM };
+/*
+ * Role of an arm in the twin design: the raw twin, the safe twin, the stock driver, or an
+ * upstream Rust driver (rnull*), which the report compares against the stock C one.
+ */
+enum arm_role { ARM_RAW, ARM_SAFE, ARM_UPSTREAM, ARM_RUST };
 enum arm_role arm_role(const char *arm);
 
 /* A list of distinct names in order of first appearance. */

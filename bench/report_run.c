@@ -154,6 +154,8 @@ enum arm_role arm_role(const char *arm)
 		return ARM_RAW;
 	if (!strncmp(arm, "safe", 4))
 		return ARM_SAFE;
+	if (!strncmp(arm, "rnull", 5))
+		return ARM_RUST;
 	return ARM_UPSTREAM;
 }
 
@@ -307,7 +309,7 @@ void run_families(const struct run_data *run, struct name_list *out)
 
 void run_arms(const struct run_data *run, const char *family, struct name_list *out)
 {
-	static const enum arm_role order[] = { ARM_RAW, ARM_SAFE, ARM_UPSTREAM };
+	static const enum arm_role order[] = { ARM_RAW, ARM_SAFE, ARM_UPSTREAM, ARM_RUST };
 
 	for (size_t k = 0; k < ARRAY_SIZE(order); k++)
 		for (size_t i = 0; i < run->samples.n; i++) {

@@ -32,6 +32,7 @@
 
 struct run_opts {
 	const char *profile, *matrix, *families, *mode, *clock, *resume, *results, *kver;
+	const char *kernel;	/* "debian" (default) or "rust" (scripts/rust-kernel.sh) */
 	uint64_t seed;
 	bool seed_given, resumed;
 };
@@ -124,6 +125,86 @@ static int pick_mode(const char *top, struct run_opts *o, char *mode, size_t mod
 	return 0;
 }
 
+/*
+ * The kernel a VM run boots: the Debian one (image in /boot, modules in /lib/modules,
+ * our modules from this tree), or the Rust-enabled one scripts/rust-kernel.sh built, with
+ * its own module root and our modules rebuilt against it by scripts/rust-twins.sh.
+ */
+struct guest_kernel {
+	char image[PATH_MAX];	/* "" = vm-run.sh's default for the release */
+	char modroot[PATH_MAX];	/* "" = / */
+	char kodir[PATH_MAX];	/* "" = this tree's drivers-raw, drivers-safe, tests */
+	char config[PATH_MAX];	/* the kernel's .config, for the manifest's hash */
+};
+
+/* Fill @gk (and @kver unless given) for --kernel rust; -1 with a message when not built. */
+static int rust_kernel(const char *top, char *kver, size_t kver_len, bool kver_given,
+		       struct guest_kernel *gk)
+{
+	char path[PATH_MAX + 32], err[512], *text;
+	size_t size;
+
+	path_printf(path, sizeof(path), "%s/build/rust/.done", top);
+	if (!path_exists(path)) {
+		fprintf(stderr, "twinbench run: --kernel rust: no Rust kernel in %s/build/rust "
+			"(build it with make rust-kernel)\n", top);
+		return -1;
+	}
+	path_printf(path, sizeof(path), "%s/build/rust/kver", top);
+	text = file_read(path, &size, err, sizeof(err));
+	if (!text) {
+		fprintf(stderr, "twinbench run: --kernel rust: %s\n", err);
+		return -1;
+	}
+	if (!kver_given)
+		snprintf(kver, kver_len, "%s", strtrim(text));
+	free(text);
+	path_printf(gk->image, sizeof(gk->image), "%s/build/rust/vmlinuz", top);
+	path_printf(gk->modroot, sizeof(gk->modroot), "%s/build/rust/root", top);
+	path_printf(gk->kodir, sizeof(gk->kodir), "%s/build/rust/twins", top);
+	path_printf(gk->config, sizeof(gk->config), "%s/build/rust/chroot/build/linux/.config",
+		    top);
+	path_printf(path, sizeof(path), "%s/.done", gk->kodir);
+	if (!path_exists(path)) {
+		fprintf(stderr, "twinbench run: --kernel rust: our modules are not built for %s "
+			"(scripts/rust-twins.sh; make bench KERNEL=rust runs it)\n", kver);
+		return -1;
+	}
+	return 0;
+}
+
+/* Arms of the selected families that exist only on the Rust kernel (rnull). */
+static const char *rust_only_arm(const struct matrix *m)
+{
+	for (size_t f = 0; f < m->n_families; f++)
+		for (size_t a = 0; m->families[f].selected && a < m->families[f].n_arms; a++) {
+			const struct family_arm *arm = family_find_arm(m->families[f].ops,
+								       m->families[f].arms[a]);
+
+			if (arm->role == FAMILY_ARM_RUST)
+				return arm->name;
+		}
+	return NULL;
+}
+
+/* Say which (arm, workload) pairs the plan leaves out, and why. */
+static void print_skips(FILE *f, const struct matrix *m)
+{
+	char why[256];
+
+	for (size_t i = 0; i < m->n_families; i++) {
+		const struct matrix_family *fam = &m->families[i];
+
+		for (size_t a = 0; fam->selected && a < fam->n_arms; a++)
+			for (size_t w = 0; w < m->n_workloads; w++)
+				if (matrix_workload_applies(&m->workloads[w], fam) &&
+				    !family_arm_serves(fam->ops, fam->arms[a], m, &m->workloads[w],
+						       why, sizeof(why)))
+					fprintf(f, "  skip %s %s %s: %s\n", fam->name, fam->arms[a],
+						m->workloads[w].name, why);
+	}
+}
+
 static int copy_file(const char *from, const char *to, char *err, size_t len)
 {
 	size_t size;
@@ -183,10 +264,12 @@ static void show_progress(size_t done, size_t total, size_t first_done, double f
 		tty ? "   " : "\n");
 }
 
-static int build_initramfs(const char *top, const char *kver, char *img, size_t size)
+static int build_initramfs(const char *top, const char *kver, const struct guest_kernel *gk,
+			   char *img, size_t size)
 {
 	char script[PATH_MAX + 32], self[PATH_MAX];
-	char *argv[] = { script, "-o", img, "-k", (char *)kver, "-f", self, NULL };
+	char *argv[12] = { script, "-o", img, "-k", (char *)kver, "-f", self };
+	size_t argc = 7;
 	char err[512];
 	struct proc_result r;
 	ssize_t n;
@@ -198,6 +281,14 @@ static int build_initramfs(const char *top, const char *kver, char *img, size_t 
 		return -1;
 	}
 	self[n] = '\0';
+	if (gk->modroot[0]) {
+		argv[argc++] = "-r";
+		argv[argc++] = (char *)gk->modroot;
+	}
+	if (gk->kodir[0]) {
+		argv[argc++] = "-M";
+		argv[argc++] = (char *)gk->kodir;
+	}
 
 	path_printf(script, sizeof(script), "%s/scripts/mkinitramfs.sh", top);
 	/* one image per run: concurrent runs must not rebuild each other's */
@@ -245,8 +336,9 @@ static bool plan_has_family(const struct plan *p, const char *name)
 }
 
 /* Boot the VM once for the whole plan, following its progress through samples/. */
-static int run_in_vm(const char *top, const char *rundir, const char *kver, const char *clock,
-		     const struct matrix *m, const struct plan *p)
+static int run_in_vm(const char *top, const char *rundir, const char *kver,
+		     const struct guest_kernel *gk, const char *clock, const struct matrix *m,
+		     const struct plan *p)
 {
 	char img[PATH_MAX + 64], job[PATH_MAX + 16], err[512], tmo[32], script[PATH_MAX + 32];
 	static const char job_text[] =
@@ -259,7 +351,7 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 	int status, rc;
 	pid_t pid;
 
-	if (build_initramfs(top, kver, img, sizeof(img)))
+	if (build_initramfs(top, kver, gk, img, sizeof(img)))
 		return 1;
 	keep_guest_logs(rundir);
 	path_printf(job, sizeof(job), "%s/job.sh", rundir);
@@ -284,9 +376,13 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver, cons
 		/* In the icount clock, the insncount plugin (insn.h) counts each sample. */
 		char *argv[] = { script, "--share", (char *)rundir, "--clock", (char *)clock,
 				 "--kver", (char *)kver, "--initrd", img, "--timeout", tmo,
-				 "--quiet", NULL, NULL, NULL, NULL, NULL };
+				 "--quiet", NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 		size_t argc = 12;
 
+		if (gk->image[0]) {
+			argv[argc++] = "--kernel-image";
+			argv[argc++] = (char *)gk->image;
+		}
 		if (insn_plugin_usable(top, clock)) {
 			argv[argc++] = "--plugin";
 			argv[argc++] = "";
@@ -460,8 +556,10 @@ static void run_usage(FILE *f)
 	fprintf(f,
 		"usage: twinbench run [--profile NAME | --matrix FILE] [--families LIST]\n"
 		"                     [--mode auto|host|vm] [--clock icount|wall] [--seed N]\n"
-		"                     [--kver RELEASE] [--results DIR] [--resume RUN_DIR]\n"
-		"  profiles are bench/profiles/NAME.ini (quick, default, nightly)\n");
+		"                     [--kver RELEASE] [--kernel debian|rust] [--results DIR]\n"
+		"                     [--resume RUN_DIR]\n"
+		"  profiles are bench/profiles/NAME.ini (quick, default, nightly, rust)\n"
+		"  --kernel rust boots the Rust-enabled kernel of make rust-kernel (VM mode)\n");
 }
 
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
@@ -475,6 +573,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "resume", required_argument, NULL, 'r' },
 		{ "results", required_argument, NULL, 'R' },
 		{ "kver", required_argument, NULL, 'k' },
+		{ "kernel", required_argument, NULL, 'K' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -494,6 +593,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case 'r': o->resume = optarg; break;
 		case 'R': o->results = optarg; break;
 		case 'k': o->kver = optarg; break;
+		case 'K': o->kernel = optarg; break;
 		case 's':
 			errno = 0;
 			o->seed = strtoull(optarg, &end, 10);
@@ -522,6 +622,15 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (strcmp(o->mode, "auto") && strcmp(o->mode, "host") && strcmp(o->mode, "vm")) {
 		fprintf(stderr, "twinbench run: --mode %s: expected auto, host or vm\n", o->mode);
+		return -1;
+	}
+	if (o->kernel && strcmp(o->kernel, "debian") && strcmp(o->kernel, "rust")) {
+		fprintf(stderr, "twinbench run: --kernel %s: expected debian or rust\n", o->kernel);
+		return -1;
+	}
+	if (o->kernel && !strcmp(o->kernel, "rust") && !strcmp(o->mode, "host")) {
+		fprintf(stderr, "twinbench run: --kernel rust boots the Rust kernel in a VM; "
+			"--mode host refused\n");
 		return -1;
 	}
 	if (o->clock && strcmp(o->clock, "icount") && strcmp(o->clock, "wall")) {
@@ -569,9 +678,15 @@ static int new_run(const char *top, const struct run_opts *o, const char *result
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}
+	if (strcmp(o->kernel, "rust") && rust_only_arm(m)) {
+		fprintf(stderr, "twinbench run: %s: arm %s exists only on the Rust kernel: give "
+			"--kernel rust (make bench KERNEL=rust)\n", path, rust_only_arm(m));
+		return -1;
+	}
 	p->seed = o->seed_given ? o->seed : m->seed_given ? m->seed :
 		  (uint64_t)now ^ ((uint64_t)getpid() << 32);
 	plan_build(m, p->seed, p);
+	print_skips(stdout, m);
 	if (!p->n) {
 		fprintf(stderr, "twinbench run: the selected families have no samples to run\n");
 		return -1;
@@ -606,6 +721,7 @@ int run_main(int argc, char **argv)
 	char mode[16], why[600], kver[128], path[PATH_MAX * 2 + 16], err[1024];
 	char old_profile[64];
 	const char *profile = "default";
+	struct guest_kernel gk = { 0 };
 	struct matrix *m = calloc(1, sizeof(*m));
 	struct plan p = { 0 };
 	struct run_opts o;
@@ -633,12 +749,24 @@ int run_main(int argc, char **argv)
 		o.clock = p.clock;
 		o.resumed = true;
 		profile = old_profile;
+		if (!o.kernel && rust_only_arm(m))
+			o.kernel = "rust";
 	}
+	if (!o.kernel)
+		o.kernel = "debian";
+	if (!strcmp(o.kernel, "rust") && !strcmp(o.mode, "auto"))
+		o.mode = "vm";
 	if (pick_mode(top, &o, mode, sizeof(mode), why, sizeof(why)))
 		return EXIT_BAD_INPUT;
+	if (!strcmp(o.kernel, "rust")) {
+		if (!o.resumed)
+			snprintf(why, sizeof(why), "the Rust kernel boots in a VM (--kernel rust)");
+		if (rust_kernel(top, kver, sizeof(kver), o.kver, &gk))
+			return EXIT_BAD_INPUT;
+	}
 	if (o.kver)
 		snprintf(kver, sizeof(kver), "%s", o.kver);
-	else if (ask_kver(top, mode, kver, sizeof(kver), err, sizeof(err))) {
+	else if (!gk.image[0] && ask_kver(top, mode, kver, sizeof(kver), err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
@@ -653,7 +781,10 @@ int run_main(int argc, char **argv)
 		    manifest_write(&(struct manifest_info){
 			    .top = top, .rundir = rundir, .run_id = run_id, .profile = profile,
 			    .mode = mode, .mode_reason = why, .clock = o.clock,
-			    .icount_shift = p.icount_shift, .kver = kver, .seed = p.seed }, m,
+			    .icount_shift = p.icount_shift, .kver = kver, .seed = p.seed,
+			    .kernel = o.kernel, .kernel_config = gk.config[0] ? gk.config : NULL,
+			    .module_root = gk.modroot[0] ? gk.modroot : NULL,
+			    .module_dir = gk.kodir[0] ? gk.kodir : NULL }, m,
 			    err, sizeof(err))) {
 			fprintf(stderr, "twinbench run: %s\n", err);
 			return 1;
@@ -669,7 +800,7 @@ int run_main(int argc, char **argv)
 	if (!strcmp(mode, "host"))
 		rc = exec_plan(m, &p, rundir);
 	else
-		rc = run_in_vm(top, rundir, kver, o.clock, m, &p);
+		rc = run_in_vm(top, rundir, kver, &gk, o.clock, m, &p);
 	if (summarise_run(rundir, m, &p) && !rc)
 		rc = 1;
 	if (rc == EXIT_INTERRUPTED)
@@ -727,6 +858,7 @@ int check_main(int argc, char **argv)
 	plan_build(m, o.seed_given ? o.seed : m->seed, &p);
 	printf("%s: ok: %zu families, %zu workloads, %u samples per arm: %zu samples\n",
 	       path, m->n_families, m->n_workloads, m->samples, p.n);
+	print_skips(stdout, m);
 	for (size_t f = 0; f < m->n_families; f++)
 		for (size_t i = 0; i < m->families[f].n_pairs; i++)
 			printf("  compare %s: %s (baseline) vs %s\n", m->families[f].name,

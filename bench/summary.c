@@ -220,7 +220,11 @@ void summary_compute(const struct matrix *m, const struct sample_table *samples,
 			for (size_t w = 0; w < m->n_workloads; w++) {
 				const struct workload *wl = &m->workloads[w];
 
-				if (!matrix_workload_applies(wl, fam))
+				if (!matrix_workload_applies(wl, fam) ||
+				    !family_arm_serves(fam->ops, fam->pairs[p].baseline, m, wl,
+						       NULL, 0) ||
+				    !family_arm_serves(fam->ops, fam->pairs[p].candidate, m, wl,
+						       NULL, 0))
 					continue;
 				settings_diff(settings, fam->name, &fam->pairs[p], wl->name, diff,
 					      sizeof(diff));
