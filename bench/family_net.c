@@ -53,6 +53,10 @@ static const struct family_arm net_arms[] = {
 	{ .name = "rawnet", .module = "rawnet", .device = "rawnet%da", .role = FAMILY_ARM_RAW },
 	{ .name = "safenet", .module = "safenet", .device = "safenet%da",
 	  .role = FAMILY_ARM_SAFE },
+	FAMILY_SAFE_VARIANT("safenet", "noerror", "safenet%da"),
+	FAMILY_SAFE_VARIANT("safenet", "nobounds", "safenet%da"),
+	FAMILY_SAFE_VARIANT("safenet", "noguards", "safenet%da"),
+	FAMILY_SAFE_VARIANT("safenet", "noskbown", "safenet%da"),
 	{ .name = NULL },
 };
 

@@ -37,6 +37,13 @@ static const struct family_arm nvme_arms[] = {
 	{ .name = "nvme", .module = "nvme", .device = "/dev/nvme%dn1", .role = FAMILY_ARM_UPSTREAM },
 	{ .name = "rawnvme", .module = "rawnvme", .device = "/dev/rawnvme%dn1", .role = FAMILY_ARM_RAW },
 	{ .name = "safenvme", .module = "safenvme", .device = "/dev/safenvme%dn1", .role = FAMILY_ARM_SAFE },
+	FAMILY_SAFE_VARIANT("safenvme", "noerror", "/dev/safenvme%dn1"),
+	FAMILY_SAFE_VARIANT("safenvme", "nochecked", "/dev/safenvme%dn1"),
+	FAMILY_SAFE_VARIANT("safenvme", "nobounds", "/dev/safenvme%dn1"),
+	FAMILY_SAFE_VARIANT("safenvme", "noarc", "/dev/safenvme%dn1"),
+	FAMILY_SAFE_VARIANT("safenvme", "noguards", "/dev/safenvme%dn1"),
+	FAMILY_SAFE_VARIANT("safenvme", "noreqref", "/dev/safenvme%dn1"),
+	FAMILY_SAFE_VARIANT("safenvme", "nommio", "/dev/safenvme%dn1"),
 	{ .name = NULL },
 };
 

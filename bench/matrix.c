@@ -317,16 +317,18 @@ static void workload_finish(struct parse_state *st, struct workload *w)
 
 static int run_key(struct parse_state *st, const char *name, const char *value)
 {
-	static const char *const keys[] = { "samples", "ios", "warmup_ios", "timeout", "seed" };
+	static const char *const keys[] = { "samples", "ios", "warmup_ios", "timeout", "seed",
+					    "trace" };
+	static const char *const trace_modes[] = { "off", "on", "both" };
 	struct matrix *m = st->m;
 	unsigned long long v;
 	size_t i;
 
-	for (i = 0; i < 5 && strcmp(name, keys[i]); i++)
+	for (i = 0; i < 6 && strcmp(name, keys[i]); i++)
 		;
-	if (i == 5) {
+	if (i == 6) {
 		fail_at(st, st->line, "unknown key '%s' in [run] (expected samples, ios, "
-			"warmup_ios, timeout or seed)", name);
+			"warmup_ios, timeout, seed or trace)", name);
 		return -1;
 	}
 	if (st->run_set & (1U << i)) {
@@ -362,6 +364,15 @@ static int run_key(struct parse_state *st, const char *name, const char *value)
 		m->seed = v;
 		m->seed_given = true;
 		return 0;
+	case 5:
+		for (v = 0; v < 3; v++) {
+			if (!strcmp(value, trace_modes[v])) {
+				m->trace = v;
+				return 0;
+			}
+		}
+		fail_at(st, st->line, "trace = %s: expected off, on or both", value);
+		return -1;
 	}
 	fail_at(st, st->line, "%s = %s: expected a whole number in range", name, value);
 	return -1;
@@ -648,10 +659,20 @@ static void check_matrix(struct parse_state *st)
 	}
 }
 
+/* Appends one default pair; the arm limit keeps the pairs within MATRIX_MAX_PAIRS. */
+static void add_pair(struct matrix_family *f, const char *base, const char *cand)
+{
+	if (f->n_pairs == MATRIX_MAX_PAIRS)
+		return;
+	snprintf(f->pairs[f->n_pairs].baseline, MATRIX_NAME_LEN, "%s", base);
+	snprintf(f->pairs[f->n_pairs++].candidate, MATRIX_NAME_LEN, "%s", cand);
+}
+
 /*
  * Pairs a family compares when the matrix names none: raw vs upstream, safe vs
- * raw; safe vs upstream only when there is no raw arm to go between them; and a
- * Rust upstream driver (rnull) vs the C upstream one.
+ * raw; safe vs upstream only when there is no raw arm to go between them; a
+ * Rust upstream driver (rnull) vs the C upstream one; each safe variant (ablation) vs
+ * the safe twin and vs the raw one.
  */
 static void default_pairs(struct matrix_family *f)
 {
@@ -677,9 +698,19 @@ static void default_pairs(struct matrix_family *f)
 			if (a->role == order[o][1] && !cand)
 				cand = a->name;
 		}
-		if (base && cand) {
-			snprintf(f->pairs[f->n_pairs].baseline, MATRIX_NAME_LEN, "%s", base);
-			snprintf(f->pairs[f->n_pairs++].candidate, MATRIX_NAME_LEN, "%s", cand);
+		if (base && cand)
+			add_pair(f, base, cand);
+	}
+	for (size_t i = 0; i < f->n_arms; i++) {
+		const struct family_arm *a = family_find_arm(f->ops, f->arms[i]);
+
+		if (a->role != FAMILY_ARM_SAFE_VARIANT)
+			continue;
+		for (size_t j = 0; j < f->n_arms; j++) {
+			const struct family_arm *b = family_find_arm(f->ops, f->arms[j]);
+
+			if (b->role == FAMILY_ARM_SAFE || b->role == FAMILY_ARM_RAW)
+				add_pair(f, b->name, a->name);
 		}
 	}
 }

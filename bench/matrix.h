@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #define MATRIX_NAME_LEN		32
-#define MATRIX_MAX_ARMS		8
-#define MATRIX_MAX_PAIRS	8
+#define MATRIX_MAX_ARMS		16
+#define MATRIX_MAX_PAIRS	32
 #define MATRIX_MAX_FAMILIES	8
 #define MATRIX_MAX_WORKLOADS	64
 #define MATRIX_PARAMS_LEN	256
@@ -58,8 +58,12 @@ struct matrix_family {
 	int line, arms_line, params_line, compare_line;
 };
 
+/* Which samples run under bpf/twintrace (bench/trace.h): none, all, or each twice. */
+enum matrix_trace { MATRIX_TRACE_OFF, MATRIX_TRACE_ON, MATRIX_TRACE_BOTH };
+
 struct matrix {
 	char path[PATH_MAX];
+	enum matrix_trace trace;
 	unsigned int samples;		/* per arm and workload */
 	unsigned long ios;		/* measured I/Os per job and sample */
 	unsigned long warmup_ios;	/* I/Os per job before each measurement */
