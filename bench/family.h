@@ -17,8 +17,23 @@
 #define FAMILY_MAX_DEVICES	8
 #define FAMILY_DEVICE_LEN	64
 
-/* FAMILY_ARM_RUST: an upstream Rust driver (rnull), compared against the C upstream arm. */
-enum family_arm_role { FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW, FAMILY_ARM_SAFE, FAMILY_ARM_RUST };
+/*
+ * FAMILY_ARM_RUST: an upstream Rust driver (rnull), compared against the C upstream arm.
+ * FAMILY_ARM_SAFE_VARIANT: the safe twin with one mechanism compiled out (overhead breakdown),
+ * compared against the safe twin and the raw one.
+ */
+enum family_arm_role {
+	FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW, FAMILY_ARM_SAFE, FAMILY_ARM_RUST,
+	FAMILY_ARM_SAFE_VARIANT
+};
+
+/*
+ * The ablation variant of safe twin @twin without mechanism @mech ("nobounds"): arm
+ * "<twin>-<mech>", module "<twin>_<mech>" (drivers-safe/kernel/ablation.mk), the twin's devices.
+ */
+#define FAMILY_SAFE_VARIANT(twin, mech, dev)					\
+	{ .name = twin "-" mech, .module = twin "_" mech, .device = dev,		\
+	  .role = FAMILY_ARM_SAFE_VARIANT }
 
 /* One arm a family can load: the module, the device it makes, its role. */
 struct family_arm {
