@@ -1,8 +1,11 @@
 # twinbench: twin kernel drivers (raw C and safe-layer C) measured against the stock driver.
 #
-#   make bench [PROFILE=quick|default|nightly] [MATRIX=FILE] [FAMILIES=null,...]
+#   make bench [PROFILE=quick|default|nightly|rust] [MATRIX=FILE] [FAMILIES=null,...]
 #              [MODE=auto|host|vm] [CLOCK=icount|wall]      run the benchmark
+#              [KERNEL=debian|rust]                         rust: the kernel of make rust-kernel
 #   make test                                               run every test
+#   make rust-kernel                                        build the Rust-enabled kernel (slow)
+#   make test-rust                                          integrity tests under that kernel
 #   make [all]        build modules, BPF tools and the runner
 #   make report RUN=results/<run-id>                        rebuild a run's report
 #   make clean
@@ -13,6 +16,7 @@ CLOCK ?=
 PROFILE ?=
 MATRIX ?=
 FAMILIES ?=
+KERNEL ?= debian
 RUN ?= results/latest
 
 ifeq ($(MODE),auto)
@@ -33,7 +37,8 @@ export V
 
 SUBDIRS := bench bpf tests/tools plugin
 
-.PHONY: all modules userspace deps bench test report clean check-kdir $(addprefix sub-,$(SUBDIRS))
+.PHONY: all modules userspace deps bench test report clean check-kdir rust-kernel rust-twins \
+	test-rust $(addprefix sub-,$(SUBDIRS))
 
 all: modules userspace
 
@@ -55,7 +60,8 @@ deps:
 
 bench: deps
 	$(Q)$(MAKE) all
-	$(Q)bench/twinbench run \
+	$(Q)if [ "$(KERNEL)" = rust ]; then scripts/rust-twins.sh; fi
+	$(Q)bench/twinbench run --kernel $(KERNEL) \
 		$(if $(PROFILE),--profile $(PROFILE)) $(if $(MATRIX),--matrix $(MATRIX)) \
 		$(if $(FAMILIES),--families $(FAMILIES)) --mode $(MODE) $(if $(CLOCK),--clock $(CLOCK))
 
@@ -63,6 +69,17 @@ test: deps
 	$(Q)$(MAKE) all
 	$(Q)$(MAKE) -C bench unit-tests
 	$(Q)tests/run.sh
+
+# The Rust arm (docs/rust-arm.md): opt-in, not part of make test.
+rust-kernel: deps
+	$(Q)scripts/rust-kernel.sh
+
+rust-twins: rust-kernel
+	$(Q)scripts/rust-twins.sh
+
+test-rust: rust-twins
+	$(Q)$(MAKE) userspace
+	$(Q)tests/run.sh --kernel rust vm --only null --only rnull
 
 report:
 	$(Q)$(MAKE) userspace

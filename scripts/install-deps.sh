@@ -18,6 +18,7 @@ gnuplot-nox
 jq
 chromium
 linux-source-6.1
+debootstrap
 "
 
 check_only=0

@@ -4,16 +4,24 @@
 # Every check prints one line, "ok - ..." or "not ok - ..."; the last line counts them:
 # "N passed, N failed, N skipped". A line carrying "# SKIP" counts as skipped, whatever its
 # verdict. Exit status 0 only when nothing failed.
-# Usage: tests/run.sh [unit|host|vm]... [--only NAME]...
+# Usage: tests/run.sh [unit|host|vm]... [--only NAME]... [--kernel debian|rust]
+#   --kernel rust: the guest tests boot the Rust-enabled kernel of scripts/rust-kernel.sh with
+#   our modules from scripts/rust-twins.sh (make test-rust). A guest test with a
+#   "# vm-kernel: rust" line runs only there; elsewhere it counts as skipped.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-kinds=() only=()
+kinds=() only=() kernel=debian
 while [ $# -gt 0 ]; do
 	case "$1" in
 	unit|host|vm) kinds+=("$1") ;;
 	--only) only+=("${2:?--only needs a test name}"); shift ;;
+	--kernel)
+		kernel=${2:-}
+		case "$kernel" in debian|rust) ;; *) echo "run.sh: --kernel '$kernel': expected debian or rust" >&2; exit 2 ;; esac
+		shift
+		;;
 	*) echo "run.sh: unknown argument '$1' (expected unit, host, vm or --only NAME)" >&2; exit 2 ;;
 	esac
 	shift
@@ -79,14 +87,31 @@ run_host() {
 }
 
 run_vm() {
-	local t name out rc share initrd kver
-	kver=$(scripts/kver.sh vm) || return
+	local t name out rc share initrd kver kernel_args=() initrd_args=()
+	if [ "$kernel" = rust ]; then
+		[ -e build/rust/.done ] && [ -e build/rust/twins/.done ] || {
+			echo "not ok - the Rust kernel and our modules for it are built (make test-rust)"
+			failed=$((failed + 1))
+			return
+		}
+		kver=$(cat build/rust/kver)
+		kernel_args=(--kernel-image build/rust/vmlinuz)
+		initrd_args=(-r build/rust/root -M build/rust/twins)
+	else
+		kver=$(scripts/kver.sh vm) || return
+	fi
 	initrd=$top/build/initramfs-$kver.img
-	scripts/mkinitramfs.sh -o "$initrd" -k "$kver" || { failed=$((failed + 1)); return; }
+	scripts/mkinitramfs.sh -o "$initrd" -k "$kver" "${initrd_args[@]}" ||
+		{ failed=$((failed + 1)); return; }
 	for t in tests/vm/*.sh; do
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
+		if grep -q '^# vm-kernel: rust$' "$t" && [ "$kernel" != rust ]; then
+			echo "ok - vm/$name # SKIP needs the Rust kernel (make test-rust)"
+			skipped=$((skipped + 1))
+			continue
+		fi
 		share=$top/build/test-vm/$name
 		out=$log_dir/vm-$name.log
 		rm -rf "$share"
@@ -101,7 +126,8 @@ run_vm() {
 			nvme_args=(--nvme "file=$share/nvme0.img")
 		fi
 		scripts/vm-run.sh --share "$share" --initrd "$initrd" --kver "$kver" --clock wall \
-			--accel tcg --smp 2 --timeout 900 --quiet "${nvme_args[@]}" >"$out.host" 2>&1
+			--accel tcg --smp 2 --timeout 900 --quiet "${nvme_args[@]}" "${kernel_args[@]}" \
+			>"$out.host" 2>&1
 		rc=$?
 		grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$share/console.log" | tr -d '\r' >"$out"
 		cat "$out"

@@ -170,7 +170,7 @@ static const struct {
 				 "the device's logical block size (params bs=4096)" },
 	{ "qd0.ini", 6, "iodepth = 0: expected 1 to 4096" },
 	{ "unknown-arm.ini", 2, "unknown arm 'rustnull' in family null (known: null_blk "
-				"rawnull safenull)" },
+				"rawnull safenull rnull)" },
 	{ "missing-rw.ini", 4, "workload 'r': rw is not set (here or in [workloads])" },
 	{ "bad-params.ini", 3, "params: unknown null_blk parameter 'queue_mode'" },
 	{ "seq-past-end.ini", 2, "workload 'r' on family null: 100000 I/Os of 131072 bytes "

@@ -1,0 +1,126 @@
+#!/bin/bash
+# rnull.sh (guest, Rust kernel only): the upstream Rust null block driver the rust arm measures.
+# rnull keeps no data (every request ends successfully inside queue_rq), so what can be
+# verified is: it loads and announces itself, its device has the shape the rust profile
+# matches the other arms to (4 GiB, 4096-byte blocks, one hardware queue of 256 tags), reads
+# and writes of fixed counts all succeed and reach the device's I/O counters exactly, a
+# 512-byte direct read is refused (4096-byte blocks), load/unload cycles are clean, and the
+# kernel log stays clean. One line per check: "ok - ..." / "not ok - ...".
+# vm-kernel: rust
+set -u
+
+failures=0
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+
+MOD=rnull_mod
+DEV=/dev/rnullb0
+SYS=/sys/block/rnullb0
+IOS=20000
+log=/tmp/rnull-test.log
+
+wait_for_dev() {
+	local i
+	for i in $(seq 50); do
+		[ -b "$DEV" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+kernel_problems() {
+	dmesg | grep -E 'WARNING:|BUG:|Oops|general protection fault|soft lockup|hung task|refcount_t:|panicked'
+}
+
+# fio_count RW IODEPTH: run exactly $IOS 4 KiB direct I/Os; prints the I/Os fio completed.
+fio_count() {
+	fio --name=rnull --filename=$DEV --rw="$1" --bs=4k --ioengine=io_uring --direct=1 \
+		--iodepth="$2" --number_ios=$IOS --size=1G --norandommap --randrepeat=1 \
+		--output-format=json >"$log" 2>&1 || return 1
+	grep -q '"error" : [1-9]' "$log" && return 1
+	awk -v s="$1" '/"read" : \{/ { k = "r" } /"write" : \{/ { k = "w" } /"trim" : \{/ { k = "t" }
+		/"total_ios" :/ { v = $3; gsub(/[^0-9]/, "", v); n[k] += v }
+		END { print (s ~ /read/) ? n["r"] : n["w"] }' "$log"
+}
+
+# stat_field N: field N of the device's stat file (1 = reads completed, 5 = writes completed).
+stat_field() {
+	awk -v f="$1" '{ print $f }' "$SYS/stat"
+}
+
+dmesg -c >/dev/null
+if ! modprobe $MOD >"$log" 2>&1 || ! wait_for_dev; then
+	not_ok "$MOD loads and $DEV appears"
+	sed 's/^/#   /' "$log"
+	echo "# rnull is not loadable: no further checks"
+	exit 1
+fi
+ok "$MOD loads and $DEV appears"
+if dmesg | grep -q 'Rust null_blk loaded'; then
+	ok "$MOD announces itself (Rust null_blk loaded)"
+else
+	not_ok "$MOD announces itself (Rust null_blk loaded)"
+fi
+
+size=$(cat "$SYS/size")
+lbs=$(cat "$SYS/queue/logical_block_size")
+hwq=$(ls -d "$SYS"/mq/[0-9]* | wc -l)
+tags=$(cat "$SYS/mq/0/nr_tags")
+if [ "$size" = $((4 << 21)) ] && [ "$lbs" = 4096 ] && [ "$hwq" = 1 ] && [ "$tags" = 256 ]; then
+	ok "$DEV shape: 4 GiB, 4096-byte blocks, 1 hardware queue, 256 tags"
+else
+	not_ok "$DEV shape: 4 GiB, 4096-byte blocks, 1 hardware queue, 256 tags (got $size sectors, $lbs, $hwq, $tags)"
+fi
+
+echo none >"$SYS/queue/scheduler"
+echo 1 >"$SYS/queue/iostats"
+for rw in randread:1 randread:32 randwrite:32 read:8; do
+	kind=${rw%:*} qd=${rw#*:}
+	field=1
+	[ "${kind#rand}" = write ] && field=5
+	before=$(stat_field $field)
+	if done_ios=$(fio_count "$kind" "$qd") && [ "$done_ios" = $IOS ]; then
+		after=$(stat_field $field)
+		if [ $((after - before)) = $IOS ]; then
+			ok "$kind QD$qd: $IOS I/Os succeed and the device counts exactly $IOS"
+		else
+			not_ok "$kind QD$qd: the device counts $((after - before)) of $IOS I/Os"
+		fi
+	else
+		not_ok "$kind QD$qd: $IOS I/Os succeed (fio completed ${done_ios:-none})"
+		tail -n 20 "$log" | sed 's/^/#   /'
+	fi
+done
+
+fio --name=small --filename=$DEV --rw=read --bs=512 --ioengine=psync --direct=1 \
+	--number_ios=1 --size=1M >"$log" 2>&1
+if grep -q 'err=22\|Invalid argument' "$log"; then
+	ok "a 512-byte direct read of a 4096-byte-block device is refused (EINVAL)"
+else
+	not_ok "a 512-byte direct read of a 4096-byte-block device is refused (EINVAL)"
+	tail -n 5 "$log" | sed 's/^/#   /'
+fi
+
+unload_ok=1
+for cycle in 1 2 3; do
+	if ! rmmod $MOD >"$log" 2>&1 || [ -e /sys/module/$MOD ] || [ -e $DEV ]; then
+		unload_ok=0
+		break
+	fi
+	[ $cycle = 3 ] && break
+	modprobe $MOD >"$log" 2>&1 && wait_for_dev || { unload_ok=0; break; }
+done
+if [ $unload_ok = 1 ]; then
+	ok "$MOD unloads cleanly (3 unload/load cycles, module and device gone)"
+else
+	not_ok "$MOD unloads cleanly (3 unload/load cycles, module and device gone)"
+	sed 's/^/#   /' "$log"
+fi
+
+if kernel_problems >"$log"; then
+	not_ok "kernel log is clean"
+	sed 's/^/#   /' "$log"
+else
+	ok "kernel log is clean"
+fi
+[ "$failures" = 0 ]
