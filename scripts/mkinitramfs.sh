@@ -31,8 +31,9 @@ moddir=/lib/modules/$kver
 [ -d "$modroot$moddir/kernel" ] || { echo "mkinitramfs: no modules for $kver in $modroot$moddir" >&2; exit 1; }
 [ -z "$kodir" ] || [ -d "$kodir" ] || { echo "mkinitramfs: -M $kodir: no such folder" >&2; exit 2; }
 
-# Stock modules: the upstream arms and what the guest needs to reach the host.
-STOCK_MODULES="null_blk nvme veth 9p 9pnet_virtio virtio_pci virtio_net"
+# Stock modules: the upstream arms and what the guest needs to reach the host. rnull_mod (the
+# Rust null block driver, the rust arm) exists only in the Rust kernel's modules (-r).
+STOCK_MODULES="null_blk nvme veth 9p 9pnet_virtio virtio_pci virtio_net rnull_mod"
 # Host binaries every guest gets (found on PATH); missing optional ones are skipped.
 # Busybox fills in the rest; its static build prefers its own applets inside its shell, so
 # the shells are dash and bash.
