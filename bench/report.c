@@ -16,22 +16,8 @@
 #include <unistd.h>
 #include "report.h"
 
-#define CELL_LEN	160
-#define MAX_COLS	16
 /* Mean tracing_overhead above which the report says tracing distorts the numbers. */
 #define TRACING_OVERHEAD_WARN	1.03
-
-/* The report is written once, to Markdown and HTML side by side. */
-struct doc {
-	FILE *md, *html;
-	bool in_list;
-};
-
-struct table {
-	size_t ncols;
-	char cells[MAX_COLS][CELL_LEN];
-	bool numeric[MAX_COLS];
-};
 
 static void doc_vtext(struct doc *d, const char *fmt, va_list ap, char **out)
 {
@@ -42,7 +28,7 @@ static void doc_vtext(struct doc *d, const char *fmt, va_list ap, char **out)
 	}
 }
 
-static void doc_heading(struct doc *d, int level, const char *fmt, ...)
+void doc_heading(struct doc *d, int level, const char *fmt, ...)
 {
 	va_list ap;
 	char *text;
@@ -57,7 +43,7 @@ static void doc_heading(struct doc *d, int level, const char *fmt, ...)
 	free(text);
 }
 
-static void doc_para(struct doc *d, const char *fmt, ...)
+void doc_para(struct doc *d, const char *fmt, ...)
 {
 	va_list ap;
 	char *text;
@@ -116,7 +102,7 @@ static void md_cell(FILE *f, const char *s)
 	}
 }
 
-static void table_begin(struct doc *d, struct table *t, const char *const *heads)
+void table_begin(struct doc *d, struct table *t, const char *const *heads)
 {
 	size_t n = 0;
 
@@ -141,7 +127,7 @@ static void table_begin(struct doc *d, struct table *t, const char *const *heads
 }
 
 /* Write the cells of @t as one row; in HTML a verdict cell is coloured by its verdict. */
-static void table_row(struct doc *d, struct table *t)
+void table_row(struct doc *d, struct table *t)
 {
 	fputc('|', d->md);
 	fputs("<tr>", d->html);
@@ -161,16 +147,13 @@ static void table_row(struct doc *d, struct table *t)
 	fputs("</tr>\n", d->html);
 }
 
-static void table_end(struct doc *d)
+void table_end(struct doc *d)
 {
 	fputc('\n', d->md);
 	fputs("</table>\n", d->html);
 }
 
-static void cellf(struct table *t, size_t col, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void cellf(struct table *t, size_t col, const char *fmt, ...)
+void cellf(struct table *t, size_t col, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -180,7 +163,7 @@ static void cellf(struct table *t, size_t col, const char *fmt, ...)
 }
 
 /* "mean ± sd" for people: 4 significant digits, both scaled by k/M/G from 10000 on. */
-static void fmt_mean_sd(char *out, size_t len, double mean, double sd)
+void fmt_mean_sd(char *out, size_t len, double mean, double sd)
 {
 	const char *prefix = si_scale(&mean, &sd, 10000);
 
@@ -188,7 +171,7 @@ static void fmt_mean_sd(char *out, size_t len, double mean, double sd)
 		 prefix);
 }
 
-static void doc_figure(struct doc *d, const struct run_data *run, const struct plot_entry *p)
+void doc_figure(struct doc *d, const struct run_data *run, const struct plot_entry *p)
 {
 	char svg[PATH_MAX];
 
@@ -918,6 +901,7 @@ static int write_report(const struct run_data *run, const struct plot_list *pl, 
 	section_title(&d, run);
 	section_verdicts(&d, run);
 	section_rust(&d, run);
+	section_ablation(&d, run, pl);
 	section_absolute(&d, run);
 	section_plots(&d, run, pl);
 	section_warnings(&d, run, pl);

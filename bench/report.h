@@ -150,6 +150,69 @@ int report_plots(const struct run_data *run, const char *scripts_dir, struct plo
 		 char *err, size_t len);
 void plot_list_free(struct plot_list *l);
 
+/*
+ * The report document (report.c), shared with the sections kept in files of their own
+ * (report_ablation.c): written once, to Markdown and HTML side by side.
+ */
+#define CELL_LEN	160
+#define MAX_COLS	16
+
+struct doc {
+	FILE *md, *html;
+	bool in_list;
+};
+
+struct table {
+	size_t ncols;
+	char cells[MAX_COLS][CELL_LEN];
+	bool numeric[MAX_COLS];
+};
+
+void doc_heading(struct doc *d, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void doc_para(struct doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void doc_figure(struct doc *d, const struct run_data *run, const struct plot_entry *p);
+/* A table: set t->numeric[] first, then table_begin, cellf and table_row per row, table_end. */
+void table_begin(struct doc *d, struct table *t, const char *const *heads);
+void table_row(struct doc *d, struct table *t);
+void table_end(struct doc *d);
+void cellf(struct table *t, size_t col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "mean ± sd" for people: 4 significant digits, both scaled by k/M/G from 10000 on. */
+void fmt_mean_sd(char *out, size_t len, double mean, double sd);
+
+/*
+ * One gnuplot figure (report_plots.c): its data file RUN/plots/<base>.dat and the variables
+ * its script in plots/ reads; fig_render() runs gnuplot and adds it to a plot_list.
+ */
+struct figure {
+	const struct run_data *run;
+	const char *scripts_dir;
+	const char *script;	/* e.g. "relative.gp" */
+	char base[160];		/* file name without extension in RUN/plots/ */
+	char datafile[PATH_MAX];
+	char vars[2048];	/* gnuplot assignments, "name='value'; ..." */
+	size_t vars_len;
+};
+
+void fig_init(struct figure *fig, const struct run_data *run, const char *scripts_dir,
+	      const char *script, const char *base);
+/* Append name='value' (quoted for gnuplot) or name=number to the script's variables. */
+void fig_str(struct figure *fig, const char *name, const char *value);
+void fig_num(struct figure *fig, const char *name, double value);
+FILE *fig_open_data(struct figure *fig);
+/* Gnuplot data fields: a quoted label, a number ("?" when not finite). */
+void put_label(FILE *f, const char *s);
+void put_num(FILE *f, double v);
+/* Run gnuplot on the figure; record it in @out, or why it failed. 0 when clean. */
+int fig_render(struct figure *fig, const char *caption, struct plot_list *out);
+/* Width in pixels that gives each of @rows groups of @bars bars room for its label. */
+double plot_width(size_t rows, size_t bars);
+
+/* The "Overhead breakdown" section and its waterfall chart (report_ablation.c). */
+void section_ablation(struct doc *d, const struct run_data *run, const struct plot_list *pl);
+void plot_ablation(const struct run_data *run, const char *scripts_dir, const char *family,
+		   struct plot_list *out);
+
 /* The metrics compare, nightly and the dashboard judge by default. */
 extern const char *const key_metrics[];
 bool is_key_metric(const char *metric);

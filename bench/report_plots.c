@@ -17,19 +17,8 @@
 #include <unistd.h>
 #include "report.h"
 
-/* What one figure needs: where its data goes and the variables its script reads. */
-struct figure {
-	const struct run_data *run;
-	const char *scripts_dir;
-	const char *script;	/* e.g. "relative.gp" */
-	char base[160];		/* file name without extension in RUN/plots/ */
-	char datafile[PATH_MAX];
-	char vars[2048];	/* gnuplot assignments, "name='value'; ..." */
-	size_t vars_len;
-};
-
-static void fig_init(struct figure *fig, const struct run_data *run, const char *scripts_dir,
-		     const char *script, const char *base)
+void fig_init(struct figure *fig, const struct run_data *run, const char *scripts_dir,
+	      const char *script, const char *base)
 {
 	memset(fig, 0, sizeof(*fig));
 	fig->run = run;
@@ -40,7 +29,7 @@ static void fig_init(struct figure *fig, const struct run_data *run, const char 
 }
 
 /* Append name='value' with the value quoted for gnuplot (a quote is doubled). */
-static void fig_str(struct figure *fig, const char *name, const char *value)
+void fig_str(struct figure *fig, const char *name, const char *value)
 {
 	char *p = fig->vars + fig->vars_len;
 	size_t room = sizeof(fig->vars) - fig->vars_len;
@@ -55,7 +44,7 @@ static void fig_str(struct figure *fig, const char *name, const char *value)
 	fig->vars_len += n < room ? n : room - 1;
 }
 
-static void fig_num(struct figure *fig, const char *name, double value)
+void fig_num(struct figure *fig, const char *name, double value)
 {
 	size_t room = sizeof(fig->vars) - fig->vars_len;
 	int n = snprintf(fig->vars + fig->vars_len, room, "%s=%.17g; ", name, value);
@@ -64,7 +53,7 @@ static void fig_num(struct figure *fig, const char *name, double value)
 		fig->vars_len += (size_t)n < room ? (size_t)n : room - 1;
 }
 
-static FILE *fig_open_data(struct figure *fig)
+FILE *fig_open_data(struct figure *fig)
 {
 	FILE *f = fopen(fig->datafile, "w");
 
@@ -74,7 +63,7 @@ static FILE *fig_open_data(struct figure *fig)
 }
 
 /* Gnuplot data files are whitespace-separated: quote labels, drop quotes inside. */
-static void put_label(FILE *f, const char *s)
+void put_label(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++)
@@ -82,7 +71,7 @@ static void put_label(FILE *f, const char *s)
 	fputs("\" ", f);
 }
 
-static void put_num(FILE *f, double v)
+void put_num(FILE *f, double v)
 {
 	if (isfinite(v))
 		fprintf(f, "%.9g ", v);
@@ -115,7 +104,7 @@ static char *slurp_fd(int fd)
 }
 
 /* Run gnuplot on the figure; record it, or record why it failed. Returns 0 when clean. */
-static int fig_render(struct figure *fig, const char *caption, struct plot_list *out)
+int fig_render(struct figure *fig, const char *caption, struct plot_list *out)
 {
 	char script[PATH_MAX], outbase[PATH_MAX], corner[256], kernel[64];
 	const char *release;
@@ -186,7 +175,7 @@ static int fig_render(struct figure *fig, const char *caption, struct plot_list 
 }
 
 /* Width in pixels that gives each of @rows groups of @bars bars room for its label. */
-static double plot_width(size_t rows, size_t bars)
+double plot_width(size_t rows, size_t bars)
 {
 	double w = 160 + rows * (bars + 1) * 16.0;
 
@@ -851,6 +840,7 @@ int report_plots(const struct run_data *run, const char *scripts_dir, struct plo
 		if (strcmp(fam, "net"))
 			plot_sweep(run, scripts_dir, fam, tm, SWEEP_QD, out);
 		plot_sweep(run, scripts_dir, fam, tm, SWEEP_SIZE, out);
+		plot_ablation(run, scripts_dir, fam, out);
 	}
 	name_list_free(&families);
 	return (int)out->failures.n;

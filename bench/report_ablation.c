@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * report_ablation.c - the report's "Overhead breakdown" section and waterfall chart (GitHub
+ * issue 8): for each family whose run holds ablation arms (<safe twin>-no<mechanism>, the
+ * safe twin built without one mechanism, drivers-safe/kernel/ablation.mk), what each
+ * mechanism costs per I/O (safe minus safe-without-it), the sum of the parts against the
+ * whole gap between the safe and the raw twin, and the interaction term that is left over.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ablation.h"
+#include "report.h"
+
+/* The per-I/O metrics a breakdown is given in, most exact first. */
+static const char *const ablation_metrics[] = {
+	"driver_insn_per_io", "insn_per_io", "cpu_ns_per_io", NULL
+};
+
+/* Two-sided 95 % quantiles of Student's t for 1..30 degrees of freedom. */
+static const double t975_table[] = {
+	12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+	2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+	2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+};
+
+double ablation_t975(double df)
+{
+	const double z = 1.959964;
+
+	if (df < 1)
+		return NAN;
+	if (df < ARRAY_SIZE(t975_table) + 1)
+		return t975_table[(size_t)floor(df) - 1];
+	/* Cornish-Fisher expansion about the normal quantile: within 1e-4 from 30 on. */
+	return z + (z * z * z + z) / (4 * df) +
+	       (5 * pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * df * df);
+}
+
+void ablation_group_of(const double *x, size_t n, struct ablation_group *g)
+{
+	double sum = 0, ss = 0;
+
+	g->n = n;
+	for (size_t i = 0; i < n; i++)
+		sum += x[i];
+	g->mean = n ? sum / n : NAN;
+	for (size_t i = 0; i < n; i++)
+		ss += (x[i] - g->mean) * (x[i] - g->mean);
+	g->var = n > 1 ? ss / (n - 1) : NAN;
+}
+
+int ablation_combine(const struct ablation_group *g, const double *coef, size_t n,
+		     struct ablation_estimate *out)
+{
+	double value = 0, se2 = 0, dfden = 0, half;
+	bool known = true;
+
+	for (size_t i = 0; i < n; i++) {
+		double v;
+
+		if (!g[i].n)
+			return -1;
+		value += coef[i] * g[i].mean;
+		if (!coef[i])
+			continue;
+		if (g[i].n < 2) {
+			known = false;
+			continue;
+		}
+		v = coef[i] * coef[i] * g[i].var / g[i].n;
+		se2 += v;
+		dfden += v * v / (g[i].n - 1);
+	}
+	out->value = value;
+	if (!known) {
+		out->lo = out->hi = NAN;
+		return 0;
+	}
+	half = se2 > 0 ? ablation_t975(se2 * se2 / dfden) * sqrt(se2) : 0;
+	out->lo = value - half;
+	out->hi = value + half;
+	return 0;
+}
+
+int ablation_compute(struct ablation_breakdown *b)
+{
+	struct ablation_group g[ABLATION_MAX_PARTS + 2];
+	double coef[ABLATION_MAX_PARTS + 2];
+	size_t k = b->n_parts;
+
+	if (k > ABLATION_MAX_PARTS)
+		return -1;
+	g[0] = b->safe;
+	g[1] = b->raw;
+	for (size_t i = 0; i < k; i++) {
+		g[i + 2] = b->parts[i].variant;
+		coef[i + 2] = 0;
+	}
+	coef[0] = 1;
+	coef[1] = 0;
+	for (size_t i = 0; i < k; i++) {
+		coef[i + 2] = -1;
+		if (ablation_combine(g, coef, k + 2, &b->parts[i].cost))
+			return -1;
+		coef[i + 2] = 0;
+	}
+	coef[1] = -1;
+	if (ablation_combine(g, coef, 2, &b->gap))
+		return -1;
+	/* sum = k * safe - sum(variants); interaction = gap - sum. */
+	coef[0] = (double)k;
+	coef[1] = 0;
+	for (size_t i = 0; i < k; i++)
+		coef[i + 2] = -1;
+	if (ablation_combine(g, coef, k + 2, &b->sum))
+		return -1;
+	coef[0] = 1.0 - (double)k;
+	coef[1] = -1;
+	for (size_t i = 0; i < k; i++)
+		coef[i + 2] = 1;
+	if (ablation_combine(g, coef, k + 2, &b->interaction))
+		return -1;
+	b->adds_up = isnan(b->interaction.lo) ? b->interaction.value == 0 :
+		     b->interaction.lo <= 0 && b->interaction.hi >= 0;
+	return 0;
+}
+
+const char *ablation_mechanism(const char *arm)
+{
+	const char *dash = strstr(arm, "-no");
+
+	return !strncmp(arm, "safe", 4) && dash && dash[3] ? dash + 3 : NULL;
+}
+
+static void group_of_series(const struct run_data *run, const char *family, const char *arm,
+			    const char *workload, const char *metric, struct ablation_group *g)
+{
+	double *v = NULL;
+	size_t n = series_values(&run->samples, family, arm, workload, metric, &v);
+
+	ablation_group_of(v, n, g);
+	free(v);
+}
+
+/* The breakdown of one family, workload and metric in @run; false when it cannot be made. */
+static bool breakdown_of(const struct run_data *run, const char *family, const char *workload,
+			 const char *metric, struct ablation_breakdown *b)
+{
+	struct name_list arms = { 0 };
+	const char *raw = NULL, *safe = NULL;
+	bool ok;
+
+	memset(b, 0, sizeof(*b));
+	run_arms(run, family, &arms);
+	for (size_t a = 0; a < arms.n; a++) {
+		const char *name = arms.names[a];
+
+		if (!raw && arm_role(name) == ARM_RAW)
+			raw = name;
+		else if (!safe && arm_role(name) == ARM_SAFE && !ablation_mechanism(name))
+			safe = name;
+	}
+	for (size_t a = 0; safe && a < arms.n; a++) {
+		const char *mech = ablation_mechanism(arms.names[a]);
+		struct ablation_part *p = &b->parts[b->n_parts];
+
+		if (!mech || strncmp(arms.names[a], safe, strlen(safe)) ||
+		    b->n_parts == ABLATION_MAX_PARTS)
+			continue;
+		group_of_series(run, family, arms.names[a], workload, metric, &p->variant);
+		if (!p->variant.n)
+			continue;
+		snprintf(p->mechanism, sizeof(p->mechanism), "%s", mech);
+		b->n_parts++;
+	}
+	ok = raw && safe && b->n_parts;
+	if (ok) {
+		group_of_series(run, family, raw, workload, metric, &b->raw);
+		group_of_series(run, family, safe, workload, metric, &b->safe);
+		ok = !ablation_compute(b);
+	}
+	name_list_free(&arms);
+	return ok;
+}
+
+/* "12.3 [11.9, 12.7]", or "12.3" when the interval is unknown or a point. */
+static void fmt_estimate(char *out, size_t len, const struct ablation_estimate *e)
+{
+	if (isnan(e->lo) || e->lo == e->hi)
+		snprintf(out, len, "%.4g%s", e->value, isnan(e->lo) ? " [?]" : "");
+	else
+		snprintf(out, len, "%.4g [%.4g, %.4g]", e->value, e->lo, e->hi);
+}
+
+static bool family_has_ablation(const struct run_data *run, const char *family)
+{
+	struct name_list arms = { 0 };
+	bool found = false;
+
+	run_arms(run, family, &arms);
+	for (size_t a = 0; a < arms.n && !found; a++)
+		found = ablation_mechanism(arms.names[a]) != NULL;
+	name_list_free(&arms);
+	return found;
+}
+
+/* One table: a row per workload, a column per mechanism. */
+static void breakdown_table(struct doc *d, const struct run_data *run, const char *family,
+			    const char *metric)
+{
+	struct name_list wls = { 0 };
+	const char *heads[MAX_COLS + 1] = { 0 };
+	char names[ABLATION_MAX_PARTS][ABLATION_NAME_LEN + 8];
+	struct ablation_breakdown b;
+	struct table t = { 0 };
+	bool begun = false;
+
+	run_workloads(run, family, &wls);
+	for (size_t w = 0; w < wls.n; w++) {
+		size_t col = 0;
+
+		if (!breakdown_of(run, family, wls.names[w], metric, &b))
+			continue;
+		if (b.n_parts + 6 > MAX_COLS)
+			b.n_parts = MAX_COLS - 6;
+		if (!begun) {
+			heads[col++] = "workload";
+			heads[col++] = "raw";
+			heads[col++] = "safe - raw";
+			for (size_t p = 0; p < b.n_parts; p++) {
+				snprintf(names[p], sizeof(names[p]), "%s", b.parts[p].mechanism);
+				heads[col++] = names[p];
+			}
+			heads[col++] = "sum of parts";
+			heads[col++] = "interaction";
+			heads[col] = NULL;
+			for (size_t c = 1; c < col; c++)
+				t.numeric[c] = true;
+			doc_para(d, "%s, %s per I/O: mean of the raw twin, then each part with its "
+				 "95 %% interval.", family, metric);
+			table_begin(d, &t, heads);
+			begun = true;
+		}
+		col = 0;
+		cellf(&t, col++, "%s", wls.names[w]);
+		cellf(&t, col++, "%.4g", b.raw.mean);
+		fmt_estimate(t.cells[col], CELL_LEN, &b.gap);
+		if (b.raw.mean)
+			snprintf(t.cells[col] + strlen(t.cells[col]),
+				 CELL_LEN - strlen(t.cells[col]), " (%+.2f %%)",
+				 100 * b.gap.value / b.raw.mean);
+		col++;
+		for (size_t p = 0; p < b.n_parts; p++)
+			fmt_estimate(t.cells[col++], CELL_LEN, &b.parts[p].cost);
+		fmt_estimate(t.cells[col++], CELL_LEN, &b.sum);
+		fmt_estimate(t.cells[col], CELL_LEN, &b.interaction);
+		if (!b.adds_up)
+			snprintf(t.cells[col] + strlen(t.cells[col]),
+				 CELL_LEN - strlen(t.cells[col]), " (parts do not add up)");
+		table_row(d, &t);
+	}
+	if (begun)
+		table_end(d);
+	name_list_free(&wls);
+}
+
+void section_ablation(struct doc *d, const struct run_data *run, const struct plot_list *pl)
+{
+	struct name_list families = { 0 };
+	bool any = false;
+
+	run_families(run, &families);
+	for (size_t f = 0; f < families.n; f++) {
+		const char *fam = families.names[f];
+		char base[160];
+
+		if (!family_has_ablation(run, fam))
+			continue;
+		if (!any)
+			doc_heading(d, 2, "Overhead breakdown");
+		if (!any)
+			doc_para(d, "Each mechanism's cost is the safe twin minus the safe twin "
+				 "built without that mechanism (arm <safe>-no<mechanism>), per "
+				 "I/O. 'sum of parts' sets them against the whole gap (safe - "
+				 "raw); 'interaction' is the gap minus the sum: mechanisms that "
+				 "overlap, and layer work no switch removes. Intervals are 95 %% "
+				 "Welch intervals of the difference of means; a point value has "
+				 "no sample spread (the instruction counts repeat exactly).");
+		any = true;
+		doc_heading(d, 3, "%s", fam);
+		for (const char *const *m = ablation_metrics; *m; m++)
+			if (family_has_metric(run, fam, *m))
+				breakdown_table(d, run, fam, *m);
+		snprintf(base, sizeof(base), "ablation-%s", fam);
+		for (size_t i = 0; i < pl->n; i++)
+			if (!strcmp(pl->v[i].base, base))
+				doc_figure(d, run, &pl->v[i]);
+	}
+	name_list_free(&families);
+}
+
+/* Waterfall bars of one breakdown into @f; returns the number of bars. */
+static size_t waterfall_rows(FILE *f, const char *workload, const struct ablation_breakdown *b,
+			     double *ymin, double *ymax)
+{
+	double level = b->raw.mean;
+	char label[192];
+	size_t rows = 0;
+
+	snprintf(label, sizeof(label), "%s: raw", workload);
+	put_label(f, label);
+	fprintf(f, "0 %.9g %.9g %.9g 1\n", level, level, level);
+	rows++;
+	for (size_t p = 0; p <= b->n_parts; p++) {
+		const struct ablation_estimate *e = p < b->n_parts ? &b->parts[p].cost :
+						    &b->interaction;
+		double top = level + e->value;
+
+		snprintf(label, sizeof(label), "%s", p < b->n_parts ? b->parts[p].mechanism :
+			 "interaction");
+		put_label(f, label);
+		put_num(f, level);
+		put_num(f, top);
+		put_num(f, isnan(e->lo) ? top : level + e->lo);
+		put_num(f, isnan(e->hi) ? top : level + e->hi);
+		fprintf(f, "%d\n", p < b->n_parts ? 2 : 3);
+		*ymin = fmin(*ymin, fmin(level, top));
+		*ymax = fmax(*ymax, fmax(level, top));
+		level = top;
+		rows++;
+	}
+	snprintf(label, sizeof(label), "%s: safe", workload);
+	put_label(f, label);
+	fprintf(f, "0 %.9g %.9g %.9g 4\n", b->safe.mean, b->safe.mean, b->safe.mean);
+	*ymin = fmin(*ymin, fmin(b->raw.mean, b->safe.mean));
+	*ymax = fmax(*ymax, fmax(b->raw.mean, b->safe.mean));
+	return rows + 1;
+}
+
+void plot_ablation(const struct run_data *run, const char *scripts_dir, const char *family,
+		   struct plot_list *out)
+{
+	const char *metric = NULL;
+	struct name_list wls = { 0 };
+	struct ablation_breakdown b;
+	char base[160], title[256], caption[256];
+	double ymin = INFINITY, ymax = -INFINITY, pad;
+	struct figure fig;
+	size_t rows = 0;
+	FILE *f;
+
+	if (!family_has_ablation(run, family))
+		return;
+	for (const char *const *m = ablation_metrics; *m && !metric; m++)
+		if (family_has_metric(run, family, *m))
+			metric = *m;
+	if (!metric)
+		return;
+	snprintf(base, sizeof(base), "ablation-%s", family);
+	fig_init(&fig, run, scripts_dir, "ablation.gp", base);
+	f = fig_open_data(&fig);
+	if (!f)
+		return;
+	fprintf(f, "# %s %s: waterfall from the raw twin through each mechanism's cost and the "
+		"interaction term to the safe twin; from to low high kind(1 raw 2 part 3 "
+		"interaction 4 safe)\n", family, metric);
+	run_workloads(run, family, &wls);
+	for (size_t w = 0; w < wls.n; w++)
+		if (breakdown_of(run, family, wls.names[w], metric, &b))
+			rows += waterfall_rows(f, wls.names[w], &b, &ymin, &ymax);
+	fclose(f);
+	name_list_free(&wls);
+	if (!rows) {
+		text_list_addf(&out->notes, "%s: no complete ablation breakdown, chart skipped",
+			       family);
+		return;
+	}
+	pad = fmax((ymax - ymin) * 0.5, fabs(ymax) * 0.002);
+	fig_num(&fig, "plotwidth", plot_width(rows, 1));
+	fig_num(&fig, "ymin", fmax(0, ymin - pad));
+	fig_num(&fig, "ymax", ymax + pad);
+	snprintf(title, sizeof(title), "%s: overhead breakdown, %s", family, metric);
+	fig_str(&fig, "plottitle", title);
+	fig_str(&fig, "ylab", metric);
+	snprintf(caption, sizeof(caption), "%s: from the raw twin, each mechanism's cost (safe "
+		 "minus safe without it, 95 %% interval) and the interaction term up to the safe "
+		 "twin, %s; the y axis does not start at 0.", family, metric);
+	fig_render(&fig, caption, out);
+}
