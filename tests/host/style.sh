@@ -1,0 +1,33 @@
+#!/bin/bash
+# style.sh: every kernel source of ours passes the kernel's checkpatch.pl (from Debian's
+# linux-source-6.1), with 100 columns, as the drivers in the tree are held to.
+# Ignored message types, each a deliberate pattern of the safe layer, not an oversight:
+#   MACRO_WITH_FLOW_CONTROL  safe_try() is Rust's `?`: an early return is its purpose
+#   COMPLEX_MACRO            the scoped lock guards are for-loops, like the kernel's scoped_guard
+#   USE_LOCKDEP              the self-test must fail on this lockdep-less kernel, so it asserts
+#                            with spin_is_locked
+#   OOM_MESSAGE, SPACING     misreadings: safe_err() does not print; `T *` of a macro parameter
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=$top/build/checkpatch
+tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n 1)
+if [ ! -x "$cache/scripts/checkpatch.pl" ]; then
+	[ -n "$tarball" ] || { echo "not ok - checkpatch.pl is available (install linux-source-6.1)"; exit 1; }
+	mkdir -p "$cache"
+	tar -xaf "$tarball" -C "$cache" --strip-components=1 --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
+fi
+fails=0
+while read -r f; do
+	out=$("$cache/scripts/checkpatch.pl" --no-tree --terse --show-types --max-line-length=100 \
+		--ignore SPDX_LICENSE_TAG,MACRO_WITH_FLOW_CONTROL,COMPLEX_MACRO,USE_LOCKDEP,OOM_MESSAGE,SPACING \
+		-f "$top/$f" 2>&1 | grep -E '(ERROR|WARNING|CHECK):')
+	if [ -z "$out" ]; then
+		echo "ok - checkpatch: $f"
+	else
+		echo "not ok - checkpatch: $f"
+		printf '#   %s\n' "$out"
+		fails=$((fails + 1))
+	fi
+done < <(cd "$top" && git ls-files 'drivers-raw/*.[ch]' 'drivers-safe/*.[ch]' 'tests/modules/*.[ch]')
+[ "$fails" = 0 ]
