@@ -213,6 +213,11 @@ void section_ablation(struct doc *d, const struct run_data *run, const struct pl
 void plot_ablation(const struct run_data *run, const char *scripts_dir, const char *family,
 		   struct plot_list *out);
 
+/* The "Where the instructions go" section and its chart (report_insn.c). */
+void section_insn(struct doc *d, const struct run_data *run, const struct plot_list *pl);
+void plot_insn(const struct run_data *run, const char *scripts_dir, const char *family,
+	       struct plot_list *out);
+
 /* The metrics compare, nightly and the dashboard judge by default. */
 extern const char *const key_metrics[];
 bool is_key_metric(const char *metric);

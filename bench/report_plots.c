@@ -841,6 +841,7 @@ int report_plots(const struct run_data *run, const char *scripts_dir, struct plo
 			plot_sweep(run, scripts_dir, fam, tm, SWEEP_QD, out);
 		plot_sweep(run, scripts_dir, fam, tm, SWEEP_SIZE, out);
 		plot_ablation(run, scripts_dir, fam, out);
+		plot_insn(run, scripts_dir, fam, out);
 	}
 	name_list_free(&families);
 	return (int)out->failures.n;
