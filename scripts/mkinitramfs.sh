@@ -110,6 +110,7 @@ done
 depmod -b "$root" "$kver"
 
 cp -r "$top/tests/vm" "$root/twinbench/tests" 2>/dev/null || mkdir -p "$root/twinbench/tests"
+cp -r "$top/tests/lib" "$root/twinbench/lib"
 cp "$top/scripts/guest-init" "$root/init"
 chmod +x "$root/init"
 echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"

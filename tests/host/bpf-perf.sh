@@ -6,20 +6,13 @@
 # switches context and costs little CPU; cycles/instructions are reported available exactly
 # when `perf stat` can count instructions.
 set -uo pipefail
+. "$(dirname "$0")/../lib/check.sh"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tool=$top/bpf/twinperf
-fails=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 holds() { jq -e "$1" "$2" >/dev/null; }
 
 if [ ! -x "$tool" ]; then
@@ -63,4 +56,4 @@ else
 		holds '.counters.instructions.value > 0 and .counters.cycles.value > 0' "$work/hw.json"
 fi
 
-[ $fails = 0 ]
+finish

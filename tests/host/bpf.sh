@@ -9,11 +9,11 @@
 # sleeps show up as hrtimer_wakeup expirations; loopback network traffic shows up as NET_RX;
 # direct writes to a file in a disk-backed temporary folder show up as hard IRQs.
 set -uo pipefail
+. "$(dirname "$0")/../lib/check.sh"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tool=$top/bpf/twintrace
 reads=2000
-fails=0
 work=$(mktemp -d)
 loop=""
 tracer=""
@@ -27,13 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 
 # holds FILTER JSON: the jq FILTER is true for JSON.
 holds() { jq -e "$1" "$2" >/dev/null; }
@@ -173,4 +166,4 @@ else
 	ok "--func: this kernel has no kprobes; covered by tests/vm/trace.sh # SKIP"
 fi
 
-[ $fails = 0 ]
+finish

@@ -3,18 +3,14 @@
 # the guest log fails the run, a hung guest times out, bad options are refused up front, and
 # the initramfs carries the tools and modules the suite needs.
 set -uo pipefail
+. "$(dirname "$0")/../lib/check.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=$("$top/scripts/kver.sh" vm) || { echo "not ok - a Debian guest kernel is installed"; exit 1; }
 initrd=$top/build/initramfs-$kver.img
 [ -r "$initrd" ] || "$top/scripts/mkinitramfs.sh" -o "$initrd" -k "$kver" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fails=0
 
-check() {
-	local what=$1; shift
-	if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fails=$((fails + 1)); fi
-}
 
 vm() {
 	local share=$1; shift
@@ -63,4 +59,4 @@ rc=$?
 check "the icount clock refuses more than one vCPU" [ "$rc" = 2 ]
 vm "$work/bad" --clock sundial
 check "an unknown clock is named in the error" grep -q -- "--clock sundial" "$work/bad.out"
-[ "$fails" = 0 ]
+finish

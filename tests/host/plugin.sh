@@ -6,17 +6,13 @@
 # driver_insn_per_io to within 1 instruction.
 # INSN_KEEP=DIR keeps the run folders (DIR/probe, DIR/boot1, DIR/boot2) for reading.
 set -uo pipefail
+. "$(dirname "$0")/../lib/check.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=$("$top/scripts/kver.sh" vm) || { echo "not ok - a Debian guest kernel is installed"; exit 1; }
 work=${INSN_KEEP:-$(mktemp -d)}
 mkdir -p "$work"
 [ -n "${INSN_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
-fails=0
 
-check() {
-	local what=$1; shift
-	if "$@"; then echo "ok - $what"; else echo "not ok - $what"; fails=$((fails + 1)); fi
-}
 
 make -s -C "$top/plugin" >/dev/null && make -s -C "$top/bench" twinbench >/dev/null &&
 	make -s -C "/lib/modules/$kver/build" M="$top/tests/modules/insnprobe" W=1 KCFLAGS=-Werror \
@@ -143,4 +139,4 @@ for arm in null_blk rawnull safenull; do
 			'BEGIN { d = a - b; exit !(a > 0 && d <= 1 && d >= -1) }'
 	done
 done
-exit $((fails > 0))
+finish

@@ -6,21 +6,14 @@
 # console message, showing their charts. Screenshots go to tests/artifacts/.
 # Prints "ok - ..." / "not ok - ..." per check; exits non-zero when a check failed.
 set -uo pipefail
+. "$(dirname "$0")/../lib/check.sh"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 tb=$top/bench/twinbench
 fixtures=$top/tests/fixtures
 artifacts=$top/tests/artifacts
-failures=0
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 
 if [ ! -x "$tb" ]; then
 	make -s -C bench >/dev/null 2>&1 || { not_ok "bench/twinbench builds"; exit 1; }
@@ -201,4 +194,4 @@ else
 		bash -c "[ \$(stat -c %s '$artifacts/dashboard.png' 2>/dev/null || echo 0) -gt 20000 ]"
 fi
 
-[ "$failures" = 0 ]
+finish

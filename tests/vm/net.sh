@@ -5,27 +5,15 @@
 # MTU and offload changes, a ring small enough to stop the queue, clean unloading with the
 # links up, and refused bad parameters. One line per check: "ok - ..." or "not ok - ...".
 set -u
+. "$(dirname "$0")/../lib/check.sh"
 
 NS_A=tbnet_a
 NS_B=tbnet_b
 ADDR_A=10.77.0.1
 ADDR_B=10.77.0.2
-failures=0
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
 
 # check DESCRIPTION COMMAND...: one check; the command's output is shown only on failure.
-check() {
-	local what=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$what"
-	else
-		not_ok "$what"
-		printf '%s\n' "$out" | tail -n 60 | sed 's/^/#   /'
-	fi
-}
 
 in_a() { ip netns exec "$NS_A" "$@"; }
 in_b() { ip netns exec "$NS_B" "$@"; }
@@ -333,5 +321,5 @@ for arm in ${NET_ARMS:-rawnet safenet}; do
 done
 case " ${NET_ARMS:-veth} " in *" veth "*) test_arm full veth ;; esac
 
-echo "# net.sh: $failures failed"
-[ "$failures" = 0 ]
+echo "# net.sh: $fails failed"
+finish
