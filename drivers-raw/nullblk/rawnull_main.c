@@ -12,6 +12,7 @@
 #include <linux/hrtimer.h>
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <linux/version.h>
 #include <linux/xarray.h>
 #include "rawnull.h"
 
@@ -205,21 +206,47 @@ static void rawnull_free_pages(struct rawnull_dev *dev)
 	xa_destroy(&dev->pages);
 }
 
-static int rawnull_add_disk(struct rawnull_dev *dev)
+/*
+ * Linux 6.11 took the queue's limits and features (non-rotational and no entropy unless
+ * asked for) at allocation; the Rust arm's 6.12 kernel needs that form.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+static struct gendisk *rawnull_alloc_disk(struct rawnull_dev *dev)
 {
-	struct gendisk *disk;
-	int ret;
+	struct queue_limits lim = {
+		.logical_block_size = bs,
+		.physical_block_size = bs,
+		.features = BLK_FEAT_WRITE_CACHE,
+	};
 
-	disk = blk_mq_alloc_disk(&dev->tag_set, dev);
+	return blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
+}
+#else
+static struct gendisk *rawnull_alloc_disk(struct rawnull_dev *dev)
+{
+	struct gendisk *disk = blk_mq_alloc_disk(&dev->tag_set, dev);
+
 	if (IS_ERR(disk))
-		return PTR_ERR(disk);
-	disk->fops = &rawnull_fops;
-	snprintf(disk->disk_name, DISK_NAME_LEN, "rawnull%u", dev->index);
+		return disk;
 	blk_queue_logical_block_size(disk->queue, bs);
 	blk_queue_physical_block_size(disk->queue, bs);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, disk->queue);
 	blk_queue_write_cache(disk->queue, true, false);
+	return disk;
+}
+#endif
+
+static int rawnull_add_disk(struct rawnull_dev *dev)
+{
+	struct gendisk *disk;
+	int ret;
+
+	disk = rawnull_alloc_disk(dev);
+	if (IS_ERR(disk))
+		return PTR_ERR(disk);
+	disk->fops = &rawnull_fops;
+	snprintf(disk->disk_name, DISK_NAME_LEN, "rawnull%u", dev->index);
 	set_capacity(disk, dev->size_bytes >> SECTOR_SHIFT);
 	ret = add_disk(disk);
 	if (ret) {

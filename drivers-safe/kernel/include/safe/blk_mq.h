@@ -34,6 +34,7 @@
 #include <linux/hrtimer.h>
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <linux/version.h>
 #include <safe/bounds.h>
 #include <safe/error.h>
 
@@ -439,6 +440,50 @@ static inline void safe_gendisk_mark_dead(struct safe_gendisk *gd)
 		blk_mark_disk_dead(gd->raw);
 }
 
+/*
+ * Layer-internal: allocate the disk with @p's limits. Linux 6.11 takes limits and features
+ * (non-rotational and no entropy unless asked for) at allocation; the Rust arm's 6.12
+ * kernel needs that form, the Debian 6.1 one the older calls.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+static inline struct gendisk *__safe_alloc_disk(struct safe_tag_set *ts, void *foreign,
+						const struct safe_disk_params *p)
+{
+	struct queue_limits lim = {
+		.logical_block_size = p->logical_block_size,
+		.physical_block_size = p->logical_block_size,
+		.max_hw_sectors = p->max_hw_sectors,
+		.max_segments = p->max_segments,
+		.virt_boundary_mask = p->virt_boundary_mask,
+	};
+
+	if (p->write_cache)
+		lim.features |= BLK_FEAT_WRITE_CACHE | (p->fua ? BLK_FEAT_FUA : 0);
+	return blk_mq_alloc_disk(&ts->raw, &lim, foreign);
+}
+#else
+static inline struct gendisk *__safe_alloc_disk(struct safe_tag_set *ts, void *foreign,
+						const struct safe_disk_params *p)
+{
+	struct gendisk *disk = blk_mq_alloc_disk(&ts->raw, foreign);
+
+	if (IS_ERR(disk))
+		return disk;
+	blk_queue_logical_block_size(disk->queue, p->logical_block_size);
+	blk_queue_physical_block_size(disk->queue, p->logical_block_size);
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, disk->queue);
+	blk_queue_write_cache(disk->queue, p->write_cache, p->write_cache && p->fua);
+	if (p->max_hw_sectors)
+		blk_queue_max_hw_sectors(disk->queue, p->max_hw_sectors);
+	if (p->max_segments)
+		blk_queue_max_segments(disk->queue, p->max_segments);
+	if (p->virt_boundary_mask)
+		blk_queue_virt_boundary(disk->queue, p->virt_boundary_mask);
+	return disk;
+}
+#endif
+
 /* Layer-internal: create and register a disk whose queuedata is @foreign. */
 static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 						    struct safe_tag_set *ts,
@@ -455,22 +500,11 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 		       p->logical_block_size, PAGE_SIZE);
 		return safe_err(-EINVAL);
 	}
-	disk = blk_mq_alloc_disk(&ts->raw, foreign);
+	disk = __safe_alloc_disk(ts, foreign, p);
 	if (IS_ERR(disk))
 		return safe_err(PTR_ERR(disk));
 	disk->fops = fops;
 	snprintf(disk->disk_name, DISK_NAME_LEN, "%s%u", p->name_prefix, p->index);
-	blk_queue_logical_block_size(disk->queue, p->logical_block_size);
-	blk_queue_physical_block_size(disk->queue, p->logical_block_size);
-	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
-	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, disk->queue);
-	blk_queue_write_cache(disk->queue, p->write_cache, p->write_cache && p->fua);
-	if (p->max_hw_sectors)
-		blk_queue_max_hw_sectors(disk->queue, p->max_hw_sectors);
-	if (p->max_segments)
-		blk_queue_max_segments(disk->queue, p->max_segments);
-	if (p->virt_boundary_mask)
-		blk_queue_virt_boundary(disk->queue, p->virt_boundary_mask);
 	set_capacity(disk, p->capacity_sectors);
 	ret = device_add_disk(p->parent, disk, NULL);
 	if (ret) {
