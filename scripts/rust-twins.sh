@@ -1,11 +1,11 @@
 #!/bin/bash
 # rust-twins.sh: build our kernel modules (drivers-raw/, drivers-safe/, tests/modules/) for the
-# Rust-enabled kernel of scripts/rust-kernel.sh, so the twins run beside rnull on that kernel.
+# Rust-enabled kernel of scripts/rust-kernel.sh, so the null twins run beside rnull there.
 # The build runs inside the Debian 13 chroot with the clang the kernel was built with (LLVM=1),
 # W=1 and warnings as errors, from a copy of the sources under the chroot (/build/twinbench),
 # and collects the .ko files into build/rust/twins/. It rebuilds only when the sources changed
 # (their hash is kept in build/rust/twins/.sources); otherwise it says so and does nothing.
-# Output: build/rust/twins/*.ko and build/rust/twins/.done.
+# Output: build/rust/twins/*.ko, build/rust/twins/.done, the log in build/rust/twins-build.log.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,12 @@ out=$top/build/rust
 chroot_dir=$out/chroot
 twins=$out/twins
 src_in_chroot=/build/twinbench
-SOURCES="Kbuild drivers-raw drivers-safe tests/modules"
+# What the rust arm needs: the root Kbuild, the null twins (with their ablation variants) and
+# the safe layer they include, and the test modules. The nvme and net twins and the layer's
+# self-test are left out: they are not part of the rust arm and not ported to 6.12 (the
+# root Kbuild builds whatever module folders the copy holds).
+SOURCES="Kbuild drivers-raw/nullblk drivers-safe/nullblk drivers-safe/kernel/include
+	drivers-safe/kernel/ablation.mk tests/modules"
 # Build outputs are not sources (the tree's own .gitignore patterns).
 EXCLUDES=(--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
 	--exclude='*.cmd' --exclude='.*.cmd' --exclude='*.a' --exclude=Module.symvers
