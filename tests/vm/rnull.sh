@@ -8,10 +8,7 @@
 # kernel log stays clean. One line per check: "ok - ..." / "not ok - ...".
 # vm-kernel: rust
 set -u
-
-failures=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+. /twinbench/lib/check.sh
 
 MOD=rnull_mod
 DEV=/dev/rnullb0
@@ -123,4 +120,4 @@ if kernel_problems >"$log"; then
 else
 	ok "kernel log is clean"
 fi
-[ "$failures" = 0 ]
+finish
