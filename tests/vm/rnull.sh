@@ -8,7 +8,7 @@
 # kernel log stays clean. One line per check: "ok - ..." / "not ok - ...".
 # vm-kernel: rust
 set -u
-. /twinbench/lib/check.sh
+. "$(dirname "$0")/../lib/check.sh"
 
 MOD=rnull_mod
 DEV=/dev/rnullb0
