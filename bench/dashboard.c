@@ -59,7 +59,7 @@ static int load_runs(sqlite3 *db, const char *outdir, struct history_runs *h, ch
 		h->n++;
 		if (relative_path(outdir, h->runs[i].dir, rel, sizeof(rel)))
 			snprintf(rel, sizeof(rel), "%s", h->runs[i].dir);
-		pathf(h->links[i], sizeof(h->links[i]), "%s/report.html", rel);
+		path_printf(h->links[i], sizeof(h->links[i]), "%s/report.html", rel);
 	}
 	name_list_free(&ids);
 	return ret;
@@ -430,8 +430,8 @@ static int write_dashboard(const struct history_runs *h, const char *dbpath, con
 	size_t regressions;
 	FILE *f;
 
-	pathf(path, sizeof(path), "%s/index.html", outdir);
-	pathf(tmp, sizeof(tmp), "%s.tmp", path);
+	path_printf(path, sizeof(path), "%s/index.html", outdir);
+	path_printf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
 	if (!f) {
 		snprintf(err, len, "%s: %s", tmp, strerror(errno));

@@ -177,7 +177,7 @@ void doc_figure(struct doc *d, const struct run_data *run, const struct plot_ent
 
 	fprintf(d->md, "![%s](plots/%s.svg)\n\n*%s* ([PNG](plots/%s.png))\n\n", p->base, p->base,
 		p->caption, p->base);
-	pathf(svg, sizeof(svg), "%s/plots/%s.svg", run->dir, p->base);
+	path_printf(svg, sizeof(svg), "%s/plots/%s.svg", run->dir, p->base);
 	fputs("<figure><img alt=\"", d->html);
 	html_escape(d->html, p->base);
 	fputs("\" src=\"data:image/svg+xml;base64,", d->html);
@@ -667,7 +667,7 @@ static void warn_console(const struct run_data *run, struct text_list *w)
 	size_t cap = 0, lineno = 0, hits = 0;
 	FILE *f;
 
-	pathf(path, sizeof(path), "%s/console.log", run->dir);
+	path_printf(path, sizeof(path), "%s/console.log", run->dir);
 	f = fopen(path, "r");
 	if (!f)
 		return;
@@ -803,7 +803,7 @@ static void section_files(struct doc *d, const struct run_data *run)
 
 	doc_heading(d, 2, "Files in this run folder");
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		pathf(path, sizeof(path), "%s/%s", run->dir, files[i][0]);
+		path_printf(path, sizeof(path), "%s/%s", run->dir, files[i][0]);
 		if (!access(path, F_OK))
 			doc_item(d, "", "%s: %s", files[i][0], files[i][1]);
 	}
@@ -883,10 +883,10 @@ static int write_report(const struct run_data *run, const struct plot_list *pl, 
 	struct doc d = { 0 };
 	int bad;
 
-	pathf(md_path, sizeof(md_path), "%s/report.md", run->dir);
-	pathf(html_path, sizeof(html_path), "%s/report.html", run->dir);
-	pathf(md_tmp, sizeof(md_tmp), "%s.tmp", md_path);
-	pathf(html_tmp, sizeof(html_tmp), "%s.tmp", html_path);
+	path_printf(md_path, sizeof(md_path), "%s/report.md", run->dir);
+	path_printf(html_path, sizeof(html_path), "%s/report.html", run->dir);
+	path_printf(md_tmp, sizeof(md_tmp), "%s.tmp", md_path);
+	path_printf(html_tmp, sizeof(html_tmp), "%s.tmp", html_path);
 	d.md = fopen(md_tmp, "w");
 	d.html = d.md ? fopen(html_tmp, "w") : NULL;
 	if (!d.md || !d.html) {
@@ -931,16 +931,16 @@ static int find_scripts(const char *opt, char *out, size_t len)
 
 	if (opt || env) {
 		snprintf(out, len, "%s", opt ? opt : env);
-		pathf(test, sizeof(test), "%s/relative.gp", out);
+		path_printf(test, sizeof(test), "%s/relative.gp", out);
 		return access(test, R_OK) ? -1 : 0;
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
 		*strrchr(exe, '/') = '\0';
-		pathf(test, sizeof(test), "%s/../plots/relative.gp", exe);
+		path_printf(test, sizeof(test), "%s/../plots/relative.gp", exe);
 		if (!access(test, R_OK)) {
-			pathf(out, len, "%s/../plots", exe);
+			path_printf(out, len, "%s/../plots", exe);
 			return 0;
 		}
 	}

@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include "results.h"
 #include "stats.h"
+#include "util.h"
 
 /* twinbench report RUN_DIR: data files, plots, report.md and report.html */
 int report_main(int argc, char **argv);
@@ -91,8 +92,6 @@ void name_list_free(struct name_list *l);
 size_t series_values(const struct sample_table *t, const char *family, const char *arm,
 		     const char *workload, const char *metric, double **out);
 
-/* Format a path into @out; a path longer than @len ends the program with a message. */
-void pathf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* A growing list of formatted lines: notes, warnings. */
 struct text_list {

@@ -25,7 +25,7 @@ void fig_init(struct figure *fig, const struct run_data *run, const char *script
 	fig->scripts_dir = scripts_dir;
 	fig->script = script;
 	snprintf(fig->base, sizeof(fig->base), "%s", base);
-	pathf(fig->datafile, sizeof(fig->datafile), "%s/plots/%s.dat", run->dir, base);
+	path_printf(fig->datafile, sizeof(fig->datafile), "%s/plots/%s.dat", run->dir, base);
 }
 
 /* Append name='value' with the value quoted for gnuplot (a quote is doubled). */
@@ -112,8 +112,8 @@ int fig_render(struct figure *fig, const char *caption, struct plot_list *out)
 	int pipefd[2], status;
 	pid_t pid;
 
-	pathf(script, sizeof(script), "%s/%s", fig->scripts_dir, fig->script);
-	pathf(outbase, sizeof(outbase), "%s/plots/%s", fig->run->dir, fig->base);
+	path_printf(script, sizeof(script), "%s/%s", fig->scripts_dir, fig->script);
+	path_printf(outbase, sizeof(outbase), "%s/plots/%s", fig->run->dir, fig->base);
 	release = manifest_get(fig->run->manifest, "release", kernel, sizeof(kernel));
 	snprintf(corner, sizeof(corner), "run %s · kernel %s", fig->run->id,
 		 release ? release : "unknown");
@@ -694,7 +694,7 @@ static size_t collect_histograms(const struct run_data *run, const char *family,
 	size_t nh = 0;
 	glob_t g;
 
-	pathf(pattern, sizeof(pattern), "%s/samples/[0-9]*.csv", run->dir);
+	path_printf(pattern, sizeof(pattern), "%s/samples/[0-9]*.csv", run->dir);
 	if (glob(pattern, 0, NULL, &g))
 		return 0;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
@@ -702,7 +702,7 @@ static size_t collect_histograms(const struct run_data *run, const char *family,
 		const struct sample_row *r;
 		size_t k;
 
-		pathf(json, sizeof(json), "%.*s.trace.json", (int)(strlen(g.gl_pathv[i]) - 4),
+		path_printf(json, sizeof(json), "%.*s.trace.json", (int)(strlen(g.gl_pathv[i]) - 4),
 		      g.gl_pathv[i]);
 		if (access(json, R_OK) || results_load_samples(g.gl_pathv[i], &t, err, sizeof(err)) ||
 		    !t.n) {
@@ -812,7 +812,7 @@ int report_plots(const struct run_data *run, const char *scripts_dir, struct plo
 	char dir[PATH_MAX];
 
 	memset(out, 0, sizeof(*out));
-	pathf(dir, sizeof(dir), "%s/plots", run->dir);
+	path_printf(dir, sizeof(dir), "%s/plots", run->dir);
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		snprintf(err, len, "%s: %s", dir, strerror(errno));
 		return -1;

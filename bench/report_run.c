@@ -26,20 +26,6 @@ bool is_key_metric(const char *metric)
 	return false;
 }
 
-void pathf(char *out, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(out, len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len) {
-		fprintf(stderr, "twinbench: path too long: %s...\n", out);
-		exit(2);
-	}
-}
-
 static int load_manifest(const char *path, struct run_data *run, char *err, size_t len)
 {
 	json_error_t jerr;
@@ -84,18 +70,18 @@ int run_load(const char *dir, enum run_need need, struct run_data *run, char *er
 		snprintf(err, len, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	pathf(path, sizeof(path), "%s/manifest.json", run->dir);
+	path_printf(path, sizeof(path), "%s/manifest.json", run->dir);
 	if (load_manifest(path, run, err, len))
 		goto fail;
 	set_run_id(run);
-	pathf(path, sizeof(path), "%s/samples.csv", run->dir);
+	path_printf(path, sizeof(path), "%s/samples.csv", run->dir);
 	if (results_load_samples(path, &run->samples, err, len))
 		goto fail;
-	pathf(path, sizeof(path), "%s/summary.csv", run->dir);
+	path_printf(path, sizeof(path), "%s/summary.csv", run->dir);
 	if (need == RUN_NEED_SUMMARY || access(path, F_OK) == 0)
 		if (results_load_summary(path, &run->summary, err, len))
 			goto fail;
-	pathf(path, sizeof(path), "%s/settings.csv", run->dir);
+	path_printf(path, sizeof(path), "%s/settings.csv", run->dir);
 	if (access(path, F_OK) == 0 && results_load_settings(path, &run->settings, err, len))
 		goto fail;
 	return 0;
