@@ -5,7 +5,9 @@
 # reach the twins, a clean kernel log, clean unload; the read-back pass must fail on a fresh
 # (empty) device, so it is known to detect lost data. Then, for the twins: a 4 KiB logical block size, discarded
 # writes reading back as zeroes, bad parameters refused with a message naming them, and
-# rmmod refused while the device is held open. First, the safe layer's self-test module.
+# rmmod refused while the device is held open. The ablation variants (safenull_no<mechanism>,
+# one safe-layer mechanism compiled out) must stay correct for valid input: each gets the
+# write+verify and read-back passes in irqmode=2. First, the safe layer's self-test module.
 # One line per check: "ok - ..." / "not ok - ...".
 set -u
 
@@ -21,6 +23,7 @@ log=/tmp/null-test.log
 dev_of() {
 	case "$1" in
 	null_blk) echo /dev/nullb0 ;;
+	safenull_no*) echo /dev/safenull0 ;;	# ablation variants: the safe twin's devices
 	*) echo "/dev/${1}0" ;;
 	esac
 }
@@ -217,5 +220,22 @@ for arm in rawnull safenull; do
 	done
 	held_open "$arm"
 done
+
+# variants NAME: the ablation variants of safe twin NAME installed for this kernel.
+variants() {
+	find "/lib/modules/$(uname -r)" -name "${1}_no*.ko*" 2>/dev/null |
+		sed 's|.*/||; s|\.ko.*||' | sort
+}
+
+n_variants=0
+for arm in $(variants safenull); do
+	run_verify "$arm" "irqmode=2" memory_backed=1 submit_queues=2 gb=1 irqmode=2
+	n_variants=$((n_variants + 1))
+done
+if [ "$n_variants" -gt 0 ]; then
+	ok "ablation: $n_variants safenull variants verified"
+else
+	not_ok "ablation: safenull variants are installed (safenull_no*.ko)"
+fi
 
 [ "$failures" = 0 ]
