@@ -24,7 +24,10 @@ EXCLUDES=(--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
 	--exclude='*.cmd' --exclude='.*.cmd' --exclude='*.a' --exclude=Module.symvers
 	--exclude=modules.order --exclude='ablation_*.c' --exclude='.tmp_versions')
 
-[ -e "$out/.done" ] || { echo "rust-twins: no Rust kernel in $out (make rust-kernel first)" >&2; exit 1; }
+if [ ! -e "$out/.done" ]; then
+	echo "rust-twins: no Rust kernel in $out (make rust-kernel first)" >&2
+	exit 1
+fi
 [ "$(id -u)" = 0 ] || { echo "rust-twins: needs root (chroot)" >&2; exit 1; }
 kver=$(cat "$out/kver")
 
@@ -69,4 +72,4 @@ for ko in "$twins"/*.ko; do
 done
 echo "$hash" >"$twins/.sources"
 touch "$twins/.done"
-echo "rust-twins: built $(ls "$twins"/*.ko | wc -l) modules for $kver: $(cd "$twins" && ls *.ko | tr '\n' ' ')"
+echo "rust-twins: built for $kver: $(cd "$twins" && ls -- *.ko | tr '\n' ' ')"

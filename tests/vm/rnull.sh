@@ -26,7 +26,8 @@ wait_for_dev() {
 }
 
 kernel_problems() {
-	dmesg | grep -E 'WARNING:|BUG:|Oops|general protection fault|soft lockup|hung task|refcount_t:|panicked'
+	dmesg | grep -E -e 'WARNING:|BUG:|Oops|general protection fault|soft lockup|hung task' \
+		-e 'refcount_t:|panicked'
 }
 
 # fio_count RW IODEPTH: run exactly $IOS 4 KiB direct I/Os; prints the I/Os fio completed.
@@ -66,7 +67,8 @@ tags=$(cat "$SYS/mq/0/nr_tags")
 if [ "$size" = $((4 << 21)) ] && [ "$lbs" = 4096 ] && [ "$hwq" = 1 ] && [ "$tags" = 256 ]; then
 	ok "$DEV shape: 4 GiB, 4096-byte blocks, 1 hardware queue, 256 tags"
 else
-	not_ok "$DEV shape: 4 GiB, 4096-byte blocks, 1 hardware queue, 256 tags (got $size sectors, $lbs, $hwq, $tags)"
+	not_ok "$DEV shape: 4 GiB, 4096-byte blocks, 1 hardware queue, 256 tags" \
+		"(got $size sectors, $lbs, $hwq, $tags)"
 fi
 
 echo none >"$SYS/queue/scheduler"
