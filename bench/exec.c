@@ -18,6 +18,7 @@
 #include "family.h"
 #include "insn.h"
 #include "runner.h"
+#include "trace.h"
 #include "util.h"
 
 volatile sig_atomic_t stop_signal;
@@ -168,13 +169,14 @@ static int exec_sample(const struct matrix *m, const struct plan *p, const struc
 	struct sample_table rows = { 0 };
 	struct run_output *out = calloc(1, sizeof(*out));
 	struct kmsg_watch kmsg;
-	char why[256], problem[512] = "";
-	bool ran = false;
+	struct trace_session trace = { 0 };
+	char why[256], problem[512] = "", arm[MATRIX_NAME_LEN], json[4096];
+	bool ran = false, traced = trace_arm_split(e->arm, arm, sizeof(arm));
 	int rc;
 
 	if (!out)
 		abort();
-	if (!fam || !w || !(ctx.arm = family_find_arm(fam->ops, e->arm))) {
+	if (!fam || !w || !(ctx.arm = family_find_arm(fam->ops, arm))) {
 		snprintf(out->failure, sizeof(out->failure),
 			 "plan names %s/%s/%s, which the matrix does not have",
 			 e->family, e->arm, e->workload);
@@ -189,7 +191,19 @@ static int exec_sample(const struct matrix *m, const struct plan *p, const struc
 		insn_window_set(outdir, e->index, &(struct insn_window_desc){
 			.family = e->family, .arm = e->arm, .workload = e->workload,
 			.sample = e->sample, .module = ctx.arm->module });
-		ran = !fam->ops->run(&ctx, w, out);
+		path_printf(json, sizeof(json), "%s/samples/%04u.trace.json", outdir, e->index);
+		/* A device node (block) filters the latency; an interface name (net) cannot. */
+		if (traced && trace_prepare(&trace, json, ctx.arm, ctx.devices[0][0] == '/' ?
+					    ctx.devices[0] : NULL, why, sizeof(why)))
+			snprintf(out->failure, sizeof(out->failure), "trace-failed: %.200s", why);
+		else
+			ctx.trace = traced ? &trace : NULL;
+		ran = !out->failure[0] && !fam->ops->run(&ctx, w, out);
+		if (ran && traced && trace_metrics(&trace, out->units, out, why, sizeof(why))) {
+			snprintf(out->failure, sizeof(out->failure), "%.250s", why);
+			ran = false;
+		}
+		trace_cleanup(&trace);
 		insn_window_set(NULL, 0, NULL);
 	}
 	if (fam->ops->unload(&ctx, why, sizeof(why)) && !out->failure[0]) {
@@ -210,8 +224,9 @@ record:
 		if (out->have_cpu && out->units > 0) {
 			add_row(&rows, e, fam->ops->unit_metric, out->busy_ns / out->units,
 				!problem[0], problem);
-			add_row(&rows, e, "irqs_per_io", out->intr / out->units, !problem[0],
-				problem);
+			if (!traced)
+				add_row(&rows, e, "irqs_per_io", out->intr / out->units,
+					!problem[0], problem);
 		}
 	}
 	if (!rows.n) {

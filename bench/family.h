@@ -46,6 +46,11 @@ struct family_arm {
 	 * the other arms' (e.g. null_blk's default poll queue, which the twins lack).
 	 */
 	const char *fixed_params;
+	/*
+	 * Driver functions twintrace times in a traced sample, "ROLE=SYMBOL ..." (roles of
+	 * bpf/README.md: the functions the kernel calls, so the twins line up); may be NULL.
+	 */
+	const char *trace_funcs;
 	/* Set when the arm's module takes none of the family's parameters (rnull). */
 	bool no_params;
 	/*
@@ -83,6 +88,7 @@ struct family_ctx {
 	char devices[FAMILY_MAX_DEVICES][FAMILY_DEVICE_LEN];
 	size_t n_devices;
 	bool loaded;
+	struct trace_session *trace;	/* set in a traced sample (bench/trace.h) */
 };
 
 struct family_ops {
@@ -119,7 +125,6 @@ size_t family_registration_errors(void);
 /* Names of the registered families, space separated, for messages. */
 const char *family_names(void);
 const struct family_arm *family_find_arm(const struct family_ops *ops, const char *arm);
-
 /*
  * Can arm @arm of @ops serve workload @w of @m? true, or false with the reason in @why
  * (the plan leaves such samples out, the summary such comparisons).

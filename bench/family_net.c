@@ -27,6 +27,7 @@
 #include "family.h"
 #include "family_net.h"
 #include "procstat.h"
+#include "trace.h"
 #include "util.h"
 
 /* Every parameter is passed explicitly, so neither twin runs on a default of its own. */
@@ -49,10 +50,15 @@
 #define NET_MAX_ARGS		40
 
 static const struct family_arm net_arms[] = {
-	{ .name = "veth", .module = "veth", .device = "veth%da", .role = FAMILY_ARM_UPSTREAM },
-	{ .name = "rawnet", .module = "rawnet", .device = "rawnet%da", .role = FAMILY_ARM_RAW },
+	{ .name = "veth", .module = "veth", .device = "veth%da", .role = FAMILY_ARM_UPSTREAM,
+	  .trace_funcs = "xmit=veth_xmit napi_poll=veth_poll" },
+	{ .name = "rawnet", .module = "rawnet", .device = "rawnet%da", .role = FAMILY_ARM_RAW,
+	  .trace_funcs = "xmit=rawnet_start_xmit napi_poll=rawnet_poll "
+			 "timer=rawnet_coalesce_fire" },
 	{ .name = "safenet", .module = "safenet", .device = "safenet%da",
-	  .role = FAMILY_ARM_SAFE },
+	  .role = FAMILY_ARM_SAFE,
+	  .trace_funcs = "xmit=safenet_start_xmit_adapter napi_poll=safenet_poll_adapter "
+			 "timer=safenet_timer_adapter" },
 	FAMILY_SAFE_VARIANT("safenet", "noerror", "safenet%da"),
 	FAMILY_SAFE_VARIANT("safenet", "nobounds", "safenet%da"),
 	FAMILY_SAFE_VARIANT("safenet", "noguards", "safenet%da"),
@@ -658,8 +664,18 @@ static int net_run(struct family_ctx *ctx, const struct workload *w, struct run_
 			 why);
 		goto out;
 	}
+	if (ctx->trace && trace_run(ctx->trace, ctx->trace->start, why, sizeof(why))) {
+		snprintf(out->failure, sizeof(out->failure), "trace-failed: %.200s", why);
+		goto out;
+	}
 	if (net_measure(ctx, w, m->ios, &meas, why, sizeof(why))) {
 		snprintf(out->failure, sizeof(out->failure), "iperf3-failed: %.200s", why);
+		if (ctx->trace)
+			trace_run(ctx->trace, ctx->trace->stop, why, sizeof(why));
+		goto out;
+	}
+	if (ctx->trace && trace_run(ctx->trace, ctx->trace->stop, why, sizeof(why))) {
+		snprintf(out->failure, sizeof(out->failure), "trace-failed: %.200s", why);
 		goto out;
 	}
 	run_output_metric(out, "pps", meas.packets / meas.res.seconds);

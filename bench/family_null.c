@@ -10,6 +10,7 @@
 #include "blockq.h"
 #include "family.h"
 #include "fio.h"
+#include "trace.h"
 #include "util.h"
 
 /* Every parameter is passed explicitly, so no arm runs on a default of its own. */
@@ -45,13 +46,22 @@ static int rnull_serves(const struct matrix *m, const struct workload *w, char *
 	return 0;
 }
 
+/* The safe twin's ops-table entries are the layer's adapters (bpf/README.md). */
+#define SAFENULL_TRACE_FUNCS \
+	"queue_rq=safenull_mq_queue_rq_adapter complete=safenull_mq_complete_adapter " \
+	"timer=safenull_mq_timer_adapter"
+
 static const struct family_arm null_arms[] = {
 	{ .name = "null_blk", .module = "null_blk", .device = "/dev/nullb%d",
-	  .role = FAMILY_ARM_UPSTREAM, .fixed_params = "poll_queues=0" },
+	  .role = FAMILY_ARM_UPSTREAM, .fixed_params = "poll_queues=0",
+	  .trace_funcs = "queue_rq=null_queue_rq complete=null_complete_rq "
+			 "timer=null_cmd_timer_expired" },
 	{ .name = "rawnull", .module = "rawnull", .device = "/dev/rawnull%d",
-	  .role = FAMILY_ARM_RAW },
+	  .role = FAMILY_ARM_RAW,
+	  .trace_funcs = "queue_rq=rawnull_queue_rq complete=rawnull_complete "
+			 "timer=rawnull_timer" },
 	{ .name = "safenull", .module = "safenull", .device = "/dev/safenull%d",
-	  .role = FAMILY_ARM_SAFE },
+	  .role = FAMILY_ARM_SAFE, .trace_funcs = SAFENULL_TRACE_FUNCS },
 	FAMILY_SAFE_VARIANT("safenull", "noerror", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "nochecked", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "nobounds", "/dev/safenull%d"),
@@ -191,7 +201,9 @@ static size_t null_devices(const struct family_ctx *ctx, const char **out, size_
 static int null_run(struct family_ctx *ctx, const struct workload *w, struct run_output *out)
 {
 	const struct matrix *m = ctx->matrix;
-	struct fio_job job = { .w = w, .filename = ctx->devices[0], .timeout = ctx->timeout };
+	struct fio_job job = { .w = w, .filename = ctx->devices[0], .timeout = ctx->timeout,
+			       .pre = ctx->trace ? ctx->trace->start : NULL,
+			       .post = ctx->trace ? ctx->trace->stop : NULL };
 	struct fio_result res;
 	char why[200];
 

@@ -94,11 +94,18 @@ int fio_build_argv(const struct fio_job *job, char **argv, char *store, size_t s
 	 */
 	if (insn_hook_start(hook, sizeof(hook), "cat /proc/stat /proc/timer_list"))
 		return -1;
-	add_arg(&b, "--exec_prerun=%s", hook);
+	/* fio redirects the hook's output to a file: one group, so all of it goes there. */
+	if (job->pre)
+		add_arg(&b, "--exec_prerun={ %s; %s; }", job->pre, hook);
+	else
+		add_arg(&b, "--exec_prerun=%s", hook);
 	if (insn_hook_stop(hook, sizeof(hook), "cat /proc/timer_list /proc/stat",
 			   (double)job->ios * w->numjobs))
 		return -1;
-	add_arg(&b, "--exec_postrun=%s", hook);
+	if (job->post)
+		add_arg(&b, "--exec_postrun={ %s; %s; }", hook, job->post);
+	else
+		add_arg(&b, "--exec_postrun=%s", hook);
 	return b.overflow ? -1 : (int)b.argc;
 }
 

@@ -20,6 +20,8 @@ struct fio_job {
 	const char *filename;
 	unsigned long ios, warmup_ios;
 	unsigned int timeout;	/* seconds before fio is stopped and the run fails */
+	/* Shell commands run right before and after the measured job (tracing), or NULL. */
+	const char *pre, *post;
 };
 
 /* The numbers of the measured job, summed over its clones (group reporting). */

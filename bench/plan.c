@@ -11,6 +11,7 @@
 #include "family.h"
 #include "plan.h"
 #include "stats.h"
+#include "trace.h"
 #include "util.h"
 
 #define PLAN_MAGIC "# twinbench plan 1"
@@ -45,15 +46,20 @@ void plan_build(const struct matrix *m, uint64_t seed, struct plan *p)
 			for (size_t w = 0; w < m->n_workloads; w++) {
 				if (!matrix_workload_applies(&m->workloads[w], fam))
 					continue;
-				for (size_t a = 0; a < fam->n_arms; a++) {
+				for (size_t a = 0; a < 2 * fam->n_arms; a++) {
 					struct plan_entry e = { .sample = s };
+					bool traced = a >= fam->n_arms;
 
-					if (!family_arm_serves(fam->ops, fam->arms[a], m,
-							       &m->workloads[w], NULL, 0))
+					if ((traced && m->trace == MATRIX_TRACE_OFF) ||
+					    (!traced && m->trace == MATRIX_TRACE_ON) ||
+					    !family_arm_serves(fam->ops, fam->arms[a % fam->n_arms],
+							       m, &m->workloads[w], NULL, 0))
 						continue;
 
 					snprintf(e.family, sizeof(e.family), "%s", fam->name);
-					snprintf(e.arm, sizeof(e.arm), "%s", fam->arms[a]);
+					snprintf(e.arm, sizeof(e.arm), "%s%s",
+						 fam->arms[a % fam->n_arms],
+						 traced ? TRACE_ARM_SUFFIX : "");
 					snprintf(e.workload, sizeof(e.workload), "%s",
 						 m->workloads[w].name);
 					plan_add(p, &e, &cap);

@@ -60,7 +60,7 @@ static bool insn_diffs_load(const struct run_data *run, struct insn_diffs *out)
 
 	out->v = NULL;
 	out->n = 0;
-	pathf(path, sizeof(path), "%s/insn-diff.csv", run->dir);
+	path_printf(path, sizeof(path), "%s/insn-diff.csv", run->dir);
 	in = fopen(path, "r");
 	if (!in)
 		return false;

@@ -21,6 +21,7 @@
 #include "insn.h"
 #include "manifest.h"
 #include "runner.h"
+#include "trace.h"
 #include "util.h"
 
 /* guest ns per instruction = 2^shift; scripts/vm-run.sh uses -icount shift=1. */
@@ -504,6 +505,7 @@ static int summarise_run(const char *rundir, const struct matrix *m, const struc
 			rc = 1;
 		}
 	}
+	trace_overhead_rows(m, &samples);
 	if (insn_merge(rundir, &samples, err, sizeof(err)) < 0)
 		fprintf(stderr, "twinbench: instruction profiles: %s\n", err);
 	summary_compute(m, &samples, &settings, p->seed, &sum);
@@ -859,6 +861,9 @@ int check_main(int argc, char **argv)
 	printf("%s: ok: %zu families, %zu workloads, %u samples per arm: %zu samples\n",
 	       path, m->n_families, m->n_workloads, m->samples, p.n);
 	print_skips(stdout, m);
+	if (m->trace != MATRIX_TRACE_OFF)
+		printf("  trace = %s: traced samples run under twintrace as ARM%s\n",
+		       m->trace == MATRIX_TRACE_ON ? "on" : "both", TRACE_ARM_SUFFIX);
 	for (size_t f = 0; f < m->n_families; f++)
 		for (size_t i = 0; i < m->families[f].n_pairs; i++)
 			printf("  compare %s: %s (baseline) vs %s\n", m->families[f].name,

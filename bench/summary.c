@@ -12,6 +12,7 @@
 #include "family.h"
 #include "runner.h"
 #include "stats.h"
+#include "trace.h"
 
 /* Below this many samples per arm the exact U test cannot reach p < 0.05. */
 #define SUMMARY_MIN_N	4
@@ -205,6 +206,45 @@ out:
 	free(cand);
 }
 
+/*
+ * What tracing costs arm @arm on workload @w: its untraced samples against its traced
+ * ones on the family's primary metric, reported as tracing_overhead = untraced mean over
+ * traced mean (the interval inverted with it).
+ */
+static void compare_tracing(const struct sample_table *samples, const struct matrix_family *fam,
+			    const char *arm, const struct workload *w, uint64_t seed,
+			    struct summary_table *out)
+{
+	const struct metric_info *mi = metric_lookup(fam->ops->primary_metric);
+	struct arm_pair pair;
+	struct summary_row *r;
+	size_t n = out->n;
+	double lo;
+
+	if (!mi)
+		return;
+	snprintf(pair.baseline, sizeof(pair.baseline), "%s", arm);
+	snprintf(pair.candidate, sizeof(pair.candidate), "%.24s%s", arm, TRACE_ARM_SUFFIX);
+	compare_metric(samples, fam->name, &pair, w, mi, seed, "", out);
+	if (out->n == n)
+		return;
+	r = &out->rows[n];
+	snprintf(r->metric, sizeof(r->metric), "tracing_overhead");
+	r->ratio = 1 / r->ratio;
+	lo = 1 / r->ci_high;
+	r->ci_high = 1 / r->ci_low;
+	r->ci_low = lo;
+}
+
+/* @pair with both arm names given the traced suffix. */
+static void traced_pair(const struct arm_pair *pair, struct arm_pair *out)
+{
+	snprintf(out->baseline, sizeof(out->baseline), "%.24s%s", pair->baseline,
+		 TRACE_ARM_SUFFIX);
+	snprintf(out->candidate, sizeof(out->candidate), "%.24s%s", pair->candidate,
+		 TRACE_ARM_SUFFIX);
+}
+
 void summary_compute(const struct matrix *m, const struct sample_table *samples,
 		     const struct settings_table *settings, uint64_t seed,
 		     struct summary_table *out)
@@ -226,20 +266,38 @@ void summary_compute(const struct matrix *m, const struct sample_table *samples,
 				    !family_arm_serves(fam->ops, fam->pairs[p].candidate, m, wl,
 						       NULL, 0))
 					continue;
-				settings_diff(settings, fam->name, &fam->pairs[p], wl->name, diff,
-					      sizeof(diff));
-				for (const struct metric_info *mi = metric_table; mi->name; mi++)
-					compare_metric(samples, fam->name, &fam->pairs[p], wl, mi,
-						       seed, diff, out);
+				for (int t = 0; t < 2; t++) {
+					struct arm_pair pair = fam->pairs[p];
+
+					if ((t && m->trace == MATRIX_TRACE_OFF) ||
+					    (!t && m->trace == MATRIX_TRACE_ON))
+						continue;
+					if (t)
+						traced_pair(&fam->pairs[p], &pair);
+					settings_diff(settings, fam->name, &pair, wl->name, diff,
+						      sizeof(diff));
+					for (const struct metric_info *mi = metric_table;
+					     mi->name; mi++)
+						if (strcmp(mi->name, "tracing_overhead"))
+							compare_metric(samples, fam->name, &pair,
+								       wl, mi, seed, diff, out);
+				}
 			}
 		}
+		for (size_t a = 0; a < fam->n_arms && m->trace == MATRIX_TRACE_BOTH; a++)
+			for (size_t w = 0; w < m->n_workloads; w++)
+				if (matrix_workload_applies(&m->workloads[w], fam) &&
+				    family_arm_serves(fam->ops, fam->arms[a], m, &m->workloads[w],
+						      NULL, 0))
+					compare_tracing(samples, fam, fam->arms[a],
+							&m->workloads[w], seed, out);
 	}
 }
 
 /* Metrics shown in the terminal table; summary.csv has them all. */
 static const char *const table_metrics[] = {
-	"iops", "lat_p50", "lat_p99", "cpu_ns_per_io", "insn_per_io",
-	"pps", "cpu_ns_per_pkt",
+	"iops", "lat_p50", "lat_p99", "cpu_ns_per_io", "insn_per_io", "driver_insn_per_io",
+	"pps", "cpu_ns_per_pkt", "tracing_overhead",
 };
 
 static bool in_table(const char *metric)

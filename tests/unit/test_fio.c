@@ -143,6 +143,15 @@ static void test_command_line(void **state)
 	assert_int_equal(arg_index(argv, "--name=twinbench-warmup"), -1);
 	/* too little room is refused, not truncated */
 	assert_int_equal(fio_build_argv(&job, argv, store, 100), -1);
+
+	/* tracing: attach before the counters are read, detach after; one redirected group */
+	job.pre = "sh /tmp/t/start.sh";
+	job.post = "sh /tmp/t/stop.sh";
+	assert_true(fio_build_argv(&job, argv, store, sizeof(store)) > 0);
+	assert_true(has_arg(argv, "--exec_prerun={ sh /tmp/t/start.sh; "
+			    "cat /proc/stat /proc/timer_list; }"));
+	assert_true(has_arg(argv, "--exec_postrun={ cat /proc/timer_list /proc/stat; "
+			    "sh /tmp/t/stop.sh; }"));
 }
 
 /* cpu line: busy 138334 -> 138359 ticks; intr 1895397 -> 1896211. */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include "matrix.h"
 #include "plan.h"
+#include "trace.h"
 
 static struct matrix m;
 
@@ -117,6 +118,37 @@ static void test_net_workloads(void **state)
 	assert_false(matrix_rw_is_block("tcp"));
 }
 
+/* trace = both: every arm twice per sample round, the traced one under ARM+trace. */
+static void test_trace_plan(void **state)
+{
+	char path[512], err[512], plain[32];
+	size_t traced = 0;
+	struct plan p;
+
+	(void)state;
+	fixture_path(path, sizeof(path), "trace-both.ini");
+	if (matrix_load(path, &m, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(m.trace, MATRIX_TRACE_BOTH);
+	plan_build(&m, 1, &p);
+	assert_int_equal(p.n, 2 * 2 * 2);
+	for (size_t i = 0; i < p.n; i++) {
+		bool t = trace_arm_split(p.entries[i].arm, plain, sizeof(plain));
+
+		traced += t;
+		assert_true(!strcmp(plain, "null_blk") || !strcmp(plain, "rawnull"));
+		assert_int_equal(t, strstr(p.entries[i].arm, "+trace") != NULL);
+	}
+	assert_int_equal(traced, 4);
+	plan_free(&p);
+	m.trace = MATRIX_TRACE_ON;
+	plan_build(&m, 1, &p);
+	assert_int_equal(p.n, 2 * 2);
+	for (size_t i = 0; i < p.n; i++)
+		assert_true(trace_arm_split(p.entries[i].arm, plain, sizeof(plain)));
+	plan_free(&p);
+}
+
 static void test_compare_and_selection(void **state)
 {
 	char path[512], err[512];
@@ -163,6 +195,7 @@ static const struct {
 	{ "udp-over-mtu.ini", 6, "workload 'u' on family net: bs = 8972: a datagram of 9000 "
 				 "bytes does not fit mtu=1500 (give mtu >= 9000 in params, or a "
 				 "smaller bs)" },
+	{ "bad-trace.ini", 2, "trace = yes: expected off, on or both" },
 	{ "missing-iodepth.ini", 3, "workload 'r': iodepth is not set (here or in [workloads])" },
 	{ "bs-too-large.ini", 6, "workload 'r' on family null: bs 2147483648 is larger than "
 				 "the device (1073741824 bytes)" },
@@ -170,7 +203,8 @@ static const struct {
 				 "the device's logical block size (params bs=4096)" },
 	{ "qd0.ini", 6, "iodepth = 0: expected 1 to 4096" },
 	{ "unknown-arm.ini", 2, "unknown arm 'rustnull' in family null (known: null_blk "
-				"rawnull safenull rnull)" },
+				"rawnull safenull safenull-noerror safenull-nochecked safenull-nobounds "
+				"safenull-noarc safenull-noguards safenull-noreqref rnull)" },
 	{ "missing-rw.ini", 4, "workload 'r': rw is not set (here or in [workloads])" },
 	{ "bad-params.ini", 3, "params: unknown null_blk parameter 'queue_mode'" },
 	{ "seq-past-end.ini", 2, "workload 'r' on family null: 100000 I/Os of 131072 bytes "
@@ -292,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_net_workloads),
+		cmocka_unit_test(test_trace_plan),
 		cmocka_unit_test(test_compare_and_selection),
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_unknown_family),

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * trace.h - per-sample tracing: bpf/twintrace attached around a sample's measured I/O, its
+ * JSON turned into per-I/O metrics, and the cost of tracing measured in the same run.
+ *
+ * The matrix key `trace = off|on|both` ([run]) decides which samples are traced. A traced
+ * sample runs under the arm name ARM+trace (plan.tsv, samples.csv), so traced and untraced
+ * samples are never mixed in a comparison; with `both`, tracing_overhead (untraced over
+ * traced mean of the family's primary metric) is added per arm and workload.
+ */
+#ifndef TWINBENCH_TRACE_H
+#define TWINBENCH_TRACE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TRACE_ARM_SUFFIX	"+trace"
+
+struct family_arm;
+struct matrix;
+struct run_output;
+struct sample_table;
+
+/* A twintrace run being prepared: shell commands that attach it and detach it. */
+struct trace_session {
+	char dir[64];		/* temporary folder holding the scripts and twintrace's log */
+	char json[PATH_MAX];	/* where twintrace writes its JSON (kept beside the sample) */
+	char start[160];	/* "sh DIR/start.sh": attaches, returns once twintrace is ready */
+	char stop[160];		/* "sh DIR/stop.sh": detaches, returns once the JSON is written */
+};
+
+/* Is @arm a traced arm name? Its plain arm name goes to @plain either way. */
+bool trace_arm_split(const char *arm, char *plain, size_t len);
+
+/*
+ * Write the scripts for tracing @arm (its trace_funcs) into a new temporary folder;
+ * @dev (NULL for none) filters block latency to one disk. 0, or -1 with a reason.
+ */
+int trace_prepare(struct trace_session *t, const char *json, const struct family_arm *arm,
+		  const char *dev, char *err, size_t len);
+/* Run one of the session's commands outside fio (the net family); 0 or -1 with a reason. */
+int trace_run(const struct trace_session *t, const char *cmd, char *err, size_t len);
+void trace_cleanup(struct trace_session *t);
+
+/*
+ * Add irqs_per_io, hardirq_ns_per_io, softirq_ns_per_io, driver_ns_per_io and (block)
+ * bpf_lat_p50/p99/p999 from the session's JSON, per @ios units of work. -1 with a reason
+ * ("trace-failed: ...") when the JSON is missing or its block count disagrees with @ios.
+ */
+int trace_metrics(const struct trace_session *t, double ios, struct run_output *out,
+		  char *err, size_t len);
+
+/*
+ * With trace = both: a tracing_overhead row per traced sample in @samples (under the
+ * plain arm; untraced mean over that sample's value of @m's primary metric). The summary
+ * row per arm and workload is summary.c's.
+ */
+void trace_overhead_rows(const struct matrix *m, struct sample_table *samples);
+
+#endif /* TWINBENCH_TRACE_H */
