@@ -5,7 +5,9 @@
 # Checks: fio write+verify through each twin; data written through one driver reads back
 # identically through the others; polled queues and the INTx fallback; a controller reset
 # under load; unbind under load fails or completes requests cleanly; unload and reload;
-# a clean kernel log. Each check prints "ok - ..." or "not ok - ...".
+# a clean kernel log. The ablation variants (safenvme_no<mechanism>, one safe-layer
+# mechanism compiled out) must stay correct for valid input: each gets a short fio
+# write+verify. Each check prints "ok - ..." or "not ok - ...".
 set -u
 
 fails=0
@@ -193,6 +195,21 @@ for drv in rawnvme safenvme; do
 	release
 	modprobe -r "$drv"
 done
+
+n_variants=0
+for drv in $(find "/lib/modules/$(uname -r)" -name 'safenvme_no*.ko*' 2>/dev/null |
+	     sed 's|.*/||; s|\.ko.*||' | sort); do
+	n_variants=$((n_variants + 1))
+	if ! bind "$drv"; then
+		not_ok "$drv (ablation variant) binds to $bdf"
+		continue
+	fi
+	check "$drv (ablation variant): fio random write+verify, 512 B to 128 KiB" \
+		fio_verify 0 --size=8M
+	release
+	check "$drv: module unloads" modprobe -r "$drv"
+done
+check "ablation: safenvme variants are installed ($n_variants)" test "$n_variants" -gt 0
 
 # The runner's nvme family: it finds QEMU's controller, takes it from the stock driver for
 # each twin, and gives it back, after a clean end and after SIGTERM.
