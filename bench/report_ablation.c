@@ -13,10 +13,41 @@
 #include "ablation.h"
 #include "report.h"
 
-/* The per-I/O metrics a breakdown is given in, most exact first. */
-static const char *const ablation_metrics[] = {
-	"driver_insn_per_io", "insn_per_io", "cpu_ns_per_io", NULL
+/*
+ * The per-I/O metrics a breakdown is given in, most exact first; CPU time only where no
+ * instruction counts were taken (in the icount clock it is a coarse image of them).
+ */
+static const char *const ablation_metrics[] = { "driver_insn_per_io", "insn_per_io", NULL };
+static const char *const ablation_fallback_metric = "cpu_ns_per_io";
+
+/* Mechanisms in the order of drivers-safe/kernel/ablation.mk, so tables line up. */
+static const char *const mechanism_order[] = {
+	"error", "checked", "bounds", "arc", "guards", "reqref", "mmio", "skbown", NULL
 };
+
+static size_t mechanism_rank(const char *mech)
+{
+	size_t i;
+
+	for (i = 0; mechanism_order[i] && strcmp(mechanism_order[i], mech); i++)
+		;
+	return i;
+}
+
+/* The metrics of @family's breakdown in @run, NULL-terminated into @out (room for 3). */
+static size_t breakdown_metrics(const struct run_data *run, const char *family,
+				const char **out)
+{
+	size_t n = 0;
+
+	for (const char *const *m = ablation_metrics; *m; m++)
+		if (family_has_metric(run, family, *m))
+			out[n++] = *m;
+	if (!n && family_has_metric(run, family, ablation_fallback_metric))
+		out[n++] = ablation_fallback_metric;
+	out[n] = NULL;
+	return n;
+}
 
 /* Two-sided 95 % quantiles of Student's t for 1..30 degrees of freedom. */
 static const double t975_table[] = {
@@ -175,6 +206,14 @@ static bool breakdown_of(const struct run_data *run, const char *family, const c
 		snprintf(p->mechanism, sizeof(p->mechanism), "%s", mech);
 		b->n_parts++;
 	}
+	for (size_t i = 1; i < b->n_parts; i++)
+		for (size_t j = i; j && mechanism_rank(b->parts[j].mechanism) <
+				     mechanism_rank(b->parts[j - 1].mechanism); j--) {
+			struct ablation_part tmp = b->parts[j];
+
+			b->parts[j] = b->parts[j - 1];
+			b->parts[j - 1] = tmp;
+		}
 	ok = raw && safe && b->n_parts;
 	if (ok) {
 		group_of_series(run, family, raw, workload, metric, &b->raw);
@@ -185,13 +224,18 @@ static bool breakdown_of(const struct run_data *run, const char *family, const c
 	return ok;
 }
 
-/* "12.3 [11.9, 12.7]", or "12.3" when the interval is unknown or a point. */
+/*
+ * "12.3 [11.9, 12.7]" per I/O, to a tenth (an instruction count per I/O is exact to far
+ * less); "12.3" when the interval is a point, "12.3 [?]" when it is unknown.
+ */
 static void fmt_estimate(char *out, size_t len, const struct ablation_estimate *e)
 {
-	if (isnan(e->lo) || e->lo == e->hi)
-		snprintf(out, len, "%.4g%s", e->value, isnan(e->lo) ? " [?]" : "");
+	double v = fabs(e->value) < 0.05 ? 0 : e->value;
+
+	if (isnan(e->lo) || fabs(e->hi - e->lo) < 0.05)
+		snprintf(out, len, "%.1f%s", v, isnan(e->lo) ? " [?]" : "");
 	else
-		snprintf(out, len, "%.4g [%.4g, %.4g]", e->value, e->lo, e->hi);
+		snprintf(out, len, "%.1f [%.1f, %.1f]", e->value, e->lo, e->hi);
 }
 
 static bool family_has_ablation(const struct run_data *run, const char *family)
@@ -245,7 +289,7 @@ static void breakdown_table(struct doc *d, const struct run_data *run, const cha
 		}
 		col = 0;
 		cellf(&t, col++, "%s", wls.names[w]);
-		cellf(&t, col++, "%.4g", b.raw.mean);
+		cellf(&t, col++, "%.1f", b.raw.mean);
 		fmt_estimate(t.cells[col], CELL_LEN, &b.gap);
 		if (b.raw.mean)
 			snprintf(t.cells[col] + strlen(t.cells[col]),
@@ -269,6 +313,7 @@ static void breakdown_table(struct doc *d, const struct run_data *run, const cha
 void section_ablation(struct doc *d, const struct run_data *run, const struct plot_list *pl)
 {
 	struct name_list families = { 0 };
+	const char *metrics[ARRAY_SIZE(ablation_metrics) + 1];
 	bool any = false;
 
 	run_families(run, &families);
@@ -290,9 +335,9 @@ void section_ablation(struct doc *d, const struct run_data *run, const struct pl
 				 "no sample spread (the instruction counts repeat exactly).");
 		any = true;
 		doc_heading(d, 3, "%s", fam);
-		for (const char *const *m = ablation_metrics; *m; m++)
-			if (family_has_metric(run, fam, *m))
-				breakdown_table(d, run, fam, *m);
+		breakdown_metrics(run, fam, metrics);
+		for (const char **m = metrics; *m; m++)
+			breakdown_table(d, run, fam, *m);
 		snprintf(base, sizeof(base), "ablation-%s", fam);
 		for (size_t i = 0; i < pl->n; i++)
 			if (!strcmp(pl->v[i].base, base))
@@ -342,7 +387,7 @@ static size_t waterfall_rows(FILE *f, const char *workload, const struct ablatio
 void plot_ablation(const struct run_data *run, const char *scripts_dir, const char *family,
 		   struct plot_list *out)
 {
-	const char *metric = NULL;
+	const char *metrics[ARRAY_SIZE(ablation_metrics) + 1], *metric;
 	struct name_list wls = { 0 };
 	struct ablation_breakdown b;
 	char base[160], title[256], caption[256];
@@ -353,11 +398,9 @@ void plot_ablation(const struct run_data *run, const char *scripts_dir, const ch
 
 	if (!family_has_ablation(run, family))
 		return;
-	for (const char *const *m = ablation_metrics; *m && !metric; m++)
-		if (family_has_metric(run, family, *m))
-			metric = *m;
-	if (!metric)
+	if (!breakdown_metrics(run, family, metrics))
 		return;
+	metric = metrics[0];
 	snprintf(base, sizeof(base), "ablation-%s", family);
 	fig_init(&fig, run, scripts_dir, "ablation.gp", base);
 	f = fig_open_data(&fig);
