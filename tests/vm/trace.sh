@@ -12,7 +12,8 @@
 # the queue_rq probe), about 2 % under TCG. The per-I/O figures are printed as comments for
 # the reader. Last, twinperf counts a fio run. Stock null_blk gets poll_queues=0: its default
 # poll queue makes two hardware queues, and then blk-mq completes irqmode=1 requests inline,
-# not in the BLOCK softirq.
+# not in the BLOCK softirq. Last, the runner's traced samples (trace = on) of rawnull at
+# irqmode=2 and 0: one driver hrtimer per I/O and about one interrupt per I/O, then none.
 set -u
 
 ios=20000
@@ -155,6 +156,73 @@ if command -v twinperf >/dev/null; then
 	rmmod null_blk
 else
 	ok "twinperf: not in this initramfs # SKIP"
+fi
+
+# The runner's traced samples (trace = on): twinbench exec attaches twintrace around the
+# measured fio job of a rawnull sample and turns its JSON into per-I/O rows of the sample.
+# irqmode=2 completes every I/O from an hrtimer, so the sample shows about one timer
+# interrupt per I/O; irqmode=0 completes inside queue_rq, so only the scheduler tick is left.
+runner_sample() {
+	local mode=$1 dir=/tmp/runner-$1
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cat >"$dir/matrix.ini" <<INI
+[run]
+samples = 1
+ios = $ios
+warmup_ios = 1000
+timeout = 120
+trace = on
+
+[family null]
+arms = rawnull
+params = nr_devices=1 submit_queues=1 hw_queue_depth=64 bs=512 gb=1 irqmode=$mode
+
+[workload randread-4k-qd1]
+rw = randread
+bs = 4k
+iodepth = 1
+INI
+	printf '# twinbench plan 1\n# matrix=matrix.ini\n# clock=wall\n# icount_shift=-1\n' \
+		>"$dir/plan.tsv"
+	printf '# seed=1\nindex\tfamily\tarm\tworkload\tsample\n' >>"$dir/plan.tsv"
+	printf '1\tnull\trawnull+trace\trandread-4k-qd1\t1\n' >>"$dir/plan.tsv"
+	twinbench exec --plan "$dir/plan.tsv" --out "$dir" >"$dir/exec.log" 2>&1
+}
+# metric DIR NAME: the value of metric NAME in the runner's sample 0001 (empty if absent).
+metric() { awk -F, -v m="$2" '$5 == m && $8 == 1 { print $6; exit }' "$1/samples/0001.csv"; }
+# json_module_hrtimers FILE MOD: hrtimer expiries of module MOD in a twintrace JSON.
+json_module_hrtimers() {
+	awk -v m="\"$2\"" '/"module":/ { hit = index($0, m) > 0 }
+		hit && /"count":/ { gsub(/[^0-9]/, ""); n += $0; hit = 0 } END { print n + 0 }' "$1"
+}
+
+if command -v twinbench >/dev/null && modinfo rawnull >/dev/null 2>&1; then
+	for mode in 2 0; do
+		dir=/tmp/runner-$mode
+		check "runner irqmode=$mode: a traced rawnull sample runs" runner_sample $mode
+		sed 's/^/# /' "$dir/exec.log" | tail -3
+		irqs=$(metric "$dir" irqs_per_io)
+		echo "# runner irqmode=$mode: $(grep -E ',(irqs|hardirq_ns|softirq_ns|driver_ns)_per_io,|,bpf_lat_p99,' "$dir/samples/0001.csv" 2>/dev/null | cut -d, -f5,6 | tr '\n' ' ')"
+		check "runner irqmode=$mode: the trace JSON is kept beside the sample" \
+			test -s "$dir/samples/0001.trace.json"
+		check "runner irqmode=$mode: driver_ns_per_io and bpf_lat_p99 recorded" \
+			test -n "$(metric "$dir" driver_ns_per_io)" -a -n "$(metric "$dir" bpf_lat_p99)"
+		hr=$(json_module_hrtimers "$dir/samples/0001.trace.json" rawnull)
+		if [ $mode = 2 ]; then
+			check "runner irqmode=2: one rawnull hrtimer per measured I/O ($hr)" \
+				test "$hr" = $ios
+			check "runner irqmode=2: at least 0.9 interrupts per I/O (${irqs:-none})" \
+				awk -v v="${irqs:-0}" 'BEGIN { exit !(v >= 0.9) }'
+		else
+			check "runner irqmode=0: no rawnull hrtimer fires ($hr)" test "$hr" = 0
+			# what is left is the scheduler tick and the like, far below one per I/O
+			check "runner irqmode=0: under 0.5 interrupts per I/O (${irqs:-none})" \
+				awk -v v="${irqs:-9}" 'BEGIN { exit !(v < 0.5) }'
+		fi
+	done
+else
+	not_ok "runner: twinbench and rawnull are in the guest"
 fi
 
 [ $fails = 0 ]
