@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,36 @@ int trace_run(const struct trace_session *t, const char *cmd, char *err, size_t 
 	return seterr(err, len, "twintrace: %s", why);
 }
 
+/*
+ * A twintrace the stop script never reached (fio killed, a failed run) must not stay
+ * attached: SIGTERM makes it detach, and it is given a few seconds to do so.
+ */
+static bool pid_running(long pid)
+{
+	char path[64], stat[256], *paren;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (file_read_line(path, stat, sizeof(stat)))
+		return false;
+	paren = strrchr(stat, ')');
+	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
+static void trace_kill_leftover(const struct trace_session *t)
+{
+	char path[128], line[32];
+	long pid;
+
+	snprintf(path, sizeof(path), "%s/pid", t->dir);
+	if (file_read_line(path, line, sizeof(line)))
+		return;
+	pid = strtol(line, NULL, 10);
+	if (pid <= 1 || !pid_running(pid) || kill((pid_t)pid, SIGTERM))
+		return;
+	for (int i = 0; i < 50 && pid_running(pid); i++)
+		usleep(100000);
+}
+
 void trace_cleanup(struct trace_session *t)
 {
 	static const char *const files[] = { "start.sh", "stop.sh", "log", "pid" };
@@ -133,6 +164,7 @@ void trace_cleanup(struct trace_session *t)
 
 	if (!t->dir[0])
 		return;
+	trace_kill_leftover(t);
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", t->dir, files[i]);
 		unlink(path);

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_trace.c - per-sample tracing without a kernel: traced arm names, the attach and
+ * detach scripts written for an arm, the per-I/O metrics taken from a real twintrace JSON
+ * (a guest rawnull sample, irqmode=2, 20000 I/Os), the refusal of a JSON whose completion
+ * count disagrees with fio's, and the cleanup stopping a tracer the stop script missed.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "family.h"
+#include "trace.h"
+#include "util.h"
+
+static const struct family_arm arm = {
+	.name = "rawnull", .module = "rawnull", .device = "/dev/rawnull%d",
+	.role = FAMILY_ARM_RAW, .trace_funcs = "queue_rq=rawnull_queue_rq timer=rawnull_timer",
+};
+
+static void fixture(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/trace/rawnull-irqmode2.json", FIXTURES);
+}
+
+static double metric(const struct run_output *out, const char *name)
+{
+	for (size_t i = 0; i < out->n_metrics; i++)
+		if (!strcmp(out->metrics[i].metric, name))
+			return out->metrics[i].value;
+	fail_msg("metric %s missing", name);
+	return 0;
+}
+
+static void test_arm_names(void **state)
+{
+	char plain[32];
+
+	(void)state;
+	assert_true(trace_arm_split("safenull+trace", plain, sizeof(plain)));
+	assert_string_equal(plain, "safenull");
+	assert_false(trace_arm_split("safenull", plain, sizeof(plain)));
+	assert_string_equal(plain, "safenull");
+	assert_false(trace_arm_split("+trace", plain, sizeof(plain)));
+}
+
+static void test_scripts(void **state)
+{
+	struct trace_session t;
+	char err[256], path[256], *text;
+
+	(void)state;
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", &arm, "/dev/rawnull0", err,
+				       sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/start.sh", t.dir);
+	text = file_read(path, NULL, NULL, 0);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "twintrace -o /tmp/x.trace.json --dev /dev/rawnull0 "
+			       "--func queue_rq=rawnull_queue_rq --func timer=rawnull_timer >"));
+	free(text);
+	assert_non_null(strstr(t.start, "/start.sh"));
+	assert_non_null(strstr(t.stop, "/stop.sh"));
+	trace_cleanup(&t);
+	assert_false(path_exists(path));
+
+	/* no device: no block events (a net interface) */
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", &arm, NULL, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/start.sh", t.dir);
+	text = file_read(path, NULL, NULL, 0);
+	assert_non_null(strstr(text, "--events hardirq,softirq,timer,hrtimer --func"));
+	free(text);
+	trace_cleanup(&t);
+}
+
+static void test_metrics(void **state)
+{
+	struct trace_session t = { 0 };
+	struct run_output *out = calloc(1, sizeof(*out));
+	char err[256];
+
+	(void)state;
+	fixture(t.json, sizeof(t.json));
+	assert_int_equal(trace_metrics(&t, 20000, out, err, sizeof(err)), 0);
+	/* (67 hard IRQs + 20529 timer interrupts) / 20000 I/Os */
+	assert_float_equal(metric(out, "irqs_per_io"), 20596.0 / 20000, 1e-9);
+	assert_float_equal(metric(out, "hardirq_ns_per_io"), (258295.0 + 232524422) / 20000, 1e-6);
+	assert_float_equal(metric(out, "softirq_ns_per_io"), 2849937.0 / 20000, 1e-6);
+	assert_float_equal(metric(out, "driver_ns_per_io"), (101799522.0 + 150026158) / 20000,
+			   1e-6);
+	assert_float_equal(metric(out, "bpf_lat_p50"), 16256, 0);
+	assert_float_equal(metric(out, "bpf_lat_p999"), 18688, 0);
+
+	/* fio says 21000 I/Os, BPF saw 20000 completions: the sample is not trusted */
+	out->n_metrics = 0;
+	assert_int_equal(trace_metrics(&t, 21000, out, err, sizeof(err)), -1);
+	assert_string_equal(err, "trace-failed: twintrace saw 20000 completions, fio did 21000 "
+			    "I/Os");
+	snprintf(t.json, sizeof(t.json), "/nonexistent/x.json");
+	assert_int_equal(trace_metrics(&t, 20000, out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "trace-failed: no JSON from twintrace"));
+	free(out);
+}
+
+/* A tracer the stop script never reached is stopped by the cleanup. */
+static void test_cleanup_stops_leftover(void **state)
+{
+	struct trace_session t;
+	char err[256], path[256];
+	pid_t child;
+	FILE *f;
+	int status;
+
+	(void)state;
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", &arm, NULL, err, sizeof(err)), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		pause();
+		_exit(0);
+	}
+	snprintf(path, sizeof(path), "%s/pid", t.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%d\n", (int)child);
+	fclose(f);
+	trace_cleanup(&t);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_arm_names),
+		cmocka_unit_test(test_scripts),
+		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_cleanup_stops_leftover),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
