@@ -13,12 +13,14 @@ out=$top/build/rust
 chroot_dir=$out/chroot
 twins=$out/twins
 src_in_chroot=/build/twinbench
-# What the rust arm needs: the root Kbuild, the null twins (with their ablation variants) and
-# the safe layer they include, and the test modules. The nvme and net twins and the layer's
-# self-test are left out: they are not part of the rust arm and not ported to 6.12 (the
-# root Kbuild builds whatever module folders the copy holds).
-SOURCES="Kbuild drivers-raw/nullblk drivers-safe/nullblk drivers-safe/kernel/include
-	drivers-safe/kernel/ablation.mk tests/modules"
+# What the rust arm needs: the root Kbuild, the null twins (with their ablation variants), the
+# safe layer and its self-test, and the test modules. The nvme and net twins are left out:
+# they are not part of the rust arm and not ported to 6.12 (the root Kbuild builds whatever
+# module folders the copy holds).
+SOURCES="Kbuild drivers-raw/nullblk drivers-safe/nullblk drivers-safe/kernel tests/modules"
+# clang flags the self-test's deliberate shift by the full width, in the branch the checked
+# shift never takes (gcc does not): a false positive in that one test file only.
+SELFTEST_CFLAGS="CFLAGS_safe_selftest.o=-Wno-shift-count-overflow"
 # Build outputs are not sources (the tree's own .gitignore patterns).
 EXCLUDES=(--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
 	--exclude='*.cmd' --exclude='.*.cmd' --exclude='*.a' --exclude=Module.symvers
@@ -51,7 +53,8 @@ if ! mountpoint -q "$chroot_dir/proc"; then
 fi
 echo "rust-twins: building our modules for $kver (LLVM=1, W=1, -Werror) in the chroot"
 if ! chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/root \
-	make -C /build/linux M=$src_in_chroot LLVM=1 W=1 KCFLAGS=-Werror -j"${JOBS:-2}" modules \
+	make -C /build/linux M=$src_in_chroot LLVM=1 W=1 KCFLAGS=-Werror "$SELFTEST_CFLAGS" \
+	-j"${JOBS:-2}" modules \
 	>"$out/twins-build.log" 2>&1; then
 	tail -n 30 "$out/twins-build.log" >&2
 	echo "rust-twins: the build failed, see $out/twins-build.log" >&2
