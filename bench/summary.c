@@ -312,7 +312,7 @@ void summary_print(FILE *f, const struct summary_table *sum, const char *clock)
 {
 	const char *last_family = "", *last_workload = "";
 
-	fprintf(f, "\n  %-14s %-9s %12s %-9s %12s %8s %19s %8s %-7s %s\n", "metric", "baseline",
+	fprintf(f, "\n  %-18s %-14s %12s %-14s %12s %8s %19s %8s %-7s %s\n", "metric", "baseline",
 		"mean", "candidate", "mean", "ratio", "95% CI", "p", "verdict", "flags");
 	for (size_t i = 0; i < sum->n; i++) {
 		const struct summary_row *r = &sum->rows[i];
@@ -326,11 +326,11 @@ void summary_print(FILE *f, const struct summary_table *sum, const char *clock)
 			last_workload = r->workload;
 		}
 		snprintf(ci, sizeof(ci), "[%.4f, %.4f]", r->ci_low, r->ci_high);
-		fprintf(f, "  %-14s %-9s %12.6g %-9s %12.6g %8.4f %19s %8.2g %-7s %s\n", r->metric,
+		fprintf(f, "  %-18s %-14s %12.6g %-14s %12.6g %8.4f %19s %8.2g %-7s %s\n", r->metric,
 			r->baseline, r->mean_base, r->candidate, r->mean_cand, r->ratio, ci,
 			r->p_value, verdict_name(r->verdict), r->flags);
 		if (r->settings_diff[0] && !strcmp(r->metric, "iops"))
-			fprintf(f, "  %-14s queue settings differ: %s\n", "", r->settings_diff);
+			fprintf(f, "  %-18s queue settings differ: %s\n", "", r->settings_diff);
 	}
 	fprintf(f, "\nratio = candidate mean / baseline mean; verdict needs the interval to "
 		"exclude 1 and p < %.2g (clock: %s).\n", STATS_ALPHA, clock);
