@@ -18,6 +18,6 @@ do for [t in 'svg png'] {
 	set output outbase.'.'.t
 	plot datafile using 0:3:($0 - 0.38):($0 + 0.38):($2 < $3 ? $2 : $3):($2 < $3 ? $3 : $2):(kindcolor($6)):xtic(1) \
 		with boxxyerror lc rgb variable, \
-		'' using 0:($6 == 2 || $6 == 3 ? $3 : 1/0):4:5 with yerrorbars lc rgb '#222222' pt -1
+		'' using 0:($6 == 2 || $6 == 3 ? $3 : 1/0):4:5 with yerrorbars lc rgb '#222222' pt 7 ps 0
 }
 set output
