@@ -42,11 +42,23 @@ static int write_script(const char *path, const char *text, char *err, size_t le
 	return 0;
 }
 
-int trace_prepare(struct trace_session *t, const char *json, const struct family_arm *arm,
+const char *trace_funcs_of(const struct family_ops *ops, const struct family_arm *arm)
+{
+	const struct family_arm *twin;
+	char name[64];
+
+	if (arm->trace_funcs || arm->role != FAMILY_ARM_SAFE_VARIANT)
+		return arm->trace_funcs;
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(arm->name, "-"), arm->name);
+	twin = family_find_arm(ops, name);
+	return twin ? twin->trace_funcs : NULL;
+}
+
+int trace_prepare(struct trace_session *t, const char *json, const char *funcs,
 		  const char *dev, char *err, size_t len)
 {
 	char path[128], args[1024] = "", script[2048];
-	const char *f = arm->trace_funcs;
+	const char *f = funcs;
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->dir, sizeof(t->dir), "/tmp/twinbench-trace-XXXXXX");

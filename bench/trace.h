@@ -18,6 +18,7 @@
 #define TRACE_ARM_SUFFIX	"+trace"
 
 struct family_arm;
+struct family_ops;
 struct matrix;
 struct run_output;
 struct sample_table;
@@ -34,10 +35,17 @@ struct trace_session {
 bool trace_arm_split(const char *arm, char *plain, size_t len);
 
 /*
- * Write the scripts for tracing @arm (its trace_funcs) into a new temporary folder;
- * @dev (NULL for none) filters block latency to one disk. 0, or -1 with a reason.
+ * The driver functions twintrace times for @arm of @ops: its trace_funcs, or for a safe
+ * variant (TWIN-noMECH, the same source built without one mechanism) its twin's.
  */
-int trace_prepare(struct trace_session *t, const char *json, const struct family_arm *arm,
+const char *trace_funcs_of(const struct family_ops *ops, const struct family_arm *arm);
+
+/*
+ * Write the scripts for tracing @funcs ("ROLE=SYMBOL ...", may be NULL) into a new
+ * temporary folder; @dev (NULL for none) filters block latency to one disk. 0, or -1
+ * with a reason.
+ */
+int trace_prepare(struct trace_session *t, const char *json, const char *funcs,
 		  const char *dev, char *err, size_t len);
 /* Run one of the session's commands outside fio (the net family); 0 or -1 with a reason. */
 int trace_run(const struct trace_session *t, const char *cmd, char *err, size_t len);

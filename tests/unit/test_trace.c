@@ -51,13 +51,29 @@ static void test_arm_names(void **state)
 	assert_false(trace_arm_split("+trace", plain, sizeof(plain)));
 }
 
+/* A safe variant (safenull-noerror) times its twin's functions. */
+static void test_variant_funcs(void **state)
+{
+	const struct family_ops *null = family_find("null");
+	const struct family_arm *variant, *twin;
+
+	(void)state;
+	assert_non_null(null);
+	variant = family_find_arm(null, "safenull-noerror");
+	twin = family_find_arm(null, "safenull");
+	assert_non_null(variant);
+	assert_non_null(twin->trace_funcs);
+	assert_ptr_equal(trace_funcs_of(null, variant), twin->trace_funcs);
+	assert_ptr_equal(trace_funcs_of(null, twin), twin->trace_funcs);
+}
+
 static void test_scripts(void **state)
 {
 	struct trace_session t;
 	char err[256], path[256], *text;
 
 	(void)state;
-	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", &arm, "/dev/rawnull0", err,
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, "/dev/rawnull0", err,
 				       sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/start.sh", t.dir);
 	text = file_read(path, NULL, NULL, 0);
@@ -71,7 +87,7 @@ static void test_scripts(void **state)
 	assert_false(path_exists(path));
 
 	/* no device: no block events (a net interface) */
-	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", &arm, NULL, err, sizeof(err)), 0);
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, NULL, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/start.sh", t.dir);
 	text = file_read(path, NULL, NULL, 0);
 	assert_non_null(strstr(text, "--events hardirq,softirq,timer,hrtimer --func"));
@@ -118,7 +134,7 @@ static void test_cleanup_stops_leftover(void **state)
 	int status;
 
 	(void)state;
-	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", &arm, NULL, err, sizeof(err)), 0);
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, NULL, err, sizeof(err)), 0);
 	child = fork();
 	assert_true(child >= 0);
 	if (!child) {
@@ -139,6 +155,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arm_names),
+		cmocka_unit_test(test_variant_funcs),
 		cmocka_unit_test(test_scripts),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_cleanup_stops_leftover),
