@@ -29,12 +29,25 @@ struct safe_slice {
 	size_t len;
 };
 
+/*
+ * The report of a failed bounds check, out of line and cold: one copy per module instead of
+ * a rate-limit state and printk call at every check site, so the checks stay small enough
+ * to inline. The site is still named by function and line.
+ */
+static noinline __cold __maybe_unused void __safe_report_out_of_bounds(size_t off, size_t n,
+									size_t size,
+									const char *func,
+									int line)
+{
+	pr_err_ratelimited("safe: range %zu+%zu outside %zu bytes in %s line %d\n", off, n, size,
+			   func, line);
+}
+
 /* Report a failed bounds check at the caller's site and yield false. */
 #define __safe_out_of_bounds(off, n, size)				\
 	({								\
-		pr_err_ratelimited("safe: range %zu+%zu outside %zu bytes in %s line %d\n", \
-				   (size_t)(off), (size_t)(n), (size_t)(size), \
-				   __func__, __LINE__);			\
+		__safe_report_out_of_bounds((size_t)(off), (size_t)(n), (size_t)(size), \
+					    __func__, __LINE__);	\
 		false;							\
 	})
 
