@@ -95,8 +95,8 @@ run_vm() {
 			return
 		}
 		kver=$(cat build/rust/kver)
-		kernel_args=(--kernel-image build/rust/vmlinuz)
-		initrd_args=(-r build/rust/root -M build/rust/twins)
+		kernel_args=(--kernel-image "$top/build/rust/vmlinuz")
+		initrd_args=(-r "$top/build/rust/root" -M "$top/build/rust/twins")
 	else
 		kver=$(scripts/kver.sh vm) || return
 	fi
