@@ -720,22 +720,6 @@ static void put_metrics(struct sample_table *t, const struct window_file *wf,
 
 /* Tables ----------------------------------------------------------------------------- */
 
-/* Writes @s as one CSV field, quoted when it holds a comma, quote or newline. */
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static const struct func_sum *sort_funcs;	/* qsort has no context argument */
 
 static int func_by_insns(const void *a, const void *b)
@@ -792,7 +776,7 @@ static void write_key(FILE *f, const char *key)
 {
 	const char *colon = strchr(key, ':');
 
-	csv_field(f, colon + 1);
+	results_write_field(f, colon + 1);
 	fputc(',', f);
 	fprintf(f, "%.*s", (int)(colon - key), key);
 }
@@ -820,11 +804,11 @@ static int write_functions(const char *run_dir, const struct groups *gs, char *e
 			if (r >= INSN_TOP_FUNCTIONS && fs->class != CLASS_DRIVER &&
 			    fs->class != CLASS_LAYER)
 				continue;
-			csv_field(f, g->family);
+			results_write_field(f, g->family);
 			fputc(',', f);
-			csv_field(f, g->arm);
+			results_write_field(f, g->arm);
 			fputc(',', f);
-			csv_field(f, g->workload);
+			results_write_field(f, g->workload);
 			fprintf(f, ",%zu,", r + 1);
 			write_key(f, fs->key);
 			fprintf(f, ",%s,%.3f,%.4f,", class_names[fs->class], ipio, cpio);
@@ -951,18 +935,18 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 					tb += rows[k].base;
 					tc += rows[k].cand;
 				}
-			csv_field(f, base->family);
+			results_write_field(f, base->family);
 			fputc(',', f);
-			csv_field(f, base->workload);
+			results_write_field(f, base->workload);
 			fprintf(f, ",%s,%s,[total],,%s,%.3f,%.3f,%.3f\n", base->arm, cand->arm,
 				class_names[c], tb, tc, tc - tb);
 		}
 		for (size_t k = 0; k < n; k++) {
 			if (fabs(rows[k].cand - rows[k].base) < 0.005)
 				break;
-			csv_field(f, base->family);
+			results_write_field(f, base->family);
 			fputc(',', f);
-			csv_field(f, base->workload);
+			results_write_field(f, base->workload);
 			fprintf(f, ",%s,%s,", base->arm, cand->arm);
 			write_key(f, rows[k].key);
 			fprintf(f, ",%s,%.3f,%.3f,%.3f\n", class_names[rows[k].class],

@@ -341,7 +341,7 @@ int results_load_summary(const char *path, struct summary_table *t, char *err, s
 	return load_csv(path, &summary_format, (struct any_table *)t, err, len);
 }
 
-static void write_text(FILE *f, const char *s)
+void results_write_field(FILE *f, const char *s)
 {
 	if (!strpbrk(s, ",\"\r\n")) {
 		fputs(s, f);
@@ -362,7 +362,7 @@ static void write_field(FILE *f, const struct column *c, const char *row)
 
 	switch (c->type) {
 	case COL_STR:
-		write_text(f, p);
+		results_write_field(f, p);
 		break;
 	case COL_UINT:
 		fprintf(f, "%u", *(const unsigned int *)p);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "stats.h"
 
 #define RESULTS_NAME_LEN	32	/* family, arm, metric, unit, setting */
@@ -105,5 +106,8 @@ int results_write_summary(const char *path, const struct summary_table *t, char 
 
 /* Copy @src into a results field of @size bytes; returns -1 when it does not fit. */
 int results_copy_field(char *dst, size_t size, const char *src);
+
+/* Write @s as one CSV field, quoted when it holds a comma, quote or line break. */
+void results_write_field(FILE *f, const char *s);
 
 #endif /* TWINBENCH_RESULTS_H */
