@@ -10,10 +10,8 @@
 # write+verify and read-back passes in irqmode=2. First, the safe layer's self-test module.
 # One line per check: "ok - ..." / "not ok - ...".
 set -u
+. "$(dirname "$0")/../lib/check.sh"
 
-failures=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
 
 JOBS=4
 JOB_MB=16
@@ -238,4 +236,4 @@ else
 	not_ok "ablation: safenull variants are installed (safenull_no*.ko)"
 fi
 
-[ "$failures" = 0 ]
+finish

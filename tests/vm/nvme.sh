@@ -9,15 +9,8 @@
 # mechanism compiled out) must stay correct for valid input: each gets a short fio
 # write+verify. Each check prints "ok - ..." or "not ok - ...".
 set -u
+. "$(dirname "$0")/../lib/check.sh"
 
-fails=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 
 bdf=""
 for d in /sys/bus/pci/devices/*; do
@@ -274,4 +267,4 @@ if dmesg | grep -E "$bad_log" >/tmp/bad; then
 else
 	ok "kernel log is clean"
 fi
-[ "$fails" = 0 ]
+finish

@@ -15,16 +15,9 @@
 # not in the BLOCK softirq. Last, the runner's traced samples (trace = on) of rawnull at
 # irqmode=2 and 0: one driver hrtimer per I/O and about one interrupt per I/O, then none.
 set -u
+. "$(dirname "$0")/../lib/check.sh"
 
 ios=20000
-fails=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 
 command -v twintrace >/dev/null || { not_ok "twintrace is in the guest (build bpf/ first)"; exit 1; }
 
@@ -225,4 +218,4 @@ else
 	not_ok "runner: twinbench and rawnull are in the guest"
 fi
 
-[ $fails = 0 ]
+finish
