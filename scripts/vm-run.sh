@@ -127,9 +127,24 @@ if [ "$quiet" = 0 ]; then
 	tail -n +1 -F "$share/console.log" 2>/dev/null &
 	tail_pid=$!
 fi
+# timeout(1) runs QEMU in a process group of its own, out of reach of signals sent to ours:
+# pass them on, so an interrupted caller never leaves a guest running.
 set +e
-timeout --kill-after=10 "$tmo" qemu-system-x86_64 "${args[@]}" </dev/null
+timeout --kill-after=10 "$tmo" qemu-system-x86_64 "${args[@]}" </dev/null &
+qemu_pid=$!
+stop_guest() {
+	kill -TERM "$qemu_pid" 2>/dev/null
+	wait "$qemu_pid" 2>/dev/null
+	[ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null
+	echo "vm-run: interrupted; the guest was stopped" >&2
+	exit "$1"
+}
+trap 'stop_guest 130' INT
+trap 'stop_guest 143' TERM
+trap 'stop_guest 129' HUP
+wait "$qemu_pid"
 qemu_rc=$?
+trap - INT TERM HUP
 set -e
 [ -n "$tail_pid" ] && { sleep 0.2; kill "$tail_pid" 2>/dev/null; wait "$tail_pid" 2>/dev/null || true; }
 

@@ -1,0 +1,106 @@
+#!/bin/bash
+# bench.sh: the main job end to end in VM mode. `make bench PROFILE=quick FAMILIES=null`
+# produces a complete run folder with all three arms; a malformed matrix is refused with
+# file:line before anything runs; an interrupted run keeps its finished samples, leaves no
+# VM behind, and --resume completes it.
+set -uo pipefail
+. "$(dirname "$0")/../lib/check.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tb=$top/bench/twinbench
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# holds FILTER JSON: the jq FILTER is true for JSON.
+holds() { jq -e "$1" "$2" >/dev/null; }
+# csv_count FILE AWK-CONDITION: rows of a CSV with a header matching the condition.
+csv_count() { awk -F, -v OFS=, "NR > 1 && ($2) { n++ } END { print n + 0 }" "$1"; }
+
+make -s -C "$top" bench PROFILE=quick FAMILIES=null >"$work/quick.out" 2>&1
+rc=$?
+check "make bench PROFILE=quick FAMILIES=null exits 0" [ "$rc" = 0 ]
+run=$(readlink -f "$top/results/latest")
+check "results/latest points at the new run" [ -d "$run" ]
+for f in manifest.json samples.csv settings.csv summary.csv console.log plan.tsv; do
+	check "the run folder holds $f" test -s "$run/$f"
+done
+check "the terminal says which mode it picked and why" \
+	grep -q -E "twinbench run: (vm|host) mode \(.+\)" "$work/quick.out"
+check "manifest records mode, clock, kernel, seed and module srcversions" \
+	holds '(.mode == "vm" or .mode == "host") and .clock == "icount" and (.seed != null) and
+		(.kernel.release | length > 0) and (.modules | length >= 3)' "$run/manifest.json"
+for arm in null_blk rawnull safenull; do
+	n=$(csv_count "$run/samples.csv" "\$2 == \"$arm\" && \$5 == \"iops\" && \$8 == 1")
+	check "$arm: every quick sample is valid ($n)" [ "$n" -ge 8 ]
+done
+check "samples.csv has the required columns" \
+	grep -q '^family,arm,workload,sample,metric,value,unit' "$run/samples.csv"
+check "summary.csv compares safe with raw and raw with upstream, with a verdict" \
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$col["metric"] == "iops" && $col["baseline"] == "rawnull" &&
+			$col["candidate"] == "safenull" && $col["verdict"] != "" { s++ }
+		$col["metric"] == "iops" && $col["baseline"] == "null_blk" &&
+			$col["candidate"] == "rawnull" && $col["verdict"] != "" { r++ }
+		END { exit !(s >= 2 && r >= 2) }' "$run/summary.csv"
+check "every sample recorded its queue settings (scheduler none)" \
+	grep -q ',scheduler,none' "$run/settings.csv"
+check "the instruction counts per I/O are in samples.csv" \
+	grep -q ',driver_insn_per_io,' "$run/samples.csv"
+
+cat >"$work/bad.ini" <<'INI'
+[run]
+samples = 2
+ios = 1000
+
+[family null]
+arms = null_blk rawnull
+
+[workload tiny]
+family = null
+rw = randread
+bs = 1000
+iodepth = 1
+INI
+"$tb" run --matrix "$work/bad.ini" --mode vm --results "$work/res" >"$work/bad.out" 2>&1
+rc=$?
+check "a block size that is not a multiple of 512 is refused (exit 2)" [ "$rc" = 2 ]
+check "the refusal names file and line" grep -q "bad.ini:11: .*bs 1000" "$work/bad.out"
+check "nothing ran: no run folder was made" test ! -e "$work/res/latest"
+
+cat >"$work/small.ini" <<'INI'
+[run]
+samples = 3
+ios = 4000
+warmup_ios = 400
+
+[family null]
+arms = null_blk rawnull safenull
+
+[workload randread-4k-qd1]
+family = null
+rw = randread
+bs = 4k
+iodepth = 1
+INI
+"$tb" run --matrix "$work/small.ini" --mode vm --results "$work/res" >"$work/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+	n=$(ls "$work"/res/2*/samples/[0-9]*.csv 2>/dev/null | wc -l)
+	[ "$n" -ge 3 ] && break
+	sleep 0.5
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+run=$(readlink -f "$work/res/latest")
+kept=$(ls "$run"/samples/[0-9]*.csv 2>/dev/null | wc -l)
+check "SIGINT stops the run with exit 130" [ "$rc" = 130 ]
+check "the finished samples are kept ($kept)" [ "$kept" -ge 3 ]
+sleep 1
+left=$(pgrep -f "qemu-system.*path=$run," | wc -l)
+check "no QEMU is left behind ($left)" [ "$left" = 0 ]
+"$tb" run --resume "$run" >"$work/resume.out" 2>&1
+rc=$?
+check "--resume completes the run" [ "$rc" = 0 ]
+check "after resuming, all 9 samples are there" \
+	[ "$(ls "$run"/samples/[0-9]*.csv | wc -l)" = 9 ]
+finish
