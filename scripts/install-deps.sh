@@ -13,7 +13,7 @@ linux-image-amd64 linux-headers-amd64
 qemu-system-x86
 fio iperf3 iproute2 ethtool
 clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-perf
-libjansson-dev libinih-dev libsqlite3-dev libcmocka-dev libcsv-dev
+sqlite3 libjansson-dev libinih-dev libsqlite3-dev libcmocka-dev libcsv-dev
 gnuplot-nox
 jq
 chromium
