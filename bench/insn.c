@@ -50,9 +50,30 @@ static const char *const net_core_prefixes[] = {
 
 static const char *const layer_prefixes[] = { "safe_", "__safe_", NULL };
 
-#define INSN_METRICS 4
+/*
+ * Waiting, not working: the scheduler switching away from and back to a task that sleeps
+ * (sleep, wake-up, context switch, load tracking, pressure stall accounting) and the idle
+ * and poll-idle loops (built-in code only). How often a task sleeps per I/O depends on when
+ * the device completes, which for QEMU's NVMe is host timing; these are counted apart in
+ * wait_insn_per_io, and busy_insn_per_io is the whole path without them.
+ */
+static const char *const wait_prefixes[] = {
+	"schedule", "__schedule", "io_schedule", "psi_", "__switch_to", "switch_mm",
+	"finish_task_switch", "pick_next_task", "put_prev_task", "set_next_task",
+	"pick_next_entity", "set_next_entity", "put_prev_entity", "place_entity", "enqueue_",
+	"dequeue_", "update_load_avg", "__update_load_avg", "update_curr", "update_rq_clock",
+	"update_cfs", "update_min_vruntime", "reweight_", "try_to_wake_up", "ttwu_",
+	"wake_up_process", "__wake_up", "autoremove_wake_function", "prepare_to_wait",
+	"finish_wait", "rcu_note_context_switch", "sched_", "native_sched_clock", "record_times",
+	"check_preempt", "resched_curr", "select_task_rq", "do_idle", "default_idle",
+	"cpuidle_", "__cpuidle", "poll_idle", "arch_cpu_idle", "cpu_idle_poll", "tick_nohz_idle",
+	"acpi_idle", "mwait_idle", "intel_idle", "native_safe_halt", NULL,
+};
+
+#define INSN_METRICS 6
 static const char *const insn_metric_names[INSN_METRICS] = {
 	"insn_per_io", "kernel_insn_per_io", "driver_insn_per_io", "core_insn_per_io",
+	"wait_insn_per_io", "busy_insn_per_io",
 };
 
 /* A text symbol of vmlinux or of one module. */
@@ -616,7 +637,7 @@ static void groups_free(struct groups *gs)
 /* One window ----------------------------------------------------------------------------- */
 
 struct window_metrics {
-	double insn, kernel, driver, core;	/* per I/O */
+	double insn, kernel, driver, core, wait, busy;	/* per I/O */
 };
 
 /*
@@ -627,7 +648,7 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 			   const struct window_file *wf, struct group *g,
 			   struct window_metrics *m)
 {
-	double by_class[N_CLASSES] = { 0 };
+	double by_class[N_CLASSES] = { 0 }, wait = 0;
 
 	for (size_t i = 0; i < w->n_tbs; i++) {
 		const struct tb_count *tb = &w->tbs[i];
@@ -647,6 +668,8 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 		if (s)
 			class = classify(s, wf);
 		by_class[class] += (double)tb->insns;
+		if (s && !s->module && has_prefix(s->name, wait_prefixes))
+			wait += (double)tb->insns;
 		if (!g)
 			continue;
 		if (s)
@@ -662,6 +685,8 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 	m->kernel = (double)w->kernel / wf->ios;
 	m->driver = (by_class[CLASS_DRIVER] + by_class[CLASS_LAYER]) / wf->ios;
 	m->core = by_class[CLASS_CORE] / wf->ios;
+	m->wait = wait / wf->ios;
+	m->busy = m->insn - m->wait;
 }
 
 /* samples.csv rows ----------------------------------------------------------------------- */
@@ -687,7 +712,8 @@ static bool is_insn_metric(const char *metric)
 static void put_metrics(struct sample_table *t, const struct window_file *wf,
 			const struct window_metrics *m, const char *note)
 {
-	const double values[INSN_METRICS] = { m->insn, m->kernel, m->driver, m->core };
+	const double values[INSN_METRICS] = { m->insn, m->kernel, m->driver, m->core, m->wait,
+					      m->busy };
 	const char *inherited = NULL;
 	size_t keep = 0;
 
@@ -821,28 +847,210 @@ static int write_functions(const char *run_dir, const struct groups *gs, char *e
 	return table_close(&t, run_dir, "insn-functions.csv", err, len);
 }
 
+/* Twin map ------------------------------------------------------------------------------ */
+
+/* The function columns of the twin map. */
+enum twin_column { TWIN_RAW, TWIN_SAFE, TWIN_RUST };
+
 /*
- * The name a driver function has in both twins: the module prefix of the arm's driver
- * becomes "<drv>", and the safe layer's "_adapter" suffix goes (the adapter is the entry
- * point the kernel calls, with the typed op inlined), so rawnvme_queue_rq and
- * safenvme_queue_rq_adapter compare as <drv>_queue_rq.
+ * One function named by the twin map: the names of one family's counterpart functions
+ * form a group (rows sharing a name join their groups), whose label ("raw/safe", each side
+ * its names joined by "+", "-" for none) is what the diff calls the pair.
  */
-static void twin_key(const struct group *g, const struct func_sum *fs, char *out, size_t len)
+struct twin_name {
+	char family[RESULTS_NAME_LEN];
+	char name[128];
+	unsigned int group;
+	enum twin_column column;
+};
+
+struct twin_map {
+	struct twin_name *v;
+	size_t n, cap;
+	unsigned int groups;
+};
+
+static void twin_map_free(struct twin_map *tm)
+{
+	free(tm->v);
+	memset(tm, 0, sizeof(*tm));
+}
+
+static struct twin_name *twin_lookup(const struct twin_map *tm, const char *family,
+				     const char *name, size_t name_len)
+{
+	for (size_t i = 0; i < tm->n; i++)
+		if (!strcmp(tm->v[i].family, family) && strlen(tm->v[i].name) == name_len &&
+		    !strncmp(tm->v[i].name, name, name_len))
+			return &tm->v[i];
+	return NULL;
+}
+
+static void twin_join(struct twin_map *tm, unsigned int from, unsigned int to)
+{
+	for (size_t i = 0; i < tm->n; i++)
+		if (tm->v[i].group == from)
+			tm->v[i].group = to;
+}
+
+/* Adds the names of one column ("-": none; several may be given, ",") to @group. */
+static int twin_add_column(struct twin_map *tm, const char *family, const char *col,
+			   enum twin_column column, unsigned int group)
+{
+	while (strcmp(col, "-") && *col) {
+		size_t k = strcspn(col, ",");
+		struct twin_name *t = twin_lookup(tm, family, col, k);
+
+		if (!k || k >= sizeof(t->name))
+			return -1;
+		if (t) {
+			twin_join(tm, t->group, group);
+		} else {
+			GROW(tm->v, tm->n, tm->cap);
+			t = &tm->v[tm->n++];
+			snprintf(t->family, sizeof(t->family), "%s", family);
+			snprintf(t->name, sizeof(t->name), "%.*s", (int)k, col);
+			t->group = group;
+			t->column = column;
+		}
+		col += k + (col[k] == ',');
+	}
+	return 0;
+}
+
+/*
+ * Reads a twin map (drivers-safe/twins.tsv): tab-separated "family raw_function
+ * safe_function rust_function reason", "-" for none, "#" comments. A missing file is an
+ * empty map. 0, or -1 with "file:line: message".
+ */
+static int twin_map_load(const char *path, struct twin_map *tm, char *err, size_t len)
+{
+	char line[1024];
+	unsigned long lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	memset(tm, 0, sizeof(*tm));
+	if (!f)
+		return errno == ENOENT ? 0 : seterr(err, len, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char *fields[5] = { NULL }, *p = line;
+		size_t n = 0;
+
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[strspn(line, " \t")] || line[strspn(line, " \t")] == '#')
+			continue;
+		while (n < 5 && p) {
+			fields[n++] = p;
+			p = strchr(p, '\t');
+			if (p)
+				*p++ = '\0';
+		}
+		if (n < 5 || !*fields[0] || strlen(fields[0]) >= RESULTS_NAME_LEN ||
+		    (!strcmp(fields[1], "-") && !strcmp(fields[2], "-") &&
+		     !strcmp(fields[3], "-")) ||
+		    twin_add_column(tm, fields[0], fields[1], TWIN_RAW, tm->groups) ||
+		    twin_add_column(tm, fields[0], fields[2], TWIN_SAFE, tm->groups) ||
+		    twin_add_column(tm, fields[0], fields[3], TWIN_RUST, tm->groups)) {
+			fclose(f);
+			twin_map_free(tm);
+			return seterr(err, len, "%s:%lu: expected family, raw_function, "
+				      "safe_function, rust_function and reason, tab-separated "
+				      "(\"-\" for none; at least one function)", path, lineno);
+		}
+		tm->groups++;
+	}
+	fclose(f);
+	return 0;
+}
+
+int insn_twins_copy(const char *top, const char *run_dir, char *err, size_t len)
+{
+	char from[4096], to[4096];
+	struct twin_map tm;
+	size_t size;
+	char *text;
+	int rc;
+
+	snprintf(from, sizeof(from), "%s/%s", top, INSN_TWIN_MAP);
+	if (twin_map_load(from, &tm, err, len))
+		return -1;
+	twin_map_free(&tm);
+	if (!run_dir || !path_exists(from))
+		return 0;
+	text = file_read(from, &size, err, len);
+	if (!text)
+		return -1;
+	snprintf(to, sizeof(to), "%s/twins.tsv", run_dir);
+	rc = file_write_atomic(to, text, size, err, len);
+	free(text);
+	return rc;
+}
+
+/*
+ * The map entry of driver function @name: the name itself or, for a safe layer ops
+ * adapter (SAFE_*_ADAPTERS make name##_<op>_adapter, with the typed op inlined), the name
+ * without "_adapter".
+ */
+static const struct twin_name *twin_of(const struct twin_map *tm, const char *family,
+				       const char *name)
 {
 	static const char adapter[] = "_adapter";
-	const char *name = strchr(fs->key, ':') + 1;
-	size_t dl = strlen(g->driver), nl = strlen(name), al = sizeof(adapter) - 1;
+	size_t nl = strlen(name), al = sizeof(adapter) - 1;
+	const struct twin_name *t = twin_lookup(tm, family, name, nl);
+
+	if (!t && nl > al && !strcmp(name + nl - al, adapter))
+		t = twin_lookup(tm, family, name, nl - al);
+	return t;
+}
+
+/* "raw/safe" for group @group of @family: each side's names joined by "+", "-" for none. */
+static void twin_label(const struct twin_map *tm, const char *family, unsigned int group,
+		       char *out, size_t len)
+{
+	size_t used = 0;
+
+	for (enum twin_column c = TWIN_RAW; c <= TWIN_SAFE; c++) {
+		bool any = false;
+
+		for (size_t i = 0; i < tm->n; i++) {
+			const struct twin_name *t = &tm->v[i];
+
+			if (t->group != group || t->column != c || strcmp(t->family, family))
+				continue;
+			used += snprintf(out + used, used < len ? len - used : 0, "%s%s",
+					 any ? "+" : "", t->name);
+			any = true;
+		}
+		if (!any)
+			used += snprintf(out + used, used < len ? len - used : 0, "-");
+		if (c == TWIN_RAW)
+			used += snprintf(out + used, used < len ? len - used : 0, "/");
+	}
+}
+
+/*
+ * The row key of a function in the diff of a raw/safe pair: a driver or layer function the
+ * twin map names becomes its counterpart pair ("PAIRMODULES:raw/safe"), so the pair is one
+ * row; anything else keeps its own name.
+ */
+static void twin_key(const struct twin_map *tm, const struct group *g, const char *pair_mods,
+		     const struct func_sum *fs, char *out, size_t len)
+{
+	const struct twin_name *t;
+	char label[300];
 
 	if (fs->class != CLASS_DRIVER && fs->class != CLASS_LAYER) {
 		snprintf(out, len, "%s", fs->key);
 		return;
 	}
-	if (nl > al && !strcmp(name + nl - al, adapter))
-		nl -= al;
-	if (dl && !strncmp(name, g->driver, dl))
-		snprintf(out, len, "<drv>:<drv>%.*s", (int)(nl - dl), name + dl);
-	else
-		snprintf(out, len, "<drv>:%.*s", (int)nl, name);
+	t = twin_of(tm, g->family, strchr(fs->key, ':') + 1);
+	if (!t) {
+		snprintf(out, len, "%s", fs->key);
+		return;
+	}
+	twin_label(tm, g->family, t->group, label, sizeof(label));
+	snprintf(out, len, "%s:%s", pair_mods, label);
 }
 
 static const struct group *find_group(const struct groups *gs, const char *family,
@@ -894,11 +1102,18 @@ static void diff_add(struct diff_row **rows, size_t *n, size_t *cap, const char 
  */
 static int write_diff(const char *run_dir, const struct groups *gs, char *err, size_t len)
 {
+	struct twin_map tm;
+	char map[4096];
 	struct table t;
 	FILE *f;
 
-	if (table_open(&t, err, len))
+	snprintf(map, sizeof(map), "%s/twins.tsv", run_dir);
+	if (twin_map_load(map, &tm, err, len))
 		return -1;
+	if (table_open(&t, err, len)) {
+		twin_map_free(&tm);
+		return -1;
+	}
 	f = t.f;
 	fputs("family,workload,baseline,candidate,function,module,class,base_insn_per_io,"
 	      "cand_insn_per_io,diff_insn_per_io\n", f);
@@ -906,7 +1121,7 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 		const struct group *base = &gs->v[i], *cand;
 		struct diff_row *rows = NULL;
 		size_t n = 0, cap = 0;
-		char arm[RESULTS_NAME_LEN + 8], key[400];
+		char arm[RESULTS_NAME_LEN + 8], key[400], mods[2 * RESULTS_NAME_LEN + 2];
 
 		if (strncmp(base->arm, "raw", 3))
 			continue;
@@ -914,15 +1129,16 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 		cand = find_group(gs, base->family, arm, base->workload);
 		if (!cand)
 			continue;
+		snprintf(mods, sizeof(mods), "%s/%s", base->driver, cand->driver);
 		for (size_t k = 0; k < base->cap_funcs; k++)
 			if (base->funcs[k].key) {
-				twin_key(base, &base->funcs[k], key, sizeof(key));
+				twin_key(&tm, base, mods, &base->funcs[k], key, sizeof(key));
 				diff_add(&rows, &n, &cap, key, base->funcs[k].class,
 					 base->funcs[k].insn_per_io / base->samples, 0);
 			}
 		for (size_t k = 0; k < cand->cap_funcs; k++)
 			if (cand->funcs[k].key) {
-				twin_key(cand, &cand->funcs[k], key, sizeof(key));
+				twin_key(&tm, cand, mods, &cand->funcs[k], key, sizeof(key));
 				diff_add(&rows, &n, &cap, key, cand->funcs[k].class, 0,
 					 cand->funcs[k].insn_per_io / cand->samples);
 			}
@@ -954,6 +1170,7 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 		}
 		free(rows);
 	}
+	twin_map_free(&tm);
 	return table_close(&t, run_dir, "insn-diff.csv", err, len);
 }
 

@@ -10,7 +10,8 @@
  *   DIR/insn/kallsyms-vmlinux.txt the guest kernel's own symbols (twinmark, once)
  *   DIR/insn/window-ID.txt        what window ID measured, and the module symbols then
  *   DIR/insn-functions.csv        per arm and workload: instructions per I/O by function
- *   DIR/insn-diff.csv             safe arm minus raw arm, by function
+ *   DIR/twins.tsv                 the tree's twin map when the run began (INSN_TWIN_MAP)
+ *   DIR/insn-diff.csv             safe arm minus raw arm, by function (counterpart pairs)
  */
 #ifndef TWINBENCH_INSN_H
 #define TWINBENCH_INSN_H
@@ -42,6 +43,21 @@ struct insn_window_desc {
 void insn_window_set(const char *out_dir, unsigned int id, const struct insn_window_desc *d);
 int insn_hook_start(char *buf, size_t len, const char *cmd);
 int insn_hook_stop(char *buf, size_t len, const char *cmd, double ios);
+
+/*
+ * The twin map: which functions of the raw, safe and Rust twins are counterparts
+ * (tab-separated "family raw_function safe_function rust_function reason"; "-" for none,
+ * several functions of one twin joined by ","). The diff shows each counterpart pair as one
+ * row "raw/safe".
+ */
+#define INSN_TWIN_MAP		"drivers-safe/twins.tsv"
+
+/*
+ * Host side, when a run folder is made: checks the tree's twin map (@top/INSN_TWIN_MAP; none
+ * is fine) and copies it into @run_dir as twins.tsv, which insn_merge() reads (@run_dir
+ * NULL: only the check). 0, or -1 with "file:line: message" in @err.
+ */
+int insn_twins_copy(const char *top, const char *run_dir, char *err, size_t len);
 
 /* Host side: whether VM runs in @clock get the plugin (icount only: it slows TCG down). */
 bool insn_plugin_usable(const char *top, const char *clock);

@@ -676,7 +676,8 @@ static int new_run(const char *top, const struct run_opts *o, const char *result
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
-	if (matrix_select_families(m, o->families, err, sizeof(err))) {
+	if (matrix_select_families(m, o->families, err, sizeof(err)) ||
+	    insn_twins_copy(top, NULL, err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}
@@ -709,7 +710,8 @@ static int new_run(const char *top, const struct run_opts *o, const char *result
 	if (!path_exists(dst) && file_write_atomic(dst, "*\n", 2, err, sizeof(err)))
 		fprintf(stderr, "twinbench run: %s\n", err);
 	path_printf(dst, sizeof(dst), "%s/matrix.ini", rundir);
-	if (copy_file(path, dst, err, sizeof(err))) {
+	if (copy_file(path, dst, err, sizeof(err)) ||
+	    insn_twins_copy(top, rundir, err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}

@@ -59,11 +59,14 @@ static const char plugin_out[] =
 	"end 1\n"
 	"exit total 5000 kernel 3000 windows 1\n";
 
-/* The safe twin of window 1: its adapter runs 5 more instructions per I/O. */
+/*
+ * The safe twin of window 1: its queue_rq adapter (named after the adapter set, not the
+ * raw twin's function) runs 7 more instructions per I/O.
+ */
 static const char window_2[] =
 	"family=null\narm=safenull\nworkload=rr\nsample=1\nmodules=safenull\ncore=block\n"
 	"ios=10\n"
-	"ffffffffc0001000 t safenull_queue_rq_adapter\t[safenull]\n"
+	"ffffffffc0001000 t safenull_mq_queue_rq_adapter\t[safenull]\n"
 	"ffffffffc0002000 t other_fn\t[othermod]\n";
 
 static const char plugin_out_2[] =
@@ -116,7 +119,7 @@ static void test_metrics_by_hand(void **state)
 
 	(void)state;
 	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 1);
-	assert_int_equal(t.n, 4);
+	assert_int_equal(t.n, 6);
 	/* 1050 and 650 instructions over 10 I/Os; driver 150 + layer 20; core 100 + 50. */
 	assert_true(find_row(&t, "insn_per_io")->value == 105);
 	assert_true(find_row(&t, "kernel_insn_per_io")->value == 65);
@@ -155,6 +158,79 @@ static void test_function_table(void **state)
 	sample_table_free(&t);
 }
 
+/* The twin map pairs the raw op with the safe adapter and the typed op it inlines. */
+static const char twin_map[] =
+	"# family\traw\tsafe\trust\treason\n"
+	"\n"
+	"null\trawnull_queue_rq\tsafenull_queue_rq\t-\tthe typed op\n"
+	"null\trawnull_queue_rq\tsafenull_mq_queue_rq\t-\tops adapter: inlines the op\n"
+	"nvme\trawnvme_queue_rq\tsafenvme_queue_rq\t-\tanother family\n";
+
+/* Whether RUN/insn-diff.csv has a line starting with @start. */
+static bool diff_has(const char *start)
+{
+	char path[300], line[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/insn-diff.csv", run_dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		found |= !strncmp(line, start, strlen(start));
+	fclose(f);
+	return found;
+}
+
+static void test_diff_pairs_by_twin_map(void **state)
+{
+	struct sample_table t = { 0 };
+	char err[512];
+
+	(void)state;
+	put_file("insncount-2.txt", plugin_out_2);
+	put_file("insn/window-2.txt", window_2);
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 2);
+	/* no map: the moved function shows twice, once removed, once added */
+	assert_true(diff_has("null,rr,rawnull,safenull,rawnull_queue_rq,rawnull,driver,"
+			     "15.000,0.000,-15.000\n"));
+	assert_true(diff_has("null,rr,rawnull,safenull,safenull_mq_queue_rq_adapter,safenull,"
+			     "driver,0.000,22.000,22.000\n"));
+	sample_table_free(&t);
+	memset(&t, 0, sizeof(t));
+	put_file("twins.tsv", twin_map);
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 2);
+	assert_true(diff_has("null,rr,rawnull,safenull,rawnull_queue_rq/safenull_queue_rq+"
+			     "safenull_mq_queue_rq,rawnull/safenull,driver,15.000,22.000,7.000\n"));
+	assert_false(diff_has("null,rr,rawnull,safenull,rawnull_queue_rq,"));
+	assert_false(diff_has("null,rr,rawnull,safenull,safenull_mq_queue_rq_adapter,"));
+	sample_table_free(&t);
+}
+
+static void test_twin_map_checked(void **state)
+{
+	char err[512], top[300], path[400];
+
+	(void)state;
+	snprintf(top, sizeof(top), "%s/tree", run_dir);
+	mkdir(top, 0755);
+	assert_int_equal(insn_twins_copy(top, run_dir, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/twins.tsv", run_dir);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/drivers-safe", top);
+	mkdir(path, 0755);
+	put_file("tree/drivers-safe/twins.tsv", "null\trawnull_a\tsafenull_a\t-\tok\n"
+		 "null\trawnull_b safenull_b\n");
+	assert_int_equal(insn_twins_copy(top, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "drivers-safe/twins.tsv:2: expected family, raw_function"));
+	put_file("tree/drivers-safe/twins.tsv", twin_map);
+	assert_int_equal(insn_twins_copy(top, NULL, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/twins.tsv", run_dir);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(insn_twins_copy(top, run_dir, err, sizeof(err)), 0);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
 static void test_diff_table(void **state)
 {
 	struct sample_table t = { 0 };
@@ -163,6 +239,7 @@ static void test_diff_table(void **state)
 	FILE *f;
 
 	(void)state;
+	put_file("twins.tsv", twin_map);
 	put_file("insncount-2.txt", plugin_out_2);
 	put_file("insn/window-2.txt", window_2);
 	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 2);
@@ -175,8 +252,9 @@ static void test_diff_table(void **state)
 					"15.000,22.000,7.000\n");
 		core_total |= !strcmp(line, "null,rr,rawnull,safenull,[total],,core,"
 				      "15.000,15.000,0.000\n");
-		queue_rq |= !strcmp(line, "null,rr,rawnull,safenull,<drv>_queue_rq,<drv>,driver,"
-				    "15.000,22.000,7.000\n");
+		queue_rq |= !strcmp(line, "null,rr,rawnull,safenull,rawnull_queue_rq/"
+				    "safenull_queue_rq+safenull_mq_queue_rq,rawnull/safenull,"
+				    "driver,15.000,22.000,7.000\n");
 	}
 	fclose(f);
 	assert_true(driver_total);
@@ -204,7 +282,7 @@ static void test_replaces_and_inherits_invalid(void **state)
 	sample_table_add(&t, &runner);
 	strcpy(runner.note, "kernel-warning: planted");
 	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 1);
-	assert_int_equal(t.n, 5);
+	assert_int_equal(t.n, 7);
 	assert_true(find_row(&t, "insn_per_io")->value == 105);
 	assert_false(find_row(&t, "driver_insn_per_io")->valid);
 	assert_string_equal(find_row(&t, "driver_insn_per_io")->note, "kernel-warning: planted");
@@ -280,6 +358,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_metrics_by_hand, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_function_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_diff_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_diff_pairs_by_twin_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_twin_map_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaces_and_inherits_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marker_error_invalidates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_plugin_output, setup, teardown),
