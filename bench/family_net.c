@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "family.h"
 #include "family_net.h"
+#include "insn.h"
 #include "procstat.h"
 #include "trace.h"
 #include "util.h"
@@ -646,6 +647,21 @@ static void net_cpu_per_packet(const struct net_measurement *warm,
 	}
 }
 
+/*
+ * The sample's instruction window (insn.h) around the measured client; @ios is the packet
+ * count to divide by (stop only). Without a window the hooks are plain "true".
+ */
+static int net_insn_hook(bool start, double ios, char *err, size_t len)
+{
+	char cmd[1024];
+	char *argv[] = { "sh", "-c", cmd, NULL };
+
+	if ((start ? insn_hook_start(cmd, sizeof(cmd), "true") :
+		     insn_hook_stop(cmd, sizeof(cmd), "true", ios)))
+		return seterr(err, len, "instruction window hook too long");
+	return net_run_argv(argv, NULL, err, len);
+}
+
 static int net_run(struct family_ctx *ctx, const struct workload *w, struct run_output *out)
 {
 	const struct matrix *m = ctx->matrix;
@@ -668,8 +684,15 @@ static int net_run(struct family_ctx *ctx, const struct workload *w, struct run_
 		snprintf(out->failure, sizeof(out->failure), "trace-failed: %.200s", why);
 		goto out;
 	}
-	if (net_measure(ctx, w, m->ios, &meas, why, sizeof(why))) {
+	if (net_insn_hook(true, 0, why, sizeof(why))) {
+		snprintf(out->failure, sizeof(out->failure), "insn-window-failed: %.200s", why);
+	} else if (net_measure(ctx, w, m->ios, &meas, why, sizeof(why))) {
 		snprintf(out->failure, sizeof(out->failure), "iperf3-failed: %.200s", why);
+		net_insn_hook(false, 1, why, sizeof(why));
+	} else if (net_insn_hook(false, meas.packets, why, sizeof(why))) {
+		snprintf(out->failure, sizeof(out->failure), "insn-window-failed: %.200s", why);
+	}
+	if (out->failure[0]) {
 		if (ctx->trace)
 			trace_run(ctx->trace, ctx->trace->stop, why, sizeof(why));
 		goto out;
