@@ -193,9 +193,10 @@ static int exec_sample(const struct matrix *m, const struct plan *p, const struc
 			.sample = e->sample, .module = ctx.arm->module });
 		path_printf(json, sizeof(json), "%s/samples/%04u.trace.json", outdir, e->index);
 		/* A device node (block) filters the latency; an interface name (net) cannot. */
-		if (traced && trace_prepare(&trace, json, trace_funcs_of(fam->ops, ctx.arm),
-					    ctx.devices[0][0] == '/' ? ctx.devices[0] : NULL, why,
-					    sizeof(why)))
+		if (traced && trace_prepare(&trace, json,
+					    trace_funcs_for_clock(fam->ops, ctx.arm, p->clock),
+					    ctx.devices[0][0] == '/' ? ctx.devices[0] : NULL,
+					    m->trace_sample, why, sizeof(why)))
 			snprintf(out->failure, sizeof(out->failure), "trace-failed: %.200s", why);
 		else
 			ctx.trace = traced ? &trace : NULL;

@@ -222,6 +222,9 @@ int manifest_write(const struct manifest_info *mi, const struct matrix *m, char 
 	json_object_set_new(root, "samples_per_arm", json_integer(m->samples));
 	json_object_set_new(root, "ios", json_integer(m->ios));
 	json_object_set_new(root, "warmup_ios", json_integer(m->warmup_ios));
+	json_object_set_new(root, "trace", json_string(m->trace == MATRIX_TRACE_OFF ? "off" :
+							m->trace == MATRIX_TRACE_ON ? "on" : "both"));
+	json_object_set_new(root, "trace_sample", json_integer(m->trace_sample));
 	json_object_set_new(root, "git_commit", command_line(git));
 	if (!proc_run(dirty, NULL, &r, NULL, 0)) {
 		json_object_set_new(root, "git_dirty", json_boolean(r.out && *r.out));

@@ -318,17 +318,17 @@ static void workload_finish(struct parse_state *st, struct workload *w)
 static int run_key(struct parse_state *st, const char *name, const char *value)
 {
 	static const char *const keys[] = { "samples", "ios", "warmup_ios", "timeout", "seed",
-					    "trace" };
+					    "trace", "trace_sample" };
 	static const char *const trace_modes[] = { "off", "on", "both" };
 	struct matrix *m = st->m;
 	unsigned long long v;
 	size_t i;
 
-	for (i = 0; i < 6 && strcmp(name, keys[i]); i++)
+	for (i = 0; i < 7 && strcmp(name, keys[i]); i++)
 		;
-	if (i == 6) {
+	if (i == 7) {
 		fail_at(st, st->line, "unknown key '%s' in [run] (expected samples, ios, "
-			"warmup_ios, timeout, seed or trace)", name);
+			"warmup_ios, timeout, seed, trace or trace_sample)", name);
 		return -1;
 	}
 	if (st->run_set & (1U << i)) {
@@ -373,6 +373,11 @@ static int run_key(struct parse_state *st, const char *name, const char *value)
 		}
 		fail_at(st, st->line, "trace = %s: expected off, on or both", value);
 		return -1;
+	case 6:
+		if (parse_uint(value, 1, 1000000, &v))
+			break;
+		m->trace_sample = v;
+		return 0;
 	}
 	fail_at(st, st->line, "%s = %s: expected a whole number in range", name, value);
 	return -1;
@@ -725,6 +730,7 @@ int matrix_load(const char *path, struct matrix *m, char *err, size_t len)
 		return seterr(err, len, "%s: path too long", path);
 	strcpy(m->path, path);
 	m->samples = 5;
+	m->trace_sample = MATRIX_TRACE_SAMPLE_DEFAULT;
 	m->ios = 100000;
 	m->warmup_ios = 10000;
 	m->timeout = 600;

@@ -59,11 +59,13 @@ struct matrix_family {
 };
 
 /* Which samples run under bpf/twintrace (bench/trace.h): none, all, or each twice. */
+#define MATRIX_TRACE_SAMPLE_DEFAULT	16	/* [run] trace_sample: 1 in 16 requests timed */
 enum matrix_trace { MATRIX_TRACE_OFF, MATRIX_TRACE_ON, MATRIX_TRACE_BOTH };
 
 struct matrix {
 	char path[PATH_MAX];
 	enum matrix_trace trace;
+	unsigned int trace_sample;	/* twintrace times one block request in this many */
 	unsigned int samples;		/* per arm and workload */
 	unsigned long ios;		/* measured I/Os per job and sample */
 	unsigned long warmup_ios;	/* I/Os per job before each measurement */

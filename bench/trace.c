@@ -54,8 +54,14 @@ const char *trace_funcs_of(const struct family_ops *ops, const struct family_arm
 	return twin ? twin->trace_funcs : NULL;
 }
 
+const char *trace_funcs_for_clock(const struct family_ops *ops, const struct family_arm *arm,
+				  const char *clock)
+{
+	return strcmp(clock, "icount") ? trace_funcs_of(ops, arm) : NULL;
+}
+
 int trace_prepare(struct trace_session *t, const char *json, const char *funcs,
-		  const char *dev, char *err, size_t len)
+		  const char *dev, unsigned int sample, char *err, size_t len)
 {
 	char path[128], args[1024] = "", script[2048];
 	const char *f = funcs;
@@ -67,7 +73,7 @@ int trace_prepare(struct trace_session *t, const char *json, const char *funcs,
 	snprintf(t->json, sizeof(t->json), "%s", json);
 	unlink(json);
 	if (dev)
-		snprintf(args, sizeof(args), " --dev %s", dev);
+		snprintf(args, sizeof(args), " --dev %s --sample %u", dev, sample);
 	else
 		snprintf(args, sizeof(args), " --events hardirq,softirq,timer,hrtimer");
 	while (f && *f) {
@@ -230,11 +236,18 @@ int trace_metrics(const struct trace_session *t, double ios, struct run_output *
 			driver_ns += json_number_value(json_object_get(f, "ns"));
 		run_output_metric(out, "driver_ns_per_io", driver_ns / ios);
 	}
-	if (json_num(root, "block", "count", &count)) {
+	if (json_num(root, "block", "issued", &count) ||
+	    json_num(root, "block", "count", &count)) {
 		if (fabs(count - ios) > TRACE_COUNT_TOLERANCE * ios) {
 			json_decref(root);
-			return seterr(err, len, "trace-failed: twintrace saw %.0f completions, "
+			return seterr(err, len, "trace-failed: twintrace saw %.0f requests, "
 				      "fio did %.0f I/Os", count, ios);
+		}
+		if (json_num(root, "block", "sample_every", &v)) {
+			char rate[32];
+
+			snprintf(rate, sizeof(rate), "%.0f", v);
+			run_output_setting(out, "trace_sample", rate);
 		}
 		if (json_num(root, "block", "p50_ns", &v))
 			run_output_metric(out, "bpf_lat_p50", v);

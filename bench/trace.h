@@ -42,19 +42,28 @@ const char *trace_funcs_of(const struct family_ops *ops, const struct family_arm
 
 /*
  * Write the scripts for tracing @funcs ("ROLE=SYMBOL ...", may be NULL) into a new
- * temporary folder; @dev (NULL for none) filters block latency to one disk. 0, or -1
- * with a reason.
+ * temporary folder; @dev (NULL for none) filters block latency to one disk, of which one
+ * request in @sample is timed (all are counted). 0, or -1 with a reason.
  */
 int trace_prepare(struct trace_session *t, const char *json, const char *funcs,
-		  const char *dev, char *err, size_t len);
+		  const char *dev, unsigned int sample, char *err, size_t len);
+
+/*
+ * The driver functions a traced sample times: none in the icount clock, where the
+ * insncount plugin counts every driver instruction exactly and kprobes would cost more
+ * than the driver itself; otherwise trace_funcs_of().
+ */
+const char *trace_funcs_for_clock(const struct family_ops *ops, const struct family_arm *arm,
+				  const char *clock);
 /* Run one of the session's commands outside fio (the net family); 0 or -1 with a reason. */
 int trace_run(const struct trace_session *t, const char *cmd, char *err, size_t len);
 void trace_cleanup(struct trace_session *t);
 
 /*
  * Add irqs_per_io, hardirq_ns_per_io, softirq_ns_per_io, driver_ns_per_io and (block)
- * bpf_lat_p50/p99/p999 from the session's JSON, per @ios units of work. -1 with a reason
- * ("trace-failed: ...") when the JSON is missing or its block count disagrees with @ios.
+ * bpf_lat_p50/p99/p999 from the session's JSON, per @ios units of work, and the setting
+ * trace_sample (1 request in N timed). -1 with a reason ("trace-failed: ...") when the
+ * JSON is missing or its count of issued block requests disagrees with @ios.
  */
 int trace_metrics(const struct trace_session *t, double ios, struct run_output *out,
 		  char *err, size_t len);

@@ -19,12 +19,15 @@
 const volatile bool filter_dev;
 const volatile __u32 target_dev;
 const volatile bool issue_has_queue_arg;
+/* Time one request in sample_every (1: all); the others are only counted. */
+const volatile __u32 sample_every = 1;
 
 __u64 tag_start[MAX_HW_QUEUES * MAX_TAGS];
 __u64 lat_hist[LAT_SLOTS];
 __u64 lat_count;
 __u64 lat_sum_ns;
 __u64 lat_max_ns;
+__u64 issue_seen;
 __u64 issue_dropped;
 __u64 complete_unmatched;
 
@@ -168,9 +171,12 @@ static __always_inline void record_latency(__u64 delta)
 
 static __always_inline int on_rq_issue(struct request *rq, bool btf)
 {
-	__u64 key = (__u64)rq, now, *slot;
+	__u64 key = (__u64)rq, now, *slot, seq;
 
 	if (!request_wanted(rq, btf))
+		return 0;
+	seq = __sync_fetch_and_add(&issue_seen, 1);
+	if (sample_every > 1 && seq % sample_every)
 		return 0;
 	now = bpf_ktime_get_ns();
 	slot = request_tag_slot(rq, btf);
@@ -193,7 +199,9 @@ static __always_inline int on_rq_complete(struct request *rq, bool btf)
 	if (!tagged)
 		start = bpf_map_lookup_elem(&rq_start, &key);
 	if (!start || !*start) {
-		__sync_fetch_and_add(&complete_unmatched, 1);
+		/* sampled: a request that was not timed looks the same as a lost one */
+		if (sample_every <= 1)
+			__sync_fetch_and_add(&complete_unmatched, 1);
 		return 0;
 	}
 	start_ns = *start;

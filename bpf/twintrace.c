@@ -59,10 +59,12 @@ static struct env {
 	unsigned int dev_major, dev_minor;
 	unsigned int events;
 	long duration;
+	unsigned int sample_every;
 	struct traced_func funcs[MAX_FUNCS];
 	int nr_funcs;
 } env = {
 	.events = EV_ALL,
+	.sample_every = 1,
 };
 
 /* A tracepoint with its two program variants; user space loads one of them. */
@@ -103,6 +105,8 @@ static const struct argp_option opts[] = {
 	{ "events", 'e', "LIST", 0,
 	  "Comma list of block,hardirq,softirq,timer,hrtimer (default: all)", 0 },
 	{ "duration", 't', "SECONDS", 0, "Stop after SECONDS instead of waiting for a signal", 0 },
+	{ "sample", 's', "N", 0,
+	  "Time one block request in N (default 1: every one); all are counted", 0 },
 	{ "histogram", 'H', NULL, 0, "Print the latency histogram and counters as text", 0 },
 	{ "raw-tp", 'r', NULL, 0, "Use raw_tp programs even where tp_btf works", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
@@ -202,6 +206,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.duration = strtol(arg, &end, 10);
 		if (errno || *end || env.duration <= 0 || env.duration > INT_MAX)
 			die_usage(state, "--duration '%s': expected a positive number of seconds",
+				  arg);
+		break;
+	case 's':
+		errno = 0;
+		env.sample_every = (unsigned int)strtoul(arg, &end, 10);
+		if (errno || *end || arg[0] == '-' || env.sample_every < 1 ||
+		    env.sample_every > 1000000)
+			die_usage(state, "--sample '%s': expected a whole number from 1 to 1000000",
 				  arg);
 		break;
 	case 'H':
@@ -504,7 +516,9 @@ static json_t *block_json(const struct twintrace_bpf__bss *bss)
 			json_array_append_new(buckets, json_pack("[III]",
 				(json_int_t)lat_slot_low(i), (json_int_t)lat_slot_low(i + 1),
 				(json_int_t)bss->lat_hist[i]));
-	return json_pack("{sIsIsfsIsIsIsIsIsIs{sisiso}}",
+	return json_pack("{sIsIsIsIsfsIsIsIsIsIsIs{sisiso}}",
+		"sample_every", (json_int_t)env.sample_every,
+		"issued", (json_int_t)bss->issue_seen,
 		"count", (json_int_t)count,
 		"sum_ns", (json_int_t)bss->lat_sum_ns,
 		"mean_ns", count ? (double)bss->lat_sum_ns / count : 0.0,
@@ -702,13 +716,16 @@ static void print_text(json_t *root, const struct twintrace_bpf__bss *bss)
 		       env.filter_dev ? " on " : "",
 		       env.filter_dev ? json_string_value(json_object_get(root, "device")) : "");
 		print_hist(stdout, bss->lat_hist, "ns");
-		printf("count %lld  mean %.0f ns  p50 %lld  p99 %lld  p99.9 %lld  max %lld ns\n",
+		printf("count %lld  mean %.0f ns  p50 %lld  p99 %lld  p99.9 %lld  max %lld ns  "
+		       "(timed 1 in %lld of %lld issued)\n",
 		       json_integer_value(json_object_get(block, "count")),
 		       json_real_value(json_object_get(block, "mean_ns")),
 		       json_integer_value(json_object_get(block, "p50_ns")),
 		       json_integer_value(json_object_get(block, "p99_ns")),
 		       json_integer_value(json_object_get(block, "p999_ns")),
-		       json_integer_value(json_object_get(block, "max_ns")));
+		       json_integer_value(json_object_get(block, "max_ns")),
+		       json_integer_value(json_object_get(block, "sample_every")),
+		       json_integer_value(json_object_get(block, "issued")));
 	}
 	for (i = 0; i < ARRAY_SIZE(sections); i++) {
 		json_t *list = NULL, *item;
@@ -832,6 +849,7 @@ int main(int argc, char **argv)
 	issue = tracepoint_proto(vmlinux_btf, "block_rq_issue");
 	obj->rodata->issue_has_queue_arg = issue && btf_vlen(issue) == 3;
 	obj->rodata->filter_dev = env.filter_dev;
+	obj->rodata->sample_every = env.sample_every;
 	obj->rodata->target_dev = env.dev_major << 20 | env.dev_minor;
 
 	err = twintrace_bpf__load(obj);

@@ -73,13 +73,14 @@ static void test_scripts(void **state)
 	char err[256], path[256], *text;
 
 	(void)state;
-	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, "/dev/rawnull0", err,
-				       sizeof(err)), 0);
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, "/dev/rawnull0", 16,
+				       err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/start.sh", t.dir);
 	text = file_read(path, NULL, NULL, 0);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "twintrace -o /tmp/x.trace.json --dev /dev/rawnull0 "
-			       "--func queue_rq=rawnull_queue_rq --func timer=rawnull_timer >"));
+			       "--sample 16 --func queue_rq=rawnull_queue_rq "
+			       "--func timer=rawnull_timer >"));
 	free(text);
 	assert_non_null(strstr(t.start, "/start.sh"));
 	assert_non_null(strstr(t.stop, "/stop.sh"));
@@ -87,7 +88,8 @@ static void test_scripts(void **state)
 	assert_false(path_exists(path));
 
 	/* no device: no block events (a net interface) */
-	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, NULL, err, sizeof(err)), 0);
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, NULL, 16, err,
+				       sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/start.sh", t.dir);
 	text = file_read(path, NULL, NULL, 0);
 	assert_non_null(strstr(text, "--events hardirq,softirq,timer,hrtimer --func"));
@@ -116,12 +118,53 @@ static void test_metrics(void **state)
 	/* fio says 21000 I/Os, BPF saw 20000 completions: the sample is not trusted */
 	out->n_metrics = 0;
 	assert_int_equal(trace_metrics(&t, 21000, out, err, sizeof(err)), -1);
-	assert_string_equal(err, "trace-failed: twintrace saw 20000 completions, fio did 21000 "
+	assert_string_equal(err, "trace-failed: twintrace saw 20000 requests, fio did 21000 "
 			    "I/Os");
 	snprintf(t.json, sizeof(t.json), "/nonexistent/x.json");
 	assert_int_equal(trace_metrics(&t, 20000, out, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "trace-failed: no JSON from twintrace"));
 	free(out);
+}
+
+/*
+ * Sampled: 1 request in 16 timed (1250 latencies), all 20000 counted; the count check uses
+ * the issued requests, and the rate is the sample's trace_sample setting.
+ */
+static void test_metrics_sampled(void **state)
+{
+	struct trace_session t = { 0 };
+	struct run_output *out = calloc(1, sizeof(*out));
+	char err[256];
+	FILE *f;
+
+	(void)state;
+	snprintf(t.json, sizeof(t.json), "/tmp/test_trace-%d.json", (int)getpid());
+	f = fopen(t.json, "w");
+	assert_non_null(f);
+	fputs("{\"version\": 1, \"block\": {\"sample_every\": 16, \"issued\": 20000, "
+	      "\"count\": 1250, \"p50_ns\": 900, \"p99_ns\": 1200, \"p999_ns\": 1500}, "
+	      "\"functions\": []}\n", f);
+	fclose(f);
+	assert_int_equal(trace_metrics(&t, 20000, out, err, sizeof(err)), 0);
+	assert_float_equal(metric(out, "bpf_lat_p99"), 1200, 0);
+	assert_int_equal(out->n_settings, 1);
+	assert_string_equal(out->settings[0].name, "trace_sample");
+	assert_string_equal(out->settings[0].value, "16");
+	out->n_metrics = 0;
+	assert_int_equal(trace_metrics(&t, 1250, out, err, sizeof(err)), -1);
+	unlink(t.json);
+	free(out);
+}
+
+/* The icount clock times no driver functions (the plugin counts them exactly). */
+static void test_funcs_for_clock(void **state)
+{
+	const struct family_ops *null = family_find("null");
+	const struct family_arm *raw = family_find_arm(null, "rawnull");
+
+	(void)state;
+	assert_null(trace_funcs_for_clock(null, raw, "icount"));
+	assert_ptr_equal(trace_funcs_for_clock(null, raw, "wall"), raw->trace_funcs);
 }
 
 /* A tracer the stop script never reached is stopped by the cleanup. */
@@ -134,7 +177,8 @@ static void test_cleanup_stops_leftover(void **state)
 	int status;
 
 	(void)state;
-	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, NULL, err, sizeof(err)), 0);
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, NULL, 16, err,
+				       sizeof(err)), 0);
 	child = fork();
 	assert_true(child >= 0);
 	if (!child) {
@@ -158,6 +202,8 @@ int main(void)
 		cmocka_unit_test(test_variant_funcs),
 		cmocka_unit_test(test_scripts),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_metrics_sampled),
+		cmocka_unit_test(test_funcs_for_clock),
 		cmocka_unit_test(test_cleanup_stops_leftover),
 	};
 
