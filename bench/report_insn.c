@@ -4,7 +4,8 @@
  * 10): from the plugin's exact per-I/O instruction counts (insn-diff.csv, written by
  * insn_merge()), what the safe twin executes per I/O beyond the raw twin, split by where the
  * code lives (driver module, safe layer, the block/net core it calls, the rest of the
- * kernel) and by function. Runs without the plugin have no insn-diff.csv and no section.
+ * kernel) and by function, counterpart functions paired through the twin map. Runs without
+ * the plugin have no insn-diff.csv and no section.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -215,8 +216,9 @@ static void pair_section(struct doc *d, const struct insn_diffs *t, const struct
 	}
 	table_end(d);
 	doc_para(d, "Functions with the largest difference (instructions per I/O, %s minus %s, "
-		 "mean over the workloads where the function ran; a function present in one "
-		 "twin only shows its whole count):", p->candidate, p->baseline);
+		 "mean over the workloads where the function ran). Counterpart functions of the "
+		 "twin map (twins.tsv) are one row, raw/safe; a function without a counterpart "
+		 "shows its whole count:", p->candidate, p->baseline);
 	pair_functions(d, t, p, wls.n);
 	name_list_free(&wls);
 }
