@@ -1,9 +1,10 @@
 #!/bin/bash
 # plugin.sh: the insncount QEMU plugin and its host side (twinbench insn): the plugin refuses
 # an API version QEMU does not speak; a test module with 16 extra nops in one function shows
-# exactly 16 more instructions per call there; two boots running the same null-block samples
-# (null_blk, rawnull, safenull; 4 KiB randread io_uring, QD1 and QD32) give the same
-# driver_insn_per_io to within 1 instruction.
+# exactly 16 more instructions per call there; the runner's net sample (rawnet, UDP 64 B)
+# gets an instruction window with per-packet driver and net-core counts; two boots running
+# the same null-block samples (null_blk, rawnull, safenull; 4 KiB randread io_uring, QD1 and
+# QD32) give the same driver_insn_per_io to within 1 instruction.
 # INSN_KEEP=DIR keeps the run folders (DIR/probe, DIR/boot1, DIR/boot2) for reading.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
@@ -67,11 +68,43 @@ twinmark start 2 && echo $calls >\$p/call_padded &&
 	twinmark stop 2 -o /out/insn family=probe arm=padded workload=calls sample=0 \
 		modules=insnprobe ios=$calls || exit 1
 JOB
+# The runner's net family opens and closes the window of its measured iperf3 client itself.
+cat >"$work/probe/matrix.ini" <<'INI'
+[run]
+samples = 1
+ios = 2000
+warmup_ios = 200
+timeout = 120
+
+[family net]
+arms = rawnet
+params = nr_pairs=1 napi_weight=64 ring_size=256 irqmode=0 coalesce_usecs=20 coalesce_frames=32 mtu=1500 offloads=1
+
+[workload udp-64b]
+rw = udp
+bs = 64
+INI
+printf '# twinbench plan 1\n# matrix=matrix.ini\n# clock=icount\n# icount_shift=1\n# seed=1\n%s\n%s\n' \
+	"$(printf 'index\tfamily\tarm\tworkload\tsample')" "$(printf '3\tnet\trawnet\tudp-64b\t1')" \
+	>"$work/probe/plan.tsv"
+echo 'twinbench exec --plan /out/plan.tsv --out /out >/out/net-exec.log 2>&1 || exit 1' \
+	>>"$work/probe/job.sh"
 mkdir -p "$work/probe/insn"
 vm "$work/probe"
 check "the insnprobe guest ran (vm-run exit $?)" test -s "$work/probe/insn/window-2.txt"
 "$top/bench/twinbench" insn "$work/probe" >"$work/probe/insn.out" 2>&1
-check "twinbench insn reads the probe windows" grep -q "2 windows" "$work/probe/insn.out"
+check "twinbench insn reads the probe windows and the net sample's" \
+	grep -q "^3 windows" "$work/probe/insn.out"
+nd=$(csv_value "$work/probe/samples.csv" rawnet udp-64b driver_insn_per_io)
+nc=$(csv_value "$work/probe/samples.csv" rawnet udp-64b core_insn_per_io)
+ni=$(csv_value "$work/probe/samples.csv" rawnet udp-64b insn_per_io)
+echo "# rawnet udp-64b per packet: driver ${nd:-?}, net core ${nc:-?}, whole ${ni:-?} insn"
+check "net: the rawnet window counts driver and net-core instructions per packet" \
+	awk -v d="${nd:-0}" -v c="${nc:-0}" -v i="${ni:-0}" \
+	'BEGIN { exit !(d > 0 && c > d && i > c) }'
+nios=$(sed -n 's/^ios=//p' "$work/probe/insn/window-3.txt")
+check "net: the window is divided by the packets received (${nios:-none} of 2000 sent)" \
+	awk -v n="${nios:-0}" 'BEGIN { exit !(n > 0 && n <= 2000) }'
 fn=$work/probe/insn-functions.csv
 per_call() { awk -F, -v f="$1" '$5 == f { print $8 / $9 }' "$fn"; }
 calls_per() { awk -F, -v f="$1" '$5 == f { print $9 }' "$fn"; }

@@ -137,6 +137,45 @@ for arm in $arms; do
 	done
 done
 
+# Sampled: twintrace --sample 16 on null_blk (irqmode=0) counts every request it sees issued
+# and times one in 16; the JSON says so, and the count check of the runner reads "issued".
+sampled_run() {
+	local i
+	twintrace --histogram -o /tmp/sampled.json --dev /dev/nullb0 --sample 16 \
+		>/tmp/sampled.txt 2>&1 &
+	local tracer=$!
+	for i in $(seq 200); do
+		grep -q '^ready$' /tmp/sampled.txt && break
+		kill -0 $tracer 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q '^ready$' /tmp/sampled.txt || { kill $tracer 2>/dev/null; return 1; }
+	fio --name=sampled --filename=/dev/nullb0 --ioengine=io_uring --direct=1 --rw=randread \
+		--bs=4k --iodepth=32 --number_ios=$ios --size=512M --norandommap \
+		>/tmp/fio.txt 2>&1 || { kill $tracer; return 1; }
+	kill -INT $tracer
+	wait $tracer
+}
+# jnum FILE KEY: the number after the first "KEY": in a JSON file (a key used once).
+jnum() { sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "$1" | head -n 1; }
+if modprobe null_blk nr_devices=1 irqmode=0 submit_queues=1 hw_queue_depth=64 gb=1 bs=4096 \
+	poll_queues=0; then
+	echo none >/sys/block/nullb0/queue/scheduler 2>/dev/null
+	check "sampled: twintrace --sample 16 runs around fio" sampled_run
+	rmmod null_blk
+	every=$(jnum /tmp/sampled.json sample_every)
+	issued=$(sed -n 's/^count .* of \([0-9]*\) issued)$/\1/p' /tmp/sampled.txt)
+	timed=$(field /tmp/sampled.txt '^count ' 2)
+	echo "# sampled: every ${every:-?} issued ${issued:-?} timed ${timed:-?}; $(grep '^count ' /tmp/sampled.txt)"
+	check "sampled: the JSON records the rate (1 in ${every:-none})" test "${every:-0}" = 16
+	check "sampled: every one of the $ios requests counted (${issued:-none})" \
+		test "${issued:-0}" = $ios
+	check "sampled: one request in 16 timed (${timed:-none} of $ios)" \
+		test "${timed:-0}" = $(( (ios + 15) / 16 ))
+else
+	not_ok "sampled: modprobe null_blk"
+fi
+
 # twinperf around a fio run in the guest (when the initramfs carries it): fio's exit status
 # comes back, task-clock is counted, and the counters the guest lacks are named.
 if command -v twinperf >/dev/null; then
@@ -204,6 +243,8 @@ if command -v twinbench >/dev/null && modinfo rawnull >/dev/null 2>&1; then
 			test -s "$dir/samples/0001.trace.json"
 		check "runner irqmode=$mode: driver_ns_per_io and bpf_lat_p99 recorded" \
 			test -n "$(metric "$dir" driver_ns_per_io)" -a -n "$(metric "$dir" bpf_lat_p99)"
+		check "runner irqmode=$mode: the sample records trace_sample=16 (the default)" \
+			grep -q ',trace_sample,16$' "$dir/settings/0001.csv"
 		hr=$(json_module_hrtimers "$dir/samples/0001.trace.json" rawnull)
 		if [ $mode = 2 ]; then
 			check "runner irqmode=2: one rawnull hrtimer per measured I/O ($hr)" \
