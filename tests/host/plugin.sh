@@ -61,14 +61,15 @@ mkdir -p "$work/probe"
 cat >"$work/probe/job.sh" <<JOB
 modprobe insnprobe || exit 1
 p=/sys/module/insnprobe/parameters
-twinmark start 1 && echo $calls >\$p/call_plain &&
-	twinmark stop 1 -o /out/insn family=probe arm=plain workload=calls sample=0 \
+twinmark start 101 && echo $calls >\$p/call_plain &&
+	twinmark stop 101 -o /out/insn family=probe arm=plain workload=calls sample=0 \
 		modules=insnprobe ios=$calls || exit 1
-twinmark start 2 && echo $calls >\$p/call_padded &&
-	twinmark stop 2 -o /out/insn family=probe arm=padded workload=calls sample=0 \
+twinmark start 102 && echo $calls >\$p/call_padded &&
+	twinmark stop 102 -o /out/insn family=probe arm=padded workload=calls sample=0 \
 		modules=insnprobe ios=$calls || exit 1
 JOB
-# The runner's net family opens and closes the window of its measured iperf3 client itself.
+# The runner's net family opens and closes the window of its measured iperf3 client itself
+# (window 1: the plan entry's index).
 cat >"$work/probe/matrix.ini" <<'INI'
 [run]
 samples = 1
@@ -85,13 +86,13 @@ rw = udp
 bs = 64
 INI
 printf '# twinbench plan 1\n# matrix=matrix.ini\n# clock=icount\n# icount_shift=1\n# seed=1\n%s\n%s\n' \
-	"$(printf 'index\tfamily\tarm\tworkload\tsample')" "$(printf '3\tnet\trawnet\tudp-64b\t1')" \
+	"$(printf 'index\tfamily\tarm\tworkload\tsample')" "$(printf '1\tnet\trawnet\tudp-64b\t1')" \
 	>"$work/probe/plan.tsv"
 echo 'twinbench exec --plan /out/plan.tsv --out /out >/out/net-exec.log 2>&1 || exit 1' \
 	>>"$work/probe/job.sh"
 mkdir -p "$work/probe/insn"
 vm "$work/probe"
-check "the insnprobe guest ran (vm-run exit $?)" test -s "$work/probe/insn/window-2.txt"
+check "the insnprobe guest ran (vm-run exit $?)" test -s "$work/probe/insn/window-102.txt"
 "$top/bench/twinbench" insn "$work/probe" >"$work/probe/insn.out" 2>&1
 check "twinbench insn reads the probe windows and the net sample's" \
 	grep -q "^3 windows" "$work/probe/insn.out"
@@ -102,7 +103,7 @@ echo "# rawnet udp-64b per packet: driver ${nd:-?}, net core ${nc:-?}, whole ${n
 check "net: the rawnet window counts driver and net-core instructions per packet" \
 	awk -v d="${nd:-0}" -v c="${nc:-0}" -v i="${ni:-0}" \
 	'BEGIN { exit !(d > 0 && c > d && i > c) }'
-nios=$(sed -n 's/^ios=//p' "$work/probe/insn/window-3.txt")
+nios=$(sed -n 's/^ios=//p' "$work/probe/insn/window-1.txt")
 check "net: the window is divided by the packets received (${nios:-none} of 2000 sent)" \
 	awk -v n="${nios:-0}" 'BEGIN { exit !(n > 0 && n <= 2000) }'
 fn=$work/probe/insn-functions.csv
