@@ -46,19 +46,17 @@ static DEFINE_IDA(rawnvme_instances);
 
 static u32 __iomem *rawnvme_doorbell(struct rawnvme_dev *dev, u16 qid, bool cq)
 {
-	u32 __iomem *dbs = dev->bar + NVME_REG_DBS;
-
-	return &dbs[(2 * qid + cq) * dev->db_stride];
+	return dev->bar + NVME_REG_DBS + (2 * qid + cq) * dev->db_stride;
 }
 
 static resource_size_t rawnvme_bar_needed(struct rawnvme_dev *dev, unsigned int nr_queues)
 {
-	return NVME_REG_DBS + 2 * nr_queues * dev->db_stride * sizeof(u32);
+	return NVME_REG_DBS + 2 * nr_queues * dev->db_stride;
 }
 
-static int rawnvme_wait_csts(struct rawnvme_dev *dev, u32 mask, u32 want)
+static int rawnvme_wait_csts(struct rawnvme_dev *dev, u32 mask, u32 want, u32 timeout_ms)
 {
-	unsigned long deadline = jiffies + msecs_to_jiffies(dev->ready_timeout_ms);
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
 	u32 csts;
 
 	for (;;) {
@@ -80,15 +78,32 @@ static int rawnvme_disable_ctrl(struct rawnvme_dev *dev)
 {
 	u32 cc = readl(dev->bar + NVME_REG_CC);
 
+	set_bit(RAWNVME_DISABLED, &dev->flags);
 	cc &= ~(NVME_CC_ENABLE | NVME_CC_SHN_MASK);
 	writel(cc, dev->bar + NVME_REG_CC);
-	return rawnvme_wait_csts(dev, NVME_CSTS_RDY, 0);
+	return rawnvme_wait_csts(dev, NVME_CSTS_RDY, 0, dev->ready_timeout_ms);
+}
+
+/*
+ * Disables the controller; if it does not stop, turns bus mastering off so it cannot DMA
+ * into buffers the driver is about to unmap or free (upstream disables the PCI device).
+ */
+static int rawnvme_stop_ctrl(struct rawnvme_dev *dev)
+{
+	int ret = rawnvme_disable_ctrl(dev);
+
+	if (ret) {
+		dev_err(&dev->pdev->dev, "controller did not stop, bus mastering off\n");
+		pci_clear_master(dev->pdev);
+	}
+	return ret;
 }
 
 static int rawnvme_enable_ctrl(struct rawnvme_dev *dev)
 {
 	struct rawnvme_queue *aq = &dev->queues[0];
 	u32 cc;
+	int ret;
 
 	writel((aq->depth - 1) << 16 | (aq->depth - 1), dev->bar + NVME_REG_AQA);
 	lo_hi_writeq(aq->sq_dma, dev->bar + NVME_REG_ASQ);
@@ -97,26 +112,41 @@ static int rawnvme_enable_ctrl(struct rawnvme_dev *dev)
 	     NVME_CC_AMS_RR | NVME_CC_SHN_NONE | RAWNVME_SQES << NVME_CC_IOSQES_SHIFT |
 	     RAWNVME_CQES << NVME_CC_IOCQES_SHIFT | NVME_CC_ENABLE;
 	writel(cc, dev->bar + NVME_REG_CC);
-	return rawnvme_wait_csts(dev, NVME_CSTS_RDY | NVME_CSTS_CFS, NVME_CSTS_RDY);
+	ret = rawnvme_wait_csts(dev, NVME_CSTS_RDY | NVME_CSTS_CFS, NVME_CSTS_RDY,
+				dev->ready_timeout_ms);
+	if (!ret)
+		clear_bit(RAWNVME_DISABLED, &dev->flags);
+	return ret;
 }
 
-static void rawnvme_shutdown_ctrl(struct rawnvme_dev *dev)
+static int rawnvme_shutdown_ctrl(struct rawnvme_dev *dev)
 {
 	u32 cc = readl(dev->bar + NVME_REG_CC);
+	int ret;
 
+	set_bit(RAWNVME_DISABLED, &dev->flags);
 	cc = (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL;
 	writel(cc, dev->bar + NVME_REG_CC);
-	if (rawnvme_wait_csts(dev, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_CMPLT))
+	ret = rawnvme_wait_csts(dev, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_CMPLT,
+				dev->shutdown_timeout_ms);
+	if (ret)
 		dev_warn(&dev->pdev->dev, "shutdown did not complete\n");
+	return ret;
 }
 
 static void rawnvme_reset_queue_state(struct rawnvme_queue *q)
 {
+	unsigned long flags;
+
+	spin_lock(&q->sq_lock);
 	q->sq_tail = 0;
 	q->last_sq_tail = 0;
+	spin_unlock(&q->sq_lock);
+	spin_lock_irqsave(&q->cq_lock, flags);
 	q->cq_head = 0;
 	q->cq_phase = 1;
 	memset(q->cqes, 0, q->depth * sizeof(*q->cqes));
+	spin_unlock_irqrestore(&q->cq_lock, flags);
 }
 
 static int rawnvme_alloc_queue(struct rawnvme_dev *dev, u16 qid, u16 depth)
@@ -200,55 +230,77 @@ static void rawnvme_advance_cq(struct rawnvme_queue *q)
 }
 
 /*
- * Runs one admin command to completion by polling the admin CQ. The admin CQ raises
- * vector 0, which I/O queue 1 also uses: that vector stays off meanwhile, or a level-
- * triggered INTx line would fire unhandled until the poll consumes the entry.
+ * Runs one admin command to completion by polling the admin CQ, under the admin lock; the
+ * queue's own locks are taken as on an I/O queue (no handler serves the admin CQ, so no
+ * irqsave). The admin CQ raises vector 0, which I/O queue 1 also uses: that vector stays
+ * off meanwhile, or a level-triggered INTx line would fire unhandled until the poll
+ * consumes the entry. A command that times out stops the controller (as upstream's
+ * admin timeout disables it): it may still DMA into the command's buffer, and a late
+ * completion would be taken for the next command's. Admin commands then fail at once
+ * until the controller is enabled again.
  */
 static int rawnvme_admin_exec(struct rawnvme_dev *dev, struct nvme_command *cmd, u32 *result)
 {
 	struct rawnvme_queue *aq = &dev->queues[0];
+	struct nvme_completion cqe = { };
 	unsigned long deadline;
-	struct nvme_completion *cqe;
+	bool done = false;
 	u16 status;
 	int ret = 0;
 
 	mutex_lock(&dev->admin_lock);
+	if (test_bit(RAWNVME_DISABLED, &dev->flags)) {
+		mutex_unlock(&dev->admin_lock);
+		return -ENODEV;
+	}
 	if (dev->vector0_irq)
 		disable_irq(dev->vector0_irq);
 	cmd->common.command_id = ++dev->admin_cid;
+	spin_lock(&aq->sq_lock);
 	rawnvme_push_sqe(aq, cmd);
 	rawnvme_ring_sq(aq);
+	spin_unlock(&aq->sq_lock);
 	deadline = jiffies + msecs_to_jiffies(RAWNVME_ADMIN_TIMEOUT_MS);
-	while (!rawnvme_cqe_pending(aq)) {
+	for (;;) {
+		spin_lock(&aq->cq_lock);
+		done = rawnvme_cqe_pending(aq);
+		if (done) {
+			dma_rmb();
+			cqe = aq->cqes[aq->cq_head];
+			rawnvme_advance_cq(aq);
+			writel(aq->cq_head, aq->cq_db);
+		}
+		spin_unlock(&aq->cq_lock);
+		if (done)
+			break;
 		if (time_after(jiffies, deadline)) {
-			dev_err(&dev->pdev->dev, "admin opcode 0x%x timed out\n",
+			dev_err(&dev->pdev->dev, "admin opcode 0x%x timed out, stopping controller\n",
 				cmd->common.opcode);
+			rawnvme_stop_ctrl(dev);
 			ret = -ETIMEDOUT;
-			goto unlock;
+			break;
 		}
 		usleep_range(20, 100);
 	}
-	dma_rmb();
-	cqe = &aq->cqes[aq->cq_head];
-	status = le16_to_cpu(cqe->status) >> 1;
-	if (cqe->command_id != cmd->common.command_id) {
-		dev_err(&dev->pdev->dev, "admin completion for cid %u, expected %u\n",
-			cqe->command_id, cmd->common.command_id);
-		ret = -EIO;
-	} else if (status) {
-		dev_err(&dev->pdev->dev, "admin opcode 0x%x failed, status 0x%x\n",
-			cmd->common.opcode, status);
-		ret = -EIO;
-	} else if (result) {
-		*result = le32_to_cpu(cqe->result.u32);
-	}
-	rawnvme_advance_cq(aq);
-	writel(aq->cq_head, aq->cq_db);
-unlock:
 	if (dev->vector0_irq)
 		enable_irq(dev->vector0_irq);
 	mutex_unlock(&dev->admin_lock);
-	return ret;
+	if (ret)
+		return ret;
+	status = le16_to_cpu(cqe.status) >> 1;
+	if (cqe.command_id != cmd->common.command_id) {
+		dev_err(&dev->pdev->dev, "admin completion for cid %u, expected %u\n",
+			cqe.command_id, cmd->common.command_id);
+		return -EIO;
+	}
+	if (status) {
+		dev_err(&dev->pdev->dev, "admin opcode 0x%x failed, status 0x%x\n",
+			cmd->common.opcode, status);
+		return -EIO;
+	}
+	if (result)
+		*result = le32_to_cpu(cqe.result.u32);
+	return 0;
 }
 
 static int rawnvme_identify(struct rawnvme_dev *dev, u32 nsid, u8 cns, dma_addr_t buf)
@@ -387,6 +439,7 @@ static int rawnvme_process_cq(struct rawnvme_queue *q)
 	return found;
 }
 
+/* From the hard irq handler, or the poller of a queue that has no handler. */
 static int rawnvme_process_cq_locked(struct rawnvme_queue *q)
 {
 	int found;
@@ -394,6 +447,18 @@ static int rawnvme_process_cq_locked(struct rawnvme_queue *q)
 	spin_lock(&q->cq_lock);
 	found = rawnvme_process_cq(q);
 	spin_unlock(&q->cq_lock);
+	return found;
+}
+
+/* From process context on any queue: the handler may share the CPU (or an INTx line). */
+static int rawnvme_reap_cq(struct rawnvme_queue *q)
+{
+	unsigned long flags;
+	int found;
+
+	spin_lock_irqsave(&q->cq_lock, flags);
+	found = rawnvme_process_cq(q);
+	spin_unlock_irqrestore(&q->cq_lock, flags);
 	return found;
 }
 
@@ -553,6 +618,7 @@ static blk_status_t rawnvme_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return test_bit(RAWNVME_DEAD, &q->dev->flags) ? BLK_STS_IOERR :
 								BLK_STS_RESOURCE;
 	iod->status = BLK_STS_OK;
+	iod->aborted = false;
 	iod->nents = 0;
 	iod->single_len = 0;
 	ret = rawnvme_setup_cmd(ns, q, rq, &cmd);
@@ -576,19 +642,56 @@ static void rawnvme_commit_rqs(struct blk_mq_hw_ctx *hctx)
 	spin_unlock(&q->sq_lock);
 }
 
+/* A request a reset aborted goes back to the block layer, as upstream retries it. */
+static bool rawnvme_should_retry(struct rawnvme_dev *dev, struct request *rq,
+				 struct rawnvme_iod *iod)
+{
+	return iod->aborted && !test_bit(RAWNVME_DEAD, &dev->flags) &&
+	       !blk_noretry_request(rq) && iod->retries < RAWNVME_MAX_RETRIES;
+}
+
 static void rawnvme_complete(struct request *rq)
 {
 	struct rawnvme_ns *ns = rq->q->queuedata;
 	struct rawnvme_iod *iod = blk_mq_rq_to_pdu(rq);
 
 	rawnvme_unmap_data(ns->dev, rq);
+	if (rawnvme_should_retry(ns->dev, rq, iod)) {
+		iod->retries++;
+		blk_mq_requeue_request(rq, true);
+		return;
+	}
+	iod->retries = 0;
 	blk_mq_end_request(rq, iod->status);
 }
 
+/* Polled queues have no irq handler: the plain lock suffices, as upstream's poll lock. */
 static int rawnvme_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 {
 	return rawnvme_process_cq_locked(hctx->driver_data);
 }
+
+static void rawnvme_quiesce(struct rawnvme_dev *dev)
+{
+	unsigned int i;
+
+	if (test_and_set_bit(RAWNVME_QUIESCED, &dev->flags))
+		return;
+	for (i = 0; i < dev->nr_ns; i++)
+		blk_mq_quiesce_queue(dev->ns[i]->disk->queue);
+}
+
+static void rawnvme_unquiesce(struct rawnvme_dev *dev)
+{
+	unsigned int i;
+
+	if (!test_and_clear_bit(RAWNVME_QUIESCED, &dev->flags))
+		return;
+	for (i = 0; i < dev->nr_ns; i++)
+		blk_mq_unquiesce_queue(dev->ns[i]->disk->queue);
+}
+
+static int rawnvme_dev_disable(struct rawnvme_dev *dev, bool shutdown);
 
 static void rawnvme_schedule_reset(struct rawnvme_dev *dev)
 {
@@ -598,18 +701,38 @@ static void rawnvme_schedule_reset(struct rawnvme_dev *dev)
 		queue_work(system_unbound_wq, &dev->reset_work);
 }
 
+/*
+ * Reaps the request's CQ first (a lost interrupt is not a dead controller), as upstream.
+ * An interrupt-driven queue's vector is masked meanwhile.
+ */
+static void rawnvme_timeout_reap(struct rawnvme_queue *q)
+{
+	int irq = q->polled ? 0 : pci_irq_vector(q->dev->pdev, q->irq_vector);
+
+	if (irq > 0)
+		disable_irq(irq);
+	rawnvme_reap_cq(q);
+	if (irq > 0)
+		enable_irq(irq);
+}
+
 static enum blk_eh_timer_return rawnvme_timeout(struct request *rq)
 {
 	struct rawnvme_ns *ns = rq->q->queuedata;
 	struct rawnvme_dev *dev = ns->dev;
-	struct rawnvme_iod *iod = blk_mq_rq_to_pdu(rq);
 
-	if (test_bit(RAWNVME_REMOVING, &dev->flags) &&
-	    !test_and_set_bit(RAWNVME_DEAD, &dev->flags))
-		rawnvme_disable_ctrl(dev);
+	rawnvme_timeout_reap(rq->mq_hctx->driver_data);
+	if (blk_mq_rq_state(rq) != MQ_RQ_IN_FLIGHT) {
+		dev_warn_ratelimited(&dev->pdev->dev, "tag %d timed out, completion reaped\n",
+				     rq->tag);
+		return BLK_EH_DONE;
+	}
+	if (test_bit(RAWNVME_REMOVING, &dev->flags))
+		set_bit(RAWNVME_DEAD, &dev->flags);
 	if (test_bit(RAWNVME_DEAD, &dev->flags)) {
-		iod->status = BLK_STS_IOERR;
-		blk_mq_complete_request(rq);
+		/* Stops the controller, reaps, and fails every request it held, this one too. */
+		rawnvme_dev_disable(dev, false);
+		rawnvme_unquiesce(dev);
 		return BLK_EH_DONE;
 	}
 	dev_warn_ratelimited(&dev->pdev->dev, "tag %d timed out, resetting controller\n",
@@ -693,7 +816,7 @@ static void rawnvme_sync_irqs(struct rawnvme_dev *dev)
 
 		if (!q->polled)
 			synchronize_irq(pci_irq_vector(dev->pdev, q->irq_vector));
-		rawnvme_process_cq_locked(q);
+		rawnvme_reap_cq(q);
 	}
 }
 
@@ -880,6 +1003,10 @@ static int rawnvme_scan(struct rawnvme_dev *dev)
 	if (ctrl->mdts)
 		dev->max_hw_sectors = min_t(unsigned int, dev->max_hw_sectors,
 					    1U << (ctrl->mdts + mps_shift - SECTOR_SHIFT));
+	if (ctrl->rtd3e)
+		dev->shutdown_timeout_ms = clamp_t(u32, le32_to_cpu(ctrl->rtd3e) / USEC_PER_MSEC,
+						   RAWNVME_SHUTDOWN_TIMEOUT_MS,
+						   RAWNVME_SHUTDOWN_TIMEOUT_MAX_MS);
 	dev_info(&dev->pdev->dev, "%.40s, %u namespaces, write cache %s\n", ctrl->mn, nn,
 		 dev->volatile_wc ? "on" : "off");
 
@@ -897,34 +1024,68 @@ free:
 	return ret;
 }
 
+/*
+ * Aborts a request the stopped controller held; one already completed (its completion
+ * reaped, not yet run) is left alone, as upstream's cancel does.
+ */
 static bool rawnvme_cancel_rq(struct request *rq, void *data)
 {
 	struct rawnvme_iod *iod = blk_mq_rq_to_pdu(rq);
 
+	if (blk_mq_rq_state(rq) != MQ_RQ_IN_FLIGHT)
+		return true;
 	iod->status = BLK_STS_IOERR;
+	iod->aborted = true;
 	blk_mq_complete_request(rq);
 	return true;
 }
 
-/* Disables the controller, fails what it held, and brings it back with the same queues. */
+/*
+ * Takes the controller down (upstream's nvme_dev_disable): no new commands, the I/O queues
+ * deleted and CC.SHN sent on a @shutdown of a live controller, else CC.EN cleared; if it
+ * does not stop, bus mastering goes off. Only then are the handlers waited out, the CQs
+ * reaped and what the controller still held aborted. The disks stay quiesced.
+ */
+static int rawnvme_dev_disable(struct rawnvme_dev *dev, bool shutdown)
+{
+	bool live;
+	int ret;
+
+	mutex_lock(&dev->shutdown_lock);
+	live = test_and_clear_bit(RAWNVME_LIVE, &dev->flags);
+	rawnvme_quiesce(dev);
+	if (shutdown && live) {
+		rawnvme_delete_io_queues(dev);
+		ret = rawnvme_shutdown_ctrl(dev);
+		if (ret)
+			ret = rawnvme_stop_ctrl(dev);
+	} else {
+		ret = rawnvme_stop_ctrl(dev);
+	}
+	rawnvme_sync_irqs(dev);
+	blk_mq_tagset_busy_iter(&dev->tagset, rawnvme_cancel_rq, NULL);
+	blk_mq_tagset_wait_completed_request(&dev->tagset);
+	mutex_unlock(&dev->shutdown_lock);
+	return ret;
+}
+
+/*
+ * Takes the controller down, requeues what it held, and brings it back with the same
+ * queues; the admin queue is reset under the admin lock, so no command runs meanwhile.
+ */
 static void rawnvme_reset_work(struct work_struct *work)
 {
 	struct rawnvme_dev *dev = container_of(work, struct rawnvme_dev, reset_work);
 	unsigned int i, granted;
 	int ret;
 
-	clear_bit(RAWNVME_LIVE, &dev->flags);
-	for (i = 0; i < dev->nr_ns; i++)
-		blk_mq_quiesce_queue(dev->ns[i]->disk->queue);
-	ret = rawnvme_disable_ctrl(dev);
-	rawnvme_sync_irqs(dev);
-	blk_mq_tagset_busy_iter(&dev->tagset, rawnvme_cancel_rq, NULL);
-	blk_mq_tagset_wait_completed_request(&dev->tagset);
+	ret = rawnvme_dev_disable(dev, false);
 	if (ret)
 		goto dead;
-
+	mutex_lock(&dev->admin_lock);
 	rawnvme_reset_queue_state(&dev->queues[0]);
 	ret = rawnvme_enable_ctrl(dev);
+	mutex_unlock(&dev->admin_lock);
 	if (ret)
 		goto dead;
 	ret = rawnvme_set_queue_count(dev, dev->nr_io_queues, &granted);
@@ -940,12 +1101,11 @@ static void rawnvme_reset_work(struct work_struct *work)
 dead:
 	dev_err(&dev->pdev->dev, "controller reset failed (%d), failing all I/O\n", ret);
 	set_bit(RAWNVME_DEAD, &dev->flags);
-	rawnvme_disable_ctrl(dev);
+	rawnvme_dev_disable(dev, false);
 	for (i = 0; i < dev->nr_ns; i++)
 		blk_mark_disk_dead(dev->ns[i]->disk);
 unquiesce:
-	for (i = 0; i < dev->nr_ns; i++)
-		blk_mq_unquiesce_queue(dev->ns[i]->disk->queue);
+	rawnvme_unquiesce(dev);
 	clear_bit(RAWNVME_RESETTING, &dev->flags);
 }
 
@@ -980,6 +1140,8 @@ static int rawnvme_map_bar(struct rawnvme_dev *dev)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		goto disable;
+	/* Bounce buffers (swiotlb) must keep the offset in the controller page: PRPs need it. */
+	dma_set_min_align_mask(&pdev->dev, RAWNVME_CTRL_PAGE_SIZE - 1);
 	ret = pci_request_mem_regions(pdev, "rawnvme");
 	if (ret)
 		goto disable;
@@ -990,8 +1152,9 @@ static int rawnvme_map_bar(struct rawnvme_dev *dev)
 		goto release;
 	}
 	dev->cap = lo_hi_readq(dev->bar + NVME_REG_CAP);
-	dev->db_stride = 1U << NVME_CAP_STRIDE(dev->cap);
+	dev->db_stride = sizeof(u32) << NVME_CAP_STRIDE(dev->cap);
 	dev->ready_timeout_ms = (NVME_CAP_TIMEOUT(dev->cap) + 1) * 500;
+	dev->shutdown_timeout_ms = RAWNVME_SHUTDOWN_TIMEOUT_MS;
 	if (dev->cap == ~0ULL || !(NVME_CAP_CSS(dev->cap) & NVME_CAP_CSS_NVM) ||
 	    NVME_CAP_MPSMIN(dev->cap) + 12 > RAWNVME_CTRL_PAGE_SHIFT ||
 	    rawnvme_bar_needed(dev, 2) > dev->bar_size) {
@@ -1033,6 +1196,18 @@ static int rawnvme_alloc_tagset(struct rawnvme_dev *dev)
 	return blk_mq_alloc_tag_set(set);
 }
 
+/*
+ * From here on a timeout kills the controller instead of resetting it; waits out a reset
+ * under way and keeps new ones from starting (unbind, and probe's error path).
+ */
+static void rawnvme_stop_resets(struct rawnvme_dev *dev)
+{
+	set_bit(RAWNVME_REMOVING, &dev->flags);
+	while (test_and_set_bit(RAWNVME_RESETTING, &dev->flags))
+		msleep(20);
+	cancel_work_sync(&dev->reset_work);
+}
+
 static int rawnvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct rawnvme_dev *dev;
@@ -1045,6 +1220,7 @@ static int rawnvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev->pdev = pdev;
 	dev->irq_mode = irq_mode;
 	mutex_init(&dev->admin_lock);
+	mutex_init(&dev->shutdown_lock);
 	INIT_WORK(&dev->reset_work, rawnvme_reset_work);
 	pci_set_drvdata(pdev, dev);
 	ret = ida_alloc(&rawnvme_instances, GFP_KERNEL);
@@ -1086,6 +1262,7 @@ static int rawnvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 
 remove_ns:
+	rawnvme_stop_resets(dev);
 	while (dev->nr_ns) {
 		del_gendisk(dev->ns[--dev->nr_ns]->disk);
 		rawnvme_free_ns(dev->ns[dev->nr_ns]);
@@ -1094,7 +1271,7 @@ remove_ns:
 teardown_io:
 	rawnvme_teardown_io_queues(dev);
 disable_ctrl:
-	rawnvme_disable_ctrl(dev);
+	rawnvme_stop_ctrl(dev);
 free_admin:
 	rawnvme_free_queue(&dev->queues[0]);
 free_queues:
@@ -1113,10 +1290,7 @@ static void rawnvme_remove(struct pci_dev *pdev)
 	struct rawnvme_dev *dev = pci_get_drvdata(pdev);
 	unsigned int i;
 
-	set_bit(RAWNVME_REMOVING, &dev->flags);
-	while (test_and_set_bit(RAWNVME_RESETTING, &dev->flags))
-		msleep(20);
-	cancel_work_sync(&dev->reset_work);
+	rawnvme_stop_resets(dev);
 	for (i = dev->nr_ns; i > 0; i--) {
 		del_gendisk(dev->ns[i - 1]->disk);
 		rawnvme_free_ns(dev->ns[i - 1]);
@@ -1125,7 +1299,7 @@ static void rawnvme_remove(struct pci_dev *pdev)
 	blk_mq_free_tag_set(&dev->tagset);
 	rawnvme_teardown_io_queues(dev);
 	if (test_bit(RAWNVME_DEAD, &dev->flags))
-		rawnvme_disable_ctrl(dev);
+		rawnvme_stop_ctrl(dev);
 	else
 		rawnvme_shutdown_ctrl(dev);
 	rawnvme_free_queue(&dev->queues[0]);
@@ -1135,11 +1309,26 @@ static void rawnvme_remove(struct pci_dev *pdev)
 	kfree(dev);
 }
 
+/*
+ * Reboot or power-off with the controller bound: a normal shutdown (CC.SHN) so it can
+ * flush its cache and count a safe shutdown, as upstream's nvme_shutdown.
+ */
+static void rawnvme_shutdown(struct pci_dev *pdev)
+{
+	struct rawnvme_dev *dev = pci_get_drvdata(pdev);
+
+	rawnvme_stop_resets(dev);
+	set_bit(RAWNVME_DEAD, &dev->flags);
+	rawnvme_dev_disable(dev, true);
+	rawnvme_unquiesce(dev);
+}
+
 static struct pci_driver rawnvme_driver = {
 	.name		= "rawnvme",
 	.id_table	= NULL,
 	.probe		= rawnvme_probe,
 	.remove		= rawnvme_remove,
+	.shutdown	= rawnvme_shutdown,
 	.dev_groups	= rawnvme_groups,
 };
 /* Refuses bad parameters with one line naming them, before any controller is touched. */

@@ -30,6 +30,11 @@
 #define RAWNVME_PRP_ENTRIES	32
 #define RAWNVME_SQES		6
 #define RAWNVME_CQES		4
+/* Requeues of a request aborted by a reset before it fails (upstream's nvme_max_retries). */
+#define RAWNVME_MAX_RETRIES	5
+/* Shutdown wait when Identify gives no RTD3E, and its cap (upstream's defaults). */
+#define RAWNVME_SHUTDOWN_TIMEOUT_MS	5000
+#define RAWNVME_SHUTDOWN_TIMEOUT_MAX_MS	60000
 
 /* Controller state bits, in rawnvme_dev.flags. */
 enum rawnvme_flags {
@@ -37,6 +42,8 @@ enum rawnvme_flags {
 	RAWNVME_RESETTING,	/* reset work owns the controller */
 	RAWNVME_DEAD,		/* reset failed or device removed: fail all I/O */
 	RAWNVME_REMOVING,	/* unbind under way: a timeout kills the controller */
+	RAWNVME_DISABLED,	/* CC.EN cleared: admin commands fail until re-enabled */
+	RAWNVME_QUIESCED,	/* the disks' queues are quiesced (once, however many ask) */
 };
 
 /* How the driver asks for interrupts (module parameter irq_mode). */
@@ -58,7 +65,7 @@ struct rawnvme_queue {
 	u32 __iomem *sq_db;
 	u32 __iomem *cq_db;
 	spinlock_t sq_lock;	/* sq_tail, last_sq_tail and the SQ ring */
-	spinlock_t cq_lock;	/* cq_head, cq_phase: irq handler, poller, reset */
+	spinlock_t cq_lock;	/* cq_head, cq_phase: irq handler, poller, reset (irqsave) */
 	u16 qid;
 	u16 depth;
 	u16 sq_tail;
@@ -72,6 +79,8 @@ struct rawnvme_queue {
 /* Per-request driver data (the blk-mq PDU). */
 struct rawnvme_iod {
 	blk_status_t status;
+	bool aborted;		/* cancelled by a controller reset: requeue, not fail */
+	u8 retries;		/* requeues so far; kept across them, cleared on the end */
 	int nents;		/* DMA-mapped entries of sg, 0 when no data */
 	u32 single_len;		/* bytes of a bvec mapped directly into sg[0], or 0 */
 	struct scatterlist sg[RAWNVME_MAX_SEGS];
@@ -91,13 +100,15 @@ struct rawnvme_dev {
 	void __iomem *bar;
 	resource_size_t bar_size;
 	u64 cap;
-	u32 db_stride;		/* in 32-bit words */
+	u32 db_stride;		/* in bytes */
 	u32 ready_timeout_ms;
+	u32 shutdown_timeout_ms;	/* from Identify's RTD3E */
 	int instance;
 	unsigned long flags;
 	enum rawnvme_irq_mode irq_mode;
 
-	struct mutex admin_lock;	/* one admin command at a time */
+	struct mutex admin_lock;	/* one admin command at a time; admin queue state */
+	struct mutex shutdown_lock;	/* one disable (reset, timeout, shutdown) at a time */
 	u16 admin_cid;
 	int vector0_irq;		/* Linux irq of vector 0 once requested, else 0 */
 	struct rawnvme_queue *queues;	/* [0] admin, [1..nr_io_queues] I/O */
