@@ -209,6 +209,12 @@ static void selftest_guard(void)
 #endif
 	safe_spin_locked(&lock, n)
 		selftest_report(*n >= 8, "guard: the data written under the lock is kept");
+	safe_spin_locked_irqsave(&lock, n) {
+		held_inside = spin_is_locked(&lock.raw) && irqs_disabled();
+		++*n;
+	}
+	selftest_report(held_inside && !spin_is_locked(&lock.raw) && !irqs_disabled(),
+			"guard: an irqsave scope holds the lock with interrupts off, restores both");
 }
 
 static void selftest_page_free_counted(struct safe_page *pg);

@@ -58,9 +58,10 @@ static size_t safenvme_bar_needed(struct safenvme_dev *dev, unsigned int nr_queu
 	return NVME_REG_DBS + 2 * nr_queues * dev->db_stride;
 }
 
-static struct safe_result safenvme_wait_csts(struct safenvme_dev *dev, u32 mask, u32 want)
+static struct safe_result safenvme_wait_csts(struct safenvme_dev *dev, u32 mask, u32 want,
+					     u32 timeout_ms)
 {
-	unsigned long deadline = jiffies + msecs_to_jiffies(dev->ready_timeout_ms);
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
 	u32 csts;
 
 	for (;;) {
@@ -82,15 +83,32 @@ static struct safe_result safenvme_disable_ctrl(struct safenvme_dev *dev)
 {
 	u32 cc = safe_mmio_read32(&dev->bar, NVME_REG_CC);
 
+	set_bit(SAFENVME_DISABLED, &dev->flags);
 	cc &= ~(NVME_CC_ENABLE | NVME_CC_SHN_MASK);
 	safe_mmio_write32(&dev->bar, cc, NVME_REG_CC);
-	return safenvme_wait_csts(dev, NVME_CSTS_RDY, 0);
+	return safenvme_wait_csts(dev, NVME_CSTS_RDY, 0, dev->ready_timeout_ms);
+}
+
+/*
+ * Disables the controller; if it does not stop, turns bus mastering off so it cannot DMA
+ * into buffers the driver is about to unmap or free (upstream disables the PCI device).
+ */
+static struct safe_result safenvme_stop_ctrl(struct safenvme_dev *dev)
+{
+	struct safe_result res = safenvme_disable_ctrl(dev);
+
+	if (safe_is_err(res)) {
+		dev_err(&dev->pdev->dev, "controller did not stop, bus mastering off\n");
+		safe_pci_clear_master(dev->pdev);
+	}
+	return res;
 }
 
 static struct safe_result safenvme_enable_ctrl(struct safenvme_dev *dev)
 {
 	struct safenvme_queue *aq = &dev->queues[0];
 	dma_addr_t sq_dma = 0, cq_dma = 0;
+	struct safe_result res;
 	u32 cc;
 
 	safe_spin_locked(&aq->sq, s)
@@ -104,17 +122,26 @@ static struct safe_result safenvme_enable_ctrl(struct safenvme_dev *dev)
 	     NVME_CC_AMS_RR | NVME_CC_SHN_NONE | SAFENVME_SQES << NVME_CC_IOSQES_SHIFT |
 	     SAFENVME_CQES << NVME_CC_IOCQES_SHIFT | NVME_CC_ENABLE;
 	safe_mmio_write32(&dev->bar, cc, NVME_REG_CC);
-	return safenvme_wait_csts(dev, NVME_CSTS_RDY | NVME_CSTS_CFS, NVME_CSTS_RDY);
+	res = safenvme_wait_csts(dev, NVME_CSTS_RDY | NVME_CSTS_CFS, NVME_CSTS_RDY,
+				 dev->ready_timeout_ms);
+	if (safe_is_ok(res))
+		clear_bit(SAFENVME_DISABLED, &dev->flags);
+	return res;
 }
 
-static void safenvme_shutdown_ctrl(struct safenvme_dev *dev)
+static struct safe_result safenvme_shutdown_ctrl(struct safenvme_dev *dev)
 {
 	u32 cc = safe_mmio_read32(&dev->bar, NVME_REG_CC);
+	struct safe_result res;
 
+	set_bit(SAFENVME_DISABLED, &dev->flags);
 	cc = (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL;
 	safe_mmio_write32(&dev->bar, cc, NVME_REG_CC);
-	if (safe_is_err(safenvme_wait_csts(dev, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_CMPLT)))
+	res = safenvme_wait_csts(dev, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_CMPLT,
+				 dev->shutdown_timeout_ms);
+	if (safe_is_err(res))
 		dev_warn(&dev->pdev->dev, "shutdown did not complete\n");
+	return res;
 }
 
 static void safenvme_reset_queue_state(struct safenvme_queue *q)
@@ -123,7 +150,7 @@ static void safenvme_reset_queue_state(struct safenvme_queue *q)
 		s->tail = 0;
 		s->last_tail = 0;
 	}
-	safe_spin_locked(&q->cq, c) {
+	safe_spin_locked_irqsave(&q->cq, c) {
 		c->head = 0;
 		c->phase = 1;
 		safenvme_cq_ring_zero(&c->ring);
@@ -240,9 +267,14 @@ static inline struct safe_result safenvme_read_cqe(struct safenvme_cq_state *c,
 }
 
 /*
- * Runs one admin command to completion by polling the admin CQ. The admin CQ raises
- * vector 0, which I/O queue 1 also uses: that vector stays off meanwhile, or a level-
- * triggered INTx line would fire unhandled until the poll consumes the entry.
+ * Runs one admin command to completion by polling the admin CQ, under the admin lock; the
+ * queue's own locks are taken as on an I/O queue (no handler serves the admin CQ, so no
+ * irqsave). The admin CQ raises vector 0, which I/O queue 1 also uses: that vector stays
+ * off meanwhile, or a level-triggered INTx line would fire unhandled until the poll
+ * consumes the entry. A command that times out stops the controller (as upstream's
+ * admin timeout disables it): it may still DMA into the command's buffer, and a late
+ * completion would be taken for the next command's. Admin commands then fail at once
+ * until the controller is enabled again.
  */
 static struct safe_result safenvme_admin_exec(struct safenvme_dev *dev,
 					      struct nvme_command *cmd, u32 *result)
@@ -255,6 +287,10 @@ static struct safe_result safenvme_admin_exec(struct safenvme_dev *dev,
 	u16 status;
 
 	safe_mutex_locked(&dev->admin, a) {
+		if (test_bit(SAFENVME_DISABLED, &dev->flags)) {
+			res = safe_err(-ENODEV);
+			break;
+		}
 		if (dev->vector0)
 			safe_irq_disable(dev->vector0);
 		cmd->common.command_id = ++a->cid;
@@ -278,8 +314,10 @@ static struct safe_result safenvme_admin_exec(struct safenvme_dev *dev,
 			if (done)
 				break;
 			if (time_after(jiffies, deadline)) {
-				dev_err(&dev->pdev->dev, "admin opcode 0x%x timed out\n",
+				dev_err(&dev->pdev->dev,
+					"admin opcode 0x%x timed out, stopping controller\n",
 					cmd->common.opcode);
+				(void)safenvme_stop_ctrl(dev);
 				res = safe_err(-ETIMEDOUT);
 				break;
 			}
@@ -438,11 +476,22 @@ static int safenvme_process_cq(struct safenvme_queue *q, struct safenvme_cq_stat
 	return found;
 }
 
+/* From the hard irq handler, or the poller of a queue that has no handler. */
 static int safenvme_process_cq_locked(struct safenvme_queue *q)
 {
 	int found = 0;
 
 	safe_spin_locked(&q->cq, c)
+		found = safenvme_process_cq(q, c);
+	return found;
+}
+
+/* From process context on any queue: the handler may share the CPU (or an INTx line). */
+static int safenvme_reap_cq(struct safenvme_queue *q)
+{
+	int found = 0;
+
+	safe_spin_locked_irqsave(&q->cq, c)
 		found = safenvme_process_cq(q, c);
 	return found;
 }
@@ -560,6 +609,7 @@ static struct safe_result safenvme_queue_rq(struct safenvme_ns *ns, struct safe_
 		return safe_err(test_bit(SAFENVME_DEAD, &dev->flags) ? -EIO : -ENOMEM);
 	SAFE_TRY(safenvme_queue_at(dev, safe_rq_hw_queue(&rq) + 1, &q));
 	iod->status = safe_ok();
+	iod->aborted = false;
 	safe_dma_sgl_reset(&iod->map);
 	SAFE_TRY(safenvme_setup_cmd(ns, q, &rq, &cmd));
 	/* The command carries the request from here: the hardware owns it. */
@@ -584,17 +634,32 @@ static void safenvme_commit_rqs(struct safenvme_ns *ns, unsigned int hw_queue)
 		safenvme_ring_sq(q, s);
 }
 
+/* A request a reset aborted goes back to the block layer, as upstream retries it. */
+static bool safenvme_should_retry(struct safenvme_dev *dev, struct safe_rq *rq,
+				  struct safenvme_iod *iod)
+{
+	return iod->aborted && !test_bit(SAFENVME_DEAD, &dev->flags) &&
+	       !safe_rq_noretry(rq) && iod->retries < SAFENVME_MAX_RETRIES;
+}
+
 static void safenvme_complete(struct safe_rq rq)
 {
-	struct safenvme_ns *ns = safenvme_ns_arc_borrow_foreign(rq.raw->q->queuedata);
+	struct safenvme_ns *ns = safenvme_rq_queue_data(&rq);
 	struct safenvme_dev *dev = safenvme_dev_arc_data(ns->dev);
 	struct safenvme_iod *iod = safenvme_pdu(&rq);
 
 	safe_dma_unmap(&dev->pdev->dev, &iod->map);
+	if (safenvme_should_retry(dev, &rq, iod)) {
+		iod->retries++;
+		safe_rq_requeue(&rq);
+		return;
+	}
+	iod->retries = 0;
 	if (safe_is_err(safe_rq_end(&rq, iod->status)))
-		safe_rq_drop(&rq);
+		dev_err_ratelimited(&dev->pdev->dev, "request not ended\n");
 }
 
+/* Polled queues have no irq handler: the plain lock suffices, as upstream's poll lock. */
 static int safenvme_poll(struct safenvme_ns *ns, unsigned int hw_queue)
 {
 	struct safenvme_dev *dev = safenvme_dev_arc_data(ns->dev);
@@ -605,6 +670,28 @@ static int safenvme_poll(struct safenvme_ns *ns, unsigned int hw_queue)
 	return safenvme_process_cq_locked(q);
 }
 
+static void safenvme_quiesce(struct safenvme_dev *dev)
+{
+	unsigned int i;
+
+	if (test_and_set_bit(SAFENVME_QUIESCED, &dev->flags))
+		return;
+	for (i = 0; i < dev->nr_ns; i++)
+		safe_gendisk_quiesce(&dev->disks[i]);
+}
+
+static void safenvme_unquiesce(struct safenvme_dev *dev)
+{
+	unsigned int i;
+
+	if (!test_and_clear_bit(SAFENVME_QUIESCED, &dev->flags))
+		return;
+	for (i = 0; i < dev->nr_ns; i++)
+		safe_gendisk_unquiesce(&dev->disks[i]);
+}
+
+static struct safe_result safenvme_dev_disable(struct safenvme_dev *dev, bool shutdown);
+
 static void safenvme_schedule_reset(struct safenvme_dev *dev)
 {
 	if (test_bit(SAFENVME_DEAD, &dev->flags))
@@ -613,16 +700,39 @@ static void safenvme_schedule_reset(struct safenvme_dev *dev)
 		queue_work(system_unbound_wq, &dev->reset_work);
 }
 
+/*
+ * Reaps the request's CQ first (a lost interrupt is not a dead controller), as upstream.
+ * An interrupt-driven queue's vector is masked meanwhile.
+ */
+static void safenvme_timeout_reap(struct safenvme_queue *q)
+{
+	safe_irq_disable(&q->irq);
+	safenvme_reap_cq(q);
+	safe_irq_enable(&q->irq);
+}
+
 static enum blk_eh_timer_return safenvme_timeout(struct safenvme_ns *ns, struct safe_rq *rq)
 {
 	struct safenvme_dev *dev = safenvme_dev_arc_data(ns->dev);
+	struct safenvme_queue *q;
 
-	if (test_bit(SAFENVME_REMOVING, &dev->flags) &&
-	    !test_and_set_bit(SAFENVME_DEAD, &dev->flags))
-		(void)safenvme_disable_ctrl(dev);
+	if (safe_is_ok(safenvme_queue_at(dev, safe_rq_hw_queue(rq) + 1, &q)))
+		safenvme_timeout_reap(q);
+	if (!safe_rq_in_flight(rq)) {
+		dev_warn_ratelimited(&dev->pdev->dev, "tag %u timed out, completion reaped\n",
+				     safe_rq_tag(rq));
+		return BLK_EH_DONE;
+	}
+	if (test_bit(SAFENVME_REMOVING, &dev->flags))
+		set_bit(SAFENVME_DEAD, &dev->flags);
 	if (test_bit(SAFENVME_DEAD, &dev->flags)) {
-		safenvme_pdu(rq)->status = safe_err(-EIO);
-		safe_rq_complete(rq);
+		/*
+		 * Stops the controller, reaps, and fails every request it held, this one too;
+		 * its end must not wait for this handle, which dev_disable waits out.
+		 */
+		safe_rq_drop(rq);
+		(void)safenvme_dev_disable(dev, false);
+		safenvme_unquiesce(dev);
 		return BLK_EH_DONE;
 	}
 	dev_warn_ratelimited(&dev->pdev->dev, "tag %u timed out, resetting controller\n",
@@ -671,7 +781,7 @@ static void safenvme_sync_irqs(struct safenvme_dev *dev)
 		struct safenvme_queue *q = &dev->queues[qid];
 
 		safe_irq_sync(&q->irq);
-		safenvme_process_cq_locked(q);
+		safenvme_reap_cq(q);
 	}
 }
 
@@ -754,7 +864,7 @@ free_irqs:
 free_queues:
 	for (qid = dev->nr_io_queues; qid >= 1; qid--)
 		safenvme_free_queue(&dev->queues[qid]);
-	pci_free_irq_vectors(dev->pdev);
+	safe_pci_irq_vectors_free(dev->pdev);
 	dev->nr_io_queues = 0;
 	return res;
 }
@@ -768,7 +878,7 @@ static void safenvme_teardown_io_queues(struct safenvme_dev *dev)
 	safenvme_free_irqs(dev);
 	for (qid = dev->nr_io_queues; qid >= 1; qid--)
 		safenvme_free_queue(&dev->queues[qid]);
-	pci_free_irq_vectors(dev->pdev);
+	safe_pci_irq_vectors_free(dev->pdev);
 	dev->nr_io_queues = 0;
 }
 
@@ -826,19 +936,19 @@ static struct safe_result safenvme_alloc_ns(struct safenvme_dev_arc *arc, u32 ns
 static struct safe_result safenvme_scan(struct safenvme_dev_arc *arc)
 {
 	struct safenvme_dev *dev = safenvme_dev_arc_data(arc);
+	struct safenvme_id_buf buf = { };
+	const union safenvme_id *id;
+	const struct nvme_id_ctrl *ctrl;
 	struct safe_result res;
-	struct nvme_id_ctrl *ctrl;
-	dma_addr_t buf_dma;
 	unsigned int nn, nsid, mps_shift;
-	void *buf;
 
-	buf = dma_alloc_coherent(&dev->pdev->dev, NVME_IDENTIFY_DATA_SIZE, &buf_dma, GFP_KERNEL);
-	if (!buf)
-		return safe_err(-ENOMEM);
-	res = safenvme_identify(dev, 0, NVME_ID_CNS_CTRL, buf_dma);
+	SAFE_TRY(safenvme_id_buf_alloc(&buf, &dev->pdev->dev, 1, GFP_KERNEL));
+	res = safenvme_identify(dev, 0, NVME_ID_CNS_CTRL, buf.dma);
+	if (safe_is_ok(res))
+		res = safenvme_id_buf_view(&buf, 0, &id);
 	if (safe_is_err(res))
 		goto free;
-	ctrl = buf;
+	ctrl = &id->ctrl;
 	nn = min_t(u32, le32_to_cpu(ctrl->nn), SAFENVME_MAX_NS);
 	dev->volatile_wc = ctrl->vwc & NVME_CTRL_VWC_PRESENT;
 	dev->max_hw_sectors = SAFENVME_MAX_SECTORS;
@@ -846,47 +956,86 @@ static struct safe_result safenvme_scan(struct safenvme_dev_arc *arc)
 	if (ctrl->mdts)
 		dev->max_hw_sectors = min_t(unsigned int, dev->max_hw_sectors,
 					    1U << (ctrl->mdts + mps_shift - SECTOR_SHIFT));
+	if (ctrl->rtd3e)
+		dev->shutdown_timeout_ms = clamp_t(u32, le32_to_cpu(ctrl->rtd3e) / USEC_PER_MSEC,
+						   SAFENVME_SHUTDOWN_TIMEOUT_MS,
+						   SAFENVME_SHUTDOWN_TIMEOUT_MAX_MS);
 	dev_info(&dev->pdev->dev, "%.40s, %u namespaces, write cache %s\n", ctrl->mn, nn,
 		 dev->volatile_wc ? "on" : "off");
 
 	for (nsid = 1; nsid <= nn; nsid++) {
-		memset(buf, 0, NVME_IDENTIFY_DATA_SIZE);
-		res = safenvme_identify(dev, nsid, NVME_ID_CNS_NS, buf_dma);
-		if (safe_is_err(res))
-			break;
-		res = safenvme_alloc_ns(arc, nsid, buf);
+		safenvme_id_buf_zero(&buf);
+		res = safenvme_identify(dev, nsid, NVME_ID_CNS_NS, buf.dma);
+		if (safe_is_ok(res))
+			res = safenvme_id_buf_view(&buf, 0, &id);
+		if (safe_is_ok(res))
+			res = safenvme_alloc_ns(arc, nsid, &id->ns);
 		if (safe_is_err(res))
 			break;
 	}
 free:
-	dma_free_coherent(&dev->pdev->dev, NVME_IDENTIFY_DATA_SIZE, buf, buf_dma);
+	safenvme_id_buf_free(&buf);
 	return res;
 }
 
+/*
+ * Aborts a request the stopped controller held; the layer's iterator leaves one already
+ * completed (its completion reaped, not yet run) alone, as upstream's cancel does.
+ */
 static void safenvme_cancel_rq(void *ctx, struct safe_rq rq)
 {
-	safenvme_pdu(&rq)->status = safe_err(-EIO);
+	struct safenvme_iod *iod = safenvme_pdu(&rq);
+
+	iod->status = safe_err(-EIO);
+	iod->aborted = true;
 	safe_rq_complete(&rq);
 }
 
-/* Disables the controller, fails what it held, and brings it back with the same queues. */
+/*
+ * Takes the controller down (upstream's nvme_dev_disable): no new commands, the I/O queues
+ * deleted and CC.SHN sent on a @shutdown of a live controller, else CC.EN cleared; if it
+ * does not stop, bus mastering goes off. Only then are the handlers waited out, the CQs
+ * reaped and what the controller still held aborted. The disks stay quiesced.
+ */
+static struct safe_result safenvme_dev_disable(struct safenvme_dev *dev, bool shutdown)
+{
+	struct safe_result res = safe_ok();
+	bool live;
+
+	safe_mutex_locked(&dev->shutdown, unused) {
+		live = test_and_clear_bit(SAFENVME_LIVE, &dev->flags);
+		safenvme_quiesce(dev);
+		if (shutdown && live) {
+			safenvme_delete_io_queues(dev);
+			res = safenvme_shutdown_ctrl(dev);
+			if (safe_is_err(res))
+				res = safenvme_stop_ctrl(dev);
+		} else {
+			res = safenvme_stop_ctrl(dev);
+		}
+		safenvme_sync_irqs(dev);
+		safe_tag_set_busy_iter(&dev->tagset, safenvme_cancel_rq, NULL);
+	}
+	return res;
+}
+
+/*
+ * Takes the controller down, requeues what it held, and brings it back with the same
+ * queues; the admin queue is reset under the admin lock, so no command runs meanwhile.
+ */
 static void safenvme_reset_work(struct work_struct *work)
 {
 	struct safenvme_dev *dev = container_of(work, struct safenvme_dev, reset_work);
 	struct safe_result res;
 	unsigned int i, granted;
 
-	clear_bit(SAFENVME_LIVE, &dev->flags);
-	for (i = 0; i < dev->nr_ns; i++)
-		safe_gendisk_quiesce(&dev->disks[i]);
-	res = safenvme_disable_ctrl(dev);
-	safenvme_sync_irqs(dev);
-	safe_tag_set_busy_iter(&dev->tagset, safenvme_cancel_rq, NULL);
+	res = safenvme_dev_disable(dev, false);
 	if (safe_is_err(res))
 		goto dead;
-
-	safenvme_reset_queue_state(&dev->queues[0]);
-	res = safenvme_enable_ctrl(dev);
+	safe_mutex_locked(&dev->admin, a) {
+		safenvme_reset_queue_state(&dev->queues[0]);
+		res = safenvme_enable_ctrl(dev);
+	}
 	if (safe_is_err(res))
 		goto dead;
 	res = safenvme_set_queue_count(dev, dev->nr_io_queues, &granted);
@@ -903,12 +1052,11 @@ dead:
 	dev_err(&dev->pdev->dev, "controller reset failed (%d), failing all I/O\n",
 		safe_to_errno(res));
 	set_bit(SAFENVME_DEAD, &dev->flags);
-	(void)safenvme_disable_ctrl(dev);
+	(void)safenvme_dev_disable(dev, false);
 	for (i = 0; i < dev->nr_ns; i++)
 		safe_gendisk_mark_dead(&dev->disks[i]);
 unquiesce:
-	for (i = 0; i < dev->nr_ns; i++)
-		safe_gendisk_unquiesce(&dev->disks[i]);
+	safenvme_unquiesce(dev);
 	clear_bit(SAFENVME_RESETTING, &dev->flags);
 }
 
@@ -937,10 +1085,13 @@ static struct safe_result safenvme_map_bar(struct safenvme_dev *dev)
 
 	SAFE_TRY(safe_pci_enable(pdev));
 	SAFE_TRY(safe_pci_dma_mask(pdev, 64));
+	/* Bounce buffers (swiotlb) must keep the offset in the controller page: PRPs need it. */
+	safe_pci_dma_min_align(pdev, SAFENVME_CTRL_PAGE_SIZE - 1);
 	SAFE_TRY(safe_pci_map_bar(pdev, 0, &dev->bar, "safenvme"));
 	dev->cap = safe_mmio_read64(&dev->bar, NVME_REG_CAP);
 	dev->db_stride = sizeof(u32) << NVME_CAP_STRIDE(dev->cap);
 	dev->ready_timeout_ms = (NVME_CAP_TIMEOUT(dev->cap) + 1) * 500;
+	dev->shutdown_timeout_ms = SAFENVME_SHUTDOWN_TIMEOUT_MS;
 	if (dev->cap == ~0ULL || !(NVME_CAP_CSS(dev->cap) & NVME_CAP_CSS_NVM) ||
 	    NVME_CAP_MPSMIN(dev->cap) + 12 > SAFENVME_CTRL_PAGE_SHIFT ||
 	    safenvme_bar_needed(dev, 2) > safe_mmio_len(&dev->bar)) {
@@ -978,17 +1129,30 @@ void safenvme_dev_drop(struct safenvme_dev *dev)
 
 SAFE_DEFINE_DROP(safenvme_dev_arc, safenvme_dev_arc_put);
 
+/*
+ * From here on a timeout kills the controller instead of resetting it; waits out a reset
+ * under way and keeps new ones from starting (unbind, and probe's error path).
+ */
+static void safenvme_stop_resets(struct safenvme_dev *dev)
+{
+	set_bit(SAFENVME_REMOVING, &dev->flags);
+	while (test_and_set_bit(SAFENVME_RESETTING, &dev->flags))
+		msleep(20);
+	cancel_work_sync(&dev->reset_work);
+}
+
 static void safenvme_unwind_probe(struct safenvme_dev *dev, bool io_queues)
 {
 	unsigned int i;
 
+	safenvme_stop_resets(dev);
 	for (i = dev->nr_ns; i > 0; i--)
 		safe_gendisk_drop(&dev->disks[i - 1]);
 	dev->nr_ns = 0;
 	safe_tag_set_drop(&dev->tagset);
 	if (io_queues)
 		safenvme_teardown_io_queues(dev);
-	(void)safenvme_disable_ctrl(dev);
+	(void)safenvme_stop_ctrl(dev);
 }
 
 static struct safe_result safenvme_probe(struct pci_dev *pdev, struct safenvme_dev_arc **out)
@@ -1007,6 +1171,7 @@ static struct safe_result safenvme_probe(struct pci_dev *pdev, struct safenvme_d
 	dev->instance = -1;
 	dev->irq_mode = irq_mode;
 	safe_mutex_init(&dev->admin);
+	safe_mutex_init(&dev->shutdown);
 	INIT_WORK(&dev->reset_work, safenvme_reset_work);
 	instance = ida_alloc(&safenvme_instances, GFP_KERNEL);
 	if (instance < 0)
@@ -1048,23 +1213,32 @@ static void safenvme_remove(struct pci_dev *pdev, struct safenvme_dev *dev)
 {
 	unsigned int i;
 
-	set_bit(SAFENVME_REMOVING, &dev->flags);
-	while (test_and_set_bit(SAFENVME_RESETTING, &dev->flags))
-		msleep(20);
-	cancel_work_sync(&dev->reset_work);
+	safenvme_stop_resets(dev);
 	for (i = dev->nr_ns; i > 0; i--)
 		safe_gendisk_drop(&dev->disks[i - 1]);
 	dev->nr_ns = 0;
 	safe_tag_set_drop(&dev->tagset);
 	safenvme_teardown_io_queues(dev);
 	if (test_bit(SAFENVME_DEAD, &dev->flags))
-		(void)safenvme_disable_ctrl(dev);
+		(void)safenvme_stop_ctrl(dev);
 	else
-		safenvme_shutdown_ctrl(dev);
+		(void)safenvme_shutdown_ctrl(dev);
+}
+
+/*
+ * Reboot or power-off with the controller bound: a normal shutdown (CC.SHN) so it can
+ * flush its cache and count a safe shutdown, as upstream's nvme_shutdown.
+ */
+static void safenvme_shutdown(struct pci_dev *pdev, struct safenvme_dev *dev)
+{
+	safenvme_stop_resets(dev);
+	set_bit(SAFENVME_DEAD, &dev->flags);
+	(void)safenvme_dev_disable(dev, true);
+	safenvme_unquiesce(dev);
 }
 
 SAFE_PCI_DRIVER(safenvme_driver, KBUILD_MODNAME, safenvme_dev, safenvme_probe, safenvme_remove,
-		safenvme_groups);
+		safenvme_shutdown, safenvme_groups);
 /* Refuses bad parameters with one line naming them, before any controller is touched. */
 static struct safe_result safenvme_check_params(void)
 {

@@ -30,6 +30,11 @@
 #define SAFENVME_PRP_ENTRIES		32
 #define SAFENVME_SQES			6
 #define SAFENVME_CQES			4
+/* Requeues of a request aborted by a reset before it fails (upstream's nvme_max_retries). */
+#define SAFENVME_MAX_RETRIES		5
+/* Shutdown wait when Identify gives no RTD3E, and its cap (upstream's defaults). */
+#define SAFENVME_SHUTDOWN_TIMEOUT_MS	5000
+#define SAFENVME_SHUTDOWN_TIMEOUT_MAX_MS	60000
 
 /* Controller state bits, in safenvme_dev.flags. */
 enum safenvme_flags {
@@ -37,6 +42,8 @@ enum safenvme_flags {
 	SAFENVME_RESETTING,	/* reset work owns the controller */
 	SAFENVME_DEAD,		/* reset failed or device removed: fail all I/O */
 	SAFENVME_REMOVING,	/* unbind under way: a timeout kills the controller */
+	SAFENVME_DISABLED,	/* CC.EN cleared: admin commands fail until re-enabled */
+	SAFENVME_QUIESCED,	/* the disks' queues are quiesced (once, however many ask) */
 };
 
 /* How the driver asks for interrupts (module parameter irq_mode). */
@@ -52,6 +59,12 @@ SAFE_DEFINE_MMIO(safenvme_bar, NVME_REG_DBS + 8);
 SAFE_DEFINE_DMA_ARRAY(safenvme_sq_ring, struct nvme_command);
 SAFE_DEFINE_DMA_ARRAY(safenvme_cq_ring, struct nvme_completion);
 SAFE_DEFINE_DMA_ARRAY(safenvme_prp_array, __le64);
+/* The data of one Identify command: controller or namespace. */
+union safenvme_id {
+	struct nvme_id_ctrl ctrl;
+	struct nvme_id_ns ns;
+};
+SAFE_DEFINE_DMA_ARRAY(safenvme_id_buf, union safenvme_id);
 SAFE_DEFINE_DMA_SGL(safenvme_sgl, SAFENVME_MAX_SEGS);
 
 /* Submission side of a queue: owned by sq_lock. */
@@ -62,7 +75,7 @@ struct safenvme_sq_state {
 };
 SAFE_DEFINE_SPINLOCK(safenvme_sq_lock, struct safenvme_sq_state);
 
-/* Completion side of a queue: owned by cq_lock (irq handler, poller, reset). */
+/* Completion side of a queue: owned by cq_lock (irq handler, poller, reset (irqsave)). */
 struct safenvme_cq_state {
 	struct safenvme_cq_ring ring;
 	u16 head;
@@ -88,6 +101,8 @@ struct safenvme_queue {
 /* Per-request driver data (the blk-mq PDU, after the layer's own part). */
 struct safenvme_iod {
 	struct safe_result status;
+	bool aborted;		/* cancelled by a controller reset: requeue, not fail */
+	u8 retries;		/* requeues so far; kept across them, cleared on the end */
 	struct safenvme_sgl map;
 };
 
@@ -97,6 +112,11 @@ struct safenvme_admin_state {
 };
 SAFE_DEFINE_MUTEX(safenvme_admin_lock, struct safenvme_admin_state);
 
+/* Mutex<()>: serialises taking the controller down; it owns no data. */
+struct safenvme_shutdown_state {
+};
+SAFE_DEFINE_MUTEX(safenvme_shutdown_lock, struct safenvme_shutdown_state);
+
 /* One bound controller. Counted: the PCI binding and each namespace hold a reference. */
 struct safenvme_dev {
 	struct pci_dev *pdev;
@@ -104,11 +124,13 @@ struct safenvme_dev {
 	u64 cap;
 	u32 db_stride;		/* in bytes */
 	u32 ready_timeout_ms;
+	u32 shutdown_timeout_ms;	/* from Identify's RTD3E */
 	int instance;
 	unsigned long flags;
 	enum safenvme_irq_mode irq_mode;
 
-	struct safenvme_admin_lock admin;	/* one admin command at a time */
+	struct safenvme_admin_lock admin;	/* one admin command at a time; admin queue state */
+	struct safenvme_shutdown_lock shutdown;	/* one disable (reset, timeout, shutdown) at a time */
 	struct safe_irq *vector0;		/* handler on vector 0 once requested */
 	struct safenvme_queue *queues;		/* [0] admin, [1..nr_io_queues] I/O */
 	unsigned int nr_queues_alloc;

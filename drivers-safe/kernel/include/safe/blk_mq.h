@@ -11,8 +11,10 @@
  *  - ARef<Request<T>> + RequestDataWrapper::refcount -> struct safe_rq and the count in the
  *    layer's part of the request PDU: 0 = the block layer owns the request, 1 = the driver
  *    owns it with no handle, each live handle adds 1. The queue_rq adapter sets 2 (in flight
- *    plus the handle it passes). Ending a request is a compare-exchange 2 -> 0 that fails,
- *    with a warning and an error, while another handle lives.
+ *    plus the handle it passes). Ending (or requeueing) a request is a compare-exchange
+ *    2 -> 0. While another handle lives (a timeout handler's, say) the end is recorded and
+ *    carried out by whichever handle drops last, so no request is left owned by nobody;
+ *    Rust hands the handle back to its caller instead, who must try again.
  *  - TagSet<T>, GenDisk<T>/GenDiskBuilder -> struct safe_tag_set, struct safe_gendisk
  *  - the hrtimer embedded in a request (HasHrTimer for Request) -> safe_rq_timer_start()
  *  - bio/segment iterators and Page::{read,write}_raw -> safe_rq_for_each_segment()
@@ -42,6 +44,9 @@
 struct safe_rq_hdr {
 	atomic_t refs;
 	struct hrtimer timer;
+	unsigned long end_pending;	/* bit 0: an end waits for the last handle's drop */
+	blk_status_t end_status;	/* ...with this status */
+	bool end_requeue;		/* ...or as a requeue */
 };
 
 /* ARef<Request>: one counted handle to a started request. */
@@ -53,6 +58,15 @@ static __always_inline struct safe_rq_hdr *__safe_rq_hdr(struct request *rq)
 {
 	/* SAFETY: every request of a safe tag set has a struct safe_rq_hdr at the PDU start. */
 	return blk_mq_rq_to_pdu(rq);
+}
+
+/* Layer-internal: give the request back to the block layer, ended or requeued. */
+static inline void __safe_rq_finish(struct request *rq, blk_status_t status, bool requeue)
+{
+	if (requeue)
+		blk_mq_requeue_request(rq, true);
+	else
+		blk_mq_end_request(rq, status);
 }
 
 #ifndef SAFE_NO_REQ_REFCOUNT
@@ -82,13 +96,42 @@ static __always_inline struct safe_rq safe_rq_clone(struct safe_rq *r)
 	return *r;
 }
 
-/* Give up handle @r without ending the request (ARef drop). */
+/*
+ * Give up handle @r without ending the request (ARef drop). The last handle of a request
+ * whose end was deferred (safe_rq_end with another handle live) carries the end out.
+ */
 static __always_inline void safe_rq_drop(struct safe_rq *r)
 {
-	int refs = atomic_dec_return_relaxed(&__safe_rq_hdr(r->raw)->refs);
+	struct request *rq = r->raw;
+	struct safe_rq_hdr *hdr = __safe_rq_hdr(rq);
+	int refs = atomic_dec_return(&hdr->refs);	/* ordered with end_pending */
 
 	WARN_ONCE(refs < 1, "safe: dropped a request handle that was not live (%d)\n", refs);
 	r->raw = NULL;
+	if (unlikely(refs == 1 && test_bit(0, &hdr->end_pending)) &&
+	    test_and_clear_bit(0, &hdr->end_pending)) {
+		atomic_set(&hdr->refs, 0);
+		__safe_rq_finish(rq, hdr->end_status, hdr->end_requeue);
+	}
+}
+
+/* Layer-internal: end or requeue now if @r is the only handle, else at the last drop. */
+static inline void __safe_rq_end(struct safe_rq *r, blk_status_t status, bool requeue)
+{
+	struct request *rq = r->raw;
+	struct safe_rq_hdr *hdr = __safe_rq_hdr(rq);
+
+	if (likely(__safe_rq_refs_try_end(rq))) {
+		r->raw = NULL;
+		__safe_rq_finish(rq, status, requeue);
+		return;
+	}
+	hdr->end_status = status;
+	hdr->end_requeue = requeue;
+	set_bit(0, &hdr->end_pending);
+	/* The flag is seen by the handle whose drop brings the count to one. */
+	smp_mb__after_atomic();
+	safe_rq_drop(r);
 }
 #else
 static __always_inline void __safe_rq_refs_set(struct request *rq, int refs)
@@ -114,24 +157,45 @@ static __always_inline void safe_rq_drop(struct safe_rq *r)
 {
 	r->raw = NULL;
 }
-#endif /* SAFE_NO_REQ_REFCOUNT */
 
-/*
- * safe_rq_end - end the request of handle @r with @status (Request::end).
- * Moves @r on success. Fails with -EBUSY, leaving @r live, if another handle exists.
- */
-static inline struct safe_result safe_rq_end(struct safe_rq *r, struct safe_result status)
+static inline void __safe_rq_end(struct safe_rq *r, blk_status_t status, bool requeue)
 {
 	struct request *rq = r->raw;
 
-	if (unlikely(!__safe_rq_refs_try_end(rq))) {
-		WARN_ONCE(1, "safe: request ended while %d handles live\n",
-			  __safe_rq_refs_read(rq) - 1);
-		return safe_err(-EBUSY);
-	}
 	r->raw = NULL;
-	blk_mq_end_request(rq, safe_to_blk_status(status));
+	__safe_rq_finish(rq, status, requeue);
+}
+#endif /* SAFE_NO_REQ_REFCOUNT */
+
+/*
+ * safe_rq_end - end the request of handle @r with @status (Request::end). Moves @r. If
+ * another handle lives, the request ends when the last one is dropped.
+ */
+static inline struct safe_result safe_rq_end(struct safe_rq *r, struct safe_result status)
+{
+	__safe_rq_end(r, safe_to_blk_status(status), false);
 	return safe_ok();
+}
+
+/*
+ * safe_rq_requeue - give the request of handle @r back to the block layer to be issued
+ * again (after a controller reset aborted it). Moves @r; deferred as safe_rq_end.
+ */
+static inline void safe_rq_requeue(struct safe_rq *r)
+{
+	__safe_rq_end(r, BLK_STS_OK, true);
+}
+
+/* Is the request still with the driver, not yet completed (reaped or cancelled)? */
+static __always_inline bool safe_rq_in_flight(const struct safe_rq *r)
+{
+	return blk_mq_rq_state(r->raw) == MQ_RQ_IN_FLIGHT;
+}
+
+/* Did the submitter ask that the request not be retried (REQ_FAILFAST_*)? */
+static __always_inline bool safe_rq_noretry(const struct safe_rq *r)
+{
+	return blk_noretry_request(r->raw);
 }
 
 /*
@@ -401,15 +465,19 @@ static inline bool __safe_busy_iter_fn(struct request *rq, void *data)
 {
 	struct __safe_busy_iter *it = data;
 
+	/* One already completed (its completion queued, not yet run) is not the driver's. */
+	if (blk_mq_rq_state(rq) != MQ_RQ_IN_FLIGHT)
+		return true;
 	if (__safe_rq_refs_get(rq))
 		it->fn(it->ctx, (struct safe_rq){ .raw = rq });
 	return true;
 }
 
 /*
- * safe_tag_set_busy_iter - call @fn(@ctx, handle) for each started request the driver
- * owns (to fail them all on a controller reset), then wait until the completions it
- * started have run. @fn gets one handle per request and must complete, end or drop it.
+ * safe_tag_set_busy_iter - call @fn(@ctx, handle) for each in-flight request the driver
+ * owns, skipping completed ones (to abort them all on a controller reset, with the
+ * completion sources stopped), then wait until the completions it started have run. @fn
+ * gets one handle per request and must complete, end or drop it.
  */
 static inline void safe_tag_set_busy_iter(struct safe_tag_set *ts, safe_busy_fn *fn,
 					  void *ctx)
@@ -528,6 +596,7 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
  * queue_rq gets one handle: on Ok it has ended, completed, timed or kept the request; on
  * Err it must still hold the handle, which the adapter hands back to the block layer.
  *	name_pdu(r)					the driver's PDU of a request
+ *	name_rq_queue_data(r)				the queue data a request belongs to
  */
 #define SAFE_BLK_MQ_DECLARE(name, qdata, pdu_type)			\
 	struct name##_ops {						\
@@ -550,6 +619,11 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 		struct name##_pdu_wrap *w = blk_mq_rq_to_pdu(r->raw);	\
 									\
 		return &w->drv;						\
+	}								\
+									\
+	static __always_inline struct qdata *name##_rq_queue_data(const struct safe_rq *r) \
+	{								\
+		return qdata##_arc_borrow_foreign(r->raw->q->queuedata); \
 	}
 
 /*

@@ -13,6 +13,7 @@
  *	name_sub(a, first, count, out)	borrowed view of [first, first + count), checked
  *	name_write(a, idx, val)		copy *val into element idx, checked (dma_write!)
  *	name_dma_of(a, idx, out)	device address of element idx, checked
+ *	name_view(a, idx, &p)		read-only pointer to element idx once the device wrote it
  *	name_zero(a)			zero every element
  *	safe_dma_read_field(a, idx, field, out)	one field of element idx, READ_ONCE, checked
  *
@@ -104,6 +105,17 @@
 		if (!safe_index_ok(idx, a->count))			\
 			return safe_err(-ERANGE);			\
 		*out = a->dma + (dma_addr_t)idx * sizeof(type);		\
+		return safe_ok();					\
+	}								\
+									\
+	/* A read-only view of element @idx, once the device has written it (as_slice). */ \
+	static __always_inline struct safe_result name##_view(const struct name *a, u32 idx, \
+							      const type **out) \
+	{								\
+		if (!safe_index_ok(idx, a->count))			\
+			return safe_err(-ERANGE);			\
+		/* SAFETY: idx < count; the caller's command has completed. */ \
+		*out = &a->cpu[idx];					\
 		return safe_ok();					\
 	}								\
 									\

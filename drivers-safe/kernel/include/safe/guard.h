@@ -13,6 +13,8 @@
  *	}
  *
  * The mutex twins are SAFE_DEFINE_MUTEX, safe_mutex_init, safe_mutex_locked (may sleep).
+ * safe_spin_locked_irqsave(&l, d) is the scope of SpinLockIrq (Rust's irq-disabling
+ * backend): local interrupts stay off inside, for data a hard irq handler also locks.
  *
  * Invariant: the data member is only touched inside a locked scope of its own lock (the
  * member is marked __private, so sparse flags any other access).
@@ -53,6 +55,11 @@ struct safe_mutex_guard {
 	struct mutex *raw;
 };
 
+struct safe_spin_irq_guard {
+	spinlock_t *raw;
+	unsigned long flags;
+};
+
 static __always_inline struct safe_spin_guard __safe_spin_guard_lock(spinlock_t *raw)
 {
 	spin_lock(raw);
@@ -62,6 +69,19 @@ static __always_inline struct safe_spin_guard __safe_spin_guard_lock(spinlock_t 
 static __always_inline void __safe_spin_guard_drop(struct safe_spin_guard *g)
 {
 	spin_unlock(g->raw);
+}
+
+static __always_inline struct safe_spin_irq_guard __safe_spin_irq_guard_lock(spinlock_t *raw)
+{
+	struct safe_spin_irq_guard g = { .raw = raw };
+
+	spin_lock_irqsave(raw, g.flags);
+	return g;
+}
+
+static __always_inline void __safe_spin_irq_guard_drop(struct safe_spin_irq_guard *g)
+{
+	spin_unlock_irqrestore(g->raw, g->flags);
 }
 
 static __always_inline struct safe_mutex_guard __safe_mutex_guard_lock(struct mutex *raw)
@@ -100,6 +120,10 @@ static __always_inline void __safe_mutex_guard_drop(struct safe_mutex_guard *g)
 
 /* Run the following statement with spinlock @l held and @d pointing at its data. */
 #define safe_spin_locked(l, d)	__safe_locked(spin, l, d, __UNIQUE_ID(guard), __UNIQUE_ID(done))
+
+/* The same with local interrupts off (irqsave), for data a hard irq handler locks too. */
+#define safe_spin_locked_irqsave(l, d)					\
+	__safe_locked(spin_irq, l, d, __UNIQUE_ID(guard), __UNIQUE_ID(done))
 
 /* Run the following statement with mutex @l held and @d pointing at its data. */
 #define safe_mutex_locked(l, d)	__safe_locked(mutex, l, d, __UNIQUE_ID(guard), __UNIQUE_ID(done))

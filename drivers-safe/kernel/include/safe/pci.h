@@ -7,17 +7,22 @@
  * mapped as an Io<SIZE>, released by devres on unbind) and irq::Registration (a handler
  * owned by a handle, freed when the handle drops).
  *
- *	SAFE_PCI_DRIVER(var, drv_name, dtype, probe, remove, groups)
+ *	SAFE_PCI_DRIVER(var, drv_name, dtype, probe, remove, shutdown, groups)
  *		struct pci_driver var with no id table: it binds only through driver_override
  *		or new_id. probe(pdev, &arc) returns a safe_result and, on Ok, the counted
  *		driver data (struct dtype_arc, safe/arc.h), which the binding keeps; remove(pdev,
- *		data) runs on unbind, then the binding drops its reference.
+ *		data) runs on unbind, then the binding drops its reference; shutdown(pdev,
+ *		data) runs on reboot and power-off with the device bound.
  *	safe_pci_enable(pdev)			pcim_enable_device + bus master; undone by devres
  *	safe_pci_dma_mask(pdev, bits)		streaming and coherent DMA mask
+ *	safe_pci_dma_min_align(pdev, mask)	bounce buffers keep the address bits in @mask
+ *	safe_pci_clear_master(pdev)		stop the device's DMA (a device that ignores
+ *						its own disable)
  *	safe_pci_map_bar(pdev, bar, io, name)	request and map a BAR into region @io
  *						(safe/mmio.h); fails if the BAR is shorter than
  *						@io's build-time minimum; devres unmaps it
  *	safe_pci_irq_vectors(pdev, min, max, flags, &n)	devres frees the vectors
+ *	safe_pci_irq_vectors_free(pdev)		free them earlier (all handlers freed)
  *	SAFE_DEFINE_IRQ_HANDLER(name, type, fn)	adapter calling bool fn(struct type *)
  *	safe_irq_request(irq, pdev, vector, handler, name, data) / safe_irq_free(irq)
  *	safe_irq_disable/enable/sync(irq)	mask, unmask, wait out a running handler
@@ -46,6 +51,16 @@ static inline struct safe_result safe_pci_enable(struct pci_dev *pdev)
 static inline struct safe_result safe_pci_dma_mask(struct pci_dev *pdev, unsigned int bits)
 {
 	return safe_from_errno(dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(bits)));
+}
+
+static inline void safe_pci_dma_min_align(struct pci_dev *pdev, unsigned int mask)
+{
+	dma_set_min_align_mask(&pdev->dev, mask);
+}
+
+static inline void safe_pci_clear_master(struct pci_dev *pdev)
+{
+	pci_clear_master(pdev);
 }
 
 static inline struct safe_result __safe_pci_map_bar(struct pci_dev *pdev, int bar,
@@ -79,6 +94,11 @@ static inline struct safe_result safe_pci_irq_vectors(struct pci_dev *pdev, unsi
 		return safe_err(n);
 	*got = n;
 	return safe_ok();
+}
+
+static inline void safe_pci_irq_vectors_free(struct pci_dev *pdev)
+{
+	pci_free_irq_vectors(pdev);
 }
 
 /* irq::Registration: one requested handler. */
@@ -138,7 +158,7 @@ static inline void safe_irq_sync(const struct safe_irq *irq)
 		synchronize_irq(irq->irq);
 }
 
-#define SAFE_PCI_DRIVER(var, drv_name, dtype, probe_fn, remove_fn, groups) \
+#define SAFE_PCI_DRIVER(var, drv_name, dtype, probe_fn, remove_fn, shutdown_fn, groups) \
 	static int var##_probe_adapter(struct pci_dev *pdev,		\
 				       const struct pci_device_id *id)	\
 	{								\
@@ -160,11 +180,20 @@ static inline void safe_irq_sync(const struct safe_irq *irq)
 		dtype##_arc_put(dtype##_arc_from_foreign(foreign));	\
 	}								\
 									\
+	static void var##_shutdown_adapter(struct pci_dev *pdev)	\
+	{								\
+		void *foreign = pci_get_drvdata(pdev);			\
+									\
+		if (foreign)						\
+			shutdown_fn(pdev, dtype##_arc_borrow_foreign(foreign)); \
+	}								\
+									\
 	static struct pci_driver var = {				\
 		.name = drv_name,					\
 		.id_table = NULL,					\
 		.probe = var##_probe_adapter,				\
 		.remove = var##_remove_adapter,				\
+		.shutdown = var##_shutdown_adapter,			\
 		.dev_groups = groups,					\
 	}
 
