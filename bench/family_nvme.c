@@ -10,6 +10,7 @@
  * binding restored at unload, on SIGINT/SIGTERM/SIGHUP and by the next run after a crash.
  * In the guest (TWINBENCH_GUEST=1) it may pick QEMU's emulated controller by itself.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,12 +24,12 @@
 #include <unistd.h>
 #include "family.h"
 #include "family_nvme.h"
+#include "runner.h"
 #include "util.h"
 
 #define NVME_DEFAULT_PARAMS	"io_queue_depth=1024 poll_queues=0"
 #define NVME_DEVICE_WAIT	20.0
 #define NVME_STATE_DIR		"/run/twinbench"
-#define NVME_MAX_DISKS		16
 #define NVME_NAME_LEN		64
 #define PCI_DEVICES		"/sys/bus/pci/devices"
 #define QEMU_NVME_ID		"0x1b36:0x0010"
@@ -71,12 +72,16 @@ static const struct {
 
 #define N_NVME_MODULE_PARAMS (sizeof(nvme_module_params) / sizeof(nvme_module_params[0]))
 
-/* The controller currently taken from its driver, for the signal handler. */
+/*
+ * The controller currently taken from its driver: its original driver, the state file
+ * that records it, and the exclusive opens of the twin's disks held during the arm.
+ */
 static struct {
 	char addr[NVME_NAME_LEN];
 	char orig[NVME_NAME_LEN];
 	char state[256];
-	volatile sig_atomic_t armed;
+	struct nvme_hold hold;
+	bool armed;
 	struct sigaction old[3];
 } taken;
 
@@ -207,8 +212,90 @@ static int first_holder(const char *name, char *holder, size_t len)
 	return found;
 }
 
-/* The checks of nvme_guard_block() for one disk or partition. */
-static int guard_one(const char *name, char *err, size_t len)
+void nvme_hold_init(struct nvme_hold *h)
+{
+	h->n = 0;
+}
+
+void nvme_hold_release(struct nvme_hold *h)
+{
+	while (h->n)
+		close(h->fd[--h->n]);
+}
+
+static bool hold_has(const struct nvme_hold *h, dev_t dev)
+{
+	for (size_t i = 0; h && i < h->n; i++)
+		if (h->dev[i] == dev)
+			return true;
+	return false;
+}
+
+/* Is device @dev (a block or, with @chr, a character device) open in another process? */
+static int opened_elsewhere(dev_t dev, bool chr, char *who, size_t len)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *p;
+	int found = 0;
+
+	if (!proc)
+		return 0;
+	while (!found && (p = readdir(proc))) {
+		char dir[PATH_MAX], fd[PATH_MAX + 300], comm[64] = "?";
+		struct dirent *f;
+		struct stat st;
+		DIR *fds;
+
+		if (!isdigit((unsigned char)p->d_name[0]) || atoi(p->d_name) == getpid())
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%s/fd", p->d_name);
+		fds = opendir(dir);
+		if (!fds)
+			continue;
+		while (!found && (f = readdir(fds))) {
+			snprintf(fd, sizeof(fd), "%s/%s", dir, f->d_name);
+			if (f->d_name[0] == '.' || stat(fd, &st) || st.st_rdev != dev ||
+			    (chr ? !S_ISCHR(st.st_mode) : !S_ISBLK(st.st_mode)))
+				continue;
+			snprintf(fd, sizeof(fd), "/proc/%s/comm", p->d_name);
+			file_read_line(fd, comm, sizeof(comm));
+			snprintf(who, len, "process %s (%s)", p->d_name, comm);
+			found = 1;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+/* Is block device @dev the target of one of the paths in the files @pattern matches? */
+static int backs_path(const char *pattern, dev_t dev, char *what, size_t len)
+{
+	glob_t g;
+	int found = 0;
+
+	if (glob(pattern, 0, NULL, &g))
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc && !found; i++) {
+		char target[PATH_MAX];
+		struct stat st;
+
+		if (!file_read_line(g.gl_pathv[i], target, sizeof(target)) && target[0] == '/' &&
+		    !stat(target, &st) && S_ISBLK(st.st_mode) && st.st_rdev == dev) {
+			snprintf(what, len, "%s", g.gl_pathv[i]);
+			found = 1;
+		}
+	}
+	globfree(&g);
+	return found;
+}
+
+/*
+ * The checks of nvme_guard_block() for one disk or partition. With @hold the device is
+ * opened exclusively into it (unless already there); @probe alone opens and closes.
+ */
+static int guard_one(const char *name, struct nvme_hold *hold, bool probe, char *err,
+		     size_t len)
 {
 	char what[2048], path[PATH_MAX];
 	struct stat root;
@@ -226,23 +313,40 @@ static int guard_one(const char *name, char *err, size_t len)
 	if (first_holder(name, what, sizeof(what)))
 		return seterr(err, len, "%s is held by %s (device-mapper, LVM or RAID)", name,
 			      what);
-	path_printf(path, sizeof(path), "/dev/%s", name);
-	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
-	if (fd < 0 && errno == EBUSY)
-		return seterr(err, len, "%s is in use (exclusive open: device busy)", name);
-	if (fd >= 0)
-		close(fd);
+	if (backs_path("/sys/block/loop*/loop/backing_file", dev, what, sizeof(what)))
+		return seterr(err, len, "%s backs a loop device (%s)", name, what);
+	if (backs_path("/sys/kernel/config/nvmet/subsystems/*/namespaces/*/device_path", dev,
+		       what, sizeof(what)))
+		return seterr(err, len, "%s is exported by nvmet (%s)", name, what);
+	if ((hold || probe) && !hold_has(hold, dev)) {
+		path_printf(path, sizeof(path), "/dev/%s", name);
+		fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
+		if (fd < 0 && errno == EBUSY)
+			return seterr(err, len, "%s is in use (exclusive open: device busy)", name);
+		if (fd >= 0 && hold && hold->n < NVME_HOLD_MAX) {
+			hold->fd[hold->n] = fd;
+			hold->dev[hold->n++] = dev;
+		} else if (fd >= 0) {
+			close(fd);
+		}
+	}
+	if (opened_elsewhere(dev, false, what, sizeof(what)))
+		return seterr(err, len, "%s is open in %s", name, what);
 	return 0;
 }
 
-int nvme_guard_block(const char *name, char *err, size_t len)
+/*
+ * The disk is held (or probed) exclusively; its partitions are only checked while the
+ * disk is held, as a partition cannot be claimed past a claim on its disk.
+ */
+int nvme_guard_block(const char *name, struct nvme_hold *hold, char *err, size_t len)
 {
 	char path[PATH_MAX], part[PATH_MAX];
 	struct dirent *d;
 	DIR *dir;
 	int ret;
 
-	if (guard_one(name, err, len))
+	if (guard_one(name, hold, true, err, len))
 		return -1;
 	path_printf(path, sizeof(path), "/sys/class/block/%s", name);
 	dir = opendir(path);
@@ -252,7 +356,7 @@ int nvme_guard_block(const char *name, char *err, size_t len)
 	while (!ret && (d = readdir(dir))) {
 		path_printf(part, sizeof(part), "%s/%s/partition", path, d->d_name);
 		if (d->d_name[0] != '.' && path_exists(part))
-			ret = guard_one(d->d_name, err, len);
+			ret = guard_one(d->d_name, NULL, !hold, err, len);
 	}
 	closedir(dir);
 	return ret;
@@ -272,7 +376,10 @@ static void head_disk(const char *name, char *out, size_t len)
 	snprintf(out, len, "%s", name);
 }
 
-/* The disks (namespaces) controller @addr serves now, under any of the three drivers. */
+/*
+ * The disks (namespaces) controller @addr serves now, under any of the three drivers: the
+ * first @max in @names, and how many there are in all (more than @max: not all seen).
+ */
 static size_t controller_disks(const char *addr, char names[][NVME_NAME_LEN], size_t max)
 {
 	static const char *const patterns[] = { "%s/%s/nvme/nvme*/nvme*n*", "%s/%s/block/*" };
@@ -285,16 +392,19 @@ static size_t controller_disks(const char *addr, char names[][NVME_NAME_LEN], si
 		path_printf(pattern, sizeof(pattern), patterns[p], PCI_DEVICES, addr);
 		if (glob(pattern, 0, NULL, &g))
 			continue;
-		for (size_t i = 0; i < g.gl_pathc && n < max; i++) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
 			const char *base = strrchr(g.gl_pathv[i], '/') + 1;
 			char disk[NVME_NAME_LEN];
 			size_t j;
 
 			head_disk(base, disk, sizeof(disk));
-			for (j = 0; j < n && strcmp(names[j], disk); j++)
+			for (j = 0; j < n && j < max && strcmp(names[j], disk); j++)
 				;
-			if (j == n)
-				snprintf(names[n++], NVME_NAME_LEN, "%s", disk);
+			if (j < n && j < max)
+				continue;
+			if (n < max)
+				snprintf(names[n], NVME_NAME_LEN, "%s", disk);
+			n++;
 		}
 		globfree(&g);
 	}
@@ -320,11 +430,76 @@ static int current_driver(const char *addr, char *out, size_t len)
 	return 0;
 }
 
-int nvme_guard_controller(const char *addr, const char *allowed, char *err, size_t len)
+/* Other controllers of @addr's NVMe subsystem (dual port, multipath), or SR-IOV. */
+static int has_siblings(const char *addr, char *what, size_t len)
 {
-	char path[PATH_MAX], class[32], driver[NVME_NAME_LEN];
-	char disks[NVME_MAX_DISKS][NVME_NAME_LEN];
+	char path[PATH_MAX], line[32];
+	glob_t g;
+	int found = 0;
+
+	path_printf(path, sizeof(path), "%s/%s/physfn", PCI_DEVICES, addr);
+	if (path_exists(path))
+		return snprintf(what, len, "it is an SR-IOV virtual function"), 1;
+	path_printf(path, sizeof(path), "%s/%s/sriov_numvfs", PCI_DEVICES, addr);
+	if (!file_read_line(path, line, sizeof(line)) && atoi(line) > 0)
+		return snprintf(what, len, "it has %s SR-IOV virtual functions", line), 1;
+	path_printf(path, sizeof(path), "%s/%s/nvme/nvme*/subsystem/nvme*", PCI_DEVICES, addr);
+	if (glob(path, 0, NULL, &g))
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc && !found; i++) {
+		const char *base = strrchr(g.gl_pathv[i], '/') + 1;
+		char own[PATH_MAX];
+
+		path_printf(own, sizeof(own), "%s/%s/nvme/%s", PCI_DEVICES, addr, base);
+		if (strspn(base + 4, "0123456789") == strlen(base + 4) && base[4] &&
+		    !path_exists(own)) {
+			snprintf(what, len, "its subsystem also has controller %s (dual port or "
+				 "multipath)", base);
+			found = 1;
+		}
+	}
+	globfree(&g);
+	return found;
+}
+
+/* Is a character device of @addr (/dev/nvmeN, /dev/ngNnM) open anywhere? */
+static int chardev_open(const char *addr, char *what, size_t len)
+{
+	static const char *const patterns[] = { "%s/%s/nvme/nvme*/dev", "%s/%s/nvme/nvme*/ng*/dev" };
+	int found = 0;
+
+	for (size_t p = 0; p < 2 && !found; p++) {
+		char pattern[PATH_MAX];
+		glob_t g;
+
+		path_printf(pattern, sizeof(pattern), patterns[p], PCI_DEVICES, addr);
+		if (glob(pattern, 0, NULL, &g))
+			continue;
+		for (size_t i = 0; i < g.gl_pathc && !found; i++) {
+			char line[32], who[128];
+			unsigned int maj, min;
+
+			if (!file_read_line(g.gl_pathv[i], line, sizeof(line)) &&
+			    sscanf(line, "%u:%u", &maj, &min) == 2 &&
+			    opened_elsewhere(makedev(maj, min), true, who, sizeof(who))) {
+				*strrchr(g.gl_pathv[i], '/') = '\0';
+				snprintf(what, len, "/dev/%s is open in %s",
+					 strrchr(g.gl_pathv[i], '/') + 1, who);
+				found = 1;
+			}
+		}
+		globfree(&g);
+	}
+	return found;
+}
+
+int nvme_guard_controller(const char *addr, const char *allowed, struct nvme_hold *hold,
+			  char *err, size_t len)
+{
+	char path[PATH_MAX], class[32], driver[NVME_NAME_LEN], what[512];
+	char (*disks)[NVME_NAME_LEN];
 	size_t n;
+	int ret = 0;
 
 	if (!nvme_addr_valid(addr))
 		return seterr(err, len, "%s: not a PCI address (expected DDDD:BB:DD.F)", addr);
@@ -341,11 +516,22 @@ int nvme_guard_controller(const char *addr, const char *allowed, char *err, size
 	if (driver[0] && strcmp(driver, "nvme") && strcmp(driver, "rawnvme") &&
 	    strcmp(driver, "safenvme"))
 		return seterr(err, len, "%s: bound to %s, not to an NVMe driver", addr, driver);
-	n = controller_disks(addr, disks, NVME_MAX_DISKS);
-	for (size_t i = 0; i < n; i++)
-		if (nvme_guard_block(disks[i], err, len))
-			return -1;
-	return 0;
+	if (has_siblings(addr, what, sizeof(what)))
+		return seterr(err, len, "%s: %s; the guard cannot see its shared namespaces' users",
+			      addr, what);
+	if (chardev_open(addr, what, sizeof(what)))
+		return seterr(err, len, "%s: %s", addr, what);
+	disks = calloc(NVME_HOLD_MAX, sizeof(*disks));
+	if (!disks)
+		return seterr(err, len, "%s: out of memory", addr);
+	n = controller_disks(addr, disks, NVME_HOLD_MAX);
+	if (n > NVME_HOLD_MAX)
+		ret = seterr(err, len, "%s serves %zu namespaces, more than the %d the guard "
+			     "checks", addr, n, NVME_HOLD_MAX);
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = nvme_guard_block(disks[i], hold, err, len);
+	free(disks);
+	return ret;
 }
 
 /* QEMU's emulated controller, the only one the guest may pick by itself. */
@@ -405,62 +591,68 @@ static int pick_controller(const char *params, char *addr, size_t alen, char *al
 }
 
 /*
- * Give @addr back to @orig ("" = no driver). Only open/write/close/unlink: the signal
- * handler calls it too.
+ * Give @addr back to @orig ("" = no driver), re-checked first: a disk mounted or opened
+ * while the twin had it keeps the twin bound. @hold holds the current disks (or is
+ * empty); it is released once they are unbound. The state file goes only when @addr is
+ * back with @orig.
  */
-static void write_sysfs(const char *path, const char *s)
+static int restore_binding(const char *addr, const char *orig, const char *state,
+			   struct nvme_hold *hold, char *err, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	char path[PATH_MAX], cur[NVME_NAME_LEN], why[512];
 
-	if (fd >= 0) {
-		if (write(fd, s, strlen(s)) < 0) {
-			/* an unbound device or a refused bind: nothing more to do here */
+	if (current_driver(addr, cur, sizeof(cur)))
+		return nvme_hold_release(hold), seterr(err, len, "%s: no such PCI device", addr);
+	if (cur[0] && strcmp(cur, orig)) {
+		if (nvme_guard_controller(addr, addr, hold, why, sizeof(why))) {
+			nvme_hold_release(hold);
+			return seterr(err, len, "%s: left bound to %s, not given back to '%s': %s "
+				      "(%s kept; the next run retries)", addr, cur, orig, why, state);
 		}
-		close(fd);
+		path_printf(path, sizeof(path), "%s/%s/driver/unbind", PCI_DEVICES, addr);
+		if (file_write_str(path, addr)) {
+			nvme_hold_release(hold);
+			return seterr(err, len, "%s: unbind from %s failed: %s (%s kept)", addr, cur,
+				      strerror(errno), state);
+		}
 	}
-}
-
-static void restore_binding(const char *addr, const char *orig, const char *state)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s/driver/unbind", PCI_DEVICES, addr);
-	write_sysfs(path, addr);
-	snprintf(path, sizeof(path), "%s/%s/driver_override", PCI_DEVICES, addr);
-	write_sysfs(path, "\n");
-	if (orig[0]) {
-		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", orig);
-		write_sysfs(path, addr);
+	nvme_hold_release(hold);
+	path_printf(path, sizeof(path), "%s/%s/driver_override", PCI_DEVICES, addr);
+	if (file_write_str(path, "\n"))
+		return seterr(err, len, "%s: driver_override: %s (%s kept)", addr,
+			      strerror(errno), state);
+	if (orig[0] && strcmp(cur, orig)) {
+		path_printf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", orig);
+		file_write_str(path, addr);
 	}
+	if (current_driver(addr, cur, sizeof(cur)) || strcmp(cur, orig))
+		return seterr(err, len, "%s: not bound back to '%s' (now '%s'; %s kept)", addr,
+			      orig, cur, state);
 	unlink(state);
+	return 0;
 }
 
-/* Give the controller back, then let the runner's own handler (or the default) act. */
-static void restore_on_signal(int sig)
+/*
+ * A signal while a twin holds the controller: only async-signal-safe steps here. The run
+ * is asked to stop (stop_signal), and its unload gives the controller back, re-checked.
+ */
+static void stop_on_signal(int sig)
 {
-	void (*old)(int) = SIG_DFL;
-
 	for (size_t i = 0; i < 3; i++)
-		if (restore_signals[i] == sig && !(taken.old[i].sa_flags & SA_SIGINFO))
-			old = taken.old[i].sa_handler;
-	if (taken.armed)
-		restore_binding(taken.addr, taken.orig, taken.state);
-	if (old != SIG_DFL && old != SIG_IGN) {
-		old(sig);
-		return;
-	}
-	if (old == SIG_IGN)
-		return;
-	signal(sig, SIG_DFL);
-	raise(sig);
+		if (restore_signals[i] == sig && !(taken.old[i].sa_flags & SA_SIGINFO) &&
+		    taken.old[i].sa_handler != SIG_DFL && taken.old[i].sa_handler != SIG_IGN)
+			taken.old[i].sa_handler(sig);
+	stop_signal = sig;
 }
 
 static void arm_restore(void)
 {
-	struct sigaction sa = { .sa_handler = restore_on_signal };
+	struct sigaction sa = { .sa_handler = stop_on_signal };
 
+	if (taken.armed)
+		return;
 	sigemptyset(&sa.sa_mask);
-	taken.armed = 1;
+	taken.armed = true;
 	for (size_t i = 0; i < 3; i++)
 		sigaction(restore_signals[i], &sa, &taken.old[i]);
 }
@@ -469,7 +661,7 @@ static void disarm_restore(void)
 {
 	if (!taken.armed)
 		return;
-	taken.armed = 0;
+	taken.armed = false;
 	for (size_t i = 0; i < 3; i++)
 		sigaction(restore_signals[i], &taken.old[i], NULL);
 }
@@ -477,7 +669,8 @@ static void disarm_restore(void)
 /* A run killed without a chance to clean up left a record: give that controller back. */
 static void restore_leftovers(void)
 {
-	char pattern[PATH_MAX], orig[NVME_NAME_LEN], addr[NVME_NAME_LEN];
+	char pattern[PATH_MAX], orig[NVME_NAME_LEN], addr[NVME_NAME_LEN], err[1024];
+	struct nvme_hold hold;
 	glob_t g;
 
 	path_printf(pattern, sizeof(pattern), "%s/nvme-*.driver", NVME_STATE_DIR);
@@ -487,19 +680,26 @@ static void restore_leftovers(void)
 		const char *base = strrchr(g.gl_pathv[i], '/') + 1 + strlen("nvme-");
 
 		snprintf(addr, sizeof(addr), "%.12s", base);
-		if (!nvme_addr_valid(addr) || file_read_line(g.gl_pathv[i], orig, sizeof(orig)))
+		if (!nvme_addr_valid(addr))
+			continue;
+		if (file_read_line(g.gl_pathv[i], orig, sizeof(orig)))
 			orig[0] = '\0';
-		if (nvme_addr_valid(addr)) {
-			fprintf(stderr, "twinbench: nvme: giving %s back to '%s' (left by an "
-				"interrupted run)\n", addr, orig);
-			restore_binding(addr, orig, g.gl_pathv[i]);
-		}
+		fprintf(stderr, "twinbench: nvme: giving %s back to '%s' (left by an "
+			"interrupted run)\n", addr, orig);
+		nvme_hold_init(&hold);
+		if (restore_binding(addr, orig, g.gl_pathv[i], &hold, err, sizeof(err)))
+			fprintf(stderr, "twinbench: nvme: %s\n", err);
 	}
 	globfree(&g);
 }
 
-/* Hand @addr to @driver, recording the original driver first. */
-static int bind_controller(const char *addr, const char *driver, char *err, size_t len)
+/*
+ * Hand @addr to @driver, recording the original driver first. @hold holds the disks the
+ * guard checked, from that check on; they are checked again right before the unbind and
+ * released after it.
+ */
+static int bind_controller(const char *addr, const char *driver, const char *allowed,
+			   struct nvme_hold *hold, char *err, size_t len)
 {
 	char path[PATH_MAX], cur[NVME_NAME_LEN];
 
@@ -521,11 +721,14 @@ static int bind_controller(const char *addr, const char *driver, char *err, size
 	snprintf(taken.addr, sizeof(taken.addr), "%s", addr);
 	arm_restore();
 	if (cur[0] && strcmp(cur, driver)) {
+		if (nvme_guard_controller(addr, allowed, hold, err, len))
+			return -1;
 		path_printf(path, sizeof(path), "%s/%s/driver/unbind", PCI_DEVICES, addr);
 		if (file_write_str(path, addr))
 			return seterr(err, len, "%s: unbind from %s failed: %s", addr, cur,
 				      strerror(errno));
 	}
+	nvme_hold_release(hold);
 	path_printf(path, sizeof(path), "%s/%s/driver_override", PCI_DEVICES, addr);
 	if (file_write_str(path, driver))
 		return seterr(err, len, "%s: driver_override: %s", addr, strerror(errno));
@@ -606,13 +809,13 @@ static int nvme_check_workload(const char *params, const struct matrix *m,
 /* Wait for namespace 1 of @addr to show up as a block device; its node in @dev. */
 static int wait_for_disk(const char *addr, char *dev, size_t dlen)
 {
-	char disks[NVME_MAX_DISKS][NVME_NAME_LEN];
+	char disks[16][NVME_NAME_LEN];
 	double end = now_seconds() + NVME_DEVICE_WAIT;
 
 	do {
-		size_t n = controller_disks(addr, disks, NVME_MAX_DISKS);
+		size_t n = controller_disks(addr, disks, 16);
 
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n && i < 16; i++) {
 			size_t l = strlen(disks[i]);
 
 			if (l > 2 && !strcmp(disks[i] + l - 2, "n1")) {
@@ -631,25 +834,38 @@ static int nvme_load(struct family_ctx *ctx, char *err, size_t len)
 	const char *module = ctx->arm->module;
 	char addr[NVME_NAME_LEN], allowed[MATRIX_PARAMS_LEN], mparams[MATRIX_PARAMS_LEN];
 	bool stock = ctx->arm->role == FAMILY_ARM_UPSTREAM;
+	struct nvme_hold hold;
+	int ret;
 
 	restore_leftovers();
 	if (pick_controller(ctx->family->params, addr, sizeof(addr), allowed, sizeof(allowed),
 			    err, len))
 		return -1;
-	if (nvme_guard_controller(addr, allowed, err, len))
-		return -1;
+	/* From this check to the unbind, the namespaces stay opened exclusively. */
+	nvme_hold_init(&hold);
+	ret = nvme_guard_controller(addr, allowed, &hold, err, len);
 	module_params(ctx->family->params, mparams, sizeof(mparams));
 	/* The stock module may serve other drives on a real machine: never unload it there. */
-	if (kmod_is_loaded(module) && (!stock || in_guest()) && kmod_unload(module, err, len))
+	if (!ret && kmod_is_loaded(module) && (!stock || in_guest()))
+		ret = kmod_unload(module, err, len);
+	if (!ret && !kmod_is_loaded(module))
+		ret = kmod_load(module, mparams, err, len);
+	if (ret) {
+		nvme_hold_release(&hold);
 		return -1;
-	if (!kmod_is_loaded(module) && kmod_load(module, mparams, err, len))
-		return -1;
+	}
 	ctx->loaded = true;
 	ctx->n_devices = 0;
-	if (bind_controller(addr, module, err, len))
+	ret = bind_controller(addr, module, allowed, &hold, err, len);
+	nvme_hold_release(&hold);
+	if (ret)
 		return -1;
 	if (wait_for_disk(addr, ctx->devices[0], FAMILY_DEVICE_LEN))
 		return seterr(err, len, "no-device: %s made no namespace 1 for %s", module, addr);
+	/* The new disks are checked and held too: udev, LVM or MD may have claimed them. */
+	nvme_hold_init(&taken.hold);
+	if (nvme_guard_controller(addr, allowed, &taken.hold, err, len))
+		return -1;
 	ctx->n_devices = 1;
 	return 0;
 }
@@ -685,9 +901,13 @@ static int nvme_unload(struct family_ctx *ctx, char *err, size_t len)
 	if (!ctx->loaded)
 		return 0;
 	if (taken.addr[0]) {
-		restore_binding(taken.addr, taken.orig, taken.state);
+		int ret = restore_binding(taken.addr, taken.orig, taken.state, &taken.hold, err,
+					  len);
+
 		disarm_restore();
 		taken.addr[0] = '\0';
+		if (ret)
+			return -1;
 	}
 	ctx->n_devices = 0;
 	if ((!stock || in_guest()) && kmod_unload(ctx->arm->module, err, len))

@@ -2,9 +2,11 @@
 /*
  * test_nvme_guard.c - the NVMe family's bare-metal guards refuse what they must: malformed
  * or unlisted PCI addresses, a block device holding the root filesystem, and a loop device
- * standing in for a drive that is mounted, active swap, or held by device-mapper; and they
- * accept the same loop device once it is free. The loop tests need root and losetup; they
- * are skipped (not passed) otherwise.
+ * standing in for a drive that is mounted, active swap, held by device-mapper, open in
+ * another process (non-exclusively) or backing another loop device; they accept the same
+ * loop device once it is free, and while they hold it nothing can mount it between the
+ * check and the unbind. The loop tests need root and losetup; they are skipped (not passed)
+ * otherwise.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -106,12 +108,12 @@ static void test_addresses(void **state)
 	assert_false(nvme_addr_listed("0000:03:00.0", "0000:03:00.00"));
 	assert_false(nvme_addr_listed("0000:03:00.0", ""));
 
-	assert_int_equal(nvme_guard_controller("03:00.0", "03:00.0", err, sizeof(err)), -1);
+	assert_int_equal(nvme_guard_controller("03:00.0", "03:00.0", NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "not a PCI address"));
-	assert_int_equal(nvme_guard_controller("0000:03:00.0", "0000:04:00.0", err,
+	assert_int_equal(nvme_guard_controller("0000:03:00.0", "0000:04:00.0", NULL, err,
 					       sizeof(err)), -1);
 	assert_non_null(strstr(err, "not listed"));
-	assert_int_equal(nvme_guard_controller("0000:fe:1f.7", "0000:fe:1f.7", err,
+	assert_int_equal(nvme_guard_controller("0000:fe:1f.7", "0000:fe:1f.7", NULL, err,
 					       sizeof(err)), -1);
 	assert_non_null(strstr(err, "no such PCI device"));
 }
@@ -138,7 +140,7 @@ static void test_root_device(void **state)
 			break;
 	fclose(f);
 	line[strcspn(line, "\n")] = '\0';
-	assert_int_equal(nvme_guard_block(line + 8, err, sizeof(err)), -1);
+	assert_int_equal(nvme_guard_block(line + 8, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "root filesystem"));
 }
 
@@ -148,7 +150,7 @@ static void test_free_loop_accepted(void **state)
 	char err[256] = "";
 
 	NEED_LOOP(l);
-	assert_int_equal(nvme_guard_block(l->name, err, sizeof(err)), 0);
+	assert_int_equal(nvme_guard_block(l->name, NULL, err, sizeof(err)), 0);
 }
 
 static void test_mounted_loop_refused(void **state)
@@ -159,11 +161,11 @@ static void test_mounted_loop_refused(void **state)
 	NEED_LOOP(l);
 	assert_int_equal(sh("mkfs.ext2 -q %s >/dev/null 2>&1 && mount %s %s", l->dev, l->dev,
 			    l->mnt), 0);
-	assert_int_equal(nvme_guard_block(l->name, err, sizeof(err)), -1);
+	assert_int_equal(nvme_guard_block(l->name, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "is mounted at"));
 	assert_non_null(strstr(err, l->mnt));
 	assert_int_equal(sh("umount %s", l->mnt), 0);
-	assert_int_equal(nvme_guard_block(l->name, err, sizeof(err)), 0);
+	assert_int_equal(nvme_guard_block(l->name, NULL, err, sizeof(err)), 0);
 }
 
 static void test_swap_loop_refused(void **state)
@@ -177,7 +179,7 @@ static void test_swap_loop_refused(void **state)
 		print_message("swapon refused here\n");
 		skip();
 	}
-	assert_int_equal(nvme_guard_block(l->name, err, sizeof(err)), -1);
+	assert_int_equal(nvme_guard_block(l->name, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "active swap"));
 	assert_int_equal(sh("swapoff %s", l->dev), 0);
 }
@@ -193,9 +195,78 @@ static void test_held_loop_refused(void **state)
 		print_message("device-mapper not available here\n");
 		skip();
 	}
-	assert_int_equal(nvme_guard_block(l->name, err, sizeof(err)), -1);
+	assert_int_equal(nvme_guard_block(l->name, NULL, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "held by dm-"));
 	assert_int_equal(sh("dmsetup remove twinbench-guard"), 0);
+}
+
+/* Held from check to bind: a mount in between fails, and works again once released. */
+static void test_hold_blocks_mount(void **state)
+{
+	struct loopdev *l = *state;
+	struct nvme_hold hold;
+	char err[256] = "";
+
+	NEED_LOOP(l);
+	assert_int_equal(sh("mkfs.ext2 -q %s >/dev/null 2>&1", l->dev), 0);
+	nvme_hold_init(&hold);
+	assert_int_equal(nvme_guard_block(l->name, &hold, err, sizeof(err)), 0);
+	assert_int_equal(hold.n, 1);
+	assert_int_not_equal(sh("mount %s %s 2>/dev/null", l->dev, l->mnt), 0);
+	assert_int_equal(nvme_guard_block(l->name, &hold, err, sizeof(err)), 0);
+	assert_int_equal(hold.n, 1);
+	nvme_hold_release(&hold);
+	assert_int_equal(hold.n, 0);
+	assert_int_equal(sh("mount %s %s", l->dev, l->mnt), 0);
+	assert_int_equal(nvme_guard_block(l->name, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is mounted at"));
+	assert_int_equal(sh("umount %s", l->mnt), 0);
+}
+
+/* A non-exclusive user (a raw reader, QEMU, fio) is seen through /proc and named. */
+static void test_open_elsewhere_refused(void **state)
+{
+	struct loopdev *l = *state;
+	char err[256], pidfile[128];
+	int tries;
+
+	NEED_LOOP(l);
+	snprintf(pidfile, sizeof(pidfile), "%s/reader.pid", l->dir);
+	assert_int_equal(sh("sh -c 'echo $$ > %s; exec sleep 30' < %s &", pidfile, l->dev), 0);
+	for (tries = 0; tries < 50 && access(pidfile, R_OK); tries++)
+		usleep(100000);
+	usleep(200000);
+	assert_int_equal(nvme_guard_block(l->name, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "is open in process"));
+	assert_non_null(strstr(err, "sleep"));
+	sh("kill $(cat %s)", pidfile);
+	for (tries = 0; tries < 50 && nvme_guard_block(l->name, NULL, err, sizeof(err)); tries++)
+		usleep(100000);
+	assert_int_equal(nvme_guard_block(l->name, NULL, err, sizeof(err)), 0);
+}
+
+/* A loop device on top of the disk keeps it in use with no process and no holder link. */
+static void test_loop_backing_refused(void **state)
+{
+	struct loopdev *l = *state;
+	char err[256], cmd[160], upper[64] = "";
+	FILE *p;
+
+	NEED_LOOP(l);
+	snprintf(cmd, sizeof(cmd), "losetup -f --show %s 2>/dev/null", l->dev);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	if (!fgets(upper, sizeof(upper), p))
+		upper[0] = '\0';
+	pclose(p);
+	upper[strcspn(upper, "\n")] = '\0';
+	if (strncmp(upper, "/dev/loop", 9)) {
+		print_message("no second loop device here\n");
+		skip();
+	}
+	assert_int_equal(nvme_guard_block(l->name, NULL, err, sizeof(err)), -1);
+	sh("losetup -d %s", upper);
+	assert_non_null(strstr(err, "backs a loop device"));
 }
 
 int main(void)
@@ -208,6 +279,10 @@ int main(void)
 						loop_teardown),
 		cmocka_unit_test_setup_teardown(test_swap_loop_refused, loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_held_loop_refused, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_hold_blocks_mount, loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_open_elsewhere_refused, loop_setup,
+						loop_teardown),
+		cmocka_unit_test_setup_teardown(test_loop_backing_refused, loop_setup, loop_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
