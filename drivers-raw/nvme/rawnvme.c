@@ -42,6 +42,10 @@ static unsigned int io_timeout = 30;
 module_param(io_timeout, uint, 0444);
 MODULE_PARM_DESC(io_timeout, "I/O timeout in seconds before a controller reset");
 
+static unsigned int max_retries = 5;
+module_param(max_retries, uint, 0444);
+MODULE_PARM_DESC(max_retries, "Requeues of a reset-aborted request before it fails (nvme_core's)");
+
 static DEFINE_IDA(rawnvme_instances);
 
 static u32 __iomem *rawnvme_doorbell(struct rawnvme_dev *dev, u16 qid, bool cq)
@@ -647,7 +651,7 @@ static bool rawnvme_should_retry(struct rawnvme_dev *dev, struct request *rq,
 				 struct rawnvme_iod *iod)
 {
 	return iod->aborted && !test_bit(RAWNVME_DEAD, &dev->flags) &&
-	       !blk_noretry_request(rq) && iod->retries < RAWNVME_MAX_RETRIES;
+	       !blk_noretry_request(rq) && iod->retries < max_retries;
 }
 
 static void rawnvme_complete(struct request *rq)
@@ -1344,6 +1348,8 @@ static int rawnvme_check_params(void)
 		pr_err("rawnvme: irq_mode=%u: expected 0 (MSI-X), 1 (MSI) or 2 (INTx)\n", irq_mode);
 	else if (!io_timeout || io_timeout > 3600)
 		pr_err("rawnvme: io_timeout=%u: expected 1..3600 seconds\n", io_timeout);
+	else if (max_retries > 255)
+		pr_err("rawnvme: max_retries=%u: expected 0..255\n", max_retries);
 	else
 		return 0;
 	return -EINVAL;

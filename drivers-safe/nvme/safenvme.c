@@ -37,6 +37,10 @@ static unsigned int io_timeout = 30;
 module_param(io_timeout, uint, 0444);
 MODULE_PARM_DESC(io_timeout, "I/O timeout in seconds before a controller reset");
 
+static unsigned int max_retries = 5;
+module_param(max_retries, uint, 0444);
+MODULE_PARM_DESC(max_retries, "Requeues of a reset-aborted request before it fails (nvme_core's)");
+
 static DEFINE_IDA(safenvme_instances);
 
 static inline struct safe_result safenvme_queue_at(struct safenvme_dev *dev, unsigned int qid,
@@ -639,7 +643,7 @@ static bool safenvme_should_retry(struct safenvme_dev *dev, struct safe_rq *rq,
 				  struct safenvme_iod *iod)
 {
 	return iod->aborted && !test_bit(SAFENVME_DEAD, &dev->flags) &&
-	       !safe_rq_noretry(rq) && iod->retries < SAFENVME_MAX_RETRIES;
+	       !safe_rq_noretry(rq) && iod->retries < max_retries;
 }
 
 static void safenvme_complete(struct safe_rq rq)
@@ -1252,6 +1256,8 @@ static struct safe_result safenvme_check_params(void)
 		pr_err("safenvme: irq_mode=%u: expected 0 (MSI-X), 1 (MSI) or 2 (INTx)\n", irq_mode);
 	else if (!io_timeout || io_timeout > 3600)
 		pr_err("safenvme: io_timeout=%u: expected 1..3600 seconds\n", io_timeout);
+	else if (max_retries > 255)
+		pr_err("safenvme: max_retries=%u: expected 0..255\n", max_retries);
 	else
 		return safe_ok();
 	return safe_err(-EINVAL);

@@ -30,8 +30,6 @@
 #define SAFENVME_PRP_ENTRIES		32
 #define SAFENVME_SQES			6
 #define SAFENVME_CQES			4
-/* Requeues of a request aborted by a reset before it fails (upstream's nvme_max_retries). */
-#define SAFENVME_MAX_RETRIES		5
 /* Shutdown wait when Identify gives no RTD3E, and its cap (upstream's defaults). */
 #define SAFENVME_SHUTDOWN_TIMEOUT_MS	5000
 #define SAFENVME_SHUTDOWN_TIMEOUT_MAX_MS	60000
