@@ -10,7 +10,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
 	cat >&2 <<USAGE
 usage: $0 --share DIR [--clock icount|wall] [--smp N] [--mem MB] [--timeout SECONDS]
-          [--kver KVER] [--kernel-image FILE] [--initrd FILE] [--accel auto|kvm|tcg] [--nvme file=PATH|null[=SIZE]]...
+          [--kver KVER] [--kernel-image FILE] [--initrd FILE] [--accel auto|kvm|tcg]
+          [--nvme file=PATH|null[=SIZE][,latency-ns=N][,bps=N][,addr=SLOT.FN][,trace-shutdown]]...
           [--append KERNEL-ARGS] [--qemu-arg ARG]... [--plugin ARGS] [--quiet]
 USAGE
 	exit 2
@@ -87,21 +88,52 @@ else
 	args+=(-accel tcg -cpu max)
 fi
 [ "$clock" = icount ] && args+=(-icount shift=1,sleep=off -rtc clock=vm)
+# --nvme options after the backend, for the fault tests: latency-ns (null backend: every
+# I/O takes that long, so a twin's io_timeout fires), bps (QEMU throttles the drive to that
+# many bytes per second: large I/O outlives io_timeout, small I/O does not), addr=SLOT.FN (functions of one slot
+# share an INTx line; function 0 is made multifunction), trace-shutdown (QEMU logs each
+# CC.SHN the controllers see to SHARE/nvme-trace.log).
 i=0
 for spec in "${nvme[@]}"; do
-	case "$spec" in
+	IFS=, read -r -a opts <<<"$spec"
+	drive_extra="" dev_extra=""
+	for o in "${opts[@]:1}"; do
+		case "$o" in
+		latency-ns=*)
+			[[ "${o#*=}" =~ ^[0-9]+$ && "${opts[0]}" == null* ]] ||
+				{ echo "vm-run: --nvme $spec: latency-ns=NANOSECONDS needs the null backend" >&2; exit 2; }
+			drive_extra+=",$o"
+			;;
+		bps=*)
+			[[ "${o#*=}" =~ ^[0-9]+$ ]] ||
+				{ echo "vm-run: --nvme $spec: bps=BYTES-PER-SECOND expected" >&2; exit 2; }
+			drive_extra+=",throttling.bps-total=${o#*=}"
+			;;
+		addr=*)
+			[[ "${o#addr=}" =~ ^[0-9a-f]{1,2}\.[0-7]$ ]] ||
+				{ echo "vm-run: --nvme $spec: addr=SLOT.FN expected (hex slot, function 0-7)" >&2; exit 2; }
+			dev_extra+=",$o"
+			[[ "$o" == *.0 ]] && dev_extra+=",multifunction=on"
+			;;
+		trace-shutdown)
+			args+=(-trace "pci_nvme_mmio_shutdown_set,file=$share/nvme-trace.log")
+			;;
+		*) echo "vm-run: --nvme $spec: unknown option '$o' (latency-ns=, bps=, addr=, trace-shutdown)" >&2; exit 2 ;;
+		esac
+	done
+	case "${opts[0]}" in
 	file=*)
-		f=${spec#file=}
+		f=${opts[0]#file=}
 		[ -e "$f" ] || { echo "vm-run: --nvme $spec: no such file" >&2; exit 2; }
 		args+=(-drive "file=$f,if=none,id=nvm$i,format=raw")
 		;;
 	null|null=*)
-		size=${spec#null}; size=${size#=}; size=${size:-4G}
-		args+=(-drive "driver=null-co,read-zeroes=on,size=$size,if=none,id=nvm$i")
+		size=${opts[0]#null}; size=${size#=}; size=${size:-4G}
+		args+=(-drive "driver=null-co,read-zeroes=on,size=$size,if=none,id=nvm$i$drive_extra")
 		;;
 	*) echo "vm-run: --nvme $spec: expected file=PATH or null[=SIZE]" >&2; exit 2 ;;
 	esac
-	args+=(-device "nvme,serial=twinbench$i,drive=nvm$i")
+	args+=(-device "nvme,serial=twinbench$i,drive=nvm$i$dev_extra")
 	i=$((i + 1))
 done
 # The insncount plugin (plugin/): each boot's window counts go to their own

@@ -121,15 +121,23 @@ run_vm() {
 		# A "# vm-nvme-file: SIZE" line asks for a file-backed NVMe controller.
 		nvme_args=()
 		nvme_size=$(sed -n 's/^# vm-nvme-file: *//p' "$t" | head -n 1)
+		# "# vm-nvme-file: SIZE,OPTION..." passes the options on (scripts/vm-run.sh --nvme).
 		if [ -n "$nvme_size" ]; then
-			truncate -s "$nvme_size" "$share/nvme0.img"
-			nvme_args=(--nvme "file=$share/nvme0.img")
+			nvme_opts=${nvme_size#"${nvme_size%%,*}"}
+			truncate -s "${nvme_size%%,*}" "$share/nvme0.img"
+			nvme_args=(--nvme "file=$share/nvme0.img$nvme_opts")
 		fi
+		# "# vm-nvme: SPEC" lines add controllers (scripts/vm-run.sh --nvme SPEC, after it).
+		while read -r spec; do
+			nvme_args+=(--nvme "$spec")
+		done < <(sed -n 's/^# vm-nvme: *//p' "$t")
 		scripts/vm-run.sh --share "$share" --initrd "$initrd" --kver "$kver" --clock wall \
 			--accel tcg --smp 2 --timeout 900 --quiet "${nvme_args[@]}" "${kernel_args[@]}" \
 			>"$out.host" 2>&1
 		rc=$?
 		grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$share/console.log" | tr -d '\r' >"$out"
+		# tests/vm/NAME.after: host-side checks of what QEMU saw, run once the guest is off.
+		[ -f "tests/vm/$name.after" ] && bash "tests/vm/$name.after" "$share" >>"$out" 2>&1
 		cat "$out"
 		if [ "$rc" = 126 ] || [ "$rc" = 124 ] || [ "$rc" = 125 ]; then
 			sed 's/^/# /' "$out.host"

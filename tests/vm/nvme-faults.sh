@@ -1,0 +1,197 @@
+#!/bin/bash
+# nvme-faults.sh: guest tests of the NVMe twins' fault paths, reached for real on QEMU's
+# emulated controllers: timeouts and resets under load, a shared INTx line, unbind and
+# module removal in the middle of a reset, and the shutdown a controller sees on unbind
+# (CSTS.SHST read back) and on power-off with a twin bound (nvme-faults.after, on the host,
+# counts the CC.SHN writes QEMU traced).
+# vm-nvme-file: 256M,addr=5.0,trace-shutdown
+# vm-nvme: null=1G,bps=65536,addr=5.1
+# Controller 00:05.0 is file-backed; 00:05.1 is throttled to 64 KiB/s, so a 128 KiB read
+# takes 2 s, longer than the twins' io_timeout=1, while the 4 KiB reads of a partition scan
+# pass. Both are functions of one slot, so under INTx they share one line.
+# Every case ends with no WARN and no hang (scripts/vm-run.sh fails the boot on either),
+# and fio verify clean on the controller whose I/O completes.
+set -u
+. "$(dirname "$0")/../lib/check.sh"
+
+fast="" slow=""
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/class")" = 0x010802 ] || continue
+	case "${d##*/}" in
+	*:05.0) fast=${d##*/} ;;
+	*:05.1) slow=${d##*/} ;;
+	esac
+done
+if [ -z "$fast" ] || [ -z "$slow" ]; then
+	not_ok "two NVMe controllers at 00:05.0 and 00:05.1 (found '$fast' '$slow')"
+	finish
+	exit 1
+fi
+log=/tmp/faults.log
+# max_retries=1: a reset-aborted request is requeued once, then fails.
+params="irq_mode=2 nr_io_queues=1 io_timeout=1 max_retries=1 io_queue_depth=64"
+
+disk_of() {
+	local d
+	for d in "/sys/bus/pci/devices/$1"/*/block/*n1 "/sys/bus/pci/devices/$1"/block/*n1; do
+		[ -e "$d" ] && { echo "/dev/${d##*/}"; return 0; }
+	done
+	return 1
+}
+
+no_disk() {
+	! disk_of "$1" >/dev/null
+}
+
+unbind() {
+	local drv=/sys/bus/pci/devices/$1/driver
+	[ -e "$drv" ] || return 0
+	timeout 120 sh -c "echo $1 > $(readlink -f "$drv")/unbind"
+}
+
+# attach DRIVER BDF: hand an already loaded driver the controller, wait for its disk.
+attach() {
+	local i
+	unbind "$2" || return 1
+	echo "$1" >"/sys/bus/pci/devices/$2/driver_override"
+	echo "$2" >"/sys/bus/pci/drivers/$1/bind" 2>/dev/null || return 1
+	for i in $(seq 100); do
+		disk_of "$2" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+release() {
+	unbind "$1"
+	echo >"/sys/bus/pci/devices/$1/driver_override"
+}
+
+resets_seen() {
+	dmesg | grep -c "$1.*timed out, resetting controller"
+}
+
+# wait_reset DRIVER COUNT: until the log shows more than COUNT timeout resets (60 s).
+wait_reset() {
+	local i
+	for i in $(seq 120); do
+		[ "$(resets_seen "$1")" -gt "$2" ] && return 0
+		sleep 0.5
+	done
+	dmesg | tail -n 8 | sed 's/^/# /'
+	return 1
+}
+
+# The controller's CSTS.SHST (2 = shutdown complete), read from BAR0 with no driver bound.
+shst() {
+	local bar
+	bar=$(head -n 1 "/sys/bus/pci/devices/$1/resource" | cut -d' ' -f1)
+	echo $((($(devmem $((bar + 0x1c)) 32) >> 2) & 3))
+}
+
+slow_read() {
+	timeout 120 fio --name=slow --filename="$1" --direct=1 --ioengine=libaio --rw=randread \
+		--bs=128k --iodepth=4 --number_ios=4 --size=4M --eta=never >"$log" 2>&1
+}
+
+for drv in rawnvme safenvme; do
+	modprobe -r "$drv" 2>/dev/null
+	check "$drv refuses max_retries=256, naming it" \
+		sh -c "! modprobe $drv max_retries=256 2>/dev/null && dmesg | grep -q '$drv: max_retries=256: expected'"
+	if ! modprobe "$drv" $params; then
+		not_ok "$drv loads with $params"
+		continue
+	fi
+	if ! attach "$drv" "$fast" || ! attach "$drv" "$slow"; then
+		not_ok "$drv binds both controllers with INTx"
+		release "$fast"; release "$slow"; modprobe -r "$drv"
+		continue
+	fi
+	fdev=$(disk_of "$fast") sdev=$(disk_of "$slow")
+	check "$drv: both controllers' handlers share one INTx line" \
+		sh -c "grep -E '$drv.*$drv' /proc/interrupts >/dev/null"
+
+	# Resets under verify load (with the other controller's handler on the line): what the
+	# controller held is requeued, so nothing fails and every block verifies.
+	fio --name=verify --filename="$fdev" --direct=1 --ioengine=libaio --rw=randwrite \
+		--bssplit=4k/50:64k/50 --iodepth=16 --size=64M --verify=crc32c --verify_fatal=1 \
+		--do_verify=1 --eta=never >"$log" 2>&1 &
+	load=$!
+	resets_ok=0
+	for i in 1 2 3; do
+		sleep 1
+		echo 1 >"/sys/bus/pci/devices/$fast/reset_controller" && resets_ok=$((resets_ok + 1))
+	done
+	wait "$load"
+	rc=$?
+	[ "$rc" = 0 ] || sed 's/^/# /' "$log" | tail -n 10
+	check "$drv: three resets under write+verify load succeed" test "$resets_ok" = 3
+	check "$drv: write+verify across the resets is clean (in-flight I/O requeued, not failed)" \
+		test "$rc" = 0
+
+	# Every I/O outlives io_timeout: reap, reset, requeue, and after max_retries EIO.
+	before=$(resets_seen "$drv")
+	start=$(date +%s)
+	slow_read "$sdev"
+	rc=$?
+	[ "$rc" = 0 ] && sed 's/^/# /' "$log" | grep -E 'lat|IOPS|err' | head -n 5
+	check "$drv: reads on the slow controller end with an I/O error, not a hang (rc $rc, $(($(date +%s) - start)) s)" \
+		sh -c "[ $rc != 0 ] && [ $rc != 124 ] && grep -q 'error=Input/output error' $log"
+	check "$drv: the timeouts reset the slow controller" \
+		test "$(resets_seen "$drv")" -gt "$before"
+	check "$drv: the fast controller still verifies" \
+		fio --name=after --filename="$fdev" --direct=1 --ioengine=libaio --rw=randwrite \
+		--bs=4k --iodepth=8 --size=8M --offset=128M --verify=crc32c --verify_fatal=1 \
+		--eta=never --output=/dev/null
+
+	# Unbind while a timeout reset of the slow controller is under way.
+	before=$(resets_seen "$drv")
+	slow_read "$sdev" &
+	load=$!
+	if wait_reset "$drv" "$before"; then
+		check "$drv: unbind during a reset returns" unbind "$slow"
+	else
+		not_ok "$drv: a timeout reset starts on the slow controller"
+	fi
+	wait "$load"
+	check "$drv: the slow controller's disk is gone" no_disk "$slow"
+	release "$slow"
+
+	# The fast controller was unbound cleanly: the twin shut it down (CC.SHN, SHST done).
+	release "$fast"
+	check "$drv: unbind left the controller shut down (CSTS.SHST = 2)" test "$(shst "$fast")" = 2
+
+	# Module removal while a reset is under way (the reset waits, then the unbind runs).
+	if attach "$drv" "$fast"; then
+		sh -c "echo 1 > /sys/bus/pci/devices/$fast/reset_controller" 2>/dev/null &
+		reset=$!
+		check "$drv: module removal during a reset returns" timeout 120 modprobe -r "$drv"
+		wait "$reset"
+	else
+		not_ok "$drv rebinds the fast controller"
+	fi
+	release "$fast"
+	modprobe -r "$drv" 2>/dev/null
+	check "$drv: the module is gone" sh -c "! grep -q '^$drv ' /proc/modules"
+done
+
+# Left bound for the power-off: each twin must shut its controller down (.shutdown).
+# nvme-faults.after counts the CC.SHN writes QEMU saw after this point.
+modprobe rawnvme && attach rawnvme "$fast"
+modprobe safenvme && attach safenvme "$slow"
+check "both twins are bound for the power-off" \
+	sh -c "[ -e /sys/bus/pci/drivers/rawnvme/$fast ] && [ -e /sys/bus/pci/drivers/safenvme/$slow ]"
+if [ -r /out/nvme-trace.log ]; then
+	grep -c pci_nvme_mmio_shutdown_set /out/nvme-trace.log >/out/shutdowns-before
+else
+	not_ok "QEMU traces the controllers' shutdowns (/out/nvme-trace.log)"
+fi
+
+bad_log='WARNING:|BUG:|Oops|general protection|nobody cared|safe: |bad command|no request|not ended'
+if dmesg | grep -E "$bad_log" >/tmp/bad; then
+	sed 's/^/# /' /tmp/bad | head -n 20
+	not_ok "kernel log is clean"
+else
+	ok "kernel log is clean"
+fi
+finish
