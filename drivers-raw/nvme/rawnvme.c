@@ -1066,6 +1066,9 @@ static int rawnvme_dev_disable(struct rawnvme_dev *dev, bool shutdown)
 	} else {
 		ret = rawnvme_stop_ctrl(dev);
 	}
+	/* A dead controller is not coming back: no more DMA from it, whatever it says. */
+	if (test_bit(RAWNVME_DEAD, &dev->flags))
+		pci_clear_master(dev->pdev);
 	rawnvme_sync_irqs(dev);
 	blk_mq_tagset_busy_iter(&dev->tagset, rawnvme_cancel_rq, NULL);
 	blk_mq_tagset_wait_completed_request(&dev->tagset);

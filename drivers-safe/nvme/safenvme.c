@@ -1017,6 +1017,9 @@ static struct safe_result safenvme_dev_disable(struct safenvme_dev *dev, bool sh
 		} else {
 			res = safenvme_stop_ctrl(dev);
 		}
+		/* A dead controller is not coming back: no more DMA from it, whatever it says. */
+		if (test_bit(SAFENVME_DEAD, &dev->flags))
+			safe_pci_clear_master(dev->pdev);
 		safenvme_sync_irqs(dev);
 		safe_tag_set_busy_iter(&dev->tagset, safenvme_cancel_rq, NULL);
 	}
