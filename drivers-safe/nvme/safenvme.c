@@ -8,6 +8,12 @@
  * DMA arrays with checked indices, queue state owned by its locks, errors as safe_result,
  * the device and namespaces counted, requests as counted handles of the blk-mq abstraction,
  * and the PCI binding through the layer's driver adapter with device-managed cleanup.
+ *
+ * Counterparts that differ by the layer: rawnvme's status_to_blk is status_to_result (the
+ * error type); its init_hctx and map_queues are the layer's adapters, map_single and
+ * unmap_data are safe_dma_*, unmap_bar is devres, free_ns is ns_drop (Arc). Here only:
+ * queue_at (checked queue index), read_cqe (checked CQE copy), dev_drop (Arc drop of what
+ * rawnvme_remove frees), unwind_probe (rawnvme_probe's goto ladder as one function).
  */
 #include <linux/delay.h>
 #include <linux/idr.h>
