@@ -3,7 +3,8 @@
 # emulated controllers: timeouts and resets under load, a shared INTx line, unbind and
 # module removal in the middle of a reset, and the shutdown a controller sees on unbind
 # (CSTS.SHST read back) and on power-off with a twin bound (nvme-faults.after, on the host,
-# counts the CC.SHN writes QEMU traced).
+# counts the CC.SHN writes QEMU traced); and the runner's guard refusing a namespace that
+# another process has open.
 # vm-nvme-file: 256M,addr=5.0,trace-shutdown
 # vm-nvme: null=1G,bps=65536,addr=5.1
 # Controller 00:05.0 is file-backed; 00:05.1 is throttled to 64 KiB/s, so a 128 KiB read
@@ -33,7 +34,8 @@ params="irq_mode=2 nr_io_queues=1 io_timeout=1 max_retries=1 io_queue_depth=64"
 
 disk_of() {
 	local d
-	for d in "/sys/bus/pci/devices/$1"/*/block/*n1 "/sys/bus/pci/devices/$1"/block/*n1; do
+	for d in "/sys/bus/pci/devices/$1"/*/block/*n1 "/sys/bus/pci/devices/$1"/block/*n1 \
+		"/sys/bus/pci/devices/$1"/nvme/nvme*/nvme*n1; do
 		[ -e "$d" ] && { echo "/dev/${d##*/}"; return 0; }
 	done
 	return 1
@@ -93,6 +95,35 @@ slow_read() {
 	timeout 120 fio --name=slow --filename="$1" --direct=1 --ioengine=libaio --rw=randread \
 		--bs=128k --iodepth=4 --number_ios=4 --size=4M --eta=never >"$log" 2>&1
 }
+
+# The runner's guard on the emulated controller: a namespace open non-exclusively in
+# another process (a raw reader) is refused before anything is loaded or unbound.
+guard_plan() {
+	rm -rf /tmp/fam && mkdir -p /tmp/fam
+	printf '[run]\nsamples = 1\nios = 200\nwarmup_ios = 0\ntimeout = 60\n\n[family nvme]\narms = nvme rawnvme\nparams = io_queue_depth=64 poll_queues=0\n\n[workload randread-4k-qd1]\nrw = randread\nbs = 4k\niodepth = 1\n' \
+		>/tmp/fam/matrix.ini
+	printf '# twinbench plan 1\n# matrix=matrix.ini\n# clock=wall\n# icount_shift=-1\n# seed=1\nindex\tfamily\tarm\tworkload\tsample\n1\tnvme\trawnvme\trandread-4k-qd1\t1\n' \
+		>/tmp/fam/plan.tsv
+}
+echo none >"/sys/bus/pci/devices/$slow/driver_override"
+modprobe nvme
+if command -v twinbench >/dev/null && attach nvme "$fast"; then
+	guard_plan
+	sleep 120 <"$(disk_of "$fast")" &
+	reader=$!
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
+	check "guard: a namespace open in another process is refused, naming it" \
+		grep -q "is open in process $reader (sleep)" /tmp/fam/samples/0001.csv
+	check "guard: the refused controller stays with nvme" \
+		test "$(readlink -f /sys/bus/pci/devices/$fast/driver)" = /sys/bus/pci/drivers/nvme
+	kill "$reader"
+	wait "$reader" 2>/dev/null
+	release "$fast"
+else
+	not_ok "guard: twinbench is in the guest and nvme binds $fast"
+fi
+modprobe -r nvme
+release "$slow"
 
 for drv in rawnvme safenvme; do
 	modprobe -r "$drv" 2>/dev/null
