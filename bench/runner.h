@@ -42,11 +42,11 @@ void sample_path(char *buf, size_t size, const char *outdir, const char *sub,
 
 /*
  * Compare every pair of arms of every selected family of @m, per workload and
- * metric, over the valid samples (summary.c); @seed fixes the bootstrap.
+ * metric, over the valid samples (summary.c), with the p-values adjusted across
+ * the rows added; returns how many rows lack valid samples of an arm.
  */
-void summary_compute(const struct matrix *m, const struct sample_table *samples,
-		     const struct settings_table *settings, uint64_t seed,
-		     struct summary_table *out);
+size_t summary_compute(const struct matrix *m, const struct sample_table *samples,
+		       const struct settings_table *settings, struct summary_table *out);
 /* Print the readable comparison table of @sum to @f. */
 void summary_print(FILE *f, const struct summary_table *sum, const char *clock);
 
