@@ -279,17 +279,22 @@ static void test_regression_direction(void **state)
 {
 	const double base[] = { 100, 101, 99, 100, 100.5 };
 	const double lower[] = { 90, 91, 89, 90, 90.5 };
+	const struct series sb = { base, NULL, 5 }, sl = { lower, NULL, 5 };
+	const struct series none = { lower, NULL, 0 };
 	struct regression_check rc;
 
 	(void)state;
 	/* Fewer IOPS is a regression; less latency is an improvement. */
-	assert_int_equal(regression_judge(base, 5, lower, 5, "iops", 5.0, &rc), 0);
+	assert_int_equal(regression_judge(&sb, &sl, "iops", 5.0, &rc), 0);
 	assert_true(rc.regressed);
 	assert_false(rc.improved);
-	assert_int_equal(regression_judge(base, 5, lower, 5, "lat_p99", 5.0, &rc), 0);
+	assert_int_equal(regression_judge(&sb, &sl, "lat_p99", 5.0, &rc), 0);
 	assert_false(rc.regressed);
 	assert_true(rc.improved);
-	assert_int_equal(regression_judge(base, 5, lower, 0, "iops", 5.0, &rc), -1);
+	assert_int_equal(regression_judge(&sb, &none, "iops", 5.0, &rc), -1);
+	/* a 10 % drop is not beyond a 15 % threshold: the interval must clear the margin */
+	assert_int_equal(regression_judge(&sb, &sl, "iops", 15.0, &rc), 0);
+	assert_false(rc.regressed);
 }
 
 static void test_relative_path(void **state)
