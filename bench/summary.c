@@ -180,10 +180,10 @@ static void settings_diff(const struct settings_table *t, const char *family,
 	}
 }
 
-static void compare_metric(const struct sample_table *samples, const char *family,
-			   const struct arm_pair *pair, const struct workload *w,
-			   const struct metric_info *mi, double margin, const char *diff,
-			   struct summary_table *out)
+void summary_compare_metric(const struct sample_table *samples, const char *family,
+			    const struct arm_pair *pair, const char *workload,
+			    const struct metric_info *mi, double margin, const char *diff,
+			    struct summary_table *out)
 {
 	double *base = malloc((samples->n + 1) * sizeof(double));
 	double *cand = malloc((samples->n + 1) * sizeof(double));
@@ -196,14 +196,14 @@ static void compare_metric(const struct sample_table *samples, const char *famil
 
 	if (!base || !cand || !bb || !bc)
 		abort();
-	xb = (struct series){ base, bb, collect(samples, family, pair->baseline, w->name,
+	xb = (struct series){ base, bb, collect(samples, family, pair->baseline, workload,
 					       mi->name, base, bb) };
-	xc = (struct series){ cand, bc, collect(samples, family, pair->candidate, w->name,
+	xc = (struct series){ cand, bc, collect(samples, family, pair->candidate, workload,
 					       mi->name, cand, bc) };
-	if (!xb.n && !xc.n && !metric_recorded(samples, family, pair, w->name, mi->name))
+	if (!xb.n && !xc.n && !metric_recorded(samples, family, pair, workload, mi->name))
 		goto out;
 	snprintf(row.family, sizeof(row.family), "%s", family);
-	snprintf(row.workload, sizeof(row.workload), "%s", w->name);
+	snprintf(row.workload, sizeof(row.workload), "%s", workload);
 	snprintf(row.metric, sizeof(row.metric), "%s", mi->name);
 	snprintf(row.baseline, sizeof(row.baseline), "%s", pair->baseline);
 	snprintf(row.candidate, sizeof(row.candidate), "%s", pair->candidate);
@@ -240,8 +240,8 @@ static void compare_metric(const struct sample_table *samples, const char *famil
 		append(row.flags, sizeof(row.flags), ";", "outlier");
 	if (c.low_n || !xb.n || !xc.n)
 		append(row.flags, sizeof(row.flags), ";", "low-n");
-	if (has_invalid(samples, family, pair->baseline, w->name) ||
-	    has_invalid(samples, family, pair->candidate, w->name))
+	if (has_invalid(samples, family, pair->baseline, workload) ||
+	    has_invalid(samples, family, pair->candidate, workload))
 		append(row.flags, sizeof(row.flags), ";", "invalid-samples");
 	summary_table_add(out, &row);
 out:
@@ -270,7 +270,7 @@ static void compare_tracing(const struct sample_table *samples, const struct mat
 		return;
 	snprintf(pair.baseline, sizeof(pair.baseline), "%s", arm);
 	snprintf(pair.candidate, sizeof(pair.candidate), "%.24s%s", arm, TRACE_ARM_SUFFIX);
-	compare_metric(samples, fam->name, &pair, w, mi, margin, "", out);
+	summary_compare_metric(samples, fam->name, &pair, w->name, mi, margin, "", out);
 	if (out->n == n)
 		return;
 	r = &out->rows[n];
@@ -290,14 +290,10 @@ static void traced_pair(const struct arm_pair *pair, struct arm_pair *out)
 		 TRACE_ARM_SUFFIX);
 }
 
-/*
- * Benjamini-Hochberg over every row of the table, then each verdict again at its adjusted p
- * (tracing_overhead rows were inverted with their metric's direction kept).
- */
-static void adjust_rows(struct summary_table *t, size_t first)
+void summary_adjust(struct summary_table *t, size_t first)
 {
 	size_t n = t->n - first;
-	double *p = malloc((n ? n : 1) * sizeof(*p)), *adj = malloc((n ? n : 1) * sizeof(*adj));
+	double *p = calloc(n ? n : 1, sizeof(*p)), *adj = calloc(n ? n : 1, sizeof(*adj));
 
 	if (!p || !adj)
 		abort();
@@ -357,10 +353,10 @@ size_t summary_compute(const struct matrix *m, const struct sample_table *sample
 					for (const struct metric_info *mi = metric_table;
 					     mi->name; mi++)
 						if (strcmp(mi->name, "tracing_overhead"))
-							compare_metric(samples, fam->name, &pair,
-								       wl, mi,
-								       matrix_margin(m, mi->name),
-								       diff, out);
+							summary_compare_metric(
+								samples, fam->name, &pair, wl->name,
+								mi, matrix_margin(m, mi->name), diff,
+								out);
 				}
 			}
 		}
@@ -372,7 +368,7 @@ size_t summary_compute(const struct matrix *m, const struct sample_table *sample
 					compare_tracing(samples, fam, fam->arms[a],
 							&m->workloads[w], primary_margin, out);
 	}
-	adjust_rows(out, first);
+	summary_adjust(out, first);
 	for (size_t i = first; i < out->n; i++)
 		unjudged += !out->rows[i].n_base || !out->rows[i].n_cand;
 	return unjudged;
