@@ -478,6 +478,8 @@ static int run_boots(const char *top, const char *rundir, const char *kver,
 			break;
 		if (!pending)
 			continue;
+		if (stop_signal)
+			return EXIT_INTERRUPTED;
 		one = run_in_vm(top, rundir, kver, gk, clock, m, p, b);
 		if (!rc || one == EXIT_INTERRUPTED)
 			rc = one;
