@@ -602,7 +602,7 @@ static double energy_max(const double *d, size_t dim, const size_t *order, size_
 		if (nb > 1)
 			q -= within_b / (nb * (nb - 1) / 2);
 		q *= na * nb / n;
-		if (q > best + 1e-12 * fabs(best)) {
+		if (t == 1 || q > best + 1e-12 * fabs(best)) {
 			best = q;
 			*at = t;
 		}

@@ -421,6 +421,46 @@ static void test_boot_shift(void **state)
 	assert_true(real_calls >= 180);
 }
 
+/*
+ * Drift over five nights losing 2 % each: Mann-Kendall S = -10, and only the two
+ * monotone orderings of 5! reach |S| = 10, so p = 2/120; Sen's slope is the median of
+ * the ten pairwise slopes, -1.940598, times 4 over the median 96.04: -8.08 %.
+ * E-divisive alone cannot see it: the best split (after night 2, statistic 6.4 on
+ * 0 -2 -4 -6 -7.8) is matched by 40 of the 120 orderings.
+ */
+static void test_trend_and_change_point(void **state)
+{
+	double drift[5], flat[5] = { 100, 100.2, 99.9, 100.1, 100 };
+	const double ramp[5] = { 0, -2, -4, -6, -7.8 };
+	const double step[10] = { 1000, 1001, 999, 1000, 1000.5, 1000, 950, 951, 949, 950 };
+	struct change_point cp;
+	struct trend t;
+
+	(void)state;
+	for (int k = 0; k < 5; k++)
+		drift[k] = 100 * pow(0.98, k);
+	stats_trend(drift, 5, &t);
+	assert_close(t.s, -10, 0);
+	assert_close(t.p, 2.0 / 120, 1e-12);
+	assert_close(t.change, -1.940598 * 4 / 96.04, 1e-6);
+	stats_trend(flat, 5, &t);
+	assert_true(t.p > 0.5);
+	stats_trend(drift, 4, &t);
+	assert_close(t.p, 1, 0);
+
+	stats_change_point(ramp, 5, &cp);
+	assert_int_equal(cp.at, 2);
+	assert_close(cp.stat, 6.4, 1e-9);
+	assert_close(cp.p, 40.0 / 120, 1e-12);
+	assert_false(cp.found);
+	/* a 5 % step after six nights, ten nights in all (seeded Monte Carlo) */
+	stats_change_point(step, 10, &cp);
+	assert_true(cp.found);
+	assert_int_equal(cp.at, 6);
+	assert_close(cp.stat, 236.16, 1e-6);
+	assert_true(cp.p < 0.01);
+}
+
 static void test_rng(void **state)
 {
 	struct rng a, b;
@@ -475,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_interval_coverage),
 		cmocka_unit_test(test_familywise_false_verdicts),
 		cmocka_unit_test(test_boot_shift),
+		cmocka_unit_test(test_trend_and_change_point),
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_verdict_names),
 	};
