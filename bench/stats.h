@@ -25,7 +25,7 @@
 /* Bimodality coefficient of a uniform distribution; above it suggests two modes. */
 #define STATS_BIMODAL_BC	(5.0 / 9.0)
 /* Fewest boots per arm on whose means the bimodality flag is judged. */
-#define STATS_BIMODAL_MIN_BOOTS	6
+#define STATS_BIMODAL_MIN_BOOTS	10
 /* The rank test counts its exact permutation distribution up to this many values in all. */
 #define STATS_EXACT_MAX_N	80
 /* Random relabellings of the rank test beyond that, from a fixed seed. */
