@@ -330,12 +330,13 @@ int exec_main(int argc, char **argv)
 	unsigned int boot = 0;
 	struct plan p;
 	size_t kept;
+	char extra;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (sscanf(optarg, "%u%c", &boot, (char[1]){ 0 }) != 1 || !boot) {
+			if (sscanf(optarg, "%u%c", &boot, &extra) != 1 || !boot) {
 				fprintf(stderr, "twinbench exec: --boot '%s': want a boot number "
 					"from 1\n", optarg);
 				return EXIT_BAD_INPUT;

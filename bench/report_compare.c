@@ -93,13 +93,21 @@ static bool series_recorded(const struct sample_table *t, const struct sample_ro
 	return false;
 }
 
+/* What became of one series in compare_runs(). */
+enum item_state {
+	ITEM_JUDGED,
+	ITEM_NO_VALID,		/* in both runs, no valid samples on a side */
+	ITEM_BASE_ONLY,
+	ITEM_CAND_ONLY,
+	ITEM_NOT_POSITIVE,	/* values the ratio cannot take (counts of 0): not judged */
+};
+
 /* One series of compare_runs() on its way from judging to printing. */
 struct compare_item {
 	const struct sample_row *key;
 	struct regression_check rc;
 	size_t nb, nc;
-	int state;		/* 0 judged, 1 no valid samples on a side, 2 base only, 3 cand
-				 * only, 4 not judged: values not all positive (counts of 0) */
+	enum item_state state;
 };
 
 static void print_item(FILE *out, const struct compare_item *it)
@@ -108,9 +116,9 @@ static void print_item(FILE *out, const struct compare_item *it)
 	const struct regression_check *rc = &it->rc;
 	char flags[64];
 
-	if (it->state == 1 || it->state == 4) {
+	if (it->state == ITEM_NO_VALID || it->state == ITEM_NOT_POSITIVE) {
 		fprintf(out, "%-6s %-10s %-20s %-16s %s (%zu base, %zu cand)\n", r->family, r->arm,
-			r->workload, r->metric, it->state == 1 ? "NO VALID SAMPLES" :
+			r->workload, r->metric, it->state == ITEM_NO_VALID ? "NO VALID SAMPLES" :
 			"not judged: values not all positive", it->nb, it->nc);
 		return;
 	}
@@ -162,7 +170,7 @@ int compare_runs(const struct run_data *base, const struct run_data *cand, doubl
 			memset(it, 0, sizeof(*it));
 			it->key = r;
 			if (!series_recorded(&side[!k]->samples, r)) {
-				it->state = k ? 3 : 2;
+				it->state = k ? ITEM_CAND_ONLY : ITEM_BASE_ONLY;
 				continue;
 			}
 			sb = series_with_boots(&base->samples, r->family, r->arm, r->workload,
@@ -172,7 +180,7 @@ int compare_runs(const struct run_data *base, const struct run_data *cand, doubl
 			it->nb = sb.n;
 			it->nc = sc.n;
 			if (regression_judge(&sb, &sc, r->metric, threshold_pct, &it->rc))
-				it->state = sb.n && sc.n ? 4 : 1;
+				it->state = sb.n && sc.n ? ITEM_NOT_POSITIVE : ITEM_NO_VALID;
 			free(xb);
 			free(bb);
 			free(xc);
@@ -184,7 +192,7 @@ int compare_runs(const struct run_data *base, const struct run_data *cand, doubl
 	if (!p || !adj)
 		abort();
 	for (size_t i = 0; i < n; i++)
-		p[i] = items[i].state ? NAN : items[i].rc.cmp.p_value;
+		p[i] = items[i].state == ITEM_JUDGED ? items[i].rc.cmp.p_value : NAN;
 	stats_adjust_bh(p, n, adj);
 	fprintf(out, "compare %s (base) -> %s (candidate), threshold %.1f %% (the practical "
 		"margin of every verdict)\n", base->id, cand->id, threshold_pct);
@@ -194,16 +202,16 @@ int compare_runs(const struct run_data *base, const struct run_data *cand, doubl
 	for (size_t i = 0; i < n; i++) {
 		struct compare_item *it = &items[i];
 
-		if (it->state == 2 || it->state == 3)
+		if (it->state == ITEM_BASE_ONLY || it->state == ITEM_CAND_ONLY)
 			continue;
-		if (!it->state) {
+		if (it->state == ITEM_JUDGED) {
 			it->rc.cmp.p_adjusted = adj[i];
 			regression_rejudge(&it->rc, it->key->metric);
 			judged++;
 			totals->regressions += it->rc.regressed;
 			totals->improvements += it->rc.improved;
 		} else {
-			totals->missing += it->state == 1;
+			totals->missing += it->state == ITEM_NO_VALID;
 		}
 		print_item(out, it);
 	}
@@ -211,9 +219,10 @@ int compare_runs(const struct run_data *base, const struct run_data *cand, doubl
 	for (size_t i = 0; i < n; i++) {
 		const struct sample_row *r = items[i].key;
 
-		if (items[i].state != 2 && items[i].state != 3)
+		if (items[i].state != ITEM_BASE_ONLY && items[i].state != ITEM_CAND_ONLY)
 			continue;
-		fprintf(out, "only in the %s run: %s %s %s %s\n", items[i].state == 2 ? "base" :
+		fprintf(out, "only in the %s run: %s %s %s %s\n",
+			items[i].state == ITEM_BASE_ONLY ? "base" :
 			"candidate", r->family, r->arm, r->workload, r->metric);
 		totals->one_sided++;
 	}

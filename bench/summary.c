@@ -318,6 +318,17 @@ void summary_adjust(struct summary_table *t, size_t first)
 	free(adj);
 }
 
+/* Every metric but tracing_overhead of one pair and workload, each at its margin. */
+static void compare_pair(const struct matrix *m, const struct sample_table *samples,
+			 const char *family, const struct arm_pair *pair, const char *workload,
+			 const char *diff, struct summary_table *out)
+{
+	for (const struct metric_info *mi = metric_table; mi->name; mi++)
+		if (strcmp(mi->name, "tracing_overhead"))
+			summary_compare_metric(samples, family, pair, workload, mi,
+					       matrix_margin(m, mi->name), diff, out);
+}
+
 size_t summary_compute(const struct matrix *m, const struct sample_table *samples,
 		       const struct settings_table *settings, struct summary_table *out)
 {
@@ -350,13 +361,8 @@ size_t summary_compute(const struct matrix *m, const struct sample_table *sample
 						traced_pair(&fam->pairs[p], &pair);
 					settings_diff(settings, fam->name, &pair, wl->name, diff,
 						      sizeof(diff));
-					for (const struct metric_info *mi = metric_table;
-					     mi->name; mi++)
-						if (strcmp(mi->name, "tracing_overhead"))
-							summary_compare_metric(
-								samples, fam->name, &pair, wl->name,
-								mi, matrix_margin(m, mi->name), diff,
-								out);
+					compare_pair(m, samples, fam->name, &pair, wl->name, diff,
+						     out);
 				}
 			}
 		}
