@@ -342,8 +342,8 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver,
 		     const struct plan *p, unsigned int boot)
 {
 	char img[PATH_MAX + 64], job[PATH_MAX + 16], err[512], tmo[32], script[PATH_MAX + 32];
-	char job_text[160];
-	size_t total = p->n, at_start = count_done(p, rundir), last = (size_t)-1;
+	char job_text[160], done[PATH_MAX + 64];
+	size_t total = p->n, at_start = count_done(p, rundir), last = (size_t)-1, this_boot = 0;
 	size_t first_done = (size_t)-1;
 	double started = now_seconds(), first_at = 0;
 	int status, rc;
@@ -360,11 +360,15 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver,
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return 1;
 	}
+	for (size_t i = 0; i < p->n; i++) {
+		sample_path(done, sizeof(done), rundir, "samples", p->entries[i].index);
+		this_boot += p->entries[i].boot == boot && !path_exists(done);
+	}
 	snprintf(tmo, sizeof(tmo), "%zu",
-		 VM_TIMEOUT_BASE + (total - at_start) * 2 * ((size_t)m->timeout + 60));
+		 VM_TIMEOUT_BASE + this_boot * 2 * ((size_t)m->timeout + 60));
 	path_printf(script, sizeof(script), "%s/scripts/vm-run.sh", top);
 	fprintf(stderr, "twinbench run: booting the VM (boot %u, kernel %s, clock %s) for %zu "
-		"samples; guest log: %s/console.log\n", boot, kver, clock, total - at_start,
+		"samples; guest log: %s/console.log\n", boot, kver, clock, this_boot,
 		rundir);
 	pid = fork();
 	if (pid < 0) {
