@@ -29,7 +29,7 @@ check "manifest records mode, clock, kernel, seed and module srcversions" \
 	holds '(.mode == "vm" or .mode == "host") and .clock == "icount" and (.seed != null) and
 		(.kernel.release | length > 0) and (.modules | length >= 3)' "$run/manifest.json"
 for arm in null_blk rawnull safenull; do
-	n=$(csv_count "$run/samples.csv" "\$2 == \"$arm\" && \$5 == \"iops\" && \$8 == 1")
+	n=$(csv_count "$run/samples.csv" "\$2 == \"$arm\" && \$6 == \"iops\" && \$9 == 1")
 	check "$arm: every quick sample is valid ($n)" [ "$n" -ge 8 ]
 done
 check "samples.csv has the required columns" \
