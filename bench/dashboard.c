@@ -3,7 +3,9 @@
  * dashboard.c - twinbench dashboard: one static HTML page (no server, no
  * script) drawn from the history database: a trend chart per key metric and
  * arm over the runs, one line per workload, each point linking to its run's
- * report, and every point that regressed against the run before it marked.
+ * report, every point that regressed against a baseline of earlier runs
+ * marked, and drift (a trend test and a change-point test over the runs) shown
+ * where it starts.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -73,44 +75,168 @@ static void free_runs(struct history_runs *h)
 	free(h->links);
 }
 
-/* One point of a trend: a run's mean, and its judgement against the run before. */
+/* Earlier nights pooled into the baseline a night is judged against. */
+#define DRIFT_BASELINE_RUNS	5
+/* Nights (ending at the judged one) the trend test looks at. */
+#define DRIFT_WINDOW_RUNS	10
+
+/*
+ * One point of a trend: a run's mean, its judgement against the baseline of the
+ * earlier nights, and whether it belongs to a significant drift.
+ */
 struct point {
 	bool present;
 	struct sample_stats st;
-	bool regressed;
-	size_t prev;		/* index of the run it was judged against */
+	bool regressed;		/* slower than the pooled baseline, beyond the threshold */
+	size_t first, prev;	/* the baseline's first and last night */
 	struct comparison cmp;
+	bool drift;		/* a night of a significant worsening trend or change */
+	bool drift_end;		/* the night the drift was found at */
+	size_t drift_from;	/* the last night before the drift */
+	double drift_change;	/* relative size of the drift, in the worse direction < 0 */
+	double drift_p;
+	const char *drift_test;	/* "trend" (Mann-Kendall) or "change point" (E-divisive) */
 };
+
+/* Is a relative change @change of @metric worse by more than @threshold percent? */
+static bool worse_beyond(const char *metric, double change, double threshold)
+{
+	const struct metric_info *mi = metric_lookup(metric);
+	double worse = mi && mi->higher_is_better ? -change : change;
+
+	return worse > threshold / 100;
+}
+
+/* The baseline of night @i: up to DRIFT_BASELINE_RUNS earlier nights of the series, pooled. */
+static struct series pooled_baseline(const struct history_runs *h, const struct point *pts,
+				     size_t i, bool by_boot, const char *family, const char *arm,
+				     const char *workload, const char *metric, double **x,
+				     unsigned int **boot, size_t *first, size_t *prev)
+{
+	size_t n = 0, used = 0;
+
+	*x = NULL;
+	*boot = NULL;
+	for (size_t j = i; j-- > 0 && used < DRIFT_BASELINE_RUNS; ) {
+		double *v;
+		unsigned int *b;
+		struct series one;
+
+		if (!pts[j].present)
+			continue;
+		one = series_with_boots(&h->runs[j].samples, family, arm, workload, metric, &v,
+					&b);
+		*x = realloc(*x, (n + one.n + 1) * sizeof(**x));
+		*boot = realloc(*boot, (n + one.n + 1) * sizeof(**boot));
+		if (!*x || !*boot)
+			abort();
+		for (size_t k = 0; k < one.n; k++) {
+			(*x)[n] = v[k];
+			/* with boots as the unit, each night's boots are units of their own */
+			(*boot)[n++] = by_boot ? (unsigned int)(j * 1000 + b[k]) : b[k];
+		}
+		free(v);
+		free(b);
+		if (!used++)
+			*prev = j;
+		*first = j;
+	}
+	return (struct series){ *x, *boot, n };
+}
+
+/* Mark the nights of a drift found at night @at reaching back to @from. */
+static void mark_drift(struct point *pts, size_t from, size_t at, double change, double p,
+		       const char *test)
+{
+	for (size_t j = from + 1; j <= at; j++)
+		pts[j].drift = pts[j].present;
+	pts[at].drift_end = true;
+	pts[at].drift_from = from;
+	pts[at].drift_change = change;
+	pts[at].drift_p = p;
+	pts[at].drift_test = test;
+}
+
+/*
+ * Drift over the means of the present nights: a Mann-Kendall trend over the last
+ * DRIFT_WINDOW_RUNS nights ending at each night, and E-divisive over the whole series;
+ * either counts when significant and worse than @threshold over its span.
+ */
+static void series_drift(const struct history_runs *h, struct point *pts, const char *metric,
+			 double threshold)
+{
+	size_t *idx = malloc((h->n ? h->n : 1) * sizeof(*idx)), m = 0;
+	double *means = malloc((h->n ? h->n : 1) * sizeof(*means));
+	struct change_point cp;
+
+	if (!idx || !means)
+		abort();
+	for (size_t i = 0; i < h->n; i++) {
+		if (!pts[i].present)
+			continue;
+		idx[m] = i;
+		means[m++] = pts[i].st.mean;
+	}
+	for (size_t e = STATS_CHANGE_MIN_N - 1; e < m; e++) {
+		size_t k = e + 1 > DRIFT_WINDOW_RUNS ? e + 1 - DRIFT_WINDOW_RUNS : 0;
+		struct trend t;
+
+		stats_trend(means + k, e - k + 1, &t);
+		if (t.p < STATS_ALPHA && worse_beyond(metric, t.change, threshold))
+			mark_drift(pts, idx[k], idx[e], t.change, t.p, "trend");
+	}
+	stats_change_point(means, m, &cp);
+	if (cp.found) {
+		double before = 0, after = 0, change;
+
+		for (size_t i = 0; i < m; i++)
+			*(i < cp.at ? &before : &after) += means[i];
+		change = (after / (m - cp.at)) / (before / cp.at) - 1;
+		if (worse_beyond(metric, change, threshold) && !pts[idx[m - 1]].drift_end)
+			mark_drift(pts, idx[cp.at - 1], idx[m - 1], change, cp.p, "change point");
+	}
+	free(idx);
+	free(means);
+}
+
+/* Does @s come from more than one boot? */
+static bool several_boots(const struct series *s)
+{
+	for (size_t i = 1; i < s->n; i++)
+		if (s->boot[i] != s->boot[0])
+			return true;
+	return false;
+}
 
 static void series_points(const struct history_runs *h, const char *family, const char *arm,
 			  const char *workload, const char *metric, double threshold,
 			  struct point *pts)
 {
-	double *prev = NULL, *cur = NULL;
-	size_t nprev = 0, iprev = 0;
-
 	for (size_t i = 0; i < h->n; i++) {
-		size_t n = series_values(&h->runs[i].samples, family, arm, workload, metric, &cur);
+		double *cur, *base;
+		unsigned int *cb, *bb;
+		struct series sc = series_with_boots(&h->runs[i].samples, family, arm, workload,
+						     metric, &cur, &cb);
+		struct series sb;
 		struct regression_check rc;
 
 		memset(&pts[i], 0, sizeof(pts[i]));
-		if (!n)
-			continue;
-		pts[i].present = true;
-		stats_describe(cur, n, &pts[i].st);
-		if (nprev && !regression_judge(prev, nprev, cur, n, metric, threshold, &rc)) {
-			pts[i].regressed = rc.regressed;
-			pts[i].prev = iprev;
-			pts[i].cmp = rc.cmp;
+		pts[i].present = sc.n > 0;
+		if (sc.n) {
+			stats_describe(cur, sc.n, &pts[i].st);
+			sb = pooled_baseline(h, pts, i, several_boots(&sc), family, arm, workload,
+					     metric, &base, &bb, &pts[i].first, &pts[i].prev);
+			if (sb.n && !regression_judge(&sb, &sc, metric, threshold, &rc)) {
+				pts[i].regressed = rc.regressed;
+				pts[i].cmp = rc.cmp;
+			}
+			free(base);
+			free(bb);
 		}
-		free(prev);
-		prev = cur;
-		cur = NULL;
-		nprev = n;
-		iprev = i;
+		free(cur);
+		free(cb);
 	}
-	free(prev);
-	free(cur);
+	series_drift(h, pts, metric, threshold);
 }
 
 static void fmt_value(char *out, size_t len, double v)
@@ -262,16 +388,24 @@ static size_t chart(FILE *f, const struct history_runs *h, const char *family,
 				p[i].st.n, isfinite(p[i].st.cv) ? p[i].st.cv * 100 : 0.0);
 			if (p[i].regressed) {
 				fprintf(f, "; REGRESSION against ");
+				html_escape(f, h->runs[p[i].first].id);
+				fputs("..", f);
 				html_escape(f, h->runs[p[i].prev].id);
 				fprintf(f, ": ratio %.4f [%.4f, %.4f], p %.3g", p[i].cmp.ratio,
 					p[i].cmp.ci_low, p[i].cmp.ci_high, p[i].cmp.p_value);
 			}
+			if (p[i].drift)
+				fputs("; part of a DRIFT", f);
 			fputs("</title></circle></a>\n", f);
 			if (p[i].regressed) {
 				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"9\" fill=\"none\" "
 					"stroke=\"#d62728\" stroke-width=\"2\"/>\n", x, y);
 				marked++;
 			}
+			if (p[i].drift)
+				fprintf(f, "<rect class=\"drift\" x=\"%.1f\" y=\"%.1f\" width=\"14\" "
+					"height=\"14\" fill=\"none\" stroke=\"#ff7f0e\" "
+					"stroke-width=\"2\"/>\n", x - 7, y - 7);
 		}
 		fprintf(f, "<rect x=\"%d\" y=\"%zu\" width=\"12\" height=\"3\" fill=\"%s\"/>"
 			"<text x=\"%d\" y=\"%zu\" font-size=\"11\">", PLOT_R + 14,
@@ -302,8 +436,12 @@ static int cmp_regression(const void *a, const void *b)
 	return (x->series > y->series) - (x->series < y->series);
 }
 
-/* A table of every regression in the history, newest first; returns their count. */
-static size_t regression_table(FILE *f, const struct history_runs *h, double threshold)
+/*
+ * A table of every regression against a night's baseline and every drift in the
+ * history, newest first; returns their count, and in *@latest those of the newest run.
+ */
+static size_t regression_table(FILE *f, const struct history_runs *h, double threshold,
+			       size_t *latest)
 {
 	struct name_list series = { 0 };
 	struct regression_row *rows = NULL;
@@ -337,7 +475,7 @@ static size_t regression_table(FILE *f, const struct history_runs *h, double thr
 			continue;
 		series_points(h, fam, arm, wl, metric, threshold, pts);
 		for (size_t run = 0; run < h->n; run++) {
-			if (!pts[run].regressed)
+			if (!pts[run].regressed && !pts[run].drift_end)
 				continue;
 			rows = realloc(rows, (count + 1) * sizeof(*rows));
 			if (!rows) {
@@ -351,18 +489,32 @@ static size_t regression_table(FILE *f, const struct history_runs *h, double thr
 		}
 	}
 	qsort(rows, count, sizeof(*rows), cmp_regression);
-	fputs("<table class=\"regressions\">\n<tr><th>run</th><th>against</th><th>family</th>"
-	      "<th>arm</th><th>workload</th><th>metric</th><th>ratio [95% CI]</th><th>p</th>"
-	      "</tr>\n", f);
+	*latest = 0;
+	for (size_t i = 0; i < count; i++)
+		*latest += rows[i].run + 1 == h->n;
+	fputs("<table class=\"regressions\">\n<tr><th>run</th><th>found</th><th>against</th>"
+	      "<th>family</th><th>arm</th><th>workload</th><th>metric</th>"
+	      "<th>ratio [95% CI] or change</th><th>p</th></tr>\n", f);
 	for (size_t i = 0; i < count; i++) {
 		const struct regression_row *r = &rows[i];
+		bool drift = !r->pt.regressed;
 
-		fputs("<tr class=\"slower\"><td><a href=\"", f);
+		fprintf(f, "<tr class=\"%s\"><td><a href=\"", drift ? "drift" : "slower");
 		html_escape(f, h->links[r->run]);
 		fputs("\">", f);
 		html_escape(f, h->runs[r->run].id);
-		fputs("</a></td><td>", f);
-		html_escape(f, h->runs[r->pt.prev].id);
+		fprintf(f, "</a></td><td>%s</td><td>", drift ? r->pt.drift_test :
+			"against the baseline");
+		if (drift) {
+			fputs("since ", f);
+			html_escape(f, h->runs[r->pt.drift_from].id);
+		} else {
+			html_escape(f, h->runs[r->pt.first].id);
+			if (r->pt.first != r->pt.prev) {
+				fputs(" .. ", f);
+				html_escape(f, h->runs[r->pt.prev].id);
+			}
+		}
 		fputs("</td><td>", f);
 		for (char *c = series.names[r->series]; *c; c++) {
 			char one[2] = { *c, '\0' };
@@ -372,12 +524,16 @@ static size_t regression_table(FILE *f, const struct history_runs *h, double thr
 			else
 				html_escape(f, one);
 		}
-		fprintf(f, "</td><td class=\"num\">%.4f [%.4f, %.4f]</td><td class=\"num\">%.3g"
-			"</td></tr>\n", r->pt.cmp.ratio, r->pt.cmp.ci_low, r->pt.cmp.ci_high,
-			r->pt.cmp.p_value);
+		if (drift)
+			fprintf(f, "</td><td class=\"num\">%+.1f %%</td><td class=\"num\">%.3g"
+				"</td></tr>\n", r->pt.drift_change * 100, r->pt.drift_p);
+		else
+			fprintf(f, "</td><td class=\"num\">%.4f [%.4f, %.4f]</td>"
+				"<td class=\"num\">%.3g</td></tr>\n", r->pt.cmp.ratio,
+				r->pt.cmp.ci_low, r->pt.cmp.ci_high, r->pt.cmp.p_adjusted);
 	}
 	if (!count)
-		fputs("<tr><td colspan=\"8\">none</td></tr>\n", f);
+		fputs("<tr><td colspan=\"9\">none</td></tr>\n", f);
 	fputs("</table>\n", f);
 	free(rows);
 	free(pts);
@@ -423,7 +579,7 @@ static void runs_table(FILE *f, const struct history_runs *h)
 }
 
 static int write_dashboard(const struct history_runs *h, const char *dbpath, const char *outdir,
-			   double threshold, char *err, size_t len)
+			   double threshold, size_t *latest, char *err, size_t len)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	struct name_list fams = { 0 };
@@ -449,13 +605,19 @@ static int write_dashboard(const struct history_runs *h, const char *dbpath, con
 	}
 	fprintf(f, ". Each point is the mean of one run's valid samples and links to that run's "
 		"report; a line is drawn as %% of its own mean over the history (hover a point "
-		"for its value), so drift shows at the same scale for every workload. A red ring marks a regression against the previous run of the same series: "
-		"a significant change in the worse direction (bootstrap interval of the ratio "
-		"excludes 1 and Mann-Whitney p &lt; %.2g) larger than %.1f %%.</p>\n", STATS_ALPHA,
+		"for its value), so drift shows at the same scale for every workload. A red ring "
+		"marks a regression against the baseline of up to %d earlier runs of the same "
+		"series pooled: a \"slower\" verdict with %.1f %% as the margin (the interval of "
+		"the ratio lies wholly beyond it, exact rank test p &lt; %.2g; boots as the unit "
+		"where runs have several). An orange square marks the runs of a drift: a "
+		"Mann-Kendall trend over up to %d runs, or an E-divisive change point over the "
+		"whole series, significant at %.2g and worse than %.1f %% over its span.</p>\n",
+		DRIFT_BASELINE_RUNS, threshold, STATS_ALPHA, DRIFT_WINDOW_RUNS, STATS_ALPHA,
 		threshold);
-	fputs("<h2>Regressions</h2>\n", f);
-	regressions = regression_table(f, h, threshold);
-	fprintf(f, "<p class=\"note\">%zu regressions in the history.</p>\n", regressions);
+	fputs("<h2>Regressions and drift</h2>\n", f);
+	regressions = regression_table(f, h, threshold, latest);
+	fprintf(f, "<p class=\"note\">%zu regressions and drifts in the history.</p>\n",
+		regressions);
 	fputs("<h2>Runs</h2>\n", f);
 	runs_table(f, h);
 	for (size_t i = 0; i < h->n; i++)
@@ -496,15 +658,18 @@ static int write_dashboard(const struct history_runs *h, const char *dbpath, con
 		unlink(tmp);
 		return -1;
 	}
-	printf("dashboard: %s (%zu runs, %zu regressions marked)\n", path, h->n, regressions);
+	printf("dashboard: %s (%zu runs, %zu regressions and drifts marked, %zu at the newest "
+	       "run)\n", path, h->n, regressions, *latest);
 	return 0;
 }
 
 static void dashboard_usage(FILE *f)
 {
-	fprintf(f, "usage: twinbench dashboard [--db FILE] [-o DIR] [--threshold PCT]\n"
-		"  FILE defaults to %s, DIR to %s (DIR/index.html)\n", HISTORY_DEFAULT_DB,
-		DASHBOARD_DEFAULT_DIR);
+	fprintf(f, "usage: twinbench dashboard [--db FILE] [-o DIR] [--threshold PCT] "
+		"[--judge-latest]\n"
+		"  FILE defaults to %s, DIR to %s (DIR/index.html)\n"
+		"  --judge-latest: exit 1 when the newest run regressed against its baseline or\n"
+		"  ends a drift\n", HISTORY_DEFAULT_DB, DASHBOARD_DEFAULT_DIR);
 }
 
 int dashboard_main(int argc, char **argv)
@@ -513,6 +678,7 @@ int dashboard_main(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "threshold", required_argument, NULL, 't' },
+		{ "judge-latest", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -520,12 +686,17 @@ int dashboard_main(int argc, char **argv)
 	double threshold = REGRESSION_DEFAULT_PCT;
 	char err[REPORT_ERR_LEN], *end;
 	struct history_runs h;
+	bool judge = false;
+	size_t latest = 0;
 	sqlite3 *db;
 	int c, ret;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:o:t:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'j':
+			judge = true;
+			break;
 		case 'd':
 			dbpath = optarg;
 			break;
@@ -564,9 +735,9 @@ int dashboard_main(int argc, char **argv)
 	ret = load_runs(db, outdir, &h, err, sizeof(err));
 	sqlite3_close(db);
 	if (!ret)
-		ret = write_dashboard(&h, dbpath, outdir, threshold, err, sizeof(err));
+		ret = write_dashboard(&h, dbpath, outdir, threshold, &latest, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "dashboard: %s\n", err);
 	free_runs(&h);
-	return ret ? 2 : 0;
+	return ret ? 2 : judge && latest ? 1 : 0;
 }

@@ -119,7 +119,8 @@ static void add_row(struct sample_table *t, const struct plan_entry *e, const ch
 		    double value, bool valid, const char *note)
 {
 	const struct metric_info *mi = metric_lookup(metric);
-	struct sample_row r = { .sample = e->sample, .value = value, .valid = valid };
+	struct sample_row r = { .sample = e->sample, .boot = e->boot, .value = value,
+				.valid = valid };
 
 	snprintf(r.family, sizeof(r.family), "%s", e->family);
 	snprintf(r.arm, sizeof(r.arm), "%s", e->arm);
@@ -309,8 +310,9 @@ fail:
 
 static void exec_usage(FILE *f)
 {
-	fprintf(f, "usage: twinbench exec --plan FILE --out DIR\n"
-		"  runs the samples of FILE that DIR/samples/ lacks, loading modules here\n");
+	fprintf(f, "usage: twinbench exec --plan FILE --out DIR [--boot N]\n"
+		"  runs the samples of FILE (of its boot N only) that DIR/samples/ lacks,\n"
+		"  loading modules here\n");
 }
 
 int exec_main(int argc, char **argv)
@@ -318,17 +320,28 @@ int exec_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "plan", required_argument, NULL, 'p' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "boot", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *plan_path = NULL, *outdir = NULL;
 	char err[1024], dir[4096], mpath[4400];
 	struct matrix *m;
+	unsigned int boot = 0;
 	struct plan p;
+	size_t kept;
+	char extra;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
+		case 'b':
+			if (sscanf(optarg, "%u%c", &boot, &extra) != 1 || !boot) {
+				fprintf(stderr, "twinbench exec: --boot '%s': want a boot number "
+					"from 1\n", optarg);
+				return EXIT_BAD_INPUT;
+			}
+			break;
 		case 'p':
 			plan_path = optarg;
 			break;
@@ -356,6 +369,12 @@ int exec_main(int argc, char **argv)
 		fprintf(stderr, "twinbench exec: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
+	/* one boot of the plan: keep its entries (their indices name the sample files) */
+	kept = 0;
+	for (size_t i = 0; i < p.n; i++)
+		if (!boot || p.entries[i].boot == boot)
+			p.entries[kept++] = p.entries[i];
+	p.n = kept;
 	snprintf(dir, sizeof(dir), "%s", plan_path);
 	path_printf(mpath, sizeof(mpath), "%s/%s", dirname(dir), p.matrix);
 	m = calloc(1, sizeof(*m));

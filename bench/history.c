@@ -17,7 +17,8 @@
 
 /* "TWBH" in PRAGMA application_id, and the schema version in PRAGMA user_version. */
 #define HISTORY_APP_ID		0x54574248
-#define HISTORY_VERSION		1
+/* 2: samples.boot (a version 1 file gains it, every sample in boot 1, when opened). */
+#define HISTORY_VERSION		2
 
 static const char history_schema[] =
 	"CREATE TABLE runs ("
@@ -42,6 +43,7 @@ static const char history_schema[] =
 	" unit TEXT NOT NULL,"
 	" valid INTEGER NOT NULL,"
 	" note TEXT NOT NULL,"
+	" boot INTEGER NOT NULL DEFAULT 1,"
 	" PRIMARY KEY (run_id, family, arm, workload, sample, metric));"
 	"CREATE INDEX samples_series ON samples (family, arm, workload, metric);";
 
@@ -51,6 +53,11 @@ static const char *const runs_columns[] = {
 	"manifest", "added", NULL,
 };
 static const char *const samples_columns[] = {
+	"run_id", "family", "arm", "workload", "sample", "metric", "value", "unit", "valid",
+	"note", "boot", NULL,
+};
+/* Version 1 had all but the last. */
+static const char *const samples_columns_v1[] = {
 	"run_id", "family", "arm", "workload", "sample", "metric", "value", "unit", "valid",
 	"note", NULL,
 };
@@ -100,8 +107,11 @@ static int check_columns(sqlite3 *db, const char *table, const char *const *want
 	return 0;
 }
 
-/* Check, read-only, that @path is a healthy twinbench history of our version. */
-static int history_validate(const char *path, char *err, size_t len)
+/*
+ * Check, read-only, that @path is a healthy twinbench history of our version or of
+ * version 1 (then *@old is set).
+ */
+static int history_validate(const char *path, bool *old, char *err, size_t len)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -123,7 +133,8 @@ static int history_validate(const char *path, char *err, size_t len)
 			 "expected 0x%x); refusing to touch it", path, app, HISTORY_APP_ID);
 		goto out;
 	}
-	if (version != HISTORY_VERSION) {
+	*old = version == 1;
+	if (version != HISTORY_VERSION && !*old) {
 		snprintf(err, len, "%s: history schema version %ld, this twinbench knows %d; "
 			 "refusing to touch it", path, version, HISTORY_VERSION);
 		goto out;
@@ -142,7 +153,8 @@ static int history_validate(const char *path, char *err, size_t len)
 		goto out;
 	}
 	if (check_columns(db, "runs", runs_columns, path, err, len) ||
-	    check_columns(db, "samples", samples_columns, path, err, len))
+	    check_columns(db, "samples", *old ? samples_columns_v1 : samples_columns, path,
+			   err, len))
 		goto out;
 	ret = 0;
 out:
@@ -180,8 +192,11 @@ static int history_create(sqlite3 *db, const char *path, char *err, size_t len)
 
 int history_open(const char *path, bool create, sqlite3 **out, char *err, size_t len)
 {
+	static const char upgrade[] =
+		"BEGIN IMMEDIATE; ALTER TABLE samples ADD COLUMN boot INTEGER NOT NULL DEFAULT 1;"
+		" PRAGMA user_version = 2; COMMIT;";
 	struct stat sb;
-	bool fresh;
+	bool fresh, old = false;
 	sqlite3 *db = NULL;
 	int flags = SQLITE_OPEN_READWRITE;
 
@@ -207,7 +222,7 @@ int history_open(const char *path, bool create, sqlite3 **out, char *err, size_t
 		snprintf(err, len, "%s: empty history database (add a run first)", path);
 		return -1;
 	}
-	if (!fresh && history_validate(path, err, len))
+	if (!fresh && history_validate(path, &old, err, len))
 		return -1;
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
 		snprintf(err, len, "%s: cannot open: %s", path, db ? sqlite3_errmsg(db) : "no memory");
@@ -217,6 +232,7 @@ int history_open(const char *path, bool create, sqlite3 **out, char *err, size_t
 	sqlite3_busy_timeout(db, 10000);
 	if (exec_sql(db, "PRAGMA foreign_keys = ON", path, err, len) ||
 	    (fresh && history_create(db, path, err, len)) ||
+	    (old && exec_sql(db, upgrade, path, err, len)) ||
 	    exec_sql(db, "PRAGMA journal_mode = WAL", path, err, len)) {
 		sqlite3_close(db);
 		return -1;
@@ -268,7 +284,7 @@ static int insert_samples(sqlite3 *db, const struct run_data *run)
 {
 	static const char sql[] =
 		"INSERT INTO samples (run_id, family, arm, workload, sample, metric, value, unit,"
-		" valid, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+		" valid, note, boot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st;
 	int rc = SQLITE_DONE;
 
@@ -288,6 +304,7 @@ static int insert_samples(sqlite3 *db, const struct run_data *run)
 		bind_text(st, 8, r->unit);
 		sqlite3_bind_int(st, 9, r->valid);
 		bind_text(st, 10, r->note);
+		sqlite3_bind_int64(st, 11, r->boot ? r->boot : 1);
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
@@ -360,7 +377,7 @@ int history_load_run(sqlite3 *db, const char *run_id, struct run_data *run, char
 {
 	static const char run_sql[] = "SELECT dir, manifest FROM runs WHERE run_id = ?";
 	static const char samples_sql[] =
-		"SELECT family, arm, workload, sample, metric, value, unit, valid, note"
+		"SELECT family, arm, workload, sample, metric, value, unit, valid, note, boot"
 		" FROM samples WHERE run_id = ? ORDER BY rowid";
 	const char *path = sqlite3_db_filename(db, "main");
 	sqlite3_stmt *st = NULL;
@@ -401,6 +418,7 @@ int history_load_run(sqlite3 *db, const char *run_id, struct run_data *run, char
 		copy_column(r.unit, sizeof(r.unit), st, 6);
 		r.valid = sqlite3_column_int(st, 7);
 		copy_column(r.note, sizeof(r.note), st, 8);
+		r.boot = (unsigned int)sqlite3_column_int64(st, 9);
 		sample_table_add(&run->samples, &r);
 	}
 	sqlite3_finalize(st);

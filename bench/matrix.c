@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <ini.h>
 #include "family.h"
 #include "matrix.h"
+#include "results.h"
 #include "util.h"
 
 #define MAX_LINE	200	/* inih's line buffer */
@@ -315,20 +317,66 @@ static void workload_finish(struct parse_state *st, struct workload *w)
 				"[workloads])", w->name, workload_keys[i].name);
 }
 
+/* margin = PCT or margin.METRIC = PCT: a finite percentage in [0, 50). */
+static int margin_key(struct parse_state *st, const char *name, const char *value)
+{
+	struct matrix *m = st->m;
+	const char *metric = name[6] == '.' ? name + 7 : NULL;
+	char *end;
+	double v = strtod(value, &end);
+
+	if (end == value || *end || !isfinite(v) || v < 0 || v >= 50) {
+		fail_at(st, st->line, "%s = %s: expected a percentage in [0, 50)", name, value);
+		return -1;
+	}
+	if (!metric) {
+		m->margin_pct = v;
+		return 0;
+	}
+	if (!metric_lookup(metric)) {
+		fail_at(st, st->line, "%s: unknown metric '%s'", name, metric);
+		return -1;
+	}
+	for (size_t i = 0; i < m->n_margins; i++) {
+		if (!strcmp(m->margins[i].metric, metric)) {
+			fail_at(st, st->line, "%s given twice in [run]", name);
+			return -1;
+		}
+	}
+	if (m->n_margins == MATRIX_MAX_MARGINS) {
+		fail_at(st, st->line, "more than %d per-metric margins", MATRIX_MAX_MARGINS);
+		return -1;
+	}
+	snprintf(m->margins[m->n_margins].metric, sizeof(m->margins[0].metric), "%s", metric);
+	m->margins[m->n_margins++].pct = v;
+	return 0;
+}
+
+double matrix_margin(const struct matrix *m, const char *metric)
+{
+	for (size_t i = 0; i < m->n_margins; i++)
+		if (!strcmp(m->margins[i].metric, metric))
+			return m->margins[i].pct / 100;
+	return m->margin_pct / 100;
+}
+
 static int run_key(struct parse_state *st, const char *name, const char *value)
 {
 	static const char *const keys[] = { "samples", "ios", "warmup_ios", "timeout", "seed",
-					    "trace", "trace_sample" };
+					    "trace", "trace_sample", "boots" };
 	static const char *const trace_modes[] = { "off", "on", "both" };
 	struct matrix *m = st->m;
 	unsigned long long v;
 	size_t i;
 
-	for (i = 0; i < 7 && strcmp(name, keys[i]); i++)
+	if (!strncmp(name, "margin", 6) && (!name[6] || name[6] == '.'))
+		return margin_key(st, name, value);
+	for (i = 0; i < 8 && strcmp(name, keys[i]); i++)
 		;
-	if (i == 7) {
-		fail_at(st, st->line, "unknown key '%s' in [run] (expected samples, ios, "
-			"warmup_ios, timeout, seed, trace or trace_sample)", name);
+	if (i == 8) {
+		fail_at(st, st->line, "unknown key '%s' in [run] (expected samples, boots, ios, "
+			"warmup_ios, timeout, seed, trace, trace_sample, margin or margin.METRIC)",
+			name);
 		return -1;
 	}
 	if (st->run_set & (1U << i)) {
@@ -377,6 +425,12 @@ static int run_key(struct parse_state *st, const char *name, const char *value)
 		if (parse_uint(value, 1, 1000000, &v))
 			break;
 		m->trace_sample = v;
+		return 0;
+	case 7:
+		if (parse_uint(value, 1, 1000, &v))
+			break;
+		m->boots = v;
+		m->boots_line = st->line;
 		return 0;
 	}
 	fail_at(st, st->line, "%s = %s: expected a whole number in range", name, value);
@@ -629,6 +683,9 @@ static void check_matrix(struct parse_state *st)
 		return fail_at(st, st->line, "no [family NAME] section");
 	if (!m->n_workloads)
 		return fail_at(st, st->line, "no [workload NAME] section");
+	if (m->samples % m->boots)
+		return fail_at(st, m->boots_line, "boots = %u does not divide samples = %u "
+			       "(every boot runs the same number of rounds)", m->boots, m->samples);
 	for (size_t i = 0; i < m->n_families && !st->failed; i++) {
 		struct matrix_family *f = &m->families[i];
 
@@ -731,6 +788,8 @@ int matrix_load(const char *path, struct matrix *m, char *err, size_t len)
 	strcpy(m->path, path);
 	m->samples = 5;
 	m->trace_sample = MATRIX_TRACE_SAMPLE_DEFAULT;
+	m->boots = 1;
+	m->margin_pct = MATRIX_DEFAULT_MARGIN_PCT;
 	m->ios = 100000;
 	m->warmup_ios = 10000;
 	m->timeout = 600;

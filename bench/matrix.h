@@ -62,11 +62,26 @@ struct matrix_family {
 #define MATRIX_TRACE_SAMPLE_DEFAULT	16	/* [run] trace_sample: 1 in 16 requests timed */
 enum matrix_trace { MATRIX_TRACE_OFF, MATRIX_TRACE_ON, MATRIX_TRACE_BOTH };
 
+/* Default practical margin of a verdict, in percent (docs/methodology.md). */
+#define MATRIX_DEFAULT_MARGIN_PCT	1.0
+#define MATRIX_MAX_MARGINS		16
+
+/* A margin given for one metric in [run] (margin.METRIC = PCT). */
+struct metric_margin {
+	char metric[MATRIX_NAME_LEN];
+	double pct;
+};
+
 struct matrix {
 	char path[PATH_MAX];
 	enum matrix_trace trace;
 	unsigned int trace_sample;	/* twintrace times one block request in this many */
-	unsigned int samples;		/* per arm and workload */
+	unsigned int samples;		/* per arm and workload, over all boots */
+	unsigned int boots;		/* guest boots the samples are spread over */
+	int boots_line;
+	double margin_pct;		/* margin of every metric not in margins[] */
+	struct metric_margin margins[MATRIX_MAX_MARGINS];
+	size_t n_margins;
 	unsigned long ios;		/* measured I/Os per job and sample */
 	unsigned long warmup_ios;	/* I/Os per job before each measurement */
 	unsigned int timeout;		/* seconds one fio run may take */
@@ -84,6 +99,9 @@ int matrix_load(const char *path, struct matrix *m, char *err, size_t len);
 
 /* Keep only the families named in @list (comma or space separated); -1 on an unknown name. */
 int matrix_select_families(struct matrix *m, const char *list, char *err, size_t len);
+
+/* The practical margin of @metric as a fraction (0.01 for 1 %). */
+double matrix_margin(const struct matrix *m, const char *metric);
 
 /* Does workload @w run on family @f? */
 bool matrix_workload_applies(const struct workload *w, const struct matrix_family *f);

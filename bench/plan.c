@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * plan.c - builds, writes and reads plan.tsv: a header of "# key=value" lines
- * and one tab-separated line per sample: index, family, arm, workload, sample.
+ * and one tab-separated line per sample: index, family, arm, workload, sample,
+ * boot (plans written before boots have no boot column: one boot).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +38,8 @@ void plan_build(const struct matrix *m, uint64_t seed, struct plan *p)
 	p->seed = seed;
 	rng_seed(&r, seed);
 	for (unsigned int s = 1; s <= m->samples; s++) {
+		unsigned int boot = (s - 1) / (m->samples / m->boots) + 1;
+
 		round_start = p->n;
 		for (size_t f = 0; f < m->n_families; f++) {
 			const struct matrix_family *fam = &m->families[f];
@@ -47,7 +50,7 @@ void plan_build(const struct matrix *m, uint64_t seed, struct plan *p)
 				if (!matrix_workload_applies(&m->workloads[w], fam))
 					continue;
 				for (size_t a = 0; a < 2 * fam->n_arms; a++) {
-					struct plan_entry e = { .sample = s };
+					struct plan_entry e = { .sample = s, .boot = boot };
 					bool traced = a >= fam->n_arms;
 
 					if ((traced && m->trace == MATRIX_TRACE_OFF) ||
@@ -88,13 +91,13 @@ int plan_write(const char *path, const struct plan *p, char *err, size_t len)
 		abort();
 	off += snprintf(buf + off, size - off, "%s\n# matrix=%s\n# clock=%s\n"
 			"# icount_shift=%d\n# seed=%" PRIu64 "\n"
-			"index\tfamily\tarm\tworkload\tsample\n",
+			"index\tfamily\tarm\tworkload\tsample\tboot\n",
 			PLAN_MAGIC, p->matrix, p->clock, p->icount_shift, p->seed);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_entry *e = &p->entries[i];
 
-		off += snprintf(buf + off, size - off, "%u\t%s\t%s\t%s\t%u\n", e->index,
-				e->family, e->arm, e->workload, e->sample);
+		off += snprintf(buf + off, size - off, "%u\t%s\t%s\t%s\t%u\t%u\n", e->index,
+				e->family, e->arm, e->workload, e->sample, e->boot);
 	}
 	rc = file_write_atomic(path, buf, off, err, len);
 	free(buf);
@@ -125,7 +128,7 @@ int plan_read(const char *path, struct plan *p, char *err, size_t len)
 {
 	char line[512];
 	size_t cap = 0;
-	int lineno = 0;
+	int lineno = 0, fields;
 	FILE *f;
 
 	memset(p, 0, sizeof(*p));
@@ -150,8 +153,10 @@ int plan_read(const char *path, struct plan *p, char *err, size_t len)
 		if (!*t || !strncmp(t, "index\t", 6))
 			continue;
 		memset(&e, 0, sizeof(e));
-		if (sscanf(t, "%u\t%31[^\t]\t%31[^\t]\t%63[^\t]\t%u", &e.index, e.family, e.arm,
-			   e.workload, &e.sample) != 5 || e.index != p->n + 1)
+		e.boot = 1;
+		fields = sscanf(t, "%u\t%31[^\t]\t%31[^\t]\t%63[^\t]\t%u\t%u", &e.index,
+				e.family, e.arm, e.workload, &e.sample, &e.boot);
+		if (fields < 5 || !e.boot || e.index != p->n + 1)
 			goto bad;
 		plan_add(p, &e, &cap);
 	}

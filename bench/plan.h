@@ -16,6 +16,7 @@ struct plan_entry {
 	char arm[MATRIX_NAME_LEN];
 	char workload[64];
 	unsigned int sample;		/* 1-based, per family, arm and workload */
+	unsigned int boot;		/* 1-based guest boot the sample runs in */
 };
 
 struct plan {
@@ -30,7 +31,8 @@ struct plan {
 /*
  * Order the samples of the selected families of @m: round after round (one
  * sample of every arm and workload per round), shuffled within each round by
- * @seed, so no arm always runs first or right after another. Arms whose fixed
+ * @seed, so no arm always runs first or right after another; the rounds are
+ * split evenly over m->boots boots, so a boot's level hits every arm alike. Arms whose fixed
  * device cannot serve a workload (family_arm_serves()) get no samples of it.
  */
 void plan_build(const struct matrix *m, uint64_t seed, struct plan *p);

@@ -2,8 +2,9 @@
 /*
  * report_compare.c - twinbench compare BASE CAND: judges every series of one run
  * against another (a baseline night and a candidate night) with the same
- * statistics the runner uses within a run, then calls a regression only when
- * the change is significant, in the worse direction, and beyond a threshold.
+ * statistics the runner uses within a run (boots as the unit), corrected across
+ * the series, and calls a regression only when the verdict is "slower" with the
+ * threshold as the practical margin.
  */
 #include <getopt.h>
 #include <math.h>
@@ -13,26 +14,58 @@
 #include <string.h>
 #include "report.h"
 
-int regression_judge(const double *base, size_t nb, const double *cand, size_t nc,
-		     const char *metric, double threshold_pct, struct regression_check *out)
+struct series series_with_boots(const struct sample_table *t, const char *family,
+				const char *arm, const char *workload, const char *metric,
+				double **x, unsigned int **boot)
+{
+	size_t n = 0;
+
+	*x = malloc((t->n ? t->n : 1) * sizeof(**x));
+	*boot = malloc((t->n ? t->n : 1) * sizeof(**boot));
+	if (!*x || !*boot)
+		abort();
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sample_row *r = &t->rows[i];
+
+		if (!r->valid || strcmp(r->metric, metric) || strcmp(r->arm, arm) ||
+		    strcmp(r->workload, workload) || strcmp(r->family, family))
+			continue;
+		(*x)[n] = r->value;
+		(*boot)[n++] = r->boot;
+	}
+	return (struct series){ *x, *boot, n };
+}
+
+void regression_rejudge(struct regression_check *rc, const char *metric)
 {
 	const struct metric_info *mi = metric_lookup(metric);
-	bool higher_is_better = mi ? mi->higher_is_better : false;
-	double change;
-	bool worse;
+
+	stats_judge(&rc->cmp, mi ? mi->higher_is_better : false);
+	rc->regressed = rc->cmp.verdict == VERDICT_SLOWER;
+	rc->improved = rc->cmp.verdict == VERDICT_FASTER;
+}
+
+int regression_judge(const struct series *base, const struct series *cand, const char *metric,
+		     double threshold_pct, struct regression_check *out)
+{
+	const struct metric_info *mi = metric_lookup(metric);
 
 	memset(out, 0, sizeof(*out));
-	if (stats_compare(base, nb, cand, nc, higher_is_better, REGRESSION_SEED, &out->cmp))
+	if (stats_compare(base, cand, mi ? mi->higher_is_better : false, threshold_pct / 100,
+			  &out->cmp))
 		return -1;
-	stats_describe(base, nb, &out->base);
-	stats_describe(cand, nc, &out->cand);
-	change = fabs(out->cmp.ratio - 1.0) * 100.0;
-	worse = out->cmp.verdict == VERDICT_SLOWER;
-	if (out->cmp.verdict != VERDICT_SAME && change > threshold_pct) {
-		out->regressed = worse;
-		out->improved = !worse;
-	}
+	stats_describe(base->x, base->n, &out->base);
+	stats_describe(cand->x, cand->n, &out->cand);
+	regression_rejudge(out, metric);
 	return 0;
+}
+
+void regression_flags(const struct regression_check *rc, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s%s", rc->cmp.by_boot ? "" : "one-boot;",
+		 rc->cmp.low_n ? "low-n;" : "", rc->cmp.outliers ? "outlier;" : "");
+	if (*out)
+		out[strlen(out) - 1] = '\0';
 }
 
 static void warn_mismatch(const struct run_data *base, const struct run_data *cand,
@@ -47,20 +80,64 @@ static void warn_mismatch(const struct run_data *base, const struct run_data *ca
 			cand->id);
 }
 
-static const char *mark(const struct regression_check *rc)
+/* Does @t have any row, valid or not, of this series? */
+static bool series_recorded(const struct sample_table *t, const struct sample_row *key)
 {
-	if (rc->regressed)
-		return "REGRESSION";
-	if (rc->improved)
-		return "improvement";
-	return "";
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sample_row *r = &t->rows[i];
+
+		if (!strcmp(r->metric, key->metric) && !strcmp(r->arm, key->arm) &&
+		    !strcmp(r->workload, key->workload) && !strcmp(r->family, key->family))
+			return true;
+	}
+	return false;
+}
+
+/* What became of one series in compare_runs(). */
+enum item_state {
+	ITEM_JUDGED,
+	ITEM_NO_VALID,		/* in both runs, no valid samples on a side */
+	ITEM_BASE_ONLY,
+	ITEM_CAND_ONLY,
+	ITEM_NOT_POSITIVE,	/* values the ratio cannot take (counts of 0): not judged */
+};
+
+/* One series of compare_runs() on its way from judging to printing. */
+struct compare_item {
+	const struct sample_row *key;
+	struct regression_check rc;
+	size_t nb, nc;
+	enum item_state state;
+};
+
+static void print_item(FILE *out, const struct compare_item *it)
+{
+	const struct sample_row *r = it->key;
+	const struct regression_check *rc = &it->rc;
+	char flags[64];
+
+	if (it->state == ITEM_NO_VALID || it->state == ITEM_NOT_POSITIVE) {
+		fprintf(out, "%-6s %-10s %-20s %-16s %s (%zu base, %zu cand)\n", r->family, r->arm,
+			r->workload, r->metric, it->state == ITEM_NO_VALID ? "NO VALID SAMPLES" :
+			"not judged: values not all positive", it->nb, it->nc);
+		return;
+	}
+	regression_flags(rc, flags, sizeof(flags));
+	fprintf(out, "%-6s %-10s %-20s %-16s %12.6g %12.6g %7.4f [%7.4f,%7.4f] %9.3g %9.3g "
+		"%-12s %-11s %s\n", r->family, r->arm, r->workload, r->metric, rc->base.mean,
+		rc->cand.mean, rc->cmp.ratio, rc->cmp.ci_low, rc->cmp.ci_high, rc->cmp.p_value,
+		rc->cmp.p_adjusted, verdict_name(rc->cmp.verdict), rc->regressed ? "REGRESSION" :
+		rc->improved ? "improvement" : "", flags);
 }
 
 int compare_runs(const struct run_data *base, const struct run_data *cand, double threshold_pct,
 		 bool all_metrics, FILE *out, struct compare_totals *totals, char *err, size_t len)
 {
+	const struct run_data *side[2] = { base, cand };
+	struct compare_item *items = NULL;
 	struct name_list seen = { 0 };
-	double *vb = NULL, *vc = NULL;
+	size_t n = 0, judged = 0;
+	double *p, *adj;
 	char key[256];
 
 	memset(totals, 0, sizeof(*totals));
@@ -71,41 +148,90 @@ int compare_runs(const struct run_data *base, const struct run_data *cand, doubl
 	warn_mismatch(base, cand, "release", out);
 	warn_mismatch(base, cand, "mode", out);
 	warn_mismatch(base, cand, "clock", out);
-	fprintf(out, "compare %s (base) -> %s (candidate), threshold %.1f %%\n", base->id, cand->id,
-		threshold_pct);
-	fprintf(out, "%-6s %-10s %-20s %-16s %12s %12s %7s %17s %9s %-7s %s\n", "family", "arm",
-		"workload", "metric", "base", "cand", "ratio", "95% CI", "p", "verdict", "");
-	for (size_t i = 0; i < base->samples.n; i++) {
-		const struct sample_row *r = &base->samples.rows[i];
-		struct regression_check rc;
-		size_t nb, nc;
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < side[k]->samples.n; i++) {
+			const struct sample_row *r = &side[k]->samples.rows[i];
+			struct compare_item *it;
+			double *xb, *xc;
+			unsigned int *bb, *bc;
+			struct series sb, sc;
 
-		if (!all_metrics && !is_key_metric(r->metric))
-			continue;
-		snprintf(key, sizeof(key), "%s/%s/%s/%s", r->family, r->arm, r->workload, r->metric);
-		if (name_list_find(&seen, key) >= 0)
-			continue;
-		name_list_add(&seen, key);
-		nb = series_values(&base->samples, r->family, r->arm, r->workload, r->metric, &vb);
-		nc = series_values(&cand->samples, r->family, r->arm, r->workload, r->metric, &vc);
-		if (regression_judge(vb, nb, vc, nc, r->metric, threshold_pct, &rc)) {
-			fprintf(out, "%-6s %-10s %-20s %-16s missing valid samples (%zu base, %zu cand)\n",
-				r->family, r->arm, r->workload, r->metric, nb, nc);
-			totals->missing++;
-			continue;
+			if (!all_metrics && !is_key_metric(r->metric))
+				continue;
+			snprintf(key, sizeof(key), "%s/%s/%s/%s", r->family, r->arm, r->workload,
+				 r->metric);
+			if (name_list_find(&seen, key) >= 0)
+				continue;
+			name_list_add(&seen, key);
+			items = realloc(items, (n + 1) * sizeof(*items));
+			if (!items)
+				abort();
+			it = &items[n++];
+			memset(it, 0, sizeof(*it));
+			it->key = r;
+			if (!series_recorded(&side[!k]->samples, r)) {
+				it->state = k ? ITEM_CAND_ONLY : ITEM_BASE_ONLY;
+				continue;
+			}
+			sb = series_with_boots(&base->samples, r->family, r->arm, r->workload,
+					       r->metric, &xb, &bb);
+			sc = series_with_boots(&cand->samples, r->family, r->arm, r->workload,
+					       r->metric, &xc, &bc);
+			it->nb = sb.n;
+			it->nc = sc.n;
+			if (regression_judge(&sb, &sc, r->metric, threshold_pct, &it->rc))
+				it->state = sb.n && sc.n ? ITEM_NOT_POSITIVE : ITEM_NO_VALID;
+			free(xb);
+			free(bb);
+			free(xc);
+			free(bc);
 		}
-		totals->series++;
-		totals->regressions += rc.regressed;
-		totals->improvements += rc.improved;
-		fprintf(out, "%-6s %-10s %-20s %-16s %12.6g %12.6g %7.4f [%7.4f,%7.4f] %9.3g %-7s %s\n",
-			r->family, r->arm, r->workload, r->metric, rc.base.mean, rc.cand.mean,
-			rc.cmp.ratio, rc.cmp.ci_low, rc.cmp.ci_high, rc.cmp.p_value,
-			verdict_name(rc.cmp.verdict), mark(&rc));
 	}
-	fprintf(out, "%zu series compared, %zu regressions, %zu improvements, %zu without samples\n",
-		totals->series, totals->regressions, totals->improvements, totals->missing);
-	free(vb);
-	free(vc);
+	p = malloc((n ? n : 1) * sizeof(*p));
+	adj = malloc((n ? n : 1) * sizeof(*adj));
+	if (!p || !adj)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		p[i] = items[i].state == ITEM_JUDGED ? items[i].rc.cmp.p_value : NAN;
+	stats_adjust_bh(p, n, adj);
+	fprintf(out, "compare %s (base) -> %s (candidate), threshold %.1f %% (the practical "
+		"margin of every verdict)\n", base->id, cand->id, threshold_pct);
+	fprintf(out, "%-6s %-10s %-20s %-16s %12s %12s %7s %17s %9s %9s %-12s %-11s %s\n",
+		"family", "arm", "workload", "metric", "base", "cand", "ratio", "95% CI", "p",
+		"p adj", "verdict", "", "flags");
+	for (size_t i = 0; i < n; i++) {
+		struct compare_item *it = &items[i];
+
+		if (it->state == ITEM_BASE_ONLY || it->state == ITEM_CAND_ONLY)
+			continue;
+		if (it->state == ITEM_JUDGED) {
+			it->rc.cmp.p_adjusted = adj[i];
+			regression_rejudge(&it->rc, it->key->metric);
+			judged++;
+			totals->regressions += it->rc.regressed;
+			totals->improvements += it->rc.improved;
+		} else {
+			totals->missing += it->state == ITEM_NO_VALID;
+		}
+		print_item(out, it);
+	}
+	totals->series = judged;
+	for (size_t i = 0; i < n; i++) {
+		const struct sample_row *r = items[i].key;
+
+		if (items[i].state != ITEM_BASE_ONLY && items[i].state != ITEM_CAND_ONLY)
+			continue;
+		fprintf(out, "only in the %s run: %s %s %s %s\n",
+			items[i].state == ITEM_BASE_ONLY ? "base" :
+			"candidate", r->family, r->arm, r->workload, r->metric);
+		totals->one_sided++;
+	}
+	fprintf(out, "%zu series compared, %zu regressions, %zu improvements, %zu without valid "
+		"samples on a side, %zu in one run only\n", totals->series, totals->regressions,
+		totals->improvements, totals->missing, totals->one_sided);
+	free(p);
+	free(adj);
+	free(items);
 	name_list_free(&seen);
 	return 0;
 }
@@ -115,7 +241,8 @@ static void compare_usage(FILE *f)
 	fprintf(f, "usage: twinbench compare BASE_RUN CAND_RUN [--threshold PCT] [--all-metrics]\n"
 		"                         [--db FILE]\n"
 		"  a run is a run folder, or with --db a run id of the history\n"
-		"  exit 0: no regression, 1: regression beyond PCT (default %.1f), 2: error\n",
+		"  exit 0: no regression, 1: regression beyond PCT (default %.1f), 2: error or a\n"
+		"  series without valid samples on a side\n",
 		REGRESSION_DEFAULT_PCT);
 }
 
@@ -209,5 +336,10 @@ int compare_main(int argc, char **argv)
 	run_free(&base);
 	if (ret)
 		return 2;
+	if (totals.missing) {
+		fprintf(stderr, "compare: %zu series have no valid samples on a side: no verdict "
+			"for them\n", totals.missing);
+		return 2;
+	}
 	return totals.regressions ? 1 : 0;
 }

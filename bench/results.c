@@ -15,38 +15,40 @@
 #include <csv.h>
 #include "results.h"
 
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
 const struct metric_info metric_table[] = {
-	{ "iops", "IO/s", true, "I/O operations per second (fio)" },
-	{ "bw", "B/s", true, "bandwidth in bytes per second (fio)" },
-	{ "lat_p50", "ns", false, "median completion latency (fio clat)" },
-	{ "lat_p99", "ns", false, "99th percentile completion latency (fio clat)" },
-	{ "lat_p999", "ns", false, "99.9th percentile completion latency (fio clat)" },
-	{ "cpu_ns_per_io", "ns", false, "busy CPU time of all CPUs per I/O (/proc/stat)" },
-	{ "insn_per_io", "insn", false, "guest instructions per I/O (icount clock only)" },
-	{ "kernel_insn_per_io", "insn", false,
+	{ "iops", "IO/s", true, true, "I/O operations per second (fio)" },
+	{ "bw", "B/s", true, true, "bandwidth in bytes per second (fio)" },
+	{ "lat_p50", "ns", false, true, "median completion latency (fio clat)" },
+	{ "lat_p99", "ns", false, true, "99th percentile completion latency (fio clat)" },
+	{ "lat_p999", "ns", false, true, "99.9th percentile completion latency (fio clat)" },
+	{ "cpu_ns_per_io", "ns", false, true, "busy CPU time of all CPUs per I/O (/proc/stat)" },
+	{ "insn_per_io", "insn", false, true, "guest instructions per I/O (icount clock only)" },
+	{ "kernel_insn_per_io", "insn", false, false,
 	  "guest kernel instructions per I/O (insncount plugin)" },
-	{ "driver_insn_per_io", "insn", false,
+	{ "driver_insn_per_io", "insn", false, false,
 	  "instructions per I/O in the module under test and its safe layer (insncount plugin)" },
-	{ "core_insn_per_io", "insn", false,
+	{ "core_insn_per_io", "insn", false, false,
 	  "instructions per I/O in the block or net core (insncount plugin)" },
-	{ "wait_insn_per_io", "insn", false,
+	{ "wait_insn_per_io", "insn", false, false,
 	  "instructions per I/O of sleeping, waking and the idle loop (insncount plugin)" },
-	{ "busy_insn_per_io", "insn", false,
+	{ "busy_insn_per_io", "insn", false, false,
 	  "guest instructions per I/O without the wait ones (insncount plugin)" },
-	{ "irqs_per_io", "irq", false, "hardware interrupts per I/O" },
-	{ "hardirq_ns_per_io", "ns", false, "hard interrupt time per I/O" },
-	{ "softirq_ns_per_io", "ns", false, "soft interrupt time per I/O" },
-	{ "driver_ns_per_io", "ns", false, "time in the driver per I/O (BPF)" },
-	{ "bpf_lat_p50", "ns", false, "median block request latency (BPF)" },
-	{ "bpf_lat_p99", "ns", false, "99th percentile block request latency (BPF)" },
-	{ "bpf_lat_p999", "ns", false, "99.9th percentile block request latency (BPF)" },
-	{ "tracing_overhead", "ratio", false, "IOPS without tracing over IOPS with it" },
-	{ "pps", "pkt/s", true, "packets per second (iperf3)" },
-	{ "bps", "b/s", true, "bits per second (iperf3)" },
-	{ "jitter_ms", "ms", false, "UDP jitter (iperf3)" },
-	{ "lost_pct", "%", false, "UDP packets lost (iperf3)" },
-	{ "cpu_ns_per_pkt", "ns", false, "busy CPU time of all CPUs per packet" },
-	{ NULL, NULL, false, NULL },
+	{ "irqs_per_io", "irq", false, false, "hardware interrupts per I/O" },
+	{ "hardirq_ns_per_io", "ns", false, false, "hard interrupt time per I/O" },
+	{ "softirq_ns_per_io", "ns", false, false, "soft interrupt time per I/O" },
+	{ "driver_ns_per_io", "ns", false, false, "time in the driver per I/O (BPF)" },
+	{ "bpf_lat_p50", "ns", false, true, "median block request latency (BPF)" },
+	{ "bpf_lat_p99", "ns", false, true, "99th percentile block request latency (BPF)" },
+	{ "bpf_lat_p999", "ns", false, true, "99.9th percentile block request latency (BPF)" },
+	{ "tracing_overhead", "ratio", false, true, "IOPS without tracing over IOPS with it" },
+	{ "pps", "pkt/s", true, true, "packets per second (iperf3)" },
+	{ "bps", "b/s", true, true, "bits per second (iperf3)" },
+	{ "jitter_ms", "ms", false, false, "UDP jitter (iperf3)" },
+	{ "lost_pct", "%", false, false, "UDP packets lost (iperf3)" },
+	{ "cpu_ns_per_pkt", "ns", false, true, "busy CPU time of all CPUs per packet" },
+	{ NULL, NULL, false, false, NULL },
 };
 
 const struct metric_info *metric_lookup(const char *name)
@@ -63,16 +65,20 @@ struct column {
 	const char *name;
 	enum column_type type;
 	size_t offset, size;
+	bool optional;		/* added later: older files may lack it */
 };
 
 #define COLUMN(row, field, type) \
-	{ #field, type, offsetof(struct row, field), sizeof(((struct row *)0)->field) }
+	{ #field, type, offsetof(struct row, field), sizeof(((struct row *)0)->field), false }
+#define LATER_COLUMN(row, field, type) \
+	{ #field, type, offsetof(struct row, field), sizeof(((struct row *)0)->field), true }
 
 static const struct column sample_columns[] = {
 	COLUMN(sample_row, family, COL_STR),
 	COLUMN(sample_row, arm, COL_STR),
 	COLUMN(sample_row, workload, COL_STR),
 	COLUMN(sample_row, sample, COL_UINT),
+	LATER_COLUMN(sample_row, boot, COL_UINT),
 	COLUMN(sample_row, metric, COL_STR),
 	COLUMN(sample_row, value, COL_DOUBLE),
 	COLUMN(sample_row, unit, COL_STR),
@@ -106,6 +112,14 @@ static const struct column summary_columns[] = {
 	COLUMN(summary_row, verdict, COL_VERDICT),
 	COLUMN(summary_row, flags, COL_STR),
 	COLUMN(summary_row, settings_diff, COL_STR),
+	LATER_COLUMN(summary_row, p_adjusted, COL_DOUBLE),
+	LATER_COLUMN(summary_row, p_rank, COL_DOUBLE),
+	LATER_COLUMN(summary_row, margin, COL_DOUBLE),
+	LATER_COLUMN(summary_row, mdd, COL_DOUBLE),
+	LATER_COLUMN(summary_row, units_base, COL_SIZE),
+	LATER_COLUMN(summary_row, units_cand, COL_SIZE),
+	LATER_COLUMN(summary_row, cv_between, COL_DOUBLE),
+	LATER_COLUMN(summary_row, cv_within, COL_DOUBLE),
 };
 
 /* A table in memory seen without its row type: rows, count, capacity. */
@@ -192,6 +206,8 @@ struct csv_reader {
 	size_t line, field;
 	bool failed;
 	char *row;
+	size_t ncols;			/* columns the header named */
+	const struct column *col[32];	/* the column of each field, from the header */
 };
 
 static void reader_fail(struct csv_reader *r, const char *fmt, ...)
@@ -252,6 +268,26 @@ static int parse_field(const struct column *c, const char *s, void *dst)
 	return -1;
 }
 
+/* Header field @name at position r->field: the next expected column, skipping later ones. */
+static void header_field(struct csv_reader *r, const char *name)
+{
+	size_t next = r->ncols ? r->col[r->ncols - 1] - r->fmt->cols + 1 : 0;
+
+	while (next < r->fmt->ncols && r->fmt->cols[next].optional &&
+	       strcmp(name, r->fmt->cols[next].name))
+		next++;
+	if (next >= r->fmt->ncols || r->ncols >= ARRAY_LEN(r->col)) {
+		reader_fail(r, "header column %zu is '%s', expected no more", r->field, name);
+		return;
+	}
+	if (strcmp(name, r->fmt->cols[next].name)) {
+		reader_fail(r, "header column %zu is '%s', expected '%s'", r->field, name,
+			    r->fmt->cols[next].name);
+		return;
+	}
+	r->col[r->ncols++] = &r->fmt->cols[next];
+}
+
 static void reader_field(void *data, size_t len, void *user)
 {
 	struct csv_reader *r = user;
@@ -260,25 +296,40 @@ static void reader_field(void *data, size_t len, void *user)
 
 	if (r->failed)
 		return;
-	if (r->field >= r->fmt->ncols) {
-		reader_fail(r, "more than %zu columns", r->fmt->ncols);
-		return;
-	}
-	c = &r->fmt->cols[r->field++];
 	if (len >= sizeof(buf)) {
-		reader_fail(r, "column %s: value too long", c->name);
+		reader_fail(r, "column %zu: value too long", r->field + 1);
 		return;
 	}
 	memcpy(buf, data ? data : "", len);
 	buf[len] = '\0';
 	if (r->line == 1) {
-		if (strcmp(buf, c->name))
-			reader_fail(r, "header column %zu is '%s', expected '%s'",
-				    r->field, buf, c->name);
+		r->field++;
+		header_field(r, buf);
 		return;
 	}
+	if (r->field >= r->ncols) {
+		reader_fail(r, "more than %zu columns", r->ncols);
+		return;
+	}
+	c = r->col[r->field++];
 	if (parse_field(c, buf, r->row + c->offset))
 		reader_fail(r, "column %s: bad value '%s'", c->name, buf);
+}
+
+/* A valid sample of a rate or time must be a finite positive number. */
+static void check_sample(struct csv_reader *r)
+{
+	const struct sample_row *row = (const struct sample_row *)r->row;
+	const struct metric_info *mi = metric_lookup(row->metric);
+
+	if (!row->valid)
+		return;
+	if (!isfinite(row->value))
+		reader_fail(r, "%s: value %g is not finite (mark the sample invalid instead)",
+			    row->metric, row->value);
+	else if (mi && mi->positive && row->value <= 0)
+		reader_fail(r, "%s: value %g of a rate or time must be positive (mark the "
+			    "sample invalid instead)", row->metric, row->value);
 }
 
 static void reader_record(int term, void *user)
@@ -286,11 +337,28 @@ static void reader_record(int term, void *user)
 	struct csv_reader *r = user;
 
 	(void)term;
-	if (!r->failed && r->field != r->fmt->ncols)
-		reader_fail(r, "%zu columns, expected %zu", r->field, r->fmt->ncols);
+	if (!r->failed && r->line == 1) {
+		for (size_t i = 0; i < r->fmt->ncols; i++) {
+			bool named = false;
+
+			for (size_t k = 0; k < r->ncols; k++)
+				named |= r->col[k] == &r->fmt->cols[i];
+			if (!named && !r->fmt->cols[i].optional) {
+				reader_fail(r, "header lacks column '%s'", r->fmt->cols[i].name);
+				break;
+			}
+		}
+	} else if (!r->failed && r->field != r->ncols) {
+		reader_fail(r, "%zu columns, expected %zu", r->field, r->ncols);
+	}
+	if (!r->failed && r->line > 1 && r->fmt == &sample_format)
+		check_sample(r);
 	if (!r->failed && r->line > 1)
 		any_table_add(r->table, r->fmt->row_size, r->row);
 	memset(r->row, 0, r->fmt->row_size);
+	for (size_t i = 0; i < r->fmt->ncols; i++)
+		if (r->fmt->cols[i].optional && r->fmt->cols[i].type == COL_DOUBLE)
+			*(double *)(r->row + r->fmt->cols[i].offset) = NAN;
 	r->field = 0;
 	r->line++;
 }
@@ -314,6 +382,9 @@ static int load_csv(const char *path, const struct csv_format *fmt, struct any_t
 	r.row = calloc(1, fmt->row_size);
 	if (!r.row || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL))
 		abort();
+	for (size_t i = 0; i < fmt->ncols; i++)
+		if (fmt->cols[i].optional && fmt->cols[i].type == COL_DOUBLE)
+			*(double *)(r.row + fmt->cols[i].offset) = NAN;
 	while (!r.failed && (got = fread(buf, 1, sizeof(buf), f)) > 0) {
 		if (csv_parse(&p, buf, got, reader_field, reader_record, &r) != got)
 			reader_fail(&r, "%s", csv_strerror(csv_error(&p)));

@@ -21,6 +21,7 @@ struct metric_info {
 	const char *name;
 	const char *unit;
 	bool higher_is_better;
+	bool positive;		/* a rate or time: a valid value must be finite and > 0 */
 	const char *description;
 };
 
@@ -35,6 +36,7 @@ struct sample_row {
 	char arm[RESULTS_NAME_LEN];
 	char workload[RESULTS_WORKLOAD_LEN];
 	unsigned int sample;
+	unsigned int boot;		/* 1-based guest boot; 0 in files older than the column */
 	char metric[RESULTS_NAME_LEN];
 	double value;
 	char unit[RESULTS_NAME_LEN];
@@ -64,6 +66,11 @@ struct summary_row {
 	double ratio, ci_low, ci_high, p_value;
 	enum verdict verdict;
 	char flags[RESULTS_TEXT_LEN];		/* ';'-separated: high-cv, bimodal, ... */
+	double p_adjusted;			/* Benjamini-Hochberg over the run's rows */
+	double p_rank;				/* exact rank test on mid-ranks */
+	double margin, mdd;			/* practical margin, detectable difference */
+	size_t units_base, units_cand;		/* boots (or samples with one boot) */
+	double cv_between, cv_within;		/* boot-to-boot and within-boot spread */
 	char settings_diff[RESULTS_TEXT_LEN];	/* ';'-separated setting=base/cand */
 };
 
@@ -91,8 +98,11 @@ void summary_table_free(struct summary_table *t);
 
 /*
  * Readers append the rows of @path to @t (which may already hold rows). The
- * header line must name the columns of docs/architecture.md in order. On error
- * they return -1 and put "path:line: message" in @err.
+ * header line must name the columns of docs/architecture.md in order; columns
+ * added later (boot, and summary.csv's from p_adjusted on) may be absent, as in
+ * older run folders. A valid sample whose value is not finite, or not positive
+ * for a rate or time, is refused. On error they return -1 and put
+ * "path:line: message" in @err.
  */
 int results_load_samples(const char *path, struct sample_table *t, char *err, size_t len);
 int results_load_settings(const char *path, struct settings_table *t, char *err, size_t len);

@@ -336,17 +336,14 @@ static bool plan_has_family(const struct plan *p, const char *name)
 	return false;
 }
 
-/* Boot the VM once for the whole plan, following its progress through samples/. */
+/* Boot the VM once for boot @boot of the plan, following its progress through samples/. */
 static int run_in_vm(const char *top, const char *rundir, const char *kver,
 		     const struct guest_kernel *gk, const char *clock, const struct matrix *m,
-		     const struct plan *p)
+		     const struct plan *p, unsigned int boot)
 {
 	char img[PATH_MAX + 64], job[PATH_MAX + 16], err[512], tmo[32], script[PATH_MAX + 32];
-	static const char job_text[] =
-		"#!/bin/sh\n"
-		"# written by twinbench run: execute the plan inside the guest\n"
-		"exec twinbench exec --plan /out/plan.tsv --out /out\n";
-	size_t total = p->n, at_start = count_done(p, rundir), last = (size_t)-1;
+	char job_text[160], done[PATH_MAX + 64];
+	size_t total = p->n, at_start = count_done(p, rundir), last = (size_t)-1, this_boot = 0;
 	size_t first_done = (size_t)-1;
 	double started = now_seconds(), first_at = 0;
 	int status, rc;
@@ -356,15 +353,23 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver,
 		return 1;
 	keep_guest_logs(rundir);
 	path_printf(job, sizeof(job), "%s/job.sh", rundir);
-	if (file_write_atomic(job, job_text, sizeof(job_text) - 1, err, sizeof(err))) {
+	snprintf(job_text, sizeof(job_text), "#!/bin/sh\n"
+		 "# written by twinbench run: execute boot %u of the plan inside the guest\n"
+		 "exec twinbench exec --plan /out/plan.tsv --out /out --boot %u\n", boot, boot);
+	if (file_write_atomic(job, job_text, strlen(job_text), err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return 1;
 	}
+	for (size_t i = 0; i < p->n; i++) {
+		sample_path(done, sizeof(done), rundir, "samples", p->entries[i].index);
+		this_boot += p->entries[i].boot == boot && !path_exists(done);
+	}
 	snprintf(tmo, sizeof(tmo), "%zu",
-		 VM_TIMEOUT_BASE + (total - at_start) * 2 * ((size_t)m->timeout + 60));
+		 VM_TIMEOUT_BASE + this_boot * 2 * ((size_t)m->timeout + 60));
 	path_printf(script, sizeof(script), "%s/scripts/vm-run.sh", top);
-	fprintf(stderr, "twinbench run: booting the VM (kernel %s, clock %s) for %zu samples; "
-		"guest log: %s/console.log\n", kver, clock, total - at_start, rundir);
+	fprintf(stderr, "twinbench run: booting the VM (boot %u, kernel %s, clock %s) for %zu "
+		"samples; guest log: %s/console.log\n", boot, kver, clock, this_boot,
+		rundir);
 	pid = fork();
 	if (pid < 0) {
 		perror("twinbench run: fork");
@@ -451,6 +456,41 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver,
 	return rc;
 }
 
+/*
+ * One VM boot per boot of the plan that has samples left, in order; a failed boot does
+ * not stop the next ones (an interruption does). Returns the first non-zero status.
+ */
+static int run_boots(const char *top, const char *rundir, const char *kver,
+		     const struct guest_kernel *gk, const char *clock, const struct matrix *m,
+		     const struct plan *p)
+{
+	char path[PATH_MAX + 64];
+	int rc = 0;
+
+	for (unsigned int b = 1; rc != EXIT_INTERRUPTED; b++) {
+		bool planned = false, pending = false;
+		int one;
+
+		for (size_t i = 0; i < p->n; i++) {
+			if (p->entries[i].boot != b)
+				continue;
+			planned = true;
+			sample_path(path, sizeof(path), rundir, "samples", p->entries[i].index);
+			pending |= !path_exists(path);
+		}
+		if (!planned)
+			break;
+		if (!pending)
+			continue;
+		if (stop_signal)
+			return EXIT_INTERRUPTED;
+		one = run_in_vm(top, rundir, kver, gk, clock, m, p, b);
+		if (!rc || one == EXIT_INTERRUPTED)
+			rc = one;
+	}
+	return rc;
+}
+
 /* Which families of @m the plan covers (a resumed run keeps its selection). */
 static void select_from_plan(struct matrix *m, const struct plan *p)
 {
@@ -473,7 +513,7 @@ static int summarise_run(const char *rundir, const struct matrix *m, const struc
 	struct settings_table settings = { 0 };
 	struct summary_table sum = { 0 };
 	char path[PATH_MAX + 64], err[1024];
-	size_t missing = 0, invalid = 0;
+	size_t missing = 0, invalid = 0, unjudged;
 	int rc = 0;
 
 	for (size_t i = 0; i < p->n; i++) {
@@ -490,6 +530,15 @@ static int summarise_run(const char *rundir, const struct matrix *m, const struc
 			rc = 1;
 			continue;
 		}
+		if (samples.n == before) {
+			fprintf(stderr, "twinbench: %s: no rows, only a header; sample %04u counted "
+				"as missing\n", path, e->index);
+			missing++;
+			continue;
+		}
+		for (size_t r = before; r < samples.n; r++)
+			if (!samples.rows[r].boot)
+				samples.rows[r].boot = e->boot;
 		for (size_t r = before; r < samples.n; r++) {
 			if (!samples.rows[r].valid) {
 				fprintf(stderr, "twinbench: INVALID sample %04u (%s %s %s #%u): "
@@ -508,7 +557,7 @@ static int summarise_run(const char *rundir, const struct matrix *m, const struc
 	trace_overhead_rows(m, &samples);
 	if (insn_merge(rundir, &samples, err, sizeof(err)) < 0)
 		fprintf(stderr, "twinbench: instruction profiles: %s\n", err);
-	summary_compute(m, &samples, &settings, p->seed, &sum);
+	unjudged = summary_compute(m, &samples, &settings, &sum);
 	path_printf(path, sizeof(path), "%s/samples.csv", rundir);
 	if (results_write_samples(path, &samples, err, sizeof(err)))
 		goto write_failed;
@@ -521,7 +570,10 @@ static int summarise_run(const char *rundir, const struct matrix *m, const struc
 	summary_print(stdout, &sum, p->clock);
 	printf("\n%zu of %zu samples present, %zu invalid or failed; results in %s\n",
 	       p->n - missing, p->n, invalid, rundir);
-	if (missing || invalid)
+	if (unjudged)
+		printf("%zu compared series have no valid samples of an arm (flag missing-arm)\n",
+		       unjudged);
+	if (missing || invalid || unjudged)
 		rc = 1;
 	goto out;
 write_failed:
@@ -796,15 +848,15 @@ int run_main(int argc, char **argv)
 		point_latest(results, run_id);
 	}
 	printf("twinbench run: %s mode (%s), clock %s, kernel %s, seed %" PRIu64 "\n"
-	       "twinbench run: %zu samples (%u per arm and workload), run folder %s\n",
-	       mode, why, o.clock, kver, p.seed, p.n, m->samples, rundir);
+	       "twinbench run: %zu samples (%u per arm and workload over %u boots), run folder %s\n",
+	       mode, why, o.clock, kver, p.seed, p.n, m->samples, m->boots, rundir);
 	fflush(stdout);
 
 	install_stop_handlers();
 	if (!strcmp(mode, "host"))
 		rc = exec_plan(m, &p, rundir);
 	else
-		rc = run_in_vm(top, rundir, kver, &gk, o.clock, m, &p);
+		rc = run_boots(top, rundir, kver, &gk, o.clock, m, &p);
 	if (summarise_run(rundir, m, &p) && !rc)
 		rc = 1;
 	if (rc == EXIT_INTERRUPTED)
@@ -860,8 +912,8 @@ int check_main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	plan_build(m, o.seed_given ? o.seed : m->seed, &p);
-	printf("%s: ok: %zu families, %zu workloads, %u samples per arm: %zu samples\n",
-	       path, m->n_families, m->n_workloads, m->samples, p.n);
+	printf("%s: ok: %zu families, %zu workloads, %u samples per arm over %u boots: %zu "
+	       "samples\n", path, m->n_families, m->n_workloads, m->samples, m->boots, p.n);
 	print_skips(stdout, m);
 	if (m->trace != MATRIX_TRACE_OFF)
 		printf("  trace = %s: traced samples run under twintrace as ARM%s\n",
@@ -871,8 +923,9 @@ int check_main(int argc, char **argv)
 			printf("  compare %s: %s (baseline) vs %s\n", m->families[f].name,
 			       m->families[f].pairs[i].baseline, m->families[f].pairs[i].candidate);
 	for (size_t i = 0; i < p.n; i++)
-		printf("  %04u %s %s %s #%u\n", p.entries[i].index, p.entries[i].family,
-		       p.entries[i].arm, p.entries[i].workload, p.entries[i].sample);
+		printf("  %04u %s %s %s #%u boot %u\n", p.entries[i].index, p.entries[i].family,
+		       p.entries[i].arm, p.entries[i].workload, p.entries[i].sample,
+		       p.entries[i].boot);
 	plan_free(&p);
 	free(m);
 	return 0;

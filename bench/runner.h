@@ -42,11 +42,24 @@ void sample_path(char *buf, size_t size, const char *outdir, const char *sub,
 
 /*
  * Compare every pair of arms of every selected family of @m, per workload and
- * metric, over the valid samples (summary.c); @seed fixes the bootstrap.
+ * metric, over the valid samples (summary.c), with the p-values adjusted across
+ * the rows added; returns how many rows lack valid samples of an arm.
  */
-void summary_compute(const struct matrix *m, const struct sample_table *samples,
-		     const struct settings_table *settings, uint64_t seed,
-		     struct summary_table *out);
+size_t summary_compute(const struct matrix *m, const struct sample_table *samples,
+		       const struct settings_table *settings, struct summary_table *out);
+/*
+ * Append to @out the row of one metric of one workload, @pair->candidate against
+ * @pair->baseline, at practical @margin (no row when neither arm recorded the metric).
+ */
+void summary_compare_metric(const struct sample_table *samples, const char *family,
+			    const struct arm_pair *pair, const char *workload,
+			    const struct metric_info *mi, double margin, const char *diff,
+			    struct summary_table *out);
+/*
+ * Benjamini-Hochberg over the rows of @t from @first on, then each verdict again at its
+ * adjusted p (tracing_overhead rows were inverted with their metric's direction kept).
+ */
+void summary_adjust(struct summary_table *t, size_t first);
 /* Print the readable comparison table of @sum to @f. */
 void summary_print(FILE *f, const struct summary_table *sum, const char *clock);
 

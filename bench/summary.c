@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * summary.c - from samples.csv and settings.csv to summary.csv: for every
- * pair of arms, workload and metric, the ratio of means with its bootstrap
- * interval, the Mann-Whitney p-value, the verdict, warning flags, and the
- * queue settings that differed between the two arms; and the terminal table.
+ * pair of arms, workload and metric, the ratio with its interval over boots,
+ * the rank test's raw and Benjamini-Hochberg adjusted p, the three-way verdict
+ * at the metric's margin, warning flags, and the queue settings that differed
+ * between the two arms; and the terminal table.
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,9 +14,6 @@
 #include "runner.h"
 #include "stats.h"
 #include "trace.h"
-
-/* Below this many samples per arm the exact U test cannot reach p < 0.05. */
-#define SUMMARY_MIN_N	4
 
 /* Settings that differ between arms by design, so they are never a "difference". */
 static const char *const identity_settings[] = { "srcversion" };
@@ -27,19 +25,52 @@ static bool row_matches(const struct sample_row *r, const char *family, const ch
 	       !strcmp(r->workload, workload);
 }
 
-/* Valid values of one metric of one arm; returns how many. */
+/* Valid values of one metric of one arm, with their boots; returns how many. */
 static size_t collect(const struct sample_table *t, const char *family, const char *arm,
-		      const char *workload, const char *metric, double *out)
+		      const char *workload, const char *metric, double *out, unsigned int *boot)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->n; i++) {
 		const struct sample_row *r = &t->rows[i];
 
-		if (r->valid && row_matches(r, family, arm, workload) && !strcmp(r->metric, metric))
+		if (r->valid && row_matches(r, family, arm, workload) &&
+		    !strcmp(r->metric, metric)) {
+			boot[n] = r->boot;
 			out[n++] = r->value;
+		}
 	}
 	return n;
+}
+
+/* Bimodality judged on the per-boot means of one arm, when it has enough boots. */
+static bool boots_bimodal(const struct series *s)
+{
+	double *means = malloc((s->n ? s->n : 1) * sizeof(*means));
+	struct sample_stats st;
+	size_t k;
+
+	if (!means)
+		abort();
+	k = stats_boot_means(s, means);
+	stats_describe(means, k, &st);
+	free(means);
+	return k >= STATS_BIMODAL_MIN_BOOTS && st.bimodal;
+}
+
+/* Is @name one of the ';'-separated flags of @flags? */
+static bool has_flag(const char *flags, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = flags; *p; ) {
+		size_t len = strcspn(p, ";");
+
+		if (len == n && !strncmp(p, name, n))
+			return true;
+		p += len + (p[len] == ';');
+	}
+	return false;
 }
 
 static bool has_invalid(const struct sample_table *t, const char *family, const char *arm,
@@ -149,61 +180,75 @@ static void settings_diff(const struct settings_table *t, const char *family,
 	}
 }
 
-static void compare_metric(const struct sample_table *samples, const char *family,
-			   const struct arm_pair *pair, const struct workload *w,
-			   const struct metric_info *mi, uint64_t seed, const char *diff,
-			   struct summary_table *out)
+void summary_compare_metric(const struct sample_table *samples, const char *family,
+			    const struct arm_pair *pair, const char *workload,
+			    const struct metric_info *mi, double margin, const char *diff,
+			    struct summary_table *out)
 {
 	double *base = malloc((samples->n + 1) * sizeof(double));
 	double *cand = malloc((samples->n + 1) * sizeof(double));
+	unsigned int *bb = malloc((samples->n + 1) * sizeof(unsigned int));
+	unsigned int *bc = malloc((samples->n + 1) * sizeof(unsigned int));
 	struct summary_row row = { 0 };
 	struct sample_stats sb, sc;
+	struct series xb, xc;
 	struct comparison c;
-	size_t nb, nc;
 
-	if (!base || !cand)
+	if (!base || !cand || !bb || !bc)
 		abort();
-	nb = collect(samples, family, pair->baseline, w->name, mi->name, base);
-	nc = collect(samples, family, pair->candidate, w->name, mi->name, cand);
-	if (!nb && !nc && !metric_recorded(samples, family, pair, w->name, mi->name))
+	xb = (struct series){ base, bb, collect(samples, family, pair->baseline, workload,
+					       mi->name, base, bb) };
+	xc = (struct series){ cand, bc, collect(samples, family, pair->candidate, workload,
+					       mi->name, cand, bc) };
+	if (!xb.n && !xc.n && !metric_recorded(samples, family, pair, workload, mi->name))
 		goto out;
 	snprintf(row.family, sizeof(row.family), "%s", family);
-	snprintf(row.workload, sizeof(row.workload), "%s", w->name);
+	snprintf(row.workload, sizeof(row.workload), "%s", workload);
 	snprintf(row.metric, sizeof(row.metric), "%s", mi->name);
 	snprintf(row.baseline, sizeof(row.baseline), "%s", pair->baseline);
 	snprintf(row.candidate, sizeof(row.candidate), "%s", pair->candidate);
 	snprintf(row.settings_diff, sizeof(row.settings_diff), "%s", diff);
-	stats_describe(base, nb, &sb);
-	stats_describe(cand, nc, &sc);
-	row.n_base = nb;
-	row.n_cand = nc;
+	stats_describe(base, xb.n, &sb);
+	stats_describe(cand, xc.n, &sc);
+	row.n_base = xb.n;
+	row.n_cand = xc.n;
 	row.mean_base = sb.mean;
 	row.mean_cand = sc.mean;
-	if (stats_compare(base, nb, cand, nc, mi->higher_is_better, seed, &c)) {
-		row.ratio = row.ci_low = row.ci_high = row.p_value = NAN;
-		row.verdict = VERDICT_SAME;
-		append(row.flags, sizeof(row.flags), ";", nb && nc ? "zero-baseline" :
-		       "missing-arm");
-	} else {
-		row.ratio = c.ratio;
-		row.ci_low = c.ci_low;
-		row.ci_high = c.ci_high;
-		row.p_value = c.p_value;
-		row.verdict = c.verdict;
-	}
-	if ((nb && sb.cv > STATS_HIGH_CV) || (nc && sc.cv > STATS_HIGH_CV))
+	if (stats_compare(&xb, &xc, mi->higher_is_better, margin, &c))
+		append(row.flags, sizeof(row.flags), ";", !xb.n || !xc.n ? "missing-arm" :
+		       mi->positive ? "bad-value" : "zero-value");
+	row.ratio = c.ratio;
+	row.ci_low = c.ci_low;
+	row.ci_high = c.ci_high;
+	row.p_value = c.p_value;
+	row.p_adjusted = c.p_adjusted;
+	row.p_rank = c.p_rank;
+	row.verdict = c.verdict;
+	row.margin = margin;
+	row.mdd = c.mdd;
+	row.units_base = c.units_base;
+	row.units_cand = c.units_cand;
+	row.cv_between = c.cv_between;
+	row.cv_within = c.cv_within;
+	if (xb.n && xc.n && !c.by_boot)
+		append(row.flags, sizeof(row.flags), ";", "one-boot");
+	if ((xb.n && sb.cv > STATS_HIGH_CV) || (xc.n && sc.cv > STATS_HIGH_CV))
 		append(row.flags, sizeof(row.flags), ";", "high-cv");
-	if (sb.bimodal || sc.bimodal)
+	if (boots_bimodal(&xb) || boots_bimodal(&xc))
 		append(row.flags, sizeof(row.flags), ";", "bimodal");
-	if (nb < SUMMARY_MIN_N || nc < SUMMARY_MIN_N)
+	if (c.outliers)
+		append(row.flags, sizeof(row.flags), ";", "outlier");
+	if (c.low_n || !xb.n || !xc.n)
 		append(row.flags, sizeof(row.flags), ";", "low-n");
-	if (has_invalid(samples, family, pair->baseline, w->name) ||
-	    has_invalid(samples, family, pair->candidate, w->name))
+	if (has_invalid(samples, family, pair->baseline, workload) ||
+	    has_invalid(samples, family, pair->candidate, workload))
 		append(row.flags, sizeof(row.flags), ";", "invalid-samples");
 	summary_table_add(out, &row);
 out:
 	free(base);
 	free(cand);
+	free(bb);
+	free(bc);
 }
 
 /*
@@ -212,7 +257,7 @@ out:
  * traced mean (the interval inverted with it).
  */
 static void compare_tracing(const struct sample_table *samples, const struct matrix_family *fam,
-			    const char *arm, const struct workload *w, uint64_t seed,
+			    const char *arm, const struct workload *w, double margin,
 			    struct summary_table *out)
 {
 	const struct metric_info *mi = metric_lookup(fam->ops->primary_metric);
@@ -225,7 +270,7 @@ static void compare_tracing(const struct sample_table *samples, const struct mat
 		return;
 	snprintf(pair.baseline, sizeof(pair.baseline), "%s", arm);
 	snprintf(pair.candidate, sizeof(pair.candidate), "%.24s%s", arm, TRACE_ARM_SUFFIX);
-	compare_metric(samples, fam->name, &pair, w, mi, seed, "", out);
+	summary_compare_metric(samples, fam->name, &pair, w->name, mi, margin, "", out);
 	if (out->n == n)
 		return;
 	r = &out->rows[n];
@@ -245,14 +290,54 @@ static void traced_pair(const struct arm_pair *pair, struct arm_pair *out)
 		 TRACE_ARM_SUFFIX);
 }
 
-void summary_compute(const struct matrix *m, const struct sample_table *samples,
-		     const struct settings_table *settings, uint64_t seed,
-		     struct summary_table *out)
+void summary_adjust(struct summary_table *t, size_t first)
 {
+	size_t n = t->n - first;
+	double *p = calloc(n ? n : 1, sizeof(*p)), *adj = calloc(n ? n : 1, sizeof(*adj));
+
+	if (!p || !adj)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		p[i] = t->rows[first + i].p_value;
+	stats_adjust_bh(p, n, adj);
+	for (size_t i = 0; i < n; i++) {
+		struct summary_row *r = &t->rows[first + i];
+		const struct metric_info *mi = metric_lookup(r->metric);
+		struct comparison c = {
+			.ratio = r->ratio, .ci_low = r->ci_low, .ci_high = r->ci_high,
+			.p_value = r->p_value, .p_adjusted = adj[i], .p_rank = r->p_rank,
+			.margin = r->margin,
+			.low_n = has_flag(r->flags, "low-n"),
+		};
+
+		stats_judge(&c, mi ? mi->higher_is_better : false);
+		r->p_adjusted = adj[i];
+		r->verdict = c.verdict;
+	}
+	free(p);
+	free(adj);
+}
+
+/* Every metric but tracing_overhead of one pair and workload, each at its margin. */
+static void compare_pair(const struct matrix *m, const struct sample_table *samples,
+			 const char *family, const struct arm_pair *pair, const char *workload,
+			 const char *diff, struct summary_table *out)
+{
+	for (const struct metric_info *mi = metric_table; mi->name; mi++)
+		if (strcmp(mi->name, "tracing_overhead"))
+			summary_compare_metric(samples, family, pair, workload, mi,
+					       matrix_margin(m, mi->name), diff, out);
+}
+
+size_t summary_compute(const struct matrix *m, const struct sample_table *samples,
+		       const struct settings_table *settings, struct summary_table *out)
+{
+	size_t first = out->n, unjudged = 0;
 	char diff[RESULTS_TEXT_LEN];
 
 	for (size_t f = 0; f < m->n_families; f++) {
 		const struct matrix_family *fam = &m->families[f];
+		double primary_margin = matrix_margin(m, fam->ops->primary_metric);
 
 		if (!fam->selected)
 			continue;
@@ -276,11 +361,8 @@ void summary_compute(const struct matrix *m, const struct sample_table *samples,
 						traced_pair(&fam->pairs[p], &pair);
 					settings_diff(settings, fam->name, &pair, wl->name, diff,
 						      sizeof(diff));
-					for (const struct metric_info *mi = metric_table;
-					     mi->name; mi++)
-						if (strcmp(mi->name, "tracing_overhead"))
-							compare_metric(samples, fam->name, &pair,
-								       wl, mi, seed, diff, out);
+					compare_pair(m, samples, fam->name, &pair, wl->name, diff,
+						     out);
 				}
 			}
 		}
@@ -290,8 +372,12 @@ void summary_compute(const struct matrix *m, const struct sample_table *samples,
 				    family_arm_serves(fam->ops, fam->arms[a], m, &m->workloads[w],
 						      NULL, 0))
 					compare_tracing(samples, fam, fam->arms[a],
-							&m->workloads[w], seed, out);
+							&m->workloads[w], primary_margin, out);
 	}
+	summary_adjust(out, first);
+	for (size_t i = first; i < out->n; i++)
+		unjudged += !out->rows[i].n_base || !out->rows[i].n_cand;
+	return unjudged;
 }
 
 /* Metrics shown in the terminal table; summary.csv has them all. */
@@ -312,8 +398,9 @@ void summary_print(FILE *f, const struct summary_table *sum, const char *clock)
 {
 	const char *last_family = "", *last_workload = "";
 
-	fprintf(f, "\n  %-18s %-14s %12s %-14s %12s %8s %19s %8s %-7s %s\n", "metric", "baseline",
-		"mean", "candidate", "mean", "ratio", "95% CI", "p", "verdict", "flags");
+	fprintf(f, "\n  %-18s %-14s %12s %-14s %12s %8s %19s %8s %8s %-12s %s\n", "metric",
+		"baseline", "mean", "candidate", "mean", "ratio", "95% CI", "p", "p adj",
+		"verdict", "flags");
 	for (size_t i = 0; i < sum->n; i++) {
 		const struct summary_row *r = &sum->rows[i];
 		char ci[40];
@@ -326,12 +413,14 @@ void summary_print(FILE *f, const struct summary_table *sum, const char *clock)
 			last_workload = r->workload;
 		}
 		snprintf(ci, sizeof(ci), "[%.4f, %.4f]", r->ci_low, r->ci_high);
-		fprintf(f, "  %-18s %-14s %12.6g %-14s %12.6g %8.4f %19s %8.2g %-7s %s\n", r->metric,
-			r->baseline, r->mean_base, r->candidate, r->mean_cand, r->ratio, ci,
-			r->p_value, verdict_name(r->verdict), r->flags);
+		fprintf(f, "  %-18s %-14s %12.6g %-14s %12.6g %8.4f %19s %8.2g %8.2g %-12s %s\n",
+			r->metric, r->baseline, r->mean_base, r->candidate, r->mean_cand, r->ratio,
+			ci, r->p_value, r->p_adjusted, verdict_name(r->verdict), r->flags);
 		if (r->settings_diff[0] && !strcmp(r->metric, "iops"))
 			fprintf(f, "  %-18s queue settings differ: %s\n", "", r->settings_diff);
 	}
-	fprintf(f, "\nratio = candidate mean / baseline mean; verdict needs the interval to "
-		"exclude 1 and p < %.2g (clock: %s).\n", STATS_ALPHA, clock);
+	fprintf(f, "\nratio = candidate / baseline (geometric means of per-boot means; of samples "
+		"when one-boot); slower/faster: the interval lies beyond 1 +- margin, the "
+		"adjusted p and the rank test's p (summary.csv: p_rank) < %.2g; equivalent: it "
+		"lies within; inconclusive: neither, or low-n (clock: %s).\n", STATS_ALPHA, clock);
 }

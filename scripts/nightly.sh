@@ -1,8 +1,9 @@
 #!/bin/bash
 # nightly.sh: one night of twinbench: build, run the nightly profile, write the run's report,
 # add the run to the history, render the dashboard, and judge the run against the previous
-# night. Exit status: 0 no regression, 1 regression beyond the threshold, 2 error (build,
-# run, report or history failed). docs/nightly.md shows how to schedule it.
+# night and against the baseline of earlier nights (with drift over the history, from the
+# dashboard). Exit status: 0 no regression, 1 regression or drift beyond the threshold,
+# 2 error (build, run, report or history failed). docs/nightly.md shows how to schedule it.
 #
 # Usage: scripts/nightly.sh [--profile P] [--db FILE] [--dashboard DIR] [--threshold PCT]
 #                           [--families LIST] [--run DIR]
@@ -58,14 +59,16 @@ fi
 
 "$tb" report "$run" || die "report of $run failed"
 "$tb" history add "$run" --db "$db" || die "cannot add $run to $db"
-"$tb" dashboard --db "$db" -o "$dashboard" --threshold "$threshold" ||
-	die "dashboard failed"
+"$tb" dashboard --db "$db" -o "$dashboard" --threshold "$threshold" --judge-latest
+drift=$?
+[ "$drift" -le 1 ] || die "dashboard failed"
+[ "$drift" = 0 ] || say "REGRESSION or DRIFT against the earlier nights (see $dashboard/index.html)"
 
 run_id=$("$tb" history list --db "$db" | awk -F '\t' -v dir="$run" '$5 == dir { id = $1 } END { print id }')
 if [ -z "$previous" ] || [ "$previous" = "$run_id" ]; then
 	say "no previous night in $db: nothing to compare against"
 	[ "$bench_status" = 0 ] || exit 2
-	exit 0
+	exit "$drift"
 fi
 say "comparing $previous (previous night) with $run_id"
 "$tb" compare "$previous" "$run_id" --db "$db" --threshold "$threshold"
@@ -73,7 +76,8 @@ verdict=$?
 case "$verdict" in
 0) say "no regression beyond $threshold %" ;;
 1) say "REGRESSION beyond $threshold % against $previous (see $dashboard/index.html)" ;;
-*) die "compare failed" ;;
+*) die "compare failed (or a series without valid samples)" ;;
 esac
+[ "$drift" = 1 ] && verdict=1
 [ "$verdict" = 0 ] && [ "$bench_status" != 0 ] && exit 2
 exit "$verdict"

@@ -2,7 +2,7 @@
 # bench.sh: the main job end to end in VM mode. `make bench PROFILE=quick FAMILIES=null`
 # produces a complete run folder with all three arms; a malformed matrix is refused with
 # file:line before anything runs; an interrupted run keeps its finished samples, leaves no
-# VM behind, and --resume completes it.
+# VM behind, and --resume completes it, the samples spread over the matrix's three boots.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,11 +29,11 @@ check "manifest records mode, clock, kernel, seed and module srcversions" \
 	holds '(.mode == "vm" or .mode == "host") and .clock == "icount" and (.seed != null) and
 		(.kernel.release | length > 0) and (.modules | length >= 3)' "$run/manifest.json"
 for arm in null_blk rawnull safenull; do
-	n=$(csv_count "$run/samples.csv" "\$2 == \"$arm\" && \$5 == \"iops\" && \$8 == 1")
+	n=$(csv_count "$run/samples.csv" "\$2 == \"$arm\" && \$6 == \"iops\" && \$9 == 1")
 	check "$arm: every quick sample is valid ($n)" [ "$n" -ge 8 ]
 done
 check "samples.csv has the required columns" \
-	grep -q '^family,arm,workload,sample,metric,value,unit' "$run/samples.csv"
+	grep -q '^family,arm,workload,sample,boot,metric,value,unit' "$run/samples.csv"
 check "summary.csv compares safe with raw and raw with upstream, with a verdict" \
 	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 		$col["metric"] == "iops" && $col["baseline"] == "rawnull" &&
@@ -69,6 +69,7 @@ check "nothing ran: no run folder was made" test ! -e "$work/res/latest"
 cat >"$work/small.ini" <<'INI'
 [run]
 samples = 3
+boots = 3
 ios = 4000
 warmup_ios = 400
 
@@ -103,4 +104,10 @@ rc=$?
 check "--resume completes the run" [ "$rc" = 0 ]
 check "after resuming, all 9 samples are there" \
 	[ "$(ls "$run"/samples/[0-9]*.csv | wc -l)" = 9 ]
+boots=$(awk -F, 'NR > 1 && $6 == "iops" { seen[$5 " " $2]++ } END {
+	for (k in seen) { split(k, a, " "); b[a[1]]++; if (seen[k] != 1) bad++ }
+	print length(b) " " bad + 0 }' "$run/samples.csv")
+check "each of the 3 boots ran one sample of every arm ($boots)" [ "$boots" = "3 0" ]
+check "every boot left its guest log" \
+	[ "$(ls "$run"/console*.log | wc -l)" -ge 3 ]
 finish

@@ -2,9 +2,11 @@
 /*
  * test_history.c - the history database: a run goes in and comes back out
  * value for value, adding it twice keeps one copy, and a damaged, foreign or
- * newer file is refused and left byte for byte as it was.
+ * newer file is refused and left byte for byte as it was; a slow drift over
+ * nights that no night-to-night comparison calls is flagged by the dashboard.
  */
 #define _GNU_SOURCE
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -265,6 +267,121 @@ static void test_missing_db_for_reading(void **state)
 	assert_int_equal(access(s->db, F_OK), -1);
 }
 
+/* Add run-base as night @k of a history, its IOPS scaled by @factor. */
+static void add_night(const char *db_path, int k, double factor)
+{
+	char err[REPORT_ERR_LEN], id[32], started[32];
+	struct run_data run;
+	bool replaced;
+	sqlite3 *db;
+
+	load_fixture("run-base", &run);
+	snprintf(id, sizeof(id), "night-%d", k);
+	snprintf(run.id, sizeof(run.id), "%s", id);
+	snprintf(started, sizeof(started), "2026-11-%02dT02:00:00Z", k + 1);
+	json_object_set_new(run.manifest, "started", json_string(started));
+	for (size_t i = 0; i < run.samples.n; i++)
+		if (!strcmp(run.samples.rows[i].metric, "iops"))
+			run.samples.rows[i].value *= factor;
+	if (history_open(db_path, true, &db, err, sizeof(err)) ||
+	    history_add_run(db, &run, &replaced, err, sizeof(err)))
+		fail_msg("%s", err);
+	sqlite3_close(db);
+	run_free(&run);
+}
+
+static int judge_latest(const struct scratch *s, char *page, size_t len)
+{
+	char out[PATH_MAX + 16], html[PATH_MAX + 32];
+	char *argv[] = { "dashboard", "--db", (char *)s->db, "-o", out, "--judge-latest", NULL };
+	FILE *f;
+	size_t n;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s/dash", s->dir);
+	rc = dashboard_main(6, argv);
+	snprintf(html, sizeof(html), "%s/index.html", out);
+	f = fopen(html, "r");
+	assert_non_null(f);
+	n = fread(page, 1, len - 1, f);
+	page[n] = '\0';
+	fclose(f);
+	return rc;
+}
+
+/*
+ * Five nights losing 2 % of IOPS each (night 4 is 0.922 of night 0): night against
+ * night is never a regression at the 5 % threshold, nor is night 4 against the pooled
+ * nights before it (0.951); the trend test flags the drift, from night 0 on.
+ */
+static void test_drift_flagged(void **state)
+{
+	struct scratch *s = *state;
+	struct compare_totals totals;
+	struct run_data a, b;
+	char err[REPORT_ERR_LEN];
+	static char page[1 << 22];
+	FILE *devnull = fopen("/dev/null", "w");
+	sqlite3 *db;
+
+	for (int k = 0; k < 5; k++)
+		add_night(s->db, k, pow(0.98, k));
+	assert_int_equal(history_open(s->db, false, &db, err, sizeof(err)), 0);
+	for (int k = 1; k < 5; k++) {
+		char ia[16], ib[16];
+
+		snprintf(ia, sizeof(ia), "night-%d", k - 1);
+		snprintf(ib, sizeof(ib), "night-%d", k);
+		assert_int_equal(history_load_run(db, ia, &a, err, sizeof(err)), 0);
+		assert_int_equal(history_load_run(db, ib, &b, err, sizeof(err)), 0);
+		assert_int_equal(compare_runs(&a, &b, 5.0, false, devnull, &totals, err,
+					      sizeof(err)), 0);
+		assert_int_equal(totals.regressions, 0);
+		run_free(&a);
+		run_free(&b);
+	}
+	sqlite3_close(db);
+	fclose(devnull);
+	assert_int_equal(judge_latest(s, page, sizeof(page)), 1);
+	assert_non_null(strstr(page, "<tr class=\"drift\">"));
+	assert_non_null(strstr(page, "trend</td><td>since night-0</td>"));
+	assert_null(strstr(page, "<tr class=\"slower\">"));
+}
+
+/* Five nights wandering by a few tenths of a percent: no drift, no regression. */
+static void test_no_drift_in_noise(void **state)
+{
+	static const double factor[5] = { 1, 0.995, 1.003, 0.998, 1.001 };
+	struct scratch *s = *state;
+	static char page[1 << 22];
+
+	for (int k = 0; k < 5; k++)
+		add_night(s->db, k, factor[k]);
+	assert_int_equal(judge_latest(s, page, sizeof(page)), 0);
+	assert_null(strstr(page, "<tr class=\"drift\">"));
+}
+
+/* A version 1 history (no boot column) is upgraded in place and keeps its samples. */
+static void test_upgrades_version_1(void **state)
+{
+	struct scratch *s = *state;
+	char err[REPORT_ERR_LEN];
+	long before;
+	sqlite3 *db;
+
+	add_fixture(s->db, "run-base", false);
+	before = query_long(s->db, "SELECT count(*) FROM samples");
+	assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE samples DROP COLUMN boot; "
+				      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(history_open(s->db, false, &db, err, sizeof(err)), 0);
+	sqlite3_close(db);
+	assert_int_equal(query_long(s->db, "PRAGMA user_version"), 2);
+	assert_int_equal(query_long(s->db, "SELECT count(*) FROM samples WHERE boot = 1"),
+			 before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +396,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuses_newer_schema, scratch_setup,
 						scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_damaged, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_drift_flagged, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_no_drift_in_noise, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrades_version_1, scratch_setup,
 						scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_missing_db_for_reading, scratch_setup,
 						scratch_teardown),

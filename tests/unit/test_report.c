@@ -279,17 +279,61 @@ static void test_regression_direction(void **state)
 {
 	const double base[] = { 100, 101, 99, 100, 100.5 };
 	const double lower[] = { 90, 91, 89, 90, 90.5 };
+	const struct series sb = { base, NULL, 5 }, sl = { lower, NULL, 5 };
+	const struct series none = { lower, NULL, 0 };
 	struct regression_check rc;
 
 	(void)state;
 	/* Fewer IOPS is a regression; less latency is an improvement. */
-	assert_int_equal(regression_judge(base, 5, lower, 5, "iops", 5.0, &rc), 0);
+	assert_int_equal(regression_judge(&sb, &sl, "iops", 5.0, &rc), 0);
 	assert_true(rc.regressed);
 	assert_false(rc.improved);
-	assert_int_equal(regression_judge(base, 5, lower, 5, "lat_p99", 5.0, &rc), 0);
+	assert_int_equal(regression_judge(&sb, &sl, "lat_p99", 5.0, &rc), 0);
 	assert_false(rc.regressed);
 	assert_true(rc.improved);
-	assert_int_equal(regression_judge(base, 5, lower, 0, "iops", 5.0, &rc), -1);
+	assert_int_equal(regression_judge(&sb, &none, "iops", 5.0, &rc), -1);
+	/* a 10 % drop is not beyond a 15 % threshold: the interval must clear the margin */
+	assert_int_equal(regression_judge(&sb, &sl, "iops", 15.0, &rc), 0);
+	assert_false(rc.regressed);
+}
+
+/*
+ * Missing data is never "no regression": a series whose candidate samples are all
+ * invalid is counted (compare exits 2 on it), and series of one run only are listed.
+ */
+static void test_compare_missing_data(void **state)
+{
+	struct run_data b, c;
+	struct compare_totals totals;
+	char err[REPORT_ERR_LEN], *out = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&out, &len);
+
+	(void)state;
+	assert_int_equal(run_load(FIXTURES "/run-base", RUN_NEED_SAMPLES, &b, err, sizeof(err)),
+			 0);
+	assert_int_equal(run_load(FIXTURES "/run-same", RUN_NEED_SAMPLES, &c, err, sizeof(err)),
+			 0);
+	for (size_t i = 0; i < c.samples.n; i++) {
+		struct sample_row *r = &c.samples.rows[i];
+
+		if (!strcmp(r->arm, "safenull") && !strcmp(r->workload, "randread-4k-qd32"))
+			r->valid = false;
+		if (!strcmp(r->arm, "rawnull") && !strcmp(r->workload, "randread-64k-qd32"))
+			snprintf(r->arm, sizeof(r->arm), "rawnull2");
+	}
+	assert_int_equal(compare_runs(&b, &c, 5.0, false, mem, &totals, err, sizeof(err)), 0);
+	fclose(mem);
+	/* the key metrics of the invalidated series: iops bw lat_p50 lat_p99 cpu_ns_per_io */
+	assert_int_equal(totals.missing, 5);
+	/* the renamed series: in the base run only, and in the candidate only */
+	assert_int_equal(totals.one_sided, 10);
+	assert_non_null(strstr(out, "only in the candidate run: null rawnull2 randread-64k-qd32"));
+	assert_non_null(strstr(out, "NO VALID SAMPLES (5 base, 0 cand)"));
+	assert_int_equal(totals.regressions, 0);
+	free(out);
+	run_free(&b);
+	run_free(&c);
 }
 
 static void test_relative_path(void **state)
@@ -320,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_compare_flags_planted_regression),
 		cmocka_unit_test(test_compare_ignores_planted_non_change),
 		cmocka_unit_test(test_regression_direction),
+		cmocka_unit_test(test_compare_missing_data),
 		cmocka_unit_test(test_relative_path),
 	};
 

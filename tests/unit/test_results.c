@@ -118,6 +118,44 @@ static void test_broken_samples(void **state)
 			  "column valid: bad value 'yes'");
 	expect_load_error(HEADER "null,rawnull,w,1,iops,12,IO/s,1,\"open\n", 2,
 			  "error parsing data while strict checking enabled");
+	/* bad values of valid samples: refused with file:line, before any statistics */
+	expect_load_error(HEADER "null,rawnull,w,1,iops,12,IO/s,1,\nnull,rawnull,w,2,iops,nan,"
+			  "IO/s,1,\n", 3, "iops: value nan is not finite (mark the sample invalid instead)");
+	expect_load_error(HEADER "null,rawnull,w,1,iops,inf,IO/s,1,\n", 2,
+			  "iops: value inf is not finite (mark the sample invalid instead)");
+	expect_load_error(HEADER "null,rawnull,w,1,iops,0,IO/s,1,\n", 2,
+			  "iops: value 0 of a rate or time must be positive (mark the sample "
+			  "invalid instead)");
+	expect_load_error(HEADER "null,rawnull,w,1,lat_p99,-3,ns,1,\n", 2,
+			  "lat_p99: value -3 of a rate or time must be positive (mark the "
+			  "sample invalid instead)");
+	expect_load_error("family,arm,workload,sample,boot,metric,value,unit,valid\n", 1,
+			  "header lacks column 'note'");
+}
+
+/* The boot column is read when present, and absent in files older than it. */
+static void test_samples_boot_column(void **state)
+{
+	struct sample_table t = { 0 };
+	char err[512];
+
+	(void)state;
+	write_tmp("family,arm,workload,sample,boot,metric,value,unit,valid,note\n"
+		  "null,rawnull,w,1,2,iops,12,IO/s,1,\n"
+		  "null,rawnull,w,2,3,irqs_per_io,0,irq,1,\n"
+		  "null,rawnull,w,3,3,iops,nan,IO/s,0,kernel-warning\n");
+	assert_int_equal(results_load_samples(tmp_path, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.n, 3);
+	assert_int_equal(t.rows[0].boot, 2);
+	assert_int_equal(t.rows[1].boot, 3);
+	/* a count may be 0; an invalid sample may hold anything */
+	assert_true(t.rows[1].value == 0);
+	sample_table_free(&t);
+	write_tmp(HEADER "null,rawnull,w,1,iops,12,IO/s,1,\n");
+	assert_int_equal(results_load_samples(tmp_path, &t, err, sizeof(err)), 0);
+	assert_int_equal(t.rows[0].boot, 0);
+	unlink(tmp_path);
+	sample_table_free(&t);
 }
 
 static void test_summary_round_trip(void **state)
@@ -138,7 +176,7 @@ static void test_summary_round_trip(void **state)
 	strcpy(r.settings_diff, "scheduler=none/mq-deadline");
 	summary_table_add(&t, &r);
 	r.ratio = NAN;
-	r.verdict = VERDICT_SAME;
+	r.verdict = VERDICT_INCONCLUSIVE;
 	summary_table_add(&t, &r);
 	write_tmp("");
 	assert_int_equal(results_write_summary(tmp_path, &t, err, sizeof(err)), 0);
@@ -146,7 +184,7 @@ static void test_summary_round_trip(void **state)
 	assert_int_equal(back.n, 2);
 	assert_memory_equal(&back.rows[0], &t.rows[0], sizeof(r));
 	assert_true(isnan(back.rows[1].ratio));
-	assert_int_equal(back.rows[1].verdict, VERDICT_SAME);
+	assert_int_equal(back.rows[1].verdict, VERDICT_INCONCLUSIVE);
 	unlink(tmp_path);
 	summary_table_free(&t);
 	summary_table_free(&back);
@@ -198,7 +236,8 @@ static void add_setting(struct settings_table *t, const char *arm, unsigned int 
 /*
  * randread-4k-qd1: null_blk iops 100 x5, rawnull 110 x5 (raw 10 % faster),
  * safenull 100/150 alternating (high CV, no verdict). Latency: rawnull higher
- * (slower). write-128k-qd16: three samples each (low-n), one invalid.
+ * (slower). write-128k-qd16: three samples each (low-n), one invalid. All in one
+ * boot, so every row says one-boot.
  */
 static void test_summary_compute(void **state)
 {
@@ -239,16 +278,22 @@ static void test_summary_compute(void **state)
 			i != 2, i == 2 ? "kernel-warning: WARNING: CPU: 0" : "");
 		sample_table_add(&s, &x);
 	}
-	summary_compute(m, &s, &st, 42, &sum);
+	/* two compared series lack an arm: write-128k-qd16 null_blk, safenull's lat_p50 */
+	assert_int_equal(summary_compute(m, &s, &st, &sum), 2);
 
 	r = find(&sum, "randread-4k-qd1", "iops", "rawnull");
 	assert_string_equal(r->baseline, "null_blk");
 	assert_int_equal(r->n_base, 5);
 	assert_true(fabs(r->ratio - 1.1) < 1e-12);
 	assert_true(fabs(r->ci_low - 1.1) < 1e-12 && fabs(r->ci_high - 1.1) < 1e-12);
-	assert_true(r->p_value < 0.01);
+	/* rank test exact: 2 of the C(10,5) = 252 relabellings are as extreme */
+	assert_true(fabs(r->p_rank - 2.0 / 252) < 1e-12);
+	/* constant arms: Welch's p is 0, and stays 0 adjusted */
+	assert_true(r->p_value == 0 && r->p_adjusted == 0);
+	assert_true(fabs(r->margin - 0.01) < 1e-12);
+	assert_int_equal(r->units_base, 5);
 	assert_int_equal(r->verdict, VERDICT_FASTER);
-	assert_string_equal(r->flags, "");
+	assert_string_equal(r->flags, "one-boot");
 	/* srcversion differs by design and is not reported; the scheduler is */
 	assert_string_equal(r->settings_diff, "scheduler=none/none|mq-deadline");
 
@@ -263,8 +308,8 @@ static void test_summary_compute(void **state)
 	r = find(&sum, "write-128k-qd16", "iops", "safenull");
 	assert_int_equal(r->n_base, 3);
 	assert_int_equal(r->n_cand, 2);
-	assert_int_equal(r->verdict, VERDICT_SAME);
-	assert_string_equal(r->flags, "low-n;invalid-samples");
+	assert_int_equal(r->verdict, VERDICT_INCONCLUSIVE);
+	assert_string_equal(r->flags, "one-boot;low-n;invalid-samples");
 
 	r = find(&sum, "write-128k-qd16", "iops", "rawnull");
 	assert_int_equal(r->n_base, 0);
@@ -277,14 +322,67 @@ static void test_summary_compute(void **state)
 	free(m);
 }
 
+/*
+ * Boots as the unit: 5 boots of 2 samples. The boot levels (2 % apart) hit both arms
+ * alike; safenull is 5 % slower in every boot; rawnull vs null_blk differs only in one
+ * rawnull boot, by 2 %, within the boot-to-boot spread: no verdict of change.
+ */
+static void test_summary_boots(void **state)
+{
+	static const double level[5] = { 1000, 1020, 990, 1010, 980 };
+	struct sample_table s = { 0 };
+	struct settings_table st = { 0 };
+	struct summary_table sum = { 0 };
+	const struct summary_row *r;
+	struct matrix *m = calloc(1, sizeof(*m));
+	char path[512], err[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/matrix/good.ini", FIXTURES);
+	if (matrix_load(path, m, err, sizeof(err)))
+		fail_msg("%s", err);
+	for (unsigned int i = 0; i < 10; i++) {
+		double v = level[i / 2] + (i % 2 ? 1 : -1);
+		struct sample_row x;
+
+		x = row("null_blk", "randread-4k-qd1", i + 1, "iops", v, true, "");
+		x.boot = i / 2 + 1;
+		sample_table_add(&s, &x);
+		x = row("rawnull", "randread-4k-qd1", i + 1, "iops", i / 2 == 4 ? v * 1.02 : v,
+			true, "");
+		x.boot = i / 2 + 1;
+		sample_table_add(&s, &x);
+		x = row("safenull", "randread-4k-qd1", i + 1, "iops", v * 1.02 * 0.95, true, "");
+		x.boot = i / 2 + 1;
+		sample_table_add(&s, &x);
+	}
+	assert_int_equal(summary_compute(m, &s, &st, &sum), 0);
+	r = find(&sum, "randread-4k-qd1", "iops", "rawnull");
+	assert_int_equal(r->units_base, 5);
+	assert_int_equal(r->units_cand, 5);
+	assert_null(strstr(r->flags, "one-boot"));
+	assert_true(r->cv_between > 0.01);
+	assert_true(r->cv_within < 0.002);
+	assert_true(r->verdict != VERDICT_FASTER && r->verdict != VERDICT_SLOWER);
+	r = find(&sum, "randread-4k-qd1", "iops", "safenull");
+	assert_int_equal(r->verdict, VERDICT_SLOWER);
+	assert_true(r->mdd > 0.01);
+	summary_table_free(&sum);
+	sample_table_free(&s);
+	settings_table_free(&st);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_samples_round_trip),
 		cmocka_unit_test(test_broken_samples),
+		cmocka_unit_test(test_samples_boot_column),
 		cmocka_unit_test(test_summary_round_trip),
 		cmocka_unit_test(test_metric_table),
 		cmocka_unit_test(test_summary_compute),
+		cmocka_unit_test(test_summary_boots),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,7 +161,7 @@ static void test_summary_leaves_out_skipped(void **state)
 		sample_table_add(&samples, &r);
 	}
 	plan_free(&p);
-	summary_compute(&m, &samples, &settings, 1, &sum);
+	summary_compute(&m, &samples, &settings, &sum);
 	for (size_t i = 0; i < sum.n; i++) {
 		const struct summary_row *r = &sum.rows[i];
 

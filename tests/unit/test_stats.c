@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_stats.c - the statistics behind every verdict against answers worked
- * out by hand, samples drawn from known distributions, and a bimodal set.
+ * out by hand or enumerated, and simulations with fixed seeds: interval
+ * coverage, the family-wise false verdict rate, boot-long levels.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -140,78 +141,324 @@ static void test_mann_whitney_exact(void **state)
 }
 
 /*
- * Ties: {1,2,2,3} vs {2,3,4,5}: R = 12.5, U = 2.5, mu = 8,
- * sigma^2 = 16/12 * (9 - 30/56), z = (5.5 - 0.5) / sigma, p = erfc(z / sqrt 2).
+ * Ties: {1,2,2,3} vs {2,3,4,5} have mid-ranks {1,3,3,5.5} and {3,5.5,7,8}: W = 12.5
+ * against E = 18; 14 of the C(8,4) = 70 relabellings lie as far from E (enumerated).
  */
 static void test_mann_whitney_ties(void **state)
 {
 	const double a[] = { 1, 2, 2, 3 }, b[] = { 2, 3, 4, 5 };
-	double sigma = sqrt(16.0 / 12 * (9 - 30.0 / 56));
 	bool exact;
 
 	(void)state;
-	assert_close(stats_mann_whitney(a, 4, b, 4, &exact),
-		     erfc(5.0 / sigma / M_SQRT2), 1e-12);
-	assert_false(exact);
+	assert_close(stats_mann_whitney(a, 4, b, 4, &exact), 14.0 / 70, 1e-12);
+	assert_true(exact);
 	assert_close(stats_mann_whitney(a, 4, a, 4, &exact), 1.0, 1e-12);
+}
+
+/* Constant arms (the icount clock): the exact p of 3 vs 3 is 2/20, of 4 vs 4 2/70. */
+static void test_mann_whitney_constant_arms(void **state)
+{
+	const double a[] = { 645, 645, 645, 645 }, b[] = { 644, 644, 644, 644 };
+	bool exact;
+
+	(void)state;
+	assert_close(stats_mann_whitney(a, 3, b, 3, &exact), 0.100, 1e-12);
+	assert_true(exact);
+	assert_close(stats_mann_whitney(a, 4, b, 4, &exact), 2.0 / 70, 1e-12);
+	assert_close(2.0 / 70, 0.0286, 1e-4);
+	assert_close(stats_min_p(3, 3), 0.1, 1e-12);
+	assert_close(stats_min_p(4, 4), 2.0 / 70, 1e-12);
+}
+
+/* Beyond STATS_EXACT_MAX_N values the p comes from seeded relabelling, close to the exact. */
+static void test_mann_whitney_monte_carlo(void **state)
+{
+	double a[50], b[50];
+	bool exact;
+	double p;
+
+	(void)state;
+	for (int i = 0; i < 50; i++) {
+		a[i] = i % 7;
+		b[i] = (i % 7) + (i % 3 == 0);
+	}
+	p = stats_mann_whitney(a, 50, b, 50, &exact);
+	assert_false(exact);
+	assert_true(p > 0 && p < 1);
+	assert_close(stats_mann_whitney(a, 50, b, 50, &exact), p, 0);
+	/* the same ranks, 40 per arm, counted exactly: the estimate agrees within its error */
+	assert_close(stats_mann_whitney(a, 40, b, 40, &exact),
+		     stats_mann_whitney(a, 40, b, 40, NULL), 0);
+	assert_true(exact);
+}
+
+static void test_t_distribution(void **state)
+{
+	(void)state;
+	assert_close(stats_t_quantile(0.975, 1), 12.7062047, 1e-6);
+	assert_close(stats_t_quantile(0.975, 4), 2.7764451, 1e-6);
+	assert_close(stats_t_quantile(0.975, 30), 2.0422725, 1e-6);
+	assert_close(stats_t_quantile(0.80, 9), 0.8834039, 1e-6);
+	assert_close(stats_t_cdf(0, 3), 0.5, 1e-12);
+	assert_close(stats_t_cdf(-2.7764451, 4), 0.025, 1e-7);
+}
+
+/* Benjamini-Hochberg by hand: sorted 0.01 0.03 0.04 0.2 of 4, step-up minima. */
+static void test_adjust_bh(void **state)
+{
+	const double p[] = { 0.01, 0.04, 0.03, 0.2, NAN };
+	double adj[5];
+
+	(void)state;
+	stats_adjust_bh(p, 5, adj);
+	assert_close(adj[0], 0.04, 1e-12);
+	assert_close(adj[1], 0.04 * 4 / 3, 1e-12);
+	assert_close(adj[2], 0.04 * 4 / 3, 1e-12);
+	assert_close(adj[3], 0.2, 1e-12);
+	assert_true(isnan(adj[4]));
+}
+
+static int compare_plain(const double *b, size_t nb, const double *c, size_t nc, bool hib,
+			 double margin, struct comparison *out)
+{
+	return stats_compare(&(struct series){ b, NULL, nb }, &(struct series){ c, NULL, nc },
+			     hib, margin, out);
 }
 
 static void test_compare_constant(void **state)
 {
 	const double base[] = { 100, 100, 100, 100, 100 };
 	const double cand[] = { 110, 110, 110, 110, 110 };
+	const double d645[] = { 645, 645, 645, 645 }, d644[] = { 644, 644, 644, 644 };
 	struct comparison c;
 
 	(void)state;
-	assert_int_equal(stats_compare(base, 5, cand, 5, true, 1, &c), 0);
+	assert_int_equal(compare_plain(base, 5, cand, 5, true, 0.01, &c), 0);
 	assert_close(c.ratio, 1.1, 1e-12);
 	assert_close(c.ci_low, 1.1, 1e-12);
 	assert_close(c.ci_high, 1.1, 1e-12);
-	/* all tied within arms: sigma = sqrt(25/12 * (11 - 240/90)), z = 12 / sigma */
-	assert_close(c.p_value, erfc(12 / sqrt(25.0 / 12 * (11 - 240.0 / 90)) / M_SQRT2), 1e-12);
+	assert_close(c.p_rank, 2.0 / 252, 1e-12);
+	assert_true(c.exact_p);
 	assert_int_equal(c.verdict, VERDICT_FASTER);
-	assert_int_equal(stats_compare(base, 5, cand, 5, false, 1, &c), 0);
+	assert_int_equal(compare_plain(base, 5, cand, 5, false, 0.01, &c), 0);
 	assert_int_equal(c.verdict, VERDICT_SLOWER);
-	/* three samples per arm cannot reach p < 0.05 (exact p = 0.1): no verdict */
-	assert_int_equal(stats_compare((double[]){ 1, 2, 3 }, 3, (double[]){ 7, 8, 9 }, 3,
-				       true, 1, &c), 0);
-	assert_close(c.p_value, 0.1, 1e-12);
-	assert_int_equal(c.verdict, VERDICT_SAME);
-	assert_int_equal(stats_compare(base, 0, cand, 5, true, 1, &c), -1);
-	assert_int_equal(stats_compare((double[]){ 0, 0 }, 2, cand, 5, true, 1, &c), -1);
+	assert_int_equal(compare_plain(base, 5, base, 5, false, 0.01, &c), 0);
+	assert_int_equal(c.verdict, VERDICT_EQUIVALENT);
+
+	/* 3 vs 3 cannot reach p < 0.05: low-n withholds the verdict */
+	assert_int_equal(compare_plain(base, 3, cand, 3, true, 0.01, &c), 0);
+	assert_true(c.low_n);
+	assert_close(c.p_rank, 0.1, 1e-12);
+	assert_int_equal(c.verdict, VERDICT_INCONCLUSIVE);
+
+	/* one instruction in 645: equivalent within a 1 % margin, slower with margin 0 */
+	assert_int_equal(compare_plain(d644, 4, d645, 4, false, 0.01, &c), 0);
+	assert_int_equal(c.verdict, VERDICT_EQUIVALENT);
+	assert_int_equal(compare_plain(d644, 4, d645, 4, false, 0, &c), 0);
+	assert_int_equal(c.verdict, VERDICT_SLOWER);
+	assert_int_equal(compare_plain(d644, 4, d644, 4, false, 0, &c), 0);
+	assert_int_equal(c.verdict, VERDICT_EQUIVALENT);
 }
 
-static void test_compare_normal(void **state)
+/* Every bad value refuses the comparison: nothing, NaN, infinity, zero, negative. */
+static void test_compare_bad_data(void **state)
 {
-	double base[60], same[60], shifted[60];
-	struct comparison c, again;
+	const double good[] = { 100, 101, 99, 100 };
+	const double bad[][4] = {
+		{ 100, NAN, 99, 100 }, { 100, INFINITY, 99, 100 }, { 100, 0, 99, 100 },
+		{ 100, -5, 99, 100 },
+	};
+	struct comparison c;
+
+	(void)state;
+	assert_int_equal(compare_plain(good, 0, good, 4, true, 0.01, &c), -1);
+	assert_int_equal(compare_plain(good, 4, good, 0, true, 0.01, &c), -1);
+	for (size_t i = 0; i < N_OF(bad); i++) {
+		assert_int_equal(compare_plain(good, 4, bad[i], 4, true, 0.01, &c), -1);
+		assert_int_equal(compare_plain(bad[i], 4, good, 4, true, 0.01, &c), -1);
+	}
+}
+
+/* A real 3 % loss with one sample ten times too high: the outlier is left out, flagged. */
+static void test_compare_outlier(void **state)
+{
+	double base[6], cand[6];
+	struct comparison c;
 	struct rng r;
 
 	(void)state;
-	rng_seed(&r, 2026);
-	draw_normal(&r, 1000, 10, base, 60);
-	draw_normal(&r, 1000, 10, same, 60);
-	draw_normal(&r, 1020, 10, shifted, 60);
-
-	assert_int_equal(stats_compare(base, 60, shifted, 60, true, 5, &c), 0);
-	assert_true(c.ci_low < 1.02 && 1.02 < c.ci_high);
-	assert_true(c.ci_low > 1);
-	assert_true(c.p_value < 1e-6);
-	assert_false(c.exact_p);
-	assert_int_equal(c.verdict, VERDICT_FASTER);
-	assert_int_equal(stats_compare(base, 60, shifted, 60, false, 5, &c), 0);
+	rng_seed(&r, 31);
+	draw_normal(&r, 1000, 3, base, 6);
+	draw_normal(&r, 970, 3, cand, 6);
+	cand[2] *= 10;
+	assert_int_equal(compare_plain(base, 6, cand, 6, true, 0.01, &c), 0);
+	assert_int_equal(c.outliers, 1);
 	assert_int_equal(c.verdict, VERDICT_SLOWER);
+	assert_true(c.ci_high < 0.99);
+}
 
-	assert_int_equal(stats_compare(base, 60, same, 60, true, 5, &c), 0);
-	assert_true(c.ci_low < 1 && 1 < c.ci_high);
-	assert_int_equal(c.verdict, VERDICT_SAME);
-	/* interval width ~ 2 * 1.96 * sqrt(2/60) * 10 / 1000 */
-	assert_close(c.ci_high - c.ci_low, 2 * 1.96 * sqrt(2.0 / 60) * 0.01, 0.003);
+/*
+ * Coverage of the 95 % interval of the ratio, by simulation: unequal spreads (2 % and
+ * 3 %), a true ratio of 1.03, 4000 runs per n; it must cover at least 93 % at the
+ * profiles' sizes (the percentile bootstrap it replaces covered 85-92 % there).
+ */
+static void test_interval_coverage(void **state)
+{
+	const size_t sizes[] = { 4, 5, 10 };
+	const int runs = 4000;
+	struct rng r;
 
-	/* fixed seed: the same interval twice */
-	assert_int_equal(stats_compare(base, 60, same, 60, true, 5, &again), 0);
-	assert_close(again.ci_low, c.ci_low, 0);
-	assert_close(again.ci_high, c.ci_high, 0);
+	(void)state;
+	rng_seed(&r, 4242);
+	for (size_t k = 0; k < N_OF(sizes); k++) {
+		size_t n = sizes[k];
+		double base[10], cand[10];
+		int covered = 0;
+
+		for (int i = 0; i < runs; i++) {
+			struct comparison c;
+
+			draw_normal(&r, 1000, 20, base, n);
+			draw_normal(&r, 1030, 30.9, cand, n);
+			assert_int_equal(compare_plain(base, n, cand, n, true, 0.01, &c), 0);
+			covered += c.ci_low <= 1.03 && 1.03 <= c.ci_high;
+		}
+		print_message("interval coverage at n=%zu: %.1f %%\n", n, 100.0 * covered / runs);
+		assert_true(covered >= 0.93 * runs);
+	}
+}
+
+/*
+ * 100 equal series per run at n = 10, margin 0 (the hardest case), 400 runs: the share of
+ * runs with any faster/slower verdict after Benjamini-Hochberg must be at most 5 %.
+ */
+static void test_familywise_false_verdicts(void **state)
+{
+	enum { SERIES = 100, RUNS = 400, N = 10 };
+	struct comparison c[SERIES];
+	double p[SERIES], adj[SERIES], base[N], cand[N];
+	int runs_with_false = 0;
+	struct rng r;
+
+	(void)state;
+	rng_seed(&r, 100);
+	for (int run = 0; run < RUNS; run++) {
+		int any = 0;
+
+		for (int s = 0; s < SERIES; s++) {
+			draw_normal(&r, 1000, 3, base, N);
+			draw_normal(&r, 1000, 3, cand, N);
+			assert_int_equal(compare_plain(base, N, cand, N, true, 0, &c[s]), 0);
+			p[s] = c[s].p_value;
+		}
+		stats_adjust_bh(p, SERIES, adj);
+		for (int s = 0; s < SERIES; s++) {
+			c[s].p_adjusted = adj[s];
+			stats_judge(&c[s], true);
+			any |= c[s].verdict == VERDICT_FASTER || c[s].verdict == VERDICT_SLOWER;
+		}
+		runs_with_false += any;
+	}
+	print_message("runs with a false verdict: %d of %d\n", runs_with_false, RUNS);
+	assert_true(runs_with_false <= 0.05 * RUNS);
+}
+
+/*
+ * Boots as the unit: 5 boots of 2 samples, 0.3 % noise within a boot and 2 % between
+ * boots. A 2 % shift of one whole candidate boot is within the boot spread: no verdict of
+ * change. Taken as 10 independent samples, the same values would be called slower.
+ */
+static void test_boot_shift(void **state)
+{
+	static const unsigned int boots[10] = { 1, 1, 2, 2, 3, 3, 4, 4, 5, 5 };
+	double base[10], cand[10], level[5];
+	int false_calls = 0, naive_calls = 0, real_calls = 0;
+	struct rng r;
+
+	(void)state;
+	rng_seed(&r, 55);
+	for (int run = 0; run < 200; run++) {
+		struct comparison c;
+
+		draw_normal(&r, 1000, 20, level, 5);
+		for (int i = 0; i < 10; i++) {
+			draw_normal(&r, level[i / 2], 3, &base[i], 1);
+			draw_normal(&r, level[i / 2], 3, &cand[i], 1);
+		}
+		cand[8] *= 0.98;
+		cand[9] *= 0.98;
+		assert_int_equal(stats_compare(&(struct series){ base, boots, 10 },
+					       &(struct series){ cand, boots, 10 }, true, 0.01,
+					       &c), 0);
+		assert_true(c.by_boot);
+		assert_int_equal(c.units_cand, 5);
+		false_calls += c.verdict == VERDICT_SLOWER || c.verdict == VERDICT_FASTER;
+		if (run == 0) {
+			assert_close(c.cv_within, 0.003, 0.002);
+			assert_true(c.cv_between > 0.01);
+		}
+		/* one boot with the shift, the rest equal: the old independent-samples view */
+		draw_normal(&r, 1000, 3, base, 10);
+		draw_normal(&r, 1000, 3, cand, 10);
+		for (int i = 5; i < 10; i++)
+			base[i] *= 1.02;
+		assert_int_equal(compare_plain(base, 10, cand, 10, true, 0, &c), 0);
+		naive_calls += c.verdict == VERDICT_SLOWER;
+		/* a real 5 % loss of every candidate boot is found through the same spread */
+		draw_normal(&r, 1000, 3, level, 5);
+		for (int i = 0; i < 10; i++) {
+			draw_normal(&r, level[i / 2], 3, &base[i], 1);
+			draw_normal(&r, level[i / 2] * 0.95, 3, &cand[i], 1);
+		}
+		assert_int_equal(stats_compare(&(struct series){ base, boots, 10 },
+					       &(struct series){ cand, boots, 10 }, true, 0.01,
+					       &c), 0);
+		real_calls += c.verdict == VERDICT_SLOWER;
+	}
+	print_message("boot shift: %d false calls by boot, %d as samples; real loss found "
+		      "%d of 200\n", false_calls, naive_calls, real_calls);
+	assert_true(false_calls <= 10);
+	assert_true(real_calls >= 180);
+}
+
+/*
+ * Drift over five nights losing 2 % each: Mann-Kendall S = -10, and only the two
+ * monotone orderings of 5! reach |S| = 10, so p = 2/120; Sen's slope is the median of
+ * the ten pairwise slopes, -1.940598, times 4 over the median 96.04: -8.08 %.
+ * E-divisive alone cannot see it: the best split (after night 2, statistic 6.4 on
+ * 0 -2 -4 -6 -7.8) is matched by 40 of the 120 orderings.
+ */
+static void test_trend_and_change_point(void **state)
+{
+	double drift[5], flat[5] = { 100, 100.2, 99.9, 100.1, 100 };
+	const double ramp[5] = { 0, -2, -4, -6, -7.8 };
+	const double step[10] = { 1000, 1001, 999, 1000, 1000.5, 1000, 950, 951, 949, 950 };
+	struct change_point cp;
+	struct trend t;
+
+	(void)state;
+	for (int k = 0; k < 5; k++)
+		drift[k] = 100 * pow(0.98, k);
+	stats_trend(drift, 5, &t);
+	assert_close(t.s, -10, 0);
+	assert_close(t.p, 2.0 / 120, 1e-12);
+	assert_close(t.change, -1.940598 * 4 / 96.04, 1e-6);
+	stats_trend(flat, 5, &t);
+	assert_true(t.p > 0.5);
+	stats_trend(drift, 4, &t);
+	assert_close(t.p, 1, 0);
+
+	stats_change_point(ramp, 5, &cp);
+	assert_int_equal(cp.at, 2);
+	assert_close(cp.stat, 6.4, 1e-9);
+	assert_close(cp.p, 40.0 / 120, 1e-12);
+	assert_false(cp.found);
+	/* a 5 % step after six nights, ten nights in all (seeded Monte Carlo) */
+	stats_change_point(step, 10, &cp);
+	assert_true(cp.found);
+	assert_int_equal(cp.at, 6);
+	assert_close(cp.stat, 236.16, 1e-6);
+	assert_true(cp.p < 0.01);
 }
 
 static void test_rng(void **state)
@@ -236,8 +483,14 @@ static void test_verdict_names(void **state)
 
 	(void)state;
 	assert_string_equal(verdict_name(VERDICT_FASTER), "faster");
+	assert_string_equal(verdict_name(VERDICT_EQUIVALENT), "equivalent");
 	assert_int_equal(verdict_parse("slower", &v), 0);
 	assert_int_equal(v, VERDICT_SLOWER);
+	assert_int_equal(verdict_parse("inconclusive", &v), 0);
+	assert_int_equal(v, VERDICT_INCONCLUSIVE);
+	/* summary.csv files of older runs said "same" for no evidence */
+	assert_int_equal(verdict_parse("same", &v), 0);
+	assert_int_equal(v, VERDICT_INCONCLUSIVE);
 	assert_int_equal(verdict_parse("better", &v), -1);
 }
 
@@ -252,8 +505,17 @@ int main(void)
 		cmocka_unit_test(test_bimodal_sets),
 		cmocka_unit_test(test_mann_whitney_exact),
 		cmocka_unit_test(test_mann_whitney_ties),
+		cmocka_unit_test(test_mann_whitney_constant_arms),
+		cmocka_unit_test(test_mann_whitney_monte_carlo),
+		cmocka_unit_test(test_t_distribution),
+		cmocka_unit_test(test_adjust_bh),
 		cmocka_unit_test(test_compare_constant),
-		cmocka_unit_test(test_compare_normal),
+		cmocka_unit_test(test_compare_bad_data),
+		cmocka_unit_test(test_compare_outlier),
+		cmocka_unit_test(test_interval_coverage),
+		cmocka_unit_test(test_familywise_false_verdicts),
+		cmocka_unit_test(test_boot_shift),
+		cmocka_unit_test(test_trend_and_change_point),
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_verdict_names),
 	};
