@@ -5,9 +5,9 @@
 # shellcheck shell=bash
 
 # A kernel log line showing one of these marks the log broken: warnings, BUGs, oopses,
-# panics, lockups, RCU stalls, hung tasks, refcount saturation, and the safe layer's reports
+# panics (Rust ones too), lockups, RCU stalls, hung tasks, refcount saturation, and the safe layer's reports
 # of a failed check or a misused handle (every one starts "safe: ").
-KERNEL_PROBLEM_RE='WARNING: CPU|BUG:|Oops:|Kernel panic|general protection fault|soft lockup|hard LOCKUP|detected stall|blocked for more than [0-9]+ seconds|refcount_t:|nobody cared|(^| )safe: '
+KERNEL_PROBLEM_RE='WARNING: CPU|BUG:|Oops:|Kernel panic|general protection fault|soft lockup|hard LOCKUP|detected stall|blocked for more than [0-9]+ seconds|refcount_t:|nobody cared|panicked at|(^| )safe: '
 # The self-test modules provoke the layer's reports on purpose and check them themselves
 # (tests/vm/null.sh, net.sh): their own lines are not problems.
 KERNEL_PROBLEM_EXPECTED_RE='(^| )(safe_selftest|safenet_selftest): safe: '
