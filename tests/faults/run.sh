@@ -65,10 +65,13 @@ for n in "${names[@]}"; do
 	echo "# fault $n: $what (running $part)"
 	start=$(date +%s)
 	verdict=missed by=""
+	: >"$log"
 	(cd "$top" && tar -c --exclude=./build --exclude=./results --exclude=./.git \
 		--exclude=./tests/artifacts .) | tar -x -C "$scratch"
+	# a git index of its own, for the tests that list the tree's files (style.sh)
+	(cd "$scratch" && git init -q && git add -A) >>"$log" 2>&1
 	files=$(grep -E '^\+\+\+ ' "$f" | sed -E 's|^\+\+\+ b/([^[:space:]]+).*|\1|')
-	if [ -n "$files" ] && ! patch -s -p1 -d "$scratch" <"$f" >"$log" 2>&1; then
+	if [ -n "$files" ] && ! patch -s -p1 -d "$scratch" <"$f" >>"$log" 2>&1; then
 		by="(the fault does not apply: $log)"
 	elif ! rebuild "$scratch" $files >>"$log" 2>&1; then
 		by="(the faulty tree does not build: $log)"

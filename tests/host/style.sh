@@ -21,12 +21,13 @@ if [ ! -x "$cache/scripts/checkpatch.pl" ]; then
 fi
 . "$top/tests/lib/check.sh"
 files=$(cd "$top" && git ls-files 'drivers-raw/*.[ch]' 'drivers-safe/*.[ch]' 'tests/modules/*.[ch]')
+[ -n "$files" ] || { echo "not ok - git lists the kernel sources to check (in $top)"; exit 1; }
 plan "$(echo "$files" | grep -c .)"
 # clean FILE: checkpatch ran (exit 0) and reported nothing; a checkpatch that cannot run
 # (missing perl module, unreadable file) exits non-zero and fails the file too.
 clean() {
 	local out rc
-	out=$("$cache/scripts/checkpatch.pl" --no-tree --terse --show-types --max-line-length=100 \
+	out=$(perl "$cache/scripts/checkpatch.pl" --no-tree --terse --show-types --max-line-length=100 \
 		--ignore SPDX_LICENSE_TAG,MACRO_WITH_FLOW_CONTROL,COMPLEX_MACRO,USE_LOCKDEP,OOM_MESSAGE,SPACING \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
 		-f "$top/$1" 2>&1)
