@@ -16,8 +16,9 @@ set -u
 
 variants=$(tr ' ' '\n' </out/ablation-variants.txt 2>/dev/null | grep '^safenvme_no' | sort)
 n_variants=$(echo "$variants" | grep -c .)
-# Checks: refusals 16, write+verify 8, cross-reads 9, stock-written reads 6, polled and
-# INTx 12, reset 8, unbind under load 14, 3 per variant and their tally 1, runner 3, log 1.
+# Checks (each section counts its bind): refusals 16, write+verify 8, cross-reads 9,
+# stock-written reads 6, polled and INTx 12, reset 8, unbind under load 14, 3 per variant and
+# their tally 1, runner 3, log 1.
 plan $((16 + 8 + 9 + 6 + 12 + 8 + 14 + 3 * n_variants + 1 + 3 + 1))
 
 
@@ -163,6 +164,7 @@ done
 
 for drv in rawnvme safenvme; do
 	if bind "$drv" poll_queues=1; then
+		ok "$drv binds with poll_queues=1"
 		check "$drv: poll_queues=1 turns io_poll on" \
 			test "$(cat "/sys/block/${dev#/dev/}/queue/io_poll")" = 1
 		check "$drv: polled io_uring (hipri) write+verify" \
@@ -191,8 +193,13 @@ for drv in rawnvme safenvme; do
 	# a fio error, and data it loses as a verify error.
 	fio_verify 320M --size=32M --iodepth=32 --loops=4 >/dev/null &
 	load=$!
-	sleep 2
-	check "$drv: reset_controller under load succeeds" \
+	inflight=0
+	for i in $(seq 100); do
+		inflight=$(awk '{ print $1 + $2 }' "/sys/block/${dev#/dev/}/inflight")
+		[ "$inflight" -gt 0 ] && break
+		sleep 0.05
+	done
+	check "$drv: reset_controller under load succeeds ($inflight requests in flight just before)" \
 		sh -c "echo 1 > $pcidev/reset_controller"
 	wait "$load"
 	rc=$?
@@ -204,6 +211,7 @@ done
 
 for drv in rawnvme safenvme; do
 	bind "$drv" || { not_ok "$drv binds for the unbind-under-load test"; continue; }
+	ok "$drv binds for the unbind-under-load test"
 	fio --name=load --filename="$dev" --direct=1 --ioengine=libaio --rw=randrw --bs=4k \
 		--iodepth=32 --numjobs=2 --time_based --runtime=60 \
 		--eta=never --output=/dev/null 2>/dev/null &
