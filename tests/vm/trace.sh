@@ -37,6 +37,13 @@ module_hrtimers() {
 		s && $2 == m { n += $3 } END { if (seen) print n + 0 }' "$1"
 }
 
+# section_count FILE TITLE NAME: the count of entry NAME in section TITLE of the text report
+# (the report leaves out entries that counted 0: 0 then); nothing when the section is missing.
+section_count() {
+	awk -v t="$2:" -v k="$3" '$0 ~ "^" t { s = 1; seen = 1; next } /^[^ ]/ { s = 0 }
+		s && $1 == k { n = $2 } END { if (seen) print n + 0 }' "$1"
+}
+
 # runtime_ms: the run time of the last fio run (/tmp/fio.txt), in milliseconds.
 runtime_ms() { sed -n 's/.* run=\([0-9]*\)-[0-9]*msec.*/\1/p' /tmp/fio.txt | head -n 1; }
 
@@ -76,9 +83,9 @@ run_sample() {
 	fi
 	fio --name=trace --filename="$dev" --ioengine=io_uring --direct=1 --rw=randread \
 		--bs=4k --iodepth=32 --number_ios=$ios --size=512M --norandommap \
-		>/tmp/fio.txt 2>&1 || { kill $tracer; return 1; }
+		>/tmp/fio.txt 2>&1 || { tail -n 5 /tmp/fio.txt | sed 's/^/# /'; kill $tracer; return 1; }
 	kill -INT $tracer
-	wait $tracer
+	wait $tracer || { echo "# twintrace exit $?"; sed 's/^/# /' /tmp/trace.err; return 1; }
 }
 
 for arm in $arms; do
@@ -105,7 +112,7 @@ for arm in $arms; do
 		done_ios=$(sed -n 's/.*issued rwts: total=\([0-9]*\),.*/\1/p' /tmp/fio.txt)
 		count=$(field $t '^count ' 2)
 		hr=$(module_hrtimers $t "$mod")
-		block=$(field $t '^    BLOCK ' 2)
+		block=$(section_count $t softirqs BLOCK)
 		hard=$(field $t '^hard IRQs:' 4)
 		loc=$(field $t '^local timer interrupts:' 5)
 		qcalls=$(field $t '^function queue_rq=' 4)
