@@ -130,10 +130,14 @@ received() {
 # even on host loopback, and the guest's arms received 30..99 %, so only heavy loss is a
 # driver fault here; exact delivery is udpcheck's and the counters' check).
 iperf3_run() {
-	local server rc
+	local server rc i
 	in_b timeout 90 iperf3 -s -1 -B "$ADDR_B" -p 5201 >/tmp/iperf3-server.log 2>&1 &
 	server=$!
-	sleep 0.5
+	# the server says when it listens (a fixed pause lost the race on a loaded host)
+	for i in $(seq 100); do
+		grep -q 'Server listening' /tmp/iperf3-server.log && break
+		sleep 0.1
+	done
 	in_a timeout 60 iperf3 -c "$ADDR_B" -p 5201 -J "$@" >/tmp/iperf3.json
 	rc=$?
 	wait "$server" || rc=1
