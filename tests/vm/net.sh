@@ -131,7 +131,7 @@ received() {
 # driver fault here; exact delivery is udpcheck's and the counters' check).
 iperf3_run() {
 	local server rc i
-	in_b timeout 90 iperf3 -s -1 -B "$ADDR_B" -p 5201 >/tmp/iperf3-server.log 2>&1 &
+	in_b timeout 90 iperf3 -s -1 --forceflush -B "$ADDR_B" -p 5201 >/tmp/iperf3-server.log 2>&1 &
 	server=$!
 	# the server says when it listens (a fixed pause lost the race on a loaded host)
 	for i in $(seq 100); do
