@@ -8,8 +8,9 @@
 # INSN_KEEP=DIR keeps the run folders (DIR/probe, DIR/boot1, DIR/boot2) for reading.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
-# Checks: refusal 2, acceptance 1, insnprobe 5, two boots 2 each, 3 arms x 2 depths.
-plan $((3 + 5 + 2 * 2 + 3 * 2))
+# Checks: refusal 2, acceptance 1, insnprobe and net windows 7, two boots 2 each, 3 arms x
+# 2 depths.
+plan $((3 + 7 + 2 * 2 + 3 * 2))
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=$("$top/scripts/kver.sh" vm) || { echo "not ok - a Debian guest kernel is installed"; exit 1; }
 work=${INSN_KEEP:-$(mktemp -d)}

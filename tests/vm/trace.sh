@@ -21,8 +21,9 @@ set -u
 
 ios=20000
 arms="null_blk:nullb0 rawnull:rawnull0 safenull:safenull0"
-# Checks: per arm, irqmode 0: 7, 1: 6, 2: 7; twinperf 2; the runner's samples 5 per mode.
-plan $((3 * (7 + 6 + 7) + 2 + 2 * 5))
+# Checks: per arm, irqmode 0: 7, 1: 6, 2: 7; sampled 4; twinperf 2; the runner's samples
+# 6 per mode.
+plan $((3 * (7 + 6 + 7) + 4 + 2 + 2 * 6))
 
 command -v twintrace >/dev/null || { not_ok "twintrace is in the guest (build bpf/ first)"; exit 1; }
 
