@@ -4,6 +4,7 @@
 #              [MODE=auto|host|vm] [CLOCK=icount|wall]      run the benchmark
 #              [KERNEL=debian|rust]                         rust: the kernel of make rust-kernel
 #   make test                                               run every test
+#   make test-faults [FAULTS="NAME..."]                     show each planted fault is caught
 #   make rust-kernel                                        build the Rust-enabled kernel (slow)
 #   make test-rust                                          integrity tests under that kernel
 #   make [all]        build modules, BPF tools and the runner
@@ -38,7 +39,7 @@ export V
 SUBDIRS := bench bpf tests/tools plugin
 
 .PHONY: all modules userspace deps bench test report clean check-kdir rust-kernel rust-twins \
-	test-rust $(addprefix sub-,$(SUBDIRS))
+	test-rust test-faults $(addprefix sub-,$(SUBDIRS))
 
 all: modules userspace
 
@@ -69,6 +70,12 @@ test: deps
 	$(Q)$(MAKE) all
 	$(Q)$(MAKE) -C bench unit-tests
 	$(Q)tests/run.sh
+
+# Planted faults (tests/faults/): each in a scratch copy of the built tree; not in make test.
+test-faults: deps
+	$(Q)$(MAKE) all
+	$(Q)$(MAKE) -C bench unit-tests
+	$(Q)tests/faults/run.sh $(FAULTS)
 
 # The Rust arm (docs/rust-arm.md): opt-in, not part of make test.
 rust-kernel: deps

@@ -148,8 +148,8 @@ args+=("${qemu_extra[@]}")
 # no_timer_check: a TCG guest on a loaded host can fail the IO-APIC timer check and panic.
 args+=(-append "console=ttyS0 loglevel=5 panic=-1 oops=panic nokaslr no_timer_check $append")
 
-# What marks a guest log as broken: warnings, BUGs, oopses, panics, lockups, stalls, hung tasks.
-KERNEL_PROBLEM_RE='WARNING: CPU|BUG:|Oops:|Kernel panic|general protection fault|soft lockup|hard LOCKUP|detected stall|blocked for more than [0-9]+ seconds'
+# What marks a guest log as broken: the one pattern of tests/lib/guest.sh (kernel_problems).
+. "$top/tests/lib/guest.sh"
 rm -f "$share/.guest-rc" "$share/console.log" "$share/dmesg.txt"
 [ "$quiet" = 1 ] || echo "vm-run: kernel $kver, $accel, clock $clock, $smp vCPU, ${mem} MiB, timeout ${tmo}s" >&2
 
@@ -180,8 +180,7 @@ trap - INT TERM HUP
 set -e
 [ -n "$tail_pid" ] && { sleep 0.2; kill "$tail_pid" 2>/dev/null; wait "$tail_pid" 2>/dev/null || true; }
 
-problems=$(grep -h -E "$KERNEL_PROBLEM_RE" \
-	"$share/console.log" "$share/dmesg.txt" 2>/dev/null | sort -u | head -n 20 || true)
+problems=$(kernel_problems "$share/console.log" "$share/dmesg.txt" | sort -u | head -n 20 || true)
 if [ -n "$problems" ]; then
 	echo "vm-run: KERNEL PROBLEM in the guest log ($share/console.log):" >&2
 	printf '  %s\n' "$problems" >&2

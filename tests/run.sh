@@ -40,14 +40,32 @@ selected() {
 }
 
 # Count the ok / not ok lines of one test's output; a test that failed without saying
-# which check failed counts as one failure of its own.
+# which check failed counts as one failure of its own. Every test prints its TAP plan
+# "1..N" (tests/lib/check.sh: plan N; cmocka prints its own): a test without one, or whose
+# count of checks differs from it (a section that vanished, or checks added without the
+# plan), fails with one more line saying so.
 tally() {
-	local name=$1 rc=$2 out=$3 ok nok skip
+	local name=$1 rc=$2 out=$3 extra=${4:-} ok nok skip made want
 	ok=$(grep -v '# SKIP' "$out" | grep -c -E '^ok( |$)')
 	nok=$(grep -v '# SKIP' "$out" | grep -c -E '^not ok( |$)')
 	skip=$(grep -E '^(not )?ok( |$)' "$out" | grep -c '# SKIP')
+	made=$((ok + nok + skip))
+	want=$(sed -n -E 's/^1\.\.([0-9]+)$/\1/p' "$out")
 	skipped=$((skipped + skip))
-	if [ "$rc" != 0 ] && [ "$nok" = 0 ]; then
+	if [ -z "$want" ]; then
+		echo "not ok - $name declares its number of checks (no TAP plan 1..N; tests/lib/check.sh: plan N)" | tee -a "$out"
+		nok=$((nok + 1))
+	elif [ "$(echo "$want" | wc -l)" != 1 ]; then
+		echo "not ok - $name declares one TAP plan (found: $(echo $want))" | tee -a "$out"
+		nok=$((nok + 1))
+	elif [ "$made" != "$want" ]; then
+		echo "not ok - $name made $made checks of the $want it planned" | tee -a "$out"
+		nok=$((nok + 1))
+	fi
+	if [ -n "$extra" ]; then
+		echo "not ok - $extra" | tee -a "$out"
+		nok=$((nok + 1))
+	elif [ "$rc" != 0 ] && [ "$nok" = 0 ]; then
 		echo "not ok - $name exited with status $rc (log: $out)"
 		nok=1
 	fi
@@ -86,8 +104,17 @@ run_host() {
 	done
 }
 
+# The ablation variants the safe drivers' Kbuild files build (safe_variants calls, see
+# drivers-safe/kernel/ablation.mk), one module name a line: what the guest tests must find.
+ablation_variants() {
+	sed -n 's/^\$(call safe_variants,\([a-z]*\),[a-z_]*,\(.*\))$/\1 \2/p' drivers-safe/*/Kbuild |
+		while read -r mod mechs; do
+			for m in $mechs; do echo "${mod}_$m"; done
+		done
+}
+
 run_vm() {
-	local t name out rc share initrd kver kernel_args=() initrd_args=()
+	local t name out rc share initrd kver extra kernel_args=() initrd_args=()
 	if [ "$kernel" = rust ]; then
 		[ -e build/rust/.done ] && [ -e build/rust/twins/.done ] || {
 			echo "not ok - the Rust kernel and our modules for it are built (make test-rust)"
@@ -117,6 +144,7 @@ run_vm() {
 		rm -rf "$share"
 		mkdir -p "$share"
 		echo "exec bash /twinbench/tests/$name.sh" >"$share/job.sh"
+		ablation_variants >"$share/ablation-variants.txt"
 		echo "# vm/$name"
 		# A "# vm-nvme-file: SIZE" line asks for a file-backed NVMe controller.
 		nvme_args=()
@@ -139,11 +167,12 @@ run_vm() {
 		# tests/vm/NAME.after: host-side checks of what QEMU saw, run once the guest is off.
 		[ -f "tests/vm/$name.after" ] && bash "tests/vm/$name.after" "$share" >>"$out" 2>&1
 		cat "$out"
+		extra=""
 		if [ "$rc" = 126 ] || [ "$rc" = 124 ] || [ "$rc" = 125 ]; then
 			sed 's/^/# /' "$out.host"
-			echo "not ok - vm/$name: guest ran to the end with a clean kernel log (vm-run exit $rc)" | tee -a "$out"
+			extra="vm/$name: guest ran to the end with a clean kernel log (vm-run exit $rc)"
 		fi
-		tally "vm/$name" "$rc" "$out"
+		tally "vm/$name" "$rc" "$out" "$extra"
 	done
 }
 

@@ -5,21 +5,26 @@
 # VM behind, and --resume completes it, the samples spread over the matrix's three boots.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
+# Checks: quick run 17 (6 of them one per run-folder file, 3 one per arm), bad matrix 3,
+# interrupted run 5.
+plan 25
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tb=$top/bench/twinbench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# holds FILTER JSON: the jq FILTER is true for JSON.
-holds() { jq -e "$1" "$2" >/dev/null; }
+. "$top/tests/lib/guest.sh"	# holds
 # csv_count FILE AWK-CONDITION: rows of a CSV with a header matching the condition.
 csv_count() { awk -F, -v OFS=, "NR > 1 && ($2) { n++ } END { print n + 0 }" "$1"; }
 
+before=$(readlink -f "$top/results/latest" 2>/dev/null)
+touch "$work/start"
 make -s -C "$top" bench PROFILE=quick FAMILIES=null >"$work/quick.out" 2>&1
 rc=$?
 check "make bench PROFILE=quick FAMILIES=null exits 0" [ "$rc" = 0 ]
 run=$(readlink -f "$top/results/latest")
-check "results/latest points at the new run" [ -d "$run" ]
+check "results/latest points at the new run (${run##*/}, before ${before##*/})" \
+	eval '[ -d "$run" ] && [ "$run" != "$before" ] && [ "$run/manifest.json" -nt "$work/start" ]' 
 for f in manifest.json samples.csv settings.csv summary.csv console.log plan.tsv; do
 	check "the run folder holds $f" test -s "$run/$f"
 done
@@ -41,8 +46,11 @@ check "summary.csv compares safe with raw and raw with upstream, with a verdict"
 		$col["metric"] == "iops" && $col["baseline"] == "null_blk" &&
 			$col["candidate"] == "rawnull" && $col["verdict"] != "" { r++ }
 		END { exit !(s >= 2 && r >= 2) }' "$run/summary.csv"
+# every (family, arm, workload, sample) of samples.csv has a "scheduler none" row
 check "every sample recorded its queue settings (scheduler none)" \
-	grep -q ',scheduler,none' "$run/settings.csv"
+	awk -F, 'FNR == 1 { next } NR == FNR { if ($5 == "scheduler" && $6 == "none") s[$1","$2","$3","$4] = 1; next }
+		{ n++; if (!s[$1","$2","$3","$4]) bad++ } END { exit !(n > 0 && !bad) }' \
+	"$run/settings.csv" "$run/samples.csv"
 check "the instruction counts per I/O are in samples.csv" \
 	grep -q ',driver_insn_per_io,' "$run/samples.csv"
 

@@ -7,6 +7,7 @@
 # when `perf stat` can count instructions.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
+plan 6
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tool=$top/bpf/twinperf

@@ -4,6 +4,9 @@
 # the initramfs carries the tools and modules the suite needs.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
+# Checks: exit status and logs 4, five tools, warning 2 and a safe-layer report 2, hang 1,
+# bad options 3.
+plan 17
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=$("$top/scripts/kver.sh" vm) || { echo "not ok - a Debian guest kernel is installed"; exit 1; }
 initrd=$top/build/initramfs-$kver.img
@@ -43,6 +46,19 @@ vm "$work/warn" --clock wall --accel tcg
 rc=$?
 check "a kernel warning in the guest log fails the run (exit 126)" [ "$rc" = 126 ]
 check "the warning is printed loudly" grep -q "KERNEL PROBLEM" "$work/warn.out"
+
+# The safe layer's reports are kernel problems too, except the ones its self-test modules
+# provoke on purpose (tests/lib/guest.sh).
+mkdir -p "$work/safe" "$work/selftest"
+echo 'echo "<3>safenull: safe: range 8+8 outside 8 in harness_test line 1" >/dev/kmsg' >"$work/safe/job.sh"
+vm "$work/safe" --clock wall --accel tcg
+rc=$?
+check "a safe-layer report in the guest log fails the run (exit $rc, want 126)" [ "$rc" = 126 ]
+echo 'echo "<3>safe_selftest: safe: add overflow in selftest_checked line 1" >/dev/kmsg' \
+	>"$work/selftest/job.sh"
+vm "$work/selftest" --clock wall --accel tcg
+rc=$?
+check "a report the layer's self-test provokes on purpose does not (exit $rc, want 0)" [ "$rc" = 0 ]
 
 mkdir -p "$work/hang"
 echo 'sleep 100000' >"$work/hang/job.sh"

@@ -7,6 +7,7 @@
 # Prints "ok - ..." / "not ok - ..." per check; exits non-zero when a check failed.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
+plan 38
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -65,7 +66,7 @@ while IFS= read -r want; do
 		[ "$mismatch" -le 3 ] && echo "#   report.md lacks: $want"
 	fi
 done <"$work/summary-rows.txt"
-check "report.md carries all $rows rows of summary.csv" [ "$mismatch" = 0 ] && [ "$rows" -gt 0 ]
+check "report.md carries all $rows rows of summary.csv" test "$mismatch" = 0 -a "$rows" -gt 0
 check "report.md puts the verdict table first" \
 	bash -c "grep -n '^## ' '$md' | head -1 | grep -q Verdicts"
 check "report.md names the invalid sample and the guest-log WARNING" \
@@ -166,6 +167,7 @@ else
 	open_page() {
 		local name=$1 file=$2 profile
 		profile=$(mktemp -d "$work/chromium.XXXXXX")
+		rm -f "$artifacts/$name.png"	# an earlier run's screenshot must not pass
 		timeout 120 "$browser" --headless --no-sandbox --disable-gpu \
 			--disable-background-networking --disable-component-update --disable-sync \
 			--no-first-run --user-data-dir="$profile" --enable-logging=stderr --v=0 \

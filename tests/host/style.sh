@@ -19,18 +19,25 @@ if [ ! -x "$cache/scripts/checkpatch.pl" ]; then
 	tar -xaf "$tarball" -C "$cache" --strip-components=1 --wildcards \
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
 fi
-fails=0
-while read -r f; do
-	out=$("$cache/scripts/checkpatch.pl" --no-tree --terse --show-types --max-line-length=100 \
+. "$top/tests/lib/check.sh"
+files=$(cd "$top" && git ls-files 'drivers-raw/*.[ch]' 'drivers-safe/*.[ch]' 'tests/modules/*.[ch]')
+[ -n "$files" ] || { echo "not ok - git lists the kernel sources to check (in $top)"; exit 1; }
+plan "$(echo "$files" | grep -c .)"
+# clean FILE: checkpatch ran (exit 0) and reported nothing; a checkpatch that cannot run
+# (missing perl module, unreadable file) exits non-zero and fails the file too.
+clean() {
+	local out rc
+	out=$(perl "$cache/scripts/checkpatch.pl" --no-tree --terse --show-types --max-line-length=100 \
 		--ignore SPDX_LICENSE_TAG,MACRO_WITH_FLOW_CONTROL,COMPLEX_MACRO,USE_LOCKDEP,OOM_MESSAGE,SPACING \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
-		-f "$top/$f" 2>&1 | grep -E '(ERROR|WARNING|CHECK):')
-	if [ -z "$out" ]; then
-		echo "ok - checkpatch: $f"
-	else
-		echo "not ok - checkpatch: $f"
-		printf '#   %s\n' "$out"
-		fails=$((fails + 1))
-	fi
-done < <(cd "$top" && git ls-files 'drivers-raw/*.[ch]' 'drivers-safe/*.[ch]' 'tests/modules/*.[ch]')
-[ "$fails" = 0 ]
+		-f "$top/$1" 2>&1)
+	rc=$?
+	[ "$rc" = 0 ] && ! echo "$out" | grep -q -E '(ERROR|WARNING|CHECK):' && return 0
+	echo "$out" | grep -E '(ERROR|WARNING|CHECK):|^[^:]*$' | head -n 20 | sed 's/^/#   /'
+	echo "#   (checkpatch exit $rc)"
+	return 1
+}
+for f in $files; do
+	check "checkpatch: $f" clean "$f"
+done
+finish

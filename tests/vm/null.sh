@@ -2,15 +2,18 @@
 # null.sh (guest): the null block twins rawnull and safenull, and stock null_blk beside them.
 # For each arm and irqmode 0/1/2 (memory backed, 2 submit queues): fio write+verify with
 # crc32c over several jobs, then a separate read-back verify pass, zero errors, flushes that
-# reach the twins, a clean kernel log, clean unload; the read-back pass must fail on a fresh
-# (empty) device, so it is known to detect lost data. Then, for the twins: a 4 KiB logical block size, discarded
-# writes reading back as zeroes, bad parameters refused with a message naming them, and
-# rmmod refused while the device is held open. The ablation variants (safenull_no<mechanism>,
-# one safe-layer mechanism compiled out) must stay correct for valid input: each gets the
-# write+verify and read-back passes in irqmode=2. First, the safe layer's self-test module.
-# One line per check: "ok - ..." / "not ok - ...".
+# reach the twins, a clean kernel log (tests/lib/guest.sh, safe-layer reports included),
+# clean unload; in every completion mode, after a reload the read-back pass must fail with a
+# verify error on the fresh (empty) device, so it is known to detect lost data. Then, for the twins: bs=4096
+# gives a 4 KiB logical block size, discarded writes read back as zeroes, bad parameters are
+# refused with a message naming them, and rmmod is refused while the device is held open.
+# The ablation variants (safenull_no<mechanism>, one safe-layer mechanism compiled out; the
+# host's run.sh lists the ones the Kbuild files build in /out/ablation-variants.txt) must stay
+# correct for valid input: each gets the same passes in irqmode=2. First, the safe layer's
+# self-test module. One line per check: "ok - ..." / "not ok - ...".
 set -u
 . "$(dirname "$0")/../lib/check.sh"
+. "$(dirname "$0")/../lib/guest.sh"
 
 
 JOBS=4
@@ -24,19 +27,6 @@ dev_of() {
 	safenull_no*) echo /dev/safenull0 ;;	# ablation variants: the safe twin's devices
 	*) echo "/dev/${1}0" ;;
 	esac
-}
-
-wait_for_dev() {
-	local i
-	for i in $(seq 50); do
-		[ -b "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-kernel_problems() {
-	dmesg | grep -E 'WARNING:|BUG:|Oops|general protection fault|soft lockup|hung task|refcount_t:|safe: '
 }
 
 # fio_verify DEV MODE: write+verify (MODE=write) or read back and verify (MODE=read).
@@ -67,10 +57,10 @@ unload() {
 }
 
 run_verify() {
-	local arm=$1 what=$2 dev bytes flushes
+	local arm=$1 what=$2 dev bytes flushes lbs mark
 	shift 2
 	dev=$(dev_of "$arm")
-	dmesg -c >/dev/null
+	mark=$(klog_mark)
 	if ! load "$arm" "$@"; then
 		not_ok "$arm $what: loads with $*"
 		sed 's/^/#   /' "$log"
@@ -88,6 +78,10 @@ run_verify() {
 		not_ok "$arm $what: separate read-back verify"
 		tail -n 20 "$log" | sed 's/^/#   /'
 	fi
+	case " $* " in *" bs=4096 "*)
+		lbs=$(cat "/sys/block/${dev#/dev/}/queue/logical_block_size")
+		check "$arm $what: the logical block size is 4096 ($lbs)" test "$lbs" = 4096
+	esac
 	if [ "$arm" != null_blk ]; then
 		flushes=$(awk '{ print $16 }' "/sys/block/${dev#/dev/}/stat")
 		if [ "${flushes:-0}" -gt 0 ]; then
@@ -97,37 +91,45 @@ run_verify() {
 		fi
 	fi
 	if unload "$arm"; then ok "$arm $what: unloads cleanly"; else not_ok "$arm $what: unloads cleanly"; fi
-	if [ "$what" = irqmode=1 ]; then
-		if load "$arm" "$@" && ! fio_verify "$dev" read >/dev/null; then
-			ok "$arm $what: the read-back verify fails on a freshly loaded (empty) device"
-		else
-			not_ok "$arm $what: the read-back verify fails on a freshly loaded (empty) device"
-		fi
-		unload "$arm" || not_ok "$arm $what: unloads cleanly after the empty-device check"
+	# the control once per arm and completion mode (the variants share the safe twin's paths)
+	case $arm:$what in rawnull:irqmode=*|safenull:irqmode=*|null_blk:irqmode=*)
+		check "$arm $what: the read-back verify fails with a verify error on a freshly loaded (empty) device" \
+			empty_device_fails "$arm" "$dev" "$@"
+	esac
+	check "$arm $what: kernel log is clean" klog_clean "$mark"
+}
+
+# empty_device_fails ARM DEV PARAMS...: reloaded, the device has lost what the passes wrote,
+# and the read-back pass says so with a verify error (not any other failure); then unloaded.
+empty_device_fails() {
+	local arm=$1 dev=$2 rc=0
+	shift 2
+	load "$arm" "$@" || return 1
+	if fio_verify "$dev" read >/dev/null; then
+		rc=1
+	elif ! grep -q -E 'verify: bad magic header|verify failed|"error" : 84' "$log"; then
+		tail -n 5 "$log" | sed 's/^/#   /'
+		rc=1
 	fi
-	if kernel_problems >"$log"; then
-		not_ok "$arm $what: kernel log is clean"
-		sed 's/^/#   /' "$log"
-	else
-		ok "$arm $what: kernel log is clean"
-	fi
+	unload "$arm" || rc=1
+	return $rc
 }
 
 # refused ARM PARAM=VALUE: loading fails, the module is not left behind, and the kernel log
 # names the parameter and value.
 refused() {
-	local arm=$1 param=$2
-	dmesg -c >/dev/null
+	local arm=$1 param=$2 mark
+	mark=$(klog_mark)
 	if modprobe "$arm" "$param" >/dev/null 2>&1; then
 		not_ok "$arm refuses $param"
 		rmmod "$arm"
 	elif [ -e "/sys/module/$arm" ]; then
 		not_ok "$arm refuses $param (module left loaded)"
-	elif ! dmesg | grep -q "$arm: invalid $param:"; then
-		not_ok "$arm refuses $param with a message naming it"
-		dmesg | tail -n 3 | sed 's/^/#   /'
+	elif ! klog_has "$mark" "$arm: invalid $param:" || ! klog_clean "$mark"; then
+		not_ok "$arm refuses $param with a message naming it and a clean kernel log"
+		klog_since "$mark" | tail -n 3 | sed 's/^/#   /'
 	else
-		ok "$arm refuses $param: $(dmesg | grep "$arm: invalid $param:" | sed 's/^\[[^]]*\] //')"
+		ok "$arm refuses $param: $(klog_since "$mark" | grep "$arm: invalid $param:" | sed 's/^\[[^]]*\] //')"
 	fi
 }
 
@@ -163,44 +165,44 @@ discard_mode() {
 		return
 	fi
 	if dd if=/dev/urandom of="$dev" bs=4096 count=16 oflag=direct 2>"$log" &&
-	   cmp -n 65536 "$dev" /dev/zero >>"$log" 2>&1; then
-		ok "$arm memory_backed=0: writes are discarded, reads return zeroes"
+	   cmp -n 65536 "$dev" /dev/zero >>"$log" 2>&1 && unload "$arm"; then
+		ok "$arm memory_backed=0: writes are discarded, reads return zeroes, unloads cleanly"
 	else
-		not_ok "$arm memory_backed=0: writes are discarded, reads return zeroes"
+		not_ok "$arm memory_backed=0: writes are discarded, reads return zeroes, unloads cleanly"
 		sed 's/^/#   /' "$log"
+		rmmod "$arm" 2>/dev/null
 	fi
-	unload "$arm" || not_ok "$arm memory_backed=0: unloads cleanly"
 }
 
-# The safe layer's own checks (safe_selftest prints one ok/not ok line per check), and
-# the promise that a failed check is never silent: the ones it provokes were logged.
+# The safe layer's own checks (safe_selftest prints one ok/not ok line per check, shown
+# here as comments; one check says they all passed), and the promise that a failed check is
+# never silent: the ones it provokes were logged.
 layer_selftest() {
-	local line
-	dmesg -c >/dev/null
-	if modprobe safe_selftest >"$log" 2>&1; then
-		ok "safe layer self-test module loads (all its checks passed)"
+	local mark n
+	mark=$(klog_mark)
+	check "safe layer self-test module loads (all its checks passed)" modprobe safe_selftest
+	klog_since "$mark" | sed -n 's/.*safe_selftest: \(\(not \)\{0,1\}ok - \)/\1/p' >"$log.lines"
+	sed 's/^/#   /' "$log.lines"
+	n=$(grep -c '^ok - ' "$log.lines")
+	check "safe layer: the self-test printed its checks, all ok ($n)" \
+		test "$n" -gt 0 -a "$(grep -c -v '^ok - ' "$log.lines")" = 0
+	if klog_has "$mark" 'switched off: SAFE_NO_(CHECKED_ARITH|BOUNDS)$'; then
+		skip "safe layer: failed checks are reported in the kernel log" "checks switched off"
 	else
-		not_ok "safe layer self-test module loads (all its checks passed)"
-	fi
-	dmesg | sed -n 's/.*safe_selftest: \(\(not \)\{0,1\}ok - \)/\1/p' >"$log.lines"
-	while read -r line; do
-		case "$line" in
-		"ok - "*) ok "safe layer: ${line#ok - }" ;;
-		*) not_ok "safe layer: ${line#not ok - }" ;;
-		esac
-	done <"$log.lines"
-	[ -s "$log.lines" ] || not_ok "safe layer: the self-test printed its checks"
-	if dmesg | grep -q -E 'switched off: SAFE_NO_(CHECKED_ARITH|BOUNDS)$'; then
-		ok "safe layer: failed checks are reported in the kernel log # SKIP checks switched off"
-	elif dmesg | grep -q 'safe: add overflow in selftest_checked' &&
-	   dmesg | grep -q 'safe: range .* outside .* in selftest_bounds'; then
-		ok "safe layer: failed checks are reported in the kernel log with their function"
-	else
-		not_ok "safe layer: failed checks are reported in the kernel log with their function"
+		check "safe layer: failed checks are reported in the kernel log with their function" \
+			eval "klog_has '$mark' 'safe: add overflow in selftest_checked' &&
+				klog_has '$mark' 'safe: range .* outside .* in selftest_bounds'"
 	fi
 	rmmod safe_selftest 2>/dev/null
-	dmesg -c >/dev/null
 }
+
+# The variants the Kbuild files build (the host's run.sh lists them in the share).
+variants=$(tr ' ' '\n' </out/ablation-variants.txt 2>/dev/null | grep '^safenull_no' | sort)
+n_variants=$(echo "$variants" | grep -c .)
+# Checks: self-test 3; run_verify per irqmode 6 for a twin (5 for null_blk: no flush
+# count); per twin also bs=4096 6 (no empty-device control, one block size check), discard
+# 1, refusals 7, held open 2; each variant 5 (no control); the tally 1.
+plan $((3 + 3 * (6 + 6 + 5) + 2 * (6 + 1 + 7 + 2) + 5 * n_variants + 1))
 
 layer_selftest
 
@@ -219,21 +221,11 @@ for arm in rawnull safenull; do
 	held_open "$arm"
 done
 
-# variants NAME: the ablation variants of safe twin NAME installed for this kernel.
-variants() {
-	find "/lib/modules/$(uname -r)" -name "${1}_no*.ko*" 2>/dev/null |
-		sed 's|.*/||; s|\.ko.*||' | sort
-}
-
-n_variants=0
-for arm in $(variants safenull); do
+before=$fails
+for arm in $variants; do
 	run_verify "$arm" "irqmode=2" memory_backed=1 submit_queues=2 gb=1 irqmode=2
-	n_variants=$((n_variants + 1))
 done
-if [ "$n_variants" -gt 0 ]; then
-	ok "ablation: $n_variants safenull variants verified"
-else
-	not_ok "ablation: safenull variants are installed (safenull_no*.ko)"
-fi
+check "ablation: all $n_variants safenull variants the Kbuild builds passed every check" \
+	test "$n_variants" -gt 0 -a "$fails" = "$before"
 
 finish

@@ -9,26 +9,15 @@
 # vm-kernel: rust
 set -u
 . "$(dirname "$0")/../lib/check.sh"
+. "$(dirname "$0")/../lib/guest.sh"
+# Checks: load, announce, shape, four fio runs, the 512-byte refusal, unload, kernel log.
+plan 10
 
 MOD=rnull_mod
 DEV=/dev/rnullb0
 SYS=/sys/block/rnullb0
 IOS=20000
 log=/tmp/rnull-test.log
-
-wait_for_dev() {
-	local i
-	for i in $(seq 50); do
-		[ -b "$DEV" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-kernel_problems() {
-	dmesg | grep -E -e 'WARNING:|BUG:|Oops|general protection fault|soft lockup|hung task' \
-		-e 'refcount_t:|panicked'
-}
 
 # fio_count RW IODEPTH: run exactly $IOS 4 KiB direct I/Os; prints the I/Os fio completed.
 fio_count() {
@@ -46,15 +35,15 @@ stat_field() {
 	awk -v f="$1" '{ print $f }' "$SYS/stat"
 }
 
-dmesg -c >/dev/null
-if ! modprobe $MOD >"$log" 2>&1 || ! wait_for_dev; then
+mark=$(klog_mark)
+if ! modprobe $MOD >"$log" 2>&1 || ! wait_for_dev $DEV; then
 	not_ok "$MOD loads and $DEV appears"
 	sed 's/^/#   /' "$log"
 	echo "# rnull is not loadable: no further checks"
 	exit 1
 fi
 ok "$MOD loads and $DEV appears"
-if dmesg | grep -q 'Rust null_blk loaded'; then
+if klog_has "$mark" 'Rust null_blk loaded'; then
 	ok "$MOD announces itself (Rust null_blk loaded)"
 else
 	not_ok "$MOD announces itself (Rust null_blk loaded)"
@@ -107,7 +96,7 @@ for cycle in 1 2 3; do
 		break
 	fi
 	[ $cycle = 3 ] && break
-	modprobe $MOD >"$log" 2>&1 && wait_for_dev || { unload_ok=0; break; }
+	modprobe $MOD >"$log" 2>&1 && wait_for_dev $DEV || { unload_ok=0; break; }
 done
 if [ $unload_ok = 1 ]; then
 	ok "$MOD unloads cleanly (3 unload/load cycles, module and device gone)"
@@ -116,10 +105,5 @@ else
 	sed 's/^/#   /' "$log"
 fi
 
-if kernel_problems >"$log"; then
-	not_ok "kernel log is clean"
-	sed 's/^/#   /' "$log"
-else
-	ok "kernel log is clean"
-fi
+check "kernel log is clean" klog_clean "$mark"
 finish

@@ -5,11 +5,13 @@
 #     module fires, no BLOCK softirq runs, hard IRQs stay below 1 % of the I/Os;
 #   irqmode=1 (softirq): completions = I/Os, BLOCK softirqs run, no driver hrtimer fires;
 #   irqmode=2 (hrtimer): completions = I/Os, one hrtimer expiry of the driver's module per
-#     I/O, local timer interrupts seen;
+#     I/O, more local timer interrupts than the scheduler tick gave the irqmode=0 run in the
+#     same time;
 # and in every mode the kprobe on queue_rq counts one call and one return per I/O. The
-# kprobe on the timer role sees at least 95 % of the I/Os in irqmode=2: the kernel drops a
+# kprobe on the timer role sees 75..100 % of the I/Os in irqmode=2: the kernel drops a
 # kprobe hit while another kprobe handler runs on that CPU (an hrtimer interrupt landing in
-# the queue_rq probe), about 2 % under TCG. The per-I/O figures are printed as comments for
+# the queue_rq probe), uncounted; about 2 % under TCG, 10 % seen on a loaded host. The
+# hrtimer section's exact count is the strict check. The per-I/O figures are printed as comments for
 # the reader. Last, twinperf counts a fio run. Stock null_blk gets poll_queues=0: its default
 # poll queue makes two hardware queues, and then blk-mq completes irqmode=1 requests inline,
 # not in the BLOCK softirq. Last, the runner's traced samples (trace = on) of rawnull at
@@ -18,17 +20,33 @@ set -u
 . "$(dirname "$0")/../lib/check.sh"
 
 ios=20000
+arms="null_blk:nullb0 rawnull:rawnull0 safenull:safenull0"
+# Checks: per arm, irqmode 0: 7, 1: 6, 2: 7; sampled 4; twinperf 2; the runner's samples
+# 6 per mode.
+plan $((3 * (7 + 6 + 7) + 4 + 2 + 2 * 6))
 
 command -v twintrace >/dev/null || { not_ok "twintrace is in the guest (build bpf/ first)"; exit 1; }
 
-# field FILE PATTERN N: field N of the first line of the text report matching PATTERN.
-field() { awk -v p="$2" -v n="$3" '$0 ~ p { print $n; found = 1; exit } END { if (!found) print 0 }' "$1"; }
+# field FILE PATTERN N: field N of the first line of the text report matching PATTERN;
+# nothing when the report lacks the line (so no check mistakes a missing section for 0).
+field() { awk -v p="$2" -v n="$3" '$0 ~ p { print $n; exit }' "$1"; }
 
-# module_hrtimers FILE MOD: hrtimer expirations of callbacks that live in module MOD.
+# module_hrtimers FILE MOD: hrtimer expirations of callbacks that live in module MOD
+# (0 when none did); nothing when the report has no hrtimers section.
 module_hrtimers() {
-	awk -v m="[$2]" '/^hrtimers:/ { s = 1; next } /^[^ ]/ { s = 0 }
-		s && $2 == m { n += $3 } END { print n + 0 }' "$1"
+	awk -v m="[$2]" '/^hrtimers:/ { s = 1; seen = 1; next } /^[^ ]/ { s = 0 }
+		s && $2 == m { n += $3 } END { if (seen) print n + 0 }' "$1"
 }
+
+# section_count FILE TITLE NAME: the count of entry NAME in section TITLE of the text report
+# (the report leaves out entries that counted 0: 0 then); nothing when the section is missing.
+section_count() {
+	awk -v t="$2:" -v k="$3" '$0 ~ "^" t { s = 1; seen = 1; next } /^[^ ]/ { s = 0 }
+		s && $1 == k { n = $2 } END { if (seen) print n + 0 }' "$1"
+}
+
+# runtime_ms: the run time of the last fio run (/tmp/fio.txt), in milliseconds.
+runtime_ms() { sed -n 's/.* run=\([0-9]*\)-[0-9]*msec.*/\1/p' /tmp/fio.txt | head -n 1; }
 
 # role_symbol MOD ROLE: the function the kernel calls for ROLE in MOD (the ops-table entry:
 # for the safe twin that is the layer's adapter), or nothing when MOD has none loaded.
@@ -66,18 +84,15 @@ run_sample() {
 	fi
 	fio --name=trace --filename="$dev" --ioengine=io_uring --direct=1 --rw=randread \
 		--bs=4k --iodepth=32 --number_ios=$ios --size=512M --norandommap \
-		>/tmp/fio.txt 2>&1 || { kill $tracer; return 1; }
+		>/tmp/fio.txt 2>&1 || { tail -n 5 /tmp/fio.txt | sed 's/^/# /'; kill $tracer; return 1; }
 	kill -INT $tracer
-	wait $tracer
+	wait $tracer || { echo "# twintrace exit $?"; sed 's/^/# /' /tmp/trace.err; return 1; }
 }
-
-arms="null_blk:nullb0"
-modinfo rawnull >/dev/null 2>&1 && arms="$arms rawnull:rawnull0"
-modinfo safenull >/dev/null 2>&1 && arms="$arms safenull:safenull0"
 
 for arm in $arms; do
 	mod=${arm%%:*}
 	dev=/dev/${arm#*:}
+	tick_loc=0 tick_ms=1
 	for mode in 0 1 2; do
 		tag="$mod irqmode=$mode"
 		extra=""
@@ -98,16 +113,17 @@ for arm in $arms; do
 		done_ios=$(sed -n 's/.*issued rwts: total=\([0-9]*\),.*/\1/p' /tmp/fio.txt)
 		count=$(field $t '^count ' 2)
 		hr=$(module_hrtimers $t "$mod")
-		block=$(field $t '^    BLOCK ' 2)
+		block=$(section_count $t softirqs BLOCK)
 		hard=$(field $t '^hard IRQs:' 4)
 		loc=$(field $t '^local timer interrupts:' 5)
 		qcalls=$(field $t '^function queue_rq=' 4)
 		qrets=$(field $t '^function queue_rq=' 6)
 		tcalls=$(field $t '^function timer=' 4)
 		emissed=$(field $t '^missed runs of func_entry:' 5)
+		ms=$(runtime_ms)
 		echo "# $tag: ios $done_ios completions $count driver-hrtimers $hr BLOCK $block" \
 			"hardirqs $hard timer-irqs $loc queue_rq $qcalls/$qrets timer $tcalls" \
-			"kprobe-missed $emissed;" \
+			"kprobe-missed $emissed fio-ms ${ms:-?};" \
 			"$(grep '^count ' $t)"
 		check "$tag: fio did $ios I/Os" test "${done_ios:-0}" = $ios
 		check "$tag: BPF counted one completion per I/O ($count)" test "$count" = "$done_ios"
@@ -119,6 +135,8 @@ for arm in $arms; do
 			check "$tag: no hrtimer of $mod fires ($hr)" test "$hr" = 0
 			check "$tag: no BLOCK softirq runs ($block)" test "$block" = 0
 			check "$tag: hard IRQs below 1 % of I/Os ($hard)" test "$hard" -lt $((ios / 100))
+			# what the scheduler tick alone gives per second, without driver timers
+			tick_loc=${loc:-0} tick_ms=${ms:-1}
 			;;
 		1)
 			check "$tag: BLOCK softirqs run ($block)" test "$block" -gt 0
@@ -126,12 +144,16 @@ for arm in $arms; do
 			;;
 		2)
 			check "$tag: one $mod hrtimer expiry per I/O ($hr)" test "$hr" = "$done_ios"
-			check "$tag: local timer interrupts fire ($loc)" test "$loc" -gt $((ios / 100))
+			# The tick's count scaled to this run's time: several completions due
+			# at once share one interrupt, so this is a lower bound, not one per I/O.
+			tick=$((tick_loc * ${ms:-0} / tick_ms))
+			check "$tag: local timer interrupts ($loc) exceed the tick's $tick by $((ios / 50))" \
+				test "${loc:-0}" -gt $((tick + ios / 50))
 			# The kernel drops a kprobe hit that lands while another kprobe handler
 			# runs, uncounted, and a loaded host makes that more likely in a TCG
 			# guest (10 % seen); the hrtimer section above counts every expiry.
-			check "$tag: the timer role's kprobe sees 50..100 % of I/Os ($tcalls)" \
-				test "$tcalls" -le "$done_ios" -a "$tcalls" -ge $((done_ios / 2))
+			check "$tag: the timer role's kprobe sees 75..100 % of I/Os ($tcalls)" \
+				test "$tcalls" -le "$done_ios" -a "$tcalls" -ge $((done_ios * 3 / 4))
 			;;
 		esac
 	done
@@ -178,7 +200,10 @@ fi
 
 # twinperf around a fio run in the guest (when the initramfs carries it): fio's exit status
 # comes back, task-clock is counted, and the counters the guest lacks are named.
-if command -v twinperf >/dev/null; then
+if ! command -v twinperf >/dev/null; then
+	not_ok "twinperf is in the guest (mkinitramfs.sh carries bpf/twinperf)"
+	not_ok "twinperf: task-clock counted over fio"
+else
 	modprobe null_blk nr_devices=1 irqmode=0 poll_queues=0
 	twinperf -o /tmp/perf.json -- fio --name=perf --filename=/dev/nullb0 --ioengine=io_uring \
 		--direct=1 --rw=randread --bs=4k --iodepth=32 --number_ios=$ios --size=512M \
@@ -189,8 +214,6 @@ if command -v twinperf >/dev/null; then
 	echo "# twinperf unavailable in this guest:" \
 		"$(grep -o '"event": "[a-z-]*"' /tmp/perf.json | cut -d'"' -f4 | tr '\n' ' ')"
 	rmmod null_blk
-else
-	ok "twinperf: not in this initramfs # SKIP"
 fi
 
 # The runner's traced samples (trace = on): twinbench exec attaches twintrace around the
