@@ -14,6 +14,10 @@
 # and fio verify clean on the controller whose I/O completes.
 set -u
 . "$(dirname "$0")/../lib/check.sh"
+. "$(dirname "$0")/../lib/guest.sh"
+
+# 2 guard checks, 12 per twin, 2 at the end here and 1 in nvme-faults.after.
+plan $((2 + 2 * 12 + 2 + 1))
 
 fast="" slow=""
 for d in /sys/bus/pci/devices/*; do
@@ -218,8 +222,8 @@ else
 	not_ok "QEMU traces the controllers' shutdowns (/out/nvme-trace.log)"
 fi
 
-bad_log='WARNING:|BUG:|Oops|general protection|nobody cared|safe: |bad command|no request|not ended'
-if dmesg | grep -E "$bad_log" >/tmp/bad; then
+if { kernel_problems; dmesg | grep -E 'bad command|no request|not ended'; } >/tmp/bad &&
+	[ -s /tmp/bad ]; then
 	sed 's/^/# /' /tmp/bad | head -n 20
 	not_ok "kernel log is clean"
 else
