@@ -19,6 +19,7 @@
 #                      W=1 -Werror, into build/kernels/LINE/ko/
 #   run LINE CMD...    run CMD in LINE's build environment, where this tree and the cache are
 #                      at their own paths
+#   line-of RELEASE    the line whose cached kernel is RELEASE (none: exit status 1)
 # kernel.env keys: line suite release package version image modroot config kdir env cc
 #   cc_version rustc_version bindgen_version rust_kdir (the last three empty without Rust).
 set -euo pipefail
@@ -316,7 +317,7 @@ EXCLUDES=(--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
 # Build our modules for LINE from a copy of the sources under build/kernels/LINE, and rnull
 # from the kernel's own tree where it has Rust. Rebuilds only when the sources changed.
 build_line() {
-	local line=$1 facts out src hash cc rust_kdir
+	local line=$1 facts out src hash cc rust_kdir ko start
 	facts=$(env_file "$line")
 	out=$top/build/kernels/$line
 	src=$out/src
@@ -353,6 +354,10 @@ build_line() {
 		die "the build for kernel $line warned (above), see $out/build.log"
 	fi
 	find "$src" ${rust_kdir:+"$out/rnull"} -name '*.ko' -exec cp {} "$out/ko/" \;
+	for ko in "$out"/ko/*.ko; do
+		[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$(kv release "$facts")" ] ||
+			die "$ko is not for $(kv release "$facts") (vermagic $(modinfo -F vermagic "$ko"))"
+	done
 	echo "$hash" >"$out/ko/.sources"
 	echo "kernels: built $(ls "$out"/ko/*.ko | wc -l) modules for $line ($(kv release "$facts")) in $(( $(date +%s) - start )) s"
 }
@@ -371,6 +376,14 @@ fetch)
 	for l in "$@"; do fetch_line "$l"; done
 	;;
 env) env_file "${1:?kernels: env needs a LINE}" ;;
+line-of)
+	for l in $(lines_list); do
+		f=$cache/kernels/$l/kernel.env
+		[ -e "$f" ] && [ "$(kv release "$f")" = "${1:?kernels: line-of needs a RELEASE}" ] &&
+			{ echo "$l"; exit 0; }
+	done
+	exit 1
+	;;
 build)
 	build_line "${1:?kernels: build needs a LINE}"
 	;;
@@ -381,7 +394,7 @@ run)
 	in_root "$(kv env "$facts")" "$*"
 	;;
 *)
-	echo "usage: scripts/kernels.sh lines|default|fetch [LINE]...|env LINE|build LINE|run LINE CMD..." >&2
+	echo "usage: scripts/kernels.sh lines|default|fetch [LINE]...|env LINE|build LINE|run LINE CMD...|line-of RELEASE" >&2
 	exit 2
 	;;
 esac

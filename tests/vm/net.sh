@@ -4,6 +4,7 @@
 # checked byte for byte by udpcheck, counters that add up, carrier that follows the peer,
 # MTU and offload changes, a ring small enough to stop the queue, clean unloading with the
 # links up, and refused bad parameters. One line per check: "ok - ..." or "not ok - ...".
+# vm-kernels: all
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 

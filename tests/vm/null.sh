@@ -9,6 +9,7 @@
 # one safe-layer mechanism compiled out) must stay correct for valid input: each gets the
 # write+verify and read-back passes in irqmode=2. First, the safe layer's self-test module.
 # One line per check: "ok - ..." / "not ok - ...".
+# vm-kernels: all
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 

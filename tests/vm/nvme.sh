@@ -8,6 +8,7 @@
 # a clean kernel log. The ablation variants (safenvme_no<mechanism>, one safe-layer
 # mechanism compiled out) must stay correct for valid input: each gets a short fio
 # write+verify. Each check prints "ok - ..." or "not ok - ...".
+# vm-kernels: all
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 
