@@ -151,8 +151,9 @@ apt_opts() {
 # The linux-* packages PKG needs whose names carry the series RE, PKG included.
 closure() {
 	local root=$1 opts=$2 re=$3 queue=$4 seen="" p
-	while [ -n "$queue" ]; do
+	while :; do
 		set -- $queue
+		[ $# -gt 0 ] || break
 		p=$1
 		shift
 		queue="$*"
