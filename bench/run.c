@@ -827,6 +827,8 @@ int run_main(int argc, char **argv)
 		o.mode = "vm";
 	if (pick_mode(top, &o, mode, sizeof(mode), why, sizeof(why)))
 		return EXIT_BAD_INPUT;
+	if (o.kernel && !o.resumed)
+		snprintf(why, sizeof(why), "--kernel %s boots that cached kernel in a VM", o.kernel);
 	if (!strcmp(mode, "vm")) {
 		if (!o.kernel && default_kernel(top, line, sizeof(line)))
 			return EXIT_BAD_INPUT;

@@ -226,7 +226,7 @@ fetch_line() {
 	rustc_text="" bindgen_text=""
 	if grep -q '^CONFIG_RUST=y' "$dir.tmp/root/$kdir_rel/.config"; then
 		rustc_text=$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="\(.*\)"$/\1/p' "$dir.tmp/root/$kdir_rel/.config")
-		bindgen_text=$(grep -o -E '^CONFIG_BINDGEN_VERSION_TEXT=[0-9]+' "$dir.tmp/root/$kdir_rel/.config" | cut -d= -f2 || true)
+		bindgen_text=$(sed -n 's/^CONFIG_BINDGEN_VERSION_TEXT="\(.*\)"$/\1/p' "$dir.tmp/root/$kdir_rel/.config")
 	fi
 
 	stage "kernel $line: compilers in the $suite environment ($cc${rustc_text:+, ${rustc_text%% (*}})"
@@ -244,6 +244,10 @@ fetch_line() {
 		[ "$(in_root "$root" "rustc --version")" = "$rustc_text" ] ||
 			die "kernel $line was built with '$rustc_text', the $suite environment has" \
 				"'$(in_root "$root" "rustc --version")'"
+		[ -z "$bindgen_text" ] ||
+			[ "$(in_root "$root" "bindgen --version" | head -n 1)" = "$bindgen_text" ] ||
+			die "kernel $line was built with '$bindgen_text', the $suite environment has" \
+				"'$(in_root "$root" "bindgen --version" | head -n 1)'"
 	fi
 	stage_done "$cc_text"
 
