@@ -4,7 +4,7 @@
  *
  * The suite builds against Debian's 6.1, 6.12 and 7.x kernels and, in host mode, against
  * whatever kernel runs (6.1 on). The drivers are written against the newest API; this header
- * supplies that API on older kernels (hrtimer_setup(), blk_mq_map_hw_queues(), PCI_IRQ_INTX) or, where no upstream
+ * supplies that API on older kernels (hrtimer_setup(), PCI_IRQ_INTX) or, where no upstream
  * name fits every version, a compat_ name. Everything here is static inline or a constant:
  * it adds nothing at run time that the newer kernel's own call would not. The safe layer
  * reaches these through safe/compat.h.
@@ -30,16 +30,24 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 }
 #endif
 
-/* Linux 6.14 maps a tag set's queues from any device's IRQ affinity; the PCI-only call left. */
+/*
+ * Linux 6.14 maps a tag set's queues from any device's IRQ affinity and later dropped the
+ * PCI-only call; 6.12's stable series has both, so the choice is by version, under a
+ * compat_ name that cannot collide with a backport.
+ */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
 #include <linux/blk-mq-pci.h>
-
-static inline void blk_mq_map_hw_queues(struct blk_mq_queue_map *qmap, struct device *dev,
-					unsigned int offset)
-{
-	blk_mq_pci_map_queues(qmap, to_pci_dev(dev), offset);
-}
 #endif
+
+static inline void compat_blk_mq_map_queues(struct blk_mq_queue_map *qmap,
+					    struct pci_dev *pdev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+	blk_mq_map_hw_queues(qmap, &pdev->dev, 0);
+#else
+	blk_mq_pci_map_queues(qmap, pdev, 0);
+#endif
+}
 
 /* Linux 6.8 renamed PCI_IRQ_LEGACY to PCI_IRQ_INTX; 6.10 dropped the old name. */
 #ifndef PCI_IRQ_INTX
@@ -65,9 +73,9 @@ static inline int compat_blk_rq_map_sg(struct request *rq, struct scatterlist *s
 
 /* Linux 7.0 passes the request's NUMA node to blk_mq_ops.init_request as int (NUMA_NO_NODE). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
-typedef int compat_numa_node_t;
+#define compat_numa_node_t int
 #else
-typedef unsigned int compat_numa_node_t;
+#define compat_numa_node_t unsigned int
 #endif
 
 /*

@@ -35,7 +35,7 @@ LINES="6.1:bookworm:bookworm 6.12:trixie:trixie 7:trixie:trixie-backports"
 DEFAULT_LINE=6.1
 # What every build environment holds besides the kernel's own compiler.
 ENV_PACKAGES="make bc bison flex libelf-dev libssl-dev openssl dwarves python3 kmod xz-utils"
-ENV_PACKAGES="$ENV_PACKAGES zstd cpio libc6-dev binutils"
+ENV_PACKAGES="$ENV_PACKAGES zstd cpio libc6-dev binutils perl"
 # And what a kernel with CONFIG_RUST=y adds (versions checked against its .config).
 RUST_PACKAGES="rustc rust-src bindgen libclang-dev"
 

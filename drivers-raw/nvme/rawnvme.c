@@ -760,7 +760,7 @@ static void rawnvme_map_queues(struct blk_mq_tag_set *set)
 
 	map->nr_queues = dev->nr_irq_queues;
 	map->queue_offset = 0;
-	blk_mq_map_hw_queues(map, &dev->pdev->dev, 0);
+	compat_blk_mq_map_queues(map, dev->pdev);
 	if (set->nr_maps == 1)
 		return;
 	set->map[HCTX_TYPE_READ].nr_queues = 0;

@@ -405,7 +405,7 @@ static inline void __safe_tag_set_map_queues(struct blk_mq_tag_set *set)
 	map->nr_queues = set->nr_hw_queues - ts->nr_poll_queues;
 	map->queue_offset = 0;
 	if (ts->affinity_pdev)
-		blk_mq_map_hw_queues(map, &ts->affinity_pdev->dev, 0);
+		compat_blk_mq_map_queues(map, ts->affinity_pdev);
 	else
 		blk_mq_map_queues(map);
 	if (set->nr_maps == 1)
