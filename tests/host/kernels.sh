@@ -22,7 +22,7 @@ for line in $("$kernels" lines); do
 	fi
 	rel=$(kv release "$facts")
 	check "kernel $line: release, package and version recorded ($rel, $(kv package "$facts") $(kv version "$facts"))" \
-		[ -n "$rel" ] -a "$(kv package "$facts")" = "linux-image-$rel" -a -n "$(kv version "$facts")"
+		test -n "$rel" -a "$(kv package "$facts")" = "linux-image-$rel" -a -n "$(kv version "$facts")"
 	image=$(kv image "$facts") modroot=$(kv modroot "$facts")
 	check "kernel $line: image and modules are unpacked in $cache, not the host's /boot" \
 		test -r "$image" -a -d "$modroot/lib/modules/$rel/kernel" -a \
@@ -37,7 +37,7 @@ for line in $("$kernels" lines); do
 		[ "$(modinfo -F vermagic "$f" | cut -d' ' -f1)" = "$rel" ] || bad=$((bad + 1))
 	done
 	check "kernel $line: our modules are built for $rel ($n, $bad for another release)" \
-		[ "$n" -ge 26 ] -a "$bad" = 0
+		test "$n" -ge 26 -a "$bad" = 0
 	if grep -q '^CONFIG_RUST=y' "$(kv config "$facts")"; then
 		check "kernel $line: it has Rust, so rnull_mod.ko is built ($(kv rustc_version "$facts"))" \
 			test -e "$ko/rnull_mod.ko"
@@ -49,17 +49,17 @@ done
 "$kernels" fetch >"$work/fetch.out" 2>&1
 rc=$?
 check "a second scripts/kernels.sh fetch does nothing (exit $rc, $(wc -l <"$work/fetch.out") lines)" \
-	[ "$rc" = 0 ] -a ! -s "$work/fetch.out"
+	test "$rc" = 0 -a ! -s "$work/fetch.out"
 
 make -s -C "$top" modules KERNEL=5.10 >"$work/bad.out" 2>&1
 check "make KERNEL=5.10 is refused in one line naming the supported kernels" \
-	[ $? != 0 ] -a "$(wc -l <"$work/bad.out")" = 1
+	test $? != 0 -a "$(wc -l <"$work/bad.out")" = 1
 check "  ... that line names 5.10 and the lines" grep -q "KERNEL=5.10 .*6.1 6.12 7" "$work/bad.out"
 TWINBENCH_CACHE=$work/empty "$top/bench/twinbench" run --kernel 6.12 --profile quick \
 	>"$work/missing.out" 2>&1
 rc=$?
 check "a line not in the cache is refused before anything boots (exit $rc)" \
-	[ "$rc" = 2 ] -a "$(grep -c 'booting the VM\|initramfs' "$work/missing.out")" = 0
+	test "$rc" = 2 -a "$(grep -c 'booting the VM\|initramfs' "$work/missing.out")" = 0
 check "  ... in one line saying what to run" \
 	grep -q "kernel 6.12 is not in $work/empty (run 'make kernels'" "$work/missing.out"
 finish
