@@ -2,22 +2,28 @@
 #
 #   make bench [PROFILE=quick|default|nightly|rust] [MATRIX=FILE] [FAMILIES=null,...]
 #              [MODE=auto|host|vm] [CLOCK=icount|wall]      run the benchmark
-#              [KERNEL=debian|rust]                         rust: the kernel of make rust-kernel
+#              [KERNEL=6.1|6.12|7]                          the kernel a VM run boots
 #   make test                                               run every test
 #   make test-faults [FAULTS="NAME..."]                     show each planted fault is caught
-#   make rust-kernel                                        build the Rust-enabled kernel (slow)
-#   make test-rust                                          integrity tests under that kernel
+#   make kernels      fetch the kernels and create their build environments (idempotent)
+#   make modules-all  build our modules against every kernel
 #   make [all]        build modules, BPF tools and the runner
 #   make report RUN=results/<run-id>                        rebuild a run's report
 #   make clean
-# V=1 shows the full commands. KDIR overrides the kernel headers the modules build against.
+# V=1 shows the full commands. In host mode the modules build in the tree against the
+# running kernel's headers (KDIR overrides them); in VM mode against KERNEL's cached headers,
+# in its own build environment, into build/kernels/KERNEL/ko (scripts/kernels.sh).
 
 MODE ?= auto
 CLOCK ?=
 PROFILE ?=
 MATRIX ?=
 FAMILIES ?=
-KERNEL ?= debian
+KERNELS := $(shell scripts/kernels.sh lines)
+KERNEL ?= $(shell scripts/kernels.sh default)
+ifeq ($(filter $(KERNEL),$(KERNELS)),)
+$(error KERNEL=$(KERNEL) is not a supported kernel: use one of $(KERNELS))
+endif
 RUN ?= results/latest
 
 ifeq ($(MODE),auto)
@@ -25,8 +31,7 @@ BUILD_MODE := $(shell scripts/kver.sh mode 2>/dev/null | cut -d: -f1)
 else
 BUILD_MODE := $(MODE)
 endif
-KVER ?= $(shell scripts/kver.sh $(BUILD_MODE) 2>/dev/null)
-KDIR ?= /lib/modules/$(KVER)/build
+KDIR ?= /lib/modules/$(shell uname -r)/build
 
 ifeq ($(V),1)
 Q :=
@@ -38,8 +43,8 @@ export V
 
 SUBDIRS := bench bpf tests/tools plugin
 
-.PHONY: all modules userspace deps bench test report clean check-kdir rust-kernel rust-twins \
-	test-rust test-faults $(addprefix sub-,$(SUBDIRS))
+.PHONY: all modules modules-all userspace deps bench test test-faults report clean check-kdir \
+	kernels $(addprefix sub-,$(SUBDIRS))
 
 all: modules userspace
 
@@ -48,8 +53,20 @@ check-kdir:
 		"run 'make deps' or set KDIR" >&2; exit 1; }
 
 # Warnings in our own sources fail the build (W=1 adds the kernel's extra warnings).
+ifeq ($(BUILD_MODE),host)
 modules: check-kdir
 	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 KCFLAGS=-Werror $(if $(filter 1,$(V)),V=1,) modules
+else
+modules:
+	$(Q)scripts/kernels.sh fetch $(KERNEL)
+	$(Q)scripts/kernels.sh build $(KERNEL)
+endif
+
+kernels:
+	$(Q)scripts/kernels.sh fetch
+
+modules-all: kernels
+	$(Q)for k in $(KERNELS); do scripts/kernels.sh build $$k || exit 1; done
 
 userspace: $(addprefix sub-,$(SUBDIRS))
 
@@ -61,32 +78,21 @@ deps:
 
 bench: deps
 	$(Q)$(MAKE) all
-	$(Q)if [ "$(KERNEL)" = rust ]; then scripts/rust-twins.sh; fi
-	$(Q)bench/twinbench run --kernel $(KERNEL) \
+	$(Q)bench/twinbench run $(if $(filter host,$(BUILD_MODE)),,--kernel $(KERNEL)) \
 		$(if $(PROFILE),--profile $(PROFILE)) $(if $(MATRIX),--matrix $(MATRIX)) \
 		$(if $(FAMILIES),--families $(FAMILIES)) --mode $(MODE) $(if $(CLOCK),--clock $(CLOCK))
 
 test: deps
 	$(Q)$(MAKE) all
+	$(Q)$(MAKE) modules-all
 	$(Q)$(MAKE) -C bench unit-tests
-	$(Q)tests/run.sh
+	$(Q)tests/run.sh --kernel $(KERNEL)
 
 # Planted faults (tests/faults/): each in a scratch copy of the built tree; not in make test.
 test-faults: deps
 	$(Q)$(MAKE) all
 	$(Q)$(MAKE) -C bench unit-tests
 	$(Q)tests/faults/run.sh $(FAULTS)
-
-# The Rust arm (docs/rust-arm.md): opt-in, not part of make test.
-rust-kernel: deps
-	$(Q)scripts/rust-kernel.sh
-
-rust-twins: rust-kernel
-	$(Q)scripts/rust-twins.sh
-
-test-rust: rust-twins
-	$(Q)$(MAKE) userspace
-	$(Q)tests/run.sh --kernel rust vm --only null --only rnull
 
 report:
 	$(Q)$(MAKE) userspace

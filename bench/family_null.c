@@ -4,9 +4,12 @@
  * twins (rawnull, safenull), which take null_blk's parameter names, so one
  * parameter string drives all three arms (docs/architecture.md).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "blockq.h"
 #include "family.h"
 #include "fio.h"
@@ -22,12 +25,15 @@
 #define NULL_DEVICE_WAIT	10.0
 
 /*
- * rnull (Linux 6.12, CONFIG_BLK_DEV_RUST_NULL) takes no parameters: one device, 4 GiB of
- * 4096-byte blocks, one hardware queue of depth 256, requests ended inside queue_rq.
+ * rnull (the in-tree Rust null block driver, built out of tree from the 7.x kernel's own
+ * source by scripts/kernels.sh) takes no module parameters: one hardware queue of depth 256,
+ * and on 7.x a device made through configfs, which the arm sets to the shape earlier rnull
+ * had fixed: 4 GiB of 4096-byte blocks, requests ended inside queue_rq (irqmode 0).
  */
 #define RNULL_MODULE		"rnull_mod"
 #define RNULL_BLOCK_SIZE	4096ULL
 #define RNULL_BYTES		(4ULL << 30)
+#define RNULL_CONFIGFS		"/sys/kernel/config/rnull"
 
 /* rnull's device is fixed: skip the workloads it cannot serve, with the reason. */
 static int rnull_serves(const struct matrix *m, const struct workload *w, char *why,
@@ -162,6 +168,52 @@ static int null_check_workload(const char *params, const struct matrix *m,
 	return 0;
 }
 
+/* Write @value to attribute @attr of rnull's configfs device @dir. */
+static int rnull_set(const char *dir, const char *attr, const char *value, char *err,
+		     size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	if (file_write_str(path, value))
+		return seterr(err, len, "rnull: cannot write %s to %s: %s", value, path,
+			      strerror(errno));
+	return 0;
+}
+
+/* On a kernel whose rnull is set up through configfs, make and power its one device. */
+static int rnull_power_on(char *err, size_t len)
+{
+	const char *dir = RNULL_CONFIGFS "/rnullb0";
+	char value[32];
+
+	if (!path_exists(RNULL_CONFIGFS))
+		return 0;
+	if (!path_exists(dir) && mkdir(dir, 0755))
+		return seterr(err, len, "rnull: mkdir %s: %s", dir, strerror(errno));
+	snprintf(value, sizeof(value), "%llu", RNULL_BLOCK_SIZE);
+	if (rnull_set(dir, "blocksize", value, err, len))
+		return -1;
+	snprintf(value, sizeof(value), "%llu", RNULL_BYTES >> 20);
+	if (rnull_set(dir, "size", value, err, len) || rnull_set(dir, "irqmode", "0", err, len))
+		return -1;
+	return rnull_set(dir, "power", "1", err, len);
+}
+
+/* Undo rnull_power_on(): power the device off and remove it. */
+static int rnull_power_off(char *err, size_t len)
+{
+	const char *dir = RNULL_CONFIGFS "/rnullb0";
+
+	if (!path_exists(dir))
+		return 0;
+	if (rnull_set(dir, "power", "0", err, len))
+		return -1;
+	if (rmdir(dir))
+		return seterr(err, len, "rnull: rmdir %s: %s", dir, strerror(errno));
+	return 0;
+}
+
 static int null_load(struct family_ctx *ctx, char *err, size_t len)
 {
 	const char *params = ctx->family->params;
@@ -176,6 +228,8 @@ static int null_load(struct family_ctx *ctx, char *err, size_t len)
 	if (kmod_load(ctx->arm->module, all_params, err, len))
 		return -1;
 	ctx->loaded = true;
+	if (ctx->arm->role == FAMILY_ARM_RUST && rnull_power_on(err, len))
+		return -1;
 	ctx->n_devices = 0;
 	for (unsigned int i = 0; i < n_devices && ctx->n_devices < FAMILY_MAX_DEVICES; i++) {
 		char *dev = ctx->devices[ctx->n_devices];
@@ -241,6 +295,8 @@ static int null_unload(struct family_ctx *ctx, char *err, size_t len)
 {
 	if (!ctx->loaded)
 		return 0;
+	if (ctx->arm->role == FAMILY_ARM_RUST && rnull_power_off(err, len))
+		return -1;
 	if (kmod_unload(ctx->arm->module, err, len))
 		return -1;
 	ctx->loaded = false;
@@ -251,7 +307,7 @@ static int null_unload(struct family_ctx *ctx, char *err, size_t len)
 static const struct family_ops family_null_ops = {
 	.version = FAMILY_OPS_VERSION,
 	.name = "null",
-	.description = "null block devices: null_blk, rawnull, safenull, rnull (Rust kernel)",
+	.description = "null block devices: null_blk, rawnull, safenull, rnull (KERNEL=7)",
 	.arms = null_arms,
 	.default_params = NULL_DEFAULT_PARAMS,
 	.unit_metric = "cpu_ns_per_io",

@@ -119,6 +119,49 @@ static json_t *config_hash(const char *kver, const char *config)
 	return v;
 }
 
+/*
+ * Where the kernel came from and what built it: for a cached kernel its line, Debian suite,
+ * package name and version and the compilers its .config names (the ones its environment
+ * checked it has); in host mode the compilers of the running kernel's headers.
+ */
+static void kernel_origin(const struct manifest_info *mi, json_t *kernel)
+{
+	static const char *const facts[][2] = {
+		{ "line", "line" }, { "suite", "suite" }, { "package", "package" },
+		{ "package_version", "version" },
+	};
+	static const char *const compilers[][2] = {
+		{ "cc", "cc_version" }, { "rustc", "rustc_version" },
+		{ "bindgen", "bindgen_version" },
+	};
+	json_t *cc = json_object();
+	char buf[512], path[4096];
+
+	if (mi->kernel_facts) {
+		for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++)
+			if (!kv_file_get(mi->kernel_facts, facts[i][1], buf, sizeof(buf)) && *buf)
+				json_object_set_new(kernel, facts[i][0], json_string(buf));
+		for (size_t i = 0; i < sizeof(compilers) / sizeof(compilers[0]); i++)
+			if (!kv_file_get(mi->kernel_facts, compilers[i][1], buf, sizeof(buf)) &&
+			    *buf)
+				json_object_set_new(cc, compilers[i][0], json_string(buf));
+	} else {
+		snprintf(path, sizeof(path), "/lib/modules/%s/build/.config", mi->kver);
+		for (size_t i = 0; i < 2; i++) {
+			const char *key = i ? "CONFIG_RUSTC_VERSION_TEXT" : "CONFIG_CC_VERSION_TEXT";
+			size_t n;
+
+			if (kv_file_get(path, key, buf, sizeof(buf)) || !*buf)
+				continue;
+			n = strlen(buf);
+			if (n >= 2 && buf[0] == '"' && buf[n - 1] == '"')
+				buf[n - 1] = '\0';
+			json_object_set_new(cc, compilers[i][0], json_string(buf + (buf[0] == '"')));
+		}
+	}
+	json_object_set_new(kernel, "compilers", cc);
+}
+
 static const char *ko_wanted;
 static char ko_found[4096];
 
@@ -233,7 +276,7 @@ int manifest_write(const struct manifest_info *mi, const struct matrix *m, char 
 
 	json_object_set_new(kernel, "release", json_string(mi->kver));
 	json_object_set_new(kernel, "config_hash", config_hash(mi->kver, mi->kernel_config));
-	json_object_set_new(kernel, "flavour", json_string(mi->kernel ? mi->kernel : "debian"));
+	kernel_origin(mi, kernel);
 	json_object_set_new(root, "kernel", kernel);
 	json_object_set_new(root, "host", host_info());
 	{
@@ -291,4 +334,24 @@ int manifest_read_mode(const char *rundir, char *mode, size_t mode_len, char *pr
 	snprintf(profile, profile_len, "%s", p);
 	json_decref(root);
 	return 0;
+}
+
+int manifest_read_kernel_line(const char *rundir, char *line, size_t size)
+{
+	char path[4096];
+	json_t *root;
+	const char *l;
+	int rc = -1;
+
+	path_printf(path, sizeof(path), "%s/manifest.json", rundir);
+	root = json_load_file(path, 0, NULL);
+	if (!root)
+		return -1;
+	l = json_string_value(json_object_get(json_object_get(root, "kernel"), "line"));
+	if (l) {
+		snprintf(line, size, "%s", l);
+		rc = 0;
+	}
+	json_decref(root);
+	return rc;
 }

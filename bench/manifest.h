@@ -20,7 +20,7 @@ struct manifest_info {
 	int icount_shift;		/* -1 in the wall clock */
 	const char *kver;		/* kernel the samples run on */
 	uint64_t seed;
-	const char *kernel;		/* "debian" or "rust" (run --kernel) */
+	const char *kernel_facts;	/* scripts/kernels.sh's kernel.env; NULL: host mode */
 	const char *kernel_config;	/* its .config; NULL: /boot/config-KVER */
 	const char *module_root;	/* where lib/modules/KVER is; NULL: / */
 	const char *module_dir;		/* our modules for that kernel; NULL: this tree */
@@ -31,5 +31,8 @@ int manifest_write(const struct manifest_info *mi, const struct matrix *m, char 
 /* The mode and profile of an existing run, for --resume. */
 int manifest_read_mode(const char *rundir, char *mode, size_t mode_len, char *profile,
 		       size_t profile_len, char *err, size_t len);
+
+/* The kernel line (kernel.line) of an existing run, for --resume; -1 when it has none. */
+int manifest_read_kernel_line(const char *rundir, char *line, size_t size);
 
 #endif /* TWINBENCH_MANIFEST_H */

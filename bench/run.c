@@ -33,7 +33,7 @@
 
 struct run_opts {
 	const char *profile, *matrix, *families, *mode, *clock, *resume, *results, *kver;
-	const char *kernel;	/* "debian" (default) or "rust" (scripts/rust-kernel.sh) */
+	const char *kernel;	/* VM mode's kernel line (scripts/kernels.sh lines) */
 	uint64_t seed;
 	bool seed_given, resumed;
 };
@@ -59,21 +59,21 @@ static void find_top(char *top, size_t size)
 }
 
 /* First line of `scripts/kver.sh ARG`: "host: why" / "vm: why", or a release. */
-static int ask_kver(const char *top, const char *arg, char *out, size_t size, char *err,
-		    size_t len)
+static int ask_script(const char *top, const char *name, const char *arg, char *out,
+		      size_t size, char *err, size_t len)
 {
 	char script[PATH_MAX + 32];
 	char *argv[] = { script, (char *)arg, NULL };
 	struct proc_result r;
 	char *line;
 
-	path_printf(script, sizeof(script), "%s/scripts/kver.sh", top);
+	path_printf(script, sizeof(script), "%s/scripts/%s", top, name);
 	if (proc_run(argv, NULL, &r, err, len))
 		return -1;
 	line = strtrim(r.out);
 	line[strcspn(line, "\n")] = '\0';
 	if (r.status || !*line) {
-		seterr(err, len, "scripts/kver.sh %s failed: %s", arg, strtrim(r.errout));
+		seterr(err, len, "scripts/%s %s failed: %s", name, arg, strtrim(r.errout));
 		proc_result_free(&r);
 		return -1;
 	}
@@ -93,7 +93,7 @@ static int pick_mode(const char *top, struct run_opts *o, char *mode, size_t mod
 	char verdict[512], err[512];
 	const char *reason;
 
-	if (ask_kver(top, "mode", verdict, sizeof(verdict), err, sizeof(err))) {
+	if (ask_script(top, "kver.sh", "mode", verdict, sizeof(verdict), err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}
@@ -127,54 +127,71 @@ static int pick_mode(const char *top, struct run_opts *o, char *mode, size_t mod
 }
 
 /*
- * The kernel a VM run boots: the Debian one (image in /boot, modules in /lib/modules,
- * our modules from this tree), or the Rust-enabled one scripts/rust-kernel.sh built, with
- * its own module root and our modules rebuilt against it by scripts/rust-twins.sh.
+ * The kernel a VM run boots: one of scripts/kernels.sh's cached Debian kernels (image and
+ * modules unpacked from its packages), with our modules built for it in its own build
+ * environment (build/kernels/LINE/ko). Host mode leaves it empty: the running kernel.
  */
 struct guest_kernel {
+	char facts[PATH_MAX];	/* its kernel.env; "" in host mode */
 	char image[PATH_MAX];	/* "" = vm-run.sh's default for the release */
 	char modroot[PATH_MAX];	/* "" = / */
 	char kodir[PATH_MAX];	/* "" = this tree's drivers-raw, drivers-safe, tests */
 	char config[PATH_MAX];	/* the kernel's .config, for the manifest's hash */
+	bool has_rnull;		/* rnull_mod.ko was built for it (a Rust-enabled kernel) */
 };
 
-/* Fill @gk (and @kver unless given) for --kernel rust; -1 with a message when not built. */
-static int rust_kernel(const char *top, char *kver, size_t kver_len, bool kver_given,
-		       struct guest_kernel *gk)
+/* Fill @gk and @kver for kernel @line; -1 with one line saying what to run when missing. */
+static int cached_kernel(const char *top, const char *line, char *kver, size_t kver_len,
+			 struct guest_kernel *gk)
 {
-	char path[PATH_MAX + 32], err[512], *text;
-	size_t size;
+	char script[PATH_MAX + 32], path[PATH_MAX + 32], err[512];
+	char *argv[] = { script, "env", (char *)line, NULL };
+	struct proc_result r;
 
-	path_printf(path, sizeof(path), "%s/build/rust/.done", top);
-	if (!path_exists(path)) {
-		fprintf(stderr, "twinbench run: --kernel rust: no Rust kernel in %s/build/rust "
-			"(build it with make rust-kernel)\n", top);
+	path_printf(script, sizeof(script), "%s/scripts/kernels.sh", top);
+	if (proc_run(argv, NULL, &r, err, sizeof(err))) {
+		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}
-	path_printf(path, sizeof(path), "%s/build/rust/kver", top);
-	text = file_read(path, &size, err, sizeof(err));
-	if (!text) {
-		fprintf(stderr, "twinbench run: --kernel rust: %s\n", err);
+	if (r.status) {
+		fprintf(stderr, "twinbench run: --kernel %s: %s\n", line, strtrim(r.errout));
+		proc_result_free(&r);
 		return -1;
 	}
-	if (!kver_given)
-		snprintf(kver, kver_len, "%s", strtrim(text));
-	free(text);
-	path_printf(gk->image, sizeof(gk->image), "%s/build/rust/vmlinuz", top);
-	path_printf(gk->modroot, sizeof(gk->modroot), "%s/build/rust/root", top);
-	path_printf(gk->kodir, sizeof(gk->kodir), "%s/build/rust/twins", top);
-	path_printf(gk->config, sizeof(gk->config), "%s/build/rust/chroot/build/linux/.config",
-		    top);
-	path_printf(path, sizeof(path), "%s/.done", gk->kodir);
+	snprintf(gk->facts, sizeof(gk->facts), "%s", strtrim(r.out));
+	proc_result_free(&r);
+	if (kv_file_get(gk->facts, "release", kver, kver_len) ||
+	    kv_file_get(gk->facts, "image", gk->image, sizeof(gk->image)) ||
+	    kv_file_get(gk->facts, "modroot", gk->modroot, sizeof(gk->modroot)) ||
+	    kv_file_get(gk->facts, "config", gk->config, sizeof(gk->config))) {
+		fprintf(stderr, "twinbench run: --kernel %s: cannot read %s\n", line, gk->facts);
+		return -1;
+	}
+	path_printf(gk->kodir, sizeof(gk->kodir), "%s/build/kernels/%s/ko", top, line);
+	path_printf(path, sizeof(path), "%s/.sources", gk->kodir);
 	if (!path_exists(path)) {
-		fprintf(stderr, "twinbench run: --kernel rust: our modules are not built for %s "
-			"(scripts/rust-twins.sh; make bench KERNEL=rust runs it)\n", kver);
+		fprintf(stderr, "twinbench run: --kernel %s: our modules are not built for %s "
+			"(make modules KERNEL=%s)\n", line, kver, line);
+		return -1;
+	}
+	path_printf(path, sizeof(path), "%s/rnull_mod.ko", gk->kodir);
+	gk->has_rnull = path_exists(path);
+	return 0;
+}
+
+/* The line make and the tests use when none is given (scripts/kernels.sh default). */
+static int default_kernel(const char *top, char *line, size_t size)
+{
+	char err[512];
+
+	if (ask_script(top, "kernels.sh", "default", line, size, err, sizeof(err))) {
+		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}
 	return 0;
 }
 
-/* Arms of the selected families that exist only on the Rust kernel (rnull). */
+/* Arms of the selected families that need a Rust-enabled kernel (rnull). */
 static const char *rust_only_arm(const struct matrix *m)
 {
 	for (size_t f = 0; f < m->n_families; f++)
@@ -610,10 +627,11 @@ static void run_usage(FILE *f)
 	fprintf(f,
 		"usage: twinbench run [--profile NAME | --matrix FILE] [--families LIST]\n"
 		"                     [--mode auto|host|vm] [--clock icount|wall] [--seed N]\n"
-		"                     [--kver RELEASE] [--kernel debian|rust] [--results DIR]\n"
+		"                     [--kver RELEASE] [--kernel LINE] [--results DIR]\n"
 		"                     [--resume RUN_DIR]\n"
 		"  profiles are bench/profiles/NAME.ini (quick, default, nightly, rust)\n"
-		"  --kernel rust boots the Rust-enabled kernel of make rust-kernel (VM mode)\n");
+		"  --kernel LINE boots that cached kernel (VM mode; scripts/kernels.sh lines;\n"
+		"  default: scripts/kernels.sh default); rnull needs a Rust-enabled one (7)\n");
 }
 
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
@@ -678,13 +696,10 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		fprintf(stderr, "twinbench run: --mode %s: expected auto, host or vm\n", o->mode);
 		return -1;
 	}
-	if (o->kernel && strcmp(o->kernel, "debian") && strcmp(o->kernel, "rust")) {
-		fprintf(stderr, "twinbench run: --kernel %s: expected debian or rust\n", o->kernel);
-		return -1;
-	}
-	if (o->kernel && !strcmp(o->kernel, "rust") && !strcmp(o->mode, "host")) {
-		fprintf(stderr, "twinbench run: --kernel rust boots the Rust kernel in a VM; "
-			"--mode host refused\n");
+	if (o->kernel && !strcmp(o->mode, "host")) {
+		fprintf(stderr, "twinbench run: --kernel %s boots a cached kernel in a VM; host "
+			"mode runs on the running kernel: give one of --kernel, --mode host\n",
+			o->kernel);
 		return -1;
 	}
 	if (o->clock && strcmp(o->clock, "icount") && strcmp(o->clock, "wall")) {
@@ -712,8 +727,8 @@ static void matrix_path(const char *top, const struct run_opts *o, char *path, s
 	path_printf(path, size, "%s/bench/profiles/%s.ini", top, *profile);
 }
 
-static int new_run(const char *top, const struct run_opts *o, const char *results,
-		   struct matrix *m, struct plan *p, char *rundir, size_t rundir_len,
+static int new_run(const char *top, const struct run_opts *o,
+		   const struct guest_kernel *gk, const char *results, struct matrix *m, struct plan *p, char *rundir, size_t rundir_len,
 		   char *run_id, size_t run_id_len, const char **profile)
 {
 	char path[PATH_MAX], dst[PATH_MAX + 300], err[1024];
@@ -733,9 +748,9 @@ static int new_run(const char *top, const struct run_opts *o, const char *result
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}
-	if (strcmp(o->kernel, "rust") && rust_only_arm(m)) {
-		fprintf(stderr, "twinbench run: %s: arm %s exists only on the Rust kernel: give "
-			"--kernel rust (make bench KERNEL=rust)\n", path, rust_only_arm(m));
+	if (!gk->has_rnull && rust_only_arm(m)) {
+		fprintf(stderr, "twinbench run: %s: arm %s needs a Rust-enabled kernel with "
+			"rnull built (make bench KERNEL=7)\n", path, rust_only_arm(m));
 		return -1;
 	}
 	p->seed = o->seed_given ? o->seed : m->seed_given ? m->seed :
@@ -775,7 +790,7 @@ int run_main(int argc, char **argv)
 {
 	char top[PATH_MAX], results[PATH_MAX + 16], rundir[PATH_MAX * 2], run_id[128];
 	char mode[16], why[600], kver[128], path[PATH_MAX * 2 + 16], err[1024];
-	char old_profile[64];
+	char old_profile[64], line[32];
 	const char *profile = "default";
 	struct guest_kernel gk = { 0 };
 	struct matrix *m = calloc(1, sizeof(*m));
@@ -805,29 +820,32 @@ int run_main(int argc, char **argv)
 		o.clock = p.clock;
 		o.resumed = true;
 		profile = old_profile;
-		if (!o.kernel && rust_only_arm(m))
-			o.kernel = "rust";
+		if (!o.kernel && manifest_read_kernel_line(rundir, line, sizeof(line)) == 0)
+			o.kernel = line;
 	}
-	if (!o.kernel)
-		o.kernel = "debian";
-	if (!strcmp(o.kernel, "rust") && !strcmp(o.mode, "auto"))
+	if (o.kernel && !strcmp(o.mode, "auto"))
 		o.mode = "vm";
 	if (pick_mode(top, &o, mode, sizeof(mode), why, sizeof(why)))
 		return EXIT_BAD_INPUT;
-	if (!strcmp(o.kernel, "rust")) {
-		if (!o.resumed)
-			snprintf(why, sizeof(why), "the Rust kernel boots in a VM (--kernel rust)");
-		if (rust_kernel(top, kver, sizeof(kver), o.kver, &gk))
+	if (o.kernel && !o.resumed)
+		snprintf(why, sizeof(why), "--kernel %s boots that cached kernel in a VM", o.kernel);
+	if (!strcmp(mode, "vm")) {
+		if (!o.kernel && default_kernel(top, line, sizeof(line)))
+			return EXIT_BAD_INPUT;
+		if (!o.kernel)
+			o.kernel = line;
+		if (cached_kernel(top, o.kernel, kver, sizeof(kver), &gk))
 			return EXIT_BAD_INPUT;
 	}
 	if (o.kver)
 		snprintf(kver, sizeof(kver), "%s", o.kver);
-	else if (!gk.image[0] && ask_kver(top, mode, kver, sizeof(kver), err, sizeof(err))) {
+	else if (!gk.image[0] &&
+		 ask_script(top, "kver.sh", "host", kver, sizeof(kver), err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
 	if (!o.resume) {
-		if (new_run(top, &o, results, m, &p, rundir, sizeof(rundir), run_id,
+		if (new_run(top, &o, &gk, results, m, &p, rundir, sizeof(rundir), run_id,
 			    sizeof(run_id), &profile))
 			return EXIT_BAD_INPUT;
 		snprintf(p.clock, sizeof(p.clock), "%s", o.clock);
@@ -838,7 +856,8 @@ int run_main(int argc, char **argv)
 			    .top = top, .rundir = rundir, .run_id = run_id, .profile = profile,
 			    .mode = mode, .mode_reason = why, .clock = o.clock,
 			    .icount_shift = p.icount_shift, .kver = kver, .seed = p.seed,
-			    .kernel = o.kernel, .kernel_config = gk.config[0] ? gk.config : NULL,
+			    .kernel_facts = gk.facts[0] ? gk.facts : NULL,
+			    .kernel_config = gk.config[0] ? gk.config : NULL,
 			    .module_root = gk.modroot[0] ? gk.modroot : NULL,
 			    .module_dir = gk.kodir[0] ? gk.kodir : NULL }, m,
 			    err, sizeof(err))) {

@@ -268,3 +268,23 @@ char *strtrim(char *s)
 		*--end = '\0';
 	return s;
 }
+
+int kv_file_get(const char *path, const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+	char line[4096];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	buf[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == '=') {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, size, "%s", line + klen + 1);
+			break;
+		}
+	}
+	fclose(f);
+	return 0;
+}

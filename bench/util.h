@@ -56,5 +56,10 @@ double now_seconds(void);
 
 /* Strip leading and trailing white space in place; returns @s. */
 char *strtrim(char *s);
+/*
+ * The value of @key in a file of key=value lines (scripts/kernels.sh's kernel.env); "" when
+ * the key is absent, -1 when the file cannot be read.
+ */
+int kv_file_get(const char *path, const char *key, char *buf, size_t size);
 
 #endif /* TWINBENCH_UTIL_H */

@@ -5,11 +5,12 @@
 # On Debian as root it installs the missing packages with apt; elsewhere it says what to get.
 set -eu
 
-# Debian packages, one per line: build tools, the guest kernel and its headers, the VM, the
-# workloads, tracing, and the libraries the runner links against.
+# Debian packages, one per line: build tools, headers for host-mode builds, the VM, the
+# workloads, tracing, and the libraries the runner links against. The guest kernels are not
+# here: scripts/kernels.sh unpacks them into its cache, never onto the host.
 PACKAGES="
-make gcc pkg-config kmod cpio busybox-static
-linux-image-amd64 linux-headers-amd64
+make gcc pkg-config kmod cpio busybox-static xz-utils util-linux
+linux-headers-amd64
 qemu-system-x86
 fio iperf3 iproute2 ethtool
 clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-perf

@@ -1,8 +1,8 @@
 #!/bin/sh
 # kver.sh: print the release of the kernel the suite builds for and runs on.
 # Usage: scripts/kver.sh [vm|host|auto|mode]
-#   vm    the newest installed Debian kernel that has both /boot/vmlinuz-<ver> and
-#         /lib/modules/<ver>/build (security updates move the version; never hard-code it)
+#   vm    the release of the cached kernel VM mode boots ($KERNEL, default: the default line
+#         of scripts/kernels.sh); the host's /boot is never used
 #   host  the running kernel, if its headers are installed
 #   mode  "host: <why>" or "vm: <why>": host mode only where the running kernel can load
 #         modules and has its headers; the one place that decides (make and the runner ask it)
@@ -29,19 +29,10 @@ esac
 
 case "$mode" in
 vm)
-	best=""
-	for img in /boot/vmlinuz-*; do
-		[ -e "$img" ] || continue
-		ver=${img#/boot/vmlinuz-}
-		[ -d "/lib/modules/$ver/build" ] || continue
-		best=$(printf '%s\n%s\n' "$best" "$ver" | sed '/^$/d' | sort -V | tail -n 1)
-	done
-	if [ -z "$best" ]; then
-		echo "kver: no kernel with both /boot/vmlinuz-<ver> and /lib/modules/<ver>/build;" \
-			"run scripts/install-deps.sh" >&2
+	top=$(cd "$(dirname "$0")/.." && pwd)
+	facts=$("$top/scripts/kernels.sh" env "${KERNEL:-$("$top/scripts/kernels.sh" default)}") ||
 		exit 1
-	fi
-	echo "$best"
+	sed -n 's/^release=//p' "$facts"
 	;;
 host)
 	ver=$(uname -r)

@@ -1,8 +1,10 @@
 #!/bin/sh
 # mkinitramfs.sh: build the guest's initramfs for VM mode.
-# Usage: scripts/mkinitramfs.sh -o FILE [-k KVER] [-r MODROOT] [-M KODIR] [-f HOSTFILE]...
-#   -r MODROOT  where lib/modules/KVER lives (default /; build/rust/root for the Rust kernel)
-#   -M KODIR    take our *.ko from KODIR instead of this tree (modules built for another kernel)
+# Usage: scripts/mkinitramfs.sh -o FILE -k KVER [-r MODROOT] [-M KODIR] [-f HOSTFILE]...
+#   -k KVER     the guest kernel's release: one of the cached kernels of scripts/kernels.sh
+#   -r MODROOT  where lib/modules/KVER lives (default: that kernel's folder in the cache; the
+#               host's own /lib/modules is never used)
+#   -M KODIR    take our *.ko from KODIR (default: build/kernels/LINE/ko, built for it)
 # It holds busybox, kmod, fio, iperf3, iproute2, ethtool, the runner and our tools with the
 # libraries ldd names, every module this tree built (as /lib/modules/KVER/extra/*.ko), the stock
 # modules the suite compares against with the dependencies modprobe names, depmod data, and the
@@ -26,14 +28,21 @@ while getopts "o:k:f:r:M:" opt; do
 	esac
 done
 [ -n "$out" ] || { echo "mkinitramfs: -o FILE is required" >&2; exit 2; }
-[ -n "$kver" ] || kver=$("$top/scripts/kver.sh" vm)
+[ -n "$kver" ] || { echo "mkinitramfs: -k KVER is required" >&2; exit 2; }
+if [ -z "$modroot" ] || [ -z "$kodir" ]; then
+	line=$("$top/scripts/kernels.sh" line-of "$kver") ||
+		{ echo "mkinitramfs: $kver is not a cached kernel (make kernels; scripts/kernels.sh lines)" >&2; exit 2; }
+	[ -n "$modroot" ] || modroot=$(sed -n 's/^modroot=//p' "$("$top/scripts/kernels.sh" env "$line")")
+	[ -n "$kodir" ] || kodir=$top/build/kernels/$line/ko
+fi
 moddir=/lib/modules/$kver
 [ -d "$modroot$moddir/kernel" ] || { echo "mkinitramfs: no modules for $kver in $modroot$moddir" >&2; exit 1; }
 [ -z "$kodir" ] || [ -d "$kodir" ] || { echo "mkinitramfs: -M $kodir: no such folder" >&2; exit 2; }
 
 # Stock modules: the upstream arms and what the guest needs to reach the host. rnull_mod (the
-# Rust null block driver, the rust arm) exists only in the Rust kernel's modules (-r).
-STOCK_MODULES="null_blk nvme veth 9p 9pnet_virtio virtio_pci virtio_net rnull_mod"
+# Rust null block driver, the rust arm) comes with our modules (-M) on a Rust-enabled kernel;
+# configfs is what it is set up through.
+STOCK_MODULES="null_blk nvme veth 9p 9pnet_virtio virtio_pci virtio_net configfs"
 # Host binaries every guest gets (found on PATH); missing optional ones are skipped.
 # Busybox fills in the rest; its static build prefers its own applets inside its shell, so
 # the shells are dash and bash.

@@ -48,13 +48,19 @@ case "$accel" in auto|kvm|tcg) ;; *) echo "vm-run: --accel $accel: expected auto
 [[ "$tmo" =~ ^[0-9]+$ ]] || { echo "vm-run: --timeout $tmo: expected seconds" >&2; exit 2; }
 
 share=$(cd "$share" && pwd)
-[ -n "$kver" ] || kver=$("$top/scripts/kver.sh" vm)
-[ -n "$kernel" ] || kernel=/boot/vmlinuz-$kver
-[ -r "$kernel" ] || { echo "vm-run: no kernel image $kernel" >&2; exit 2; }
-if [ -z "$initrd" ]; then
-	initrd=$top/build/initramfs-$kver.img
-	"$top/scripts/mkinitramfs.sh" -o "$initrd" -k "$kver" >/dev/null
+# Without --kver/--kernel-image/--initrd: the default cached kernel (scripts/kernels.sh).
+if [ -z "$kver" ] || [ -z "$kernel" ] || [ -z "$initrd" ]; then
+	line=$("$top/scripts/kernels.sh" default)
+	facts=$("$top/scripts/kernels.sh" env "$line") || exit 2
+	[ -n "$kver" ] || kver=$(sed -n 's/^release=//p' "$facts")
+	[ -n "$kernel" ] || kernel=$(sed -n 's/^image=//p' "$facts")
+	if [ -z "$initrd" ]; then
+		initrd=$top/build/initramfs-$kver.img
+		"$top/scripts/mkinitramfs.sh" -o "$initrd" -k "$kver" \
+			-r "$(sed -n 's/^modroot=//p' "$facts")" -M "$top/build/kernels/$line/ko" >/dev/null
+	fi
 fi
+[ -r "$kernel" ] || { echo "vm-run: no kernel image $kernel" >&2; exit 2; }
 [ -r "$initrd" ] || { echo "vm-run: --initrd $initrd: no such file" >&2; exit 2; }
 
 # KVM cannot count instructions, so the icount clock always runs under TCG. In the wall clock,

@@ -4,22 +4,27 @@
 # Every check prints one line, "ok - ..." or "not ok - ..."; the last line counts them:
 # "N passed, N failed, N skipped". A line carrying "# SKIP" counts as skipped, whatever its
 # verdict. Exit status 0 only when nothing failed.
-# Usage: tests/run.sh [unit|host|vm]... [--only NAME]... [--kernel debian|rust]
-#   --kernel rust: the guest tests boot the Rust-enabled kernel of scripts/rust-kernel.sh with
-#   our modules from scripts/rust-twins.sh (make test-rust). A guest test with a
-#   "# vm-kernel: rust" line runs only there; elsewhere it counts as skipped.
+# Usage: tests/run.sh [unit|host|vm]... [--only NAME]... [--kernel LINE]
+#   The guest tests run on every kernel of scripts/kernels.sh, each booted from the cache
+#   with our modules built for it (make modules-all): all of them on LINE (default: the
+#   default kernel), the integrity subset (tests with a "# vm-kernels: all" line) on the
+#   others. A test with a "# vm-needs: MODULE" line runs only on kernels where MODULE.ko
+#   was built (rnull_mod: a Rust-enabled kernel); elsewhere it counts as skipped.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-kinds=() only=() kernel=debian
+kinds=() only=() kernel=$(scripts/kernels.sh default)
 while [ $# -gt 0 ]; do
 	case "$1" in
 	unit|host|vm) kinds+=("$1") ;;
 	--only) only+=("${2:?--only needs a test name}"); shift ;;
 	--kernel)
 		kernel=${2:-}
-		case "$kernel" in debian|rust) ;; *) echo "run.sh: --kernel '$kernel': expected debian or rust" >&2; exit 2 ;; esac
+		case " $(scripts/kernels.sh lines) " in
+		*" $kernel "*) ;;
+		*) echo "run.sh: --kernel '$kernel': expected one of $(scripts/kernels.sh lines)" >&2; exit 2 ;;
+		esac
 		shift
 		;;
 	*) echo "run.sh: unknown argument '$1' (expected unit, host, vm or --only NAME)" >&2; exit 2 ;;
@@ -113,39 +118,48 @@ ablation_variants() {
 		done
 }
 
-run_vm() {
-	local t name out rc share initrd kver extra kernel_args=() initrd_args=()
-	if [ "$kernel" = rust ]; then
-		[ -e build/rust/.done ] && [ -e build/rust/twins/.done ] || {
-			echo "not ok - the Rust kernel and our modules for it are built (make test-rust)"
-			failed=$((failed + 1))
-			return
-		}
-		kver=$(cat build/rust/kver)
-		kernel_args=(--kernel-image "$top/build/rust/vmlinuz")
-		initrd_args=(-r "$top/build/rust/root" -M "$top/build/rust/twins")
-	else
-		kver=$(scripts/kver.sh vm) || return
+kv() {
+	sed -n "s/^$1=//p" "$2" | head -n 1
+}
+
+# The guest tests on kernel LINE: all of them when FULL is 1, else the integrity subset.
+run_vm_kernel() {
+	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra
+	if ! facts=$(scripts/kernels.sh env "$line" 2>&1); then
+		echo "not ok - kernel $line is ready for the guest tests: $facts"
+		failed=$((failed + 1))
+		return
+	fi
+	kver=$(kv release "$facts")
+	kodir=$top/build/kernels/$line/ko
+	if [ ! -e "$kodir/.sources" ]; then
+		echo "not ok - our modules are built for kernel $line (make modules-all)"
+		failed=$((failed + 1))
+		return
 	fi
 	initrd=$top/build/initramfs-$kver.img
-	scripts/mkinitramfs.sh -o "$initrd" -k "$kver" "${initrd_args[@]}" ||
+	scripts/mkinitramfs.sh -o "$initrd" -k "$kver" -r "$(kv modroot "$facts")" -M "$kodir" ||
 		{ failed=$((failed + 1)); return; }
 	for t in tests/vm/*.sh; do
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
-		if grep -q '^# vm-kernel: rust$' "$t" && [ "$kernel" != rust ]; then
-			echo "ok - vm/$name # SKIP needs the Rust kernel (make test-rust)"
+		if [ "$full" = 0 ] && ! grep -q '^# vm-kernels: all$' "$t"; then
+			continue
+		fi
+		need=$(sed -n 's/^# vm-needs: *//p' "$t" | head -n 1)
+		if [ -n "$need" ] && [ ! -e "$kodir/$need.ko" ]; then
+			echo "ok - vm/$name on $line # SKIP needs $need.ko, which kernel $line ($kver) does not build"
 			skipped=$((skipped + 1))
 			continue
 		fi
-		share=$top/build/test-vm/$name
-		out=$log_dir/vm-$name.log
+		share=$top/build/test-vm/$line/$name
+		out=$log_dir/vm-$line-$name.log
 		rm -rf "$share"
 		mkdir -p "$share"
 		echo "exec bash /twinbench/tests/$name.sh" >"$share/job.sh"
 		ablation_variants >"$share/ablation-variants.txt"
-		echo "# vm/$name"
+		echo "# vm/$name on kernel $line ($kver)"
 		# A "# vm-nvme-file: SIZE" line asks for a file-backed NVMe controller.
 		nvme_args=()
 		nvme_size=$(sed -n 's/^# vm-nvme-file: *//p' "$t" | head -n 1)
@@ -160,8 +174,8 @@ run_vm() {
 			nvme_args+=(--nvme "$spec")
 		done < <(sed -n 's/^# vm-nvme: *//p' "$t")
 		scripts/vm-run.sh --share "$share" --initrd "$initrd" --kver "$kver" --clock wall \
-			--accel tcg --smp 2 --timeout 900 --quiet "${nvme_args[@]}" "${kernel_args[@]}" \
-			>"$out.host" 2>&1
+			--accel tcg --smp 2 --timeout 900 --quiet "${nvme_args[@]}" \
+			--kernel-image "$(kv image "$facts")" >"$out.host" 2>&1
 		rc=$?
 		grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$share/console.log" | tr -d '\r' >"$out"
 		# tests/vm/NAME.after: host-side checks of what QEMU saw, run once the guest is off.
@@ -170,9 +184,17 @@ run_vm() {
 		extra=""
 		if [ "$rc" = 126 ] || [ "$rc" = 124 ] || [ "$rc" = 125 ]; then
 			sed 's/^/# /' "$out.host"
-			extra="vm/$name: guest ran to the end with a clean kernel log (vm-run exit $rc)"
+			extra="vm/$name on $line: guest ran to the end with a clean kernel log (vm-run exit $rc)"
 		fi
-		tally "vm/$name" "$rc" "$out" "$extra"
+		tally "vm/$name@$line" "$rc" "$out" "$extra"
+	done
+}
+
+run_vm() {
+	local l
+	run_vm_kernel "$kernel" 1
+	for l in $(scripts/kernels.sh lines); do
+		[ "$l" = "$kernel" ] || run_vm_kernel "$l" 0
 	done
 }
 

@@ -18,6 +18,7 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 
+#include "../compat.h"
 #include "rawnet.h"
 
 static int nr_pairs = 1;
@@ -432,13 +433,13 @@ static void rawnet_setup(struct net_device *dev)
 }
 
 /* Allocates one end with its ring, NAPI context and timer; not yet registered. */
-static struct net_device *rawnet_alloc(int index, char end)
+static struct net_device *rawnet_alloc(u8 index, char end)
 {
 	struct rawnet_priv *priv;
 	struct net_device *dev;
 	char name[IFNAMSIZ];
 
-	snprintf(name, sizeof(name), "rawnet%d%c", index, end);
+	snprintf(name, sizeof(name), "rawnet%u%c", index, end);
 	dev = alloc_netdev(sizeof(*priv), name, NET_NAME_PREDICTABLE, rawnet_setup);
 	if (!dev)
 		return NULL;
@@ -453,8 +454,8 @@ static struct net_device *rawnet_alloc(int index, char end)
 	u64_stats_init(&priv->timer.syncp);
 	atomic64_set(&priv->rx_dropped, 0);
 	atomic_set(&priv->coalesce_pending, 0);
-	hrtimer_init(&priv->coalesce_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	priv->coalesce_timer.function = rawnet_coalesce_fire;
+	hrtimer_setup(&priv->coalesce_timer, rawnet_coalesce_fire, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL);
 	netif_carrier_off(dev);
 	netif_napi_add_weight(dev, &priv->napi, rawnet_poll, napi_weight);
 	return dev;

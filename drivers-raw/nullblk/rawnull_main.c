@@ -12,8 +12,8 @@
 #include <linux/hrtimer.h>
 #include <linux/log2.h>
 #include <linux/module.h>
-#include <linux/version.h>
 #include <linux/xarray.h>
+#include "../compat.h"
 #include "rawnull.h"
 
 #define RAWNULL_MAX_DEVICES	1024
@@ -177,12 +177,11 @@ static enum hrtimer_restart rawnull_timer(struct hrtimer *timer)
 }
 
 static int rawnull_init_request(struct blk_mq_tag_set *set, struct request *rq,
-				unsigned int hctx_idx, unsigned int numa_node)
+				unsigned int hctx_idx, compat_numa_node_t numa_node)
 {
 	struct rawnull_cmd *cmd = blk_mq_rq_to_pdu(rq);
 
-	hrtimer_init(&cmd->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	cmd->timer.function = rawnull_timer;
+	hrtimer_setup(&cmd->timer, rawnull_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	return 0;
 }
 
@@ -206,36 +205,15 @@ static void rawnull_free_pages(struct rawnull_dev *dev)
 	xa_destroy(&dev->pages);
 }
 
-/*
- * Linux 6.11 took the queue's limits and features (non-rotational and no entropy unless
- * asked for) at allocation; the Rust arm's 6.12 kernel needs that form.
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
 static struct gendisk *rawnull_alloc_disk(struct rawnull_dev *dev)
 {
-	struct queue_limits lim = {
+	const struct compat_disk_limits lim = {
 		.logical_block_size = bs,
-		.physical_block_size = bs,
-		.features = BLK_FEAT_WRITE_CACHE,
+		.write_cache = true,
 	};
 
-	return blk_mq_alloc_disk(&dev->tag_set, &lim, dev);
+	return compat_alloc_disk(&dev->tag_set, &lim, dev);
 }
-#else
-static struct gendisk *rawnull_alloc_disk(struct rawnull_dev *dev)
-{
-	struct gendisk *disk = blk_mq_alloc_disk(&dev->tag_set, dev);
-
-	if (IS_ERR(disk))
-		return disk;
-	blk_queue_logical_block_size(disk->queue, bs);
-	blk_queue_physical_block_size(disk->queue, bs);
-	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
-	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, disk->queue);
-	blk_queue_write_cache(disk->queue, true, false);
-	return disk;
-}
-#endif
 
 static int rawnull_add_disk(struct rawnull_dev *dev)
 {
@@ -277,7 +255,7 @@ static int rawnull_dev_create(unsigned int index, unsigned int nr_hw_queues)
 	dev->tag_set.queue_depth = hw_queue_depth;
 	dev->tag_set.numa_node = NUMA_NO_NODE;
 	dev->tag_set.cmd_size = sizeof(struct rawnull_cmd);
-	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
+	dev->tag_set.flags = COMPAT_BLK_MQ_F_SHOULD_MERGE;
 	dev->tag_set.nr_maps = 1;
 	ret = blk_mq_alloc_tag_set(&dev->tag_set);
 	if (ret)

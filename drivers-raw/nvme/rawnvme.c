@@ -10,7 +10,6 @@
  * told to, through driver_override or new_id.
  */
 #include <linux/blkdev.h>
-#include <linux/blk-mq-pci.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/idr.h>
@@ -18,6 +17,7 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/module.h>
 
+#include "../compat.h"
 #include "rawnvme.h"
 
 #define RAWNVME_ADMIN_TIMEOUT_MS	5000
@@ -394,7 +394,7 @@ static blk_status_t rawnvme_status_to_blk(u16 status)
 		return BLK_STS_TARGET;
 	case NVME_SC_INVALID_OPCODE:
 	case NVME_SC_INVALID_FIELD:
-	case NVME_SC_ONCS_NOT_SUPPORTED:
+	case COMPAT_NVME_SC_ONCS_NOT_SUPPORTED:
 		return BLK_STS_NOTSUPP;
 	case NVME_SC_WRITE_FAULT:
 	case NVME_SC_READ_ERROR:
@@ -555,7 +555,7 @@ static blk_status_t rawnvme_map_data(struct rawnvme_queue *q, struct request *rq
 	}
 
 	sg_init_table(iod->sg, blk_rq_nr_phys_segments(rq));
-	nents = blk_rq_map_sg(rq->q, rq, iod->sg);
+	nents = compat_blk_rq_map_sg(rq, iod->sg);
 	if (!nents)
 		return BLK_STS_IOERR;
 	if (!dma_map_sg_attrs(&dev->pdev->dev, iod->sg, nents, rq_dma_dir(rq),
@@ -760,7 +760,7 @@ static void rawnvme_map_queues(struct blk_mq_tag_set *set)
 
 	map->nr_queues = dev->nr_irq_queues;
 	map->queue_offset = 0;
-	blk_mq_pci_map_queues(map, dev->pdev, 0);
+	compat_blk_mq_map_queues(map, dev->pdev);
 	if (set->nr_maps == 1)
 		return;
 	set->map[HCTX_TYPE_READ].nr_queues = 0;
@@ -788,9 +788,9 @@ static unsigned int rawnvme_irq_flags(struct rawnvme_dev *dev)
 {
 	switch (dev->irq_mode) {
 	case RAWNVME_IRQ_MSI:
-		return PCI_IRQ_MSI | PCI_IRQ_LEGACY | PCI_IRQ_AFFINITY;
+		return PCI_IRQ_MSI | PCI_IRQ_INTX | PCI_IRQ_AFFINITY;
 	case RAWNVME_IRQ_INTX:
-		return PCI_IRQ_LEGACY;
+		return PCI_IRQ_INTX;
 	default:
 		return PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY;
 	}
@@ -931,6 +931,13 @@ static void rawnvme_teardown_io_queues(struct rawnvme_dev *dev)
 static int rawnvme_alloc_ns(struct rawnvme_dev *dev, u32 nsid, struct nvme_id_ns *id)
 {
 	struct nvme_lbaf *lbaf = &id->lbaf[nvme_lbaf_index(id->flbas)];
+	struct compat_disk_limits lim = {
+		.max_hw_sectors = dev->max_hw_sectors,
+		.max_segments = RAWNVME_MAX_SEGS,
+		.virt_boundary_mask = RAWNVME_CTRL_PAGE_SIZE - 1,
+		.write_cache = dev->volatile_wc,
+		.fua = dev->volatile_wc,
+	};
 	struct rawnvme_ns *ns;
 	struct gendisk *disk;
 	int ret;
@@ -948,20 +955,14 @@ static int rawnvme_alloc_ns(struct rawnvme_dev *dev, u32 nsid, struct nvme_id_ns
 	ns->nsid = nsid;
 	ns->lba_shift = lbaf->ds;
 
-	disk = blk_mq_alloc_disk(&dev->tagset, ns);
+	lim.logical_block_size = 1U << ns->lba_shift;
+	disk = compat_alloc_disk(&dev->tagset, &lim, ns);
 	if (IS_ERR(disk)) {
 		ret = PTR_ERR(disk);
 		goto free_ns;
 	}
 	disk->fops = &rawnvme_fops;
 	snprintf(disk->disk_name, DISK_NAME_LEN, "rawnvme%dn%u", dev->instance, nsid);
-	blk_queue_logical_block_size(disk->queue, 1U << ns->lba_shift);
-	blk_queue_physical_block_size(disk->queue, 1U << ns->lba_shift);
-	blk_queue_max_hw_sectors(disk->queue, dev->max_hw_sectors);
-	blk_queue_max_segments(disk->queue, RAWNVME_MAX_SEGS);
-	blk_queue_virt_boundary(disk->queue, RAWNVME_CTRL_PAGE_SIZE - 1);
-	blk_queue_write_cache(disk->queue, dev->volatile_wc, dev->volatile_wc);
-	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
 	set_capacity(disk, le64_to_cpu(id->nsze) << (ns->lba_shift - SECTOR_SHIFT));
 	ns->disk = disk;
 
@@ -1197,7 +1198,7 @@ static int rawnvme_alloc_tagset(struct rawnvme_dev *dev)
 	set->nr_maps = dev->nr_poll_queues ? HCTX_MAX_TYPES : 1;
 	set->cmd_size = sizeof(struct rawnvme_iod);
 	set->numa_node = dev_to_node(&dev->pdev->dev);
-	set->flags = BLK_MQ_F_SHOULD_MERGE;
+	set->flags = COMPAT_BLK_MQ_F_SHOULD_MERGE;
 	set->timeout = io_timeout * HZ;
 	set->driver_data = dev;
 	return blk_mq_alloc_tag_set(set);

@@ -326,7 +326,7 @@ SAFE_NETDEV_ADAPTERS(safenet, struct safenet_priv, net, safenet_ops);
 SAFE_DEFINE_DROP(safenet_priv, safenet_free);
 
 /* Allocates one end with its ring, NAPI context and timer; not yet registered. */
-static struct safe_result safenet_alloc_end(int index, char end, struct safenet_priv **out)
+static struct safe_result safenet_alloc_end(u8 index, char end, struct safenet_priv **out)
 {
 	struct safe_netdev_params params = {
 		.mtu = mtu,
@@ -338,7 +338,7 @@ static struct safe_result safenet_alloc_end(int index, char end, struct safenet_
 	SAFE_OWNED(safenet_priv, p) = NULL;
 	char name[IFNAMSIZ];
 
-	snprintf(name, sizeof(name), "safenet%d%c", index, end);
+	snprintf(name, sizeof(name), "safenet%u%c", index, end);
 	params.name = name;
 	SAFE_TRY(safenet_alloc(&params, &p));
 	SAFE_TRY(safe_skb_ring_init(&p->ring, ring_size));

@@ -444,7 +444,7 @@ static struct safe_result safenvme_status_to_result(u16 status)
 		return safe_err(-EREMOTEIO);
 	case NVME_SC_INVALID_OPCODE:
 	case NVME_SC_INVALID_FIELD:
-	case NVME_SC_ONCS_NOT_SUPPORTED:
+	case COMPAT_NVME_SC_ONCS_NOT_SUPPORTED:
 		return safe_err(-EOPNOTSUPP);
 	case NVME_SC_WRITE_FAULT:
 	case NVME_SC_READ_ERROR:
@@ -765,9 +765,9 @@ static unsigned int safenvme_irq_flags(struct safenvme_dev *dev)
 {
 	switch (dev->irq_mode) {
 	case SAFENVME_IRQ_MSI:
-		return PCI_IRQ_MSI | PCI_IRQ_LEGACY | PCI_IRQ_AFFINITY;
+		return PCI_IRQ_MSI | PCI_IRQ_INTX | PCI_IRQ_AFFINITY;
 	case SAFENVME_IRQ_INTX:
-		return PCI_IRQ_LEGACY;
+		return PCI_IRQ_INTX;
 	default:
 		return PCI_IRQ_ALL_TYPES | PCI_IRQ_AFFINITY;
 	}

@@ -6,6 +6,7 @@
 # links up, and refused bad parameters; after every arm, no kernel problem (tests/lib/guest.sh,
 # the safe layer's "safe: " reports included) in the lines it logged. One line per check:
 # "ok - ..." or "not ok - ...".
+# vm-kernels: all
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"

@@ -11,6 +11,7 @@
 # host's run.sh lists the ones the Kbuild files build in /out/ablation-variants.txt) must stay
 # correct for valid input: each gets the same passes in irqmode=2. First, the safe layer's
 # self-test module. One line per check: "ok - ..." / "not ok - ...".
+# vm-kernels: all
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"

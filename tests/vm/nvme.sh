@@ -10,6 +10,7 @@
 # lists the ones the Kbuild files build in /out/ablation-variants.txt) must stay correct for
 # valid input: each gets a short fio write+verify. Each check prints "ok - ..." or
 # "not ok - ...".
+# vm-kernels: all
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"

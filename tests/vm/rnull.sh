@@ -1,12 +1,14 @@
 #!/bin/bash
-# rnull.sh (guest, Rust kernel only): the upstream Rust null block driver the rust arm measures.
+# rnull.sh (guest, a Rust-enabled kernel): the upstream Rust null block driver the rnull arm
+# measures, built from the kernel's own source. On 7.x its device is made through configfs
+# (rnull/rnullb0: 4096-byte blocks, 4096 MiB, then power 1); earlier ones made it at load.
 # rnull keeps no data (every request ends successfully inside queue_rq), so what can be
 # verified is: it loads and announces itself, its device has the shape the rust profile
 # matches the other arms to (4 GiB, 4096-byte blocks, one hardware queue of 256 tags), reads
 # and writes of fixed counts all succeed and reach the device's I/O counters exactly, a
 # 512-byte direct read is refused (4096-byte blocks), load/unload cycles are clean, and the
 # kernel log stays clean. One line per check: "ok - ..." / "not ok - ...".
-# vm-kernel: rust
+# vm-needs: rnull_mod
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"
@@ -16,6 +18,7 @@ plan 10
 MOD=rnull_mod
 DEV=/dev/rnullb0
 SYS=/sys/block/rnullb0
+CFG=/sys/kernel/config/rnull/rnullb0
 IOS=20000
 log=/tmp/rnull-test.log
 
@@ -35,8 +38,24 @@ stat_field() {
 	awk -v f="$1" '{ print $f }' "$SYS/stat"
 }
 
+# rnull_up: load the module and, where rnull is configured through configfs, power a device.
+rnull_up() {
+	modprobe $MOD || return 1
+	[ -d "${CFG%/*}" ] || return 0
+	mkdir "$CFG" && echo 4096 >"$CFG/blocksize" && echo 4096 >"$CFG/size" &&
+		echo 0 >"$CFG/irqmode" && echo 1 >"$CFG/power"
+}
+
+# rnull_down: power the configfs device off and remove it, then unload the module.
+rnull_down() {
+	if [ -d "$CFG" ]; then
+		echo 0 >"$CFG/power" && rmdir "$CFG" || return 1
+	fi
+	rmmod $MOD
+}
+
 mark=$(klog_mark)
-if ! modprobe $MOD >"$log" 2>&1 || ! wait_for_dev $DEV; then
+if ! rnull_up >"$log" 2>&1 || ! wait_for_dev $DEV; then
 	not_ok "$MOD loads and $DEV appears"
 	sed 's/^/#   /' "$log"
 	echo "# rnull is not loadable: no further checks"
@@ -91,12 +110,12 @@ fi
 
 unload_ok=1
 for cycle in 1 2 3; do
-	if ! rmmod $MOD >"$log" 2>&1 || [ -e /sys/module/$MOD ] || [ -e $DEV ]; then
+	if ! rnull_down >"$log" 2>&1 || [ -e /sys/module/$MOD ] || [ -e $DEV ]; then
 		unload_ok=0
 		break
 	fi
 	[ $cycle = 3 ] && break
-	modprobe $MOD >"$log" 2>&1 && wait_for_dev $DEV || { unload_ok=0; break; }
+	rnull_up >"$log" 2>&1 && wait_for_dev $DEV || { unload_ok=0; break; }
 done
 if [ $unload_ok = 1 ]; then
 	ok "$MOD unloads cleanly (3 unload/load cycles, module and device gone)"

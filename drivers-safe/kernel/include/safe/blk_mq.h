@@ -31,13 +31,12 @@
 #define SAFE_BLK_MQ_H
 
 #include <linux/blk-mq.h>
-#include <linux/blk-mq-pci.h>
 #include <linux/blkdev.h>
 #include <linux/hrtimer.h>
 #include <linux/log2.h>
 #include <linux/module.h>
-#include <linux/version.h>
 #include <safe/bounds.h>
+#include <safe/compat.h>
 #include <safe/error.h>
 
 /* The layer's part of every request PDU, in front of the driver's own PDU. */
@@ -385,7 +384,7 @@ static inline struct safe_result __safe_tag_set_init(struct safe_tag_set *ts,
 	ts->raw.queue_depth = p->queue_depth;
 	ts->raw.numa_node = NUMA_NO_NODE;
 	ts->raw.cmd_size = cmd_size;
-	ts->raw.flags = BLK_MQ_F_SHOULD_MERGE;
+	ts->raw.flags = COMPAT_BLK_MQ_F_SHOULD_MERGE;
 	ts->raw.nr_maps = p->nr_poll_queues ? HCTX_MAX_TYPES : 1;
 	ts->raw.timeout = p->timeout_sec * HZ;
 	ts->nr_poll_queues = p->nr_poll_queues;
@@ -406,7 +405,7 @@ static inline void __safe_tag_set_map_queues(struct blk_mq_tag_set *set)
 	map->nr_queues = set->nr_hw_queues - ts->nr_poll_queues;
 	map->queue_offset = 0;
 	if (ts->affinity_pdev)
-		blk_mq_pci_map_queues(map, ts->affinity_pdev, 0);
+		compat_blk_mq_map_queues(map, ts->affinity_pdev);
 	else
 		blk_mq_map_queues(map);
 	if (set->nr_maps == 1)
@@ -508,49 +507,21 @@ static inline void safe_gendisk_mark_dead(struct safe_gendisk *gd)
 		blk_mark_disk_dead(gd->raw);
 }
 
-/*
- * Layer-internal: allocate the disk with @p's limits. Linux 6.11 takes limits and features
- * (non-rotational and no entropy unless asked for) at allocation; the Rust arm's 6.12
- * kernel needs that form, the Debian 6.1 one the older calls.
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+/* Layer-internal: allocate the disk with @p's limits (the kernel's form is in compat.h). */
 static inline struct gendisk *__safe_alloc_disk(struct safe_tag_set *ts, void *foreign,
 						const struct safe_disk_params *p)
 {
-	struct queue_limits lim = {
+	const struct compat_disk_limits lim = {
 		.logical_block_size = p->logical_block_size,
-		.physical_block_size = p->logical_block_size,
 		.max_hw_sectors = p->max_hw_sectors,
 		.max_segments = p->max_segments,
 		.virt_boundary_mask = p->virt_boundary_mask,
+		.write_cache = p->write_cache,
+		.fua = p->fua,
 	};
 
-	if (p->write_cache)
-		lim.features |= BLK_FEAT_WRITE_CACHE | (p->fua ? BLK_FEAT_FUA : 0);
-	return blk_mq_alloc_disk(&ts->raw, &lim, foreign);
+	return compat_alloc_disk(&ts->raw, &lim, foreign);
 }
-#else
-static inline struct gendisk *__safe_alloc_disk(struct safe_tag_set *ts, void *foreign,
-						const struct safe_disk_params *p)
-{
-	struct gendisk *disk = blk_mq_alloc_disk(&ts->raw, foreign);
-
-	if (IS_ERR(disk))
-		return disk;
-	blk_queue_logical_block_size(disk->queue, p->logical_block_size);
-	blk_queue_physical_block_size(disk->queue, p->logical_block_size);
-	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
-	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, disk->queue);
-	blk_queue_write_cache(disk->queue, p->write_cache, p->write_cache && p->fua);
-	if (p->max_hw_sectors)
-		blk_queue_max_hw_sectors(disk->queue, p->max_hw_sectors);
-	if (p->max_segments)
-		blk_queue_max_segments(disk->queue, p->max_segments);
-	if (p->virt_boundary_mask)
-		blk_queue_virt_boundary(disk->queue, p->virt_boundary_mask);
-	return disk;
-}
-#endif
 
 /* Layer-internal: create and register a disk whose queuedata is @foreign. */
 static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
@@ -572,7 +543,13 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 	if (IS_ERR(disk))
 		return safe_err(PTR_ERR(disk));
 	disk->fops = fops;
-	snprintf(disk->disk_name, DISK_NAME_LEN, "%s%u", p->name_prefix, p->index);
+	if (snprintf(disk->disk_name, DISK_NAME_LEN, "%s%u", p->name_prefix, p->index) >=
+	    DISK_NAME_LEN) {
+		pr_err("safe: disk name %s%u is longer than %d bytes\n", p->name_prefix,
+		       p->index, DISK_NAME_LEN - 1);
+		put_disk(disk);
+		return safe_err(-EINVAL);
+	}
 	set_capacity(disk, p->capacity_sectors);
 	ret = device_add_disk(p->parent, disk, NULL);
 	if (ret) {
@@ -667,14 +644,13 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 	static int name##_init_request_adapter(struct blk_mq_tag_set *set, \
 					       struct request *rq,	\
 					       unsigned int hctx_idx,	\
-					       unsigned int numa_node)	\
+					       compat_numa_node_t numa_node) \
 	{								\
 		struct safe_rq_hdr *hdr = __safe_rq_hdr(rq);		\
 									\
 		atomic_set(&hdr->refs, 0);				\
-		hrtimer_init(&hdr->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL); \
-		if (typed_ops.timer)					\
-			hdr->timer.function = name##_timer_adapter;	\
+		hrtimer_setup(&hdr->timer, name##_timer_adapter,	\
+			      CLOCK_MONOTONIC, HRTIMER_MODE_REL);	\
 		return 0;						\
 	}								\
 									\

@@ -40,6 +40,7 @@
 #include <safe/blk_mq.h>
 #include <safe/bounds.h>
 #include <safe/checked.h>
+#include <safe/compat.h>
 #include <safe/error.h>
 
 #define SAFE_DEFINE_DMA_ARRAY(name, type)				\
@@ -165,7 +166,7 @@ static inline struct safe_result __safe_dma_map_rq(struct device *dev, const str
 		return safe_err(-EIO);
 	}
 	sg_init_table(sg, segs);
-	nents = blk_rq_map_sg(r->raw->q, r->raw, sg);
+	nents = compat_blk_rq_map_sg(r->raw, sg);
 	if (unlikely(!nents))
 		return safe_err(-EIO);
 	st->dir = rq_dma_dir(r->raw);

@@ -40,6 +40,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/u64_stats_sync.h>
 #include <safe/bounds.h>
+#include <safe/compat.h>
 #include <safe/error.h>
 #include <safe/guard.h>
 #include <safe/skb.h>
@@ -512,9 +513,8 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		dev->ethtool_ops = &name##_ethtool_ops;			\
 		p = name##_from_dev(dev);				\
 		p->member.raw = dev;					\
-		hrtimer_init(&p->member.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL); \
-		if (typed_ops.timer)					\
-			p->member.timer.function = name##_timer_adapter; \
+		hrtimer_setup(&p->member.timer, name##_timer_adapter,	\
+			      CLOCK_MONOTONIC, HRTIMER_MODE_REL);	\
 		netif_napi_add_weight(dev, &p->member.napi, name##_poll_adapter, \
 				      params->napi_weight);		\
 		*out = p;						\

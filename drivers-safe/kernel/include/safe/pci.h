@@ -38,6 +38,7 @@
 
 #include <linux/interrupt.h>
 #include <linux/pci.h>
+#include <safe/compat.h>
 #include <safe/error.h>
 #include <safe/mmio.h>
 

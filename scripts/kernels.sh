@@ -1,0 +1,405 @@
+#!/bin/bash
+# kernels.sh: the kernels twinbench supports, taken from Debian's packages, each with a build
+# environment that matches it, all cached outside the tree in $TWINBENCH_CACHE (default
+# /var/cache/twinbench). Nothing is installed on the host: the .debs are downloaded and
+# unpacked into the cache, and a kernel's modules build in a debootstrapped chroot of its
+# Debian suite (or on the host when the host already is that suite) with the compiler the
+# kernel's headers name. For a kernel built with CONFIG_RUST=y, the environment also holds
+# that kernel's own source tree, prepared from Debian's .config and Module.symvers, so that
+# Rust modules (the in-tree rnull among them) build out of tree against it.
+#
+# Usage: scripts/kernels.sh COMMAND
+#   lines              the supported release lines, oldest first
+#   default            the line make bench and make test use when KERNEL= is not given
+#   fetch [LINE]...    create whatever is missing for LINE (default: every line); one progress
+#                      line per stage with its time; a second call does nothing
+#   env LINE           print the path of LINE's kernel.env (its facts, key=value), or one line
+#                      on stderr saying what is wrong and what to run
+#   build LINE         build this tree's modules (and rnull where the kernel has Rust) for LINE,
+#                      W=1 -Werror, into build/kernels/LINE/ko/
+#   run LINE CMD...    run CMD in LINE's build environment, where this tree and the cache are
+#                      at their own paths
+#   line-of RELEASE    the line whose cached kernel is RELEASE (none: exit status 1)
+# kernel.env keys: line suite release package version image modroot config kdir env cc
+#   cc_version rustc_version bindgen_version rust_kdir (the last three empty without Rust).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${TWINBENCH_CACHE:-/var/cache/twinbench}
+mirror=${TWINBENCH_MIRROR:-http://deb.debian.org/debian}
+security_mirror=${TWINBENCH_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+
+# line:suite:apt target release. The line names a release series, never a point release:
+# the packages say which release that is today.
+LINES="6.1:bookworm:bookworm 6.12:trixie:trixie 7:trixie:trixie-backports"
+DEFAULT_LINE=6.1
+# What every build environment holds besides the kernel's own compiler.
+ENV_PACKAGES="make bc bison flex libelf-dev libssl-dev openssl dwarves python3 kmod xz-utils"
+ENV_PACKAGES="$ENV_PACKAGES zstd cpio libc6-dev binutils perl"
+# And what a kernel with CONFIG_RUST=y adds (versions checked against its .config).
+RUST_PACKAGES="rustc rust-src bindgen libclang-dev"
+
+die() {
+	echo "kernels: $*" >&2
+	exit 1
+}
+
+line_field() {
+	local l
+	for l in $LINES; do
+		[ "${l%%:*}" = "$1" ] && { echo "$l" | cut -d: -f"$2"; return 0; }
+	done
+	return 1
+}
+
+check_line() {
+	line_field "$1" 1 >/dev/null ||
+		die "unknown kernel line '$1' (expected one of: $(lines_list))"
+}
+
+lines_list() {
+	local l
+	for l in $LINES; do printf '%s ' "${l%%:*}"; done | sed 's/ $//'
+}
+
+host_suite() {
+	sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null
+}
+
+# The root of SUITE's build environment: / on a host of that suite, else its chroot.
+env_root() {
+	if [ "$(host_suite)" = "$1" ]; then echo /; else echo "$cache/env/$1"; fi
+}
+
+kv() {
+	sed -n "s/^$1=//p" "$2" | head -n 1
+}
+
+# Run a shell command in the environment ROOT, with the cache and this tree visible at their
+# own paths. The mounts live in a private mount namespace and vanish with it.
+in_root() {
+	local root=$1
+	shift
+	if [ "$root" = / ]; then
+		env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/root LC_ALL=C bash -c "$*"
+		return
+	fi
+	mkdir -p "$root$cache" "$root$top" "$root/proc"
+	unshare -m --propagation private bash -c '
+		set -e
+		mount --bind "$2" "$1$2"
+		mount --bind "$3" "$1$3"
+		mount -t proc proc "$1/proc"
+		exec chroot "$1" /usr/bin/env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/root \
+			LC_ALL=C DEBIAN_FRONTEND=noninteractive bash -c "$4"' \
+		in_root "$root" "$cache" "$top" "$*"
+}
+
+stage_start=0
+stage() {
+	stage_start=$(date +%s)
+	printf 'kernels: %s ... ' "$*"
+}
+stage_done() {
+	echo "done in $(( $(date +%s) - stage_start )) s${1:+ ($1)}"
+}
+
+# Stage: the debootstrapped chroot of SUITE, with apt pointed at the suite, its updates and
+# security archives and its backports.
+make_env() {
+	local suite=$1 root
+	root=$(env_root "$suite")
+	[ "$root" = / ] && return 0
+	[ -e "$root/.twinbench-env" ] && return 0
+	[ "$(id -u)" = 0 ] || die "creating the $suite environment needs root (debootstrap, chroot)"
+	command -v debootstrap >/dev/null || die "debootstrap is missing (run scripts/install-deps.sh)"
+	stage "$suite environment: debootstrap into $root"
+	mkdir -p "$cache/env"
+	if [ ! -e "$root.tmp/.debootstrap-done" ]; then
+		rm -rf "$root.tmp"
+		debootstrap --variant=minbase "$suite" "$root.tmp" "$mirror" \
+			>"$cache/env/$suite.log" 2>&1 ||
+			die "debootstrap $suite failed (mirror $mirror), see $cache/env/$suite.log"
+		touch "$root.tmp/.debootstrap-done"
+	fi
+	cat >"$root.tmp/etc/apt/sources.list.d/twinbench.sources" <<-EOF
+	Types: deb
+	URIs: $mirror
+	Suites: $suite $suite-updates $suite-backports
+	Components: main
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+	Types: deb
+	URIs: $security_mirror
+	Suites: $suite-security
+	Components: main
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	EOF
+	rm -f "$root.tmp/etc/apt/sources.list"
+	in_root "$root.tmp" "apt-get -q update" >>"$cache/env/$suite.log" 2>&1 ||
+		die "apt-get update in the $suite environment failed, see $cache/env/$suite.log"
+	touch "$root.tmp/.twinbench-env"
+	mv "$root.tmp" "$root"
+	stage_done "$(du -sh "$root" | cut -f1)"
+}
+
+# apt options that make TARGET's packages the candidates (a backports target).
+apt_opts() {
+	[ "$1" = "$2" ] || echo "-o APT::Default-Release=$2"
+}
+
+# The linux-* packages PKG needs whose names carry the series RE, PKG included.
+closure() {
+	local root=$1 opts=$2 re=$3 queue=$4 seen="" p
+	while :; do
+		set -- $queue
+		[ $# -gt 0 ] || break
+		p=$1
+		shift
+		queue="$*"
+		case " $seen " in *" $p "*) continue ;; esac
+		seen="$seen $p"
+		queue="$queue $(in_root "$root" "apt-cache $opts depends --no-recommends --no-suggests \
+			--no-conflicts --no-breaks --no-replaces --no-enhances $p" |
+			awk '/^ *\|?(Pre)?Depends:/ {print $2}' | tr -d '<>' |
+			grep -E "^linux-.*$re" | sort -u | tr '\n' ' ')"
+	done
+	echo "$seen"
+}
+
+# Stages for one line: pick its release, download and unpack its packages, install and check
+# its compilers, prepare the Rust tree; the facts go to kernel.env last.
+fetch_line() {
+	local line=$1 suite target root opts kdir_rel dir facts pkg rel ver series re debs
+	local cc ccpkg cc_text rustc_text bindgen_text rust_kdir="" p image
+	suite=$(line_field "$line" 2)
+	target=$(line_field "$line" 3)
+	dir=$cache/kernels/$line
+	facts=$dir/kernel.env
+	[ -e "$facts" ] && return 0
+	[ "$(id -u)" = 0 ] || die "fetching kernel $line needs root (chroot, unpacking into $cache)"
+	make_env "$suite"
+	root=$(env_root "$suite")
+	opts=$(apt_opts "$suite" "$target")
+
+	stage "kernel $line: newest linux-image-amd64 of $target"
+	pkg=$(in_root "$root" "apt-cache $opts depends linux-image-amd64" |
+		awk '/^ *Depends: linux-image-/ {print $2; exit}')
+	[ -n "$pkg" ] || die "no linux-image-amd64 in $target (apt in $root; mirror $mirror)"
+	rel=${pkg#linux-image-}
+	ver=$(in_root "$root" "apt-cache $opts show --no-all-versions $pkg" |
+		sed -n 's/^Version: //p' | head -n 1)
+	series=$(echo "$rel" | grep -o -E '^[0-9]+\.[0-9]+')
+	re="-${series//./\\.}([.+-]|$)"
+	stage_done "$pkg $ver"
+
+	stage "kernel $line: download $pkg and linux-headers-$rel"
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp/debs"
+	debs="$(closure "$root" "$opts" "$re" "$pkg linux-headers-$rel")"
+	in_root "$root" "cd '$dir.tmp/debs' && apt-get -q $opts download $debs" \
+		>"$dir.tmp/download.log" 2>&1 ||
+		die "cannot download $debs from $target, see $dir.tmp/download.log"
+	stage_done "$(ls "$dir.tmp/debs" | wc -l) packages, $(du -sh "$dir.tmp/debs" | cut -f1)"
+
+	stage "kernel $line: unpack into $dir/root"
+	for p in "$dir.tmp"/debs/*.deb; do
+		dpkg-deb -x "$p" "$dir.tmp/root" || die "cannot unpack $p"
+	done
+	# Merged /usr (trixie on) puts the modules and the image under usr/lib/modules.
+	[ -e "$dir.tmp/root/lib" ] || ln -s usr/lib "$dir.tmp/root/lib"
+	image=boot/vmlinuz-$rel
+	[ -e "$dir.tmp/root/$image" ] || image=lib/modules/$rel/vmlinuz
+	[ -e "$dir.tmp/root/$image" ] || die "$pkg holds neither /boot/vmlinuz-$rel nor /$image"
+	[ -d "$dir.tmp/root/lib/modules/$rel/kernel" ] || die "$pkg holds no modules for $rel"
+	kdir_rel=usr/src/linux-headers-$rel
+	[ -e "$dir.tmp/root/$kdir_rel/.config" ] || die "linux-headers-$rel holds no $kdir_rel/.config"
+	# The headers name each other by absolute path; point them at the unpacked copy.
+	grep -l -r -s "/usr/src/linux-headers-" "$dir.tmp/root/usr/src"/*/Makefile |
+		xargs -r sed -i "s|/usr/src/linux-headers-|$dir/root/usr/src/linux-headers-|g"
+	depmod -b "$dir.tmp/root" "$rel"
+	stage_done "$(du -sh "$dir.tmp/root" | cut -f1)"
+
+	cc_text=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$dir.tmp/root/$kdir_rel/.config")
+	cc=${cc_text%% *}
+	ccpkg=gcc-${cc##*gcc-}
+	rustc_text="" bindgen_text=""
+	if grep -q '^CONFIG_RUST=y' "$dir.tmp/root/$kdir_rel/.config"; then
+		rustc_text=$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="\(.*\)"$/\1/p' "$dir.tmp/root/$kdir_rel/.config")
+		bindgen_text=$(sed -n 's/^CONFIG_BINDGEN_VERSION_TEXT="\(.*\)"$/\1/p' "$dir.tmp/root/$kdir_rel/.config")
+	fi
+
+	stage "kernel $line: compilers in the $suite environment ($cc${rustc_text:+, ${rustc_text%% (*}})"
+	if [ "$root" = / ]; then
+		command -v "$cc" >/dev/null || die "kernel $line needs $cc on this host: apt-get install $ccpkg"
+	else
+		in_root "$root" "apt-get -q -y install --no-install-recommends $ccpkg $ENV_PACKAGES \
+			${rustc_text:+$RUST_PACKAGES}" >"$dir.tmp/apt.log" 2>&1 ||
+			die "apt-get install in the $suite environment failed, see $dir.tmp/apt.log"
+	fi
+	[ "$(in_root "$root" "$cc --version" | head -n 1)" = "$cc_text" ] ||
+		die "kernel $line was built with '$cc_text', the $suite environment has" \
+			"'$(in_root "$root" "$cc --version" | head -n 1)'"
+	if [ -n "$rustc_text" ]; then
+		[ "$(in_root "$root" "rustc --version")" = "$rustc_text" ] ||
+			die "kernel $line was built with '$rustc_text', the $suite environment has" \
+				"'$(in_root "$root" "rustc --version")'"
+		[ -z "$bindgen_text" ] ||
+			[ "$(in_root "$root" "bindgen --version" | head -n 1)" = "$bindgen_text" ] ||
+			die "kernel $line was built with '$bindgen_text', the $suite environment has" \
+				"'$(in_root "$root" "bindgen --version" | head -n 1)'"
+	fi
+	stage_done "$cc_text"
+
+	if [ -n "$rustc_text" ]; then
+		stage "kernel $line: prepare the linux-source-$series tree for Rust modules"
+		in_root "$root" "cd '$dir.tmp/debs' && apt-get -q $opts download linux-source-$series" \
+			>>"$dir.tmp/download.log" 2>&1 ||
+			die "cannot download linux-source-$series from $target, see $dir.tmp/download.log"
+		mkdir -p "$dir.tmp/src" "$dir.tmp/linux"
+		dpkg-deb -x "$dir.tmp"/debs/linux-source-"${series}"_*.deb "$dir.tmp/src"
+		tar -xaf "$dir.tmp"/src/usr/src/linux-source-"$series".tar.* -C "$dir.tmp/linux" \
+			--strip-components=1
+		rm -rf "$dir.tmp/src" "$dir.tmp"/debs/linux-source-*
+		for p in .config Module.symvers vmlinux; do
+			[ -e "$dir.tmp/root/$kdir_rel/$p" ] && cp "$dir.tmp/root/$kdir_rel/$p" "$dir.tmp/linux/"
+		done
+		in_root "$root" "cd '$dir.tmp/linux' && make ARCH=x86 CC=$cc HOSTCC=$cc \
+			KERNELRELEASE=$rel -j${JOBS:-2} olddefconfig prepare modules_prepare" \
+			>"$dir.tmp/prepare.log" 2>&1 ||
+			die "preparing the kernel $line tree failed, see $dir.tmp/prepare.log"
+		cmp -s "$dir.tmp/linux/.config" "$dir.tmp/root/$kdir_rel/.config" ||
+			die "the prepared kernel $line tree's .config differs from Debian's" \
+				"(see $dir.tmp/prepare.log)"
+		rust_kdir=$dir/linux
+		stage_done "$(du -sh "$dir.tmp/linux" | cut -f1)"
+	fi
+
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+	cat >"$facts.tmp" <<-EOF
+	line=$line
+	suite=$suite
+	release=$rel
+	package=$pkg
+	version=$ver
+	image=$dir/root/$image
+	modroot=$dir/root
+	config=$dir/root/$kdir_rel/.config
+	kdir=$dir/root/$kdir_rel
+	env=$root
+	cc=$cc
+	cc_version=$cc_text
+	rustc_version=$rustc_text
+	bindgen_version=$bindgen_text
+	rust_kdir=$rust_kdir
+	EOF
+	mv "$facts.tmp" "$facts"
+	echo "kernels: kernel $line ready: $rel ($pkg $ver), $(du -sh "$dir" | cut -f1)"
+}
+
+# Check LINE's cache and print its kernel.env; one line on stderr when something is missing.
+env_file() {
+	local line=$1 facts=$cache/kernels/$1/kernel.env k
+	check_line "$line"
+	[ -e "$facts" ] || die "kernel $line is not in $cache (run 'make kernels' or 'scripts/kernels.sh fetch $line')"
+	for k in image kdir config; do
+		[ -e "$(kv "$k" "$facts")" ] ||
+			die "kernel $line in $cache is broken: no $(kv "$k" "$facts") (remove $cache/kernels/$line and run 'make kernels')"
+	done
+	[ -e "$(kv env "$facts")/.twinbench-env" ] || [ "$(kv env "$facts")" = / ] ||
+		die "the $(kv suite "$facts") environment $(kv env "$facts") is missing or broken (remove it and $cache/kernels/$line, then run 'make kernels')"
+	echo "$facts"
+}
+
+# Our module sources: the root Kbuild and every module folder (build outputs are not sources).
+SOURCES="Kbuild drivers-raw drivers-safe tests/modules"
+EXCLUDES=(--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
+	--exclude='*.cmd' --exclude='.*.cmd' --exclude='*.a' --exclude=Module.symvers
+	--exclude=modules.order --exclude='ablation_*.c' --exclude='.tmp_versions'
+	--exclude='*.md')
+
+# Build our modules for LINE from a copy of the sources under build/kernels/LINE, and rnull
+# from the kernel's own tree where it has Rust. Rebuilds only when the sources changed.
+build_line() {
+	local line=$1 facts out src hash cc rust_kdir ko start
+	facts=$(env_file "$line")
+	out=$top/build/kernels/$line
+	src=$out/src
+	cd "$top"
+	# shellcheck disable=SC2086
+	hash=$( (cat "$facts"; tar -c --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+		"${EXCLUDES[@]}" $SOURCES) | sha256sum | cut -d' ' -f1)
+	if [ -e "$out/ko/.sources" ] && [ "$(cat "$out/ko/.sources")" = "$hash" ]; then
+		echo "kernels: modules for $line up to date ($(ls "$out"/ko/*.ko | wc -l) in $out/ko)"
+		return 0
+	fi
+	start=$(date +%s)
+	rm -rf "$src" "$out/ko"
+	mkdir -p "$src" "$out/ko"
+	# shellcheck disable=SC2086
+	tar -c "${EXCLUDES[@]}" $SOURCES | tar -x -C "$src"
+	if ! in_root "$(kv env "$facts")" "make -C '$(kv kdir "$facts")' M='$src' W=1 \
+		KCFLAGS=-Werror -j${JOBS:-2} modules" >"$out/build.log" 2>&1; then
+		grep -E 'error|warning' "$out/build.log" | head -n 20 >&2
+		die "our modules do not build against kernel $line, see $out/build.log"
+	fi
+	rust_kdir=$(kv rust_kdir "$facts")
+	if [ -n "$rust_kdir" ]; then
+		rm -rf "$out/rnull"
+		cp -r "$rust_kdir/drivers/block/rnull" "$out/rnull"
+		printf 'obj-m += rnull_mod.o\nrnull_mod-y := rnull.o\n' >"$out/rnull/Kbuild"
+		cc=$(kv cc "$facts")
+		in_root "$(kv env "$facts")" "make -C '$rust_kdir' M='$out/rnull' ARCH=x86 CC=$cc \
+			HOSTCC=$cc KERNELRELEASE=$(kv release "$facts") modules" >>"$out/build.log" 2>&1 ||
+			die "rnull does not build against kernel $line, see $out/build.log"
+	fi
+	# Warnings that -Werror does not turn into errors (Kbuild's, modpost's) fail it too.
+	if grep -i 'warning' "$out/build.log" >&2; then
+		die "the build for kernel $line warned (above), see $out/build.log"
+	fi
+	find "$src" ${rust_kdir:+"$out/rnull"} -name '*.ko' -exec cp {} "$out/ko/" \;
+	for ko in "$out"/ko/*.ko; do
+		[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$(kv release "$facts")" ] ||
+			die "$ko is not for $(kv release "$facts") (vermagic $(modinfo -F vermagic "$ko"))"
+	done
+	echo "$hash" >"$out/ko/.sources"
+	echo "kernels: built $(ls "$out"/ko/*.ko | wc -l) modules for $line ($(kv release "$facts")) in $(( $(date +%s) - start )) s"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+lines) lines_list; echo ;;
+default) echo "$DEFAULT_LINE" ;;
+fetch)
+	[ $# -gt 0 ] || set -- $(lines_list)
+	for l in "$@"; do check_line "$l"; done
+	mkdir -p "$cache"
+	exec 9>"$cache/.lock"
+	flock 9
+	for l in "$@"; do fetch_line "$l"; done
+	;;
+env) env_file "${1:?kernels: env needs a LINE}" ;;
+line-of)
+	for l in $(lines_list); do
+		f=$cache/kernels/$l/kernel.env
+		[ -e "$f" ] && [ "$(kv release "$f")" = "${1:?kernels: line-of needs a RELEASE}" ] &&
+			{ echo "$l"; exit 0; }
+	done
+	exit 1
+	;;
+build)
+	build_line "${1:?kernels: build needs a LINE}"
+	;;
+run)
+	l=${1:?kernels: run needs a LINE}
+	shift
+	facts=$(env_file "$l")
+	in_root "$(kv env "$facts")" "$*"
+	;;
+*)
+	echo "usage: scripts/kernels.sh lines|default|fetch [LINE]...|env LINE|build LINE|run LINE CMD...|line-of RELEASE" >&2
+	exit 2
+	;;
+esac
