@@ -171,7 +171,7 @@ static inline void __safe_rq_end(struct safe_rq *r, blk_status_t status, bool re
  * safe_rq_end - end the request of handle @r with @status (Request::end). Moves @r. If
  * another handle lives, the request ends when the last one is dropped.
  */
-static inline struct safe_result safe_rq_end(struct safe_rq *r, struct safe_result status)
+static inline __must_check struct safe_result safe_rq_end(struct safe_rq *r, struct safe_result status)
 {
 	__safe_rq_end(r, safe_to_blk_status(status), false);
 	return safe_ok();
@@ -216,7 +216,7 @@ static __always_inline void safe_rq_complete(struct safe_rq *r)
  * timer op gets the handle back. Moves @r; fails, leaving @r live, if the driver has no
  * timer op.
  */
-static __always_inline struct safe_result safe_rq_timer_start(struct safe_rq *r, u64 nsec)
+static __always_inline __must_check struct safe_result safe_rq_timer_start(struct safe_rq *r, u64 nsec)
 {
 	struct hrtimer *timer = &__safe_rq_hdr(r->raw)->timer;
 
@@ -368,7 +368,7 @@ static inline void safe_gendisk_drop(struct safe_gendisk *gd)
 }
 
 /* Layer-internal: the part of tag set registration that does not depend on the driver. */
-static inline struct safe_result __safe_tag_set_init(struct safe_tag_set *ts,
+static inline __must_check struct safe_result __safe_tag_set_init(struct safe_tag_set *ts,
 						     const struct blk_mq_ops *ops,
 						     unsigned int cmd_size,
 						     const struct safe_tag_set_params *p)
@@ -433,7 +433,7 @@ static __always_inline bool __safe_rq_refs_get(struct request *rq)
  * (TagSet::tag_to_rq), for completions the hardware reports by tag. Fails, touching
  * nothing, if the queue or tag is out of range or the driver does not own that request.
  */
-static __always_inline struct safe_result safe_tag_set_rq_from_tag(struct safe_tag_set *ts,
+static __always_inline __must_check struct safe_result safe_tag_set_rq_from_tag(struct safe_tag_set *ts,
 								   unsigned int hw_queue,
 								   unsigned int tag,
 								   struct safe_rq *out)
@@ -553,7 +553,7 @@ static inline struct gendisk *__safe_alloc_disk(struct safe_tag_set *ts, void *f
 #endif
 
 /* Layer-internal: create and register a disk whose queuedata is @foreign. */
-static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
+static inline __must_check struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 						    struct safe_tag_set *ts,
 						    const struct block_device_operations *fops,
 						    void *foreign, void (*put)(void *),
@@ -721,7 +721,7 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 		.owner = THIS_MODULE,					\
 	};								\
 									\
-	static inline struct safe_result name##_tag_set_init(struct safe_tag_set *ts, \
+	static inline __must_check struct safe_result name##_tag_set_init(struct safe_tag_set *ts, \
 							     const struct safe_tag_set_params *p) \
 	{								\
 		if (!typed_ops.queue_rq || !typed_ops.complete) {	\
@@ -744,7 +744,7 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 		qdata##_arc_put(qdata##_arc_from_foreign(foreign));	\
 	}								\
 									\
-	static inline struct safe_result name##_disk_add(struct safe_gendisk *gd, \
+	static inline __must_check struct safe_result name##_disk_add(struct safe_gendisk *gd, \
 							 struct safe_tag_set *ts, \
 							 struct qdata##_arc **q, \
 							 const struct safe_disk_params *p) \

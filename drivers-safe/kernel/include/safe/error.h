@@ -26,7 +26,7 @@ struct safe_result {
 };
 
 /* Ok(()). */
-static __always_inline struct safe_result safe_ok(void)
+static __always_inline __must_check struct safe_result safe_ok(void)
 {
 	return (struct safe_result){ .err = 0 };
 }
@@ -35,7 +35,7 @@ static __always_inline struct safe_result safe_ok(void)
  * Err(errno): @errno must be a negative errno. Anything else is a bug in the caller: it is
  * reported once and turned into -EINVAL, so an invalid code never reads as success.
  */
-static __always_inline struct safe_result safe_err(int errno)
+static __always_inline __must_check struct safe_result safe_err(int errno)
 {
 #ifndef SAFE_NO_ERROR_CHECK
 	if (unlikely(errno >= 0 || errno < -MAX_ERRNO)) {
@@ -63,7 +63,7 @@ static __always_inline bool safe_is_errno(struct safe_result r, int errno)
 }
 
 /* Bridge from a kernel call that returns 0 or a negative errno. */
-static __always_inline struct safe_result safe_from_errno(int ret)
+static __always_inline __must_check struct safe_result safe_from_errno(int ret)
 {
 	return ret < 0 ? safe_err(ret) : safe_ok();
 }
@@ -83,7 +83,7 @@ static __always_inline blk_status_t safe_to_blk_status(struct safe_result r)
 }
 
 /* Bridge from blk_status_t. */
-static __always_inline struct safe_result safe_from_blk_status(blk_status_t status)
+static __always_inline __must_check struct safe_result safe_from_blk_status(blk_status_t status)
 {
 	if (likely(status == BLK_STS_OK))
 		return safe_ok();

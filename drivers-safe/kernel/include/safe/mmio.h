@@ -94,7 +94,7 @@ static __always_inline bool __safe_mmio_ok(const struct safe_mmio *io, size_t of
 #endif
 
 /* Io::try_read32: read the 32-bit register at run-time offset @off into *@val. */
-static __always_inline struct safe_result __safe_mmio_try_read32(const struct safe_mmio *io,
+static __always_inline __must_check struct safe_result __safe_mmio_try_read32(const struct safe_mmio *io,
 								 size_t off, u32 *val)
 {
 	if (!__safe_mmio_ok(io, off, 4))
@@ -105,7 +105,7 @@ static __always_inline struct safe_result __safe_mmio_try_read32(const struct sa
 }
 
 /* Io::try_write32: write @val to the 32-bit register at run-time offset @off. */
-static __always_inline struct safe_result __safe_mmio_try_write32(const struct safe_mmio *io,
+static __always_inline __must_check struct safe_result __safe_mmio_try_write32(const struct safe_mmio *io,
 								  u32 val, size_t off)
 {
 	if (!__safe_mmio_ok(io, off, 4))

@@ -230,7 +230,7 @@ static __always_inline void safe_net_synchronize(void)
  * made private, size checked against @to's MTU, state of @from's namespace scrubbed, send
  * timestamp taken. On Err the caller still owns @s.
  */
-static __always_inline struct safe_result safe_skb_prepare_forward(struct safe_skb *s,
+static __always_inline __must_check struct safe_result safe_skb_prepare_forward(struct safe_skb *s,
 								   struct safe_netdev *from,
 								   struct safe_netdev *to)
 {
@@ -248,7 +248,7 @@ static __always_inline struct safe_result safe_skb_prepare_forward(struct safe_s
  * (GRO). Checks the Ethernet header lies in the buffer's linear part first; on Err the
  * buffer is freed. Moves @s either way.
  */
-static __always_inline struct safe_result safe_napi_receive(struct safe_netdev *net,
+static __always_inline __must_check struct safe_result safe_napi_receive(struct safe_netdev *net,
 							    struct safe_skb *s)
 {
 	struct sk_buff *skb;
@@ -493,7 +493,7 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		.get_ethtool_stats = name##_get_ethtool_stats_adapter,	\
 	};								\
 									\
-	static inline struct safe_result name##_alloc(const struct safe_netdev_params *params, \
+	static inline __must_check struct safe_result name##_alloc(const struct safe_netdev_params *params, \
 						      priv_type **out)	\
 	{								\
 		struct net_device *dev;					\
@@ -521,7 +521,7 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		return safe_ok();					\
 	}								\
 									\
-	static inline struct safe_result name##_register(priv_type *p)	\
+	static inline __must_check struct safe_result name##_register(priv_type *p)	\
 	{								\
 		SAFE_TRY(safe_from_errno(register_netdev(p->member.raw))); \
 		p->member.registered = true;				\

@@ -107,7 +107,7 @@ struct safe_skb_ring {
 };
 
 /* Allocate an empty ring of @size slots, a power of two; Err(-EINVAL/-ENOMEM). */
-static inline struct safe_result safe_skb_ring_init(struct safe_skb_ring *r, u32 size)
+static inline __must_check struct safe_result safe_skb_ring_init(struct safe_skb_ring *r, u32 size)
 {
 	if (!size || !is_power_of_2(size)) {
 		pr_err("safe: ring size %u is not a power of two\n", size);
@@ -142,7 +142,7 @@ static __always_inline u32 safe_skb_ring_size(const struct safe_skb_ring *r)
  * safe_skb_ring_push - producer: move @s into the ring. Err(-ENOSPC) when full and
  * Err(-EINVAL) for a moved-from handle; on Err the caller still owns @s.
  */
-static __always_inline struct safe_result safe_skb_ring_push(struct safe_skb_ring *r,
+static __always_inline __must_check struct safe_result safe_skb_ring_push(struct safe_skb_ring *r,
 							     struct safe_skb *s)
 {
 	u32 head = r->head;
