@@ -86,6 +86,7 @@ static const struct {
 	{ "irqmode", 0, 2 },
 	{ "completion_nsec", 0, 1000000000 },
 	{ "memory_backed", 0, 1 },
+	{ "max_sectors", 0, 65535 },
 };
 
 #define N_NULL_PARAMS (sizeof(null_params) / sizeof(null_params[0]))
