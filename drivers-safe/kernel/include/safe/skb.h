@@ -42,8 +42,8 @@ struct safe_skb {
 /* Is @s still owning? If it was moved from, reports the layer call that refused it. */
 #define __safe_skb_owned(s)						\
 	(likely((s)->raw) ||						\
-	 (pr_err_ratelimited("safe: socket buffer used after it was moved, in %s line %d\n", \
-			     __func__, __LINE__), false))
+	 (__safe_report("socket buffer used after it was moved, in %s line %d\n", \
+			__func__, __LINE__), false))
 #else
 #define __safe_skb_owned(s)	true
 #endif
@@ -89,7 +89,7 @@ static __always_inline void __safe_skb_check_moved(struct safe_skb *s, const cha
 {
 #ifndef SAFE_NO_SKB_OWNERSHIP
 	if (unlikely(s->raw)) {
-		pr_err_ratelimited("safe: %s kept a socket buffer it had to move on\n", who);
+		__safe_report("%s kept a socket buffer it had to move on\n", who);
 		kfree_skb(__safe_skb_take(s));
 	}
 #endif
