@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rawnull - the raw twin of the null block driver: blk-mq, optionally memory backed,
- * written against the kernel API directly, as a C driver would be. Its safe twin
- * (drivers-safe/nullblk) runs the same algorithm through the safe layer.
+ * written against the kernel API directly, as a C driver would be, and behaving as null_blk
+ * does wherever a sample can see it. Its safe twin, safenull (drivers-safe/nullblk), runs the
+ * same algorithm through the safe layer; drivers-safe/twins.tsv pairs their functions.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
