@@ -69,6 +69,8 @@ static const struct family_arm net_arms[] = {
 	FAMILY_SAFE_VARIANT("safenet", "nobounds", "safenet%da"),
 	FAMILY_SAFE_VARIANT("safenet", "noguards", "safenet%da"),
 	FAMILY_SAFE_VARIANT("safenet", "noskbown", "safenet%da"),
+	FAMILY_SAFE_VARIANT("safenet", "noadapter", "safenet%da"),
+	FAMILY_SAFE_VARIANT("safenet", "noresult", "safenet%da"),
 	{ .name = NULL },
 };
 

@@ -68,6 +68,8 @@ static const struct family_arm null_arms[] = {
 	FAMILY_SAFE_VARIANT("safenull", "noarc", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "noguards", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "noreqref", "/dev/safenull%d"),
+	FAMILY_SAFE_VARIANT("safenull", "noadapter", "/dev/safenull%d"),
+	FAMILY_SAFE_VARIANT("safenull", "noresult", "/dev/safenull%d"),
 	{ .name = "rnull", .module = RNULL_MODULE, .device = "/dev/rnullb%d",
 	  .role = FAMILY_ARM_RUST, .no_params = true, .serves = rnull_serves },
 	{ .name = NULL },

@@ -636,7 +636,7 @@ static inline __must_check struct safe_result __safe_gendisk_add(struct safe_gen
  *	name_disk_add(gd, ts, q, params)	register a disk; moves the reference @q into it
  */
 #define SAFE_BLK_MQ_ADAPTERS(name, qdata, typed_ops)			\
-	static blk_status_t name##_queue_rq_adapter(struct blk_mq_hw_ctx *hctx, \
+	static __safe_adapter blk_status_t name##_queue_rq_adapter(struct blk_mq_hw_ctx *hctx, \
 						    const struct blk_mq_queue_data *bd) \
 	{								\
 		struct safe_rq rq = { .raw = bd->rq };			\
@@ -651,12 +651,12 @@ static inline __must_check struct safe_result __safe_gendisk_add(struct safe_gen
 		return safe_to_blk_status(res);				\
 	}								\
 									\
-	static void name##_complete_adapter(struct request *rq)	\
+	static __safe_adapter void name##_complete_adapter(struct request *rq)	\
 	{								\
 		typed_ops.complete((struct safe_rq){ .raw = rq });	\
 	}								\
 									\
-	static enum hrtimer_restart name##_timer_adapter(struct hrtimer *t) \
+	static __safe_adapter enum hrtimer_restart name##_timer_adapter(struct hrtimer *t) \
 	{								\
 		struct safe_rq_hdr *hdr = container_of(t, struct safe_rq_hdr, timer); \
 									\
@@ -678,14 +678,14 @@ static inline __must_check struct safe_result __safe_gendisk_add(struct safe_gen
 		return 0;						\
 	}								\
 									\
-	static void name##_commit_rqs_adapter(struct blk_mq_hw_ctx *hctx) \
+	static __safe_adapter void name##_commit_rqs_adapter(struct blk_mq_hw_ctx *hctx) \
 	{								\
 		if (typed_ops.commit_rqs)				\
 			typed_ops.commit_rqs(qdata##_arc_borrow_foreign(hctx->queue->queuedata), \
 					     hctx->queue_num);		\
 	}								\
 									\
-	static int name##_poll_adapter(struct blk_mq_hw_ctx *hctx,	\
+	static __safe_adapter int name##_poll_adapter(struct blk_mq_hw_ctx *hctx,	\
 				       struct io_comp_batch *iob)	\
 	{								\
 		if (!typed_ops.poll)					\
@@ -694,7 +694,7 @@ static inline __must_check struct safe_result __safe_gendisk_add(struct safe_gen
 				      hctx->queue_num);			\
 	}								\
 									\
-	static enum blk_eh_timer_return name##_timeout_adapter(struct request *rq) \
+	static __safe_adapter enum blk_eh_timer_return name##_timeout_adapter(struct request *rq) \
 	{								\
 		struct safe_rq r = { .raw = rq };			\
 		enum blk_eh_timer_return ret;				\

@@ -390,12 +390,12 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 			netdev_put(p->member.raw, &peer->member.peer_tracker); \
 	}								\
 									\
-	static int name##_open_adapter(struct net_device *dev)		\
+	static __safe_adapter int name##_open_adapter(struct net_device *dev)		\
 	{								\
 		return safe_to_errno(typed_ops.open(name##_from_dev(dev))); \
 	}								\
 									\
-	static int name##_stop_adapter(struct net_device *dev)		\
+	static __safe_adapter int name##_stop_adapter(struct net_device *dev)		\
 	{								\
 		typed_ops.stop(name##_from_dev(dev));			\
 		return 0;						\
@@ -406,7 +406,7 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		name##_unpair(name##_from_dev(dev));			\
 	}								\
 									\
-	static netdev_tx_t name##_start_xmit_adapter(struct sk_buff *raw, \
+	static __safe_adapter netdev_tx_t name##_start_xmit_adapter(struct sk_buff *raw, \
 						     struct net_device *dev) \
 	{								\
 		struct safe_skb skb = { .raw = raw };			\
@@ -416,20 +416,20 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		return NETDEV_TX_OK;					\
 	}								\
 									\
-	static int name##_poll_adapter(struct napi_struct *napi, int budget) \
+	static __safe_adapter int name##_poll_adapter(struct napi_struct *napi, int budget) \
 	{								\
 		priv_type *p = container_of(napi, priv_type, member.napi); \
 									\
 		return typed_ops.poll(p, budget);			\
 	}								\
 									\
-	static enum hrtimer_restart name##_timer_adapter(struct hrtimer *t) \
+	static __safe_adapter enum hrtimer_restart name##_timer_adapter(struct hrtimer *t) \
 	{								\
 		typed_ops.timer(container_of(t, priv_type, member.timer)); \
 		return HRTIMER_NORESTART;				\
 	}								\
 									\
-	static int name##_change_mtu_adapter(struct net_device *dev, int mtu) \
+	static __safe_adapter int name##_change_mtu_adapter(struct net_device *dev, int mtu) \
 	{								\
 		struct safe_result res;					\
 									\
@@ -442,7 +442,7 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		return safe_to_errno(res);				\
 	}								\
 									\
-	static void name##_get_stats64_adapter(struct net_device *dev,	\
+	static __safe_adapter void name##_get_stats64_adapter(struct net_device *dev,	\
 					       struct rtnl_link_stats64 *stats) \
 	{								\
 		rcu_read_lock_bh();					\
