@@ -9,8 +9,8 @@
  * CPU) run. The matrix's ios and warmup_ios count datagrams (UDP) or writes (TCP): iperf3
  * -k, a fixed amount of work per sample, which the icount clock needs.
  *
- * Per sample: two namespaces, the pair moved into them and addressed, the same MTU and
- * offloads set on every arm (veth takes no module parameters), a warm-up run, the measured
+ * Per sample: two namespaces, the pair moved into them and addressed, the same MTU, offloads
+ * and root qdisc set on every arm (veth takes no module parameters), a warm-up run, the measured
  * run; then everything is torn down again, also on failure.
  */
 #include <errno.h>
@@ -49,6 +49,11 @@
 #define NET_MAX_STREAMS		16
 #define NET_LISTEN_WAIT		20.0	/* seconds the iperf3 server may take to listen */
 #define NET_MAX_ARGS		40
+/*
+ * The root qdisc of both ends on every arm: veth's own default (it sets IFF_NO_QUEUE, and so
+ * do the twins), set explicitly so that no arm runs on a default of its own.
+ */
+#define NET_QDISC		"noqueue"
 
 static const struct family_arm net_arms[] = {
 	{ .name = "veth", .module = "veth", .device = "veth%da", .role = FAMILY_ARM_UPSTREAM,
@@ -64,6 +69,8 @@ static const struct family_arm net_arms[] = {
 	FAMILY_SAFE_VARIANT("safenet", "nobounds", "safenet%da"),
 	FAMILY_SAFE_VARIANT("safenet", "noguards", "safenet%da"),
 	FAMILY_SAFE_VARIANT("safenet", "noskbown", "safenet%da"),
+	FAMILY_SAFE_VARIANT("safenet", "noadapter", "safenet%da"),
+	FAMILY_SAFE_VARIANT("safenet", "noresult", "safenet%da"),
 	{ .name = NULL },
 };
 
@@ -300,10 +307,13 @@ static int net_setup(struct family_ctx *ctx, const unsigned long long *v,
 			    onoff, "tx", onoff, "tso", onoff, "gso", onoff, NULL) ||
 		    net_cmd(err, len, "ip", "-n", ns[end], "link", "set", "dev", "lo", "up",
 			    NULL) ||
-		    net_cmd(err, len, "ip", "-n", ns[end], "link", "set", "dev", dev, "up", NULL))
+		    net_cmd(err, len, "ip", "-n", ns[end], "link", "set", "dev", dev, "up", NULL) ||
+		    net_cmd(err, len, "tc", "-n", ns[end], "qdisc", "replace", "dev", dev, "root",
+			    NET_QDISC, NULL))
 			return -1;
 	}
 	run_output_setting(out, "mtu", mtu);
+	run_output_setting(out, "qdisc", NET_QDISC);
 	run_output_setting(out, "offloads", onoff);
 	if (ctx->arm->role == FAMILY_ARM_UPSTREAM) {
 		run_output_setting(out, "driver_params", "none (stock veth)");

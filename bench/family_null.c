@@ -74,6 +74,8 @@ static const struct family_arm null_arms[] = {
 	FAMILY_SAFE_VARIANT("safenull", "noarc", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "noguards", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "noreqref", "/dev/safenull%d"),
+	FAMILY_SAFE_VARIANT("safenull", "noadapter", "/dev/safenull%d"),
+	FAMILY_SAFE_VARIANT("safenull", "noresult", "/dev/safenull%d"),
 	{ .name = "rnull", .module = RNULL_MODULE, .device = "/dev/rnullb%d",
 	  .role = FAMILY_ARM_RUST, .no_params = true, .serves = rnull_serves },
 	{ .name = NULL },
@@ -92,6 +94,7 @@ static const struct {
 	{ "irqmode", 0, 2 },
 	{ "completion_nsec", 0, 1000000000 },
 	{ "memory_backed", 0, 1 },
+	{ "max_sectors", 0, 65535 },
 };
 
 #define N_NULL_PARAMS (sizeof(null_params) / sizeof(null_params[0]))

@@ -58,6 +58,8 @@ static const struct family_arm nvme_arms[] = {
 	FAMILY_SAFE_VARIANT("safenvme", "noguards", "/dev/safenvme%dn1"),
 	FAMILY_SAFE_VARIANT("safenvme", "noreqref", "/dev/safenvme%dn1"),
 	FAMILY_SAFE_VARIANT("safenvme", "nommio", "/dev/safenvme%dn1"),
+	FAMILY_SAFE_VARIANT("safenvme", "noadapter", "/dev/safenvme%dn1"),
+	FAMILY_SAFE_VARIANT("safenvme", "noresult", "/dev/safenvme%dn1"),
 	{ .name = NULL },
 };
 

@@ -22,7 +22,8 @@ static const char *const ablation_fallback_metric = "cpu_ns_per_io";
 
 /* Mechanisms in the order of drivers-safe/kernel/ablation.mk, so tables line up. */
 static const char *const mechanism_order[] = {
-	"error", "checked", "bounds", "arc", "guards", "reqref", "mmio", "skbown", NULL
+	"error", "checked", "bounds", "arc", "guards", "reqref", "mmio", "skbown", "adapter",
+	"result", NULL
 };
 
 static size_t mechanism_rank(const char *mech)

@@ -18,7 +18,7 @@ sqlite3 libjansson-dev libinih-dev libsqlite3-dev libcmocka-dev libcsv-dev
 gnuplot-nox
 jq
 chromium
-linux-source-6.1 flex bison bc libssl-dev
+linux-source-6.1 flex bison bc libssl-dev universal-ctags
 debootstrap
 "
 

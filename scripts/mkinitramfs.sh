@@ -46,7 +46,7 @@ STOCK_MODULES="null_blk nvme veth 9p 9pnet_virtio virtio_pci virtio_net configfs
 # Host binaries every guest gets (found on PATH); missing optional ones are skipped.
 # Busybox fills in the rest; its static build prefers its own applets inside its shell, so
 # the shells are dash and bash.
-TOOLS="busybox dash bash kmod fio iperf3 ip ethtool perf"
+TOOLS="busybox dash bash kmod fio iperf3 ip tc ethtool perf"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

@@ -53,7 +53,7 @@ static bool offloads = true;
 module_param(offloads, bool, 0444);
 MODULE_PARM_DESC(offloads, "Start with checksum, scatter-gather and GSO offloads on");
 
-static struct rawnet_pair *rawnet_pairs;
+static struct rawnet_pair rawnet_pairs[RAWNET_MAX_PAIRS];
 
 static const char rawnet_counter_names[RAWNET_NR_COUNTERS][ETH_GSTRING_LEN] = {
 	[RAWNET_RX_PACKETS] = "rx_queue_0_packets",
@@ -319,6 +319,7 @@ static int rawnet_stop(struct net_device *dev)
 	WRITE_ONCE(priv->rx_open, false);
 	synchronize_net();
 	hrtimer_cancel(&priv->coalesce_timer);
+	atomic_set(&priv->coalesce_pending, 0);
 	napi_disable(&priv->napi);
 	rawnet_ring_flush(priv);
 	if (netif_running(peer_dev))
@@ -422,6 +423,8 @@ static const struct ethtool_ops rawnet_ethtool_ops = {
 static void rawnet_setup(struct net_device *dev)
 {
 	ether_setup(dev);
+	/* As veth: a software device that never backs up, so no qdisc by default. */
+	dev->priv_flags |= IFF_NO_QUEUE;
 	dev->netdev_ops = &rawnet_netdev_ops;
 	dev->ethtool_ops = &rawnet_ethtool_ops;
 	dev->min_mtu = ETH_MIN_MTU;
@@ -505,7 +508,6 @@ err_register_a:
 err_alloc_b:
 	rawnet_free(pair->a);
 err_alloc_a:
-	pr_err("cannot create pair %d: %d\n", index, err);
 	return err;
 }
 
@@ -530,21 +532,16 @@ static int __init rawnet_init(void)
 	err = rawnet_check_params();
 	if (err)
 		return err;
-	rawnet_pairs = kcalloc(nr_pairs, sizeof(*rawnet_pairs), GFP_KERNEL);
-	if (!rawnet_pairs)
-		return -ENOMEM;
 	for (i = 0; i < nr_pairs; i++) {
 		err = rawnet_create_pair(i, &rawnet_pairs[i]);
-		if (err)
-			goto err_pairs;
+		if (err) {
+			pr_err("cannot create pair %d: %d\n", i, err);
+			while (--i >= 0)
+				rawnet_destroy_pair(&rawnet_pairs[i]);
+			return err;
+		}
 	}
 	return 0;
-
-err_pairs:
-	while (--i >= 0)
-		rawnet_destroy_pair(&rawnet_pairs[i]);
-	kfree(rawnet_pairs);
-	return err;
 }
 
 static void __exit rawnet_exit(void)
@@ -553,7 +550,6 @@ static void __exit rawnet_exit(void)
 
 	for (i = nr_pairs - 1; i >= 0; i--)
 		rawnet_destroy_pair(&rawnet_pairs[i]);
-	kfree(rawnet_pairs);
 }
 
 module_init(rawnet_init);

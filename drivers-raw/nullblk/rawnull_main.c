@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rawnull - the raw twin of the null block driver: blk-mq, optionally memory backed,
- * written against the kernel API directly, as a C driver would be. Its safe twin
- * (drivers-safe/nullblk) runs the same algorithm through the safe layer.
+ * written against the kernel API directly, as a C driver would be, and behaving as null_blk
+ * does wherever a sample can see it. Its safe twin, safenull (drivers-safe/nullblk), runs the
+ * same algorithm through the safe layer; drivers-safe/twins.tsv pairs their functions.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -50,7 +51,11 @@ MODULE_PARM_DESC(completion_nsec, "hrtimer completion delay in ns for irqmode=2 
 
 static bool memory_backed;
 module_param(memory_backed, bool, 0444);
-MODULE_PARM_DESC(memory_backed, "Keep written data in memory (default 0: discard writes, read zeroes)");
+MODULE_PARM_DESC(memory_backed, "Keep written data in memory (default 0: discard writes, leave read buffers alone)");
+
+static unsigned int max_sectors;
+module_param(max_sectors, uint, 0444);
+MODULE_PARM_DESC(max_sectors, "Largest request in 512-byte sectors (default 0: block layer default)");
 
 static struct rawnull_dev *rawnull_devices;
 
@@ -87,7 +92,10 @@ static blk_status_t rawnull_copy_segment(struct rawnull_dev *dev, u8 *buf, unsig
 	return BLK_STS_OK;
 }
 
-/* Move the request's data: to or from the page store, or discard writes and zero reads. */
+/*
+ * Move the request's data to or from the page store. Without memory backing the data is
+ * left alone, as null_blk leaves it: writes are discarded, read buffers are not touched.
+ */
 static blk_status_t rawnull_transfer(struct rawnull_dev *dev, struct request *rq)
 {
 	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
@@ -101,8 +109,6 @@ static blk_status_t rawnull_transfer(struct rawnull_dev *dev, struct request *rq
 	case REQ_OP_FLUSH:
 		return BLK_STS_OK;
 	case REQ_OP_WRITE:
-		if (!dev->memory_backed)
-			return BLK_STS_OK;
 		write = true;
 		break;
 	case REQ_OP_READ:
@@ -110,17 +116,15 @@ static blk_status_t rawnull_transfer(struct rawnull_dev *dev, struct request *rq
 	default:
 		return BLK_STS_NOTSUPP;
 	}
+	if (!dev->memory_backed)
+		return BLK_STS_OK;
 
-	if (dev->memory_backed)
-		xa_lock(&dev->pages);
+	xa_lock(&dev->pages);
 	__rq_for_each_bio(bio, rq) {
 		bio_for_each_segment(bv, bio, iter) {
 			u8 *buf = bvec_kmap_local(&bv);
 
-			if (dev->memory_backed)
-				status = rawnull_copy_segment(dev, buf, bv.bv_len, pos, write);
-			else
-				memset(buf, 0, bv.bv_len);
+			status = rawnull_copy_segment(dev, buf, bv.bv_len, pos, write);
 			kunmap_local(buf);
 			if (status)
 				break;
@@ -129,8 +133,7 @@ static blk_status_t rawnull_transfer(struct rawnull_dev *dev, struct request *rq
 		if (status)
 			break;
 	}
-	if (dev->memory_backed)
-		xa_unlock(&dev->pages);
+	xa_unlock(&dev->pages);
 	return status;
 }
 
@@ -209,6 +212,7 @@ static struct gendisk *rawnull_alloc_disk(struct rawnull_dev *dev)
 {
 	const struct compat_disk_limits lim = {
 		.logical_block_size = bs,
+		.max_hw_sectors = max_sectors,
 		.write_cache = true,
 	};
 
@@ -318,6 +322,11 @@ static int rawnull_check_params(void)
 	}
 	if (gb < 1 || gb > RAWNULL_MAX_GB) {
 		pr_err("invalid gb=%u: must be 1..%u\n", gb, RAWNULL_MAX_GB);
+		return -EINVAL;
+	}
+	if (max_sectors && max_sectors < PAGE_SIZE >> SECTOR_SHIFT) {
+		pr_err("invalid max_sectors=%u: must be 0 or at least %lu\n", max_sectors,
+		       PAGE_SIZE >> SECTOR_SHIFT);
 		return -EINVAL;
 	}
 	if (irqmode > RAWNULL_IRQ_TIMER) {

@@ -19,6 +19,8 @@ safe_switch_noguards := SAFE_NO_GUARDS
 safe_switch_noreqref := SAFE_NO_REQ_REFCOUNT
 safe_switch_nommio := SAFE_NO_MMIO_CHECK
 safe_switch_noskbown := SAFE_NO_SKB_OWNERSHIP
+safe_switch_noadapter := SAFE_NO_OPS_ADAPTER
+safe_switch_noresult := SAFE_NO_RESULT_CONV
 
 # $(1) module, $(2) source basename (without .c), $(3) mechanism suffix
 define safe_variant

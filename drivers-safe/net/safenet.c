@@ -2,16 +2,16 @@
 /*
  * safenet: pairs of virtual Ethernet devices written on the safe layer.
  *
- * The same driver as rawnet, function for function: a frame sent on safenet<N>a lands in the
- * bounded receive ring of safenet<N>b (and the other way round) and is received there by
- * NAPI. It reaches the kernel only through the layer (drivers-safe/kernel/include/safe):
+ * The same driver as rawnet, function for function (drivers-safe/twins.tsv pairs them and
+ * names the rawnet functions the layer provides instead): a frame sent on safenet<N>a lands
+ * in the bounded receive ring of safenet<N>b (and the other way round) and is received there
+ * by NAPI. It reaches the kernel only through the layer (drivers-safe/kernel/include/safe):
  * typed ops behind adapters, owned frame handles moved exactly once, checked ring and header
  * access, a counted peer link. The cost of that is what twinbench measures.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/slab.h>
 #include <safe/error.h>
 #include <safe/owned.h>
 
@@ -49,7 +49,7 @@ static bool offloads = true;
 module_param(offloads, bool, 0444);
 MODULE_PARM_DESC(offloads, "Start with checksum, scatter-gather and GSO offloads on");
 
-static struct safenet_pairs *safenet_all;
+static struct safenet_pair safenet_pairs[SAFENET_MAX_PAIRS];
 
 static const char safenet_counter_names[SAFENET_NR_COUNTERS][ETH_GSTRING_LEN] = {
 	[SAFENET_RX_PACKETS] = "rx_queue_0_packets",
@@ -249,6 +249,7 @@ static void safenet_stop(struct safenet_priv *p)
 	WRITE_ONCE(p->rx_open, false);
 	safe_net_synchronize();
 	safe_netdev_timer_cancel(&p->net);
+	atomic_set(&p->coalesce_pending, 0);
 	safe_napi_disable(&p->net);
 	safenet_ring_flush(p);
 	if (peer && safe_netdev_is_running(&peer->net))
@@ -334,6 +335,7 @@ static struct safe_result safenet_alloc_end(u8 index, char end, struct safenet_p
 		.napi_weight = napi_weight,
 		.offloads_supported = SAFE_NETDEV_OFFLOAD_ALL,
 		.offloads_on = offloads ? SAFE_NETDEV_OFFLOAD_ALL : 0,
+		.no_queue = true,
 	};
 	SAFE_OWNED(safenet_priv, p) = NULL;
 	char name[IFNAMSIZ];
@@ -359,14 +361,13 @@ static struct safe_result safenet_create_pair(int index, struct safenet_pair *pa
 	SAFE_TRY(safenet_alloc_end(index, 'a', &a));
 	SAFE_TRY(safenet_alloc_end(index, 'b', &b));
 	safenet_pair(a, b);
-	SAFE_TRY(safenet_register(a));
-	SAFE_TRY(safenet_register(b));
+	SAFE_TRY(safenet_register_pair(a, b));
 	pair->a = safe_take(a);
 	pair->b = safe_take(b);
 	return safe_ok();
 }
 
-/* Unregisters both ends in one batch, then frees them. */
+/* Unregisters both ends in one batch, so neither is freed while the other can reach it. */
 static void safenet_destroy_pair(struct safenet_pair *pair)
 {
 	struct safenet_priv *ends[] = { pair->a, pair->b };
@@ -374,50 +375,32 @@ static void safenet_destroy_pair(struct safenet_pair *pair)
 	safenet_free_many(ends, ARRAY_SIZE(ends));
 }
 
-static void safenet_pairs_free(struct safenet_pairs *all)
-{
-	while (all->count)
-		safenet_destroy_pair(&all->pair[--all->count]);
-	kfree(all);
-}
-
-SAFE_DEFINE_DROP(safenet_pairs, safenet_pairs_free);
-
-static struct safenet_pairs *safenet_pairs_alloc(unsigned int capacity)
-{
-	struct safenet_pairs *all = kzalloc(struct_size(all, pair, capacity), GFP_KERNEL);
-
-	if (all)
-		all->capacity = capacity;
-	return all;
-}
-
 static int __init safenet_init(void)
 {
-	SAFE_OWNED(safenet_pairs, all) = NULL;
 	struct safe_result res;
+	int i;
 
 	res = safenet_check_params();
 	if (safe_is_err(res))
 		return safe_to_errno(res);
-	all = safenet_pairs_alloc(nr_pairs);
-	if (!all)
-		return -ENOMEM;
-	while (all->count < all->capacity) {
-		res = safenet_create_pair(all->count, &all->pair[all->count]);
+	for (i = 0; i < nr_pairs; i++) {
+		res = safenet_create_pair(i, &safenet_pairs[i]);
 		if (safe_is_err(res)) {
-			pr_err("cannot create pair %u: %d\n", all->count, safe_to_errno(res));
+			pr_err("cannot create pair %d: %d\n", i, safe_to_errno(res));
+			while (--i >= 0)
+				safenet_destroy_pair(&safenet_pairs[i]);
 			return safe_to_errno(res);
 		}
-		all->count++;
 	}
-	safenet_all = safe_take(all);
 	return 0;
 }
 
 static void __exit safenet_exit(void)
 {
-	safenet_pairs_free(safenet_all);
+	int i;
+
+	for (i = nr_pairs - 1; i >= 0; i--)
+		safenet_destroy_pair(&safenet_pairs[i]);
 }
 
 module_init(safenet_init);

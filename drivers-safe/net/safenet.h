@@ -88,11 +88,4 @@ struct safenet_pair {
 	struct safenet_priv *b;
 };
 
-/* Every pair of the module; owns them. */
-struct safenet_pairs {
-	unsigned int count;
-	unsigned int capacity;
-	struct safenet_pair pair[];
-};
-
 #endif /* SAFENET_H */

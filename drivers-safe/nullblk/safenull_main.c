@@ -46,7 +46,11 @@ MODULE_PARM_DESC(completion_nsec, "hrtimer completion delay in ns for irqmode=2 
 
 static bool memory_backed;
 module_param(memory_backed, bool, 0444);
-MODULE_PARM_DESC(memory_backed, "Keep written data in memory (default 0: discard writes, read zeroes)");
+MODULE_PARM_DESC(memory_backed, "Keep written data in memory (default 0: discard writes, leave read buffers alone)");
+
+static unsigned int max_sectors;
+module_param(max_sectors, uint, 0444);
+MODULE_PARM_DESC(max_sectors, "Largest request in 512-byte sectors (default 0: block layer default)");
 
 static struct safenull_dev_arc *safenull_devices;
 
@@ -100,13 +104,10 @@ static struct safe_result safenull_copy_segment(struct safenull_xfer *x, struct 
 	return safe_ok();
 }
 
-static struct safe_result safenull_zero_segment(struct safenull_xfer *x, struct safe_slice seg)
-{
-	safe_slice_zero(seg);
-	return safe_ok();
-}
-
-/* Move the request's data: to or from the page store, or discard writes and zero reads. */
+/*
+ * Move the request's data to or from the page store. Without memory backing the data is
+ * left alone, as null_blk leaves it: writes are discarded, read buffers are not touched.
+ */
 static struct safe_result safenull_transfer(struct safenull_dev *dev, struct safe_rq *rq)
 {
 	struct safenull_xfer x = { .write = false };
@@ -116,8 +117,6 @@ static struct safe_result safenull_transfer(struct safenull_dev *dev, struct saf
 	case SAFE_RQ_FLUSH:
 		return safe_ok();
 	case SAFE_RQ_WRITE:
-		if (!dev->memory_backed)
-			return safe_ok();
 		x.write = true;
 		break;
 	case SAFE_RQ_READ:
@@ -125,12 +124,11 @@ static struct safe_result safenull_transfer(struct safenull_dev *dev, struct saf
 	case SAFE_RQ_UNSUPPORTED:
 		return safe_err(-EOPNOTSUPP);
 	}
-
-	if (!safe_checked_shl(safe_rq_sector(rq), SECTOR_SHIFT, &x.pos) ||
-	    !safe_range_ok(x.pos, safe_rq_bytes(rq), dev->size_bytes))
-		return safe_err(-EIO);
 	if (!dev->memory_backed)
-		return safe_rq_for_each_segment(rq, safenull_zero_segment, &x);
+		return safe_ok();
+
+	if (!safe_checked_shl(safe_rq_sector(rq), SECTOR_SHIFT, &x.pos))
+		return safe_err(-EIO);
 	safe_xa_locked(safenull_pages, &dev->pages, guard) {
 		x.pages = &guard;
 		res = safe_rq_for_each_segment(rq, safenull_copy_segment, &x);
@@ -160,18 +158,24 @@ static struct safe_result safenull_queue_rq(struct safenull_dev *dev, struct saf
 	return safe_ok();
 }
 
+/*
+ * The complete and timer ops get the request's only handle, so ending it cannot fail; if
+ * it does (a handle leaked), the layer has warned and the handle is given up.
+ */
 static void safenull_complete(struct safe_rq rq)
 {
 	struct safenull_cmd *cmd = safenull_mq_pdu(&rq);
 
-	safe_rq_end(&rq, cmd->status);
+	if (safe_is_err(safe_rq_end(&rq, cmd->status)))
+		safe_rq_drop(&rq);
 }
 
 static void safenull_timer(struct safe_rq rq)
 {
 	struct safenull_cmd *cmd = safenull_mq_pdu(&rq);
 
-	safe_rq_end(&rq, cmd->status);
+	if (safe_is_err(safe_rq_end(&rq, cmd->status)))
+		safe_rq_drop(&rq);
 }
 
 static const struct safenull_mq_ops safenull_ops = {
@@ -205,6 +209,7 @@ static struct safe_result safenull_dev_create(unsigned int index, unsigned int n
 		.logical_block_size = bs,
 		.capacity_sectors = size_bytes >> SECTOR_SHIFT,
 		.write_cache = true,
+		.max_hw_sectors = max_sectors,
 	};
 	struct safenull_dev *dev;
 
@@ -261,6 +266,11 @@ static struct safe_result safenull_check_params(u64 *size_bytes)
 	}
 	if (gb < 1 || gb > SAFENULL_MAX_GB || !safe_checked_shl((u64)gb, 30, size_bytes)) {
 		pr_err("invalid gb=%u: must be 1..%u\n", gb, SAFENULL_MAX_GB);
+		return safe_err(-EINVAL);
+	}
+	if (max_sectors && max_sectors < PAGE_SIZE >> SECTOR_SHIFT) {
+		pr_err("invalid max_sectors=%u: must be 0 or at least %lu\n", max_sectors,
+		       PAGE_SIZE >> SECTOR_SHIFT);
 		return safe_err(-EINVAL);
 	}
 	if (irqmode > SAFENULL_IRQ_TIMER) {

@@ -4,9 +4,11 @@
 # crc32c over several jobs, then a separate read-back verify pass, zero errors, flushes that
 # reach the twins, a clean kernel log (tests/lib/guest.sh, safe-layer reports included),
 # clean unload; in every completion mode, after a reload the read-back pass must fail with a
-# verify error on the fresh (empty) device, so it is known to detect lost data. Then, for the twins: bs=4096
-# gives a 4 KiB logical block size, discarded writes read back as zeroes, bad parameters are
-# refused with a message naming them, and rmmod is refused while the device is held open.
+# verify error on the fresh (empty) device, so it is known to detect lost data. Then, for the twins:
+# bs=4096 gives a 4 KiB logical block size, memory_backed=0 discards writes as null_blk does
+# (direct reads complete, the data is left alone), max_sectors sets the largest request (also
+# on null_blk), bad parameters are refused with a message naming them, and rmmod is refused
+# while the device is held open.
 # The ablation variants (safenull_no<mechanism>, one safe-layer mechanism compiled out; the
 # host's run.sh lists the ones the Kbuild files build in /out/ablation-variants.txt) must stay
 # correct for valid input: each gets the same passes in irqmode=2. First, the safe layer's
@@ -158,6 +160,8 @@ held_open() {
 	fi
 }
 
+# memory_backed=0, as null_blk: writes are discarded and reads complete without the driver
+# touching the data, so written data never reads back.
 discard_mode() {
 	local arm=$1 dev
 	dev=$(dev_of "$arm")
@@ -165,14 +169,31 @@ discard_mode() {
 		not_ok "$arm loads with memory_backed=0"
 		return
 	fi
-	if dd if=/dev/urandom of="$dev" bs=4096 count=16 oflag=direct 2>"$log" &&
-	   cmp -n 65536 "$dev" /dev/zero >>"$log" 2>&1 && unload "$arm"; then
-		ok "$arm memory_backed=0: writes are discarded, reads return zeroes, unloads cleanly"
+	if head -c 65536 /dev/urandom >/tmp/discard.in &&
+	   dd if=/tmp/discard.in of="$dev" bs=4096 count=16 oflag=direct 2>"$log" &&
+	   dd if="$dev" of=/tmp/discard.out bs=4096 count=16 iflag=direct 2>>"$log" &&
+	   [ "$(stat -c %s /tmp/discard.out)" = 65536 ] &&
+	   ! cmp -s /tmp/discard.in /tmp/discard.out && unload "$arm"; then
+		ok "$arm memory_backed=0: writes are discarded, direct reads complete, unloads cleanly"
 	else
-		not_ok "$arm memory_backed=0: writes are discarded, reads return zeroes, unloads cleanly"
+		not_ok "$arm memory_backed=0: writes are discarded, direct reads complete, unloads cleanly"
 		sed 's/^/#   /' "$log"
 		rmmod "$arm" 2>/dev/null
 	fi
+}
+
+# max_sectors (null_blk's parameter) sets the device's largest request, so a 128 KiB I/O
+# is one request on every arm alike.
+max_sectors_mode() {
+	local arm=$1 dev kb
+	dev=$(dev_of "$arm")
+	if ! load "$arm" gb=1 max_sectors=256; then
+		not_ok "$arm loads with max_sectors=256"
+		return
+	fi
+	kb=$(cat "/sys/block/${dev#/dev/}/queue/max_hw_sectors_kb" 2>/dev/null)
+	check "$arm max_sectors=256: max_hw_sectors_kb is 128 (got ${kb:-none})" [ "$kb" = 128 ]
+	unload "$arm" || not_ok "$arm max_sectors=256: unloads cleanly"
 }
 
 # The safe layer's own checks (safe_selftest prints one ok/not ok line per check, shown
@@ -202,8 +223,9 @@ variants=$(tr ' ' '\n' </out/ablation-variants.txt 2>/dev/null | grep '^safenull
 n_variants=$(echo "$variants" | grep -c .)
 # Checks: self-test 3; run_verify per irqmode 6 for a twin (5 for null_blk: no flush
 # count); per twin also bs=4096 6 (no empty-device control, one block size check), discard
-# 1, refusals 7, held open 2; each variant 5 (no control); the tally 1.
-plan $((3 + 3 * (6 + 6 + 5) + 2 * (6 + 1 + 7 + 2) + 5 * n_variants + 1))
+# 1, max_sectors 1, refusals 8, held open 2; max_sectors on null_blk 1; each variant 5 (no
+# control); the tally 1.
+plan $((3 + 3 * (6 + 6 + 5) + 2 * (6 + 1 + 1 + 8 + 2) + 1 + 5 * n_variants + 1))
 
 layer_selftest
 
@@ -216,11 +238,14 @@ done
 for arm in rawnull safenull; do
 	run_verify "$arm" "bs=4096" memory_backed=1 submit_queues=2 gb=1 bs=4096 hw_queue_depth=8
 	discard_mode "$arm"
-	for p in bs=1000 bs=8192 irqmode=3 hw_queue_depth=0 submit_queues=0 nr_devices=0 gb=0; do
+	max_sectors_mode "$arm"
+	for p in bs=1000 bs=8192 irqmode=3 hw_queue_depth=0 submit_queues=0 nr_devices=0 gb=0 \
+		max_sectors=4; do
 		refused "$arm" "$p"
 	done
 	held_open "$arm"
 done
+max_sectors_mode null_blk
 
 before=$fails
 for arm in $variants; do

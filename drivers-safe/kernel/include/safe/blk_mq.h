@@ -170,7 +170,7 @@ static inline void __safe_rq_end(struct safe_rq *r, blk_status_t status, bool re
  * safe_rq_end - end the request of handle @r with @status (Request::end). Moves @r. If
  * another handle lives, the request ends when the last one is dropped.
  */
-static inline struct safe_result safe_rq_end(struct safe_rq *r, struct safe_result status)
+static inline __must_check struct safe_result safe_rq_end(struct safe_rq *r, struct safe_result status)
 {
 	__safe_rq_end(r, safe_to_blk_status(status), false);
 	return safe_ok();
@@ -215,7 +215,7 @@ static __always_inline void safe_rq_complete(struct safe_rq *r)
  * timer op gets the handle back. Moves @r; fails, leaving @r live, if the driver has no
  * timer op.
  */
-static __always_inline struct safe_result safe_rq_timer_start(struct safe_rq *r, u64 nsec)
+static __always_inline __must_check struct safe_result safe_rq_timer_start(struct safe_rq *r, u64 nsec)
 {
 	struct hrtimer *timer = &__safe_rq_hdr(r->raw)->timer;
 
@@ -367,7 +367,7 @@ static inline void safe_gendisk_drop(struct safe_gendisk *gd)
 }
 
 /* Layer-internal: the part of tag set registration that does not depend on the driver. */
-static inline struct safe_result __safe_tag_set_init(struct safe_tag_set *ts,
+static inline __must_check struct safe_result __safe_tag_set_init(struct safe_tag_set *ts,
 						     const struct blk_mq_ops *ops,
 						     unsigned int cmd_size,
 						     const struct safe_tag_set_params *p)
@@ -432,7 +432,7 @@ static __always_inline bool __safe_rq_refs_get(struct request *rq)
  * (TagSet::tag_to_rq), for completions the hardware reports by tag. Fails, touching
  * nothing, if the queue or tag is out of range or the driver does not own that request.
  */
-static __always_inline struct safe_result safe_tag_set_rq_from_tag(struct safe_tag_set *ts,
+static __always_inline __must_check struct safe_result safe_tag_set_rq_from_tag(struct safe_tag_set *ts,
 								   unsigned int hw_queue,
 								   unsigned int tag,
 								   struct safe_rq *out)
@@ -524,7 +524,7 @@ static inline struct gendisk *__safe_alloc_disk(struct safe_tag_set *ts, void *f
 }
 
 /* Layer-internal: create and register a disk whose queuedata is @foreign. */
-static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
+static inline __must_check struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 						    struct safe_tag_set *ts,
 						    const struct block_device_operations *fops,
 						    void *foreign, void (*put)(void *),
@@ -613,7 +613,7 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
  *	name_disk_add(gd, ts, q, params)	register a disk; moves the reference @q into it
  */
 #define SAFE_BLK_MQ_ADAPTERS(name, qdata, typed_ops)			\
-	static blk_status_t name##_queue_rq_adapter(struct blk_mq_hw_ctx *hctx, \
+	static __safe_adapter blk_status_t name##_queue_rq_adapter(struct blk_mq_hw_ctx *hctx, \
 						    const struct blk_mq_queue_data *bd) \
 	{								\
 		struct safe_rq rq = { .raw = bd->rq };			\
@@ -628,12 +628,12 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 		return safe_to_blk_status(res);				\
 	}								\
 									\
-	static void name##_complete_adapter(struct request *rq)	\
+	static __safe_adapter void name##_complete_adapter(struct request *rq)	\
 	{								\
 		typed_ops.complete((struct safe_rq){ .raw = rq });	\
 	}								\
 									\
-	static enum hrtimer_restart name##_timer_adapter(struct hrtimer *t) \
+	static __safe_adapter enum hrtimer_restart name##_timer_adapter(struct hrtimer *t) \
 	{								\
 		struct safe_rq_hdr *hdr = container_of(t, struct safe_rq_hdr, timer); \
 									\
@@ -654,14 +654,14 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 		return 0;						\
 	}								\
 									\
-	static void name##_commit_rqs_adapter(struct blk_mq_hw_ctx *hctx) \
+	static __safe_adapter void name##_commit_rqs_adapter(struct blk_mq_hw_ctx *hctx) \
 	{								\
 		if (typed_ops.commit_rqs)				\
 			typed_ops.commit_rqs(qdata##_arc_borrow_foreign(hctx->queue->queuedata), \
 					     hctx->queue_num);		\
 	}								\
 									\
-	static int name##_poll_adapter(struct blk_mq_hw_ctx *hctx,	\
+	static __safe_adapter int name##_poll_adapter(struct blk_mq_hw_ctx *hctx,	\
 				       struct io_comp_batch *iob)	\
 	{								\
 		if (!typed_ops.poll)					\
@@ -670,7 +670,7 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 				      hctx->queue_num);			\
 	}								\
 									\
-	static enum blk_eh_timer_return name##_timeout_adapter(struct request *rq) \
+	static __safe_adapter enum blk_eh_timer_return name##_timeout_adapter(struct request *rq) \
 	{								\
 		struct safe_rq r = { .raw = rq };			\
 		enum blk_eh_timer_return ret;				\
@@ -697,7 +697,7 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 		.owner = THIS_MODULE,					\
 	};								\
 									\
-	static inline struct safe_result name##_tag_set_init(struct safe_tag_set *ts, \
+	static inline __must_check struct safe_result name##_tag_set_init(struct safe_tag_set *ts, \
 							     const struct safe_tag_set_params *p) \
 	{								\
 		if (!typed_ops.queue_rq || !typed_ops.complete) {	\
@@ -720,7 +720,7 @@ static inline struct safe_result __safe_gendisk_add(struct safe_gendisk *gd,
 		qdata##_arc_put(qdata##_arc_from_foreign(foreign));	\
 	}								\
 									\
-	static inline struct safe_result name##_disk_add(struct safe_gendisk *gd, \
+	static inline __must_check struct safe_result name##_disk_add(struct safe_gendisk *gd, \
 							 struct safe_tag_set *ts, \
 							 struct qdata##_arc **q, \
 							 const struct safe_disk_params *p) \

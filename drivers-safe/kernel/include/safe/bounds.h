@@ -12,7 +12,7 @@
  * as the slice is used; the code that made the slice (a mapping scope, an owned buffer)
  * guarantees that, and only the layer makes slices from raw pointers.
  *
- * A failed check reports the site (pr_err_ratelimited) and yields false; nothing is touched.
+ * A failed check reports the site (safe/report.h) and yields false; nothing is touched.
  *
  * Switch: -DSAFE_NO_BOUNDS skips the checks (correct for in-range accesses).
  */
@@ -23,31 +23,19 @@
 #include <linux/printk.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <safe/report.h>
 
 struct safe_slice {
 	u8 *ptr;
 	size_t len;
 };
 
-/*
- * The report of a failed bounds check, out of line and cold: one copy per module instead of
- * a rate-limit state and printk call at every check site, so the checks stay small enough
- * to inline. The site is still named by function and line.
- */
-static noinline __cold __maybe_unused void __safe_report_out_of_bounds(size_t off, size_t n,
-									size_t size,
-									const char *func,
-									int line)
-{
-	pr_err_ratelimited("safe: range %zu+%zu outside %zu bytes in %s line %d\n", off, n, size,
-			   func, line);
-}
-
 /* Report a failed bounds check at the caller's site and yield false. */
 #define __safe_out_of_bounds(off, n, size)				\
 	({								\
-		__safe_report_out_of_bounds((size_t)(off), (size_t)(n), (size_t)(size), \
-					    __func__, __LINE__);	\
+		__safe_report("range %zu+%zu outside %zu bytes in %s line %d\n", \
+			      (size_t)(off), (size_t)(n), (size_t)(size),	\
+			      __func__, __LINE__);			\
 		false;							\
 	})
 

@@ -5,7 +5,7 @@
  * Stands for Rust's checked_add/checked_sub/checked_mul/checked_shl (Option<T>), which
  * Rust-for-Linux code uses for sizes, sector ranges and ring indices. Each macro stores the
  * result through @res and yields true when it is exact; on overflow it yields false, leaves
- * *@res unspecified and reports the site once per burst (pr_err_ratelimited), so an overflow
+ * *@res unspecified and reports the site (safe/report.h, rate limited), so an overflow
  * never passes silently. Use them as conditions.
  *
  * Operands and result may be of any integer types: the check is done in infinite precision
@@ -21,12 +21,12 @@
 #include <linux/compiler.h>
 #include <linux/printk.h>
 #include <linux/types.h>
+#include <safe/report.h>
 
 /* Report a failed arithmetic check at the caller's site and yield false. */
 #define __safe_overflow(op)						\
 	({								\
-		pr_err_ratelimited("safe: %s overflow in %s line %d\n",	\
-				   op, __func__, __LINE__);		\
+		__safe_report("%s overflow in %s line %d\n", op, __func__, __LINE__); \
 		false;							\
 	})
 

@@ -51,7 +51,7 @@
 		u32 count;						\
 	};								\
 									\
-	static inline struct safe_result name##_alloc(struct name *a, struct device *dev, \
+	static inline __must_check struct safe_result name##_alloc(struct name *a, struct device *dev, \
 						      u32 count, gfp_t gfp) \
 	{								\
 		size_t bytes;						\
@@ -76,7 +76,7 @@
 		a->count = 0;						\
 	}								\
 									\
-	static __always_inline struct safe_result name##_sub(const struct name *a, u32 first, \
+	static __always_inline __must_check struct safe_result name##_sub(const struct name *a, u32 first, \
 							     u32 count, struct name *out) \
 	{								\
 		if (!(__safe_range_ok(first, count, a->count) ||	\
@@ -90,7 +90,7 @@
 		return safe_ok();					\
 	}								\
 									\
-	static __always_inline struct safe_result name##_write(struct name *a, u32 idx, \
+	static __always_inline __must_check struct safe_result name##_write(struct name *a, u32 idx, \
 							       const type *val) \
 	{								\
 		if (!safe_index_ok(idx, a->count))			\
@@ -100,7 +100,7 @@
 		return safe_ok();					\
 	}								\
 									\
-	static __always_inline struct safe_result name##_dma_of(const struct name *a, u32 idx, \
+	static __always_inline __must_check struct safe_result name##_dma_of(const struct name *a, u32 idx, \
 								dma_addr_t *out) \
 	{								\
 		if (!safe_index_ok(idx, a->count))			\
@@ -154,7 +154,7 @@ struct safe_dma_sgl_state {
 		struct scatterlist sg[max_segs];			\
 	}
 
-static inline struct safe_result __safe_dma_map_rq(struct device *dev, const struct safe_rq *r,
+static inline __must_check struct safe_result __safe_dma_map_rq(struct device *dev, const struct safe_rq *r,
 						   struct safe_dma_sgl_state *st,
 						   struct scatterlist *sg, unsigned int max)
 {
@@ -183,7 +183,7 @@ static inline struct safe_result __safe_dma_map_rq(struct device *dev, const str
  * of its page (NVMe: what PRP1 and PRP2 reach): its one bvec is mapped without a segment
  * list. *@mapped says whether it applied; when it did not, nothing is mapped.
  */
-static inline struct safe_result __safe_dma_map_rq_single(struct device *dev,
+static inline __must_check struct safe_result __safe_dma_map_rq_single(struct device *dev,
 							  const struct safe_rq *r,
 							  struct safe_dma_sgl_state *st, u32 span,
 							  bool *mapped)
@@ -209,7 +209,7 @@ static inline struct safe_result __safe_dma_map_rq_single(struct device *dev,
 	return safe_ok();
 }
 
-static __always_inline struct safe_result __safe_dma_sgl_seg(const struct safe_dma_sgl_state *st,
+static __always_inline __must_check struct safe_result __safe_dma_sgl_seg(const struct safe_dma_sgl_state *st,
 							     const struct scatterlist *sg,
 							     unsigned int i, dma_addr_t *addr,
 							     u32 *len)

@@ -9,7 +9,7 @@
  *    build_assert!. A bad constant offset does not compile.
  *  - safe_mmio_try_read32/try_write32(io, off, ...): off is checked against the mapped length
  *    and the access width at run time, as Io::try_read32 does; a bad offset touches nothing,
- *    reports the site and yields an error.
+ *    reports the site (safe/report.h) and yields an error.
  *
  * SAFE_DEFINE_MMIO(name, SIZE) declares struct name, a region of at least SIZE bytes; the
  * minimum lives in the type (a zero-length array of char[SIZE]) and costs no memory. Only
@@ -28,6 +28,7 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <safe/bounds.h>
 #include <safe/error.h>
+#include <safe/report.h>
 
 /* The untyped part of every region: where it is mapped and how long it is. */
 struct safe_mmio {
@@ -77,27 +78,26 @@ struct safe_mmio {
 		lo_hi_writeq(val, (io)->raw.base + (off));		\
 	} while (0)
 
+/* Is a @width-byte access at @off inside @io and aligned? If not, reports site @func, @line. */
+static __always_inline bool __safe_mmio_ok(const struct safe_mmio *io, size_t off, size_t width,
+					   const char *func, int line)
+{
 #ifndef SAFE_NO_MMIO_CHECK
-static __always_inline bool __safe_mmio_ok(const struct safe_mmio *io, size_t off, size_t width)
-{
-	if (likely(off % width == 0 && off <= io->len && width <= io->len - off))
-		return true;
-	pr_err_ratelimited("safe: MMIO access of %zu bytes at 0x%zx outside 0x%zx bytes\n",
-			   width, off, io->len);
-	return false;
-}
-#else
-static __always_inline bool __safe_mmio_ok(const struct safe_mmio *io, size_t off, size_t width)
-{
+	if (unlikely(off % width || off > io->len || width > io->len - off)) {
+		__safe_report("MMIO access of %zu bytes at 0x%zx outside 0x%zx bytes in %s line %d\n",
+			      width, off, io->len, func, line);
+		return false;
+	}
+#endif
 	return true;
 }
-#endif
 
 /* Io::try_read32: read the 32-bit register at run-time offset @off into *@val. */
-static __always_inline struct safe_result __safe_mmio_try_read32(const struct safe_mmio *io,
-								 size_t off, u32 *val)
+static __always_inline __must_check struct safe_result
+__safe_mmio_try_read32(const struct safe_mmio *io, size_t off, u32 *val, const char *func,
+		       int line)
 {
-	if (!__safe_mmio_ok(io, off, 4))
+	if (!__safe_mmio_ok(io, off, 4, func, line))
 		return safe_err(-EINVAL);
 	/* SAFETY: off + 4 <= len (checked above) and base is mapped for len bytes. */
 	*val = readl(io->base + off);
@@ -105,18 +105,21 @@ static __always_inline struct safe_result __safe_mmio_try_read32(const struct sa
 }
 
 /* Io::try_write32: write @val to the 32-bit register at run-time offset @off. */
-static __always_inline struct safe_result __safe_mmio_try_write32(const struct safe_mmio *io,
-								  u32 val, size_t off)
+static __always_inline __must_check struct safe_result
+__safe_mmio_try_write32(const struct safe_mmio *io, u32 val, size_t off, const char *func,
+			int line)
 {
-	if (!__safe_mmio_ok(io, off, 4))
+	if (!__safe_mmio_ok(io, off, 4, func, line))
 		return safe_err(-EINVAL);
 	/* SAFETY: off + 4 <= len (checked above) and base is mapped for len bytes. */
 	writel(val, io->base + off);
 	return safe_ok();
 }
 
-#define safe_mmio_try_read32(io, off, val)	__safe_mmio_try_read32(&(io)->raw, off, val)
-#define safe_mmio_try_write32(io, val, off)	__safe_mmio_try_write32(&(io)->raw, val, off)
+#define safe_mmio_try_read32(io, off, val)				\
+	__safe_mmio_try_read32(&(io)->raw, off, val, __func__, __LINE__)
+#define safe_mmio_try_write32(io, val, off)				\
+	__safe_mmio_try_write32(&(io)->raw, val, off, __func__, __LINE__)
 
 /* The mapped length of region @io, known at run time. */
 #define safe_mmio_len(io)	((io)->raw.len)

@@ -13,8 +13,8 @@
  *  - Napi -> safe_napi_*(), with the poll op receiving the driver's typed data
  *  - ARef<Device> -> the peer link of a device pair: each end holds a counted reference
  *    (netdev_hold) to the other, read under RCU without touching the count (ArcBorrow) and
- *    returned when either end is unregistered; a missing peer is an Option that every user
- *    checks
+ *    returned when either end is unregistered, after a grace period, so no reader holds a
+ *    borrowed link to a freed device; a missing peer is an Option that every user checks
  *  - SkBuff hand-offs -> safe_skb_prepare_forward() and safe_napi_receive(), which take
  *    struct safe_skb handles (skb.h) and check the Ethernet header is inside the buffer
  *  - per-queue counters -> SAFE_DEFINE_COUNTERS: u64_stats groups written in a scope and
@@ -71,6 +71,7 @@ struct safe_netdev_params {
 	unsigned int napi_weight;
 	unsigned int offloads_supported;	/* enum safe_netdev_offload bits */
 	unsigned int offloads_on;
+	bool no_queue;		/* never backs up, as veth: no qdisc by default (IFF_NO_QUEUE) */
 };
 
 /* A u64 array with its length: where ethtool statistics are written. */
@@ -231,7 +232,7 @@ static __always_inline void safe_net_synchronize(void)
  * made private, size checked against @to's MTU, state of @from's namespace scrubbed, send
  * timestamp taken. On Err the caller still owns @s.
  */
-static __always_inline struct safe_result safe_skb_prepare_forward(struct safe_skb *s,
+static __always_inline __must_check struct safe_result safe_skb_prepare_forward(struct safe_skb *s,
 								   struct safe_netdev *from,
 								   struct safe_netdev *to)
 {
@@ -249,7 +250,7 @@ static __always_inline struct safe_result safe_skb_prepare_forward(struct safe_s
  * (GRO). Checks the Ethernet header lies in the buffer's linear part first; on Err the
  * buffer is freed. Moves @s either way.
  */
-static __always_inline struct safe_result safe_napi_receive(struct safe_netdev *net,
+static __always_inline __must_check struct safe_result safe_napi_receive(struct safe_netdev *net,
 							    struct safe_skb *s)
 {
 	struct sk_buff *skb;
@@ -299,6 +300,8 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 	dev = alloc_netdev(priv_size, p->name, NET_NAME_PREDICTABLE, ether_setup);
 	if (!dev)
 		return NULL;
+	if (p->no_queue)
+		dev->priv_flags |= IFF_NO_QUEUE;
 	dev->min_mtu = ETH_MIN_MTU;
 	dev->max_mtu = p->max_mtu;
 	dev->mtu = p->mtu;
@@ -360,7 +363,8 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
  * calls, generic over the driver, for the const table @typed_ops of type struct name_ops;
  * @member as in SAFE_NETDEV_DECLARE. Defines:
  *	name_alloc(params, &p)		check ops and params, allocate a device and its data
- *	name_register(p)		register it
+ *	name_register_pair(a, b)	register two peers together; on Err neither is
+ *					registered (nothing can reach either any more)
  *	name_free(p)			unregister if registered, drop the data, free
  *	name_free_many(ps, n)		the same for n devices, unregistered in one batch
  *	name_pair(a, b)			link two unregistered devices as peers
@@ -369,26 +373,30 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 	static void name##_unpair(priv_type *p)			\
 	{								\
 		struct net_device *peer_dev;				\
+		bool both;						\
 		priv_type *peer;					\
 									\
 		peer_dev = rcu_dereference_protected(p->member.peer, true); \
 		if (!peer_dev)						\
 			return;						\
 		peer = name##_from_dev(peer_dev);			\
+		both = rcu_access_pointer(peer->member.peer) == p->member.raw; \
 		RCU_INIT_POINTER(p->member.peer, NULL);			\
-		netdev_put(peer_dev, &p->member.peer_tracker);		\
-		if (rcu_access_pointer(peer->member.peer) == p->member.raw) { \
+		if (both)						\
 			RCU_INIT_POINTER(peer->member.peer, NULL);	\
+		/* Readers that borrowed either link are done before it is put. */ \
+		synchronize_net();					\
+		netdev_put(peer_dev, &p->member.peer_tracker);		\
+		if (both)						\
 			netdev_put(p->member.raw, &peer->member.peer_tracker); \
-		}							\
 	}								\
 									\
-	static int name##_open_adapter(struct net_device *dev)		\
+	static __safe_adapter int name##_open_adapter(struct net_device *dev)		\
 	{								\
 		return safe_to_errno(typed_ops.open(name##_from_dev(dev))); \
 	}								\
 									\
-	static int name##_stop_adapter(struct net_device *dev)		\
+	static __safe_adapter int name##_stop_adapter(struct net_device *dev)		\
 	{								\
 		typed_ops.stop(name##_from_dev(dev));			\
 		return 0;						\
@@ -399,7 +407,7 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		name##_unpair(name##_from_dev(dev));			\
 	}								\
 									\
-	static netdev_tx_t name##_start_xmit_adapter(struct sk_buff *raw, \
+	static __safe_adapter netdev_tx_t name##_start_xmit_adapter(struct sk_buff *raw, \
 						     struct net_device *dev) \
 	{								\
 		struct safe_skb skb = { .raw = raw };			\
@@ -409,20 +417,20 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		return NETDEV_TX_OK;					\
 	}								\
 									\
-	static int name##_poll_adapter(struct napi_struct *napi, int budget) \
+	static __safe_adapter int name##_poll_adapter(struct napi_struct *napi, int budget) \
 	{								\
 		priv_type *p = container_of(napi, priv_type, member.napi); \
 									\
 		return typed_ops.poll(p, budget);			\
 	}								\
 									\
-	static enum hrtimer_restart name##_timer_adapter(struct hrtimer *t) \
+	static __safe_adapter enum hrtimer_restart name##_timer_adapter(struct hrtimer *t) \
 	{								\
 		typed_ops.timer(container_of(t, priv_type, member.timer)); \
 		return HRTIMER_NORESTART;				\
 	}								\
 									\
-	static int name##_change_mtu_adapter(struct net_device *dev, int mtu) \
+	static __safe_adapter int name##_change_mtu_adapter(struct net_device *dev, int mtu) \
 	{								\
 		struct safe_result res;					\
 									\
@@ -435,7 +443,7 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		return safe_to_errno(res);				\
 	}								\
 									\
-	static void name##_get_stats64_adapter(struct net_device *dev,	\
+	static __safe_adapter void name##_get_stats64_adapter(struct net_device *dev,	\
 					       struct rtnl_link_stats64 *stats) \
 	{								\
 		rcu_read_lock_bh();					\
@@ -494,7 +502,7 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		.get_ethtool_stats = name##_get_ethtool_stats_adapter,	\
 	};								\
 									\
-	static inline struct safe_result name##_alloc(const struct safe_netdev_params *params, \
+	static inline __must_check struct safe_result name##_alloc(const struct safe_netdev_params *params, \
 						      priv_type **out)	\
 	{								\
 		struct net_device *dev;					\
@@ -521,10 +529,22 @@ static inline struct net_device *__safe_netdev_alloc(size_t priv_size,
 		return safe_ok();					\
 	}								\
 									\
-	static inline struct safe_result name##_register(priv_type *p)	\
+	static inline __must_check struct safe_result name##_register_pair(priv_type *a, \
+									   priv_type *b) \
 	{								\
-		SAFE_TRY(safe_from_errno(register_netdev(p->member.raw))); \
-		p->member.registered = true;				\
+		int err;						\
+									\
+		rtnl_lock();						\
+		err = register_netdevice(a->member.raw);		\
+		if (!err) {						\
+			err = register_netdevice(b->member.raw);	\
+			if (err)					\
+				unregister_netdevice(a->member.raw);	\
+		}							\
+		rtnl_unlock();						\
+		SAFE_TRY(safe_from_errno(err));				\
+		a->member.registered = true;				\
+		b->member.registered = true;				\
 		return safe_ok();					\
 	}								\
 									\

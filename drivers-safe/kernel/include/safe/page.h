@@ -45,7 +45,7 @@ static __always_inline void safe_page_free(struct safe_page *pg)
 SAFE_DEFINE_DROP(safe_page, safe_page_free);
 
 /* Copy @src into the page at byte offset @off. Fails if the range leaves the page. */
-static __always_inline struct safe_result safe_page_write(struct safe_page *pg, size_t off,
+static __always_inline __must_check struct safe_result safe_page_write(struct safe_page *pg, size_t off,
 							  struct safe_slice src)
 {
 	void *map;
@@ -60,7 +60,7 @@ static __always_inline struct safe_result safe_page_write(struct safe_page *pg, 
 }
 
 /* Copy the page's bytes at offset @off into @dst. Fails if the range leaves the page. */
-static __always_inline struct safe_result safe_page_read(struct safe_page *pg, size_t off,
+static __always_inline __must_check struct safe_result safe_page_read(struct safe_page *pg, size_t off,
 							 struct safe_slice dst)
 {
 	void *map;

@@ -42,14 +42,14 @@
 #include <safe/error.h>
 #include <safe/mmio.h>
 
-static inline struct safe_result safe_pci_enable(struct pci_dev *pdev)
+static inline __must_check struct safe_result safe_pci_enable(struct pci_dev *pdev)
 {
 	SAFE_TRY(safe_from_errno(pcim_enable_device(pdev)));
 	pci_set_master(pdev);
 	return safe_ok();
 }
 
-static inline struct safe_result safe_pci_dma_mask(struct pci_dev *pdev, unsigned int bits)
+static inline __must_check struct safe_result safe_pci_dma_mask(struct pci_dev *pdev, unsigned int bits)
 {
 	return safe_from_errno(dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(bits)));
 }
@@ -64,7 +64,7 @@ static inline void safe_pci_clear_master(struct pci_dev *pdev)
 	pci_clear_master(pdev);
 }
 
-static inline struct safe_result __safe_pci_map_bar(struct pci_dev *pdev, int bar,
+static inline __must_check struct safe_result __safe_pci_map_bar(struct pci_dev *pdev, int bar,
 						    struct safe_mmio *io, size_t min_len,
 						    const char *name)
 {
@@ -85,7 +85,7 @@ static inline struct safe_result __safe_pci_map_bar(struct pci_dev *pdev, int ba
 	__safe_pci_map_bar(pdev, bar, &(io)->raw, safe_mmio_min_len(io), name)
 
 /* Between @min and @max vectors of the kinds in @flags; *@got says how many. */
-static inline struct safe_result safe_pci_irq_vectors(struct pci_dev *pdev, unsigned int min,
+static inline __must_check struct safe_result safe_pci_irq_vectors(struct pci_dev *pdev, unsigned int min,
 						      unsigned int max, unsigned int flags,
 						      unsigned int *got)
 {
@@ -116,7 +116,7 @@ struct safe_irq {
 	}
 
 /* Request vector @vector of @pdev for @handler; shared unless the vector is MSI-X. */
-static inline struct safe_result safe_irq_request(struct safe_irq *irq, struct pci_dev *pdev,
+static inline __must_check struct safe_result safe_irq_request(struct safe_irq *irq, struct pci_dev *pdev,
 						  unsigned int vector, irq_handler_t handler,
 						  const char *name, void *data)
 {

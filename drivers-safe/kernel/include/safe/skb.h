@@ -42,8 +42,8 @@ struct safe_skb {
 /* Is @s still owning? If it was moved from, reports the layer call that refused it. */
 #define __safe_skb_owned(s)						\
 	(likely((s)->raw) ||						\
-	 (pr_err_ratelimited("safe: socket buffer used after it was moved, in %s line %d\n", \
-			     __func__, __LINE__), false))
+	 (__safe_report("socket buffer used after it was moved, in %s line %d\n", \
+			__func__, __LINE__), false))
 #else
 #define __safe_skb_owned(s)	true
 #endif
@@ -89,7 +89,7 @@ static __always_inline void __safe_skb_check_moved(struct safe_skb *s, const cha
 {
 #ifndef SAFE_NO_SKB_OWNERSHIP
 	if (unlikely(s->raw)) {
-		pr_err_ratelimited("safe: %s kept a socket buffer it had to move on\n", who);
+		__safe_report("%s kept a socket buffer it had to move on\n", who);
 		kfree_skb(__safe_skb_take(s));
 	}
 #endif
@@ -107,7 +107,7 @@ struct safe_skb_ring {
 };
 
 /* Allocate an empty ring of @size slots, a power of two; Err(-EINVAL/-ENOMEM). */
-static inline struct safe_result safe_skb_ring_init(struct safe_skb_ring *r, u32 size)
+static inline __must_check struct safe_result safe_skb_ring_init(struct safe_skb_ring *r, u32 size)
 {
 	if (!size || !is_power_of_2(size)) {
 		pr_err("safe: ring size %u is not a power of two\n", size);
@@ -142,7 +142,7 @@ static __always_inline u32 safe_skb_ring_size(const struct safe_skb_ring *r)
  * safe_skb_ring_push - producer: move @s into the ring. Err(-ENOSPC) when full and
  * Err(-EINVAL) for a moved-from handle; on Err the caller still owns @s.
  */
-static __always_inline struct safe_result safe_skb_ring_push(struct safe_skb_ring *r,
+static __always_inline __must_check struct safe_result safe_skb_ring_push(struct safe_skb_ring *r,
 							     struct safe_skb *s)
 {
 	u32 head = r->head;

@@ -56,7 +56,7 @@
 		return xa_load(g->raw, index);				\
 	}								\
 									\
-	static __always_inline struct safe_result			\
+	static __always_inline __must_check struct safe_result	\
 	name##_insert(struct name##_guard *g, unsigned long index,	\
 		      struct type **owned, gfp_t gfp)			\
 	{								\
