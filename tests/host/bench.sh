@@ -5,6 +5,8 @@
 # VM behind, and --resume completes it, the samples spread over the matrix's three boots.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
+. "$(dirname "$0")/../lib/need.sh"
+need make jq pgrep fio qemu-system-x86_64 || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tb=$top/bench/twinbench
 work=$(mktemp -d)

@@ -7,6 +7,8 @@
 # when `perf stat` can count instructions.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
+. "$(dirname "$0")/../lib/need.sh"
+need jq perf || exit 1
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tool=$top/bpf/twinperf

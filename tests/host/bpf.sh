@@ -10,6 +10,8 @@
 # direct writes to a file in a disk-backed temporary folder show up as hard IRQs.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
+. "$(dirname "$0")/../lib/need.sh"
+need jq iperf3 || exit 1
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tool=$top/bpf/twintrace

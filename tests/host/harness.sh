@@ -4,6 +4,8 @@
 # the initramfs carries the tools and modules the suite needs.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
+. "$(dirname "$0")/../lib/need.sh"
+need qemu-system-x86_64 busybox cpio fio iperf3 ip ethtool modprobe || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=$("$top/scripts/kver.sh" vm) || { echo "not ok - a Debian guest kernel is installed"; exit 1; }
 initrd=$top/build/initramfs-$kver.img
