@@ -22,9 +22,7 @@ fi
 [ "$(id -u)" = 0 ] || { echo "rust-kernel: needs root (debootstrap, chroot)" >&2; exit 1; }
 command -v debootstrap >/dev/null || { echo "rust-kernel: debootstrap is missing (scripts/install-deps.sh)" >&2; exit 1; }
 
-mirror=$(awk '/^URIs:/ && $2 ~ /\/debian\/?$/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 ~ /^bookworm$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-[ -n "$mirror" ] || { echo "rust-kernel: cannot find the Debian mirror in the apt sources" >&2; exit 1; }
+mirror=$("$top/scripts/mirror.sh")
 
 mkdir -p "$out"
 start=$(date +%s)
