@@ -23,6 +23,35 @@ if [ -n "${TWINBENCH_FRESH:-}" ]; then
 	ok "fresh: the fresh-machine check does not run inside itself # SKIP"
 	exit 0
 fi
+
+# The installer and need() on lists of our own, in a copy of scripts/.
+tmp=$(mktemp -d)
+mkdir -p "$tmp/scripts" "$tmp/tests/lib"
+cp "$top/scripts/install-deps.sh" "$tmp/scripts/"
+cp "$top/tests/lib/need.sh" "$tmp/tests/lib/"
+printf '# test list\nno-such-package-twin nosuchprogtwin\ncoreutils ls\n' >"$tmp/scripts/deps.list"
+sh "$tmp/scripts/install-deps.sh" --check 2>"$tmp/err"
+rc=$?
+check "install-deps --check: exit 1, naming the missing package and its program ($rc)" \
+	eval '[ $rc = 1 ] && grep -q "missing packages: no-such-package-twin" "$tmp/err" &&
+		grep -q "not on PATH: nosuchprogtwin (no-such-package-twin)" "$tmp/err"'
+check "install-deps --list-programs: PROGRAM PACKAGE lines" \
+	[ "$(sh "$tmp/scripts/install-deps.sh" --list-programs | tr '\n' ,)" = "nosuchprogtwin no-such-package-twin,ls coreutils," ]
+out=$(bash -c '. "$1/check.sh"; . "$2/tests/lib/need.sh"; need ls; echo "rc $?"; need nosuchprogtwin; echo "rc $?"; need cat; echo "rc $?"' \
+	_ "$top/tests/lib" "$tmp")
+check "need: a listed program present passes silently" \
+	eval '[ "$(echo "$out" | sed -n 1p)" = "rc 0" ]'
+check "need: a listed program absent fails, naming its package" \
+	eval 'echo "$out" | grep -q "^not ok - nosuchprogtwin is installed (package no-such-package-twin"'
+check "need: a program the list does not name fails even though it is on PATH" \
+	eval 'echo "$out" | grep -q "^not ok - cat is required but scripts/deps.list does not list it"'
+printf 'make make\nBad_Name x\n' >"$tmp/scripts/deps.list"
+sh "$tmp/scripts/install-deps.sh" --check 2>"$tmp/err"
+rc=$?
+check "install-deps: a malformed list entry is refused with file:line (exit $rc)" \
+	eval '[ $rc = 2 ] && grep -q "deps.list:2: \"Bad_Name\" is not a Debian package name" "$tmp/err"'
+rm -rf "$tmp"
+
 [ "$(id -u)" = 0 ] || { not_ok "fresh: runs as root (debootstrap, chroot, mounts)"; exit 1; }
 need debootstrap git || exit 1
 mirror=$("$top/scripts/mirror.sh") || { not_ok "fresh: the Debian mirror is known"; exit 1; }
