@@ -1,46 +1,59 @@
 #!/bin/sh
-# install-deps.sh: the one idempotent installer for everything twinbench builds and runs with.
-# Usage: scripts/install-deps.sh [--check]
-#   --check  only report what is missing (exit 1 if anything is), install nothing.
-# On Debian as root it installs the missing packages with apt; elsewhere it says what to get.
+# install-deps.sh: the one idempotent installer for everything twinbench builds, runs and tests
+# with. What it installs is scripts/deps.list (packages, and the programs the suite calls from
+# each); tests require programs through the same list (tests/lib/need.sh).
+# Usage: scripts/install-deps.sh [--check | --list-programs]
+#   (none)           on Debian as root, install the missing packages with apt
+#   --check          install nothing; list the missing packages, and the listed programs not
+#                    found on PATH, and exit 1 if there are any
+#   --list-programs  print "PROGRAM PACKAGE", one line per program the list names
 set -eu
 
-# Debian packages, one per line: build tools, headers for host-mode builds, the VM, the
-# workloads, tracing, and the libraries the runner links against. The guest kernels are not
-# here: scripts/kernels.sh unpacks them into its cache, never onto the host.
-PACKAGES="
-make gcc pkg-config kmod cpio busybox-static xz-utils util-linux
-linux-headers-amd64
-qemu-system-x86
-fio iperf3 iproute2 ethtool
-clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-perf
-sqlite3 libjansson-dev libinih-dev libsqlite3-dev libcmocka-dev libcsv-dev
-gnuplot-nox
-jq
-chromium
-linux-source-6.1 flex bison bc libssl-dev universal-ctags
-debootstrap
-"
+list=$(cd "$(dirname "$0")" && pwd)/deps.list
 
-check_only=0
-[ "${1:-}" = "--check" ] && check_only=1
+mode=install
+case "${1:-}" in
+"") ;;
+--check) mode=check ;;
+--list-programs) mode=programs ;;
+*) echo "install-deps: unknown option '$1' (expected --check or --list-programs)" >&2; exit 2 ;;
+esac
+[ $# -le 1 ] || { echo "install-deps: one option at most (got: $*)" >&2; exit 2; }
+[ -r "$list" ] || { echo "install-deps: $list is missing" >&2; exit 2; }
 
-missing=""
-for p in $PACKAGES; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-		missing="$missing $p"
-	fi
-done 2>/dev/null || true
+# The list without comments and blank lines, each entry checked: "PACKAGE PROGRAM...".
+entries=$(awk -v f="$list" '
+	{ sub(/#.*/, "") }
+	NF == 0 { next }
+	$1 !~ /^[a-z0-9][a-z0-9+.-]+$/ { printf "install-deps: %s:%d: \"%s\" is not a Debian package name\n", f, NR, $1 > "/dev/stderr"; bad = 1; exit }
+	seen[$1]++ { printf "install-deps: %s:%d: package %s is listed twice\n", f, NR, $1 > "/dev/stderr"; bad = 1; exit }
+	{ $1 = $1; print }
+	END { exit bad }' "$list") || exit 2
 
-if [ -z "$missing" ]; then
+if [ "$mode" = programs ]; then
+	echo "$entries" | awk '{ for (i = 2; i <= NF; i++) print $i, $1 }'
 	exit 0
 fi
 
-if [ "$check_only" = 1 ]; then
-	echo "install-deps: missing packages:$missing" >&2
-	exit 1
+missing=""
+for p in $(echo "$entries" | awk '{ print $1 }'); do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ "$mode" = check ]; then
+	absent=$(echo "$entries" | awk '{ for (i = 2; i <= NF; i++) print $i, $1 }' |
+		while read -r prog pkg; do
+			command -v "$prog" >/dev/null 2>&1 || printf ' %s (%s)' "$prog" "$pkg"
+		done)
+	[ -z "$missing" ] || echo "install-deps: missing packages:$missing" >&2
+	[ -z "$absent" ] || echo "install-deps: listed programs not on PATH:$absent" >&2
+	[ -z "$missing$absent" ]
+	exit
 fi
 
+[ -n "$missing" ] || exit 0
 if ! command -v apt-get >/dev/null 2>&1 || [ ! -r /etc/debian_version ]; then
 	echo "install-deps: not a Debian system; install the equivalents of:$missing" >&2
 	exit 1

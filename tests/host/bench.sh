@@ -8,6 +8,8 @@ set -uo pipefail
 # Checks: quick run 17 (6 of them one per run-folder file, 3 one per arm), bad matrix 3,
 # interrupted run 5.
 plan 25
+. "$(dirname "$0")/../lib/need.sh"
+need make jq pgrep fio qemu-system-x86_64 || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tb=$top/bench/twinbench
 work=$(mktemp -d)

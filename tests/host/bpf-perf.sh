@@ -8,6 +8,8 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 plan 6
+. "$(dirname "$0")/../lib/need.sh"
+need jq perf || exit 1
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tool=$top/bpf/twinperf

@@ -14,6 +14,8 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 # Checks: refusals 3; per attach mode 13; histogram 1; --func 1.
 plan $((3 + 2 * 12 + 1 + 1))
+. "$(dirname "$0")/../lib/need.sh"
+need jq iperf3 || exit 1
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tool=$top/bpf/twintrace

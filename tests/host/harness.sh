@@ -7,6 +7,8 @@ set -uo pipefail
 # Checks: exit status and logs 4, five tools, warning 2 and a safe-layer report 2, hang 1,
 # bad options 3.
 plan 17
+. "$(dirname "$0")/../lib/need.sh"
+need qemu-system-x86_64 busybox cpio fio iperf3 ip ethtool modprobe || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=$("$top/scripts/kver.sh" vm) || { echo "not ok - a Debian guest kernel is installed"; exit 1; }
 initrd=$top/build/initramfs-$kver.img

@@ -11,6 +11,8 @@ set -uo pipefail
 # Checks: refusal 2, acceptance 1, insnprobe and net windows 7, two boots 2 each, 3 arms x
 # 2 depths.
 plan $((3 + 7 + 2 * 2 + 3 * 2))
+. "$(dirname "$0")/../lib/need.sh"
+need make qemu-system-x86_64 || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=$("$top/scripts/kver.sh" vm) || { echo "not ok - a Debian guest kernel is installed"; exit 1; }
 work=${INSN_KEEP:-$(mktemp -d)}

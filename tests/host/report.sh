@@ -8,6 +8,8 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 plan 38
+. "$(dirname "$0")/../lib/need.sh"
+need gnuplot sqlite3 chromium || exit 1
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -19,7 +21,6 @@ artifacts=$top/tests/artifacts
 if [ ! -x "$tb" ]; then
 	make -s -C bench >/dev/null 2>&1 || { not_ok "bench/twinbench builds"; exit 1; }
 fi
-command -v gnuplot >/dev/null || { not_ok "gnuplot installed (scripts/install-deps.sh)"; exit 1; }
 
 work=$(mktemp -d /tmp/twinbench-report-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT

@@ -10,6 +10,9 @@
 #   LINUX_VERSION_CODE,      out-of-tree modules built for both Debian's 6.1 and the Rust arm's
 #   CONSTANT_COMPARISON      6.12 must branch on the kernel version (#if LINUX_VERSION_CODE >= ...)
 set -uo pipefail
+. "$(dirname "$0")/../lib/check.sh"
+. "$(dirname "$0")/../lib/need.sh"
+need git perl || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=$top/build/checkpatch
 tarball=$(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -n 1)
