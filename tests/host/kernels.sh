@@ -15,6 +15,8 @@ trap 'rm -rf "$work"' EXIT
 
 kv() { sed -n "s/^$1=//p" "$2" | head -n 1; }
 
+# Checks: 5 per kernel line, then the second fetch 1, the bad KERNEL= 2, the uncached line 2.
+plan $((5 * $("$kernels" lines | wc -w) + 1 + 2 + 2))
 for line in $("$kernels" lines); do
 	if ! facts=$("$kernels" env "$line" 2>"$work/err"); then
 		not_ok "kernel $line is cached: $(cat "$work/err")"

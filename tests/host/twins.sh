@@ -23,6 +23,8 @@ PENDING_REASON='pending: NVMe twins being aligned'
 C_WORDS='if for while switch return sizeof typeof __typeof__ __attribute__ __builtin_expect
 	_Static_assert defined do else case u8 u16 u32 u64 s8 s16 s32 s64 int long char bool void'
 
+# Checks: the two maps, then 6 per family (pairing, names, calls, two headers, Rust twin).
+plan $((2 + 6 * $(echo "$FAMILIES" | wc -w)))
 command -v ctags >/dev/null || { not_ok "universal-ctags is installed (scripts/install-deps.sh)"; finish; exit; }
 
 # sources KIND DIR: the twin's C sources (tracked files, not build outputs), the layer's
