@@ -68,9 +68,9 @@ int lock_rundir(struct run_locks *l, const char *rundir)
 		read_holder(l->dir_fd, holder, sizeof(holder));
 		pid = strtol(holder, NULL, 10);
 		if (pid > 0 && kill(pid, 0) && errno == ESRCH)
-			fprintf(stderr, "twinbench run: %s is in use: the VM of twinbench run "
-				"pid %ld (gone) still holds %s; it stops within seconds, try "
-				"again then\n", rundir, pid, path);
+			fprintf(stderr, "twinbench run: %s is in use: %s is still held, though "
+				"twinbench run pid %ld that took it is gone (its VM stops within "
+				"seconds)\n", rundir, path, pid);
 		else
 			fprintf(stderr, "twinbench run: %s is in use by twinbench run pid %ld "
 				"(it holds %s)\n", rundir, pid, path);
