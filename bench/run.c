@@ -463,9 +463,8 @@ static void mark_hung(const struct vm_run *v, const struct plan_entry *e, const 
 		lines += log[from - 1] == '\n';
 	if (log && file_write_atomic(tail, log + from, size - from, err, sizeof(err)))
 		fprintf(stderr, "twinbench run: %s\n", err);
-	fprintf(stderr, "twinbench run: WATCHDOG: %s during sample %04u (%s %s %s #%u); "
-		"the guest console's last lines (%s):\n%s", why, e->index, e->family, e->arm,
-		e->workload, e->sample, tail, log ? log + from : "(no console log)\n");
+	fprintf(stderr, "twinbench run: the guest console's last lines (%s):\n%s", tail,
+		log ? log + from : "(no console log)\n");
 	free(log);
 	snprintf(note, sizeof(note), "watchdog: %s; console tail in samples/%04u.console.txt",
 		 why, e->index);
@@ -543,14 +542,19 @@ static int vm_boot(const struct vm_run *v)
 
 			if (isatty(STDERR_FILENO))
 				fputc('\n', stderr);
+			if (e)
+				fprintf(stderr, "twinbench run: WATCHDOG: %s during sample %04u "
+					"(%s %s %s #%u): stopping the VM, the rest of the plan goes "
+					"on in a fresh boot\n", why, e->index, e->family, e->arm,
+					e->workload, e->sample);
+			else
+				fprintf(stderr, "twinbench run: WATCHDOG: %s: stopping the VM; see "
+					"%s/console.log\n", why, v->rundir);
 			kill(-pid, SIGTERM);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;
-			if (!e) {
-				fprintf(stderr, "twinbench run: WATCHDOG: %s; see %s/console.log\n",
-					why, v->rundir);
+			if (!e)
 				return 1;
-			}
 			mark_hung(v, e, why);
 			return BOOT_HUNG;
 		}
