@@ -37,10 +37,9 @@
 #define VM_EXIT_NOSPACE		123
 /*
  * The progress watchdog: a guest that finishes no sample for this many per-sample
- * timeouts is stopped, and one that has not started the plan this long after boot.
+ * timeouts is stopped (and one that has not started the plan VM_TIMEOUT_BASE after boot).
  */
 #define WATCHDOG_FACTOR		3
-#define WATCHDOG_BOOT_LIMIT	300
 /* What a run folder gains, for the free-space check (measured: docs/methodology.md). */
 #define SPACE_PER_BOOT		(1u << 20)
 #define SPACE_PER_SAMPLE	(64u << 10)
@@ -534,9 +533,9 @@ static int vm_boot(const struct vm_run *v)
 			snprintf(why, sizeof(why), "no finished sample for %u s (%u x the "
 				 "per-sample timeout of %u s)", limit, WATCHDOG_FACTOR,
 				 v->m->timeout);
-		else if (!progress_at && now_seconds() - started > WATCHDOG_BOOT_LIMIT)
+		else if (!progress_at && now_seconds() - started > VM_TIMEOUT_BASE)
 			snprintf(why, sizeof(why), "the guest did not start the plan within "
-				 "%u s of booting", WATCHDOG_BOOT_LIMIT);
+				 "%u s of booting", VM_TIMEOUT_BASE);
 		if (why[0]) {
 			const struct plan_entry *e = progress_at ? current_entry(v) : NULL;
 
