@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -472,6 +474,31 @@ static void mark_hung(const struct vm_run *v, const struct plan_entry *e, const 
 }
 
 /*
+ * The plugin output a boot that ran out of disk left (files since @since) is cut short:
+ * set it aside as .partial, so the samples of that boot lose only their own counts
+ * (insn-window-missing) instead of every sample's to a parse error.
+ */
+static void set_aside_plugin_output(const char *rundir, time_t since)
+{
+	char pattern[PATH_MAX + 32], to[PATH_MAX + 48];
+	struct stat st;
+	glob_t g;
+
+	path_printf(pattern, sizeof(pattern), "%s/insncount*.txt", rundir);
+	if (glob(pattern, 0, NULL, &g))
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		if (stat(g.gl_pathv[i], &st) || st.st_mtime < since)
+			continue;
+		path_printf(to, sizeof(to), "%s.partial", g.gl_pathv[i]);
+		if (!rename(g.gl_pathv[i], to))
+			fprintf(stderr, "twinbench run: the instruction counts of this boot are cut "
+				"short; set aside as %s\n", to);
+	}
+	globfree(&g);
+}
+
+/*
  * Boot the VM once for what is left of the plan, following its progress through
  * samples/. The watchdog stops a guest that finishes no sample for WATCHDOG_FACTOR
  * per-sample timeouts (BOOT_HUNG: the caller boots again for the rest).
@@ -483,6 +510,7 @@ static int vm_boot(const struct vm_run *v)
 	size_t total = v->p->n, at_start = count_done(v->p, v->rundir), last = (size_t)-1;
 	size_t first_done = (size_t)-1;
 	double started = now_seconds(), first_at = 0, progress_at = 0;
+	time_t booted = time(NULL);
 	int status, rc;
 	pid_t pid;
 
@@ -572,6 +600,7 @@ static int vm_boot(const struct vm_run *v)
 		fprintf(stderr, "twinbench run: No space left on device in %s: %zu of %zu samples "
 			"finished and are kept; free space, then: twinbench run --resume %s\n",
 			v->rundir, count_done(v->p, v->rundir), total, v->rundir);
+		set_aside_plugin_output(v->rundir, booted);
 		break;
 	case 124:
 		fprintf(stderr, "twinbench run: the VM timed out; see %s/console.log\n", v->rundir);
