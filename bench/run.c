@@ -635,7 +635,6 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver,
 
 	if (hang && (!*hang || hang[strspn(hang, "0123456789")]))
 		hang = NULL;
-
 	if (build_initramfs(top, kver, gk, img, sizeof(img)))
 		return 1;
 	n = snprintf(job_text, sizeof(job_text),
