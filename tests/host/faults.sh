@@ -181,5 +181,5 @@ check "the rest of the plan ran in a fresh boot (3 valid samples, 2 boots)" \
 check "no VM is left behind" no_vm "$run_c"
 check "its manifest lists the two runs that ran beside it" \
 	jq -e --arg a "$run_a" --arg b "$run_b" \
-		'[.concurrent_runs[].run] | index($a) != null and index($b) != null' "$run_c/manifest.json"
+		'[.concurrent_runs[].run] | index($a) != null and index($b) != null' "$run_c/manifest.json" >/dev/null
 finish
