@@ -45,6 +45,12 @@ no_vm() { ! pgrep -f "qemu-system.*path=$1," >/dev/null && ! pgrep -f "vm-run.sh
 first_problem() {
 	grep -v -E '^twinbench run: ((vm|host) mode|[0-9]+ samples \(|building the guest|booting the VM|[0-9]+/[0-9]+ samples,)' "$1" | head -n 1
 }
+# lists_runs RUN A B: RUN's manifest records runs A and B as run beside it.
+lists_runs() {
+	jq -e --arg a "$2" --arg b "$3" \
+		'[.concurrent_runs[].run] | index($a) != null and index($b) != null' \
+		"$1/manifest.json" >/dev/null
+}
 # valid_iops FILE: rows of samples.csv with a valid iops value.
 valid_iops() { awk -F, '$5 == "iops" && $8 == 1' "$1" | wc -l; }
 mount_tmpfs() {
@@ -179,7 +185,5 @@ check "its console tail is kept beside it" grep -q "TWINBENCH_TEST_HANG" "$run_c
 check "the rest of the plan ran in a fresh boot (3 valid samples, 2 boots)" \
 	[ "$(valid_iops "$run_c/samples.csv")" = 3 -a -e "$run_c/console.1.log" ]
 check "no VM is left behind" no_vm "$run_c"
-check "its manifest lists the two runs that ran beside it" \
-	jq -e --arg a "$run_a" --arg b "$run_b" \
-		'[.concurrent_runs[].run] | index($a) != null and index($b) != null' "$run_c/manifest.json" >/dev/null
+check "its manifest lists the two runs that ran beside it" lists_runs "$run_c" "$run_a" "$run_b"
 finish
