@@ -386,7 +386,8 @@ static pid_t start_vm(const struct vm_run *v, const char *tmo)
 	setpgid(0, 0);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
+	/* a stop that came before the reset reached only the inherited handler */
+	if (stop_signal || prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
 		_exit(127);
 	lock_inherit(v->locks);
 	/* In the icount clock, the insncount plugin (insn.h) counts each sample. */
@@ -521,6 +522,8 @@ static int vm_boot(const struct vm_run *v)
 	fprintf(stderr, "twinbench run: booting the VM (boot %u, kernel %s, clock %s) for %zu "
 		"samples; guest log: %s/console.log\n", v->boot, v->kver, v->clock, boot_left(v),
 		v->rundir);
+	if (stop_signal)
+		return EXIT_INTERRUPTED;
 	pid = start_vm(v, tmo);
 	if (pid < 0)
 		return 1;

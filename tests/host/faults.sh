@@ -24,6 +24,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 # The machine lock and run entries of this test only: other runs on this machine are
 # not this test's business (and must not make it wait).
 export TWINBENCH_LOCK_DIR=$work/locks
