@@ -53,7 +53,7 @@ lists_runs() {
 		"$1/manifest.json" >/dev/null
 }
 # valid_iops FILE: rows of samples.csv with a valid iops value.
-valid_iops() { awk -F, '$5 == "iops" && $8 == 1' "$1" | wc -l; }
+valid_iops() { awk -F, '$6 == "iops" && $9 == 1' "$1" | wc -l; }
 mount_tmpfs() {
 	mkdir -p "$2"
 	mount -t tmpfs -o "size=$1" twinbench-faults "$2" && mounts+=("$2")
@@ -150,7 +150,7 @@ check "it says it took over the stale lock of the killed runner" \
 check "all 4 samples are there and valid" \
 	[ "$(samples_in "$run_a")" = 4 -a "$(valid_iops "$run_a/samples.csv")" = 4 ]
 check "each sample appears once in samples.csv" \
-	[ "$(awk -F, '$5 == "iops" { print $2, $3, $4 }' "$run_a/samples.csv" | sort -u | wc -l)" = 4 ]
+	[ "$(awk -F, '$6 == "iops" { print $2, $3, $4 }' "$run_a/samples.csv" | sort -u | wc -l)" = 4 ]
 
 # B: the full disk.
 wait "$pid_b"
@@ -181,7 +181,7 @@ check "the first line after the progress is the watchdog's: $fp" grep -q "^twinb
 check "it names the limit and the sample" \
 	grep -q "WATCHDOG: no finished sample for 60 s (3 x the per-sample timeout of 20 s) during sample $(printf %04u "$hang")" "$work/c.out"
 check "the hung sample is invalid, with the watchdog's reason" \
-	grep -q -E "^null,[a-z_]+,randread-4k-qd1,[0-9]+,iops,[^,]*,IO/s,0,watchdog: no finished sample" "$run_c/samples.csv"
+	grep -q -E "^null,[a-z_]+,randread-4k-qd1,[0-9]+,[0-9]+,iops,[^,]*,IO/s,0,watchdog: no finished sample" "$run_c/samples.csv"
 check "its console tail is kept beside it" grep -q "TWINBENCH_TEST_HANG" "$run_c/samples/$(printf %04u "$hang").console.txt"
 check "the rest of the plan ran in a fresh boot (3 valid samples, 2 boots)" \
 	[ "$(valid_iops "$run_c/samples.csv")" = 3 -a -e "$run_c/console.1.log" ]
