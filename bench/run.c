@@ -698,6 +698,9 @@ static int run_boots(const char *top, const char *rundir, const char *kver,
 		one = run_in_vm(top, rundir, kver, gk, clock, m, p, b, locks);
 		if (!rc || one == EXIT_INTERRUPTED)
 			rc = one;
+		/* a full disk stays full for the next boot too */
+		if (one == VM_EXIT_NOSPACE)
+			return one;
 	}
 	return rc;
 }
