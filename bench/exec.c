@@ -159,6 +159,38 @@ static int write_sample(const char *outdir, const struct plan_entry *e,
 	return rc;
 }
 
+int sample_write_invalid(const struct matrix *m, const char *outdir, const struct plan_entry *e,
+			 const char *note)
+{
+	const struct matrix_family *fam = matrix_family_by_name(m, e->family);
+	struct run_output *out = calloc(1, sizeof(*out));
+	struct sample_table rows = { 0 };
+	int rc;
+
+	if (!out)
+		abort();
+	add_row(&rows, e, fam ? fam->ops->primary_metric : "iops", NAN, false, note);
+	rc = write_sample(outdir, e, out, &rows);
+	sample_table_free(&rows);
+	free(out);
+	return rc;
+}
+
+/*
+ * TWINBENCH_TEST_HANG=INDEX (tests only: tests/host/faults.sh) makes plan entry INDEX
+ * hang once its arm is loaded, as a driver lockup would, until a signal stops it.
+ */
+static void test_hang(const struct plan_entry *e)
+{
+	const char *v = getenv("TWINBENCH_TEST_HANG");
+
+	if (!v || strtoul(v, NULL, 10) != e->index)
+		return;
+	fprintf(stderr, "twinbench exec: TWINBENCH_TEST_HANG: sample %04u hangs\n", e->index);
+	while (!stop_signal)
+		pause();
+}
+
 /* Run one sample; returns 0 valid, 1 failed or invalid, -1 when it could not be written. */
 static int exec_sample(const struct matrix *m, const struct plan *p, const struct plan_entry *e,
 		       const char *outdir, char *summary, size_t summary_len)
@@ -189,6 +221,7 @@ static int exec_sample(const struct matrix *m, const struct plan *p, const struc
 			 strncmp(why, "no-device", 9) ? "load-failed: " : "", why);
 	} else {
 		module_srcversion(ctx.arm->module, out);
+		test_hang(e);
 		insn_window_set(outdir, e->index, &(struct insn_window_desc){
 			.family = e->family, .arm = e->arm, .workload = e->workload,
 			.sample = e->sample, .module = ctx.arm->module });
@@ -258,6 +291,17 @@ static void format_duration(char *buf, size_t size, double s)
 		snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)s % 60);
 }
 
+/* OUTDIR/.exec-current names the sample being run, for the host's watchdog (run.c). */
+static void note_current(const char *outdir, unsigned int index)
+{
+	char path[4096], text[16], err[512];
+	int n = snprintf(text, sizeof(text), "%u\n", index);
+
+	path_printf(path, sizeof(path), "%s/" EXEC_CURRENT_FILE, outdir);
+	if (file_write_atomic(path, text, n, err, sizeof(err)))
+		fprintf(stderr, "twinbench exec: %s\n", err);
+}
+
 int exec_plan(const struct matrix *m, const struct plan *p, const char *outdir)
 {
 	char path[4096], err[512], eta[32], summary[300];
@@ -282,6 +326,7 @@ int exec_plan(const struct matrix *m, const struct plan *p, const char *outdir)
 		sample_path(path, sizeof(path), outdir, "samples", e->index);
 		if (path_exists(path))
 			continue;
+		note_current(outdir, e->index);
 		rc = exec_sample(m, p, e, outdir, summary, sizeof(summary));
 		if (stop_signal)
 			break;

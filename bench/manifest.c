@@ -355,3 +355,39 @@ int manifest_read_kernel_line(const char *rundir, char *line, size_t size)
 	json_decref(root);
 	return rc;
 }
+
+int manifest_set_concurrent(const char *rundir, json_t *runs, char *err, size_t len)
+{
+	char path[4096];
+	json_error_t jerr;
+	json_t *root, *all;
+	char *text;
+	int rc;
+
+	path_printf(path, sizeof(path), "%s/manifest.json", rundir);
+	root = json_load_file(path, JSON_PRESERVE_ORDER, &jerr);
+	if (!root)
+		return seterr(err, len, "%s:%d: %s", path, jerr.line, jerr.text);
+	/* a resumed run adds the runs beside its later boots to those of the first */
+	all = json_object_get(root, "concurrent_runs");
+	if (!json_is_array(all)) {
+		all = json_array();
+		json_object_set_new(root, "concurrent_runs", all);
+	}
+	for (size_t i = 0; i < json_array_size(runs); i++) {
+		json_t *r = json_array_get(runs, i);
+		bool seen = false;
+
+		for (size_t j = 0; j < json_array_size(all) && !seen; j++)
+			seen = json_equal(json_array_get(all, j), r);
+		if (!seen)
+			json_array_append(all, r);
+	}
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!text)
+		return seterr(err, len, "manifest.json: cannot encode");
+	rc = file_write_atomic(path, text, strlen(text), err, len);
+	free(text);
+	return rc;
+}

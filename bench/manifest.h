@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include "matrix.h"
 
 /* What the runner decided, for manifest.json; the rest is gathered on the spot. */
@@ -34,5 +35,11 @@ int manifest_read_mode(const char *rundir, char *mode, size_t mode_len, char *pr
 
 /* The kernel line (kernel.line) of an existing run, for --resume; -1 when it has none. */
 int manifest_read_kernel_line(const char *rundir, char *line, size_t size);
+
+/*
+ * Record in manifest.json's "concurrent_runs" the other runs (lock.h entries: pid, run,
+ * mode, clock) seen running beside this one; an empty list says none was.
+ */
+int manifest_set_concurrent(const char *rundir, json_t *runs, char *err, size_t len);
 
 #endif /* TWINBENCH_MANIFEST_H */

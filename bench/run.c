@@ -14,11 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "family.h"
 #include "insn.h"
+#include "lock.h"
 #include "manifest.h"
 #include "runner.h"
 #include "trace.h"
@@ -30,12 +35,24 @@
 #define VM_TIMEOUT_BASE		600
 /* Size of the emulated NVMe namespace (QEMU null-co: reads zeroes, keeps nothing). */
 #define VM_NVME_SIZE		"4G"
+/* vm-run.sh's exit status when the share filled up (ENOSPC). */
+#define VM_EXIT_NOSPACE		123
+/*
+ * The progress watchdog: a guest that finishes no sample for this many per-sample
+ * timeouts is stopped (and one that has not started the plan VM_TIMEOUT_BASE after boot).
+ */
+#define WATCHDOG_FACTOR		3
+/* What a run folder gains, for the free-space check (measured: docs/methodology.md). */
+#define SPACE_PER_BOOT		(1u << 20)
+#define SPACE_PER_SAMPLE	(64u << 10)
+#define SPACE_PER_BOOT_INSN	(8u << 20)
+#define SPACE_PER_SAMPLE_INSN	(512u << 10)
 
 struct run_opts {
 	const char *profile, *matrix, *families, *mode, *clock, *resume, *results, *kver;
 	const char *kernel;	/* VM mode's kernel line (scripts/kernels.sh lines) */
 	uint64_t seed;
-	bool seed_given, resumed;
+	bool seed_given, resumed, no_wait;
 };
 
 /* The source tree: $TWINBENCH_TOP, else the folder above the binary's bench/. */
@@ -353,74 +370,182 @@ static bool plan_has_family(const struct plan *p, const char *name)
 	return false;
 }
 
-/* Boot the VM once for boot @boot of the plan, following its progress through samples/. */
-static int run_in_vm(const char *top, const char *rundir, const char *kver,
-		     const struct guest_kernel *gk, const char *clock, const struct matrix *m,
-		     const struct plan *p, unsigned int boot)
-{
-	char img[PATH_MAX + 64], job[PATH_MAX + 16], err[512], tmo[32], script[PATH_MAX + 32];
-	char job_text[160], done[PATH_MAX + 64];
-	size_t total = p->n, at_start = count_done(p, rundir), last = (size_t)-1, this_boot = 0;
-	size_t first_done = (size_t)-1;
-	double started = now_seconds(), first_at = 0;
-	int status, rc;
-	pid_t pid;
+/* What a VM run needs, the same for each of its boots. */
+struct vm_run {
+	const char *top, *rundir, *kver, *clock, *img;
+	const struct guest_kernel *gk;
+	const struct matrix *m;
+	const struct plan *p;
+	struct run_locks *locks;
+	unsigned int boot;	/* the plan's boot these samples belong to */
+};
 
-	if (build_initramfs(top, kver, gk, img, sizeof(img)))
-		return 1;
-	keep_guest_logs(rundir);
-	path_printf(job, sizeof(job), "%s/job.sh", rundir);
-	snprintf(job_text, sizeof(job_text), "#!/bin/sh\n"
-		 "# written by twinbench run: execute boot %u of the plan inside the guest\n"
-		 "exec twinbench exec --plan /out/plan.tsv --out /out --boot %u\n", boot, boot);
-	if (file_write_atomic(job, job_text, strlen(job_text), err, sizeof(err))) {
-		fprintf(stderr, "twinbench run: %s\n", err);
-		return 1;
-	}
-	for (size_t i = 0; i < p->n; i++) {
-		sample_path(done, sizeof(done), rundir, "samples", p->entries[i].index);
-		this_boot += p->entries[i].boot == boot && !path_exists(done);
-	}
-	snprintf(tmo, sizeof(tmo), "%zu",
-		 VM_TIMEOUT_BASE + this_boot * 2 * ((size_t)m->timeout + 60));
-	path_printf(script, sizeof(script), "%s/scripts/vm-run.sh", top);
-	fprintf(stderr, "twinbench run: booting the VM (boot %u, kernel %s, clock %s) for %zu "
-		"samples; guest log: %s/console.log\n", boot, kver, clock, this_boot,
-		rundir);
+/* vm_boot's status when its watchdog stopped a hung guest: boot again for the rest. */
+#define BOOT_HUNG	(-1)
+
+/*
+ * Start scripts/vm-run.sh in a process group of its own. It gets SIGTERM when this
+ * process dies, however it dies, and stops its guest then; it holds the run's locks.
+ */
+static pid_t start_vm(const struct vm_run *v, const char *tmo)
+{
+	char script[PATH_MAX + 32];
+	pid_t parent = getpid(), pid;
+
+	path_printf(script, sizeof(script), "%s/scripts/vm-run.sh", v->top);
 	pid = fork();
 	if (pid < 0) {
 		perror("twinbench run: fork");
-		return 1;
+		return -1;
 	}
-	if (!pid) {
-		setpgid(0, 0);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		/* In the icount clock, the insncount plugin (insn.h) counts each sample. */
-		char *argv[] = { script, "--share", (char *)rundir, "--clock", (char *)clock,
-				 "--kver", (char *)kver, "--initrd", img, "--timeout", tmo,
-				 "--quiet", NULL, NULL, NULL, NULL, NULL, NULL, NULL };
-		size_t argc = 12;
-
-		if (gk->image[0]) {
-			argv[argc++] = "--kernel-image";
-			argv[argc++] = (char *)gk->image;
-		}
-		if (insn_plugin_usable(top, clock)) {
-			argv[argc++] = "--plugin";
-			argv[argc++] = "";
-		}
-		/* The nvme family drives QEMU's controller, backed by no host storage at all. */
-		if (plan_has_family(p, "nvme")) {
-			argv[argc++] = "--nvme";
-			argv[argc++] = "null=" VM_NVME_SIZE;
-		}
-		execv(script, argv);
-		perror("twinbench run: vm-run.sh");
+	if (pid)
+		return pid;
+	setpgid(0, 0);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	/* a stop that came before the reset reached only the inherited handler */
+	if (stop_signal || prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
 		_exit(127);
+	lock_inherit(v->locks);
+	/* In the icount clock, the insncount plugin (insn.h) counts each sample. */
+	char *argv[] = { script, "--share", (char *)v->rundir, "--clock", (char *)v->clock,
+			 "--kver", (char *)v->kver, "--initrd", (char *)v->img, "--timeout",
+			 (char *)tmo, "--quiet", NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+	size_t argc = 12;
+
+	if (v->gk->image[0]) {
+		argv[argc++] = "--kernel-image";
+		argv[argc++] = (char *)v->gk->image;
 	}
+	if (insn_plugin_usable(v->top, v->clock)) {
+		argv[argc++] = "--plugin";
+		argv[argc++] = "";
+	}
+	/* The nvme family drives QEMU's controller, backed by no host storage at all. */
+	if (plan_has_family(v->p, "nvme")) {
+		argv[argc++] = "--nvme";
+		argv[argc++] = "null=" VM_NVME_SIZE;
+	}
+	execv(script, argv);
+	perror("twinbench run: vm-run.sh");
+	_exit(127);
+}
+
+/* The plan entry the guest was running: EXEC_CURRENT_FILE, else the first not done. */
+static const struct plan_entry *current_entry(const struct vm_run *v)
+{
+	char path[PATH_MAX + 64], line[32];
+	unsigned long index = ~0UL;
+
+	path_printf(path, sizeof(path), "%s/" EXEC_CURRENT_FILE, v->rundir);
+	if (!file_read_line(path, line, sizeof(line)))
+		index = strtoul(line, NULL, 10);
+	for (size_t i = 0; i < v->p->n; i++)
+		if (v->p->entries[i].index == index)
+			return &v->p->entries[i];
+	for (size_t i = 0; i < v->p->n; i++) {
+		sample_path(path, sizeof(path), v->rundir, "samples", v->p->entries[i].index);
+		if (v->p->entries[i].boot == v->boot && !path_exists(path))
+			return &v->p->entries[i];
+	}
+	return NULL;
+}
+
+/* Samples of boot @v->boot not yet done. */
+static size_t boot_left(const struct vm_run *v)
+{
+	char path[PATH_MAX + 64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->p->n; i++) {
+		sample_path(path, sizeof(path), v->rundir, "samples", v->p->entries[i].index);
+		n += v->p->entries[i].boot == v->boot && !path_exists(path);
+	}
+	return n;
+}
+
+/*
+ * The watchdog fired during plan entry @e: keep the console's last lines beside it as
+ * samples/NNNN.console.txt, print them, and write the sample as invalid with @why.
+ */
+static void mark_hung(const struct vm_run *v, const struct plan_entry *e, const char *why)
+{
+	char path[PATH_MAX + 64], tail[PATH_MAX + 64], note[400], err[512];
+	size_t size, from;
+	char *log;
+	int lines = 0;
+
+	path_printf(path, sizeof(path), "%s/console.log", v->rundir);
+	path_printf(tail, sizeof(tail), "%s/samples/%04u.console.txt", v->rundir, e->index);
+	log = file_read(path, &size, err, sizeof(err));
+	for (from = size; log && from > 0 && lines <= 20; from--)
+		lines += log[from - 1] == '\n';
+	if (log && file_write_atomic(tail, log + from, size - from, err, sizeof(err)))
+		fprintf(stderr, "twinbench run: %s\n", err);
+	fprintf(stderr, "twinbench run: the guest console's last lines (%s):\n%s", tail,
+		log ? log + from : "(no console log)\n");
+	free(log);
+	snprintf(note, sizeof(note), "watchdog: %s; console tail in samples/%04u.console.txt",
+		 why, e->index);
+	if (sample_write_invalid(v->m, v->rundir, e, note))
+		fprintf(stderr, "twinbench run: cannot mark sample %04u invalid\n", e->index);
+}
+
+/*
+ * The plugin output a boot that ran out of disk left (files since @since) is cut short:
+ * set it aside as .partial, so the samples of that boot lose only their own counts
+ * (insn-window-missing) instead of every sample's to a parse error.
+ */
+static void set_aside_plugin_output(const char *rundir, time_t since)
+{
+	char pattern[PATH_MAX + 32], to[PATH_MAX + 48];
+	struct stat st;
+	glob_t g;
+
+	path_printf(pattern, sizeof(pattern), "%s/insncount*.txt", rundir);
+	if (glob(pattern, 0, NULL, &g))
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		if (stat(g.gl_pathv[i], &st) || st.st_mtime < since)
+			continue;
+		path_printf(to, sizeof(to), "%s.partial", g.gl_pathv[i]);
+		if (!rename(g.gl_pathv[i], to))
+			fprintf(stderr, "twinbench run: the instruction counts of this boot are cut "
+				"short; set aside as %s\n", to);
+	}
+	globfree(&g);
+}
+
+/*
+ * Boot the VM once for what is left of the plan, following its progress through
+ * samples/. The watchdog stops a guest that finishes no sample for WATCHDOG_FACTOR
+ * per-sample timeouts (BOOT_HUNG: the caller boots again for the rest).
+ */
+static int vm_boot(const struct vm_run *v)
+{
+	const unsigned int limit = WATCHDOG_FACTOR * v->m->timeout;
+	char tmo[32], path[PATH_MAX + 64], why[160];
+	size_t total = v->p->n, at_start = count_done(v->p, v->rundir), last = (size_t)-1;
+	size_t first_done = (size_t)-1;
+	double started = now_seconds(), first_at = 0, progress_at = 0;
+	time_t booted = time(NULL);
+	int status, rc;
+	pid_t pid;
+
+	path_printf(path, sizeof(path), "%s/" EXEC_CURRENT_FILE, v->rundir);
+	unlink(path);
+	snprintf(tmo, sizeof(tmo), "%zu",
+		 VM_TIMEOUT_BASE + boot_left(v) * 2 * ((size_t)v->m->timeout + 60));
+	fprintf(stderr, "twinbench run: booting the VM (boot %u, kernel %s, clock %s) for %zu "
+		"samples; guest log: %s/console.log\n", v->boot, v->kver, v->clock, boot_left(v),
+		v->rundir);
+	if (stop_signal)
+		return EXIT_INTERRUPTED;
+	pid = start_vm(v, tmo);
+	if (pid < 0)
+		return 1;
 	setpgid(pid, pid);
-	for (;;) {
+	for (unsigned int tick = 0;; tick++) {
 		size_t done;
 
 		rc = waitpid(pid, &status, WNOHANG);
@@ -429,28 +554,61 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver,
 		if (stop_signal) {
 			fprintf(stderr, "\ntwinbench run: signal %d: stopping the VM; finished "
 				"samples are kept (resume with --resume %s)\n", (int)stop_signal,
-				rundir);
+				v->rundir);
 			kill(-pid, SIGTERM);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;
-			unlink(img);
 			return EXIT_INTERRUPTED;
 		}
-		done = count_done(p, rundir);
+		done = count_done(v->p, v->rundir);
+		if (!progress_at && path_exists(path))
+			progress_at = now_seconds();
 		if (done != last) {
 			if (first_done == (size_t)-1 && done > at_start) {
 				first_done = done;
 				first_at = now_seconds();
 			}
+			if (last != (size_t)-1)
+				progress_at = now_seconds();
 			show_progress(done, total, first_done == (size_t)-1 ? done : first_done,
 				      first_at, started);
 			last = done;
+		}
+		if (tick % 10 == 0)
+			lock_poll_peers(v->locks);
+		why[0] = '\0';
+		if (progress_at && now_seconds() - progress_at > limit)
+			snprintf(why, sizeof(why), "no finished sample for %u s (%u x the "
+				 "per-sample timeout of %u s)", limit, WATCHDOG_FACTOR,
+				 v->m->timeout);
+		else if (!progress_at && now_seconds() - started > VM_TIMEOUT_BASE)
+			snprintf(why, sizeof(why), "the guest did not start the plan within "
+				 "%u s of booting", VM_TIMEOUT_BASE);
+		if (why[0]) {
+			const struct plan_entry *e = progress_at ? current_entry(v) : NULL;
+
+			if (isatty(STDERR_FILENO))
+				fputc('\n', stderr);
+			if (e)
+				fprintf(stderr, "twinbench run: WATCHDOG: %s during sample %04u "
+					"(%s %s %s #%u): stopping the VM, the rest of the plan goes "
+					"on in a fresh boot\n", why, e->index, e->family, e->arm,
+					e->workload, e->sample);
+			else
+				fprintf(stderr, "twinbench run: WATCHDOG: %s: stopping the VM; see "
+					"%s/console.log\n", why, v->rundir);
+			kill(-pid, SIGTERM);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			if (!e)
+				return 1;
+			mark_hung(v, e, why);
+			return BOOT_HUNG;
 		}
 		usleep(500000);
 	}
 	if (isatty(STDERR_FILENO))
 		fputc('\n', stderr);
-	unlink(img);
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	switch (rc) {
 	case 0:
@@ -458,17 +616,70 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver,
 	case 1:
 		fprintf(stderr, "twinbench run: some samples failed or are invalid (see below)\n");
 		break;
+	case VM_EXIT_NOSPACE:
+		fprintf(stderr, "twinbench run: No space left on device in %s: %zu of %zu samples "
+			"finished and are kept; free space, then: twinbench run --resume %s\n",
+			v->rundir, count_done(v->p, v->rundir), total, v->rundir);
+		set_aside_plugin_output(v->rundir, booted);
+		break;
 	case 124:
-		fprintf(stderr, "twinbench run: the VM timed out; see %s/console.log\n", rundir);
+		fprintf(stderr, "twinbench run: the VM timed out; see %s/console.log\n", v->rundir);
 		break;
 	case 126:
 		fprintf(stderr, "twinbench run: KERNEL PROBLEM in the guest log (%s/console.log, "
 			"lines above); a sample during which it was logged is marked invalid\n",
-			rundir);
+			v->rundir);
 		break;
 	default:
 		fprintf(stderr, "twinbench run: the VM run ended with status %d; see "
-			"%s/console.log\n", rc, rundir);
+			"%s/console.log\n", rc, v->rundir);
+	}
+	return rc;
+}
+
+/*
+ * Run boot @boot of the plan in the VM: one boot, and a fresh one for the rest of its
+ * samples each time the watchdog stopped a hung guest. Returns the last boot's status,
+ * at least 1 after a hang.
+ */
+static int run_in_vm(const char *top, const char *rundir, const char *kver,
+		     const struct guest_kernel *gk, const char *clock, const struct matrix *m,
+		     const struct plan *p, unsigned int boot, struct run_locks *locks)
+{
+	char img[PATH_MAX + 64], job[PATH_MAX + 16], err[512], job_text[256];
+	struct vm_run v = { .top = top, .rundir = rundir, .kver = kver, .clock = clock,
+			    .img = img, .gk = gk, .m = m, .p = p, .locks = locks, .boot = boot };
+	const char *hang = getenv("TWINBENCH_TEST_HANG");
+	unsigned int hangs = 0;
+	int rc, n;
+
+	if (hang && (!*hang || hang[strspn(hang, "0123456789")]))
+		hang = NULL;
+	if (build_initramfs(top, kver, gk, img, sizeof(img)))
+		return 1;
+	n = snprintf(job_text, sizeof(job_text),
+		     "#!/bin/sh\n"
+		     "# written by twinbench run: execute boot %u of the plan inside the guest\n"
+		     "%s%s%sexec twinbench exec --plan /out/plan.tsv --out /out --boot %u\n",
+		     boot, hang ? "TWINBENCH_TEST_HANG=" : "", hang ? hang : "", hang ? " " : "",
+		     boot);
+	path_printf(job, sizeof(job), "%s/job.sh", rundir);
+	do {
+		keep_guest_logs(rundir);
+		if (file_write_atomic(job, job_text, n, err, sizeof(err))) {
+			fprintf(stderr, "twinbench run: %s\n", err);
+			rc = 1;
+			break;
+		}
+		rc = vm_boot(&v);
+		hangs += rc == BOOT_HUNG;
+	} while (rc == BOOT_HUNG && boot_left(&v));
+	unlink(img);
+	if (hangs) {
+		fprintf(stderr, "twinbench run: the watchdog stopped %u hung boot%s; the rest of "
+			"the plan ran in fresh boots\n", hangs, hangs > 1 ? "s" : "");
+		if (rc == 0 || rc == BOOT_HUNG)
+			rc = 1;
 	}
 	return rc;
 }
@@ -479,7 +690,7 @@ static int run_in_vm(const char *top, const char *rundir, const char *kver,
  */
 static int run_boots(const char *top, const char *rundir, const char *kver,
 		     const struct guest_kernel *gk, const char *clock, const struct matrix *m,
-		     const struct plan *p)
+		     const struct plan *p, struct run_locks *locks)
 {
 	char path[PATH_MAX + 64];
 	int rc = 0;
@@ -501,9 +712,12 @@ static int run_boots(const char *top, const char *rundir, const char *kver,
 			continue;
 		if (stop_signal)
 			return EXIT_INTERRUPTED;
-		one = run_in_vm(top, rundir, kver, gk, clock, m, p, b);
+		one = run_in_vm(top, rundir, kver, gk, clock, m, p, b, locks);
 		if (!rc || one == EXIT_INTERRUPTED)
 			rc = one;
+		/* a full disk stays full for the next boot too */
+		if (one == VM_EXIT_NOSPACE)
+			return one;
 	}
 	return rc;
 }
@@ -628,10 +842,11 @@ static void run_usage(FILE *f)
 		"usage: twinbench run [--profile NAME | --matrix FILE] [--families LIST]\n"
 		"                     [--mode auto|host|vm] [--clock icount|wall] [--seed N]\n"
 		"                     [--kver RELEASE] [--kernel LINE] [--results DIR]\n"
-		"                     [--resume RUN_DIR]\n"
+		"                     [--resume RUN_DIR] [--no-wait]\n"
 		"  profiles are bench/profiles/NAME.ini (quick, default, nightly, rust)\n"
 		"  --kernel LINE boots that cached kernel (VM mode; scripts/kernels.sh lines;\n"
-		"  default: scripts/kernels.sh default); rnull needs a Rust-enabled one (7)\n");
+		"  default: scripts/kernels.sh default); rnull needs a Rust-enabled one (7)\n"
+		"  --no-wait refuses to run while another benchmark holds the machine\n");
 }
 
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
@@ -647,6 +862,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "kver", required_argument, NULL, 'k' },
 		{ "kernel", required_argument, NULL, 'K' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "no-wait", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -666,6 +882,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case 'R': o->results = optarg; break;
 		case 'k': o->kver = optarg; break;
 		case 'K': o->kernel = optarg; break;
+		case 'W': o->no_wait = true; break;
 		case 's':
 			errno = 0;
 			o->seed = strtoull(optarg, &end, 10);
@@ -727,12 +944,51 @@ static void matrix_path(const char *top, const struct run_opts *o, char *path, s
 	path_printf(path, size, "%s/bench/profiles/%s.ini", top, *profile);
 }
 
-static int new_run(const char *top, const struct run_opts *o,
-		   const struct guest_kernel *gk, const char *results, struct matrix *m, struct plan *p, char *rundir, size_t rundir_len,
-		   char *run_id, size_t run_id_len, const char **profile)
+/*
+ * Refuse to start @todo samples when the filesystem of @dir (or of its nearest existing
+ * parent) has less free space than they write (SPACE_* above).
+ */
+static int check_space(const char *dir, size_t todo, bool insn)
+{
+	uint64_t need = insn ? SPACE_PER_BOOT_INSN + todo * (uint64_t)SPACE_PER_SAMPLE_INSN :
+			SPACE_PER_BOOT + todo * (uint64_t)SPACE_PER_SAMPLE;
+	char at[PATH_MAX];
+	struct statvfs vfs;
+	uint64_t avail;
+
+	snprintf(at, sizeof(at), "%s", dir);
+	while (statvfs(at, &vfs)) {
+		char *slash = strrchr(at, '/');
+
+		if (errno != ENOENT || !slash || slash == at)
+			return 0;
+		*slash = '\0';
+	}
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail >= need)
+		return 0;
+	fprintf(stderr, "twinbench run: %s: %.1f MiB free; the %zu samples to run write about "
+		"%.1f MiB: free space there or give another --results\n", dir,
+		avail / 1048576.0, todo, need / 1048576.0);
+	return -1;
+}
+
+/* Exclusive use of the machine, or a share of it (the icount clock). */
+static int take_machine(const struct run_opts *o, const char *mode, struct run_locks *l)
+{
+	bool alone = !strcmp(mode, "host") || strcmp(o->clock, "icount");
+
+	return lock_machine(l, alone, !o->no_wait);
+}
+
+static int new_run(const char *top, const struct run_opts *o, const struct guest_kernel *gk,
+		   const char *results, struct matrix *m, struct plan *p, char *rundir, size_t rundir_len,
+		   char *run_id, size_t run_id_len, const char **profile, const char *mode,
+		   struct run_locks *l)
 {
 	char path[PATH_MAX], dst[PATH_MAX + 300], err[1024];
 	time_t now = time(NULL);
+	int rc;
 
 	matrix_path(top, o, path, sizeof(path), profile);
 	if (o->profile && !path_exists(path)) {
@@ -761,6 +1017,12 @@ static int new_run(const char *top, const struct run_opts *o,
 		fprintf(stderr, "twinbench run: the selected families have no samples to run\n");
 		return -1;
 	}
+	if (check_space(results, p->n, insn_plugin_usable(top, o->clock)))
+		return -1;
+	rc = take_machine(o, mode, l);
+	if (rc)
+		return rc;
+	now = time(NULL);
 	strftime(run_id, run_id_len, "%Y%m%d-%H%M%S", localtime(&now));
 	snprintf(run_id + strlen(run_id), run_id_len - strlen(run_id), "-%s", *profile);
 	path_printf(rundir, rundir_len, "%s/%s", results, run_id);
@@ -772,6 +1034,8 @@ static int new_run(const char *top, const struct run_opts *o,
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}
+	if (lock_rundir(l, rundir))
+		return -1;
 	/* run folders are outputs: keep them out of git without touching the tree's files */
 	path_printf(dst, sizeof(dst), "%s/.gitignore", results);
 	if (!path_exists(dst) && file_write_atomic(dst, "*\n", 2, err, sizeof(err)))
@@ -795,6 +1059,7 @@ int run_main(int argc, char **argv)
 	struct guest_kernel gk = { 0 };
 	struct matrix *m = calloc(1, sizeof(*m));
 	struct plan p = { 0 };
+	struct run_locks locks;
 	struct run_opts o;
 	int rc;
 
@@ -802,6 +1067,8 @@ int run_main(int argc, char **argv)
 		abort();
 	if (parse_run_opts(argc, argv, &o))
 		return EXIT_BAD_INPUT;
+	run_locks_init(&locks);
+	install_stop_handlers();
 	find_top(top, sizeof(top));
 	if (o.results)
 		snprintf(results, sizeof(results), "%s", o.results);
@@ -816,6 +1083,8 @@ int run_main(int argc, char **argv)
 				fprintf(stderr, "twinbench run: %s\n", err);
 			return EXIT_BAD_INPUT;
 		}
+		if (lock_rundir(&locks, rundir))
+			return EXIT_BAD_INPUT;
 		o.mode = mode;
 		o.clock = p.clock;
 		o.resumed = true;
@@ -844,10 +1113,18 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
-	if (!o.resume) {
-		if (new_run(top, &o, &gk, results, m, &p, rundir, sizeof(rundir), run_id,
-			    sizeof(run_id), &profile))
+	if (o.resume) {
+		if (check_space(rundir, p.n - count_done(&p, rundir),
+				!strcmp(mode, "vm") && insn_plugin_usable(top, o.clock)))
 			return EXIT_BAD_INPUT;
+		rc = take_machine(&o, mode, &locks);
+		if (rc)
+			return rc < 0 ? EXIT_BAD_INPUT : rc;
+	} else {
+		rc = new_run(top, &o, &gk, results, m, &p, rundir, sizeof(rundir), run_id,
+			     sizeof(run_id), &profile, mode, &locks);
+		if (rc)
+			return rc < 0 ? EXIT_BAD_INPUT : rc;
 		snprintf(p.clock, sizeof(p.clock), "%s", o.clock);
 		p.icount_shift = strcmp(o.clock, "icount") ? -1 : VM_ICOUNT_SHIFT;
 		path_printf(path, sizeof(path), "%s/plan.tsv", rundir);
@@ -866,18 +1143,24 @@ int run_main(int argc, char **argv)
 		}
 		point_latest(results, run_id);
 	}
+	lock_register(&locks, rundir, mode, o.clock);
 	printf("twinbench run: %s mode (%s), clock %s, kernel %s, seed %" PRIu64 "\n"
 	       "twinbench run: %zu samples (%u per arm and workload over %u boots), run folder %s\n",
 	       mode, why, o.clock, kver, p.seed, p.n, m->samples, m->boots, rundir);
 	fflush(stdout);
 
-	install_stop_handlers();
 	if (!strcmp(mode, "host"))
 		rc = exec_plan(m, &p, rundir);
 	else
-		rc = run_boots(top, rundir, kver, &gk, o.clock, m, &p);
-	if (summarise_run(rundir, m, &p) && !rc)
+		rc = run_boots(top, rundir, kver, &gk, o.clock, m, &p, &locks);
+	lock_poll_peers(&locks);
+	/* a full disk: writing more would only add errors that follow from it */
+	if (rc != VM_EXIT_NOSPACE &&
+	    manifest_set_concurrent(rundir, locks.peers, err, sizeof(err)))
+		fprintf(stderr, "twinbench run: %s\n", err);
+	if (rc != VM_EXIT_NOSPACE && summarise_run(rundir, m, &p) && !rc)
 		rc = 1;
+	lock_release(&locks);
 	if (rc == EXIT_INTERRUPTED)
 		fprintf(stderr, "twinbench run: interrupted; resume with: twinbench run "
 			"--resume %s\n", rundir);

@@ -36,6 +36,16 @@ void install_stop_handlers(void);
  */
 int exec_plan(const struct matrix *m, const struct plan *p, const char *outdir);
 
+/*
+ * Write plan entry @e as one invalid sample with @note (why it has no metrics), as
+ * exec does for a failed sample; run.c uses it for a sample its watchdog stopped.
+ */
+int sample_write_invalid(const struct matrix *m, const char *outdir, const struct plan_entry *e,
+			 const char *note);
+
+/* exec_plan writes the index of the sample it is running here, under @outdir. */
+#define EXEC_CURRENT_FILE	".exec-current"
+
 /* File of plan entry @index under @outdir/@sub ("samples" or "settings"). */
 void sample_path(char *buf, size_t size, const char *outdir, const char *sub,
 		 unsigned int index);

@@ -2,8 +2,11 @@
 # vm-run.sh: boot the Debian kernel under QEMU with the twinbench initramfs and run one job.
 # The host folder given with --share is the guest's /out; the guest runs `sh /out/job.sh`
 # there. The console log lands in SHARE/console.log, the guest's kernel log in SHARE/dmesg.txt.
-# Exit status: the job's own; 124 on timeout; 125 when the guest died without a status;
-# 126 when the kernel log shows a warning, BUG, oops, lockup or hung task (printed loudly).
+# Exit status: the job's own; 123 when the share's filesystem is full (ENOSPC); 124 on
+# timeout; 125 when the guest died without a status; 126 when the kernel log shows a
+# warning, BUG, oops, lockup or hung task (printed loudly).
+# The guest dies with the caller: vm-run.sh stops QEMU on SIGTERM (a caller sets it as its
+# parent-death signal), and timeout(1) and QEMU each get one from their own parent.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -168,7 +171,8 @@ fi
 # timeout(1) runs QEMU in a process group of its own, out of reach of signals sent to ours:
 # pass them on, so an interrupted caller never leaves a guest running.
 set +e
-timeout --kill-after=10 "$tmo" qemu-system-x86_64 "${args[@]}" </dev/null &
+setpriv --pdeathsig TERM timeout --kill-after=10 "$tmo" \
+	setpriv --pdeathsig KILL qemu-system-x86_64 "${args[@]}" </dev/null &
 qemu_pid=$!
 stop_guest() {
 	kill -TERM "$qemu_pid" 2>/dev/null
@@ -186,6 +190,14 @@ trap - INT TERM HUP
 set -e
 [ -n "$tail_pid" ] && { sleep 0.2; kill "$tail_pid" 2>/dev/null; wait "$tail_pid" 2>/dev/null || true; }
 
+# A full share loses what the guest writes (samples, its exit status, the console log):
+# say so before anything that follows from it.
+if ! head -c 65536 /dev/zero 2>/dev/null >"$share/.space-probe"; then
+	rm -f "$share/.space-probe"
+	echo "vm-run: No space left on device: $share is full (a 64 KiB test write failed)" >&2
+	exit 123
+fi
+rm -f "$share/.space-probe"
 problems=$(kernel_problems "$share/console.log" "$share/dmesg.txt" | sort -u | head -n 20 || true)
 if [ -n "$problems" ]; then
 	echo "vm-run: KERNEL PROBLEM in the guest log ($share/console.log):" >&2
