@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "family.h"
 #include "report.h"
 
 void fig_init(struct figure *fig, const struct run_data *run, const char *scripts_dir,
@@ -807,12 +808,119 @@ static void plot_latdist(const struct run_data *run, const char *dir, const char
 	name_list_free(&wls);
 }
 
+/*
+ * Per-boot means of one arm's valid samples of @metric in @workload, with their boot
+ * numbers (*means and *boots are the caller's to free); returns how many boots.
+ */
+static size_t arm_boot_means(const struct run_data *run, const char *family, const char *arm,
+			     const char *workload, const char *metric, double **means,
+			     unsigned int **boots)
+{
+	double *x;
+	unsigned int *b;
+	struct series s = series_with_boots(&run->samples, family, arm, workload, metric, &x, &b);
+	size_t k;
+
+	*means = malloc((s.n ? s.n : 1) * sizeof(**means));
+	*boots = malloc((s.n ? s.n : 1) * sizeof(**boots));
+	if (!*means || !*boots)
+		abort();
+	k = stats_boot_means(&s, *means, *boots);
+	free(x);
+	free(b);
+	return k;
+}
+
+/*
+ * One figure per workload of @family whose arms ran in more than one boot: each arm's
+ * per-boot means of the family's primary metric, its mean over boots as a line. Returns
+ * how many figures it drew.
+ */
+static size_t plot_boots(const struct run_data *run, const char *dir, const char *family,
+			 struct plot_list *out)
+{
+	const struct family_ops *ops = family_find(family);
+	const char *metric = ops ? ops->primary_metric : NULL;
+	struct name_list arms = { 0 }, wls = { 0 };
+	char base[160], title[192], caption[256], ylab[128], titles[512];
+	size_t drawn = 0;
+
+	if (!metric || !family_has_metric(run, family, metric))
+		return 0;
+	run_arms(run, family, &arms);
+	run_workloads(run, family, &wls);
+	for (size_t w = 0; w < wls.n; w++) {
+		size_t nseries = 0, used = 0, most = 0;
+		struct figure fig;
+		FILE *f;
+
+		for (size_t a = 0; a < arms.n; a++) {
+			double *m;
+			unsigned int *b;
+			size_t k = arm_boot_means(run, family, arms.names[a], wls.names[w], metric,
+						  &m, &b);
+
+			most = k > most ? k : most;
+			free(m);
+			free(b);
+		}
+		if (most < 2)
+			continue;
+		snprintf(base, sizeof(base), "boots-%s-%s", family, wls.names[w]);
+		fig_init(&fig, run, dir, "boots.gp", base);
+		f = fig_open_data(&fig);
+		if (!f)
+			break;
+		fprintf(f, "# %s %s %s (%s): boot, mean of the boot's valid samples, mean over the "
+			"arm's boots; one block per arm\n", family, wls.names[w], metric,
+			metric_unit(metric));
+		for (size_t a = 0; a < arms.n; a++) {
+			double *m, sum = 0;
+			unsigned int *b;
+			size_t k = arm_boot_means(run, family, arms.names[a], wls.names[w], metric,
+						  &m, &b);
+
+			if (k) {
+				for (size_t i = 0; i < k; i++)
+					sum += m[i];
+				fputs(nseries ? "\n\n" : "", f);
+				for (size_t i = 0; i < k; i++)
+					fprintf(f, "%u %.9g %.9g\n", b[i], m[i], sum / k);
+				used += snprintf(titles + used, used < sizeof(titles) ?
+						 sizeof(titles) - used : 0, "%s%s", used ? " " : "",
+						 arms.names[a]);
+				nseries++;
+			}
+			free(m);
+			free(b);
+		}
+		fclose(f);
+		snprintf(title, sizeof(title), "%s %s: %s per boot", family, wls.names[w], metric);
+		snprintf(ylab, sizeof(ylab), "%s (%s), mean of each boot", metric,
+			 metric_unit(metric));
+		fig_str(&fig, "plottitle", title);
+		fig_str(&fig, "ylab", ylab);
+		fig_str(&fig, "titles", titles);
+		fig_num(&fig, "nseries", nseries);
+		snprintf(caption, sizeof(caption), "%s %s: %s per boot and arm (points: mean of the "
+			 "boot's valid samples; dashed: mean over boots). Flag bimodal is judged on "
+			 "these means from %d boots: coefficient above 5/9, two groups 4 sd apart.",
+			 family, wls.names[w], metric, STATS_BIMODAL_MIN_BOOTS);
+		fig_render(&fig, caption, out);
+		drawn++;
+	}
+	name_list_free(&arms);
+	name_list_free(&wls);
+	return drawn;
+}
+
 int report_plots(const struct run_data *run, const char *scripts_dir, struct plot_list *out,
 		 char *err, size_t len)
 {
 	static const char *const throughput[] = { "iops", "bw", "pps", "bps", NULL };
 	struct name_list families = { 0 };
 	char dir[PATH_MAX];
+	size_t boot_figs = 0;
 
 	memset(out, 0, sizeof(*out));
 	path_printf(dir, sizeof(dir), "%s/plots", run->dir);
@@ -845,7 +953,11 @@ int report_plots(const struct run_data *run, const char *scripts_dir, struct plo
 		plot_sweep(run, scripts_dir, fam, tm, SWEEP_SIZE, out);
 		plot_ablation(run, scripts_dir, fam, out);
 		plot_insn(run, scripts_dir, fam, out);
+		boot_figs += plot_boots(run, scripts_dir, fam, out);
 	}
+	if (families.n && !boot_figs)
+		text_list_addf(&out->notes, "one boot per arm in this run: no plot of per-boot "
+			       "means (samples are the units, flag one-boot)");
 	name_list_free(&families);
 	return (int)out->failures.n;
 }

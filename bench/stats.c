@@ -368,7 +368,7 @@ static unsigned int boot_of(const struct series *s, size_t i)
 	return s->boot ? s->boot[i] : 0;
 }
 
-size_t stats_boot_means(const struct series *s, double *out)
+size_t stats_boot_means(const struct series *s, double *out, unsigned int *labels)
 {
 	size_t k = 0;
 	unsigned int last = 0;
@@ -396,6 +396,8 @@ size_t stats_boot_means(const struct series *s, double *out)
 				n++;
 			}
 		}
+		if (labels)
+			labels[k] = next;
 		out[k++] = sum / n;
 		last = next;
 		any = true;
@@ -525,7 +527,7 @@ int stats_compare(const struct series *base, const struct series *cand, bool hig
 			abort();
 		kept = (struct series){ x[k], boot[k], drop_outliers(side[k], x[k], boot[k]) };
 		out->outliers += side[k]->n - kept.n;
-		boots[k] = stats_boot_means(&kept, units[k]);
+		boots[k] = stats_boot_means(&kept, units[k], NULL);
 		ss_within += within_boot_ss(&kept, &df_within);
 		if (boots[k] > 1) {
 			log_moments(units[k], boots[k], &m, &v);

@@ -112,10 +112,11 @@ double stats_t_cdf(double t, double df);
 double stats_t_quantile(double p, double df);
 
 /*
- * Per-boot means of @s into @out (ascending boot number), the boots' count returned;
- * with no boot labels, one boot.
+ * Per-boot means of @s into @out (ascending boot number) and, when @labels is not NULL,
+ * each one's boot number into @labels; the boots' count returned. With no boot labels,
+ * one boot (numbered 0).
  */
-size_t stats_boot_means(const struct series *s, double *out);
+size_t stats_boot_means(const struct series *s, double *out, unsigned int *labels);
 
 /* Which values of @x[0..n) the outlier rule marks (into @out); returns how many. */
 size_t stats_outliers(const double *x, size_t n, bool *out);

@@ -52,7 +52,7 @@ static bool boots_bimodal(const struct series *s)
 
 	if (!means)
 		abort();
-	k = stats_boot_means(s, means);
+	k = stats_boot_means(s, means, NULL);
 	stats_describe(means, k, &st);
 	free(means);
 	return k >= STATS_BIMODAL_MIN_BOOTS && st.bimodal;
