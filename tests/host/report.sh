@@ -7,7 +7,7 @@
 # Prints "ok - ..." / "not ok - ..." per check; exits non-zero when a check failed.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
-plan 38
+plan 41
 . "$(dirname "$0")/../lib/need.sh"
 need gnuplot sqlite3 chromium || exit 1
 
@@ -24,7 +24,7 @@ fi
 
 work=$(mktemp -d /tmp/twinbench-report-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-for r in base same regress; do cp -r "$fixtures/run-$r" "$work/"; done
+for r in base same regress boots; do cp -r "$fixtures/run-$r" "$work/"; done
 mkdir -p "$artifacts"
 
 # --- report and plots --------------------------------------------------------------------
@@ -87,6 +87,31 @@ check "every image inlined in report.html decodes to a complete SVG" [ "$bad_svg
 rc=$?
 check "report of a missing folder exits 2 with a one-line error" \
 	bash -c "[ $rc = 2 ] && [ \$(wc -l <'$work/bad.err') = 1 ] && grep -q nonexistent '$work/bad.err'"
+
+# --- per-boot means -----------------------------------------------------------------------
+# run-boots: 3 boots x 2 samples per arm in 2 workloads of each family; run-base: one boot.
+"$tb" report "$work/run-boots" >"$work/boots.out" 2>"$work/boots.err"
+rc=$?
+check "report of run-boots (3 boots per arm) exits 0 with nothing on stderr (rc $rc)" \
+	bash -c "[ $rc = 0 ] && [ ! -s '$work/boots.err' ]"
+want_boots="boots-net-udp-512b boots-net-udp-64b boots-null-randread-4k-qd1 boots-null-randread-4k-qd32"
+got_boots=$(cd "$work/run-boots/plots" && for f in boots-*.svg; do
+	[ -s "${f%.svg}.png" ] && [ -s "${f%.svg}.dat" ] && echo "${f%.svg}"; done | sort | xargs)
+# Expected points: each arm's mean per boot of iops (null) or pps (net), from samples.csv.
+for wl in null:randread-4k-qd1:iops null:randread-4k-qd32:iops net:udp-64b:pps net:udp-512b:pps; do
+	IFS=: read -r fam w m <<<"$wl"
+	awk -F, -v f="$fam" -v w="$w" -v m="$m" 'NR > 1 && $1 == f && $3 == w && $6 == m && $9 == 1 {
+		k = $2 SUBSEP $5; s[k] += $7; n[k]++ }
+		END { for (k in s) { split(k, p, SUBSEP); printf "%s %.9g\n", p[2], s[k] / n[k] } }' \
+		"$work/run-boots/samples.csv" | sort >"$work/want-$w.txt"
+	awk 'NF == 3 { print $1, $2 }' "$work/run-boots/plots/boots-$fam-$w.dat" 2>/dev/null |
+		sort >"$work/got-$w.txt"
+done
+check "run-boots gets exactly its 4 per-boot plots, each 3 arms x 3 boots at the means of samples.csv (${got_boots:-none})" \
+	bash -c "[ '$got_boots' = '$want_boots' ] && for w in randread-4k-qd1 randread-4k-qd32 udp-64b udp-512b; do
+		[ \$(wc -l <'$work/want-'\$w.txt) = 9 ] && cmp -s '$work/want-'\$w.txt '$work/got-'\$w.txt || exit 1; done"
+check "run-base (one boot per arm) gets no per-boot plot, and report.md says why in one line" \
+	bash -c "! ls '$work'/run-base/plots/boots-* >/dev/null 2>&1 && [ \$(grep -c 'one boot per arm in this run' '$md') = 1 ] && ! grep -q 'one boot per arm in this run' '$work/run-boots/report.md'"
 
 # --- history -----------------------------------------------------------------------------
 db=$work/history.db
