@@ -240,12 +240,15 @@ static void section_verdicts(struct doc *d, const struct run_data *run)
 			 "%s` to finish it.", run->dir);
 		return;
 	}
-	doc_para(d, "Ratio = mean(candidate) / mean(baseline) of the throughput metric (and of "
-		 "the instructions and CPU time per I/O where the run has them), with its 95 %% "
-		 "bootstrap interval and the Mann-Whitney p-value. The verdict is faster or slower "
-		 "only when the interval excludes 1 and p < %.2g, in the better or worse direction of "
-		 "the metric; flags in brackets. Every metric's comparison is in the appendix.",
-		 STATS_ALPHA);
+	doc_para(d, "Ratio = candidate / baseline of the throughput metric (and of the "
+		 "instructions and CPU time per I/O where the run has them): the ratio of geometric "
+		 "means of the units (per-boot means where an arm ran in several boots, samples "
+		 "otherwise), with its 95 %% Welch interval on log values, the exact rank test's p and "
+		 "the Benjamini-Hochberg adjusted p across the run's series. The verdict is faster or "
+		 "slower only when the interval lies beyond the metric's margin and both p < %.2g, "
+		 "equivalent when the interval lies inside 1 +/- margin, inconclusive otherwise "
+		 "(docs/methodology.md); flags in brackets. Every metric's comparison is in the "
+		 "appendix.", STATS_ALPHA);
 	table_begin(d, &t, heads);
 	run_families(run, &fams);
 	for (size_t f = 0; f < fams.n; f++) {
@@ -305,7 +308,7 @@ static void section_rust(struct doc *d, const struct run_data *run)
 	doc_para(d, "The upstream Rust null block driver against the C one (same device shape, "
 		 "same queue settings), next to the safe twin against the raw twin: the C model "
 		 "of the Rust abstractions' checks. Means of the samples; ratio = candidate / "
-		 "baseline with its 95 %% bootstrap interval (docs/rust-arm.md).");
+		 "baseline with its 95 %% Welch interval on log values (docs/rust-arm.md).");
 	table_begin(d, &t, heads);
 	run_families(run, &fams);
 	for (size_t f = 0; f < fams.n; f++) {

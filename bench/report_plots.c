@@ -250,7 +250,7 @@ static void plot_relative(const struct run_data *run, const char *dir, const cha
 	if (!f)
 		goto out;
 	run_workloads(run, family, &wls);
-	fprintf(f, "# %s %s: ratio of means candidate/baseline, 95 %% bootstrap interval\n",
+	fprintf(f, "# %s %s: ratio of means candidate/baseline, 95 %% Welch interval on log values\n",
 		family, tm);
 	fputs("idx workload ", f);
 	for (size_t p = 0; p < pairs.n; p++)
@@ -284,7 +284,7 @@ static void plot_relative(const struct run_data *run, const char *dir, const cha
 	fig_num(&fig, "nseries", pairs.n);
 	fig_num(&fig, "nrows", rows);
 	snprintf(caption, sizeof(caption), "%s: %s of each candidate relative to its baseline, "
-		 "ratio of means with the 95 %% bootstrap interval; above 1 is faster.", family, tm);
+		 "ratio with its 95 %% Welch interval on log values; above 1 is faster.", family, tm);
 	fig_render(&fig, caption, out);
 out:
 	name_list_free(&pairs);
