@@ -6,8 +6,8 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 # Checks: quick run 17 (6 of them one per run-folder file, 3 one per arm), bad matrix 3,
-# interrupted run 5.
-plan 25
+# interrupted run 7 (stop, kept, no QEMU, resume, all there, a round per boot, boot logs).
+plan 27
 . "$(dirname "$0")/../lib/need.sh"
 need make jq pgrep fio qemu-system-x86_64 || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
