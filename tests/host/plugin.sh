@@ -54,10 +54,13 @@ vm() {
 		--plugin '' --timeout 900 --quiet >"$share/vm.out" 2>&1
 }
 
-# csv_value FILE ARM WORKLOAD METRIC: the mean of the valid samples.csv rows that match.
+# csv_value FILE ARM WORKLOAD METRIC: the mean of the valid samples.csv rows that match
+# (columns found by their header names).
 csv_value() {
 	awk -F, -v arm="$2" -v wl="$3" -v m="$4" \
-		'$2 == arm && $3 == wl && $5 == m && $8 == 1 { s += $6; n++ }
+		'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		 $c["arm"] == arm && $c["workload"] == wl && $c["metric"] == m && $c["valid"] == 1 {
+			s += $c["value"]; n++ }
 		 END { if (n) printf "%.6f\n", s / n }' "$1"
 }
 

@@ -123,8 +123,9 @@ check_pairs() {
 	local fam=$1 dir=$2 rp=$3 sp=$4 f missing=0 stale=0 safe_ko
 	functions $(sources raw "$dir") >"$tmp/raw.fn"
 	functions $(sources safe "$dir") >"$tmp/safe.fn"
-	safe_ko=$top/drivers-safe/$dir/$sp.ko
-	if [ ! -e "$safe_ko" ]; then
+	# built in the tree (host mode) or for a cached kernel (VM mode: build/kernels/LINE/ko)
+	safe_ko=$(ls "$top/drivers-safe/$dir/$sp.ko" "$top"/build/kernels/*/ko/"$sp.ko" 2>/dev/null | head -n 1)
+	if [ -z "$safe_ko" ]; then
 		not_ok "$fam: $sp.ko is built (make modules), for the layer-generated names"
 		return 1
 	fi

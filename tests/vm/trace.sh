@@ -248,7 +248,10 @@ INI
 	twinbench exec --plan "$dir/plan.tsv" --out "$dir" >"$dir/exec.log" 2>&1
 }
 # metric DIR NAME: the value of metric NAME in the runner's sample 0001 (empty if absent).
-metric() { awk -F, -v m="$2" '$5 == m && $8 == 1 { print $6; exit }' "$1/samples/0001.csv"; }
+metric() {
+	awk -F, -v m="$2" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+		$c["metric"] == m && $c["valid"] == 1 { print $c["value"]; exit }' "$1/samples/0001.csv"
+}
 # json_module_hrtimers FILE MOD: hrtimer expiries of module MOD in a twintrace JSON.
 json_module_hrtimers() {
 	awk -v m="\"$2\"" '/"module":/ { hit = index($0, m) > 0 }
