@@ -110,9 +110,11 @@ run_host() {
 }
 
 # The ablation variants the safe drivers' Kbuild files build (safe_variants calls, see
-# drivers-safe/kernel/ablation.mk), one module name a line: what the guest tests must find.
+# drivers-safe/kernel/ablation.mk, continued lines joined), one module name a line: what the
+# guest tests must find.
 ablation_variants() {
-	sed -n 's/^\$(call safe_variants,\([a-z]*\),[a-z_]*,\(.*\))$/\1 \2/p' drivers-safe/*/Kbuild |
+	cat drivers-safe/*/Kbuild | sed -e ':a' -e '/\\$/{N;s/\\\n[[:space:]]*/ /;ba' -e '}' |
+		sed -n 's/^\$(call safe_variants,\([a-z]*\),[a-z_]*,\(.*\))$/\1 \2/p' |
 		while read -r mod mechs; do
 			for m in $mechs; do echo "${mod}_$m"; done
 		done
