@@ -264,7 +264,7 @@ if command -v twinbench >/dev/null && modinfo rawnull >/dev/null 2>&1; then
 		check "runner irqmode=$mode: a traced rawnull sample runs" runner_sample $mode
 		sed 's/^/# /' "$dir/exec.log" | tail -3
 		irqs=$(metric "$dir" irqs_per_io)
-		echo "# runner irqmode=$mode: $(grep -E ',(irqs|hardirq_ns|softirq_ns|driver_ns)_per_io,|,bpf_lat_p99,' "$dir/samples/0001.csv" 2>/dev/null | cut -d, -f5,6 | tr '\n' ' ')"
+		echo "# runner irqmode=$mode: $(grep -E ',(irqs|hardirq_ns|softirq_ns|driver_ns)_per_io,|,bpf_lat_p99,' "$dir/samples/0001.csv" 2>/dev/null | cut -d, -f6,7 | tr '\n' ' ')"
 		check "runner irqmode=$mode: the trace JSON is kept beside the sample" \
 			test -s "$dir/samples/0001.trace.json"
 		check "runner irqmode=$mode: driver_ns_per_io and bpf_lat_p99 recorded" \
