@@ -9,6 +9,7 @@
 # 512-byte direct read is refused (4096-byte blocks), load/unload cycles are clean, and the
 # kernel log stays clean. One line per check: "ok - ..." / "not ok - ...".
 # vm-needs: rnull_mod
+# vm-kernels: all
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"
