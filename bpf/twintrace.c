@@ -377,8 +377,8 @@ static void choose_programs(struct tracepoint *tps, int n, const struct btf *btf
 	for (i = 0; i < n; i++)
 		if (btf && !tracepoint_proto(btf, tps[i].name) && (env.events & tps[i].group)) {
 			*missing_groups |= tps[i].group;
-			fprintf(stderr, "twintrace: this kernel lacks tracepoint %s: "
-				"its event group is left out\n", tps[i].name);
+			fprintf(stderr, "twintrace: this kernel lacks tracepoint %s: group left out\n",
+				tps[i].name);
 		}
 	for (i = 0; i < n; i++) {
 		bool wanted = (env.events & tps[i].group) && !(*missing_groups & tps[i].group);
@@ -782,8 +782,9 @@ static void note_module_btf(int i)
 			return;
 	snprintf(path, sizeof(path), "/sys/kernel/btf/%s", mod);
 	if (access(path, F_OK))
-		fprintf(stderr, "twintrace: module %s has no BTF on this kernel (no %s): "
-			"its functions are traced by kprobe alone\n", mod, path);
+		fprintf(stderr,
+			"twintrace: module %s has no BTF (no %s): traced by kprobe alone\n",
+			mod, path);
 }
 
 static int check_funcs(void)
