@@ -377,7 +377,8 @@ static void choose_programs(struct tracepoint *tps, int n, const struct btf *btf
 	for (i = 0; i < n; i++)
 		if (btf && !tracepoint_proto(btf, tps[i].name) && (env.events & tps[i].group)) {
 			*missing_groups |= tps[i].group;
-			fprintf(stderr, "twintrace: this kernel lacks tracepoint %s: group left out\n",
+			fprintf(stderr,
+				"twintrace: this kernel lacks tracepoint %s: group left out\n",
 				tps[i].name);
 		}
 	for (i = 0; i < n; i++) {
