@@ -11,7 +11,7 @@
 #   a "# vm-kernels: all" line, each told so (TWINBENCH_SUBSET=integrity; it skips its other
 #   checks, tests/lib/guest.sh: subset_skip). A test with a "# vm-needs: MODULE" line runs
 #   only on kernels where MODULE.ko was built (rnull_mod: a Rust-enabled kernel); elsewhere
-#   it counts as skipped.
+#   it counts as skipped. "# vm-timeout: SECONDS" gives a test's boot longer than 900 s.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -129,7 +129,7 @@ kv() {
 
 # The guest tests on kernel LINE: all of them when FULL is 1, else the integrity subset.
 run_vm_kernel() {
-	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra subset
+	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra subset timeout
 	if ! facts=$(scripts/kernels.sh env "$line" 2>&1); then
 		echo "not ok - kernel $line is ready for the guest tests: $facts"
 		failed=$((failed + 1))
@@ -180,8 +180,10 @@ run_vm_kernel() {
 		while read -r spec; do
 			nvme_args+=(--nvme "$spec")
 		done < <(sed -n 's/^# vm-nvme: *//p' "$t")
+		# "# vm-timeout: SECONDS" gives a long test more than the 900 s of the others.
+		timeout=$(sed -n 's/^# vm-timeout: *\([0-9]*\)$/\1/p' "$t" | head -n 1)
 		scripts/vm-run.sh --share "$share" --initrd "$initrd" --kver "$kver" --clock wall \
-			--accel tcg --smp 2 --timeout 900 --quiet "${nvme_args[@]}" \
+			--accel tcg --smp 2 --timeout "${timeout:-900}" --quiet "${nvme_args[@]}" \
 			--kernel-image "$(kv image "$facts")" >"$out.host" 2>&1
 		rc=$?
 		grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$share/console.log" | tr -d '\r' >"$out"

@@ -21,6 +21,7 @@
 # modules built against headers without vmlinux, 6.1) and a missing tracepoint; the checks
 # hold the lines to what /sys/kernel/btf and the JSON's "unavailable" say.
 # vm-kernels: all
+# vm-timeout: 1800
 # The integrity subset (other kernels than the default): irqmode=0 of each arm with the
 # notes, twinperf, and the runner's irqmode=2 sample.
 set -u
