@@ -15,16 +15,12 @@ use kernel::{
     block::{SECTOR_SHIFT, SECTOR_SIZE},
     page::{PAGE_SHIFT, PAGE_SIZE},
     prelude::*,
-    sync::{
-        aref::ARef,
-        atomic::{Atomic, Relaxed},
-        Arc, ArcBorrow,
-    },
+    sync::{aref::ARef, Arc, ArcBorrow},
     time::Delta,
     xarray::{self, AllocKind, XArray},
 };
 use layer::{
-    blk_mq::{GenDisk, GenDiskBuilder, Op, Operations, Request, Segment, TagSet},
+    blk_mq::{GenDisk, GenDiskBuilder, Op, Operations, Request, Segment, Status, TagSet},
     xa_page::XaPage,
 };
 
@@ -88,14 +84,14 @@ enum IrqMode {
     Timer,
 }
 
-/// Per-request data (after the layer's part of the PDU).
+/// Per-request data (after the layer's part of the PDU, which holds the request's timer).
 ///
 /// # Invariants
 ///
-/// `status` is the errno of the data transfer's result (0: success), written in
-/// `queue_rq` before the request is completed and read when it is ended.
+/// `status` is the data transfer's result, kept in `queue_rq` before the request is
+/// completed and read where it is ended.
 struct RustnullCmd {
-    status: Atomic<i32>,
+    status: Status,
 }
 
 /// One /dev/rustnull<N>: the request queue's data.
@@ -117,65 +113,63 @@ struct RustnullDev {
 /// The driver: its blk-mq operations.
 struct Rustnull;
 
-impl RustnullDev {
-    /// Copies one segment to or from the page store, page by page. Called under the lock.
-    fn copy_segment(
-        pages: &mut xarray::Guard<'_, XaPage>,
-        seg: &Segment<'_>,
-        mut pos: u64,
-        write: bool,
-    ) -> Result {
-        let mut at = 0;
-        let mut len = seg.len();
-        while len > 0 {
-            let index = (pos >> PAGE_SHIFT) as usize;
-            let off = (pos as usize) & (PAGE_SIZE - 1);
-            let chunk = len.min(PAGE_SIZE - off);
+/// Copies one segment to or from the page store, page by page. Called under the lock.
+fn rustnull_copy_segment(
+    pages: &mut xarray::Guard<'_, XaPage>,
+    seg: &Segment<'_>,
+    mut pos: u64,
+    write: bool,
+) -> Result {
+    let mut at = 0;
+    let mut len = seg.len();
+    while len > 0 {
+        let index = (pos >> PAGE_SHIFT) as usize;
+        let off = (pos as usize) & (PAGE_SIZE - 1);
+        let chunk = len.min(PAGE_SIZE - off);
 
-            if write {
-                match pages.get(index) {
-                    Some(page) => seg.copy_to_page(at, &page, off, chunk)?,
-                    None => {
-                        let gfp = GFP_NOWAIT | __GFP_NOWARN | __GFP_ZERO;
-                        let page = XaPage::alloc(gfp).map_err(|_| ENOMEM)?;
-                        seg.copy_to_page(at, &page.page(), off, chunk)?;
-                        pages.store(index, page, gfp).map_err(|_| ENOMEM)?;
-                    }
-                }
-            } else {
-                match pages.get(index) {
-                    Some(page) => seg.copy_from_page(at, &page, off, chunk)?,
-                    None => seg.zero(at, chunk)?,
+        if write {
+            match pages.get(index) {
+                Some(page) => seg.copy_to_page(at, &page, off, chunk)?,
+                None => {
+                    let gfp = GFP_NOWAIT | __GFP_NOWARN | __GFP_ZERO;
+                    let page = XaPage::alloc(gfp).map_err(|_| ENOMEM)?;
+                    seg.copy_to_page(at, &page.page(), off, chunk)?;
+                    pages.store(index, page, gfp).map_err(|_| ENOMEM)?;
                 }
             }
-            at += chunk;
-            pos += chunk as u64;
-            len -= chunk;
+        } else {
+            match pages.get(index) {
+                Some(page) => seg.copy_from_page(at, &page, off, chunk)?,
+                None => seg.zero(at, chunk)?,
+            }
         }
-        Ok(())
+        at += chunk;
+        pos += chunk as u64;
+        len -= chunk;
+    }
+    Ok(())
+}
+
+/// Moves the request's data to or from the page store. Without memory backing the data is
+/// left alone, as null_blk leaves it: writes are discarded, read buffers are not touched.
+fn rustnull_transfer(dev: &RustnullDev, rq: &Request<Rustnull>) -> Result {
+    let mut pos = rq.sector() << SECTOR_SHIFT;
+    let write = match rq.op() {
+        Op::Flush => return Ok(()),
+        Op::Write => true,
+        Op::Read => false,
+        Op::Other => return Err(EOPNOTSUPP),
+    };
+    if !dev.memory_backed {
+        return Ok(());
     }
 
-    /// Moves the request's data to or from the page store. Without memory backing the data
-    /// is left alone, as null_blk leaves it: writes are discarded, read buffers not touched.
-    fn transfer(&self, rq: &Request<Rustnull>) -> Result {
-        let mut pos = rq.sector() << SECTOR_SHIFT;
-        let write = match rq.op() {
-            Op::Flush => return Ok(()),
-            Op::Write => true,
-            Op::Read => false,
-            Op::Other => return Err(EOPNOTSUPP),
-        };
-        if !self.memory_backed {
-            return Ok(());
-        }
-
-        let mut pages = self.pages.lock();
-        for seg in rq.segments() {
-            Self::copy_segment(&mut pages, &seg, pos, write)?;
-            pos += seg.len() as u64;
-        }
-        Ok(())
+    let mut pages = dev.pages.lock();
+    for seg in rq.segments() {
+        rustnull_copy_segment(&mut pages, &seg, pos, write)?;
+        pos += seg.len() as u64;
     }
+    Ok(())
 }
 
 impl Operations for Rustnull {
@@ -183,22 +177,22 @@ impl Operations for Rustnull {
     type RequestData = RustnullCmd;
 
     fn init_request_data() -> impl PinInit<RustnullCmd, Error> {
-        // INVARIANT: no transfer yet: success.
         try_init!(RustnullCmd {
-            status: Atomic::new(0),
+            status: Status::new(),
         }? Error)
     }
 
     fn queue_rq(dev: ArcBorrow<'_, RustnullDev>, rq: ARef<Request<Self>>, _last: bool) -> Result {
-        let result = dev.transfer(&rq);
-        if result == Err(ENOMEM) {
-            return result;
+        let status = rustnull_transfer(&dev, &rq);
+        if status == Err(ENOMEM) {
+            return status;
         }
-        rq.data()
-            .status
-            .store(result.err().map_or(0, |e| e.to_errno()), Relaxed);
+        rq.data().status.store(status);
         match dev.irqmode {
-            IrqMode::None => end(rq, result),
+            IrqMode::None => {
+                // A failed end was reported by the layer and gives the request up.
+                let _ = Request::end(rq, status);
+            }
             IrqMode::Softirq => Request::complete(rq),
             IrqMode::Timer => Request::start_timer(rq, dev.completion),
         }
@@ -206,34 +200,18 @@ impl Operations for Rustnull {
     }
 
     fn complete(rq: ARef<Request<Self>>) {
-        let result = status_of(&rq);
-        end(rq, result);
+        let status = rq.data().status.load();
+        let _ = Request::end(rq, status);
     }
 
     fn timer(rq: ARef<Request<Self>>) {
-        let result = status_of(&rq);
-        end(rq, result);
-    }
-}
-
-/// The transfer's result kept in the request.
-fn status_of(rq: &Request<Rustnull>) -> Result {
-    match rq.data().status.load(Relaxed) {
-        0 => Ok(()),
-        errno => Err(Error::from_errno(errno)),
-    }
-}
-
-/// Ends a request the driver holds the only reference to; another reference would be a
-/// driver bug, reported and the request given up, as safenull gives up a failed end.
-fn end(rq: ARef<Request<Rustnull>>, result: Result) {
-    if Request::end(rq, result).is_err() {
-        pr_warn!("a request had another reference at its end\n");
+        let status = rq.data().status.load();
+        let _ = Request::end(rq, status);
     }
 }
 
 /// Allocates and adds the disk of `dev`.
-fn add_disk(dev: Arc<RustnullDev>, tag_set: Arc<TagSet<Rustnull>>) -> Result<GenDisk<Rustnull>> {
+fn rustnull_add_disk(dev: Arc<RustnullDev>, tag_set: Arc<TagSet<Rustnull>>) -> Result<GenDisk<Rustnull>> {
     let index = dev.index;
     GenDiskBuilder::new()
         .logical_block_size(*module_parameters::bs.value_ref())?
@@ -244,7 +222,7 @@ fn add_disk(dev: Arc<RustnullDev>, tag_set: Arc<TagSet<Rustnull>>) -> Result<Gen
 }
 
 /// Creates one device: its page store, tag set and disk.
-fn dev_create(index: u32, nr_hw_queues: u32) -> Result<GenDisk<Rustnull>> {
+fn rustnull_dev_create(index: u32, nr_hw_queues: u32) -> Result<GenDisk<Rustnull>> {
     let dev = Arc::pin_init(
         pin_init!(RustnullDev {
             index,
@@ -266,11 +244,11 @@ fn dev_create(index: u32, nr_hw_queues: u32) -> Result<GenDisk<Rustnull>> {
         TagSet::new(nr_hw_queues, *module_parameters::hw_queue_depth.value_ref()),
         GFP_KERNEL,
     )?;
-    add_disk(dev, tag_set)
+    rustnull_add_disk(dev, tag_set)
 }
 
 /// Checks every parameter before anything is set up; names the first bad one.
-fn check_params() -> Result {
+fn rustnull_check_params() -> Result {
     let nr_devices = *module_parameters::nr_devices.value_ref();
     let submit_queues = *module_parameters::submit_queues.value_ref();
     let hw_queue_depth = *module_parameters::hw_queue_depth.value_ref();
@@ -327,7 +305,7 @@ struct RustnullModule {
 
 impl kernel::Module for RustnullModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        check_params()?;
+        rustnull_check_params()?;
         let nr_devices = *module_parameters::nr_devices.value_ref();
         let submit_queues = *module_parameters::submit_queues.value_ref();
         let nr_hw_queues = if submit_queues == -1 {
@@ -337,7 +315,7 @@ impl kernel::Module for RustnullModule {
         };
         let mut devices = KVec::with_capacity(nr_devices as usize, GFP_KERNEL)?;
         for i in 0..nr_devices {
-            match dev_create(i, nr_hw_queues) {
+            match rustnull_dev_create(i, nr_hw_queues) {
                 Ok(disk) => devices.push(disk, GFP_KERNEL)?,
                 Err(e) => {
                     pr_err!("device rustnull{}: setup failed ({})\n", i, e.to_errno());

@@ -13,7 +13,8 @@
 //!   request in `init_request` and dropped in `exit_request`;
 //! - an hrtimer in every request ([`Request::start_timer`], [`Operations::timer`]), built
 //!   on the crate's `kernel::time::hrtimer::HrTimer`;
-//! - [`Request::end`] with a `Result` mapped to a block status;
+//! - [`Request::end`] with a `Result` mapped to a block status, and [`Status`] to keep a
+//!   result in the request until its end;
 //! - [`Request::segments`]: the request's data as single-page segments (`bio_for_each_segment`
 //!   over every bio of the request).
 
@@ -21,10 +22,12 @@ mod gen_disk;
 mod operations;
 mod request;
 mod segment;
+mod status;
 mod tag_set;
 
 pub(crate) use gen_disk::{GenDisk, GenDiskBuilder};
 pub(crate) use operations::Operations;
 pub(crate) use request::{Op, Request};
 pub(crate) use segment::Segment;
+pub(crate) use status::Status;
 pub(crate) use tag_set::TagSet;

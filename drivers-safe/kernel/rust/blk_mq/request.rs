@@ -127,15 +127,17 @@ impl<T: Operations> Request<T> {
         Ok(ptr)
     }
 
-    /// Ends the request with the status of `result` (`blk_mq_end_request`); fails, giving
-    /// the request back, if it is not the only `ARef` to it.
+    /// Ends the request with the status of `result` (`blk_mq_end_request`); fails with a
+    /// warning, giving the request back, if it is not the only `ARef` to it.
     pub(crate) fn end(this: ARef<Self>, result: Result) -> Result<(), ARef<Self>> {
         let status = match result {
             Ok(()) => bindings::BLK_STS_OK as bindings::blk_status_t,
             // SAFETY: `errno_to_blk_status` only reads its argument.
             Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
         };
-        let ptr = Self::try_set_end(this)?;
+        let ptr = Self::try_set_end(this).inspect_err(|_| {
+            pr_warn!("blk_mq: a request was ended while another reference to it was held\n");
+        })?;
         // SAFETY: `try_set_end` succeeded: no `ARef` is left and the driver gives up the
         // request now.
         unsafe { bindings::blk_mq_end_request(ptr, status) };
