@@ -14,8 +14,10 @@ use kernel::{
     types::{ForeignOwnable, ScopeGuard},
 };
 
-/// `BLK_FEAT_WRITE_CACHE` of include/linux/blkdev.h (a cast macro bindgen does not export).
+/// `BLK_FEAT_WRITE_CACHE` and `BLK_FEAT_FUA` of include/linux/blkdev.h (cast macros bindgen
+/// does not export).
 const BLK_FEAT_WRITE_CACHE: bindings::blk_features_t = 1 << 0;
+const BLK_FEAT_FUA: bindings::blk_features_t = 1 << 1;
 
 /// The disks' `block_device_operations`: none but the owner, so an open disk pins the module.
 struct Fops(bindings::block_device_operations);
@@ -30,11 +32,15 @@ static FOPS: Fops = Fops(bindings::block_device_operations {
 });
 
 /// The settings of a disk to build, as `kernel::block::mq::gen_disk::GenDiskBuilder` plus
-/// the largest request and the write cache.
+/// the request limits and the write cache the C twins set (drivers-raw/compat.h,
+/// `struct compat_disk_limits`). The physical block size is the logical one.
 pub(crate) struct GenDiskBuilder {
     logical_block_size: u32,
     max_hw_sectors: u32,
+    max_segments: u16,
+    virt_boundary_mask: usize,
     write_cache: bool,
+    fua: bool,
     capacity_sectors: u64,
 }
 
@@ -44,7 +50,10 @@ impl GenDiskBuilder {
         Self {
             logical_block_size: bindings::SECTOR_SIZE,
             max_hw_sectors: 0,
+            max_segments: 0,
+            virt_boundary_mask: 0,
             write_cache: false,
+            fua: false,
             capacity_sectors: 0,
         }
     }
@@ -66,9 +75,27 @@ impl GenDiskBuilder {
         self
     }
 
+    /// The most segments in a request (0: the block layer's default).
+    pub(crate) fn max_segments(mut self, segments: u16) -> Self {
+        self.max_segments = segments;
+        self
+    }
+
+    /// The boundary no segment but the first and last may cross inside (0: none).
+    pub(crate) fn virt_boundary_mask(mut self, mask: usize) -> Self {
+        self.virt_boundary_mask = mask;
+        self
+    }
+
     /// Whether the disk has a volatile write cache (flushes reach the driver).
     pub(crate) fn write_cache(mut self, on: bool) -> Self {
         self.write_cache = on;
+        self
+    }
+
+    /// Whether writes may ask for forced unit access (with a write cache only).
+    pub(crate) fn fua(mut self, on: bool) -> Self {
+        self.fua = on;
         self
     }
 
@@ -91,9 +118,12 @@ impl GenDiskBuilder {
 
         let mut lim: bindings::queue_limits = pin_init::zeroed();
         lim.logical_block_size = self.logical_block_size;
+        lim.physical_block_size = self.logical_block_size;
         lim.max_hw_sectors = self.max_hw_sectors;
+        lim.max_segments = self.max_segments;
+        lim.virt_boundary_mask = self.virt_boundary_mask as _;
         if self.write_cache {
-            lim.features = BLK_FEAT_WRITE_CACHE;
+            lim.features = BLK_FEAT_WRITE_CACHE | if self.fua { BLK_FEAT_FUA } else { 0 };
         }
         // SAFETY: the tag set is allocated (type invariant of `TagSet`) and outlives the
         // disk (the disk holds its `Arc`); `lim` is valid for the call.
