@@ -114,7 +114,8 @@ impl GenDiskBuilder {
     ) -> Result<GenDisk<T>> {
         let data = queue_data.into_foreign();
         // SAFETY: `data` came from `into_foreign` above and is not used after this guard.
-        let recover_data = ScopeGuard::new(move || drop(unsafe { T::QueueData::from_foreign(data) }));
+        let recover_data =
+            ScopeGuard::new(move || drop(unsafe { T::QueueData::from_foreign(data) }));
 
         let mut lim: bindings::queue_limits = pin_init::zeroed();
         lim.logical_block_size = self.logical_block_size;

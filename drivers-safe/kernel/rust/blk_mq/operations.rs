@@ -5,6 +5,7 @@
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 
 use super::request::{Pdu, Request};
+use core::marker::PhantomData;
 use kernel::{
     bindings,
     error::{from_result, Result},
@@ -12,7 +13,6 @@ use kernel::{
     sync::aref::ARef,
     types::ForeignOwnable,
 };
-use core::marker::PhantomData;
 
 type ForeignBorrowed<'a, T> = <T as ForeignOwnable>::Borrowed<'a>;
 
