@@ -182,6 +182,9 @@ impl Operations for Rustnull {
         }? Error)
     }
 
+    // The ops are inlined into the layer's vtable callbacks, as upstream rnull's queue_rq is
+    // and as safenull's typed ops are into its adapters: the kernel calls one function.
+    #[inline(always)]
     fn queue_rq(dev: ArcBorrow<'_, RustnullDev>, rq: ARef<Request<Self>>, _last: bool) -> Result {
         let status = rustnull_transfer(&dev, &rq);
         if status == Err(ENOMEM) {
@@ -199,11 +202,13 @@ impl Operations for Rustnull {
         Ok(())
     }
 
+    #[inline(always)]
     fn complete(rq: ARef<Request<Self>>) {
         let status = rq.data().status.load();
         let _ = Request::end(rq, status);
     }
 
+    #[inline(always)]
     fn timer(rq: ARef<Request<Self>>) {
         let status = rq.data().status.load();
         let _ = Request::end(rq, status);
