@@ -244,15 +244,19 @@ unsafe impl Send for End {}
 unsafe impl TimerCallback for End {
     const TIMER_OFFSET: usize = core::mem::offset_of!(End, coalesce_timer);
 
-    /// The emulated interrupt of irqmode 1: the coalescing delay has run out.
     fn fire(this: &Self) {
-        this.coalesce_pending.store(0, Relaxed);
-        this.timer_irqs.add(1);
-        this.napi().schedule();
+        this.coalesce_fire();
     }
 }
 
 impl End {
+    /// The emulated interrupt of irqmode 1: the coalescing delay has run out.
+    fn coalesce_fire(&self) {
+        self.coalesce_pending.store(0, Relaxed);
+        self.timer_irqs.add(1);
+        self.napi().schedule();
+    }
+
     fn dev(&self) -> &NetDevice {
         // SAFETY: By the type invariant the device outlives `self`.
         unsafe { self.dev.as_ref() }
@@ -548,6 +552,9 @@ impl kernel::Module for RustNet {
                 Ok(pair) => pairs.push(pair, GFP_KERNEL)?,
                 Err(e) => {
                     pr_err!("cannot create pair {}: {}\n", i, e.to_errno());
+                    while let Some(pair) = pairs.pop() {
+                        drop(pair);
+                    }
                     return Err(e);
                 }
             }
