@@ -18,12 +18,12 @@
 
 /*
  * The layer's part of a device's private area, before the driver's data: the ops tables
- * (filled from the driver's callbacks, so they live exactly as long as the device), the
- * NAPI context and the driver name ethtool reports.
+ * (copied in once from the driver's callbacks at allocation, so they live exactly as long as
+ * the device, and const from then on), the NAPI context and the driver name ethtool reports.
  */
 struct rust_net_hdr {
-	struct net_device_ops ndo;
-	struct ethtool_ops eto;
+	const struct net_device_ops ndo;
+	const struct ethtool_ops eto;
 	struct napi_struct napi;
 	const char *driver;
 };
@@ -42,6 +42,22 @@ static void rust_net_get_drvinfo(struct net_device *dev, struct ethtool_drvinfo 
 struct net_device *rust_helper_net_alloc(const struct rust_net_config *cfg,
 					 const struct rust_net_fns *fns)
 {
+	const struct net_device_ops ndo = {
+		.ndo_open = fns->open,
+		.ndo_stop = fns->stop,
+		.ndo_start_xmit = fns->start_xmit,
+		.ndo_change_mtu = fns->change_mtu,
+		.ndo_get_stats64 = fns->get_stats64,
+		.ndo_set_mac_address = eth_mac_addr,
+		.ndo_validate_addr = eth_validate_addr,
+	};
+	const struct ethtool_ops eto = {
+		.get_drvinfo = rust_net_get_drvinfo,
+		.get_link = ethtool_op_get_link,
+		.get_sset_count = fns->get_sset_count,
+		.get_strings = fns->get_strings,
+		.get_ethtool_stats = fns->get_ethtool_stats,
+	};
 	struct rust_net_hdr *hdr;
 	struct net_device *dev;
 
@@ -50,19 +66,9 @@ struct net_device *rust_helper_net_alloc(const struct rust_net_config *cfg,
 	if (!dev)
 		return NULL;
 	hdr = netdev_priv(dev);
+	memcpy((void *)&hdr->ndo, &ndo, sizeof(ndo));
+	memcpy((void *)&hdr->eto, &eto, sizeof(eto));
 	hdr->driver = cfg->driver;
-	hdr->ndo.ndo_open = fns->open;
-	hdr->ndo.ndo_stop = fns->stop;
-	hdr->ndo.ndo_start_xmit = fns->start_xmit;
-	hdr->ndo.ndo_change_mtu = fns->change_mtu;
-	hdr->ndo.ndo_get_stats64 = fns->get_stats64;
-	hdr->ndo.ndo_set_mac_address = eth_mac_addr;
-	hdr->ndo.ndo_validate_addr = eth_validate_addr;
-	hdr->eto.get_drvinfo = rust_net_get_drvinfo;
-	hdr->eto.get_link = ethtool_op_get_link;
-	hdr->eto.get_sset_count = fns->get_sset_count;
-	hdr->eto.get_strings = fns->get_strings;
-	hdr->eto.get_ethtool_stats = fns->get_ethtool_stats;
 	if (cfg->no_queue)
 		dev->priv_flags |= IFF_NO_QUEUE;
 	dev->netdev_ops = &hdr->ndo;

@@ -83,8 +83,11 @@ const NAPI_POLL_WEIGHT: i32 = 64;
 const ETH_MIN_MTU: i32 = bindings::ETH_MIN_MTU as i32;
 
 /// The offloads the pair can carry across unchanged; ethtool may toggle each of them.
-const OFFLOADS: u64 =
-    features::SG | features::HW_CSUM | features::RXCSUM | features::HIGHDMA | features::GSO_SOFTWARE;
+const OFFLOADS: u64 = features::SG
+    | features::HW_CSUM
+    | features::RXCSUM
+    | features::HIGHDMA
+    | features::GSO_SOFTWARE;
 
 /// How the transmitting end tells the receiving end's NAPI that frames are waiting.
 #[derive(Clone, Copy, PartialEq)]
@@ -123,7 +126,11 @@ fn check_params() -> Result<Params> {
         return Err(EINVAL);
     }
     if !(1..=NAPI_POLL_WEIGHT).contains(&napi_weight) {
-        pr_err!("napi_weight={} is outside 1..{}\n", napi_weight, NAPI_POLL_WEIGHT);
+        pr_err!(
+            "napi_weight={} is outside 1..{}\n",
+            napi_weight,
+            NAPI_POLL_WEIGHT
+        );
         return Err(EINVAL);
     }
     if !(MIN_RING..=MAX_RING).contains(&ring_size) || !(ring_size as u32).is_power_of_two() {
@@ -139,7 +146,10 @@ fn check_params() -> Result<Params> {
         0 => IrqMode::Direct,
         1 => IrqMode::Coalesce,
         _ => {
-            pr_err!("irqmode={} is neither 0 (direct) nor 1 (coalesce)\n", irqmode);
+            pr_err!(
+                "irqmode={} is neither 0 (direct) nor 1 (coalesce)\n",
+                irqmode
+            );
             return Err(EINVAL);
         }
     };
@@ -324,8 +334,10 @@ impl End {
         v[Stat::TxBytes as usize] = self.tx.bytes.get();
         v[Stat::TxDrops as usize] = self.tx.dropped.get();
         v[Stat::TxStops as usize] = self.tx.stops.get();
-        v[Stat::RxIrqs as usize] =
-            self.timer_irqs.get().wrapping_add(self.peer().tx.irqs_raised.get());
+        v[Stat::RxIrqs as usize] = self
+            .timer_irqs
+            .get()
+            .wrapping_add(self.peer().tx.irqs_raised.get());
         v[Stat::RxDrops as usize] = self.rx_dropped.load(Relaxed);
     }
 }

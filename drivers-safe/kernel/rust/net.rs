@@ -421,7 +421,10 @@ impl<T: Operations> Device<T> {
             return Err(e);
         }
         // INVARIANT: The device is set up with `T`'s adapters and `T` is initialised.
-        Ok(Self { dev, _t: PhantomData })
+        Ok(Self {
+            dev,
+            _t: PhantomData,
+        })
     }
 
     #[inline]
@@ -576,7 +579,9 @@ impl<T: Operations, const N: usize> Registration<T, N> {
             if let Err(e) = err {
                 for d in devs[..i].iter().rev() {
                     // SAFETY: `d` was registered above; the RTNL is held.
-                    unsafe { ffi::unregister_netdevice_queue(d.dev.as_ptr(), core::ptr::null_mut()) };
+                    unsafe {
+                        ffi::unregister_netdevice_queue(d.dev.as_ptr(), core::ptr::null_mut())
+                    };
                 }
                 // SAFETY: Taken above.
                 unsafe { ffi::rtnl_unlock() };

@@ -163,7 +163,10 @@ impl SkbRing {
     /// The slots free now (a snapshot: either side may move on at once).
     #[inline]
     pub fn free_slots(&self) -> u32 {
-        let used = self.head.load(Relaxed).wrapping_sub(self.tail.load(Relaxed));
+        let used = self
+            .head
+            .load(Relaxed)
+            .wrapping_sub(self.tail.load(Relaxed));
         (self.mask + 1).wrapping_sub(used)
     }
 
