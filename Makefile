@@ -6,6 +6,7 @@
 #   make test                                               run every test
 #   make test-faults [FAULTS="NAME..."]                     show each planted fault is caught
 #   make kernels      fetch the kernels and create their build environments (idempotent)
+#   make host-prepare prepare the Rust tree of the running Debian Rust-enabled kernel (host mode)
 #   make modules-all  build our modules against every kernel
 #   make [all]        build modules, BPF tools and the runner
 #   make report RUN=results/<run-id>                        rebuild a run's report
@@ -44,7 +45,7 @@ export V
 SUBDIRS := bench bpf tests/tools plugin
 
 .PHONY: all modules modules-all userspace deps bench test test-faults report clean check-kdir \
-	kernels $(addprefix sub-,$(SUBDIRS))
+	kernels host-prepare $(addprefix sub-,$(SUBDIRS))
 
 all: modules userspace
 
@@ -52,10 +53,12 @@ check-kdir:
 	$(Q)test -d "$(KDIR)" || { echo "make: no kernel headers at KDIR=$(KDIR);" \
 		"run 'make deps' or set KDIR" >&2; exit 1; }
 
-# Warnings in our own sources fail the build (W=1 adds the kernel's extra warnings).
+# Warnings in our own sources fail the build (W=1 adds the kernel's extra warnings). Host
+# mode's Rust twins build where the running kernel allows them (scripts/kernels.sh
+# host-rust: a Debian Rust-enabled kernel gets its prepared tree), else one line says why.
 ifeq ($(BUILD_MODE),host)
 modules: check-kdir
-	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 KCFLAGS=-Werror $(if $(filter 1,$(V)),V=1,) modules
+	$(Q)scripts/kernels.sh host-build $(KDIR)
 else
 modules:
 	$(Q)scripts/kernels.sh fetch $(KERNEL)
@@ -64,6 +67,9 @@ endif
 
 kernels:
 	$(Q)scripts/kernels.sh fetch
+
+host-prepare: check-kdir
+	$(Q)scripts/kernels.sh host-prepare $(KDIR)
 
 modules-all: kernels
 	$(Q)for k in $(KERNELS); do scripts/kernels.sh build $$k || exit 1; done

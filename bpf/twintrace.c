@@ -375,8 +375,11 @@ static void choose_programs(struct tracepoint *tps, int n, const struct btf *btf
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (btf && !tracepoint_proto(btf, tps[i].name) && (env.events & tps[i].group))
+		if (btf && !tracepoint_proto(btf, tps[i].name) && (env.events & tps[i].group)) {
 			*missing_groups |= tps[i].group;
+			fprintf(stderr, "twintrace: this kernel lacks tracepoint %s: "
+				"its event group is left out\n", tps[i].name);
+		}
 	for (i = 0; i < n; i++) {
 		bool wanted = (env.events & tps[i].group) && !(*missing_groups & tps[i].group);
 
@@ -761,6 +764,28 @@ static void print_text(json_t *root, const struct twintrace_bpf__bss *bss)
 			printf("missed runs of %s: %lld\n", prog, json_integer_value(value));
 }
 
+/*
+ * Says once per module, in one line, when a traced function's module has no BTF on this
+ * kernel (built without the kernel's vmlinux): kprobes need none, so tracing goes on.
+ */
+static void note_module_btf(int i)
+{
+	const char *mod = ksym_by_name(env.funcs[i].symbol)->module;
+	char path[192];
+	int j;
+
+	if (!mod)
+		return;
+	for (j = 0; j < i; j++)
+		if (ksym_by_name(env.funcs[j].symbol)->module &&
+		    !strcmp(ksym_by_name(env.funcs[j].symbol)->module, mod))
+			return;
+	snprintf(path, sizeof(path), "/sys/kernel/btf/%s", mod);
+	if (access(path, F_OK))
+		fprintf(stderr, "twintrace: module %s has no BTF on this kernel (no %s): "
+			"its functions are traced by kprobe alone\n", mod, path);
+}
+
 static int check_funcs(void)
 {
 	int i;
@@ -780,6 +805,8 @@ static int check_funcs(void)
 				env.funcs[i].symbol);
 			return -1;
 		}
+	for (i = 0; i < env.nr_funcs; i++)
+		note_module_btf(i);
 	return 0;
 }
 

@@ -15,11 +15,19 @@
 #                      line per stage with its time; a second call does nothing
 #   env LINE           print the path of LINE's kernel.env (its facts, key=value), or one line
 #                      on stderr saying what is wrong and what to run
-#   build LINE         build this tree's modules (and rnull where the kernel has Rust) for LINE,
-#                      W=1 -Werror, into build/kernels/LINE/ko/
+#   build LINE         build this tree's modules for LINE, C and Rust warnings as errors (W=1),
+#                      into build/kernels/LINE/ko/; where the kernel has Rust, against its
+#                      prepared tree, so Kbuild's "ifdef CONFIG_RUST / obj-m += x.o" folders
+#                      build too, and upstream rnull as rnull_mod
 #   run LINE CMD...    run CMD in LINE's build environment, where this tree and the cache are
 #                      at their own paths
 #   line-of RELEASE    the line whose cached kernel is RELEASE (none: exit status 1)
+#   host-rust KDIR     host mode's Rust decision for the headers KDIR, one line: "tree PATH",
+#                      "prepare VERSION SUITE" or "skip WHY"
+#   host-prepare KDIR  prepare the Rust tree of the running Debian Rust-enabled kernel (the
+#                      recipe of line 7) in $TWINBENCH_CACHE/host/RELEASE
+#   host-build KDIR    host mode's module build in this tree (make modules), with the Rust
+#                      twins where host-rust allows them, else one line saying why not
 # kernel.env keys: line suite release package version image modroot config kdir env cc
 #   cc_version rustc_version bindgen_version rust_kdir (the last three empty without Rust).
 set -euo pipefail
@@ -32,14 +40,17 @@ security_mirror=${TWINBENCH_SECURITY_MIRROR:-http://deb.debian.org/debian-securi
 # line:suite:apt target release. The line names a release series, never a point release:
 # the packages say which release that is today.
 LINES="6.1:bookworm:bookworm 6.12:trixie:trixie 7:trixie:trixie-backports"
-DEFAULT_LINE=6.1
+# The newest line, so runs measure today's kernel and its Rust arm.
+DEFAULT_LINE=7
 # What every build environment holds besides the kernel's own compiler.
 ENV_PACKAGES="make bc bison flex libelf-dev libssl-dev openssl dwarves python3 kmod xz-utils"
 ENV_PACKAGES="$ENV_PACKAGES zstd cpio libc6-dev binutils perl"
 # And what a kernel with CONFIG_RUST=y adds (versions checked against its .config).
 RUST_PACKAGES="rustc rust-src bindgen libclang-dev"
 
+# die WHY: one line on stderr (on a line of its own when a stage's line is open), exit 1.
 die() {
+	[ "$stage_open" = 1 ] && echo
 	echo "kernels: $*" >&2
 	exit 1
 }
@@ -95,12 +106,13 @@ in_root() {
 		in_root "$root" "$cache" "$top" "$*"
 }
 
-stage_start=0
+stage_start=0 stage_open=0
 stage() {
-	stage_start=$(date +%s)
+	stage_start=$(date +%s) stage_open=1
 	printf 'kernels: %s ... ' "$*"
 }
 stage_done() {
+	stage_open=0
 	echo "done in $(( $(date +%s) - stage_start )) s${1:+ ($1)}"
 }
 
@@ -167,11 +179,75 @@ closure() {
 	echo "$seen"
 }
 
+# The compilers the kernel configuration CONFIG names: cc, cc_text, rustc_text and
+# bindgen_text (the last two empty without CONFIG_RUST=y).
+read_compilers() {
+	cc_text=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$1")
+	cc=${cc_text%% *}
+	rustc_text="" bindgen_text=""
+	if grep -q '^CONFIG_RUST=y' "$1"; then
+		rustc_text=$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="\(.*\)"$/\1/p' "$1")
+		bindgen_text=$(sed -n 's/^CONFIG_BINDGEN_VERSION_TEXT="\(.*\)"$/\1/p' "$1")
+	fi
+}
+
+# Stage: install read_compilers' compilers in the environment ROOT of SUITE (what WHAT is
+# built with; the log goes to DIR) and check their versions are the kernel's.
+install_compilers() {
+	local root=$1 what=$2 suite=$3 dir=$4 ccpkg=gcc-${cc##*gcc-}
+	stage "$what: compilers in the $suite environment ($cc${rustc_text:+, ${rustc_text%% (*}})"
+	if [ "$root" = / ]; then
+		command -v "$cc" >/dev/null || die "$what needs $cc on this host: apt-get install $ccpkg"
+	else
+		in_root "$root" "apt-get -q -y install --no-install-recommends $ccpkg $ENV_PACKAGES \
+			${rustc_text:+$RUST_PACKAGES}" >"$dir/apt.log" 2>&1 ||
+			die "apt-get install in the $suite environment failed, see $dir/apt.log"
+	fi
+	[ "$(in_root "$root" "$cc --version" | head -n 1)" = "$cc_text" ] ||
+		die "$what was built with '$cc_text', the $suite environment has" \
+			"'$(in_root "$root" "$cc --version" | head -n 1)'"
+	if [ -n "$rustc_text" ]; then
+		[ "$(in_root "$root" "rustc --version")" = "$rustc_text" ] ||
+			die "$what was built with '$rustc_text', the $suite environment has" \
+				"'$(in_root "$root" "rustc --version")'"
+		[ -z "$bindgen_text" ] ||
+			[ "$(in_root "$root" "bindgen --version" | head -n 1)" = "$bindgen_text" ] ||
+			die "$what was built with '$bindgen_text', the $suite environment has" \
+				"'$(in_root "$root" "bindgen --version" | head -n 1)'"
+	fi
+	stage_done "$cc_text"
+}
+
+# The prepared-tree recipe: the kernel's own source (apt package PKGSPEC, linux-source-SERIES)
+# unpacked into DIR/linux with Debian's .config, Module.symvers and vmlinux from HEADERS,
+# prepared for out-of-tree modules in the environment ROOT (apt options OPTS) with
+# read_compilers' cc, and checked to keep Debian's .config. WHAT names the kernel in errors.
+prepare_rust_tree() {
+	local root=$1 opts=$2 pkgspec=$3 series=$4 headers=$5 rel=$6 dir=$7 what=$8 p
+	mkdir -p "$dir/debs" "$dir/src" "$dir/linux"
+	in_root "$root" "cd '$dir/debs' && apt-get -q $opts download '$pkgspec'" \
+		>>"$dir/download.log" 2>&1 ||
+		die "cannot download $pkgspec for $what, see $dir/download.log"
+	dpkg-deb -x "$dir"/debs/linux-source-"${series}"_*.deb "$dir/src"
+	tar -xaf "$dir"/src/usr/src/linux-source-"$series".tar.* -C "$dir/linux" \
+		--strip-components=1
+	rm -rf "$dir/src" "$dir"/debs/linux-source-*
+	for p in .config Module.symvers vmlinux; do
+		[ -e "$headers/$p" ] && cp "$headers/$p" "$dir/linux/"
+	done
+	in_root "$root" "cd '$dir/linux' && make ARCH=x86 CC=$cc HOSTCC=$cc \
+		KERNELRELEASE=$rel -j${JOBS:-2} olddefconfig prepare modules_prepare" \
+		>"$dir/prepare.log" 2>&1 ||
+		die "preparing the $what tree failed, see $dir/prepare.log"
+	cmp -s "$dir/linux/.config" "$headers/.config" ||
+		die "the prepared $what tree's .config differs from Debian's (see $dir/prepare.log)"
+}
+
 # Stages for one line: pick its release, download and unpack its packages, install and check
 # its compilers, prepare the Rust tree; the facts go to kernel.env last.
 fetch_line() {
 	local line=$1 suite target root opts kdir_rel dir facts pkg rel ver series re debs
-	local cc ccpkg cc_text rustc_text bindgen_text rust_kdir="" p image
+	local rust_kdir="" p image
 	suite=$(line_field "$line" 2)
 	target=$(line_field "$line" 3)
 	dir=$cache/kernels/$line
@@ -220,57 +296,12 @@ fetch_line() {
 	depmod -b "$dir.tmp/root" "$rel"
 	stage_done "$(du -sh "$dir.tmp/root" | cut -f1)"
 
-	cc_text=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$dir.tmp/root/$kdir_rel/.config")
-	cc=${cc_text%% *}
-	ccpkg=gcc-${cc##*gcc-}
-	rustc_text="" bindgen_text=""
-	if grep -q '^CONFIG_RUST=y' "$dir.tmp/root/$kdir_rel/.config"; then
-		rustc_text=$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="\(.*\)"$/\1/p' "$dir.tmp/root/$kdir_rel/.config")
-		bindgen_text=$(sed -n 's/^CONFIG_BINDGEN_VERSION_TEXT="\(.*\)"$/\1/p' "$dir.tmp/root/$kdir_rel/.config")
-	fi
-
-	stage "kernel $line: compilers in the $suite environment ($cc${rustc_text:+, ${rustc_text%% (*}})"
-	if [ "$root" = / ]; then
-		command -v "$cc" >/dev/null || die "kernel $line needs $cc on this host: apt-get install $ccpkg"
-	else
-		in_root "$root" "apt-get -q -y install --no-install-recommends $ccpkg $ENV_PACKAGES \
-			${rustc_text:+$RUST_PACKAGES}" >"$dir.tmp/apt.log" 2>&1 ||
-			die "apt-get install in the $suite environment failed, see $dir.tmp/apt.log"
-	fi
-	[ "$(in_root "$root" "$cc --version" | head -n 1)" = "$cc_text" ] ||
-		die "kernel $line was built with '$cc_text', the $suite environment has" \
-			"'$(in_root "$root" "$cc --version" | head -n 1)'"
-	if [ -n "$rustc_text" ]; then
-		[ "$(in_root "$root" "rustc --version")" = "$rustc_text" ] ||
-			die "kernel $line was built with '$rustc_text', the $suite environment has" \
-				"'$(in_root "$root" "rustc --version")'"
-		[ -z "$bindgen_text" ] ||
-			[ "$(in_root "$root" "bindgen --version" | head -n 1)" = "$bindgen_text" ] ||
-			die "kernel $line was built with '$bindgen_text', the $suite environment has" \
-				"'$(in_root "$root" "bindgen --version" | head -n 1)'"
-	fi
-	stage_done "$cc_text"
-
+	read_compilers "$dir.tmp/root/$kdir_rel/.config"
+	install_compilers "$root" "kernel $line" "$suite" "$dir.tmp"
 	if [ -n "$rustc_text" ]; then
 		stage "kernel $line: prepare the linux-source-$series tree for Rust modules"
-		in_root "$root" "cd '$dir.tmp/debs' && apt-get -q $opts download linux-source-$series" \
-			>>"$dir.tmp/download.log" 2>&1 ||
-			die "cannot download linux-source-$series from $target, see $dir.tmp/download.log"
-		mkdir -p "$dir.tmp/src" "$dir.tmp/linux"
-		dpkg-deb -x "$dir.tmp"/debs/linux-source-"${series}"_*.deb "$dir.tmp/src"
-		tar -xaf "$dir.tmp"/src/usr/src/linux-source-"$series".tar.* -C "$dir.tmp/linux" \
-			--strip-components=1
-		rm -rf "$dir.tmp/src" "$dir.tmp"/debs/linux-source-*
-		for p in .config Module.symvers vmlinux; do
-			[ -e "$dir.tmp/root/$kdir_rel/$p" ] && cp "$dir.tmp/root/$kdir_rel/$p" "$dir.tmp/linux/"
-		done
-		in_root "$root" "cd '$dir.tmp/linux' && make ARCH=x86 CC=$cc HOSTCC=$cc \
-			KERNELRELEASE=$rel -j${JOBS:-2} olddefconfig prepare modules_prepare" \
-			>"$dir.tmp/prepare.log" 2>&1 ||
-			die "preparing the kernel $line tree failed, see $dir.tmp/prepare.log"
-		cmp -s "$dir.tmp/linux/.config" "$dir.tmp/root/$kdir_rel/.config" ||
-			die "the prepared kernel $line tree's .config differs from Debian's" \
-				"(see $dir.tmp/prepare.log)"
+		prepare_rust_tree "$root" "$opts" "linux-source-$series" "$series" \
+			"$dir.tmp/root/$kdir_rel" "$rel" "$dir.tmp" "kernel $line"
 		rust_kdir=$dir/linux
 		stage_done "$(du -sh "$dir.tmp/linux" | cut -f1)"
 	fi
@@ -319,10 +350,14 @@ EXCLUDES=(--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
 	--exclude=modules.order --exclude='ablation_*.c' --exclude='.tmp_versions'
 	--exclude='*.md')
 
-# Build our modules for LINE from a copy of the sources under build/kernels/LINE, and rnull
-# from the kernel's own tree where it has Rust. Rebuilds only when the sources changed.
+# Build our modules for LINE from a copy of the sources under build/kernels/LINE, in one pass
+# with W=1 and warnings as errors (C and Rust). On a kernel with Rust the pass runs against
+# the prepared source tree, whose .config and Module.symvers are Debian's (checked here), so
+# the C modules equal those built against the headers and the Rust folders
+# (obj-$(CONFIG_RUST) in their Kbuild) build with them; upstream rnull builds from that
+# tree's own source as rnull_mod. Rebuilds only when the sources changed.
 build_line() {
-	local line=$1 facts out src hash cc rust_kdir ko start
+	local line=$1 facts out src hash cc kdir rust_kdir ko start p
 	facts=$(env_file "$line")
 	out=$top/build/kernels/$line
 	src=$out/src
@@ -335,23 +370,32 @@ build_line() {
 		return 0
 	fi
 	start=$(date +%s)
+	cc=$(kv cc "$facts")
+	kdir=$(kv kdir "$facts")
+	rust_kdir=$(kv rust_kdir "$facts")
+	if [ -n "$rust_kdir" ]; then
+		for p in .config Module.symvers; do
+			cmp -s "$rust_kdir/$p" "$kdir/$p" ||
+				die "the prepared kernel $line tree's $p differs from Debian's in $kdir" \
+					"(remove $cache/kernels/$line and run 'make kernels')"
+		done
+		kdir=$rust_kdir
+	fi
 	rm -rf "$src" "$out/ko"
 	mkdir -p "$src" "$out/ko"
 	# shellcheck disable=SC2086
 	tar -c "${EXCLUDES[@]}" $SOURCES | tar -x -C "$src"
-	if ! in_root "$(kv env "$facts")" "make -C '$(kv kdir "$facts")' M='$src' W=1 \
-		KCFLAGS=-Werror -j${JOBS:-2} modules" >"$out/build.log" 2>&1; then
+	if ! in_root "$(kv env "$facts")" "make -C '$kdir' M='$src' ARCH=x86 CC=$cc HOSTCC=$cc \
+		W=1 KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings -j${JOBS:-2} modules" >"$out/build.log" 2>&1; then
 		grep -E 'error|warning' "$out/build.log" | head -n 20 >&2
 		die "our modules do not build against kernel $line, see $out/build.log"
 	fi
-	rust_kdir=$(kv rust_kdir "$facts")
 	if [ -n "$rust_kdir" ]; then
 		rm -rf "$out/rnull"
 		cp -r "$rust_kdir/drivers/block/rnull" "$out/rnull"
 		printf 'obj-m += rnull_mod.o\nrnull_mod-y := rnull.o\n' >"$out/rnull/Kbuild"
-		cc=$(kv cc "$facts")
 		in_root "$(kv env "$facts")" "make -C '$rust_kdir' M='$out/rnull' ARCH=x86 CC=$cc \
-			HOSTCC=$cc KERNELRELEASE=$(kv release "$facts") modules" >>"$out/build.log" 2>&1 ||
+			HOSTCC=$cc KRUSTFLAGS=-Dwarnings modules" >>"$out/build.log" 2>&1 ||
 			die "rnull does not build against kernel $line, see $out/build.log"
 	fi
 	# Warnings that -Werror does not turn into errors (Kbuild's, modpost's) fail it too.
@@ -365,6 +409,107 @@ build_line() {
 	done
 	echo "$hash" >"$out/ko/.sources"
 	echo "kernels: built $(ls "$out"/ko/*.ko | wc -l) modules for $line ($(kv release "$facts")) in $(( $(date +%s) - start )) s"
+}
+
+# The release the kernel headers (or tree) KDIR build modules for (their vermagic).
+kdir_release() {
+	sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$1/include/generated/utsrelease.h" 2>/dev/null
+}
+
+# Host mode's Rust decision for the kernel headers KDIR, one line on stdout:
+#   tree PATH        Rust modules build against PATH (KDIR itself when it is a full build
+#                    tree, else the prepared tree host-prepare made for its release)
+#   prepare V SUITE  a Debian Rust-enabled kernel (its source package version V, from SUITE):
+#                    host-prepare makes its tree with the same recipe as VM mode's line 7
+#   skip WHY         no Rust arms: why, and what would enable them
+host_rust() {
+	local kdir rel root ver suite
+	kdir=$(readlink -f "$1" || echo "$1")
+	[ -e "$kdir/.config" ] || { echo "skip no kernel configuration in $1 (install the running kernel's headers)"; return; }
+	rel=$(kdir_release "$kdir")
+	if ! grep -q '^CONFIG_RUST=y' "$kdir/.config"; then
+		echo "skip kernel ${rel:-in $1} was built without Rust (no CONFIG_RUST=y in $kdir/.config); a Rust-enabled kernel, such as Debian's trixie-backports 7.x, would enable them"
+		return
+	fi
+	[ -e "$kdir/rust/libkernel.rmeta" ] && { echo "tree $kdir"; return; }
+	[ -e "$cache/host/$rel/.twinbench-tree" ] && { echo "tree $cache/host/$rel/linux"; return; }
+	# Debian's headers carry their source package's changelog: "linux (VERSION) SUITE; ...".
+	root=${kdir%/usr/src/linux-headers-"$rel"}
+	ver="" suite=""
+	[ "$root" = "$kdir" ] ||
+		read -r ver suite < <(zcat "$root/usr/share/doc/linux-headers-$rel/changelog.Debian.gz" \
+			2>/dev/null | head -n 1 | sed -n 's/^linux (\([^)]*\)) \([a-z-]*\);.*/\1 \2/p')
+	if [ -z "${ver:-}" ]; then
+		echo "skip kernel $rel has Rust, but $kdir holds no Rust metadata (rust/libkernel.rmeta) and is no Debian headers package; point KDIR at the kernel's full build tree"
+		return
+	fi
+	echo "prepare $ver $suite"
+}
+
+# host-prepare KDIR: the prepared tree for the running Debian Rust-enabled kernel whose
+# headers are KDIR, in $cache/host/RELEASE: its suite's environment with the kernel's
+# compilers, the linux-source package of exactly its version, Debian's .config,
+# Module.symvers and vmlinux from KDIR. Does nothing when the tree is there.
+host_prepare() {
+	local kdir decision ver target suite rel series dir root opts
+	kdir=$(readlink -f "$1")
+	decision=$(host_rust "$kdir")
+	case "$decision" in
+	tree\ *) return 0 ;;
+	skip\ *) die "no Rust tree to prepare: ${decision#skip }" ;;
+	esac
+	read -r _ ver target <<<"$decision"
+	suite=${target%-backports}
+	rel=$(kdir_release "$kdir")
+	series=$(echo "$rel" | grep -o -E '^[0-9]+\.[0-9]+')
+	[ "$(id -u)" = 0 ] || die "preparing the Rust tree for $rel needs root (chroot, $cache)"
+	dir=$cache/host/$rel
+	mkdir -p "$cache"
+	exec 9>"$cache/.lock"
+	flock 9
+	make_env "$suite"
+	root=$(env_root "$suite")
+	opts=$(apt_opts "$suite" "$target")
+	read_compilers "$kdir/.config"
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	install_compilers "$root" "the running kernel $rel" "$suite" "$dir.tmp"
+	stage "the running kernel $rel: prepare linux-source-$series $ver for Rust modules"
+	prepare_rust_tree "$root" "$opts" "linux-source-$series=$ver" "$series" "$kdir" "$rel" \
+		"$dir.tmp" "running kernel $rel"
+	stage_done "$(du -sh "$dir.tmp/linux" | cut -f1)"
+	printf 'env=%s\ncc=%s\n' "$root" "$cc" >"$dir.tmp/.twinbench-tree"
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+}
+
+# host-build KDIR: host mode's module build, in this tree, W=1 with C and Rust warnings as
+# errors: against the Rust tree when host_rust has one (preparing it first when it can be),
+# else against KDIR with the Rust folders left out and one line saying why.
+host_build() {
+	local kdir=$1 decision tree env=/ cc="" flags="" v=""
+	decision=$(host_rust "$kdir")
+	case "$decision" in prepare\ *)
+		host_prepare "$kdir"
+		decision=$(host_rust "$kdir")
+	esac
+	case "$decision" in
+	tree\ *)
+		tree=${decision#tree }
+		if [ -e "$(dirname "$tree")/.twinbench-tree" ]; then
+			env=$(kv env "$(dirname "$tree")/.twinbench-tree")
+			cc=$(kv cc "$(dirname "$tree")/.twinbench-tree")
+			flags="ARCH=x86 CC=$cc HOSTCC=$cc"
+		fi
+		;;
+	*)
+		echo "kernels: Rust arms skipped: ${decision#skip }" >&2
+		tree=$kdir flags="CONFIG_RUST="
+		;;
+	esac
+	[ "${V:-}" = 1 ] && v=V=1
+	in_root "$env" "make -C '$tree' M='$top' $flags W=1 KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings \
+		$v -j${JOBS:-2} modules"
 }
 
 cmd=${1:-}
@@ -392,6 +537,9 @@ line-of)
 build)
 	build_line "${1:?kernels: build needs a LINE}"
 	;;
+host-rust) host_rust "${1:?kernels: host-rust needs a KDIR}" ;;
+host-prepare) host_prepare "${1:?kernels: host-prepare needs a KDIR}" ;;
+host-build) host_build "${1:?kernels: host-build needs a KDIR}" ;;
 run)
 	l=${1:?kernels: run needs a LINE}
 	shift

@@ -4,30 +4,33 @@
 # Every check prints one line, "ok - ..." or "not ok - ..."; the last line counts them:
 # "N passed, N failed, N skipped". A line carrying "# SKIP" counts as skipped, whatever its
 # verdict. Exit status 0 only when nothing failed.
-# Usage: tests/run.sh [unit|host|vm]... [--only NAME]... [--kernel LINE]
-#   The guest tests run on every kernel of scripts/kernels.sh, each booted from the cache
-#   with our modules built for it (make modules-all): all of them on LINE (default: the
-#   default kernel), the integrity subset (tests with a "# vm-kernels: all" line) on the
-#   others. A test with a "# vm-needs: MODULE" line runs only on kernels where MODULE.ko
-#   was built (rnull_mod: a Rust-enabled kernel); elsewhere it counts as skipped.
+# Usage: tests/run.sh [unit|host|vm]... [--only NAME]... [--kernel LINE] [--on LINE]...
+#   The guest tests run on every kernel of scripts/kernels.sh (--on: only these), each
+#   booted from the cache with our modules built for it (make modules-all): in full on LINE
+#   (default: the default kernel), on the others the integrity subset: only the tests with
+#   a "# vm-kernels: all" line, each told so (TWINBENCH_SUBSET=integrity; it skips its other
+#   checks, tests/lib/guest.sh: subset_skip). A test with a "# vm-needs: MODULE" line runs
+#   only on kernels where MODULE.ko was built (rnull_mod: a Rust-enabled kernel); elsewhere
+#   it counts as skipped.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-kinds=() only=() kernel=$(scripts/kernels.sh default)
+kinds=() only=() on=() kernel=$(scripts/kernels.sh default)
+# known_line OPTION LINE: LINE is a kernel of scripts/kernels.sh, else one line and exit 2.
+known_line() {
+	case " $(scripts/kernels.sh lines) " in
+	*" $2 "*) ;;
+	*) echo "run.sh: $1 '$2': expected one of $(scripts/kernels.sh lines)" >&2; exit 2 ;;
+	esac
+}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	unit|host|vm) kinds+=("$1") ;;
 	--only) only+=("${2:?--only needs a test name}"); shift ;;
-	--kernel)
-		kernel=${2:-}
-		case " $(scripts/kernels.sh lines) " in
-		*" $kernel "*) ;;
-		*) echo "run.sh: --kernel '$kernel': expected one of $(scripts/kernels.sh lines)" >&2; exit 2 ;;
-		esac
-		shift
-		;;
-	*) echo "run.sh: unknown argument '$1' (expected unit, host, vm or --only NAME)" >&2; exit 2 ;;
+	--kernel) known_line "$1" "${2:-}"; kernel=$2; shift ;;
+	--on) known_line "$1" "${2:-}"; on+=("$2"); shift ;;
+	*) echo "run.sh: unknown argument '$1' (expected unit, host, vm, --only NAME, --kernel LINE or --on LINE)" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -126,7 +129,7 @@ kv() {
 
 # The guest tests on kernel LINE: all of them when FULL is 1, else the integrity subset.
 run_vm_kernel() {
-	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra
+	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra subset
 	if ! facts=$(scripts/kernels.sh env "$line" 2>&1); then
 		echo "not ok - kernel $line is ready for the guest tests: $facts"
 		failed=$((failed + 1))
@@ -159,9 +162,11 @@ run_vm_kernel() {
 		out=$log_dir/vm-$line-$name.log
 		rm -rf "$share"
 		mkdir -p "$share"
-		echo "exec bash /twinbench/tests/$name.sh" >"$share/job.sh"
+		subset=""
+		[ "$full" = 1 ] || subset="export TWINBENCH_SUBSET=integrity; "
+		echo "${subset}exec bash /twinbench/tests/$name.sh" >"$share/job.sh"
 		ablation_variants >"$share/ablation-variants.txt"
-		echo "# vm/$name on kernel $line ($kver)"
+		echo "# vm/$name on kernel $line ($kver${subset:+, integrity subset})"
 		# A "# vm-nvme-file: SIZE" line asks for a file-backed NVMe controller.
 		nvme_args=()
 		nvme_size=$(sed -n 's/^# vm-nvme-file: *//p' "$t" | head -n 1)
@@ -192,11 +197,19 @@ run_vm_kernel() {
 	done
 }
 
+# on_line LINE: the guest tests run on LINE (every line unless --on named some).
+on_line() {
+	[ ${#on[@]} -eq 0 ] && return 0
+	local l
+	for l in "${on[@]}"; do [ "$l" = "$1" ] && return 0; done
+	return 1
+}
+
 run_vm() {
 	local l
-	run_vm_kernel "$kernel" 1
+	on_line "$kernel" && run_vm_kernel "$kernel" 1
 	for l in $(scripts/kernels.sh lines); do
-		[ "$l" = "$kernel" ] || run_vm_kernel "$l" 0
+		[ "$l" = "$kernel" ] || ! on_line "$l" || run_vm_kernel "$l" 0
 	done
 }
 

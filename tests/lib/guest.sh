@@ -59,3 +59,19 @@ wait_for_dev() {
 
 # holds FILTER JSON: the jq FILTER is true for JSON.
 holds() { jq -e "$1" "$2" >/dev/null; }
+
+# integrity_only: this boot runs the integrity subset (tests/run.sh exports
+# TWINBENCH_SUBSET=integrity on every kernel but the default one): load, write+verify,
+# cross-reads, payload checks, refused parameters, clean unload, a clean kernel log.
+integrity_only() { [ "${TWINBENCH_SUBSET:-}" = integrity ]; }
+
+# subset_skip N WHAT: in the integrity subset, the N checks of WHAT count as skipped (the
+# plan stays whole) and the status is 0, so "subset_skip N WHAT || section" runs the
+# section only in a full run; otherwise nothing is printed and the status is 1.
+subset_skip() {
+	local i
+	integrity_only || return 1
+	for i in $(seq "$1"); do
+		skip "$2 ($i/$1)" "integrity subset on $(uname -r); it runs in full on the default kernel"
+	done
+}

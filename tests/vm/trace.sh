@@ -1,6 +1,7 @@
 #!/bin/bash
-# trace.sh: twintrace in the guest kernel (Debian 6.1) on the stock null_blk and, when they
-# are built, the null twins rawnull and safenull. For each driver and completion mode:
+# trace.sh: twintrace in the guest kernel (each of the suite's kernels) on the stock null_blk
+# and, when they are built, the null twins rawnull and safenull. For each driver and
+# completion mode:
 #   irqmode=0 (in queue_rq): completions = fio's I/O count, no hrtimer of the driver's
 #     module fires, no BLOCK softirq runs, hard IRQs stay below 1 % of the I/Os;
 #   irqmode=1 (softirq): completions = I/Os, BLOCK softirqs run, no driver hrtimer fires;
@@ -16,14 +17,18 @@
 # poll queue makes two hardware queues, and then blk-mq completes irqmode=1 requests inline,
 # not in the BLOCK softirq. Last, the runner's traced samples (trace = on) of rawnull at
 # irqmode=2 and 0: one driver hrtimer per I/O and about one interrupt per I/O, then none.
+# What a kernel lacks is said in one line and tracing goes on: a module without BTF (our
+# modules built against headers without vmlinux, 6.1) and a missing tracepoint; the checks
+# hold the lines to what /sys/kernel/btf and the JSON's "unavailable" say.
+# vm-kernels: all
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 
 ios=20000
 arms="null_blk:nullb0 rawnull:rawnull0 safenull:safenull0"
-# Checks: per arm, irqmode 0: 7, 1: 6, 2: 7; sampled 4; twinperf 2; the runner's samples
-# 6 per mode.
-plan $((3 * (7 + 6 + 7) + 4 + 2 + 2 * 6))
+# Checks: per arm, irqmode 0: 7 and the two notes, 1: 6, 2: 7; sampled 4; twinperf 2; the
+# runner's samples 6 per mode.
+plan $((3 * (7 + 2 + 6 + 7) + 4 + 2 + 2 * 6))
 
 command -v twintrace >/dev/null || { not_ok "twintrace is in the guest (build bpf/ first)"; exit 1; }
 
@@ -82,11 +87,22 @@ run_sample() {
 		kill $tracer 2>/dev/null
 		return 1
 	fi
+	btf=no
+	[ -e "/sys/kernel/btf/$mod" ] && btf=yes
 	fio --name=trace --filename="$dev" --ioengine=io_uring --direct=1 --rw=randread \
 		--bs=4k --iodepth=32 --number_ios=$ios --size=512M --norandommap \
 		>/tmp/fio.txt 2>&1 || { tail -n 5 /tmp/fio.txt | sed 's/^/# /'; kill $tracer; return 1; }
 	kill -INT $tracer
 	wait $tracer || { echo "# twintrace exit $?"; sed 's/^/# /' /tmp/trace.err; return 1; }
+}
+
+# tracepoint_notes_match: twintrace said in a line which tracepoints it lacks, at least one
+# per event group its JSON lists as unavailable, and none when it lists none.
+tracepoint_notes_match() {
+	local lines groups
+	lines=$(grep -c 'lacks tracepoint' /tmp/trace.err)
+	groups=$(jq '.unavailable | length' /tmp/trace.json)
+	if [ "$groups" = 0 ]; then [ "$lines" = 0 ]; else [ "$lines" -ge "$groups" ]; fi
 }
 
 for arm in $arms; do
@@ -132,6 +148,13 @@ for arm in $arms; do
 			test "$qcalls" = "$done_ios" -a "$qrets" = "$done_ios"
 		case $mode in
 		0)
+			notes=$(grep -c "module $mod has no BTF" /tmp/trace.err)
+			echo "# $tag: module BTF $btf on $(uname -r)"
+			check "$tag: one line says $mod has no BTF exactly when it has none (BTF $btf, $notes lines)" \
+				test "$notes" = "$([ $btf = yes ] && echo 0 || echo 1)"
+			missing=$(jq -r '.unavailable | join(",")' /tmp/trace.json)
+			check "$tag: a line names each tracepoint the kernel lacks (unavailable: ${missing:-none})" \
+				tracepoint_notes_match
 			check "$tag: no hrtimer of $mod fires ($hr)" test "$hr" = 0
 			check "$tag: no BLOCK softirq runs ($block)" test "$block" = 0
 			check "$tag: hard IRQs below 1 % of I/Os ($hard)" test "$hard" -lt $((ios / 100))
