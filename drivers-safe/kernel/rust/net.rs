@@ -456,18 +456,33 @@ impl<T: Operations> Device<T> {
         unsafe { (NetDevice::from_raw(dev), &*Self::data_ptr(dev)) }
     }
 
+    /// The `ndo_open` the kernel calls.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel calls it, for a live device this type set up.
     unsafe extern "C" fn open_adapter(dev: *mut bindings::net_device) -> c_int {
         // SAFETY: The kernel calls the ops of a device this type set up, while it lives.
         let (dev, this) = unsafe { Self::parts(dev) };
         from_result(|| T::open(dev, this).map(|()| 0))
     }
 
+    /// The `ndo_stop` the kernel calls.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel calls it, for a live device this type set up.
     unsafe extern "C" fn stop_adapter(dev: *mut bindings::net_device) -> c_int {
         // SAFETY: As in `open_adapter`.
         let (dev, this) = unsafe { Self::parts(dev) };
         from_result(|| T::stop(dev, this).map(|()| 0))
     }
 
+    /// The `ndo_start_xmit` the kernel calls.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel calls it, for a live device this type set up.
     unsafe extern "C" fn start_xmit_adapter(
         skb: *mut bindings::sk_buff,
         dev: *mut bindings::net_device,
@@ -479,12 +494,22 @@ impl<T: Operations> Device<T> {
         0 // NETDEV_TX_OK
     }
 
+    /// The `ndo_change_mtu` the kernel calls.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel calls it, for a live device this type set up.
     unsafe extern "C" fn change_mtu_adapter(dev: *mut bindings::net_device, mtu: c_int) -> c_int {
         // SAFETY: As in `open_adapter`.
         let (dev, this) = unsafe { Self::parts(dev) };
         from_result(|| T::change_mtu(dev, this, mtu).map(|()| 0))
     }
 
+    /// The `ndo_get_stats64` the kernel calls.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel calls it, for a live device this type set up.
     unsafe extern "C" fn get_stats64_adapter(
         dev: *mut bindings::net_device,
         stats: *mut ffi::RawStats64,
@@ -503,6 +528,11 @@ impl<T: Operations> Device<T> {
         out.tx_dropped = s.tx_dropped;
     }
 
+    /// The ethtool's `get_sset_count`, from `T::NAMES` the kernel calls.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel calls it, for a live device this type set up.
     unsafe extern "C" fn get_sset_count_adapter(
         _dev: *mut bindings::net_device,
         sset: c_int,
@@ -514,6 +544,11 @@ impl<T: Operations> Device<T> {
         }
     }
 
+    /// The ethtool's `get_strings`, from `T::NAMES` the kernel calls.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel calls it, for a live device this type set up.
     unsafe extern "C" fn get_strings_adapter(
         _dev: *mut bindings::net_device,
         sset: u32,
@@ -534,6 +569,11 @@ impl<T: Operations> Device<T> {
         }
     }
 
+    /// The ethtool's `get_ethtool_stats`: `T::read_stats` on a buffer of exactly `T::NAMES.len()` the kernel calls.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel calls it, for a live device this type set up.
     unsafe extern "C" fn get_ethtool_stats_adapter(
         dev: *mut bindings::net_device,
         _stats: *mut bindings::ethtool_stats,

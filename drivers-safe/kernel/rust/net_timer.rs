@@ -92,6 +92,11 @@ impl<T: TimerCallback> Timer<T> {
         unsafe { bindings::hrtimer_cancel(self.timer.get()) };
     }
 
+    /// The callback `hrtimer_setup()` registered.
+    ///
+    /// # Safety
+    ///
+    /// Only the hrtimer core calls it, for a timer set up by [`Timer::new`].
     unsafe extern "C" fn run(timer: *mut bindings::hrtimer) -> bindings::hrtimer_restart {
         // SAFETY: By the type invariant the timer is the field at `T::TIMER_OFFSET` of a live
         // `T` (`Opaque` has the C struct's address), which is not freed while this runs.
