@@ -1,11 +1,12 @@
 #!/bin/bash
-# net.sh (guest): the network twins rawnet and safenet, and stock veth beside them, carry
-# real traffic between two network namespaces correctly: ping, iperf3 UDP and TCP, payloads
-# checked byte for byte by udpcheck, counters that add up, carrier that follows the peer,
-# MTU and offload changes, a ring small enough to stop the queue, clean unloading with the
-# links up, and refused bad parameters; after every arm, no kernel problem (tests/lib/guest.sh,
-# the safe layer's "safe: " reports included) in the lines it logged. One line per check:
-# "ok - ..." or "not ok - ...".
+# net.sh (guest): the network twins rawnet, safenet and rustnet (where it is built: kernel 7,
+# which has Rust), and stock veth beside them, carry real traffic between two network
+# namespaces correctly: ping, iperf3 UDP and TCP, payloads checked byte for byte by
+# udpcheck, counters that add up, carrier that follows the peer, MTU and offload changes, a
+# ring small enough to stop the queue, clean unloading with the links up, and refused bad
+# parameters; after every arm, no kernel problem (tests/lib/guest.sh, the safe layer's
+# "safe: " reports included) in the lines it logged. One line per check: "ok - ..." or
+# "not ok - ...".
 # vm-kernels: all
 set -u
 . "$(dirname "$0")/../lib/check.sh"
@@ -371,8 +372,11 @@ net_layer_selftest() {
 	rmmod safenet_selftest 2>/dev/null
 }
 
-# NET_ARMS narrows the run while developing, e.g. NET_ARMS="safenet veth".
-arms=${NET_ARMS:-rawnet safenet veth}
+# NET_ARMS narrows the run while developing, e.g. NET_ARMS="safenet veth". The Rust twin is
+# tested wherever its module was built (a kernel with Rust).
+rust_arm=
+modinfo rustnet >/dev/null 2>&1 && rust_arm=rustnet
+arms=${NET_ARMS:-rawnet safenet $rust_arm veth}
 # Checks per section: test_arm full (twin) 30, traffic 19, small ring 10, coalescing down/up
 # 6, bad parameters one each; veth full 27 (no nr_pairs, MTU-limit or per-queue checks);
 # layer self-test 4.
