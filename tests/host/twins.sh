@@ -18,8 +18,6 @@ trap 'rm -rf "$tmp"' EXIT
 
 # family directory raw-prefix safe-prefix
 FAMILIES="null:nullblk:rawnull:safenull net:net:rawnet:safenet nvme:nvme:rawnvme:safenvme"
-PENDING_MARK='# --- temporary: pending block'
-PENDING_REASON='pending: NVMe twins being aligned'
 C_WORDS='if for while switch return sizeof typeof __typeof__ __attribute__ __builtin_expect
 	_Static_assert defined do else case u8 u16 u32 u64 s8 s16 s32 s64 int long char bool void'
 
@@ -62,14 +60,14 @@ symbols() {
 	nm "$1" 2>/dev/null | awk '$2 ~ /^[tT]$/ { sub(/\..*/, "", $3); print $3 }' | sort -u
 }
 
-# The map itself: five fields, a known family, a reason for every line that is not a plain
-# counterpart, the pending reason only in the marked block at the end.
+# The map itself: five fields, a known family, a layer reason for every line that is not a
+# plain counterpart.
 check_map_format() {
-	local n=0 bad=0 in_pending=0 fam raw safe rust reason extra line
+	local n=0 bad=0 fam raw safe rust reason extra line
 	[ -r "$map" ] || { not_ok "twins.tsv: $map exists"; return; }
 	while IFS= read -r line; do
 		n=$((n + 1))
-		case "$line" in "$PENDING_MARK"*) in_pending=1; continue ;; '#'*) continue ;; esac
+		case "$line" in '#'*) continue ;; esac
 		IFS=$'\t' read -r fam raw safe rust reason extra <<<"$line"
 		if [ -z "$reason" ] || [ -n "${extra:-}" ]; then
 			echo "#   twins.tsv line $n: not 5 tab-separated fields"; bad=1; continue
@@ -77,11 +75,6 @@ check_map_format() {
 		case " null net nvme " in *" $fam "*) ;; *)
 			echo "#   twins.tsv line $n: unknown family '$fam'"; bad=1; continue ;;
 		esac
-		if [ "$in_pending" = 1 ]; then
-			[ "$fam" = nvme ] && [ "$reason" = "$PENDING_REASON" ] ||
-				{ echo "#   twins.tsv line $n: only NVMe lines saying '$PENDING_REASON' may follow the pending mark"; bad=1; }
-			continue
-		fi
 		case "$reason" in
 		-) [ "$raw" != - ] && [ "$safe" != - ] && [ "${raw#raw}" = "${safe#safe}" ] ||
 			{ echo "#   twins.tsv line $n: $raw/$safe is not a plain counterpart, so it needs a layer reason"; bad=1; } ;;
@@ -95,22 +88,20 @@ check_map_format() {
 	check "twins.tsv: $n lines, each 5 fields with a layer reason where not a plain counterpart" test "$bad" = 0
 }
 
-# The call allowlist: three fields, a reason on every line, the pending reason only for
-# NVMe and only in the marked block at the end.
+# The call allowlist: three fields, a known family and a reason on every line.
 check_calls_format() {
-	local n=0 bad=0 in_pending=0 name fam reason extra line
+	local n=0 bad=0 name fam reason extra line
 	[ -r "$calls" ] || { not_ok "kernel-calls.tsv: $calls exists"; return; }
 	while IFS= read -r line; do
 		n=$((n + 1))
-		case "$line" in "$PENDING_MARK"*) in_pending=1; continue ;; '#'*) continue ;; esac
+		case "$line" in '#'*) continue ;; esac
 		IFS=$'\t' read -r name fam reason extra <<<"$line"
 		if [ -z "$reason" ] || [ -n "${extra:-}" ]; then
 			echo "#   kernel-calls.tsv line $n: not 3 tab-separated fields"; bad=1
-		elif [ "$in_pending" = 1 ]; then
-			[ "$fam" = nvme ] && [ "$reason" = "$PENDING_REASON" ] ||
-				{ echo "#   kernel-calls.tsv line $n: only NVMe lines saying '$PENDING_REASON' may follow the pending mark"; bad=1; }
+		elif ! case " null net nvme * " in *" $fam "*) true ;; *) false ;; esac; then
+			echo "#   kernel-calls.tsv line $n: unknown family '$fam'"; bad=1
 		elif [ "${reason#pending}" != "$reason" ]; then
-			echo "#   kernel-calls.tsv line $n: a pending line outside the marked block"; bad=1
+			echo "#   kernel-calls.tsv line $n: 'pending' is no reason (the NVMe twins are aligned)"; bad=1
 		fi
 	done <"$calls"
 	check "kernel-calls.tsv: $n lines, each a call, its family and the reason it needs no layer" \
