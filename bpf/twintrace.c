@@ -106,7 +106,7 @@ static const struct argp_option opts[] = {
 	  "Comma list of block,hardirq,softirq,timer,hrtimer (default: all)", 0 },
 	{ "duration", 't', "SECONDS", 0, "Stop after SECONDS instead of waiting for a signal", 0 },
 	{ "sample", 's', "N", 0,
-	  "Time one block request in N (default 1: every one); all are counted", 0 },
+	  "Time one block request and one call of each --func in N (default 1: all); all are counted", 0 },
 	{ "histogram", 'H', NULL, 0, "Print the latency histogram and counters as text", 0 },
 	{ "raw-tp", 'r', NULL, 0, "Use raw_tp programs even where tp_btf works", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
@@ -600,17 +600,31 @@ static json_t *hrtimer_json(const struct twintrace_bpf__bss *bss)
 			 "functions", functions, "dropped", (json_int_t)bss->hrtimer_dropped);
 }
 
+/*
+ * The time in function @i over all its calls: what the timed calls took (one in
+ * sample_every), scaled to the calls counted.
+ */
+static __u64 func_total_ns(const struct twintrace_bpf__bss *bss, int i)
+{
+	const struct time_stat *t = &bss->func_returns[i];
+
+	if (!t->count || t->count >= bss->func_calls[i])
+		return t->ns;
+	return (__u64)((double)t->ns * bss->func_calls[i] / t->count + 0.5);
+}
+
 static json_t *functions_json(const struct twintrace_bpf__bss *bss)
 {
 	json_t *funcs = json_array();
 	int i;
 
 	for (i = 0; i < env.nr_funcs; i++)
-		json_array_append_new(funcs, json_pack("{sssssIsIsI}",
+		json_array_append_new(funcs, json_pack("{sssssIsIsIsI}",
 			"role", env.funcs[i].role, "symbol", env.funcs[i].symbol,
 			"calls", (json_int_t)bss->func_calls[i],
 			"returns", (json_int_t)bss->func_returns[i].count,
-			"ns", (json_int_t)bss->func_returns[i].ns));
+			"timed_ns", (json_int_t)bss->func_returns[i].ns,
+			"ns", (json_int_t)func_total_ns(bss, i)));
 	return funcs;
 }
 
@@ -755,7 +769,7 @@ static void print_text(json_t *root, const struct twintrace_bpf__bss *bss)
 		printf("function %s=%s: calls %llu returns %llu ns %llu\n", env.funcs[i].role,
 		       env.funcs[i].symbol, (unsigned long long)bss->func_calls[i],
 		       (unsigned long long)bss->func_returns[i].count,
-		       (unsigned long long)bss->func_returns[i].ns);
+		       (unsigned long long)func_total_ns(bss, i));
 	json_object_foreach(json_object_get(root, "missed"), prog, value)
 		if (json_integer_value(value))
 			printf("missed runs of %s: %lld\n", prog, json_integer_value(value));
