@@ -103,7 +103,7 @@ for mod in $arms; do
 			}
 			printf "\n" }'
 		echo "$mod irqmode=$mode latency p50/p99 ns, events:$lat events/$sample:$lat_s duty:$lat_d" |
-		awk '{ for (i = 5; i <= NF; i++) { if ($i ~ /:$/) k = $i
+		awk '{ for (i = 6; i <= NF; i++) { if ($i ~ /:$/) k = $i
 			else { split($i, v, "/"); p50[k] += v[1]; p99[k] += v[2]; n[k]++ } }
 			for (k in n) { m50[k] = p50[k] / n[k]; m99[k] = p99[k] / n[k] }
 			printf "%s => mean", $0
