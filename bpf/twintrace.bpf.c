@@ -19,7 +19,10 @@
 const volatile bool filter_dev;
 const volatile __u32 target_dev;
 const volatile bool issue_has_queue_arg;
-/* Time one request in sample_every (1: all); the others are only counted. */
+/*
+ * Time one request in sample_every (1: all), and one call in sample_every of each traced
+ * driver function; the others are only counted.
+ */
 const volatile __u32 sample_every = 1;
 
 __u64 tag_start[MAX_HW_QUEUES * MAX_TAGS];
@@ -386,11 +389,13 @@ int BPF_KPROBE(func_entry)
 {
 	__u32 index = bpf_get_attach_cookie(ctx);
 	struct func_key key = { .context = call_context(), .index = index };
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now;
 
 	if (index >= MAX_FUNCS)
 		return 0;
-	__sync_fetch_and_add(&func_calls[index], 1);
+	if (__sync_fetch_and_add(&func_calls[index], 1) % sample_every)
+		return 0;
+	now = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&func_start, &key, &now, BPF_ANY))
 		__sync_fetch_and_add(&func_dropped, 1);
 	return 0;

@@ -60,6 +60,7 @@ static struct env {
 	unsigned int events;
 	long duration;
 	unsigned int sample_every;
+	unsigned int duty_on_ms, duty_period_ms;	/* 0: block programs always attached */
 	struct traced_func funcs[MAX_FUNCS];
 	int nr_funcs;
 } env = {
@@ -106,7 +107,9 @@ static const struct argp_option opts[] = {
 	  "Comma list of block,hardirq,softirq,timer,hrtimer (default: all)", 0 },
 	{ "duration", 't', "SECONDS", 0, "Stop after SECONDS instead of waiting for a signal", 0 },
 	{ "sample", 's', "N", 0,
-	  "Time one block request in N (default 1: every one); all are counted", 0 },
+	  "Time one block request and one call of each --func in N (default 1: all); all are counted", 0 },
+	{ "duty", 'D', "ON/PERIOD", 0,
+	  "Attach the block programs ON ms of every PERIOD ms (needs --dev)", 0 },
 	{ "histogram", 'H', NULL, 0, "Print the latency histogram and counters as text", 0 },
 	{ "raw-tp", 'r', NULL, 0, "Use raw_tp programs even where tp_btf works", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 0 },
@@ -186,7 +189,7 @@ static void parse_events(struct argp_state *state, const char *arg)
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	char *end;
+	char *end, c;
 
 	switch (key) {
 	case 'o':
@@ -216,6 +219,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			die_usage(state, "--sample '%s': expected a whole number from 1 to 1000000",
 				  arg);
 		break;
+	case 'D':
+		if (sscanf(arg, "%u/%u%c", &env.duty_on_ms, &env.duty_period_ms, &c) != 2 ||
+		    !env.duty_on_ms || env.duty_on_ms >= env.duty_period_ms ||
+		    env.duty_period_ms > 3600000)
+			die_usage(state, "--duty '%s': expected ON/PERIOD in ms, 0 < ON < PERIOD",
+				  arg);
+		break;
 	case 'H':
 		env.histogram = true;
 		break;
@@ -234,6 +244,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!env.output && !env.histogram)
 			die_usage(state, "%s", "nothing to do: give -o FILE and/or --histogram");
+		if (env.duty_on_ms && !env.filter_dev)
+			die_usage(state, "%s", "--duty needs --dev (the tag table is reset per period)");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -509,10 +521,13 @@ static json_t *time_stat_json(__u64 count, __u64 ns)
 	return json_pack("{sIsI}", "count", (json_int_t)count, "ns", (json_int_t)ns);
 }
 
+/* With --duty: how long the block programs were attached. */
+static __u64 duty_attached_ns;
+
 static json_t *block_json(const struct twintrace_bpf__bss *bss)
 {
 	__u64 count = bss->lat_count, max = bss->lat_max_ns;
-	json_t *buckets = json_array();
+	json_t *buckets = json_array(), *block;
 	__u32 i;
 
 	for (i = 0; i < LAT_SLOTS; i++)
@@ -520,7 +535,7 @@ static json_t *block_json(const struct twintrace_bpf__bss *bss)
 			json_array_append_new(buckets, json_pack("[III]",
 				(json_int_t)lat_slot_low(i), (json_int_t)lat_slot_low(i + 1),
 				(json_int_t)bss->lat_hist[i]));
-	return json_pack("{sIsIsIsIsfsIsIsIsIsIsIs{sisiso}}",
+	block = json_pack("{sIsIsIsIsfsIsIsIsIsIsIs{sisiso}}",
 		"sample_every", (json_int_t)env.sample_every,
 		"issued", (json_int_t)bss->issue_seen,
 		"count", (json_int_t)count,
@@ -536,6 +551,11 @@ static json_t *block_json(const struct twintrace_bpf__bss *bss)
 		"sub_buckets", (int)LAT_SUBS,
 		"exact_below_ns", (int)LAT_SUBS,
 		"buckets", buckets);
+	if (block && env.duty_on_ms)
+		json_object_set_new(block, "duty", json_pack("{sisisI}",
+			"on_ms", (int)env.duty_on_ms, "period_ms", (int)env.duty_period_ms,
+			"attached_ns", (json_int_t)duty_attached_ns));
+	return block;
 }
 
 static json_t *hardirq_json(int map_fd)
@@ -604,17 +624,31 @@ static json_t *hrtimer_json(const struct twintrace_bpf__bss *bss)
 			 "functions", functions, "dropped", (json_int_t)bss->hrtimer_dropped);
 }
 
+/*
+ * The time in function @i over all its calls: what the timed calls took (one in
+ * sample_every), scaled to the calls counted.
+ */
+static __u64 func_total_ns(const struct twintrace_bpf__bss *bss, int i)
+{
+	const struct time_stat *t = &bss->func_returns[i];
+
+	if (!t->count || t->count >= bss->func_calls[i])
+		return t->ns;
+	return (__u64)((double)t->ns * bss->func_calls[i] / t->count + 0.5);
+}
+
 static json_t *functions_json(const struct twintrace_bpf__bss *bss)
 {
 	json_t *funcs = json_array();
 	int i;
 
 	for (i = 0; i < env.nr_funcs; i++)
-		json_array_append_new(funcs, json_pack("{sssssIsIsI}",
+		json_array_append_new(funcs, json_pack("{sssssIsIsIsI}",
 			"role", env.funcs[i].role, "symbol", env.funcs[i].symbol,
 			"calls", (json_int_t)bss->func_calls[i],
 			"returns", (json_int_t)bss->func_returns[i].count,
-			"ns", (json_int_t)bss->func_returns[i].ns));
+			"timed_ns", (json_int_t)bss->func_returns[i].ns,
+			"ns", (json_int_t)func_total_ns(bss, i)));
 	return funcs;
 }
 
@@ -759,7 +793,7 @@ static void print_text(json_t *root, const struct twintrace_bpf__bss *bss)
 		printf("function %s=%s: calls %llu returns %llu ns %llu\n", env.funcs[i].role,
 		       env.funcs[i].symbol, (unsigned long long)bss->func_calls[i],
 		       (unsigned long long)bss->func_returns[i].count,
-		       (unsigned long long)bss->func_returns[i].ns);
+		       (unsigned long long)func_total_ns(bss, i));
 	json_object_foreach(json_object_get(root, "missed"), prog, value)
 		if (json_integer_value(value))
 			printf("missed runs of %s: %lld\n", prog, json_integer_value(value));
@@ -812,13 +846,76 @@ static int check_funcs(void)
 	return 0;
 }
 
-static void wait_for_stop(void)
+static void sleep_ms(unsigned int ms)
 {
-	struct timespec tick = { .tv_sec = 0, .tv_nsec = 100000000 };
-	__u64 deadline = env.duration ? now_ns() + env.duration * 1000000000ULL : 0;
+	struct timespec t = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 
-	while (!exiting && (!deadline || now_ns() < deadline))
-		nanosleep(&tick, NULL);
+	nanosleep(&t, NULL);
+}
+
+/* (Re)attach the block programs, completion first, on a cleared tag table. */
+static int block_attach(struct twintrace_bpf *obj, struct tracepoint *tps, int n)
+{
+	int i;
+
+	memset(obj->bss->tag_start, 0, sizeof(obj->bss->tag_start));
+	for (i = n - 1; i >= 0; i--) {
+		struct bpf_program *prog = bpf_program__autoload(tps[i].tp_btf) ?
+					   tps[i].tp_btf : tps[i].raw_tp;
+
+		if (tps[i].group != EV_BLOCK || tps[i].link || !bpf_program__autoload(prog))
+			continue;
+		tps[i].link = bpf_program__attach(prog);
+		if (!tps[i].link)
+			return -errno;
+	}
+	return 0;
+}
+
+static void block_detach(struct tracepoint *tps, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (tps[i].group == EV_BLOCK) {
+			bpf_link__destroy(tps[i].link);
+			tps[i].link = NULL;
+		}
+}
+
+/*
+ * Until a signal or the duration. With --duty the block programs run ON ms of every
+ * PERIOD: a detached tracepoint costs nothing, which per-request sampling cannot reach.
+ * *@on_ns is the time they were attached.
+ */
+static int wait_for_stop(struct twintrace_bpf *obj, struct tracepoint *tps, int n,
+			 __u64 *on_ns)
+{
+	__u64 deadline = env.duration ? now_ns() + env.duration * 1000000000ULL : 0;
+	__u64 t;
+	int err;
+
+	*on_ns = 0;
+	while (!exiting && (!deadline || now_ns() < deadline)) {
+		if (!env.duty_on_ms) {
+			sleep_ms(100);
+			continue;
+		}
+		t = now_ns();
+		sleep_ms(env.duty_on_ms);
+		block_detach(tps, n);
+		*on_ns += now_ns() - t;
+		if (exiting)
+			break;
+		sleep_ms(env.duty_period_ms - env.duty_on_ms);
+		err = block_attach(obj, tps, n);
+		if (err) {
+			fprintf(stderr, "twintrace: re-attaching the block programs: %s\n",
+				strerror(-err));
+			return err;
+		}
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -898,8 +995,10 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 
-	wait_for_stop();
+	err = wait_for_stop(obj, tps, n, &duty_attached_ns);
 	detach_all(tps, n);
+	if (err)
+		goto cleanup;
 
 	root = result_json(obj, use_tp_btf, missing, now_ns() - start_ns);
 	if (!root) {

@@ -354,7 +354,7 @@ static int rawnvme_create_io_queue(struct rawnvme_queue *q)
 	if (ret)
 		return ret;
 
-	memset(&c, 0, sizeof(c));
+	c = (struct nvme_command){ };
 	c.create_sq.opcode = nvme_admin_create_sq;
 	c.create_sq.prp1 = cpu_to_le64(q->sq_dma);
 	c.create_sq.sqid = cpu_to_le16(q->qid);
@@ -363,7 +363,7 @@ static int rawnvme_create_io_queue(struct rawnvme_queue *q)
 	c.create_sq.cqid = cpu_to_le16(q->qid);
 	ret = rawnvme_admin_exec(q->dev, &c, NULL);
 	if (ret) {
-		memset(&c, 0, sizeof(c));
+		c = (struct nvme_command){ };
 		c.delete_queue.opcode = nvme_admin_delete_cq;
 		c.delete_queue.qid = cpu_to_le16(q->qid);
 		rawnvme_admin_exec(q->dev, &c, NULL);
@@ -585,7 +585,7 @@ static void rawnvme_unmap_data(struct rawnvme_dev *dev, struct request *rq)
 static blk_status_t rawnvme_setup_cmd(struct rawnvme_ns *ns, struct rawnvme_queue *q,
 				      struct request *rq, struct nvme_command *cmd)
 {
-	memset(cmd, 0, sizeof(*cmd));
+	*cmd = (struct nvme_command){ };
 	cmd->common.command_id = rq->tag;
 	cmd->common.nsid = cpu_to_le32(ns->nsid);
 	switch (req_op(rq)) {

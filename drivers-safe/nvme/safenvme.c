@@ -9,14 +9,16 @@
  * the device and namespaces counted, requests as counted handles of the blk-mq abstraction,
  * and the PCI binding through the layer's driver adapter with device-managed cleanup.
  *
- * Counterparts that differ by the layer: rawnvme's status_to_blk is status_to_result (the
- * error type); its init_hctx and map_queues are the layer's adapters, map_single and
- * unmap_data are safe_dma_*, unmap_bar is devres, free_ns is ns_drop (Arc). Here only:
- * queue_at (checked queue index), read_cqe (checked CQE copy), dev_drop (Arc drop of what
- * rawnvme_remove frees), unwind_probe (rawnvme_probe's goto ladder as one function).
+ * The reset work, the sysfs attribute, the instance ids, the queue array and the driver's
+ * registration are the layer's too (workqueue.h, pci.h, ida.h, vec.h).
+ *
+ * Counterparts that differ by the layer (drivers-safe/twins.tsv gives each reason): rawnvme's
+ * status_to_blk is status_to_result (the error type); init_hctx is queue_at (checked queue
+ * index); map_queues, map_single, unmap_data and unmap_bar are the layer's; free_ns is
+ * ns_drop (Arc); read_cqe is a checked CQE copy; dev_drop is the Arc drop of what
+ * rawnvme_remove frees; unwind_probe is rawnvme_probe's goto ladder as one function.
  */
 #include <linux/delay.h>
-#include <linux/idr.h>
 #include <linux/module.h>
 
 #include "safenvme.h"
@@ -47,15 +49,12 @@ static unsigned int max_retries = 5;
 module_param(max_retries, uint, 0444);
 MODULE_PARM_DESC(max_retries, "Requeues of a reset-aborted request before it fails (nvme_core's)");
 
-static DEFINE_IDA(safenvme_instances);
+SAFE_DEFINE_IDA(safenvme_instances);
 
 static inline struct safe_result safenvme_queue_at(struct safenvme_dev *dev, unsigned int qid,
 						   struct safenvme_queue **q)
 {
-	if (!safe_index_ok(qid, dev->nr_queues_alloc))
-		return safe_err(-ERANGE);
-	*q = &dev->queues[qid];
-	return safe_ok();
+	return safenvme_queues_at(&dev->queues, qid, q);
 }
 
 static size_t safenvme_doorbell(struct safenvme_dev *dev, u16 qid, bool cq)
@@ -116,7 +115,7 @@ static struct safe_result safenvme_stop_ctrl(struct safenvme_dev *dev)
 
 static struct safe_result safenvme_enable_ctrl(struct safenvme_dev *dev)
 {
-	struct safenvme_queue *aq = &dev->queues[0];
+	struct safenvme_queue *aq = &dev->queues.elems[0];
 	dma_addr_t sq_dma = 0, cq_dma = 0;
 	struct safe_result res;
 	u32 cc;
@@ -289,7 +288,7 @@ static inline struct safe_result safenvme_read_cqe(struct safenvme_cq_state *c,
 static struct safe_result safenvme_admin_exec(struct safenvme_dev *dev,
 					      struct nvme_command *cmd, u32 *result)
 {
-	struct safenvme_queue *aq = &dev->queues[0];
+	struct safenvme_queue *aq = &dev->queues.elems[0];
 	struct safe_result res = safe_ok();
 	struct nvme_completion cqe = { };
 	unsigned long deadline;
@@ -401,7 +400,7 @@ static struct safe_result safenvme_create_io_queue(struct safenvme_queue *q)
 	c.create_cq.irq_vector = cpu_to_le16(q->polled ? 0 : q->irq_vector);
 	SAFE_TRY(safenvme_admin_exec(q->dev, &c, NULL));
 
-	memset(&c, 0, sizeof(c));
+	c = (struct nvme_command){ };
 	c.create_sq.opcode = nvme_admin_create_sq;
 	c.create_sq.prp1 = cpu_to_le64(sq_dma);
 	c.create_sq.sqid = cpu_to_le16(q->qid);
@@ -410,7 +409,7 @@ static struct safe_result safenvme_create_io_queue(struct safenvme_queue *q)
 	c.create_sq.cqid = cpu_to_le16(q->qid);
 	res = safenvme_admin_exec(q->dev, &c, NULL);
 	if (safe_is_err(res)) {
-		memset(&c, 0, sizeof(c));
+		c = (struct nvme_command){ };
 		c.delete_queue.opcode = nvme_admin_delete_cq;
 		c.delete_queue.qid = cpu_to_le16(q->qid);
 		if (safe_is_err(safenvme_admin_exec(q->dev, &c, NULL)))
@@ -581,7 +580,7 @@ static struct safe_result safenvme_setup_cmd(struct safenvme_ns *ns, struct safe
 	u64 slba = safe_rq_sector(rq) >> (ns->lba_shift - SECTOR_SHIFT);
 	u32 blocks = safe_rq_bytes(rq) >> ns->lba_shift;
 
-	memset(cmd, 0, sizeof(*cmd));
+	*cmd = (struct nvme_command){ };
 	cmd->common.command_id = safe_rq_tag(rq);
 	cmd->common.nsid = cpu_to_le32(ns->nsid);
 	switch (safe_rq_op(rq)) {
@@ -707,7 +706,7 @@ static void safenvme_schedule_reset(struct safenvme_dev *dev)
 	if (test_bit(SAFENVME_DEAD, &dev->flags))
 		return;
 	if (!test_and_set_bit(SAFENVME_RESETTING, &dev->flags))
-		queue_work(system_unbound_wq, &dev->reset_work);
+		safe_work_queue(&dev->reset_work);
 }
 
 /*
@@ -779,7 +778,7 @@ static void safenvme_free_irqs(struct safenvme_dev *dev)
 
 	dev->vector0 = NULL;
 	for (qid = dev->nr_io_queues; qid >= 1; qid--)
-		safe_irq_free(&dev->queues[qid].irq);
+		safe_irq_free(&dev->queues.elems[qid].irq);
 }
 
 /* Waits for running handlers and reaps what the (disabled) controller posted before. */
@@ -788,7 +787,7 @@ static void safenvme_sync_irqs(struct safenvme_dev *dev)
 	unsigned int qid;
 
 	for (qid = 1; qid <= dev->nr_io_queues; qid++) {
-		struct safenvme_queue *q = &dev->queues[qid];
+		struct safenvme_queue *q = &dev->queues.elems[qid];
 
 		safe_irq_sync(&q->irq);
 		safenvme_reap_cq(q);
@@ -800,7 +799,7 @@ static void safenvme_delete_io_queues(struct safenvme_dev *dev)
 	unsigned int qid;
 
 	for (qid = dev->nr_io_queues; qid >= 1; qid--)
-		safenvme_delete_io_queue(&dev->queues[qid]);
+		safenvme_delete_io_queue(&dev->queues.elems[qid]);
 }
 
 static struct safe_result safenvme_create_io_queues(struct safenvme_dev *dev)
@@ -809,15 +808,15 @@ static struct safe_result safenvme_create_io_queues(struct safenvme_dev *dev)
 	unsigned int qid;
 
 	for (qid = 1; qid <= dev->nr_io_queues; qid++) {
-		safenvme_reset_queue_state(&dev->queues[qid]);
-		res = safenvme_create_io_queue(&dev->queues[qid]);
+		safenvme_reset_queue_state(&dev->queues.elems[qid]);
+		res = safenvme_create_io_queue(&dev->queues.elems[qid]);
 		if (safe_is_err(res))
 			goto delete;
 	}
 	return safe_ok();
 delete:
 	while (--qid >= 1)
-		safenvme_delete_io_queue(&dev->queues[qid]);
+		safenvme_delete_io_queue(&dev->queues.elems[qid]);
 	return res;
 }
 
@@ -828,7 +827,7 @@ static struct safe_result safenvme_setup_io_queues(struct safenvme_dev *dev, u16
 	struct safe_result res;
 
 	want = (nr_io_queues ?: num_online_cpus()) + poll_queues;
-	want = min3(want, 0xffffU, dev->nr_queues_alloc - 1);
+	want = min3(want, 0xffffU, safenvme_queues_len(&dev->queues) - 1);
 	SAFE_TRY(safenvme_set_queue_count(dev, want, &granted));
 	nr = min(want, granted);
 	while (nr > 1 && safenvme_bar_needed(dev, nr + 1) > safe_mmio_len(&dev->bar))
@@ -842,26 +841,26 @@ static struct safe_result safenvme_setup_io_queues(struct safenvme_dev *dev, u16
 	for (qid = 1; qid <= dev->nr_io_queues; qid++) {
 		res = safenvme_alloc_queue(dev, qid, depth);
 		if (safe_is_ok(res))
-			res = safenvme_alloc_prp_lists(&dev->queues[qid]);
+			res = safenvme_alloc_prp_lists(&dev->queues.elems[qid]);
 		if (safe_is_err(res))
 			goto free_queues;
 		if (qid > dev->nr_irq_queues)
-			dev->queues[qid].polled = true;
+			dev->queues.elems[qid].polled = true;
 		else
-			dev->queues[qid].irq_vector = qid - 1;
+			dev->queues.elems[qid].irq_vector = qid - 1;
 	}
 	res = safenvme_create_io_queues(dev);
 	if (safe_is_err(res))
 		goto free_queues;
 	for (qid = 1; qid <= dev->nr_irq_queues; qid++) {
-		struct safenvme_queue *q = &dev->queues[qid];
+		struct safenvme_queue *q = &dev->queues.elems[qid];
 
 		res = safe_irq_request(&q->irq, dev->pdev, q->irq_vector, safenvme_irq_adapter,
 				       "safenvme", q);
 		if (safe_is_err(res))
 			goto free_irqs;
 	}
-	dev->vector0 = &dev->queues[1].irq;
+	dev->vector0 = &dev->queues.elems[1].irq;
 	dev_info(&dev->pdev->dev, "%u I/O queues (%u irq via %s, %u polled)\n",
 		 dev->nr_io_queues, dev->nr_irq_queues,
 		 dev->pdev->msix_enabled ? "MSI-X" : dev->pdev->msi_enabled ? "MSI" : "INTx",
@@ -873,7 +872,7 @@ free_irqs:
 	safenvme_delete_io_queues(dev);
 free_queues:
 	for (qid = dev->nr_io_queues; qid >= 1; qid--)
-		safenvme_free_queue(&dev->queues[qid]);
+		safenvme_free_queue(&dev->queues.elems[qid]);
 	safe_pci_irq_vectors_free(dev->pdev);
 	dev->nr_io_queues = 0;
 	return res;
@@ -887,7 +886,7 @@ static void safenvme_teardown_io_queues(struct safenvme_dev *dev)
 		safenvme_delete_io_queues(dev);
 	safenvme_free_irqs(dev);
 	for (qid = dev->nr_io_queues; qid >= 1; qid--)
-		safenvme_free_queue(&dev->queues[qid]);
+		safenvme_free_queue(&dev->queues.elems[qid]);
 	safe_pci_irq_vectors_free(dev->pdev);
 	dev->nr_io_queues = 0;
 }
@@ -1036,9 +1035,8 @@ static struct safe_result safenvme_dev_disable(struct safenvme_dev *dev, bool sh
  * Takes the controller down, requeues what it held, and brings it back with the same
  * queues; the admin queue is reset under the admin lock, so no command runs meanwhile.
  */
-static void safenvme_reset_work(struct work_struct *work)
+static void safenvme_reset_work(struct safenvme_dev *dev)
 {
-	struct safenvme_dev *dev = container_of(work, struct safenvme_dev, reset_work);
 	struct safe_result res;
 	unsigned int i, granted;
 
@@ -1046,7 +1044,7 @@ static void safenvme_reset_work(struct work_struct *work)
 	if (safe_is_err(res))
 		goto dead;
 	safe_mutex_locked(&dev->admin, a) {
-		safenvme_reset_queue_state(&dev->queues[0]);
+		safenvme_reset_queue_state(&dev->queues.elems[0]);
 		res = safenvme_enable_ctrl(dev);
 	}
 	if (safe_is_err(res))
@@ -1073,24 +1071,19 @@ unquiesce:
 	clear_bit(SAFENVME_RESETTING, &dev->flags);
 }
 
-static ssize_t reset_controller_store(struct device *d, struct device_attribute *attr,
-				      const char *buf, size_t count)
+SAFE_DEFINE_WORK(safenvme_reset, safenvme_dev, reset_work, safenvme_reset_work);
+
+/* A write to reset_controller: reset now and say whether the controller came back. */
+static struct safe_result safenvme_reset_controller(struct safenvme_dev *dev)
 {
-	struct safenvme_dev *dev = safenvme_dev_arc_borrow_foreign(dev_get_drvdata(d));
-
 	if (test_bit(SAFENVME_DEAD, &dev->flags))
-		return -ENODEV;
+		return safe_err(-ENODEV);
 	safenvme_schedule_reset(dev);
-	flush_work(&dev->reset_work);
-	return test_bit(SAFENVME_LIVE, &dev->flags) ? count : -EIO;
+	safe_work_flush(&dev->reset_work);
+	return test_bit(SAFENVME_LIVE, &dev->flags) ? safe_ok() : safe_err(-EIO);
 }
-static DEVICE_ATTR_WO(reset_controller);
-
-static struct attribute *safenvme_attrs[] = {
-	&dev_attr_reset_controller.attr,
-	NULL,
-};
-ATTRIBUTE_GROUPS(safenvme);
+SAFE_PCI_ATTR_WO(reset_controller, safenvme_dev, safenvme_reset_controller);
+SAFE_PCI_ATTR_GROUPS(safenvme, SAFE_PCI_ATTR(reset_controller));
 
 static struct safe_result safenvme_map_bar(struct safenvme_dev *dev)
 {
@@ -1133,11 +1126,10 @@ void safenvme_dev_drop(struct safenvme_dev *dev)
 {
 	unsigned int qid;
 
-	for (qid = dev->nr_queues_alloc; qid > 0; qid--)
-		safenvme_free_queue(&dev->queues[qid - 1]);
-	kfree(dev->queues);
-	if (dev->instance >= 0)
-		ida_free(&safenvme_instances, dev->instance);
+	for (qid = safenvme_queues_len(&dev->queues); qid > 0; qid--)
+		safenvme_free_queue(&dev->queues.elems[qid - 1]);
+	safenvme_queues_free(&dev->queues);
+	safe_ida_free(&safenvme_instances, dev->instance);
 }
 
 SAFE_DEFINE_DROP(safenvme_dev_arc, safenvme_dev_arc_put);
@@ -1151,7 +1143,7 @@ static void safenvme_stop_resets(struct safenvme_dev *dev)
 	set_bit(SAFENVME_REMOVING, &dev->flags);
 	while (test_and_set_bit(SAFENVME_RESETTING, &dev->flags))
 		msleep(20);
-	cancel_work_sync(&dev->reset_work);
+	safe_work_cancel_sync(&dev->reset_work);
 }
 
 static void safenvme_unwind_probe(struct safenvme_dev *dev, bool io_queues)
@@ -1173,7 +1165,6 @@ static struct safe_result safenvme_probe(struct pci_dev *pdev, struct safenvme_d
 	struct safenvme_dev *dev;
 	struct safe_result res;
 	unsigned int mqes, nr_queues;
-	int instance;
 	u16 depth;
 
 	SAFE_OWNED(safenvme_dev_arc, arc) = safenvme_dev_arc_new(GFP_KERNEL);
@@ -1185,21 +1176,15 @@ static struct safe_result safenvme_probe(struct pci_dev *pdev, struct safenvme_d
 	dev->irq_mode = irq_mode;
 	safe_mutex_init(&dev->admin);
 	safe_mutex_init(&dev->shutdown);
-	INIT_WORK(&dev->reset_work, safenvme_reset_work);
-	instance = ida_alloc(&safenvme_instances, GFP_KERNEL);
-	if (instance < 0)
-		return safe_err(instance);
-	dev->instance = instance;
-	snprintf(dev->disk_prefix, sizeof(dev->disk_prefix), "safenvme%dn", instance);
+	safenvme_reset_init(&dev->reset_work);
+	SAFE_TRY(safe_ida_alloc(&safenvme_instances, &dev->instance));
+	snprintf(dev->disk_prefix, sizeof(dev->disk_prefix), "safenvme%dn", dev->instance);
 
 	SAFE_TRY(safenvme_map_bar(dev));
 	mqes = NVME_CAP_MQES(dev->cap) + 1;
 	depth = clamp(io_queue_depth, 2U, min(mqes, 4096U));
 	nr_queues = 1 + (nr_io_queues ?: num_online_cpus()) + poll_queues;
-	dev->queues = kcalloc(nr_queues, sizeof(*dev->queues), GFP_KERNEL);
-	if (!dev->queues)
-		return safe_err(-ENOMEM);
-	dev->nr_queues_alloc = nr_queues;
+	SAFE_TRY(safenvme_queues_alloc(&dev->queues, nr_queues, GFP_KERNEL));
 	SAFE_TRY(safenvme_alloc_queue(dev, 0, min(SAFENVME_ADMIN_DEPTH, mqes)));
 
 	SAFE_TRY(safenvme_disable_ctrl(dev));
@@ -1278,12 +1263,12 @@ static int __init safenvme_init(void)
 
 	if (safe_is_err(res))
 		return safe_to_errno(res);
-	return pci_register_driver(&safenvme_driver);
+	return safe_to_errno(safe_pci_register(&safenvme_driver));
 }
 
 static void __exit safenvme_exit(void)
 {
-	pci_unregister_driver(&safenvme_driver);
+	safe_pci_unregister(&safenvme_driver);
 }
 
 module_init(safenvme_init);

@@ -11,14 +11,16 @@
 #define SAFENVME_H
 
 #include <linux/nvme.h>
-#include <linux/workqueue.h>
 #include <safe/arc.h>
 #include <safe/blk_mq.h>
 #include <safe/dma.h>
 #include <safe/guard.h>
+#include <safe/ida.h>
 #include <safe/mmio.h>
 #include <safe/owned.h>
 #include <safe/pci.h>
+#include <safe/vec.h>
+#include <safe/workqueue.h>
 
 #define SAFENVME_CTRL_PAGE_SHIFT	12
 #define SAFENVME_CTRL_PAGE_SIZE		(1U << SAFENVME_CTRL_PAGE_SHIFT)
@@ -95,6 +97,7 @@ struct safenvme_queue {
 	int irq_vector;		/* -1 for polled and admin queues */
 	struct safe_irq irq;
 };
+SAFE_DEFINE_VEC(safenvme_queues, struct safenvme_queue);
 
 /* Per-request driver data (the blk-mq PDU, after the layer's own part). */
 struct safenvme_iod {
@@ -130,8 +133,7 @@ struct safenvme_dev {
 	struct safenvme_admin_lock admin;	/* one admin command at a time; admin queue state */
 	struct safenvme_shutdown_lock shutdown;	/* one disable (reset, timeout, shutdown) at a time */
 	struct safe_irq *vector0;		/* handler on vector 0 once requested */
-	struct safenvme_queue *queues;		/* [0] admin, [1..nr_io_queues] I/O */
-	unsigned int nr_queues_alloc;
+	struct safenvme_queues queues;		/* [0] admin, [1..nr_io_queues] I/O */
 	unsigned int nr_io_queues;
 	unsigned int nr_irq_queues;
 	unsigned int nr_poll_queues;
@@ -143,7 +145,7 @@ struct safenvme_dev {
 	unsigned int max_hw_sectors;
 	bool volatile_wc;
 
-	struct work_struct reset_work;
+	struct safe_work reset_work;
 };
 void safenvme_dev_drop(struct safenvme_dev *dev);
 SAFE_DEFINE_ARC(safenvme_dev);

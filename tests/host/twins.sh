@@ -7,6 +7,9 @@
 # reach the kernel only through the layer: a call to anything but the layer, the twin's own
 # (or layer-generated) functions and drivers-safe/kernel-calls.tsv fails. The file headers'
 # claims ("function for function", "only through the layer", naming the other twin) hold.
+# Where a family has a Rust twin (drivers-safe/<class>/rust*.rs), every fn item of it is on a
+# line of twins.tsv, and every Rust name there exists in the twin or in the Rust layer
+# (drivers-safe/kernel/rust); a planted case shows that both checks can fail.
 # Needs universal-ctags; the modules must be built (make modules) for the adapter names.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,19 +21,103 @@ trap 'rm -rf "$tmp"' EXIT
 
 # family directory raw-prefix safe-prefix
 FAMILIES="null:nullblk:rawnull:safenull net:net:rawnet:safenet nvme:nvme:rawnvme:safenvme"
-PENDING_MARK='# --- temporary: pending block'
-PENDING_REASON='pending: NVMe twins being aligned'
 C_WORDS='if for while switch return sizeof typeof __typeof__ __attribute__ __builtin_expect
 	_Static_assert defined do else case u8 u16 u32 u64 s8 s16 s32 s64 int long char bool void'
 
-# Checks: the two maps, then 6 per family (pairing, names, calls, two headers, Rust twin).
-plan $((2 + 6 * $(echo "$FAMILIES" | wc -w)))
+# Checks: the two maps, 7 per family (pairing, names, calls, two headers, the Rust twin's
+# functions and names), and the two planted Rust cases.
+plan $((2 + 7 * $(echo "$FAMILIES" | wc -w) + 2))
 command -v ctags >/dev/null || { not_ok "universal-ctags is installed (scripts/install-deps.sh)"; finish; exit; }
 
 # sources KIND DIR: the twin's C sources (tracked files, not build outputs), the layer's
-# self-tests left out.
+# self-tests and the Rust twin's C helpers (rust*) left out.
 sources() {
-	git -C "$top" ls-files "drivers-$1/$2/*.[ch]" | grep -v selftest | sed "s|^|$top/|"
+	git -C "$top" ls-files "drivers-$1/$2/*.[ch]" | grep -v -e selftest -e '/rust[^/]*$' |
+		sed "s|^|$top/|"
+}
+
+# rust_sources DIR: the Rust twin of family directory DIR (tracked drivers-safe/DIR/rust*.rs);
+# rust_sources kernel: the Rust layer (drivers-safe/kernel/rust/**.rs).
+rust_sources() {
+	if [ "$1" = kernel ]; then
+		git -C "$top" ls-files 'drivers-safe/kernel/rust/*.rs'
+	else
+		git -C "$top" ls-files "drivers-safe/$1/rust*.rs"
+	fi | sed "s|^|$top/|"
+}
+
+# rust_functions FILE...: the fn items of FILEs as twins.tsv names them, one per line:
+# "name" for a free function, "Type::name" for one in an impl of Type or in trait Type.
+rust_functions() {
+	[ $# -gt 0 ] || return 0
+	ctags -f - --excmd=number --fields=+KZ --language-force=Rust "$@" | awk -F'\t' '
+		$4 == "function" || $4 == "method" {
+			name = $1
+			for (i = 5; i <= NF; i++)
+				if ($i ~ /^scope:(implementation|interface):/) {
+					sub(/^scope:[a-z]*:/, "", $i)
+					name = $i "::" $1
+				}
+			print name
+		}' | sort -u
+}
+
+# rust_problems MAP FAMILY RUST-PREFIX TWIN-FN LAYER-FN: one line per Rust function of the
+# twin (file TWIN-FN) that no line of MAP names for FAMILY, and per Rust name there that
+# neither the twin nor the layer (file LAYER-FN) defines.
+rust_problems() {
+	local map=$1 fam=$2 up=$3 f
+	awk -F'\t' -v fam="$fam" '!/^#/ && $1 == fam && $4 != "-" { print $4 }' "$map" |
+		sort -u >"$tmp/rust.map"
+	for f in $(comm -23 "$4" "$tmp/rust.map"); do
+		echo "#   $fam: $f ($up) has no line in twins.tsv"
+	done
+	for f in $(sort -u "$4" "$5" | comm -13 - "$tmp/rust.map"); do
+		echo "#   $fam: twins.tsv names Rust function $f, which neither $up nor the Rust layer defines"
+	done
+}
+
+# check_rust FAMILY DIR RUST-PREFIX: the Rust twin's functions against the map.
+check_rust() {
+	local fam=$1 dir=$2 up=$3 files
+	files=$(rust_sources "$dir")
+	rust_functions $files >"$tmp/rust.fn"
+	rust_functions $(rust_sources kernel) >"$tmp/rust.layer"
+	rust_problems "$map" "$fam" "$up" "$tmp/rust.fn" "$tmp/rust.layer" >"$tmp/rust.out"
+	if [ -z "$files" ]; then
+		ok "$fam: every function of the Rust twin is on a line of twins.tsv # SKIP no $up*.rs in drivers-safe/$dir"
+	else
+		grep ' has no line ' "$tmp/rust.out"
+		check "$fam: every function of $up ($(wc -l <"$tmp/rust.fn") fn items) has its counterpart or a layer reason in twins.tsv" \
+			test -z "$(grep ' has no line ' "$tmp/rust.out")"
+	fi
+	grep ' names Rust function ' "$tmp/rust.out"
+	check "$fam: every Rust function twins.tsv names exists" \
+		test -z "$(grep ' names Rust function ' "$tmp/rust.out")"
+}
+
+# The Rust check on a planted twin and map: a fn item with no line, and a line naming a
+# method that does not exist, must both be reported.
+check_rust_planted() {
+	mkdir -p "$tmp/plant"
+	cat >"$tmp/plant/rustplant.rs" <<-'EOR'
+	struct Plant;
+	impl Plant {
+	    fn queue_rq(&self) {}
+	}
+	fn rustplant_only() {}
+	EOR
+	printf 'null\trawplant_queue_rq\t-\tPlant::queue_rq\t-\nnull\t-\t-\tPlant::gone\tlayer: x\n' \
+		>"$tmp/plant/twins.tsv"
+	rust_functions "$tmp/plant/rustplant.rs" >"$tmp/plant/fn"
+	: >"$tmp/plant/layer"
+	rust_problems "$tmp/plant/twins.tsv" null rustplant "$tmp/plant/fn" "$tmp/plant/layer" \
+		>"$tmp/plant/out"
+	check "planted: a Rust fn item with no line in twins.tsv fails the check" \
+		grep -q -x '#   null: rustplant_only (rustplant) has no line in twins.tsv' "$tmp/plant/out"
+	check "planted: a twins.tsv Rust name that is not defined fails the check (and only it)" \
+		test "$(grep -c ' names Rust function ' "$tmp/plant/out")" = 1 -a \
+		-n "$(grep ' names Rust function Plant::gone,' "$tmp/plant/out")"
 }
 
 # functions FILE...: the functions defined in FILEs, one per line. Top-level invocations of
@@ -62,14 +149,15 @@ symbols() {
 	nm "$1" 2>/dev/null | awk '$2 ~ /^[tT]$/ { sub(/\..*/, "", $3); print $3 }' | sort -u
 }
 
-# The map itself: five fields, a known family, a reason for every line that is not a plain
-# counterpart, the pending reason only in the marked block at the end.
+# The map itself: five fields, a known family, a layer reason for every line that is not a
+# plain counterpart.
 check_map_format() {
-	local n=0 bad=0 in_pending=0 fam raw safe rust reason extra line
+	local n=0 bad=0 fam raw safe rust reason extra line
+	# a plain counterpart: rawFAM_x, safeFAM_x and rustFAM_x, Type::x or Type::rustFAM_x
 	[ -r "$map" ] || { not_ok "twins.tsv: $map exists"; return; }
 	while IFS= read -r line; do
 		n=$((n + 1))
-		case "$line" in "$PENDING_MARK"*) in_pending=1; continue ;; '#'*) continue ;; esac
+		case "$line" in '#'*) continue ;; esac
 		IFS=$'\t' read -r fam raw safe rust reason extra <<<"$line"
 		if [ -z "$reason" ] || [ -n "${extra:-}" ]; then
 			echo "#   twins.tsv line $n: not 5 tab-separated fields"; bad=1; continue
@@ -77,40 +165,34 @@ check_map_format() {
 		case " null net nvme " in *" $fam "*) ;; *)
 			echo "#   twins.tsv line $n: unknown family '$fam'"; bad=1; continue ;;
 		esac
-		if [ "$in_pending" = 1 ]; then
-			[ "$fam" = nvme ] && [ "$reason" = "$PENDING_REASON" ] ||
-				{ echo "#   twins.tsv line $n: only NVMe lines saying '$PENDING_REASON' may follow the pending mark"; bad=1; }
-			continue
-		fi
 		case "$reason" in
-		-) [ "$raw" != - ] && [ "$safe" != - ] && [ "${raw#raw}" = "${safe#safe}" ] ||
-			{ echo "#   twins.tsv line $n: $raw/$safe is not a plain counterpart, so it needs a layer reason"; bad=1; } ;;
+		-) [ "$raw" != - ] && [ "$safe" != - ] && [ "${raw#raw}" = "${safe#safe}" ] &&
+			{ [ "$rust" = - ] || [ "${rust##*::}" = "${raw#raw${fam}_}" ] ||
+				[ "${rust##*::}" = "rust${fam}_${raw#raw${fam}_}" ]; } ||
+			{ echo "#   twins.tsv line $n: $raw/$safe/$rust is not a plain counterpart, so it needs a layer reason"; bad=1; } ;;
 		"layer: "?*) ;;
 		*) echo "#   twins.tsv line $n: reason must be '-' or start with 'layer: ' (got '$reason')"; bad=1 ;;
 		esac
-		[ "$raw" != - ] || [ "$safe" != - ] || { echo "#   twins.tsv line $n: pairs nothing"; bad=1; }
-		[ "$rust" = - ] || compgen -G "$top/drivers-safe/*/rust*.rs" >/dev/null ||
-			{ echo "#   twins.tsv line $n: names Rust function $rust, but no Rust twin is in the tree"; bad=1; }
+		[ "$raw" != - ] || [ "$safe" != - ] || [ "$rust" != - ] ||
+			{ echo "#   twins.tsv line $n: pairs nothing"; bad=1; }
 	done <"$map"
 	check "twins.tsv: $n lines, each 5 fields with a layer reason where not a plain counterpart" test "$bad" = 0
 }
 
-# The call allowlist: three fields, a reason on every line, the pending reason only for
-# NVMe and only in the marked block at the end.
+# The call allowlist: three fields, a known family and a reason on every line.
 check_calls_format() {
-	local n=0 bad=0 in_pending=0 name fam reason extra line
+	local n=0 bad=0 name fam reason extra line
 	[ -r "$calls" ] || { not_ok "kernel-calls.tsv: $calls exists"; return; }
 	while IFS= read -r line; do
 		n=$((n + 1))
-		case "$line" in "$PENDING_MARK"*) in_pending=1; continue ;; '#'*) continue ;; esac
+		case "$line" in '#'*) continue ;; esac
 		IFS=$'\t' read -r name fam reason extra <<<"$line"
 		if [ -z "$reason" ] || [ -n "${extra:-}" ]; then
 			echo "#   kernel-calls.tsv line $n: not 3 tab-separated fields"; bad=1
-		elif [ "$in_pending" = 1 ]; then
-			[ "$fam" = nvme ] && [ "$reason" = "$PENDING_REASON" ] ||
-				{ echo "#   kernel-calls.tsv line $n: only NVMe lines saying '$PENDING_REASON' may follow the pending mark"; bad=1; }
+		elif ! case " null net nvme * " in *" $fam "*) true ;; *) false ;; esac; then
+			echo "#   kernel-calls.tsv line $n: unknown family '$fam'"; bad=1
 		elif [ "${reason#pending}" != "$reason" ]; then
-			echo "#   kernel-calls.tsv line $n: a pending line outside the marked block"; bad=1
+			echo "#   kernel-calls.tsv line $n: 'pending' is no reason (the NVMe twins are aligned)"; bad=1
 		fi
 	done <"$calls"
 	check "kernel-calls.tsv: $n lines, each a call, its family and the reason it needs no layer" \
@@ -196,10 +278,7 @@ for spec in $FAMILIES; do
 	for f in $(sources safe "$dir" | grep '\.c$'); do
 		check_header "$fam" "$f" "$rp" "$pairs_ok" "$calls_ok"
 	done
-	if [ -d "$top/drivers-rust/$dir" ]; then
-		not_ok "$fam: the Rust twin's functions are paired in twins.tsv (not yet checked)"
-	else
-		ok "$fam: the Rust twin's functions are paired in twins.tsv # SKIP no Rust twin in the tree"
-	fi
+	check_rust "$fam" "$dir" "rust${rp#raw}"
 done
+check_rust_planted
 finish

@@ -86,15 +86,6 @@ static __always_inline int __safe_rq_refs_read(struct request *rq)
 	return atomic_read(&__safe_rq_hdr(rq)->refs);
 }
 
-/* Another handle to @r's request (ARef::clone). */
-static __always_inline struct safe_rq safe_rq_clone(struct safe_rq *r)
-{
-	int refs = atomic_inc_return_relaxed(&__safe_rq_hdr(r->raw)->refs);
-
-	WARN_ONCE(refs < 3, "safe: cloned a request handle that was not live (%d)\n", refs);
-	return *r;
-}
-
 /*
  * Give up handle @r without ending the request (ARef drop). The last handle of a request
  * whose end was deferred (safe_rq_end with another handle live) carries the end out.
@@ -145,11 +136,6 @@ static __always_inline bool __safe_rq_refs_try_end(struct request *rq)
 static __always_inline int __safe_rq_refs_read(struct request *rq)
 {
 	return 2;
-}
-
-static __always_inline struct safe_rq safe_rq_clone(struct safe_rq *r)
-{
-	return *r;
 }
 
 static __always_inline void safe_rq_drop(struct safe_rq *r)

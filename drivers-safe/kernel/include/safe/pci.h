@@ -26,6 +26,11 @@
  *	SAFE_DEFINE_IRQ_HANDLER(name, type, fn)	adapter calling bool fn(struct type *)
  *	safe_irq_request(irq, pdev, vector, handler, name, data) / safe_irq_free(irq)
  *	safe_irq_disable/enable/sync(irq)	mask, unmask, wait out a running handler
+ *	SAFE_PCI_ATTR_WO(attr, dtype, fn)	write-only sysfs attribute of the bound device:
+ *		its store adapter calls struct safe_result fn(struct dtype *) with the driver
+ *		data (the write's bytes are not looked at); SAFE_PCI_ATTR_GROUPS(name, attrs)
+ *		lists them for SAFE_PCI_DRIVER's groups (name_groups)
+ *	safe_pci_register(drv) / safe_pci_unregister(drv)	module init and exit
  *
  * What is not modelled: Devres revocation (Rust checks, under RCU, that a BAR is still bound
  * on every access); here the driver's remove path orders teardown before devres runs.
@@ -197,5 +202,32 @@ static inline void safe_irq_sync(const struct safe_irq *irq)
 		.shutdown = var##_shutdown_adapter,			\
 		.dev_groups = groups,					\
 	}
+
+#define SAFE_PCI_ATTR_WO(name, dtype, fn)				\
+	static ssize_t name##_store(struct device *d, struct device_attribute *a, \
+				    const char *buf, size_t count)	\
+	{								\
+		/* SAFETY: the attribute exists only while the driver data is bound. */ \
+		struct safe_result res = fn(dtype##_arc_borrow_foreign(dev_get_drvdata(d))); \
+									\
+		return safe_is_err(res) ? safe_to_errno(res) : count;	\
+	}								\
+	static DEVICE_ATTR_WO(name)
+
+#define SAFE_PCI_ATTR(name)	(&dev_attr_##name.attr)
+
+#define SAFE_PCI_ATTR_GROUPS(name, ...)					\
+	static struct attribute *name##_attrs[] = { __VA_ARGS__, NULL };	\
+	ATTRIBUTE_GROUPS(name)
+
+static inline __must_check struct safe_result safe_pci_register(struct pci_driver *drv)
+{
+	return safe_from_errno(pci_register_driver(drv));
+}
+
+static inline void safe_pci_unregister(struct pci_driver *drv)
+{
+	pci_unregister_driver(drv);
+}
 
 #endif /* SAFE_PCI_H */
