@@ -376,7 +376,7 @@ impl Queue<'_> {
 
     /// rawnvme_handle_cqe(): an I/O completion; no requests exist without the block half.
     fn handle_cqe(&self, cqe: &Completion) {
-        pr_warn!("rustnvme: queue {}: completion for cid {} without a request\n",
+        pr_warn!("queue {}: completion for cid {} without a request\n",
                              self.qid, cqe.cid());
     }
 
@@ -996,17 +996,17 @@ fn rustnvme_check_params() -> Result {
     let timeout = module_parameters::io_timeout.value();
     let retries = module_parameters::max_retries.value();
     if !(2..=4096).contains(&depth) {
-        pr_err!("rustnvme: io_queue_depth={}: expected 2..4096\n", depth);
+        pr_err!("io_queue_depth={}: expected 2..4096\n", depth);
     } else if nr > 1024 {
-        pr_err!("rustnvme: nr_io_queues={}: expected 0..1024\n", nr);
+        pr_err!("nr_io_queues={}: expected 0..1024\n", nr);
     } else if poll > 64 {
-        pr_err!("rustnvme: poll_queues={}: expected 0..64\n", poll);
+        pr_err!("poll_queues={}: expected 0..64\n", poll);
     } else if mode > 2 {
-        pr_err!("rustnvme: irq_mode={}: expected 0 (MSI-X), 1 (MSI) or 2 (INTx)\n", mode);
+        pr_err!("irq_mode={}: expected 0 (MSI-X), 1 (MSI) or 2 (INTx)\n", mode);
     } else if timeout == 0 || timeout > 3600 {
-        pr_err!("rustnvme: io_timeout={}: expected 1..3600 seconds\n", timeout);
+        pr_err!("io_timeout={}: expected 1..3600 seconds\n", timeout);
     } else if retries > 255 {
-        pr_err!("rustnvme: max_retries={}: expected 0..255\n", retries);
+        pr_err!("max_retries={}: expected 0..255\n", retries);
     } else {
         return Ok(());
     }
