@@ -15,8 +15,10 @@
 #                      line per stage with its time; a second call does nothing
 #   env LINE           print the path of LINE's kernel.env (its facts, key=value), or one line
 #                      on stderr saying what is wrong and what to run
-#   build LINE         build this tree's modules (and rnull where the kernel has Rust) for LINE,
-#                      W=1 -Werror, into build/kernels/LINE/ko/
+#   build LINE         build this tree's modules for LINE, C and Rust warnings as errors (W=1),
+#                      into build/kernels/LINE/ko/; where the kernel has Rust, against its
+#                      prepared tree, so Kbuild's "ifdef CONFIG_RUST / obj-m += x.o" folders
+#                      build too, and upstream rnull as rnull_mod
 #   run LINE CMD...    run CMD in LINE's build environment, where this tree and the cache are
 #                      at their own paths
 #   line-of RELEASE    the line whose cached kernel is RELEASE (none: exit status 1)
@@ -319,10 +321,14 @@ EXCLUDES=(--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c'
 	--exclude=modules.order --exclude='ablation_*.c' --exclude='.tmp_versions'
 	--exclude='*.md')
 
-# Build our modules for LINE from a copy of the sources under build/kernels/LINE, and rnull
-# from the kernel's own tree where it has Rust. Rebuilds only when the sources changed.
+# Build our modules for LINE from a copy of the sources under build/kernels/LINE, in one pass
+# with W=1 and warnings as errors (C and Rust). On a kernel with Rust the pass runs against
+# the prepared source tree, whose .config and Module.symvers are Debian's (checked here), so
+# the C modules equal those built against the headers and the Rust folders
+# (obj-$(CONFIG_RUST) in their Kbuild) build with them; upstream rnull builds from that
+# tree's own source as rnull_mod. Rebuilds only when the sources changed.
 build_line() {
-	local line=$1 facts out src hash cc rust_kdir ko start
+	local line=$1 facts out src hash cc kdir rust_kdir ko start p
 	facts=$(env_file "$line")
 	out=$top/build/kernels/$line
 	src=$out/src
@@ -335,23 +341,32 @@ build_line() {
 		return 0
 	fi
 	start=$(date +%s)
+	cc=$(kv cc "$facts")
+	kdir=$(kv kdir "$facts")
+	rust_kdir=$(kv rust_kdir "$facts")
+	if [ -n "$rust_kdir" ]; then
+		for p in .config Module.symvers; do
+			cmp -s "$rust_kdir/$p" "$kdir/$p" ||
+				die "the prepared kernel $line tree's $p differs from Debian's in $kdir" \
+					"(remove $cache/kernels/$line and run 'make kernels')"
+		done
+		kdir=$rust_kdir
+	fi
 	rm -rf "$src" "$out/ko"
 	mkdir -p "$src" "$out/ko"
 	# shellcheck disable=SC2086
 	tar -c "${EXCLUDES[@]}" $SOURCES | tar -x -C "$src"
-	if ! in_root "$(kv env "$facts")" "make -C '$(kv kdir "$facts")' M='$src' W=1 \
-		KCFLAGS=-Werror -j${JOBS:-2} modules" >"$out/build.log" 2>&1; then
+	if ! in_root "$(kv env "$facts")" "make -C '$kdir' M='$src' ARCH=x86 CC=$cc HOSTCC=$cc \
+		W=1 KCFLAGS=-Werror KRUSTFLAGS=-Dwarnings -j${JOBS:-2} modules" >"$out/build.log" 2>&1; then
 		grep -E 'error|warning' "$out/build.log" | head -n 20 >&2
 		die "our modules do not build against kernel $line, see $out/build.log"
 	fi
-	rust_kdir=$(kv rust_kdir "$facts")
 	if [ -n "$rust_kdir" ]; then
 		rm -rf "$out/rnull"
 		cp -r "$rust_kdir/drivers/block/rnull" "$out/rnull"
 		printf 'obj-m += rnull_mod.o\nrnull_mod-y := rnull.o\n' >"$out/rnull/Kbuild"
-		cc=$(kv cc "$facts")
 		in_root "$(kv env "$facts")" "make -C '$rust_kdir' M='$out/rnull' ARCH=x86 CC=$cc \
-			HOSTCC=$cc KERNELRELEASE=$(kv release "$facts") modules" >>"$out/build.log" 2>&1 ||
+			HOSTCC=$cc KRUSTFLAGS=-Dwarnings modules" >>"$out/build.log" 2>&1 ||
 			die "rnull does not build against kernel $line, see $out/build.log"
 	fi
 	# Warnings that -Werror does not turn into errors (Kbuild's, modpost's) fail it too.
