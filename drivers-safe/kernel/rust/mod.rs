@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The Rust twins' local abstractions: what the kernel crate of the 7.x line lacks, written
+//! in the crate's style over `kernel::bindings`.
+//!
+//! Each Rust twin includes this folder as its `layer` module (`#[path]`), so every module
+//! carries its own copy, as each safe C twin carries its copy of the header-only safe layer.
+//! In the instruction profiles, functions under `layer::` (and the kernel crate's generics
+//! monomorphised into the module) count as layer, the twin's own functions as driver.
+//!
+//! - [`blk_mq`] replaces `kernel::block::mq` (it cannot be extended from outside the crate):
+//!   the same request ownership count and vtable glue, plus per-request driver data, an
+//!   hrtimer in the request, ending a request with a status, and a segment iterator.
+//! - [`cpu`] counts the online CPUs.
+//! - [`xa_page`] lets the crate's `XArray` hold pages, as the C twins' page stores do.
+
+pub(crate) mod blk_mq;
+pub(crate) mod cpu;
+pub(crate) mod xa_page;
