@@ -3,34 +3,41 @@
 //! rustnvme: the Rust twin of rawnvme (drivers-raw/nvme/rawnvme.c) on the kernel crate.
 //!
 //! Same algorithm, parameters, defaults and refusals as rawnvme and safenvme, function for
-//! function where the language allows: it maps BAR0, brings the controller up through CC/CSTS,
-//! runs a polled admin queue, asks for one interrupt-driven I/O queue pair per CPU (plus
-//! optional polled queues), creates them and reads every namespace. It has no PCI id table: it
-//! binds only when told to (driver_override or new_id). The crate's `pci`, `dma::Coherent`,
-//! `io` (MMIO) and `sync` types are used as they are; what the crate lacks is in
-//! drivers-safe/kernel/rust/pci_ext.rs. The block device half (tag set, disks
-//! `rustnvme<C>n<NS>`, I/O commands, timeouts, reset) waits for the shared local block-mq
-//! abstraction (per-request data, hardware-queue context, timeout and poll ops), see
-//! docs/twins.md, "Rust twin".
+//! function where the language allows (drivers-safe/twins.tsv pairs them): it maps BAR0,
+//! brings the controller up through CC/CSTS, runs a polled admin queue, asks for one
+//! interrupt-driven I/O queue pair per CPU (plus optional polled queues), and exposes every
+//! active namespace as a blk-mq disk `rustnvme<C>n<NS>` with PRP data transfer, flush and FUA.
+//! It has no PCI id table: it binds only when told to (driver_override or new_id). The
+//! crate's `pci`, `dma::Coherent`, `io` (MMIO) and `sync` types are used as they are; what
+//! the crate lacks comes from drivers-safe/kernel/rust (`layer`): blk-mq with per-request
+//! data and hardware queues (`layer::blk_mq`), PCI interrupt vectors and handlers that live
+//! in the driver data (`layer::pci_ext`).
 
-#[path = "../kernel/rust/pci_ext.rs"]
-mod pci_ext;
+#[path = "../kernel/rust/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod layer;
 
 use kernel::{
     device::{Bound, Core},
     dma::{Coherent, Device as _, DmaMask},
+    error::Error,
     io::Io,
     irq::{self, IrqReturn},
     pci,
     prelude::*,
     sync::{
+        aref::ARef,
         atomic::{ordering::Relaxed, Atomic, AtomicFlag},
-        new_mutex, new_spinlock, new_spinlock_irq, Arc, Mutex, SpinLock, SpinLockIrq,
+        new_mutex, new_spinlock, new_spinlock_irq, Arc, ArcBorrow, Mutex, SetOnce, SpinLock,
+        SpinLockIrq,
     },
-    time::{delay::fsleep, Delta, Instant, Monotonic},
+    time::{delay::fsleep, msecs_to_jiffies, Delta, Instant, Monotonic},
     transmute::{AsBytes, FromBytes},
 };
-use pci_ext::{IrqKinds, IrqLine, IrqVectors};
+use layer::{
+    blk_mq::{GenDisk, GenDiskBuilder, Op, Operations, Request, RqDma, Status, TagSet},
+    pci_ext::{IrqKinds, IrqLine, IrqVectors},
+};
 
 const CTRL_PAGE_SHIFT: u32 = 12;
 const CTRL_PAGE_SIZE: u32 = 1 << CTRL_PAGE_SHIFT;
@@ -100,14 +107,6 @@ mod admin {
     pub(crate) const CQ_IRQ_ENABLED: u32 = 2;
 }
 
-/// How the driver asks for interrupts (module parameter `irq_mode`).
-#[derive(Clone, Copy, PartialEq)]
-enum IrqMode {
-    Auto,
-    Msi,
-    Intx,
-}
-
 /// One 64-byte submission queue entry, as dwords.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -142,6 +141,10 @@ impl Command {
         self.dw[6] = (addr as u32).to_le();
         self.dw[7] = ((addr >> 32) as u32).to_le();
     }
+    fn set_prp2(&mut self, addr: u64) {
+        self.dw[8] = (addr as u32).to_le();
+        self.dw[9] = ((addr >> 32) as u32).to_le();
+    }
     fn set_cdw(&mut self, n: usize, val: u32) {
         self.dw[n] = val.to_le();
     }
@@ -171,11 +174,37 @@ impl Completion {
     }
 }
 
+/// I/O command set opcodes and fields.
+mod nvm {
+    pub(crate) const FLUSH: u8 = 0x00;
+    pub(crate) const WRITE: u8 = 0x01;
+    pub(crate) const READ: u8 = 0x02;
+    /// Forced unit access, in the control field (CDW12 bits 31:16).
+    pub(crate) const RW_FUA: u32 = 1 << 14;
+}
+
+/// Status codes told apart on completion (status field bits 10:0, phase dropped).
+mod sc {
+    pub(crate) const SUCCESS: u16 = 0x0;
+    pub(crate) const INVALID_OPCODE: u16 = 0x1;
+    pub(crate) const INVALID_FIELD: u16 = 0x2;
+    pub(crate) const ONCS_NOT_SUPPORTED: u16 = 0xb;
+    pub(crate) const LBA_RANGE: u16 = 0x80;
+    pub(crate) const CAP_EXCEEDED: u16 = 0x81;
+    pub(crate) const WRITE_FAULT: u16 = 0x280;
+    pub(crate) const READ_ERROR: u16 = 0x281;
+    pub(crate) const UNWRITTEN_BLOCK: u16 = 0x287;
+}
+
 /// Controller state bits (rawnvme's `enum rawnvme_flags`), one atomic flag each.
 struct Flags {
+    /// Queues exist and take commands.
     live: AtomicFlag,
+    /// Reset failed or device removed: fail all I/O.
     dead: AtomicFlag,
+    /// Unbind under way: a timeout kills the controller.
     removing: AtomicFlag,
+    /// CC.EN cleared: admin commands fail until re-enabled.
     disabled: AtomicFlag,
 }
 
@@ -190,14 +219,17 @@ impl Flags {
     }
 }
 
-/// The mapped controller: BAR0, what CAP says, the state flags; shared by every queue.
+/// The mapped controller: BAR0, what CAP says, the state flags and the tag set once there;
+/// shared by every queue, disk and handler.
 ///
 /// # Invariants
 ///
-/// `bar` maps BAR0 of `pdev`, at least `bar_needed(2)` bytes, and `db_stride` is CAP's.
-struct Hw<'b> {
-    pdev: &'b pci::Device<Bound>,
-    bar: pci::Bar<'b>,
+/// `bar` maps BAR0 of `pdev`, at least `bar_needed(2)` bytes; `db_stride` is CAP's. Every
+/// `Arc<Hw>` is held by the controller's driver data or by what it drops before its own
+/// drop ends (queues, handlers, disks), so `pdev` is bound while a `Hw` exists.
+struct Hw {
+    pdev: &'static pci::Device<Bound>,
+    bar: pci::Bar<'static>,
     bar_size: usize,
     cap: u64,
     db_stride: usize,
@@ -205,9 +237,10 @@ struct Hw<'b> {
     shutdown_timeout_ms: Atomic<u32>,
     vector0_irq: Atomic<u32>,
     flags: Flags,
+    tagset: SetOnce<Arc<TagSet<RustNvme>>>,
 }
 
-impl Hw<'_> {
+impl Hw {
     fn read32(&self, off: usize) -> u32 {
         (&self.bar).try_read32(off).unwrap_or(!0)
     }
@@ -222,6 +255,7 @@ impl Hw<'_> {
         self.write32((val >> 32) as u32, off + 4);
     }
 
+    /// Low dword first, as `lo_hi_readq()`.
     fn read64(&self, off: usize) -> u64 {
         self.read32(off) as u64 | (self.read32(off + 4) as u64) << 32
     }
@@ -260,10 +294,10 @@ struct CqRing {
 /// # Invariants
 ///
 /// `sqes` and `cqes` hold `depth` entries and `prp_lists`, when present, `depth * PRP_ENTRIES`;
-/// the rings' indexes stay below `depth`.
+/// the rings' indexes stay below `depth`; tags of its requests are below `depth`.
 #[pin_data]
-struct Queue<'b> {
-    hw: Arc<Hw<'b>>,
+struct Queue {
+    hw: Arc<Hw>,
     qid: u16,
     depth: u16,
     polled: bool,
@@ -280,13 +314,13 @@ struct Queue<'b> {
 }
 
 /// rawnvme_alloc_queue() and rawnvme_alloc_prp_lists(): ring memory and state of one queue.
-fn rustnvme_alloc_queue<'b>(
-    hw: &Arc<Hw<'b>>,
+fn rustnvme_alloc_queue(
+    hw: &Arc<Hw>,
     qid: u16,
     depth: u16,
     prps: bool,
     irq_vector: Option<u16>,
-) -> Result<Arc<Queue<'b>>> {
+) -> Result<Arc<Queue>> {
     let dev = hw.pdev.as_ref();
     let cqes = Coherent::<Completion>::zeroed_slice(dev, depth as usize, GFP_KERNEL)?;
     let sqes = Coherent::<Command>::zeroed_slice(dev, depth as usize, GFP_KERNEL)?;
@@ -317,7 +351,7 @@ fn rustnvme_alloc_queue<'b>(
     )
 }
 
-impl Queue<'_> {
+impl Queue {
     /// rawnvme_reset_queue_state(): empty rings, phase 1, the CQ cleared.
     fn reset_state(&self) {
         {
@@ -331,7 +365,9 @@ impl Queue<'_> {
         for i in 0..self.depth as usize {
             // SAFETY: `i < depth`, the length of `cqes` (type invariant); the controller does
             // not write the CQ while the driver resets it (disabled or not yet created).
-            unsafe { self.cqes.as_mut_ptr().cast::<Completion>().add(i).write_volatile(Completion::default()) };
+            unsafe {
+                self.cqes.as_mut_ptr().cast::<Completion>().add(i).write_volatile(Completion::default())
+            };
         }
     }
 
@@ -354,7 +390,7 @@ impl Queue<'_> {
         }
     }
 
-    /// The entry at the CQ head, read once.
+    /// The entry at `head`, read once.
     fn cqe_at(&self, head: u16) -> Completion {
         // SAFETY: `head < depth`, the length of `cqes` (type invariant).
         unsafe { self.cqes.as_ptr().cast::<Completion>().add(head as usize).read_volatile() }
@@ -374,10 +410,17 @@ impl Queue<'_> {
         }
     }
 
-    /// rawnvme_handle_cqe(): an I/O completion; no requests exist without the block half.
+    /// rawnvme_handle_cqe(): the request of the entry's command id gets its status and
+    /// completes.
     fn handle_cqe(&self, cqe: &Completion) {
-        pr_warn!("queue {}: completion for cid {} without a request\n",
-                             self.qid, cqe.cid());
+        let tag = cqe.cid();
+        let rq = self.hw.tagset.as_ref().and_then(|set| set.tag_to_rq(self.qid as u32 - 1, tag));
+        let Some(rq) = rq else {
+            dev_warn!(self.hw.pdev, "queue {}: no request for tag {}\n", self.qid, tag);
+            return;
+        };
+        rq.data().status.store(rustnvme_status_to_blk(cqe.status() >> 1));
+        Request::complete(rq);
     }
 
     /// rawnvme_process_cq(): handles every posted entry, then writes the head doorbell once.
@@ -396,7 +439,7 @@ impl Queue<'_> {
         found
     }
 
-    /// rawnvme_reap_cq(): from process context (the lock disables interrupts).
+    /// rawnvme_reap_cq() (and rawnvme_process_cq_locked(): the lock is irq-safe either way).
     fn reap_cq(&self) -> u32 {
         let mut cq = self.cq.lock();
         self.process_cq(&mut cq)
@@ -404,7 +447,7 @@ impl Queue<'_> {
 }
 
 /// rawnvme_irq(): the hard interrupt handler of one I/O queue.
-impl irq::Handler for Queue<'_> {
+impl irq::Handler for Queue {
     fn handle(&self) -> IrqReturn {
         if self.reap_cq() != 0 {
             IrqReturn::Handled
@@ -414,45 +457,253 @@ impl irq::Handler for Queue<'_> {
     }
 }
 
+/// rawnvme_status_to_blk(): an NVMe status as the errno of the block status it maps to.
+fn rustnvme_status_to_blk(status: u16) -> Result {
+    match status & 0x7ff {
+        sc::SUCCESS => Ok(()),
+        sc::CAP_EXCEEDED => Err(ENOSPC),
+        sc::LBA_RANGE => Err(EREMOTEIO),
+        sc::INVALID_OPCODE | sc::INVALID_FIELD | sc::ONCS_NOT_SUPPORTED => Err(EOPNOTSUPP),
+        sc::WRITE_FAULT | sc::READ_ERROR | sc::UNWRITTEN_BLOCK => Err(ENODATA),
+        _ => Err(EIO),
+    }
+}
+
 /// The admin queue and its lock: one admin command at a time.
 #[pin_data]
-struct Admin<'b> {
-    q: Arc<Queue<'b>>,
+struct Admin {
+    q: Arc<Queue>,
     #[pin]
     cid: Mutex<u16>,
 }
 
-/// A namespace the scan found (its disk waits for the block half).
-struct Ns {
+/// The I/O queues, `[0]` being qid 1; fixed from probe to unbind (a reset keeps them).
+struct IoQueues {
+    queues: KVec<Arc<Queue>>,
+}
+
+/// One namespace: the data of its disk's request queue.
+struct NsQueue {
+    hw: Arc<Hw>,
+    io: Arc<IoQueues>,
     nsid: u32,
-    lba_shift: u8,
-    nsze: u64,
+    lba_shift: u32,
+}
+
+/// Per-request driver data (rawnvme's `struct rawnvme_iod`).
+#[pin_data]
+struct Iod {
+    status: Status,
+    /// Cancelled by a controller reset: requeue, not fail.
+    aborted: AtomicFlag,
+    /// Requeues so far; kept across them, cleared on the end.
+    retries: Atomic<u32>,
+    dma: RqDma<{ MAX_SEGS as usize }>,
+}
+
+/// The blk-mq driver of the controller's disks.
+struct RustNvme;
+
+/// rawnvme_setup_prps(): PRP1 for the first (partial) page, PRP2 for the second page or the
+/// request's PRP list.
+fn rustnvme_setup_prps(q: &Queue, iod: &Iod, tag: u16, mut len: u32, cmd: &mut Command) {
+    // SAFETY: the request is owned by `queue_rq` and was just mapped.
+    let Some((mut dma_addr, mut dma_len)) = (unsafe { iod.dma.entry(0) }) else {
+        return;
+    };
+    let mut sg = 0;
+    let mut first = CTRL_PAGE_SIZE - (dma_addr as u32 & (CTRL_PAGE_SIZE - 1));
+    cmd.set_prp1(dma_addr);
+    if len <= first {
+        return;
+    }
+    len -= first;
+    if len <= CTRL_PAGE_SIZE && dma_len > first {
+        cmd.set_prp2(dma_addr + first as u64);
+        return;
+    }
+    let Some(lists) = q.prp_lists.as_ref() else {
+        return;
+    };
+    let base = tag as usize * PRP_ENTRIES;
+    let list = lists.as_mut_ptr().cast::<u64>();
+    let mut n = 0;
+    loop {
+        if dma_len > first {
+            dma_addr += first as u64;
+            dma_len -= first;
+        } else {
+            sg += 1;
+            // SAFETY: as above; the mapped entries cover `len` bytes.
+            let Some((a, l)) = (unsafe { iod.dma.entry(sg) }) else {
+                break;
+            };
+            dma_addr = a;
+            dma_len = l;
+        }
+        if n == PRP_ENTRIES {
+            break;
+        }
+        // SAFETY: `tag < depth` and `n < PRP_ENTRIES`: inside `prp_lists` (type invariant of
+        // `Queue`); the controller reads the list only after the doorbell.
+        unsafe { list.add(base + n).write_volatile(dma_addr.to_le()) };
+        n += 1;
+        if len <= CTRL_PAGE_SIZE {
+            break;
+        }
+        len -= CTRL_PAGE_SIZE;
+        first = CTRL_PAGE_SIZE;
+    }
+    if n == 1 {
+        // SAFETY: entry `base` was written above.
+        cmd.set_prp2(u64::from_le(unsafe { list.add(base).read_volatile() }));
+    } else {
+        cmd.set_prp2(lists.dma_address() + (base * core::mem::size_of::<u64>()) as u64);
+    }
+}
+
+/// rawnvme_map_data(): the one-bvec fast path, else the segment list; then the PRPs.
+fn rustnvme_map_data(q: &Queue, rq: &Request<RustNvme>, cmd: &mut Command) -> Result {
+    let iod = rq.data();
+    let dev = q.hw.pdev.as_ref();
+    // SAFETY: `queue_rq` owns the request; `dev` does the DMA.
+    if unsafe { iod.dma.map_single(rq, dev, 2 * CTRL_PAGE_SIZE) }? {
+        rustnvme_setup_prps(q, iod, rq.tag(), rq.bytes(), cmd);
+        return Ok(());
+    }
+    // SAFETY: as above; the queue limits keep requests within `MAX_SEGS` segments.
+    unsafe { iod.dma.map_sg(rq, dev) }?;
+    rustnvme_setup_prps(q, iod, rq.tag(), rq.bytes(), cmd);
+    Ok(())
+}
+
+/// rawnvme_unmap_data()
+fn rustnvme_unmap_data(hw: &Hw, rq: &Request<RustNvme>) {
+    // SAFETY: the completion owns the request; the controller finished with its data.
+    unsafe { rq.data().dma.unmap(rq, hw.pdev.as_ref()) };
+}
+
+/// rawnvme_setup_cmd(): the read, write or flush command of a request.
+fn rustnvme_setup_cmd(ns: &NsQueue, q: &Queue, rq: &Request<RustNvme>) -> Result<Command> {
+    let opcode = match rq.op() {
+        Op::Flush => nvm::FLUSH,
+        Op::Read => nvm::READ,
+        Op::Write => nvm::WRITE,
+        Op::Other => return Err(EOPNOTSUPP),
+    };
+    let mut cmd = Command::new(opcode);
+    cmd.set_cid(rq.tag());
+    cmd.set_nsid(ns.nsid);
+    if opcode == nvm::FLUSH {
+        return Ok(cmd);
+    }
+    let slba = rq.sector() >> (ns.lba_shift - 9);
+    cmd.set_cdw(10, slba as u32);
+    cmd.set_cdw(11, (slba >> 32) as u32);
+    let mut cdw12 = (rq.bytes() >> ns.lba_shift) - 1;
+    if rq.fua() {
+        cdw12 |= nvm::RW_FUA << 16;
+    }
+    cmd.set_cdw(12, cdw12);
+    rustnvme_map_data(q, rq, &mut cmd)?;
+    Ok(cmd)
+}
+
+/// rawnvme_should_retry(): a request a reset aborted goes back to the block layer.
+fn rustnvme_should_retry(hw: &Hw, rq: &Request<RustNvme>) -> bool {
+    let iod = rq.data();
+    iod.aborted.load(Relaxed)
+        && !hw.flags.dead.load(Relaxed)
+        && !rq.noretry()
+        && iod.retries.load(Relaxed) < module_parameters::max_retries.value()
+}
+
+impl Operations for RustNvme {
+    type QueueData = Arc<NsQueue>;
+    type RequestData = Iod;
+
+    const HAS_COMMIT_RQS: bool = true;
+
+    fn init_request_data() -> impl PinInit<Iod, Error> {
+        try_pin_init!(Iod {
+            status: Status::new(),
+            aborted: AtomicFlag::new(false),
+            retries: Atomic::new(0),
+            dma: RqDma::new(),
+        })
+    }
+
+    /// rawnvme_queue_rq()
+    fn queue_rq(ns: ArcBorrow<'_, NsQueue>, rq: ARef<Request<Self>>, is_last: bool) -> Result {
+        let hw = &*ns.hw;
+        let q = ns.io.queues.get(rq.hw_queue() as usize).ok_or(EIO)?;
+        if !hw.flags.live.load(Relaxed) {
+            return Err(if hw.flags.dead.load(Relaxed) { EIO } else { ENOMEM });
+        }
+        let iod = rq.data();
+        iod.status.store(Ok(()));
+        iod.aborted.store(false, Relaxed);
+        // SAFETY: `queue_rq` owns the request.
+        unsafe { iod.dma.reset() };
+        let cmd = rustnvme_setup_cmd(&ns, q, &rq)?;
+        let mut sq = q.sq.lock();
+        q.push_sqe(&mut sq, &cmd);
+        // The completion may run as soon as the doorbell rings: no reference of ours left.
+        drop(rq);
+        if is_last {
+            q.ring_sq(&mut sq);
+        }
+        Ok(())
+    }
+
+    /// rawnvme_commit_rqs()
+    fn commit_rqs(ns: ArcBorrow<'_, NsQueue>, hw_queue: u32) {
+        if let Some(q) = ns.io.queues.get(hw_queue as usize) {
+            let mut sq = q.sq.lock();
+            q.ring_sq(&mut sq);
+        }
+    }
+
+    /// rawnvme_complete()
+    fn complete(rq: ARef<Request<Self>>) {
+        let ns = rq.queue_data();
+        let hw = ns.hw.clone();
+        rustnvme_unmap_data(&hw, &rq);
+        let iod = rq.data();
+        if rustnvme_should_retry(&hw, &rq) {
+            iod.retries.fetch_add(1, Relaxed);
+            let _ = Request::requeue(rq);
+            return;
+        }
+        iod.retries.store(0, Relaxed);
+        let status = iod.status.load();
+        let _ = Request::end(rq, status);
+    }
+
+    /// Never started: NVMe requests have no driver timer.
+    fn timer(rq: ARef<Request<Self>>) {
+        let _ = Request::end(rq, Err(EIO));
+    }
 }
 
 /// One bound controller (rawnvme's `struct rawnvme_dev`).
 ///
-/// Fields drop in order: handlers before vectors before queues before the BAR.
+/// Fields drop in order: disks before handlers before vectors before queues before the BAR.
 #[pin_data(PinnedDrop)]
-struct Ctrl<'b> {
-    lines: KVec<IrqLine<Queue<'b>>>,
+struct Ctrl {
+    disks: KVec<GenDisk<RustNvme>>,
+    lines: KVec<IrqLine<Queue>>,
     vectors: Option<IrqVectors>,
-    queues: KVec<Arc<Queue<'b>>>,
-    admin: Arc<Admin<'b>>,
-    hw: Arc<Hw<'b>>,
-    #[pin]
-    shutdown_lock: Mutex<()>,
+    io: Arc<IoQueues>,
+    admin: Arc<Admin>,
+    hw: Arc<Hw>,
     instance: u32,
-    irq_mode: IrqMode,
     nr_irq_queues: u32,
     nr_poll_queues: u32,
-    queue_depth: u32,
-    max_hw_sectors: u32,
-    volatile_wc: bool,
-    ns: KVec<Ns>,
 }
 
 /// rawnvme_wait_csts(): polls CSTS until `(csts & mask) == want` or the timeout.
-fn rustnvme_wait_csts(hw: &Hw<'_>, mask: u32, want: u32, timeout_ms: u32) -> Result {
+fn rustnvme_wait_csts(hw: &Hw, mask: u32, want: u32, timeout_ms: u32) -> Result {
     let start = Instant::<Monotonic>::now();
     loop {
         let csts = hw.read32(reg::CSTS);
@@ -471,7 +722,7 @@ fn rustnvme_wait_csts(hw: &Hw<'_>, mask: u32, want: u32, timeout_ms: u32) -> Res
 }
 
 /// rawnvme_disable_ctrl(): clears CC.EN and waits for CSTS.RDY to drop.
-fn rustnvme_disable_ctrl(hw: &Hw<'_>) -> Result {
+fn rustnvme_disable_ctrl(hw: &Hw) -> Result {
     let cc = hw.read32(reg::CC);
     hw.flags.disabled.store(true, Relaxed);
     hw.write32(cc & !(reg::CC_ENABLE | reg::CC_SHN_MASK), reg::CC);
@@ -479,17 +730,17 @@ fn rustnvme_disable_ctrl(hw: &Hw<'_>) -> Result {
 }
 
 /// rawnvme_stop_ctrl(): disables; if the controller does not stop, bus mastering goes off.
-fn rustnvme_stop_ctrl(hw: &Hw<'_>) -> Result {
+fn rustnvme_stop_ctrl(hw: &Hw) -> Result {
     let ret = rustnvme_disable_ctrl(hw);
     if ret.is_err() {
         dev_err!(hw.pdev, "controller did not stop, bus mastering off\n");
-        pci_ext::clear_master(hw.pdev);
+        layer::pci_ext::clear_master(hw.pdev);
     }
     ret
 }
 
 /// rawnvme_enable_ctrl(): programs the admin queue and sets CC.EN.
-fn rustnvme_enable_ctrl(hw: &Hw<'_>, aq: &Queue<'_>) -> Result {
+fn rustnvme_enable_ctrl(hw: &Hw, aq: &Queue) -> Result {
     let depth = aq.depth as u32 - 1;
     hw.write32(depth << 16 | depth, reg::AQA);
     hw.write64(aq.sqes.dma_address(), reg::ASQ);
@@ -505,7 +756,7 @@ fn rustnvme_enable_ctrl(hw: &Hw<'_>, aq: &Queue<'_>) -> Result {
 }
 
 /// rawnvme_shutdown_ctrl(): a normal shutdown (CC.SHN), waited for up to RTD3E.
-fn rustnvme_shutdown_ctrl(hw: &Hw<'_>) -> Result {
+fn rustnvme_shutdown_ctrl(hw: &Hw) -> Result {
     let cc = hw.read32(reg::CC);
     hw.flags.disabled.store(true, Relaxed);
     hw.write32((cc & !reg::CC_SHN_MASK) | reg::CC_SHN_NORMAL, reg::CC);
@@ -519,7 +770,7 @@ fn rustnvme_shutdown_ctrl(hw: &Hw<'_>) -> Result {
 
 /// rawnvme_admin_exec(): one admin command, polled to completion under the admin lock. The
 /// vector-0 line stays masked meanwhile; a timeout stops the controller.
-fn rustnvme_admin_exec(admin: &Admin<'_>, cmd: &mut Command) -> Result<u32> {
+fn rustnvme_admin_exec(admin: &Admin, cmd: &mut Command) -> Result<u32> {
     let aq = &*admin.q;
     let hw = &*aq.hw;
     let mut cid = admin.cid.lock();
@@ -528,9 +779,9 @@ fn rustnvme_admin_exec(admin: &Admin<'_>, cmd: &mut Command) -> Result<u32> {
     }
     let irq0 = hw.vector0_irq.load(Relaxed);
     if irq0 != 0 {
-        // SAFETY: a non-zero `vector0_irq` is a requested line (set after `request_irq` and
-        // cleared before `free_irq`, both under this lock).
-        unsafe { kernel::bindings::disable_irq(irq0) };
+        // SAFETY: a non-zero `vector0_irq` has a handler (stored after `request_irq`,
+        // cleared under this lock before `free_irq`).
+        unsafe { layer::pci_ext::disable_irq(irq0) };
     }
     *cid = cid.wrapping_add(1);
     cmd.set_cid(*cid);
@@ -568,7 +819,7 @@ fn rustnvme_admin_exec(admin: &Admin<'_>, cmd: &mut Command) -> Result<u32> {
     }
     if irq0 != 0 {
         // SAFETY: as above; one enable for the disable.
-        unsafe { kernel::bindings::enable_irq(irq0) };
+        unsafe { layer::pci_ext::enable_irq(irq0) };
     }
     drop(cid);
     let cqe = ret?;
@@ -585,7 +836,7 @@ fn rustnvme_admin_exec(admin: &Admin<'_>, cmd: &mut Command) -> Result<u32> {
 }
 
 /// rawnvme_identify()
-fn rustnvme_identify(admin: &Admin<'_>, nsid: u32, cns: u32, buf: u64) -> Result {
+fn rustnvme_identify(admin: &Admin, nsid: u32, cns: u32, buf: u64) -> Result {
     let mut c = Command::new(admin::IDENTIFY);
     c.set_nsid(nsid);
     c.set_prp1(buf);
@@ -594,7 +845,7 @@ fn rustnvme_identify(admin: &Admin<'_>, nsid: u32, cns: u32, buf: u64) -> Result
 }
 
 /// rawnvme_set_queue_count(): asks for `count` I/O queue pairs, returns how many were granted.
-fn rustnvme_set_queue_count(admin: &Admin<'_>, count: u32) -> Result<u32> {
+fn rustnvme_set_queue_count(admin: &Admin, count: u32) -> Result<u32> {
     let mut c = Command::new(admin::SET_FEATURES);
     c.set_cdw(10, admin::FEAT_NUM_QUEUES);
     c.set_cdw(11, (count - 1) | (count - 1) << 16);
@@ -603,7 +854,7 @@ fn rustnvme_set_queue_count(admin: &Admin<'_>, count: u32) -> Result<u32> {
 }
 
 /// rawnvme_create_io_queue(): the CQ, then the SQ on it; the CQ goes again if the SQ fails.
-fn rustnvme_create_io_queue(admin: &Admin<'_>, q: &Queue<'_>) -> Result {
+fn rustnvme_create_io_queue(admin: &Admin, q: &Queue) -> Result {
     let mut flags = admin::QUEUE_PHYS_CONTIG;
     if !q.polled {
         flags |= admin::CQ_IRQ_ENABLED;
@@ -629,7 +880,7 @@ fn rustnvme_create_io_queue(admin: &Admin<'_>, q: &Queue<'_>) -> Result {
 }
 
 /// rawnvme_delete_io_queue(): the SQ, then its CQ.
-fn rustnvme_delete_io_queue(admin: &Admin<'_>, q: &Queue<'_>) {
+fn rustnvme_delete_io_queue(admin: &Admin, q: &Queue) {
     let mut c = Command::new(admin::DELETE_SQ);
     c.set_cdw(10, q.qid as u32);
     if rustnvme_admin_exec(admin, &mut c).is_err() {
@@ -641,14 +892,14 @@ fn rustnvme_delete_io_queue(admin: &Admin<'_>, q: &Queue<'_>) {
 }
 
 /// rawnvme_delete_io_queues(): last first.
-fn rustnvme_delete_io_queues(admin: &Admin<'_>, queues: &[Arc<Queue<'_>>]) {
+fn rustnvme_delete_io_queues(admin: &Admin, queues: &[Arc<Queue>]) {
     for q in queues.iter().rev() {
         rustnvme_delete_io_queue(admin, q);
     }
 }
 
 /// rawnvme_create_io_queues(): every I/O queue from empty rings; undone on failure.
-fn rustnvme_create_io_queues(admin: &Admin<'_>, queues: &[Arc<Queue<'_>>]) -> Result {
+fn rustnvme_create_io_queues(admin: &Admin, queues: &[Arc<Queue>]) -> Result {
     for (i, q) in queues.iter().enumerate() {
         q.reset_state();
         if let Err(e) = rustnvme_create_io_queue(admin, q) {
@@ -660,44 +911,38 @@ fn rustnvme_create_io_queues(admin: &Admin<'_>, queues: &[Arc<Queue<'_>>]) -> Re
 }
 
 /// rawnvme_irq_flags()
-fn rustnvme_irq_flags(mode: IrqMode) -> IrqKinds {
+fn rustnvme_irq_flags(mode: u32) -> IrqKinds {
     match mode {
-        IrqMode::Msi => IrqKinds::MSI_AFFINE,
-        IrqMode::Intx => IrqKinds::INTX,
-        IrqMode::Auto => IrqKinds::ALL_AFFINE,
+        1 => IrqKinds::MSI_AFFINE,
+        2 => IrqKinds::INTX,
+        _ => IrqKinds::ALL_AFFINE,
     }
 }
 
 /// What rawnvme_setup_io_queues() leaves behind: vectors, queues, their handlers.
-struct IoSetup<'b> {
+struct IoSetup {
     vectors: IrqVectors,
-    queues: KVec<Arc<Queue<'b>>>,
-    lines: KVec<IrqLine<Queue<'b>>>,
+    io: Arc<IoQueues>,
+    lines: KVec<IrqLine<Queue>>,
     nr_irq_queues: u32,
     nr_poll_queues: u32,
 }
 
 /// rawnvme_setup_io_queues(): sizes the I/O queue set, allocates vectors and queue memory,
 /// creates the queues and requests their handlers.
-fn rustnvme_setup_io_queues<'b>(
-    hw: &Arc<Hw<'b>>,
-    admin: &Admin<'b>,
-    mode: IrqMode,
-    queue_depth: u32,
-) -> Result<IoSetup<'b>> {
+fn rustnvme_setup_io_queues(hw: &Arc<Hw>, admin: &Admin, queue_depth: u32) -> Result<IoSetup> {
     let nr_param = module_parameters::nr_io_queues.value();
     let poll_param = module_parameters::poll_queues.value();
-    let want = core::cmp::min(
-        (if nr_param != 0 { nr_param } else { pci_ext::online_cpus() }) + poll_param,
-        0xffff,
-    );
+    let cpus = if nr_param != 0 { nr_param } else { layer::cpu::num_online_cpus() };
+    let want = core::cmp::min(cpus + poll_param, 0xffff);
     let granted = rustnvme_set_queue_count(admin, want)?;
     let mut nr = core::cmp::min(want, granted);
     while nr > 1 && rustnvme_bar_needed(hw.db_stride, nr + 1) > hw.bar_size {
         nr -= 1;
     }
     let nr_poll_queues = core::cmp::min(poll_param, nr - 1);
-    let vectors = IrqVectors::alloc(hw.pdev, 1, nr - nr_poll_queues, rustnvme_irq_flags(mode))?;
+    let vectors = IrqVectors::alloc(hw.pdev, 1, nr - nr_poll_queues,
+                                    rustnvme_irq_flags(module_parameters::irq_mode.value()))?;
     let nr_irq_queues = vectors.len();
     let nr_io_queues = nr_irq_queues + nr_poll_queues;
     let mut queues = KVec::with_capacity(nr_io_queues as usize, GFP_KERNEL)?;
@@ -728,11 +973,34 @@ fn rustnvme_setup_io_queues<'b>(
     dev_info!(hw.pdev, "{} I/O queues ({} irq via {}, {} polled)\n", nr_io_queues, nr_irq_queues,
               if vectors.msix() { "MSI-X" } else if vectors.msi() { "MSI" } else { "INTx" },
               nr_poll_queues);
-    Ok(IoSetup { vectors, queues, lines, nr_irq_queues, nr_poll_queues })
+    let io = Arc::new(IoQueues { queues }, GFP_KERNEL)?;
+    Ok(IoSetup { vectors, io, lines, nr_irq_queues, nr_poll_queues })
 }
 
-/// rawnvme_alloc_ns(): a namespace of a supported format (its disk waits for the block half).
-fn rustnvme_alloc_ns(ctrl_ns: &mut KVec<Ns>, hw: &Hw<'_>, nsid: u32, id: &[u8]) -> Result {
+/// rawnvme_teardown_io_queues(): queues deleted while live, handlers freed, memory freed.
+fn rustnvme_teardown_io_queues(hw: &Hw, admin: &Admin, lines: KVec<IrqLine<Queue>>,
+                               vectors: Option<IrqVectors>, io: &IoQueues) {
+    if hw.flags.live.load(Relaxed) {
+        rustnvme_delete_io_queues(admin, &io.queues);
+    }
+    {
+        let _guard = admin.cid.lock();
+        hw.vector0_irq.store(0, Relaxed);
+    }
+    drop(lines);
+    drop(vectors);
+}
+
+/// What rawnvme_scan() learns from Identify Controller, for the disks.
+struct CtrlId {
+    max_hw_sectors: u32,
+    volatile_wc: bool,
+}
+
+/// rawnvme_alloc_ns(): a disk for a namespace of a supported format.
+fn rustnvme_alloc_ns(ctrl: &ScanCtx<'_>, nsid: u32, id: &[u8], disks: &mut KVec<GenDisk<RustNvme>>)
+    -> Result
+{
     let nsze = u64::from_le_bytes(id[0..8].try_into().map_err(|_| EINVAL)?);
     if nsze == 0 {
         return Ok(());
@@ -741,35 +1009,56 @@ fn rustnvme_alloc_ns(ctrl_ns: &mut KVec<Ns>, hw: &Hw<'_>, nsid: u32, id: &[u8]) 
     let idx = (flbas & 0xf) as usize | (((flbas >> 5) & 3) as usize) << 4;
     let lbaf = &id[128 + 4 * idx..132 + 4 * idx];
     let ms = u16::from_le_bytes([lbaf[0], lbaf[1]]);
-    let ds = lbaf[2];
-    if ms != 0 || (ds as u32) < 9 || ds as u32 > CTRL_PAGE_SHIFT {
-        dev_info!(hw.pdev, "namespace {}: unsupported format, skipped\n", nsid);
+    let ds = lbaf[2] as u32;
+    if ms != 0 || ds < 9 || ds > CTRL_PAGE_SHIFT {
+        dev_info!(ctrl.hw.pdev, "namespace {}: unsupported format, skipped\n", nsid);
         return Ok(());
     }
-    ctrl_ns.push(Ns { nsid, lba_shift: ds, nsze }, GFP_KERNEL)?;
+    let ns = Arc::new(
+        NsQueue { hw: ctrl.hw.clone(), io: ctrl.io.clone(), nsid, lba_shift: ds },
+        GFP_KERNEL,
+    )?;
+    let builder = GenDiskBuilder::new()
+        .logical_block_size(1 << ds)?
+        .max_hw_sectors(ctrl.id.max_hw_sectors)
+        .max_segments(MAX_SEGS as u16)
+        .virt_boundary_mask(CTRL_PAGE_SIZE as usize - 1)
+        .write_cache(ctrl.id.volatile_wc)
+        .fua(ctrl.id.volatile_wc)
+        .capacity_sectors(nsze << (ds - 9));
+    // SAFETY: the disk is kept in the controller's driver data, dropped at unbind while the
+    // PCI device is still registered.
+    let builder = unsafe { builder.parent(ctrl.hw.pdev.as_ref()) };
+    let disk = builder.build(fmt!("rustnvme{}n{}", ctrl.instance, nsid), ctrl.tagset.clone(), ns)?;
+    disks.push(disk, GFP_KERNEL)?;
     Ok(())
 }
 
-/// What rawnvme_scan() learns from Identify Controller.
-struct CtrlId {
-    max_hw_sectors: u32,
-    volatile_wc: bool,
+/// What the scan needs of the controller.
+struct ScanCtx<'a> {
+    hw: &'a Arc<Hw>,
+    admin: &'a Admin,
+    io: &'a Arc<IoQueues>,
+    tagset: &'a Arc<TagSet<RustNvme>>,
+    instance: u32,
+    id: CtrlId,
 }
 
-/// rawnvme_scan(): Identify Controller, then every Identify Namespace.
-fn rustnvme_scan(hw: &Hw<'_>, admin: &Admin<'_>, ns: &mut KVec<Ns>) -> Result<CtrlId> {
+/// rawnvme_scan(): Identify Controller, then every Identify Namespace, a disk for each.
+fn rustnvme_scan(ctx: &mut ScanCtx<'_>, disks: &mut KVec<GenDisk<RustNvme>>) -> Result {
+    let hw = ctx.hw;
     let buf = Coherent::<u8>::zeroed_slice(hw.pdev.as_ref(), IDENTIFY_SIZE, GFP_KERNEL)?;
-    rustnvme_identify(admin, 0, admin::CNS_CTRL, buf.dma_address())?;
+    rustnvme_identify(ctx.admin, 0, admin::CNS_CTRL, buf.dma_address())?;
     // SAFETY: the controller finished writing the buffer (its command completed) and no
-    // command that could write it is outstanding while this copy is read.
+    // command that could write it is outstanding while it is read.
     let id = unsafe { buf.as_ref() };
     let nn = core::cmp::min(u32::from_le_bytes(id[516..520].try_into().map_err(|_| EINVAL)?), MAX_NS);
-    let volatile_wc = id[525] & 1 != 0;
-    let mut max_hw_sectors = MAX_SECTORS;
+    ctx.id.volatile_wc = id[525] & 1 != 0;
+    ctx.id.max_hw_sectors = MAX_SECTORS;
     let mps_shift = reg::cap_mpsmin(hw.cap) + 12;
     let mdts = id[77] as u32;
     if mdts != 0 && mdts + mps_shift - 9 < 32 {
-        max_hw_sectors = core::cmp::min(max_hw_sectors, 1u32 << (mdts + mps_shift - 9));
+        ctx.id.max_hw_sectors = core::cmp::min(MAX_SECTORS, 1u32 << (mdts + mps_shift - 9));
     }
     let rtd3e = u32::from_le_bytes(id[88..92].try_into().map_err(|_| EINVAL)?);
     if rtd3e != 0 {
@@ -778,31 +1067,31 @@ fn rustnvme_scan(hw: &Hw<'_>, admin: &Admin<'_>, ns: &mut KVec<Ns>) -> Result<Ct
     }
     let mn = core::str::from_utf8(&id[24..64]).unwrap_or("?").trim_end();
     dev_info!(hw.pdev, "{}, {} namespaces, write cache {}\n", mn, nn,
-              if volatile_wc { "on" } else { "off" });
+              if ctx.id.volatile_wc { "on" } else { "off" });
     for nsid in 1..=nn {
         // SAFETY: no command is outstanding on the buffer while it is cleared.
         unsafe { buf.as_mut() }.fill(0);
-        rustnvme_identify(admin, nsid, admin::CNS_NS, buf.dma_address())?;
+        rustnvme_identify(ctx.admin, nsid, admin::CNS_NS, buf.dma_address())?;
         // SAFETY: as for Identify Controller above.
-        rustnvme_alloc_ns(ns, hw, nsid, unsafe { buf.as_ref() })?;
+        rustnvme_alloc_ns(ctx, nsid, unsafe { buf.as_ref() }, disks)?;
     }
-    for n in ns.iter() {
-        dev_info!(hw.pdev, "namespace {}: {} blocks of {} bytes\n", n.nsid, n.nsze,
-                  1u32 << n.lba_shift);
-    }
-    Ok(CtrlId { max_hw_sectors, volatile_wc })
+    Ok(())
 }
 
 /// rawnvme_map_bar(): enables the device, sets the DMA masks, maps BAR0 and reads CAP.
-fn rustnvme_map_bar<'b>(pdev: &'b pci::Device<Core<'_>>) -> Result<Hw<'b>> {
+fn rustnvme_map_bar(pdev: &pci::Device<Core<'_>>) -> Result<Hw> {
     pdev.enable_device_mem()?;
     pdev.set_master();
     // SAFETY: probe runs before any DMA allocation or mapping of this device.
     unsafe { pdev.dma_set_mask_and_coherent(DmaMask::new::<64>())? };
-    pci_ext::set_min_align_mask(pdev.as_ref(), CTRL_PAGE_SIZE - 1);
+    layer::pci_ext::set_min_align_mask(pdev.as_ref(), CTRL_PAGE_SIZE - 1);
     let bar_size = pdev.resource_len(0)? as usize;
+    let pdev: &pci::Device<Bound> = pdev;
+    // SAFETY: the blk-mq and interrupt callbacks need `'static` data; every holder of a
+    // `Hw` (the driver data, its queues, handlers and disks) is dropped by the driver data's
+    // drop at unbind, while the device is still bound (type invariant of `Hw`).
+    let pdev: &'static pci::Device<Bound> = unsafe { &*core::ptr::from_ref(pdev) };
     let bar = pdev.iomap_region(0, c"rustnvme")?;
-    let pdev: &'b pci::Device<Bound> = pdev;
     let mut hw = Hw {
         pdev,
         bar,
@@ -813,6 +1102,7 @@ fn rustnvme_map_bar<'b>(pdev: &'b pci::Device<Core<'_>>) -> Result<Hw<'b>> {
         shutdown_timeout_ms: Atomic::new(SHUTDOWN_TIMEOUT_MS),
         vector0_irq: Atomic::new(0),
         flags: Flags::new(),
+        tagset: SetOnce::new(),
     };
     let cap = hw.read64(reg::CAP);
     hw.cap = cap;
@@ -830,6 +1120,7 @@ fn rustnvme_map_bar<'b>(pdev: &'b pci::Device<Core<'_>>) -> Result<Hw<'b>> {
 /// Instance numbers (rawnvme's IDA): one bit per bound controller.
 static INSTANCES: Atomic<u64> = Atomic::new(0);
 
+/// ida_alloc(): the lowest free instance number.
 fn rustnvme_instance_alloc() -> Result<u32> {
     loop {
         let used = INSTANCES.load(Relaxed);
@@ -843,6 +1134,7 @@ fn rustnvme_instance_alloc() -> Result<u32> {
     }
 }
 
+/// ida_free()
 fn rustnvme_instance_free(instance: u32) {
     loop {
         let used = INSTANCES.load(Relaxed);
@@ -863,13 +1155,14 @@ impl Drop for InstanceGuard {
     }
 }
 
+/// rawnvme_alloc_tagset(): one hardware queue per interrupt-driven I/O queue.
+fn rustnvme_alloc_tagset(nr_hw_queues: u32, queue_depth: u32) -> Result<Arc<TagSet<RustNvme>>> {
+    let timeout = msecs_to_jiffies(module_parameters::io_timeout.value() * 1000);
+    Arc::pin_init(TagSet::with_timeout(nr_hw_queues, queue_depth, timeout as u32), GFP_KERNEL)
+}
+
 /// rawnvme_probe()
-fn rustnvme_probe<'b>(pdev: &'b pci::Device<Core<'_>>) -> Result<impl PinInit<Ctrl<'b>, Error> + 'b> {
-    let mode = match module_parameters::irq_mode.value() {
-        1 => IrqMode::Msi,
-        2 => IrqMode::Intx,
-        _ => IrqMode::Auto,
-    };
+fn rustnvme_probe(pdev: &pci::Device<Core<'_>>) -> Result<impl PinInit<Ctrl, Error>> {
     let mut instance = InstanceGuard(rustnvme_instance_alloc()?, true);
     let hw = Arc::new(rustnvme_map_bar(pdev)?, GFP_KERNEL)?;
     let mqes = reg::cap_mqes(hw.cap) + 1;
@@ -877,79 +1170,70 @@ fn rustnvme_probe<'b>(pdev: &'b pci::Device<Core<'_>>) -> Result<impl PinInit<Ct
         module_parameters::io_queue_depth.value().clamp(2, core::cmp::min(mqes, 4096)) - 1;
     let aq = rustnvme_alloc_queue(&hw, 0, core::cmp::min(ADMIN_DEPTH, mqes) as u16, false, None)?;
     let admin = Arc::pin_init(
-        try_pin_init!(Admin {
-            q: aq,
-            cid <- new_mutex!(0u16),
-        }),
+        try_pin_init!(Admin { q: aq, cid <- new_mutex!(0u16) }),
         GFP_KERNEL,
     )?;
     rustnvme_disable_ctrl(&hw)?;
-    rustnvme_enable_ctrl(&hw, &admin.q)?;
-    let io = match rustnvme_setup_io_queues(&hw, &admin, mode, queue_depth) {
+    if let Err(e) = rustnvme_enable_ctrl(&hw, &admin.q) {
+        let _ = rustnvme_stop_ctrl(&hw);
+        return Err(e);
+    }
+    let io = match rustnvme_setup_io_queues(&hw, &admin, queue_depth) {
         Ok(io) => io,
         Err(e) => {
             let _ = rustnvme_stop_ctrl(&hw);
             return Err(e);
         }
     };
-    hw.flags.live.store(true, Relaxed);
-    let mut ns = KVec::new();
-    let id = match rustnvme_scan(&hw, &admin, &mut ns) {
-        Ok(id) => id,
+    let tagset = match rustnvme_alloc_tagset(io.nr_irq_queues, queue_depth) {
+        Ok(set) => set,
         Err(e) => {
-            hw.flags.removing.store(true, Relaxed);
-            rustnvme_teardown_io_queues(&hw, &admin, io);
+            rustnvme_teardown_io_queues(&hw, &admin, io.lines, Some(io.vectors), &io.io);
             let _ = rustnvme_stop_ctrl(&hw);
             return Err(e);
         }
     };
+    hw.tagset.populate(tagset.clone());
+    hw.flags.live.store(true, Relaxed);
+    let mut disks = KVec::new();
+    let mut ctx = ScanCtx {
+        hw: &hw,
+        admin: &admin,
+        io: &io.io,
+        tagset: &tagset,
+        instance: instance.0,
+        id: CtrlId { max_hw_sectors: MAX_SECTORS, volatile_wc: false },
+    };
+    if let Err(e) = rustnvme_scan(&mut ctx, &mut disks) {
+        hw.flags.removing.store(true, Relaxed);
+        drop(disks);
+        rustnvme_teardown_io_queues(&hw, &admin, io.lines, Some(io.vectors), &io.io);
+        let _ = rustnvme_stop_ctrl(&hw);
+        return Err(e);
+    }
     instance.1 = false;
+    let (nr_irq_queues, nr_poll_queues) = (io.nr_irq_queues, io.nr_poll_queues);
     Ok(try_pin_init!(Ctrl {
+        disks,
         lines: io.lines,
         vectors: Some(io.vectors),
-        queues: io.queues,
+        io: io.io,
         admin,
         hw,
-        shutdown_lock <- new_mutex!(()),
         instance: instance.0,
-        irq_mode: mode,
-        nr_irq_queues: io.nr_irq_queues,
-        nr_poll_queues: io.nr_poll_queues,
-        queue_depth,
-        max_hw_sectors: id.max_hw_sectors,
-        volatile_wc: id.volatile_wc,
-        ns,
+        nr_irq_queues,
+        nr_poll_queues,
     }))
 }
 
-/// rawnvme_teardown_io_queues(): queues deleted while live, handlers freed, memory freed.
-fn rustnvme_teardown_io_queues<'b>(hw: &Hw<'b>, admin: &Admin<'b>, io: IoSetup<'b>) {
-    if hw.flags.live.load(Relaxed) {
-        rustnvme_delete_io_queues(admin, &io.queues);
-    }
-    {
-        let _guard = admin.cid.lock();
-        hw.vector0_irq.store(0, Relaxed);
-    }
-    drop(io.lines);
-    drop(io.queues);
-    drop(io.vectors);
-}
-
-impl<'b> Ctrl<'b> {
-    /// rawnvme_remove(): delete the I/O queues, free the handlers, shut the controller down.
+impl Ctrl {
+    /// rawnvme_remove(): disks deleted, I/O queues deleted, handlers freed, controller shut
+    /// down.
     fn remove(&mut self) {
         self.hw.flags.removing.store(true, Relaxed);
-        if let Some(vectors) = self.vectors.take() {
-            let io = IoSetup {
-                vectors,
-                queues: core::mem::take(&mut self.queues),
-                lines: core::mem::take(&mut self.lines),
-                nr_irq_queues: self.nr_irq_queues,
-                nr_poll_queues: self.nr_poll_queues,
-            };
-            rustnvme_teardown_io_queues(&self.hw, &self.admin, io);
-        }
+        self.disks.clear();
+        let lines = core::mem::take(&mut self.lines);
+        rustnvme_teardown_io_queues(&self.hw, &self.admin, lines, self.vectors.take(), &self.io);
         let _ = if self.hw.flags.dead.load(Relaxed) {
             rustnvme_stop_ctrl(&self.hw)
         } else {
@@ -959,10 +1243,10 @@ impl<'b> Ctrl<'b> {
 }
 
 #[pinned_drop]
-impl PinnedDrop for Ctrl<'_> {
+impl PinnedDrop for Ctrl {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: only unpinned fields are moved out (`vectors`, `queues`, `lines`); the pinned
-        // `shutdown_lock` stays in place.
+        // SAFETY: `Ctrl` has no pinned field; nothing is moved out of `self` but the disks,
+        // lines and vectors, which do not need to stay in place.
         let this = unsafe { self.get_unchecked_mut() };
         this.remove();
         rustnvme_instance_free(this.instance);
@@ -970,13 +1254,13 @@ impl PinnedDrop for Ctrl<'_> {
 }
 
 /// The PCI driver: no id table, bound through driver_override or new_id, as rawnvme.
-struct RustNvme;
+struct RustNvmePci;
 
-kernel::pci_device_table!(PCI_TABLE, <RustNvme as pci::Driver>::IdInfo, []);
+kernel::pci_device_table!(PCI_TABLE, <RustNvmePci as pci::Driver>::IdInfo, []);
 
-impl pci::Driver for RustNvme {
+impl pci::Driver for RustNvmePci {
     type IdInfo = ();
-    type Data<'bound> = Ctrl<'bound>;
+    type Data<'bound> = Ctrl;
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
 
     fn probe<'bound>(
@@ -1013,11 +1297,11 @@ fn rustnvme_check_params() -> Result {
     Err(EINVAL)
 }
 
-/// The module: checks the parameters, then registers the PCI driver.
+/// The module (rawnvme_init()): checks the parameters, then registers the PCI driver.
 #[pin_data]
 struct RustNvmeModule {
     #[pin]
-    driver: kernel::driver::Registration<pci::Adapter<RustNvme>>,
+    driver: kernel::driver::Registration<pci::Adapter<RustNvmePci>>,
 }
 
 impl kernel::InPlaceModule for RustNvmeModule {

@@ -7,13 +7,13 @@
 //! synchronised and freed while the device stays bound. [`IrqVectors`] owns the allocation and
 //! [`IrqLine`] one handler on one vector, holding a reference on the object it serves. The
 //! rest are single calls the crate does not wrap: the DMA minimum alignment mask, clearing bus
-//! mastering, the number of online CPUs. Counted as layer, not driver.
+//! mastering, masking a line. Counted as layer, not driver.
 
 use core::ffi::c_void;
 use kernel::{bindings, device, error::to_result, irq, pci, prelude::*, sync::Arc};
 
 /// The `struct pci_dev` behind `pdev` (the crate keeps its own accessor private).
-pub(crate) fn raw_pci(pdev: &pci::Device<device::Bound>) -> *mut bindings::pci_dev {
+fn raw_pci(pdev: &pci::Device<device::Bound>) -> *mut bindings::pci_dev {
     // `pci::Device` is `#[repr(transparent)]` over `Opaque<bindings::pci_dev>`.
     core::ptr::from_ref(pdev).cast_mut().cast()
 }
@@ -24,12 +24,24 @@ fn raw_dev(dev: &device::Device<device::Bound>) -> *mut bindings::device {
     core::ptr::from_ref(dev).cast_mut().cast()
 }
 
-/// Number of CPUs online now (`num_online_cpus()`).
-pub(crate) fn online_cpus() -> u32 {
-    // SAFETY: `__num_online_cpus` is a kernel global that always exists; `atomic_read` reads it
-    // without taking a reference past the call.
-    let n = unsafe { bindings::atomic_read(&raw const bindings::__num_online_cpus) };
-    u32::try_from(n).unwrap_or(1)
+/// Masks interrupt line `irq` and waits for a running handler (`disable_irq()`).
+///
+/// # Safety
+///
+/// `irq` has a handler registered (an [`IrqLine`] of the caller's is alive).
+pub(crate) unsafe fn disable_irq(irq: u32) {
+    // SAFETY: by the safety requirements.
+    unsafe { bindings::disable_irq(irq) };
+}
+
+/// Unmasks interrupt line `irq` again (`enable_irq()`), once per [`disable_irq`].
+///
+/// # Safety
+///
+/// As for [`disable_irq`].
+pub(crate) unsafe fn enable_irq(irq: u32) {
+    // SAFETY: by the safety requirements.
+    unsafe { bindings::enable_irq(irq) };
 }
 
 /// Keeps bounce buffers (swiotlb) at the same offset within `mask + 1` bytes as the original

@@ -16,6 +16,8 @@ use kernel::{
 
 /// `BLK_FEAT_WRITE_CACHE` of include/linux/blkdev.h (a cast macro bindgen does not export).
 const BLK_FEAT_WRITE_CACHE: bindings::blk_features_t = 1 << 0;
+/// `BLK_FEAT_FUA` (a macro bindgen does not see).
+const BLK_FEAT_FUA: bindings::blk_features_t = 1 << 1;
 
 /// The disks' `block_device_operations`: none but the owner, so an open disk pins the module.
 struct Fops(bindings::block_device_operations);
@@ -36,6 +38,10 @@ pub(crate) struct GenDiskBuilder {
     max_hw_sectors: u32,
     write_cache: bool,
     capacity_sectors: u64,
+    max_segments: u16,
+    virt_boundary_mask: usize,
+    fua: bool,
+    parent: *mut bindings::device,
 }
 
 impl GenDiskBuilder {
@@ -46,7 +52,42 @@ impl GenDiskBuilder {
             max_hw_sectors: 0,
             write_cache: false,
             capacity_sectors: 0,
+            max_segments: 0,
+            virt_boundary_mask: 0,
+            fua: false,
+            parent: core::ptr::null_mut(),
         }
+    }
+
+    /// The most segments a request may have (0: the block layer's default).
+    pub(crate) fn max_segments(mut self, segs: u16) -> Self {
+        self.max_segments = segs;
+        self
+    }
+
+    /// A mask no segment may cross but at its ends (e.g. a device page: NVMe PRPs).
+    pub(crate) fn virt_boundary_mask(mut self, mask: usize) -> Self {
+        self.virt_boundary_mask = mask;
+        self
+    }
+
+    /// Whether the device honours forced unit access (FUA writes reach the driver).
+    pub(crate) fn fua(mut self, on: bool) -> Self {
+        self.fua = on;
+        self
+    }
+
+    /// The device the disk sits under in sysfs (a PCI function for a controller's
+    /// namespaces).
+    ///
+    /// # Safety
+    ///
+    /// `parent` stays registered until the disk built from this is dropped (a driver keeps
+    /// its disks in the device's driver data).
+    pub(crate) unsafe fn parent(mut self, parent: &kernel::device::Device) -> Self {
+        // `device::Device` is `#[repr(transparent)]` over `Opaque<bindings::device>`.
+        self.parent = core::ptr::from_ref(parent).cast_mut().cast();
+        self
     }
 
     /// The logical block size: a power of two from 512 bytes to a page.
@@ -92,8 +133,13 @@ impl GenDiskBuilder {
         let mut lim: bindings::queue_limits = pin_init::zeroed();
         lim.logical_block_size = self.logical_block_size;
         lim.max_hw_sectors = self.max_hw_sectors;
+        lim.max_segments = self.max_segments;
+        lim.virt_boundary_mask = self.virt_boundary_mask as _;
         if self.write_cache {
             lim.features = BLK_FEAT_WRITE_CACHE;
+        }
+        if self.fua {
+            lim.features |= BLK_FEAT_FUA;
         }
         // SAFETY: the tag set is allocated (type invariant of `TagSet`) and outlives the
         // disk (the disk holds its `Arc`); `lim` is valid for the call.
@@ -120,7 +166,7 @@ impl GenDiskBuilder {
         unsafe { bindings::set_capacity(disk, self.capacity_sectors) };
         // SAFETY: `disk` is valid and fully set up; on failure it is still ours to put.
         error::to_result(unsafe {
-            bindings::device_add_disk(core::ptr::null_mut(), disk, core::ptr::null_mut())
+            bindings::device_add_disk(self.parent, disk, core::ptr::null_mut())
         })?;
 
         put.dismiss();
@@ -149,6 +195,26 @@ unsafe impl<T: Operations> Send for GenDisk<T> where T::QueueData: Send {}
 
 // SAFETY: `GenDisk` has no `&self` methods that touch the disk.
 unsafe impl<T: Operations> Sync for GenDisk<T> where T::QueueData: Send {}
+
+impl<T: Operations> GenDisk<T> {
+    /// Stops new `queue_rq` calls and waits for running ones (`blk_mq_quiesce_queue()`).
+    pub(crate) fn quiesce(&self) {
+        // SAFETY: the disk and its queue live until drop (type invariant).
+        unsafe { bindings::blk_mq_quiesce_queue((*self.disk).queue) };
+    }
+
+    /// Lets `queue_rq` run again (`blk_mq_unquiesce_queue()`), once per `quiesce`.
+    pub(crate) fn unquiesce(&self) {
+        // SAFETY: as for `quiesce`.
+        unsafe { bindings::blk_mq_unquiesce_queue((*self.disk).queue) };
+    }
+
+    /// Fails all further I/O of the disk: its device is gone (`blk_mark_disk_dead()`).
+    pub(crate) fn mark_dead(&self) {
+        // SAFETY: the disk is added and lives until drop (type invariant).
+        unsafe { bindings::blk_mark_disk_dead(self.disk) };
+    }
+}
 
 impl<T: Operations> Drop for GenDisk<T> {
     fn drop(&mut self) {

@@ -25,6 +25,15 @@ pub(crate) struct TagSet<T: Operations> {
 impl<T: Operations> TagSet<T> {
     /// Allocates a tag set of `nr_hw_queues` queues of `queue_depth` tags, one map.
     pub(crate) fn new(nr_hw_queues: u32, queue_depth: u32) -> impl PinInit<Self, Error> {
+        Self::with_timeout(nr_hw_queues, queue_depth, 0)
+    }
+
+    /// As [`Self::new`], with a request timeout of `timeout` jiffies (0: blk-mq's default).
+    pub(crate) fn with_timeout(
+        nr_hw_queues: u32,
+        queue_depth: u32,
+        timeout: u32,
+    ) -> impl PinInit<Self, Error> {
         let cmd_size = u32::try_from(core::mem::size_of::<Pdu<T>>());
         try_pin_init!(Self {
             inner <- Opaque::try_ffi_init(move |set: *mut bindings::blk_mq_tag_set| {
@@ -35,6 +44,7 @@ impl<T: Operations> TagSet<T> {
                     numa_node: bindings::NUMA_NO_NODE,
                     cmd_size: cmd_size.map_err(|_| EINVAL)?,
                     nr_maps: 1,
+                    timeout,
                     ..pin_init::zeroed()
                 };
                 // SAFETY: `set` is valid for writes; the tag set is then allocated in place
@@ -53,6 +63,12 @@ impl<T: Operations> TagSet<T> {
         self.inner.get()
     }
 }
+
+// SAFETY: blk-mq's tag set functions may be called from any thread; the set itself is only
+// written by `blk_mq_alloc_tag_set` and `blk_mq_free_tag_set`, in `new` and `drop`.
+unsafe impl<T: Operations> Send for TagSet<T> {}
+// SAFETY: as for `Send`: shared use goes through blk-mq, which locks internally.
+unsafe impl<T: Operations> Sync for TagSet<T> {}
 
 #[pinned_drop]
 impl<T: Operations> PinnedDrop for TagSet<T> {
