@@ -18,7 +18,7 @@
 mod layer;
 
 use kernel::{
-    device::{Bound, Core},
+    device::{self, Bound},
     dma::{Coherent, Device as _, DmaMask},
     error::Error,
     io::Io,
@@ -33,9 +33,13 @@ use kernel::{
     },
     time::{delay::fsleep, msecs_to_jiffies, Delta, Instant, Monotonic},
     transmute::{AsBytes, FromBytes},
+    workqueue::{self, impl_has_work, new_work, Work, WorkItem},
 };
 use layer::{
-    blk_mq::{GenDisk, GenDiskBuilder, Op, Operations, Request, RqDma, Status, TagSet},
+    blk_mq::{
+        GenDisk, GenDiskBuilder, Op, Operations, Request, RqDma, Status, TagSet, TimeoutAction,
+    },
+    dev_attr::WriteAttr,
     pci_ext::{IrqKinds, IrqLine, IrqVectors},
 };
 
@@ -200,21 +204,27 @@ mod sc {
 struct Flags {
     /// Queues exist and take commands.
     live: AtomicFlag,
+    /// Reset work owns the controller.
+    resetting: AtomicFlag,
     /// Reset failed or device removed: fail all I/O.
     dead: AtomicFlag,
     /// Unbind under way: a timeout kills the controller.
     removing: AtomicFlag,
     /// CC.EN cleared: admin commands fail until re-enabled.
     disabled: AtomicFlag,
+    /// The disks' queues are quiesced (once, however many ask).
+    quiesced: AtomicFlag,
 }
 
 impl Flags {
     const fn new() -> Self {
         Self {
             live: AtomicFlag::new(false),
+            resetting: AtomicFlag::new(false),
             dead: AtomicFlag::new(false),
             removing: AtomicFlag::new(false),
             disabled: AtomicFlag::new(false),
+            quiesced: AtomicFlag::new(false),
         }
     }
 }
@@ -302,6 +312,8 @@ struct Queue {
     depth: u16,
     polled: bool,
     irq_vector: u16,
+    /// The Linux irq of its handler while one is registered, else 0.
+    irq: Atomic<u32>,
     sq_db: usize,
     cq_db: usize,
     sqes: Coherent<[Command]>,
@@ -339,6 +351,7 @@ fn rustnvme_alloc_queue(
             depth,
             polled,
             irq_vector: irq_vector.unwrap_or(0),
+            irq: Atomic::new(0),
             sq_db,
             cq_db,
             sqes,
@@ -482,10 +495,35 @@ struct IoQueues {
     queues: KVec<Arc<Queue>>,
 }
 
+/// What the disks, the timeout handler, the reset work and unbind share of a controller.
+#[pin_data]
+struct CtrlCore {
+    hw: Arc<Hw>,
+    admin: Arc<Admin>,
+    io: Arc<IoQueues>,
+    tagset: Arc<TagSet<RustNvme>>,
+    /// One disable (reset, timeout, shutdown) at a time.
+    #[pin]
+    shutdown_lock: Mutex<()>,
+    #[pin]
+    reset_work: Work<CtrlCore>,
+}
+
+impl_has_work! {
+    impl HasWork<Self> for CtrlCore { self.reset_work }
+}
+
+impl WorkItem for CtrlCore {
+    type Pointer = Arc<CtrlCore>;
+
+    fn run(this: Arc<CtrlCore>) {
+        rustnvme_reset_work(&this);
+    }
+}
+
 /// One namespace: the data of its disk's request queue.
 struct NsQueue {
-    hw: Arc<Hw>,
-    io: Arc<IoQueues>,
+    core: Arc<CtrlCore>,
     nsid: u32,
     lba_shift: u32,
 }
@@ -623,6 +661,7 @@ impl Operations for RustNvme {
     type RequestData = Iod;
 
     const HAS_COMMIT_RQS: bool = true;
+    const HAS_TIMEOUT: bool = true;
 
     fn init_request_data() -> impl PinInit<Iod, Error> {
         try_pin_init!(Iod {
@@ -635,8 +674,8 @@ impl Operations for RustNvme {
 
     /// rawnvme_queue_rq()
     fn queue_rq(ns: ArcBorrow<'_, NsQueue>, rq: ARef<Request<Self>>, is_last: bool) -> Result {
-        let hw = &*ns.hw;
-        let q = ns.io.queues.get(rq.hw_queue() as usize).ok_or(EIO)?;
+        let hw = &*ns.core.hw;
+        let q = ns.core.io.queues.get(rq.hw_queue() as usize).ok_or(EIO)?;
         if !hw.flags.live.load(Relaxed) {
             return Err(if hw.flags.dead.load(Relaxed) { EIO } else { ENOMEM });
         }
@@ -658,7 +697,7 @@ impl Operations for RustNvme {
 
     /// rawnvme_commit_rqs()
     fn commit_rqs(ns: ArcBorrow<'_, NsQueue>, hw_queue: u32) {
-        if let Some(q) = ns.io.queues.get(hw_queue as usize) {
+        if let Some(q) = ns.core.io.queues.get(hw_queue as usize) {
             let mut sq = q.sq.lock();
             q.ring_sq(&mut sq);
         }
@@ -666,8 +705,7 @@ impl Operations for RustNvme {
 
     /// rawnvme_complete()
     fn complete(rq: ARef<Request<Self>>) {
-        let ns = rq.queue_data();
-        let hw = ns.hw.clone();
+        let hw = rq.queue_data().core.hw.clone();
         rustnvme_unmap_data(&hw, &rq);
         let iod = rq.data();
         if rustnvme_should_retry(&hw, &rq) {
@@ -678,6 +716,35 @@ impl Operations for RustNvme {
         iod.retries.store(0, Relaxed);
         let status = iod.status.load();
         let _ = Request::end(rq, status);
+    }
+
+    /// rawnvme_timeout(): reaps the request's CQ first (a lost interrupt is not a dead
+    /// controller); a request still in flight resets the controller, or kills it while it is
+    /// being removed. No reference to the request is kept while completions run.
+    fn timeout(rq: ARef<Request<Self>>) -> TimeoutAction {
+        let (hw_queue, tag) = (rq.hw_queue(), rq.tag());
+        let core = rq.queue_data().core.clone();
+        drop(rq);
+        let hw = &*core.hw;
+        if let Some(q) = core.io.queues.get(hw_queue as usize) {
+            rustnvme_timeout_reap(q);
+        }
+        if core.tagset.tag_to_rq(hw_queue, tag).is_none() {
+            dev_warn!(hw.pdev, "tag {} timed out, completion reaped\n", tag);
+            return TimeoutAction::Done;
+        }
+        if hw.flags.removing.load(Relaxed) {
+            hw.flags.dead.store(true, Relaxed);
+        }
+        if hw.flags.dead.load(Relaxed) {
+            // Stops the controller, reaps, and fails every request it held, this one too.
+            let _ = rustnvme_dev_disable(&core, false);
+            rustnvme_unquiesce(&core);
+            return TimeoutAction::Done;
+        }
+        dev_warn!(hw.pdev, "tag {} timed out, resetting controller\n", tag);
+        rustnvme_schedule_reset(&core);
+        TimeoutAction::ResetTimer
     }
 
     /// Never started: NVMe requests have no driver timer.
@@ -691,12 +758,11 @@ impl Operations for RustNvme {
 /// Fields drop in order: disks before handlers before vectors before queues before the BAR.
 #[pin_data(PinnedDrop)]
 struct Ctrl {
+    reset_attr: Option<Pin<KBox<WriteAttr<CtrlCore>>>>,
     disks: KVec<GenDisk<RustNvme>>,
     lines: KVec<IrqLine<Queue>>,
     vectors: Option<IrqVectors>,
-    io: Arc<IoQueues>,
-    admin: Arc<Admin>,
-    hw: Arc<Hw>,
+    core: Arc<CtrlCore>,
     instance: u32,
     nr_irq_queues: u32,
     nr_poll_queues: u32,
@@ -961,7 +1027,10 @@ fn rustnvme_setup_io_queues(hw: &Arc<Hw>, admin: &Admin, queue_depth: u32) -> Re
             IrqLine::request(&vectors, q.irq_vector as u32, !vectors.msix(), c"rustnvme", q.clone())
         };
         match line {
-            Ok(line) => lines.push(line, GFP_KERNEL)?,
+            Ok(line) => {
+                q.irq.store(vectors.irq(q.irq_vector as u32)?, Relaxed);
+                lines.push(line, GFP_KERNEL)?
+            }
             Err(e) => {
                 drop(lines);
                 rustnvme_delete_io_queues(admin, &queues);
@@ -986,6 +1055,9 @@ fn rustnvme_teardown_io_queues(hw: &Hw, admin: &Admin, lines: KVec<IrqLine<Queue
     {
         let _guard = admin.cid.lock();
         hw.vector0_irq.store(0, Relaxed);
+    }
+    for q in io.queues.iter() {
+        q.irq.store(0, Relaxed);
     }
     drop(lines);
     drop(vectors);
@@ -1014,10 +1086,7 @@ fn rustnvme_alloc_ns(ctrl: &ScanCtx<'_>, nsid: u32, id: &[u8], disks: &mut KVec<
         dev_info!(ctrl.hw.pdev, "namespace {}: unsupported format, skipped\n", nsid);
         return Ok(());
     }
-    let ns = Arc::new(
-        NsQueue { hw: ctrl.hw.clone(), io: ctrl.io.clone(), nsid, lba_shift: ds },
-        GFP_KERNEL,
-    )?;
+    let ns = Arc::new(NsQueue { core: ctrl.core.clone(), nsid, lba_shift: ds }, GFP_KERNEL)?;
     let builder = GenDiskBuilder::new()
         .logical_block_size(1 << ds)?
         .max_hw_sectors(ctrl.id.max_hw_sectors)
@@ -1029,7 +1098,8 @@ fn rustnvme_alloc_ns(ctrl: &ScanCtx<'_>, nsid: u32, id: &[u8], disks: &mut KVec<
     // SAFETY: the disk is kept in the controller's driver data, dropped at unbind while the
     // PCI device is still registered.
     let builder = unsafe { builder.parent(ctrl.hw.pdev.as_ref()) };
-    let disk = builder.build(fmt!("rustnvme{}n{}", ctrl.instance, nsid), ctrl.tagset.clone(), ns)?;
+    let disk =
+        builder.build(fmt!("rustnvme{}n{}", ctrl.instance, nsid), ctrl.core.tagset.clone(), ns)?;
     disks.push(disk, GFP_KERNEL)?;
     Ok(())
 }
@@ -1038,8 +1108,7 @@ fn rustnvme_alloc_ns(ctrl: &ScanCtx<'_>, nsid: u32, id: &[u8], disks: &mut KVec<
 struct ScanCtx<'a> {
     hw: &'a Arc<Hw>,
     admin: &'a Admin,
-    io: &'a Arc<IoQueues>,
-    tagset: &'a Arc<TagSet<RustNvme>>,
+    core: &'a Arc<CtrlCore>,
     instance: u32,
     id: CtrlId,
 }
@@ -1079,7 +1148,7 @@ fn rustnvme_scan(ctx: &mut ScanCtx<'_>, disks: &mut KVec<GenDisk<RustNvme>>) -> 
 }
 
 /// rawnvme_map_bar(): enables the device, sets the DMA masks, maps BAR0 and reads CAP.
-fn rustnvme_map_bar(pdev: &pci::Device<Core<'_>>) -> Result<Hw> {
+fn rustnvme_map_bar(pdev: &pci::Device<device::Core<'_>>) -> Result<Hw> {
     pdev.enable_device_mem()?;
     pdev.set_master();
     // SAFETY: probe runs before any DMA allocation or mapping of this device.
@@ -1155,6 +1224,153 @@ impl Drop for InstanceGuard {
     }
 }
 
+/// rawnvme_quiesce(): the disks' queues stop taking requests (once).
+fn rustnvme_quiesce(core: &CtrlCore) {
+    if core.hw.flags.quiesced.xchg(true, Relaxed) {
+        return;
+    }
+    core.tagset.quiesce();
+}
+
+/// rawnvme_unquiesce()
+fn rustnvme_unquiesce(core: &CtrlCore) {
+    if !core.hw.flags.quiesced.xchg(false, Relaxed) {
+        return;
+    }
+    core.tagset.unquiesce();
+}
+
+/// rawnvme_schedule_reset()
+fn rustnvme_schedule_reset(core: &Arc<CtrlCore>) {
+    if core.hw.flags.dead.load(Relaxed) {
+        return;
+    }
+    if !core.hw.flags.resetting.xchg(true, Relaxed) {
+        let _ = workqueue::system_unbound().enqueue(core.clone());
+    }
+}
+
+/// rawnvme_timeout_reap(): reaps a CQ with its vector masked.
+fn rustnvme_timeout_reap(q: &Queue) {
+    let irq = q.irq.load(Relaxed);
+    if irq != 0 {
+        // SAFETY: a non-zero `irq` has its handler registered (cleared before `free_irq`).
+        unsafe { layer::pci_ext::disable_irq(irq) };
+    }
+    q.reap_cq();
+    if irq != 0 {
+        // SAFETY: as above; one enable for the disable.
+        unsafe { layer::pci_ext::enable_irq(irq) };
+    }
+}
+
+/// rawnvme_sync_irqs(): waits for running handlers and reaps what the (disabled) controller
+/// posted before.
+fn rustnvme_sync_irqs(core: &CtrlCore) {
+    for q in core.io.queues.iter() {
+        let irq = q.irq.load(Relaxed);
+        if irq != 0 {
+            // SAFETY: as in `rustnvme_timeout_reap`.
+            unsafe { layer::pci_ext::synchronize_irq(irq) };
+        }
+        q.reap_cq();
+    }
+}
+
+/// rawnvme_cancel_rq(): aborts a request the stopped controller held; one already completed
+/// is left alone.
+fn rustnvme_cancel_rq(rq: ARef<Request<RustNvme>>) {
+    if !rq.in_flight() {
+        return;
+    }
+    let iod = rq.data();
+    iod.status.store(Err(EIO));
+    iod.aborted.store(true, Relaxed);
+    Request::complete(rq);
+}
+
+/// rawnvme_dev_disable(): no new commands; the I/O queues deleted and CC.SHN sent on a
+/// `shutdown` of a live controller, else CC.EN cleared; bus mastering off if it does not stop
+/// or is dead. Only then are the handlers waited out, the CQs reaped and what the controller
+/// still held aborted. The disks stay quiesced.
+fn rustnvme_dev_disable(core: &CtrlCore, shutdown: bool) -> Result {
+    let hw = &*core.hw;
+    let _guard = core.shutdown_lock.lock();
+    let live = hw.flags.live.xchg(false, Relaxed);
+    rustnvme_quiesce(core);
+    let ret = if shutdown && live {
+        rustnvme_delete_io_queues(&core.admin, &core.io.queues);
+        rustnvme_shutdown_ctrl(hw).or_else(|_| rustnvme_stop_ctrl(hw))
+    } else {
+        rustnvme_stop_ctrl(hw)
+    };
+    if hw.flags.dead.load(Relaxed) {
+        layer::pci_ext::clear_master(hw.pdev);
+    }
+    rustnvme_sync_irqs(core);
+    core.tagset.busy_iter(rustnvme_cancel_rq);
+    core.tagset.wait_completed();
+    ret
+}
+
+/// rawnvme_reset_work(): takes the controller down, requeues what it held, and brings it back
+/// with the same queues; the admin queue is reset under the admin lock.
+fn rustnvme_reset_work(core: &Arc<CtrlCore>) {
+    let hw = &*core.hw;
+    let ret = rustnvme_dev_disable(core, false).and_then(|()| {
+        {
+            let _admin = core.admin.cid.lock();
+            core.admin.q.reset_state();
+            rustnvme_enable_ctrl(hw, &core.admin.q)?;
+        }
+        let nr = core.io.queues.len() as u32;
+        if rustnvme_set_queue_count(&core.admin, nr)? < nr {
+            return Err(ENOSPC);
+        }
+        rustnvme_create_io_queues(&core.admin, &core.io.queues)
+    });
+    match ret {
+        Ok(()) => {
+            hw.flags.live.store(true, Relaxed);
+            dev_info!(hw.pdev, "controller reset done\n");
+        }
+        Err(e) => {
+            dev_err!(hw.pdev, "controller reset failed ({}), failing all I/O\n", e.to_errno());
+            hw.flags.dead.store(true, Relaxed);
+            let _ = rustnvme_dev_disable(core, false);
+        }
+    }
+    rustnvme_unquiesce(core);
+    hw.flags.resetting.store(false, Relaxed);
+}
+
+/// rawnvme_stop_resets(): from here on a timeout kills the controller instead of resetting
+/// it; waits out a reset under way and keeps new ones from starting.
+fn rustnvme_stop_resets(core: &CtrlCore) {
+    core.hw.flags.removing.store(true, Relaxed);
+    while core.hw.flags.resetting.xchg(true, Relaxed) {
+        fsleep(Delta::from_millis(20));
+    }
+}
+
+/// reset_controller_store(): a reset on request, waited for; fails unless the controller
+/// came back.
+fn rustnvme_reset_controller_store(core: &Arc<CtrlCore>) -> Result {
+    let flags = &core.hw.flags;
+    if flags.dead.load(Relaxed) {
+        return Err(ENODEV);
+    }
+    rustnvme_schedule_reset(core);
+    while flags.resetting.load(Relaxed) && !flags.removing.load(Relaxed) {
+        fsleep(Delta::from_millis(10));
+    }
+    if flags.live.load(Relaxed) {
+        Ok(())
+    } else {
+        Err(EIO)
+    }
+}
+
 /// rawnvme_alloc_tagset(): one hardware queue per interrupt-driven I/O queue.
 fn rustnvme_alloc_tagset(nr_hw_queues: u32, queue_depth: u32) -> Result<Arc<TagSet<RustNvme>>> {
     let timeout = msecs_to_jiffies(module_parameters::io_timeout.value() * 1000);
@@ -1162,7 +1378,7 @@ fn rustnvme_alloc_tagset(nr_hw_queues: u32, queue_depth: u32) -> Result<Arc<TagS
 }
 
 /// rawnvme_probe()
-fn rustnvme_probe(pdev: &pci::Device<Core<'_>>) -> Result<impl PinInit<Ctrl, Error>> {
+fn rustnvme_probe(pdev: &pci::Device<device::Core<'_>>) -> Result<impl PinInit<Ctrl, Error>> {
     let mut instance = InstanceGuard(rustnvme_instance_alloc()?, true);
     let hw = Arc::new(rustnvme_map_bar(pdev)?, GFP_KERNEL)?;
     let mqes = reg::cap_mqes(hw.cap) + 1;
@@ -1194,32 +1410,68 @@ fn rustnvme_probe(pdev: &pci::Device<Core<'_>>) -> Result<impl PinInit<Ctrl, Err
         }
     };
     hw.tagset.populate(tagset.clone());
+    let (core_hw, core_admin, core_io) = (hw.clone(), admin.clone(), io.io.clone());
+    let core = Arc::pin_init(
+        try_pin_init!(CtrlCore {
+            hw: core_hw,
+            admin: core_admin,
+            io: core_io,
+            tagset,
+            shutdown_lock <- new_mutex!(()),
+            reset_work <- new_work!("rustnvme::reset_work"),
+        }),
+        GFP_KERNEL,
+    );
+    let core = match core {
+        Ok(core) => core,
+        Err(e) => {
+            rustnvme_teardown_io_queues(&hw, &admin, io.lines, Some(io.vectors), &io.io);
+            let _ = rustnvme_stop_ctrl(&hw);
+            return Err(e);
+        }
+    };
     hw.flags.live.store(true, Relaxed);
     let mut disks = KVec::new();
     let mut ctx = ScanCtx {
         hw: &hw,
         admin: &admin,
-        io: &io.io,
-        tagset: &tagset,
+        core: &core,
         instance: instance.0,
         id: CtrlId { max_hw_sectors: MAX_SECTORS, volatile_wc: false },
     };
     if let Err(e) = rustnvme_scan(&mut ctx, &mut disks) {
-        hw.flags.removing.store(true, Relaxed);
+        rustnvme_stop_resets(&core);
         drop(disks);
         rustnvme_teardown_io_queues(&hw, &admin, io.lines, Some(io.vectors), &io.io);
         let _ = rustnvme_stop_ctrl(&hw);
         return Err(e);
     }
+    // SAFETY: the attribute is kept in the driver data and dropped first at unbind.
+    let attr = KBox::pin_init(
+        unsafe {
+            WriteAttr::new(hw.pdev.as_ref(), c"reset_controller", core.clone(),
+                           rustnvme_reset_controller_store)
+        },
+        GFP_KERNEL,
+    );
+    let attr = match attr {
+        Ok(attr) => attr,
+        Err(e) => {
+            rustnvme_stop_resets(&core);
+            drop(disks);
+            rustnvme_teardown_io_queues(&hw, &admin, io.lines, Some(io.vectors), &io.io);
+            let _ = rustnvme_stop_ctrl(&hw);
+            return Err(e);
+        }
+    };
     instance.1 = false;
     let (nr_irq_queues, nr_poll_queues) = (io.nr_irq_queues, io.nr_poll_queues);
     Ok(try_pin_init!(Ctrl {
+        reset_attr: Some(attr),
         disks,
         lines: io.lines,
         vectors: Some(io.vectors),
-        io: io.io,
-        admin,
-        hw,
+        core,
         instance: instance.0,
         nr_irq_queues,
         nr_poll_queues,
@@ -1230,14 +1482,16 @@ impl Ctrl {
     /// rawnvme_remove(): disks deleted, I/O queues deleted, handlers freed, controller shut
     /// down.
     fn remove(&mut self) {
-        self.hw.flags.removing.store(true, Relaxed);
+        let core = self.core.clone();
+        self.reset_attr = None;
+        rustnvme_stop_resets(&core);
         self.disks.clear();
         let lines = core::mem::take(&mut self.lines);
-        rustnvme_teardown_io_queues(&self.hw, &self.admin, lines, self.vectors.take(), &self.io);
-        let _ = if self.hw.flags.dead.load(Relaxed) {
-            rustnvme_stop_ctrl(&self.hw)
+        rustnvme_teardown_io_queues(&core.hw, &core.admin, lines, self.vectors.take(), &core.io);
+        let _ = if core.hw.flags.dead.load(Relaxed) {
+            rustnvme_stop_ctrl(&core.hw)
         } else {
-            rustnvme_shutdown_ctrl(&self.hw)
+            rustnvme_shutdown_ctrl(&core.hw)
         };
     }
 }
@@ -1264,7 +1518,7 @@ impl pci::Driver for RustNvmePci {
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
 
     fn probe<'bound>(
-        pdev: &'bound pci::Device<Core<'_>>,
+        pdev: &'bound pci::Device<device::Core<'_>>,
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         pin_init::pin_init_scope(move || rustnvme_probe(pdev))

@@ -44,6 +44,16 @@ pub(crate) unsafe fn enable_irq(irq: u32) {
     unsafe { bindings::enable_irq(irq) };
 }
 
+/// Waits for a handler of `irq` running on another CPU (`synchronize_irq()`).
+///
+/// # Safety
+///
+/// As for [`disable_irq`].
+pub(crate) unsafe fn synchronize_irq(irq: u32) {
+    // SAFETY: by the safety requirements.
+    unsafe { bindings::synchronize_irq(irq) };
+}
+
 /// Keeps bounce buffers (swiotlb) at the same offset within `mask + 1` bytes as the original
 /// buffer (`dma_set_min_align_mask()`); a no-op on a device without DMA parameters.
 pub(crate) fn set_min_align_mask(dev: &device::Device<device::Bound>, mask: u32) {

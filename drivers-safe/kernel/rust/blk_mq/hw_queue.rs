@@ -148,6 +148,19 @@ impl<T: Operations> TagSet<T> {
         };
     }
 
+    /// Stops `queue_rq` on every queue of the set and waits for running calls
+    /// (`blk_mq_quiesce_tagset()`).
+    pub(crate) fn quiesce(&self) {
+        // SAFETY: the tag set is allocated (type invariant).
+        unsafe { bindings::blk_mq_quiesce_tagset(self.as_ptr()) };
+    }
+
+    /// Lets `queue_rq` run again on every queue of the set (`blk_mq_unquiesce_tagset()`).
+    pub(crate) fn unquiesce(&self) {
+        // SAFETY: the tag set is allocated (type invariant).
+        unsafe { bindings::blk_mq_unquiesce_tagset(self.as_ptr()) };
+    }
+
     /// Waits until no request of the set is in the completed-not-ended state
     /// (`blk_mq_tagset_wait_completed_request()`).
     pub(crate) fn wait_completed(&self) {
