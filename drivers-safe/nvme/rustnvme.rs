@@ -662,6 +662,7 @@ impl Operations for RustNvme {
 
     const HAS_COMMIT_RQS: bool = true;
     const HAS_TIMEOUT: bool = true;
+    const HAS_POLL: bool = true;
 
     fn init_request_data() -> impl PinInit<Iod, Error> {
         try_pin_init!(Iod {
@@ -701,6 +702,11 @@ impl Operations for RustNvme {
             let mut sq = q.sq.lock();
             q.ring_sq(&mut sq);
         }
+    }
+
+    /// rawnvme_poll(): polled queues have no handler.
+    fn poll(ns: ArcBorrow<'_, NsQueue>, hw_queue: u32) -> i32 {
+        ns.core.io.queues.get(hw_queue as usize).map_or(0, |q| q.reap_cq() as i32)
     }
 
     /// rawnvme_complete()
@@ -1371,10 +1377,18 @@ fn rustnvme_reset_controller_store(core: &Arc<CtrlCore>) -> Result {
     }
 }
 
-/// rawnvme_alloc_tagset(): one hardware queue per interrupt-driven I/O queue.
-fn rustnvme_alloc_tagset(nr_hw_queues: u32, queue_depth: u32) -> Result<Arc<TagSet<RustNvme>>> {
+/// rawnvme_alloc_tagset() and rawnvme_map_queues(): one hardware queue per I/O queue, the
+/// interrupt-driven ones after their vectors' affinity, the polled ones after them.
+fn rustnvme_alloc_tagset(hw: &Hw, io: &IoSetup, queue_depth: u32) -> Result<Arc<TagSet<RustNvme>>> {
     let timeout = msecs_to_jiffies(module_parameters::io_timeout.value() * 1000);
-    Arc::pin_init(TagSet::with_timeout(nr_hw_queues, queue_depth, timeout as u32), GFP_KERNEL)
+    let nr_hw_queues = io.nr_irq_queues + io.nr_poll_queues;
+    // SAFETY: the tag set is dropped with the controller's data at unbind, while the PCI
+    // device is registered.
+    let set = unsafe {
+        TagSet::for_device(nr_hw_queues, queue_depth, timeout as u32, hw.pdev.as_ref(),
+                           io.nr_poll_queues)
+    };
+    Arc::pin_init(set, GFP_KERNEL)
 }
 
 /// rawnvme_probe()
@@ -1401,7 +1415,7 @@ fn rustnvme_probe(pdev: &pci::Device<device::Core<'_>>) -> Result<impl PinInit<C
             return Err(e);
         }
     };
-    let tagset = match rustnvme_alloc_tagset(io.nr_irq_queues, queue_depth) {
+    let tagset = match rustnvme_alloc_tagset(&hw, &io, queue_depth) {
         Ok(set) => set,
         Err(e) => {
             rustnvme_teardown_io_queues(&hw, &admin, io.lines, Some(io.vectors), &io.io);

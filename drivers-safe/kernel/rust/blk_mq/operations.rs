@@ -189,6 +189,7 @@ impl<T: Operations> OperationsVTable<T> {
         commit_rqs: if T::HAS_COMMIT_RQS { Some(Self::commit_rqs_callback) } else { None },
         poll: if T::HAS_POLL { Some(Self::poll_callback) } else { None },
         timeout: if T::HAS_TIMEOUT { Some(Self::timeout_callback) } else { None },
+        map_queues: Some(super::tag_set::map_queues_callback),
         init_request: Some(Self::init_request_callback),
         exit_request: Some(Self::exit_request_callback),
         // SAFETY: every other member is an optional callback or flag; all-zero is `None`.
