@@ -27,8 +27,11 @@ mod segment;
 mod status;
 mod tag_set;
 
+// Used by the NVMe twin only (each twin uses a part of the layer).
+#[allow(unused_imports)]
 pub(crate) use dma::RqDma;
 pub(crate) use gen_disk::{GenDisk, GenDiskBuilder};
+#[allow(unused_imports)]
 pub(crate) use hw_queue::TimeoutAction;
 pub(crate) use operations::Operations;
 pub(crate) use request::{Op, Request};
