@@ -379,7 +379,8 @@ impl Queue {
             // SAFETY: `i < depth`, the length of `cqes` (type invariant); the controller does
             // not write the CQ while the driver resets it (disabled or not yet created).
             unsafe {
-                self.cqes.as_mut_ptr().cast::<Completion>().add(i).write_volatile(Completion::default())
+                let cqe = self.cqes.as_mut_ptr().cast::<Completion>().add(i);
+                cqe.write_volatile(Completion::default())
             };
         }
     }
@@ -396,7 +397,10 @@ impl Queue {
     /// rawnvme_push_sqe(): copies a command into the ring at the tail.
     fn push_sqe(&self, sq: &mut SqRing, cmd: &Command) {
         // SAFETY: `sq.tail < depth`, the length of `sqes` (type invariant).
-        unsafe { self.sqes.as_mut_ptr().cast::<Command>().add(sq.tail as usize).write_volatile(*cmd) };
+        unsafe {
+            let sqe = self.sqes.as_mut_ptr().cast::<Command>().add(sq.tail as usize);
+            sqe.write_volatile(*cmd)
+        };
         sq.tail += 1;
         if sq.tail == self.depth {
             sq.tail = 0;
@@ -1127,7 +1131,8 @@ fn rustnvme_scan(ctx: &mut ScanCtx<'_>, disks: &mut KVec<GenDisk<RustNvme>>) -> 
     // SAFETY: the controller finished writing the buffer (its command completed) and no
     // command that could write it is outstanding while it is read.
     let id = unsafe { buf.as_ref() };
-    let nn = core::cmp::min(u32::from_le_bytes(id[516..520].try_into().map_err(|_| EINVAL)?), MAX_NS);
+    let nn = u32::from_le_bytes(id[516..520].try_into().map_err(|_| EINVAL)?);
+    let nn = core::cmp::min(nn, MAX_NS);
     ctx.id.volatile_wc = id[525] & 1 != 0;
     ctx.id.max_hw_sectors = MAX_SECTORS;
     let mps_shift = reg::cap_mpsmin(hw.cap) + 12;

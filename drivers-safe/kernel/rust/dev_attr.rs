@@ -77,7 +77,8 @@ impl<T: Send + Sync> WriteAttr<T> {
                 // SAFETY: `dev` is registered (safety requirements); the attribute is pinned in
                 // `this` and removed in drop before it moves or goes.
                 to_result(unsafe {
-                    bindings::device_create_file(*dev, Opaque::cast_into(&raw const (*this.as_ptr()).attr))
+                    let attr = Opaque::cast_into(&raw const (*this.as_ptr()).attr);
+                    bindings::device_create_file(*dev, attr)
                 })?;
             },
         })

@@ -81,7 +81,8 @@ pub(crate) struct IrqKinds(u32);
 
 impl IrqKinds {
     /// MSI-X, then MSI, then INTx, spread over the CPUs.
-    pub(crate) const ALL_AFFINE: Self = Self(bindings::PCI_IRQ_ALL_TYPES | bindings::PCI_IRQ_AFFINITY);
+    pub(crate) const ALL_AFFINE: Self =
+        Self(bindings::PCI_IRQ_ALL_TYPES | bindings::PCI_IRQ_AFFINITY);
     /// MSI, then INTx, spread over the CPUs.
     pub(crate) const MSI_AFFINE: Self =
         Self(bindings::PCI_IRQ_MSI | bindings::PCI_IRQ_INTX | bindings::PCI_IRQ_AFFINITY);
@@ -107,7 +108,12 @@ unsafe impl Sync for IrqVectors {}
 
 impl IrqVectors {
     /// Allocates between `min` and `max` vectors of the given kinds.
-    pub(crate) fn alloc(pdev: &pci::Device<device::Bound>, min: u32, max: u32, kinds: IrqKinds) -> Result<Self> {
+    pub(crate) fn alloc(
+        pdev: &pci::Device<device::Bound>,
+        min: u32,
+        max: u32,
+        kinds: IrqKinds,
+    ) -> Result<Self> {
         // SAFETY: `raw_pci(pdev)` is a valid bound `struct pci_dev`.
         let ret = unsafe { bindings::pci_alloc_irq_vectors(raw_pci(pdev), min, max, kinds.0) };
         to_result(ret)?;
@@ -179,8 +185,13 @@ impl<T: irq::Handler + Send> IrqLine<T> {
     /// # Safety
     ///
     /// The returned line must be dropped (not forgotten) before anything `T` borrows ends.
-    pub(crate) unsafe fn request(vectors: &IrqVectors, index: u32, shared: bool, name: &'static CStr,
-                   data: Arc<T>) -> Result<Self> {
+    pub(crate) unsafe fn request(
+        vectors: &IrqVectors,
+        index: u32,
+        shared: bool,
+        name: &'static CStr,
+        data: Arc<T>,
+    ) -> Result<Self> {
         let irq = vectors.irq(index)?;
         let flags = if shared { bindings::IRQF_SHARED as usize } else { 0 };
         // SAFETY: `irq` is a vector of a bound device; the callback matches the prototype

@@ -146,7 +146,9 @@ impl<T: Operations> OperationsVTable<T> {
     ///
     /// `rq` is a started request of a tag set for `T` whose timeout expired; the driver owns
     /// it.
-    unsafe extern "C" fn timeout_callback(rq: *mut bindings::request) -> bindings::blk_eh_timer_return {
+    unsafe extern "C" fn timeout_callback(
+        rq: *mut bindings::request,
+    ) -> bindings::blk_eh_timer_return {
         // SAFETY: by the safety requirements.
         T::timeout(unsafe { Request::borrow_raw(rq) }).to_raw()
     }
