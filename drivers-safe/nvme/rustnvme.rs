@@ -715,10 +715,11 @@ impl Operations for RustNvme {
 
     /// rawnvme_complete()
     fn complete(rq: ARef<Request<Self>>) {
-        let hw = rq.queue_data().core.hw.clone();
-        rustnvme_unmap_data(&hw, &rq);
+        let ns = rq.queue_data();
+        let hw = &*ns.core.hw;
+        rustnvme_unmap_data(hw, &rq);
         let iod = rq.data();
-        if rustnvme_should_retry(&hw, &rq) {
+        if rustnvme_should_retry(hw, &rq) {
             iod.retries.fetch_add(1, Relaxed);
             let _ = Request::requeue(rq);
             return;
