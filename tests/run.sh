@@ -9,7 +9,8 @@
 #   with our modules built for it (make modules-all): all of them on LINE (default: the
 #   default kernel), the integrity subset (tests with a "# vm-kernels: all" line) on the
 #   others. A test with a "# vm-needs: MODULE" line runs only on kernels where MODULE.ko
-#   was built (rnull_mod: a Rust-enabled kernel); elsewhere it counts as skipped.
+#   was built (rnull_mod: a Rust-enabled kernel); elsewhere it counts as skipped. A
+#   "# vm-timeout: SECONDS" line gives its guest longer than the default 900 s.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -171,12 +172,14 @@ run_vm_kernel() {
 			truncate -s "${nvme_size%%,*}" "$share/nvme0.img"
 			nvme_args=(--nvme "file=$share/nvme0.img$nvme_opts")
 		fi
+		# A "# vm-timeout: SECONDS" line gives the guest longer than the default 900 s.
+		vm_timeout=$(sed -n 's/^# vm-timeout: *\([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
 		# "# vm-nvme: SPEC" lines add controllers (scripts/vm-run.sh --nvme SPEC, after it).
 		while read -r spec; do
 			nvme_args+=(--nvme "$spec")
 		done < <(sed -n 's/^# vm-nvme: *//p' "$t")
 		scripts/vm-run.sh --share "$share" --initrd "$initrd" --kver "$kver" --clock wall \
-			--accel tcg --smp 2 --timeout 900 --quiet "${nvme_args[@]}" \
+			--accel tcg --smp 2 --timeout "${vm_timeout:-900}" --quiet "${nvme_args[@]}" \
 			--kernel-image "$(kv image "$facts")" >"$out.host" 2>&1
 		rc=$?
 		grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$share/console.log" | tr -d '\r' >"$out"

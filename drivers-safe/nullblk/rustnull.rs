@@ -11,7 +11,7 @@
 mod layer;
 
 use kernel::{
-    alloc::flags::{GFP_KERNEL, GFP_NOWAIT, __GFP_NOWARN, __GFP_ZERO},
+    alloc::flags::{__GFP_NOWARN, __GFP_ZERO, GFP_KERNEL, GFP_NOWAIT},
     block::{SECTOR_SHIFT, SECTOR_SIZE},
     page::{PAGE_SHIFT, PAGE_SIZE},
     prelude::*,
@@ -182,6 +182,9 @@ impl Operations for Rustnull {
         }? Error)
     }
 
+    // The ops are inlined into the layer's vtable callbacks, as upstream rnull's queue_rq is
+    // and as safenull's typed ops are into its adapters: the kernel calls one function.
+    #[inline(always)]
     fn queue_rq(dev: ArcBorrow<'_, RustnullDev>, rq: ARef<Request<Self>>, _last: bool) -> Result {
         let status = rustnull_transfer(&dev, &rq);
         if status == Err(ENOMEM) {
@@ -199,11 +202,13 @@ impl Operations for Rustnull {
         Ok(())
     }
 
+    #[inline(always)]
     fn complete(rq: ARef<Request<Self>>) {
         let status = rq.data().status.load();
         let _ = Request::end(rq, status);
     }
 
+    #[inline(always)]
     fn timer(rq: ARef<Request<Self>>) {
         let status = rq.data().status.load();
         let _ = Request::end(rq, status);
@@ -211,7 +216,10 @@ impl Operations for Rustnull {
 }
 
 /// Allocates and adds the disk of `dev`.
-fn rustnull_add_disk(dev: Arc<RustnullDev>, tag_set: Arc<TagSet<Rustnull>>) -> Result<GenDisk<Rustnull>> {
+fn rustnull_add_disk(
+    dev: Arc<RustnullDev>,
+    tag_set: Arc<TagSet<Rustnull>>,
+) -> Result<GenDisk<Rustnull>> {
     let index = dev.index;
     GenDiskBuilder::new()
         .logical_block_size(*module_parameters::bs.value_ref())?
@@ -260,7 +268,11 @@ fn rustnull_check_params() -> Result {
     let min_sectors = (PAGE_SIZE >> SECTOR_SHIFT) as u32;
 
     if !(1..=RUSTNULL_MAX_DEVICES).contains(&nr_devices) {
-        pr_err!("invalid nr_devices={}: must be 1..{}\n", nr_devices, RUSTNULL_MAX_DEVICES);
+        pr_err!(
+            "invalid nr_devices={}: must be 1..{}\n",
+            nr_devices,
+            RUSTNULL_MAX_DEVICES
+        );
         return Err(EINVAL);
     }
     if submit_queues != -1 && (submit_queues < 1 || submit_queues as u32 > nr_cpu_ids) {
@@ -280,7 +292,11 @@ fn rustnull_check_params() -> Result {
         return Err(EINVAL);
     }
     if bs < SECTOR_SIZE as u32 || bs as usize > PAGE_SIZE || !bs.is_power_of_two() {
-        pr_err!("invalid bs={}: must be a power of two in 512..{}\n", bs, PAGE_SIZE);
+        pr_err!(
+            "invalid bs={}: must be a power of two in 512..{}\n",
+            bs,
+            PAGE_SIZE
+        );
         return Err(EINVAL);
     }
     if !(1..=RUSTNULL_MAX_GB).contains(&gb) {
@@ -288,7 +304,11 @@ fn rustnull_check_params() -> Result {
         return Err(EINVAL);
     }
     if max_sectors != 0 && max_sectors < min_sectors {
-        pr_err!("invalid max_sectors={}: must be 0 or at least {}\n", max_sectors, min_sectors);
+        pr_err!(
+            "invalid max_sectors={}: must be 0 or at least {}\n",
+            max_sectors,
+            min_sectors
+        );
         return Err(EINVAL);
     }
     if irqmode > 2 {
@@ -331,7 +351,11 @@ impl kernel::Module for RustnullModule {
             *module_parameters::bs.value_ref(),
             *module_parameters::gb.value_ref(),
             *module_parameters::irqmode.value_ref(),
-            if *module_parameters::memory_backed.value_ref() { ", memory backed" } else { "" }
+            if *module_parameters::memory_backed.value_ref() {
+                ", memory backed"
+            } else {
+                ""
+            }
         );
         Ok(Self { _devices: devices })
     }

@@ -89,7 +89,7 @@ check_map_format() {
 		*) echo "#   twins.tsv line $n: reason must be '-' or start with 'layer: ' (got '$reason')"; bad=1 ;;
 		esac
 		[ "$raw" != - ] || [ "$safe" != - ] || { echo "#   twins.tsv line $n: pairs nothing"; bad=1; }
-		[ "$rust" = - ] || [ -d "$top/drivers-rust" ] ||
+		[ "$rust" = - ] || compgen -G "$top/drivers-safe/*/rust*.rs" >/dev/null ||
 			{ echo "#   twins.tsv line $n: names Rust function $rust, but no Rust twin is in the tree"; bad=1; }
 	done <"$map"
 	check "twins.tsv: $n lines, each 5 fields with a layer reason where not a plain counterpart" test "$bad" = 0

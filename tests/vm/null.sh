@@ -15,6 +15,7 @@
 # correct for valid input: each gets the same passes in irqmode=2. First, the safe layer's
 # self-test module. One line per check: "ok - ..." / "not ok - ...".
 # vm-kernels: all
+# vm-timeout: 1800
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"

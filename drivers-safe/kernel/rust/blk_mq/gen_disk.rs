@@ -14,9 +14,9 @@ use kernel::{
     types::{ForeignOwnable, ScopeGuard},
 };
 
-/// `BLK_FEAT_WRITE_CACHE` of include/linux/blkdev.h (a cast macro bindgen does not export).
+/// `BLK_FEAT_WRITE_CACHE` and `BLK_FEAT_FUA` of include/linux/blkdev.h (cast macros bindgen
+/// does not export).
 const BLK_FEAT_WRITE_CACHE: bindings::blk_features_t = 1 << 0;
-/// `BLK_FEAT_FUA` (a macro bindgen does not see).
 const BLK_FEAT_FUA: bindings::blk_features_t = 1 << 1;
 
 /// The disks' `block_device_operations`: none but the owner, so an open disk pins the module.
@@ -32,15 +32,16 @@ static FOPS: Fops = Fops(bindings::block_device_operations {
 });
 
 /// The settings of a disk to build, as `kernel::block::mq::gen_disk::GenDiskBuilder` plus
-/// the largest request and the write cache.
+/// the request limits and the write cache the C twins set (drivers-raw/compat.h,
+/// `struct compat_disk_limits`). The physical block size is the logical one.
 pub(crate) struct GenDiskBuilder {
     logical_block_size: u32,
     max_hw_sectors: u32,
-    write_cache: bool,
-    capacity_sectors: u64,
     max_segments: u16,
     virt_boundary_mask: usize,
+    write_cache: bool,
     fua: bool,
+    capacity_sectors: u64,
     parent: *mut bindings::device,
 }
 
@@ -50,31 +51,13 @@ impl GenDiskBuilder {
         Self {
             logical_block_size: bindings::SECTOR_SIZE,
             max_hw_sectors: 0,
-            write_cache: false,
-            capacity_sectors: 0,
             max_segments: 0,
             virt_boundary_mask: 0,
+            write_cache: false,
             fua: false,
+            capacity_sectors: 0,
             parent: core::ptr::null_mut(),
         }
-    }
-
-    /// The most segments a request may have (0: the block layer's default).
-    pub(crate) fn max_segments(mut self, segs: u16) -> Self {
-        self.max_segments = segs;
-        self
-    }
-
-    /// A mask no segment may cross but at its ends (e.g. a device page: NVMe PRPs).
-    pub(crate) fn virt_boundary_mask(mut self, mask: usize) -> Self {
-        self.virt_boundary_mask = mask;
-        self
-    }
-
-    /// Whether the device honours forced unit access (FUA writes reach the driver).
-    pub(crate) fn fua(mut self, on: bool) -> Self {
-        self.fua = on;
-        self
     }
 
     /// The device the disk sits under in sysfs (a PCI function for a controller's
@@ -107,9 +90,27 @@ impl GenDiskBuilder {
         self
     }
 
+    /// The most segments in a request (0: the block layer's default).
+    pub(crate) fn max_segments(mut self, segments: u16) -> Self {
+        self.max_segments = segments;
+        self
+    }
+
+    /// The boundary no segment but the first and last may cross inside (0: none).
+    pub(crate) fn virt_boundary_mask(mut self, mask: usize) -> Self {
+        self.virt_boundary_mask = mask;
+        self
+    }
+
     /// Whether the disk has a volatile write cache (flushes reach the driver).
     pub(crate) fn write_cache(mut self, on: bool) -> Self {
         self.write_cache = on;
+        self
+    }
+
+    /// Whether writes may ask for forced unit access (with a write cache only).
+    pub(crate) fn fua(mut self, on: bool) -> Self {
+        self.fua = on;
         self
     }
 
@@ -128,18 +129,17 @@ impl GenDiskBuilder {
     ) -> Result<GenDisk<T>> {
         let data = queue_data.into_foreign();
         // SAFETY: `data` came from `into_foreign` above and is not used after this guard.
-        let recover_data = ScopeGuard::new(move || drop(unsafe { T::QueueData::from_foreign(data) }));
+        let recover_data =
+            ScopeGuard::new(move || drop(unsafe { T::QueueData::from_foreign(data) }));
 
         let mut lim: bindings::queue_limits = pin_init::zeroed();
         lim.logical_block_size = self.logical_block_size;
+        lim.physical_block_size = self.logical_block_size;
         lim.max_hw_sectors = self.max_hw_sectors;
         lim.max_segments = self.max_segments;
         lim.virt_boundary_mask = self.virt_boundary_mask as _;
         if self.write_cache {
-            lim.features = BLK_FEAT_WRITE_CACHE;
-        }
-        if self.fua {
-            lim.features |= BLK_FEAT_FUA;
+            lim.features = BLK_FEAT_WRITE_CACHE | if self.fua { BLK_FEAT_FUA } else { 0 };
         }
         // SAFETY: the tag set is allocated (type invariant of `TagSet`) and outlives the
         // disk (the disk holds its `Arc`); `lim` is valid for the call.
@@ -195,26 +195,6 @@ unsafe impl<T: Operations> Send for GenDisk<T> where T::QueueData: Send {}
 
 // SAFETY: `GenDisk` has no `&self` methods that touch the disk.
 unsafe impl<T: Operations> Sync for GenDisk<T> where T::QueueData: Send {}
-
-impl<T: Operations> GenDisk<T> {
-    /// Stops new `queue_rq` calls and waits for running ones (`blk_mq_quiesce_queue()`).
-    pub(crate) fn quiesce(&self) {
-        // SAFETY: the disk and its queue live until drop (type invariant).
-        unsafe { bindings::blk_mq_quiesce_queue((*self.disk).queue) };
-    }
-
-    /// Lets `queue_rq` run again (`blk_mq_unquiesce_queue()`), once per `quiesce`.
-    pub(crate) fn unquiesce(&self) {
-        // SAFETY: as for `quiesce`.
-        unsafe { bindings::blk_mq_unquiesce_queue((*self.disk).queue) };
-    }
-
-    /// Fails all further I/O of the disk: its device is gone (`blk_mark_disk_dead()`).
-    pub(crate) fn mark_dead(&self) {
-        // SAFETY: the disk is added and lives until drop (type invariant).
-        unsafe { bindings::blk_mark_disk_dead(self.disk) };
-    }
-}
 
 impl<T: Operations> Drop for GenDisk<T> {
     fn drop(&mut self) {

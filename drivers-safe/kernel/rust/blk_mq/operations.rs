@@ -8,6 +8,7 @@ use super::{
     hw_queue::TimeoutAction,
     request::{Pdu, Request},
 };
+use core::marker::PhantomData;
 use kernel::{
     bindings,
     error::{from_result, Result},
@@ -15,7 +16,6 @@ use kernel::{
     sync::aref::ARef,
     types::ForeignOwnable,
 };
-use core::marker::PhantomData;
 
 type ForeignBorrowed<'a, T> = <T as ForeignOwnable>::Borrowed<'a>;
 

@@ -6,7 +6,6 @@
 
 use super::{segment::Segments, Operations};
 use core::{marker::PhantomData, ptr::NonNull};
-use pin_init::PinInit;
 use kernel::{
     bindings,
     error::Result,
@@ -25,6 +24,7 @@ use kernel::{
     },
     types::Opaque,
 };
+use pin_init::PinInit;
 
 /// A blk-mq `struct request` of a driver `T`.
 ///
@@ -119,7 +119,13 @@ impl<T: Operations> Request<T> {
     /// Hands the request back from state 2 to the block layer (state 0), or returns it if
     /// another `ARef` exists.
     pub(super) fn try_set_end(this: ARef<Self>) -> Result<*mut bindings::request, ARef<Self>> {
-        if this.pdu().refcount.as_atomic().cmpxchg(2, 0, Relaxed).is_err() {
+        if this
+            .pdu()
+            .refcount
+            .as_atomic()
+            .cmpxchg(2, 0, Relaxed)
+            .is_err()
+        {
             return Err(this);
         }
         let ptr = this.as_ptr();

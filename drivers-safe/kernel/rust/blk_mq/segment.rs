@@ -129,7 +129,13 @@ impl Segment<'_> {
     }
 
     /// Copies `len` bytes from the segment at `at` to `page` at `page_off`.
-    pub(crate) fn copy_to_page(&self, at: usize, page: &Page, page_off: usize, len: usize) -> Result {
+    pub(crate) fn copy_to_page(
+        &self,
+        at: usize,
+        page: &Page,
+        page_off: usize,
+        len: usize,
+    ) -> Result {
         self.check(at, len)?;
         // SAFETY: `src` is valid for reads of `len` bytes (checked above); `write_raw`
         // checks `page_off + len` against the page.
@@ -137,7 +143,13 @@ impl Segment<'_> {
     }
 
     /// Copies `len` bytes from `page` at `page_off` to the segment at `at`.
-    pub(crate) fn copy_from_page(&self, at: usize, page: &Page, page_off: usize, len: usize) -> Result {
+    pub(crate) fn copy_from_page(
+        &self,
+        at: usize,
+        page: &Page,
+        page_off: usize,
+        len: usize,
+    ) -> Result {
         self.check(at, len)?;
         // SAFETY: `dst` is valid for writes of `len` bytes (checked above); `read_raw`
         // checks `page_off + len` against the page.

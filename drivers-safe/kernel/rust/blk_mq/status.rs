@@ -23,7 +23,8 @@ impl Status {
 
     /// Keeps `result`.
     pub(crate) fn store(&self, result: Result) {
-        self.0.store(result.err().map_or(0, |e| e.to_errno()), Relaxed);
+        self.0
+            .store(result.err().map_or(0, |e| e.to_errno()), Relaxed);
     }
 
     /// The result kept last.
