@@ -11,8 +11,10 @@
 # variants (safenvme_no<mechanism>, one safe-layer mechanism compiled out; the host's run.sh
 # lists the ones the Kbuild files build in /out/ablation-variants.txt) must stay correct for
 # valid input: each gets a short fio write+verify. Each check prints "ok - ..." or
-# "not ok - ...".
+# "not ok - ...". With the Rust twin's sections the guest runs past the default 900 s on a
+# loaded host, hence the longer guest timeout.
 # vm-kernels: all
+# vm-timeout: 1800
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"
