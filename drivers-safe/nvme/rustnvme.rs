@@ -660,8 +660,6 @@ fn rustnvme_should_retry(hw: &Hw, rq: &Request<RustNvme>) -> bool {
         && iod.retries.load(Relaxed) < module_parameters::max_retries.value()
 }
 
-// The hot ops are inlined into the layer's vtable callbacks, as rustnull's and as safenvme's
-// typed ops are into its adapters: the kernel calls one function per op.
 impl Operations for RustNvme {
     type QueueData = Arc<NsQueue>;
     type RequestData = Iod;
@@ -680,7 +678,6 @@ impl Operations for RustNvme {
     }
 
     /// rawnvme_queue_rq()
-    #[inline(always)]
     fn queue_rq(ns: ArcBorrow<'_, NsQueue>, rq: ARef<Request<Self>>, is_last: bool) -> Result {
         let hw = &*ns.core.hw;
         let q = ns.core.io.queues.get(rq.hw_queue() as usize).ok_or(EIO)?;
@@ -717,7 +714,6 @@ impl Operations for RustNvme {
     }
 
     /// rawnvme_complete()
-    #[inline(always)]
     fn complete(rq: ARef<Request<Self>>) {
         let ns = rq.queue_data();
         let hw = &*ns.core.hw;
