@@ -42,6 +42,7 @@ pub(crate) struct GenDiskBuilder {
     write_cache: bool,
     fua: bool,
     capacity_sectors: u64,
+    parent: *mut bindings::device,
 }
 
 impl GenDiskBuilder {
@@ -55,7 +56,21 @@ impl GenDiskBuilder {
             write_cache: false,
             fua: false,
             capacity_sectors: 0,
+            parent: core::ptr::null_mut(),
         }
+    }
+
+    /// The device the disk sits under in sysfs (a PCI function for a controller's
+    /// namespaces).
+    ///
+    /// # Safety
+    ///
+    /// `parent` stays registered until the disk built from this is dropped (a driver keeps
+    /// its disks in the device's driver data).
+    pub(crate) unsafe fn parent(mut self, parent: &kernel::device::Device) -> Self {
+        // `device::Device` is `#[repr(transparent)]` over `Opaque<bindings::device>`.
+        self.parent = core::ptr::from_ref(parent).cast_mut().cast();
+        self
     }
 
     /// The logical block size: a power of two from 512 bytes to a page.
@@ -151,7 +166,7 @@ impl GenDiskBuilder {
         unsafe { bindings::set_capacity(disk, self.capacity_sectors) };
         // SAFETY: `disk` is valid and fully set up; on failure it is still ours to put.
         error::to_result(unsafe {
-            bindings::device_add_disk(core::ptr::null_mut(), disk, core::ptr::null_mut())
+            bindings::device_add_disk(self.parent, disk, core::ptr::null_mut())
         })?;
 
         put.dismiss();

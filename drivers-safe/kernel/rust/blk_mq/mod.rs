@@ -18,14 +18,21 @@
 //! - [`Request::segments`]: the request's data as single-page segments (`bio_for_each_segment`
 //!   over every bio of the request).
 
+mod dma;
 mod gen_disk;
+mod hw_queue;
 mod operations;
 mod request;
 mod segment;
 mod status;
 mod tag_set;
 
+// Used by the NVMe twin only (each twin uses a part of the layer).
+#[allow(unused_imports)]
+pub(crate) use dma::RqDma;
 pub(crate) use gen_disk::{GenDisk, GenDiskBuilder};
+#[allow(unused_imports)]
+pub(crate) use hw_queue::TimeoutAction;
 pub(crate) use operations::Operations;
 pub(crate) use request::{Op, Request};
 pub(crate) use segment::Segment;

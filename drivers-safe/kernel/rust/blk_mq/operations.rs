@@ -4,7 +4,10 @@
 //!
 //! C header: [`include/linux/blk-mq.h`](srctree/include/linux/blk-mq.h)
 
-use super::request::{Pdu, Request};
+use super::{
+    hw_queue::TimeoutAction,
+    request::{Pdu, Request},
+};
 use core::marker::PhantomData;
 use kernel::{
     bindings,
@@ -42,6 +45,26 @@ pub(crate) trait Operations: Sized + 'static {
 
     /// Runs when the timer started with [`Request::start_timer`] expires.
     fn timer(rq: ARef<Request<Self>>);
+
+    /// Whether the driver has [`Self::commit_rqs`], [`Self::poll`] and [`Self::timeout`]
+    /// (the C table gets only the callbacks a driver has).
+    const HAS_COMMIT_RQS: bool = false;
+    const HAS_POLL: bool = false;
+    const HAS_TIMEOUT: bool = false;
+
+    /// Ends a batch of `queue_rq` calls on hardware queue `hw_queue` whose last one did not
+    /// say it was last (`commit_rqs`): the driver tells its device now.
+    fn commit_rqs(_queue_data: ForeignBorrowed<'_, Self::QueueData>, _hw_queue: u32) {}
+
+    /// Reaps completions of polled hardware queue `hw_queue`; returns how many (`poll`).
+    fn poll(_queue_data: ForeignBorrowed<'_, Self::QueueData>, _hw_queue: u32) -> i32 {
+        0
+    }
+
+    /// A request the device did not complete within the tag set's timeout (`timeout`).
+    fn timeout(_rq: ARef<Request<Self>>) -> TimeoutAction {
+        TimeoutAction::ResetTimer
+    }
 }
 
 /// The `blk_mq_ops` table of an [`Operations`] implementation.
@@ -90,6 +113,46 @@ impl<T: Operations> OperationsVTable<T> {
         T::complete(unsafe { Request::aref_from_raw(rq) });
     }
 
+    /// `commit_rqs` of the C table.
+    ///
+    /// # Safety
+    ///
+    /// `hctx` is a live hardware context of a queue made by [`super::GenDiskBuilder::build`].
+    unsafe extern "C" fn commit_rqs_callback(hctx: *mut bindings::blk_mq_hw_ctx) {
+        // SAFETY: as in `queue_rq_callback`.
+        let queue_data = unsafe { T::QueueData::borrow((*(*hctx).queue).queuedata) };
+        // SAFETY: `hctx` is live.
+        T::commit_rqs(queue_data, unsafe { (*hctx).queue_num });
+    }
+
+    /// `poll` of the C table.
+    ///
+    /// # Safety
+    ///
+    /// As for `commit_rqs_callback`.
+    unsafe extern "C" fn poll_callback(
+        hctx: *mut bindings::blk_mq_hw_ctx,
+        _iob: *mut bindings::io_comp_batch,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: as in `queue_rq_callback`.
+        let queue_data = unsafe { T::QueueData::borrow((*(*hctx).queue).queuedata) };
+        // SAFETY: `hctx` is live.
+        T::poll(queue_data, unsafe { (*hctx).queue_num })
+    }
+
+    /// `timeout` of the C table.
+    ///
+    /// # Safety
+    ///
+    /// `rq` is a started request of a tag set for `T` whose timeout expired; the driver owns
+    /// it.
+    unsafe extern "C" fn timeout_callback(
+        rq: *mut bindings::request,
+    ) -> bindings::blk_eh_timer_return {
+        // SAFETY: by the safety requirements.
+        T::timeout(unsafe { Request::borrow_raw(rq) }).to_raw()
+    }
+
     /// `init_request` of the C table: the layer's part of the PDU, then the driver's.
     ///
     /// # Safety
@@ -125,6 +188,10 @@ impl<T: Operations> OperationsVTable<T> {
     const VTABLE: bindings::blk_mq_ops = bindings::blk_mq_ops {
         queue_rq: Some(Self::queue_rq_callback),
         complete: Some(Self::complete_callback),
+        commit_rqs: if T::HAS_COMMIT_RQS { Some(Self::commit_rqs_callback) } else { None },
+        poll: if T::HAS_POLL { Some(Self::poll_callback) } else { None },
+        timeout: if T::HAS_TIMEOUT { Some(Self::timeout_callback) } else { None },
+        map_queues: Some(super::tag_set::map_queues_callback),
         init_request: Some(Self::init_request_callback),
         exit_request: Some(Self::exit_request_callback),
         // SAFETY: every other member is an optional callback or flag; all-zero is `None`.

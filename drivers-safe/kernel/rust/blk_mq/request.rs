@@ -76,7 +76,7 @@ impl<T: Operations> Request<T> {
         unsafe { ARef::from_raw(NonNull::new_unchecked(ptr.cast())) }
     }
 
-    fn as_ptr(&self) -> *mut bindings::request {
+    pub(super) fn as_ptr(&self) -> *mut bindings::request {
         self.0.get()
     }
 
@@ -118,7 +118,7 @@ impl<T: Operations> Request<T> {
 
     /// Hands the request back from state 2 to the block layer (state 0), or returns it if
     /// another `ARef` exists.
-    fn try_set_end(this: ARef<Self>) -> Result<*mut bindings::request, ARef<Self>> {
+    pub(super) fn try_set_end(this: ARef<Self>) -> Result<*mut bindings::request, ARef<Self>> {
         if this
             .pdu()
             .refcount
