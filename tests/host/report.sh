@@ -7,7 +7,7 @@
 # Prints "ok - ..." / "not ok - ..." per check; exits non-zero when a check failed.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
-plan 41
+plan 45
 . "$(dirname "$0")/../lib/need.sh"
 need gnuplot sqlite3 chromium || exit 1
 
@@ -82,6 +82,23 @@ while read -r b64; do
 	echo "$b64" | base64 -d 2>/dev/null | grep -q '</svg>' || bad_svg=$((bad_svg + 1))
 done <"$work/images.b64"
 check "every image inlined in report.html decodes to a complete SVG" [ "$bad_svg" = 0 ]
+
+# --- behaviour kept -----------------------------------------------------------------------
+# Each fixture run's report rows and plot data equal the expectation captured before the
+# runner was restructured (tests/fixtures/expect/run-*: report.md's table rows, plots/*.dat).
+for r in base same regress boots; do
+	exp=$fixtures/expect/run-$r
+	kept=$work/kept-$r
+	rm -rf "$kept" && cp -r "$fixtures/run-$r" "$kept"
+	"$tb" report "$kept" >/dev/null 2>&1
+	grep '^|' "$kept/report.md" >"$kept/rows.txt" 2>/dev/null
+	diffs=$(diff "$exp/report-rows.txt" "$kept/rows.txt" | grep -c '^[<>]')
+	for f in "$exp"/plots/*.dat; do
+		cmp -s "$f" "$kept/plots/${f##*/}" || diffs=$((diffs + 1))
+	done
+	check "run-$r: report rows and plot data as before the restructuring ($diffs differ)" \
+		[ "$diffs" = 0 ]
+done
 
 "$tb" report "$work/nonexistent" >/dev/null 2>"$work/bad.err"
 rc=$?
