@@ -62,7 +62,4 @@ struct ablation_breakdown {
  */
 int ablation_compute(struct ablation_breakdown *b);
 
-/* The mechanism an ablation arm removes ("safenull-nobounds" -> "bounds"), or NULL. */
-const char *ablation_mechanism(const char *arm);
-
 #endif /* TWINBENCH_ABLATION_H */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "matrix.h"
+#include "role.h"
 
 #define FAMILY_OPS_VERSION	1
 #define FAMILY_MAX_METRICS	24
@@ -18,29 +19,22 @@
 #define FAMILY_DEVICE_LEN	64
 
 /*
- * FAMILY_ARM_RUST: an upstream Rust driver (rnull), compared against the C upstream arm.
- * FAMILY_ARM_SAFE_VARIANT: the safe twin with one mechanism compiled out (overhead breakdown),
- * compared against the safe twin and the raw one.
+ * The ablation variant of safe twin @twin_arm without mechanism @mech ("nobounds"): arm
+ * "<twin_arm>-<mech>", module "<twin_arm>_<mech>" (drivers-safe/kernel/ablation.mk), the
+ * twin's devices.
  */
-enum family_arm_role {
-	FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW, FAMILY_ARM_SAFE, FAMILY_ARM_RUST,
-	FAMILY_ARM_SAFE_VARIANT
-};
-
-/*
- * The ablation variant of safe twin @twin without mechanism @mech ("nobounds"): arm
- * "<twin>-<mech>", module "<twin>_<mech>" (drivers-safe/kernel/ablation.mk), the twin's devices.
- */
-#define FAMILY_SAFE_VARIANT(twin, mech, dev)					\
-	{ .name = twin "-" mech, .module = twin "_" mech, .device = dev,		\
-	  .role = FAMILY_ARM_SAFE_VARIANT }
+#define FAMILY_SAFE_VARIANT(twin_arm, mech, dev)				\
+	{ .name = twin_arm "-" mech, .module = twin_arm "_" mech, .device = dev,	\
+	  .role = ARM_VARIANT, .twin = twin_arm, .mechanism = mech + 2 }
 
 /* One arm a family can load: the module, the device it makes, its role. */
 struct family_arm {
 	const char *name;	/* the arm name in matrices and results */
 	const char *module;	/* modprobe name */
 	const char *device;	/* printf pattern of device N, e.g. "/dev/nullb%d" */
-	enum family_arm_role role;
+	enum arm_role role;
+	/* ARM_VARIANT: the safe twin it varies and the mechanism it lacks ("bounds"). */
+	const char *twin, *mechanism;
 	/*
 	 * Parameters this arm always gets after the family's, so that its device matches
 	 * the other arms' (e.g. null_blk's default poll queue, which the twins lack).

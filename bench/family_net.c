@@ -56,13 +56,13 @@
 #define NET_QDISC		"noqueue"
 
 static const struct family_arm net_arms[] = {
-	{ .name = "veth", .module = "veth", .device = "veth%da", .role = FAMILY_ARM_UPSTREAM,
+	{ .name = "veth", .module = "veth", .device = "veth%da", .role = ARM_UPSTREAM,
 	  .trace_funcs = "xmit=veth_xmit napi_poll=veth_poll" },
-	{ .name = "rawnet", .module = "rawnet", .device = "rawnet%da", .role = FAMILY_ARM_RAW,
+	{ .name = "rawnet", .module = "rawnet", .device = "rawnet%da", .role = ARM_RAW,
 	  .trace_funcs = "xmit=rawnet_start_xmit napi_poll=rawnet_poll "
 			 "timer=rawnet_coalesce_fire" },
 	{ .name = "safenet", .module = "safenet", .device = "safenet%da",
-	  .role = FAMILY_ARM_SAFE,
+	  .role = ARM_SAFE,
 	  .trace_funcs = "xmit=safenet_start_xmit_adapter napi_poll=safenet_poll_adapter "
 			 "timer=safenet_timer_adapter" },
 	FAMILY_SAFE_VARIANT("safenet", "noerror", "safenet%da"),
@@ -226,7 +226,7 @@ static void net_teardown(struct family_ctx *ctx)
 {
 	char err[256];
 
-	if (ctx->arm && ctx->arm->role == FAMILY_ARM_UPSTREAM) {
+	if (ctx->arm && ctx->arm->role == ARM_UPSTREAM) {
 		net_cmd(err, sizeof(err), "ip", "-n", NET_NS_CLIENT, "link", "del",
 			ctx->devices[0], NULL);
 		net_cmd(err, sizeof(err), "ip", "link", "del", ctx->devices[0], NULL);
@@ -243,7 +243,7 @@ static void net_teardown(struct family_ctx *ctx)
 static int net_load(struct family_ctx *ctx, char *err, size_t len)
 {
 	const char *module = ctx->arm->module;
-	bool upstream = ctx->arm->role == FAMILY_ARM_UPSTREAM;
+	bool upstream = ctx->arm->role == ARM_UPSTREAM;
 	unsigned long long v[NET_N_PARAMS];
 	char path[128];
 
@@ -291,7 +291,7 @@ static int net_setup(struct family_ctx *ctx, const unsigned long long *v,
 	if (net_cmd(err, len, "ip", "netns", "add", ns[0], NULL) ||
 	    net_cmd(err, len, "ip", "netns", "add", ns[1], NULL))
 		return -1;
-	if (ctx->arm->role == FAMILY_ARM_UPSTREAM &&
+	if (ctx->arm->role == ARM_UPSTREAM &&
 	    net_cmd(err, len, "ip", "link", "add", ctx->devices[0], "type", "veth", "peer",
 		    "name", ctx->devices[1], NULL))
 		return -1;
@@ -315,7 +315,7 @@ static int net_setup(struct family_ctx *ctx, const unsigned long long *v,
 	run_output_setting(out, "mtu", mtu);
 	run_output_setting(out, "qdisc", NET_QDISC);
 	run_output_setting(out, "offloads", onoff);
-	if (ctx->arm->role == FAMILY_ARM_UPSTREAM) {
+	if (ctx->arm->role == ARM_UPSTREAM) {
 		run_output_setting(out, "driver_params", "none (stock veth)");
 		return 0;
 	}
@@ -730,7 +730,7 @@ static int net_unload(struct family_ctx *ctx, char *err, size_t len)
 		return 0;
 	net_teardown(ctx);
 	/* The stock veth may serve other users of the machine (containers): it stays. */
-	if (ctx->arm->role != FAMILY_ARM_UPSTREAM && kmod_unload(ctx->arm->module, err, len))
+	if (ctx->arm->role != ARM_UPSTREAM && kmod_unload(ctx->arm->module, err, len))
 		return -1;
 	ctx->loaded = false;
 	ctx->n_devices = 0;

@@ -59,15 +59,15 @@ static int rnull_serves(const struct matrix *m, const struct workload *w, char *
 
 static const struct family_arm null_arms[] = {
 	{ .name = "null_blk", .module = "null_blk", .device = "/dev/nullb%d",
-	  .role = FAMILY_ARM_UPSTREAM, .fixed_params = "poll_queues=0",
+	  .role = ARM_UPSTREAM, .fixed_params = "poll_queues=0",
 	  .trace_funcs = "queue_rq=null_queue_rq complete=null_complete_rq "
 			 "timer=null_cmd_timer_expired" },
 	{ .name = "rawnull", .module = "rawnull", .device = "/dev/rawnull%d",
-	  .role = FAMILY_ARM_RAW,
+	  .role = ARM_RAW,
 	  .trace_funcs = "queue_rq=rawnull_queue_rq complete=rawnull_complete "
 			 "timer=rawnull_timer" },
 	{ .name = "safenull", .module = "safenull", .device = "/dev/safenull%d",
-	  .role = FAMILY_ARM_SAFE, .trace_funcs = SAFENULL_TRACE_FUNCS },
+	  .role = ARM_SAFE, .trace_funcs = SAFENULL_TRACE_FUNCS },
 	FAMILY_SAFE_VARIANT("safenull", "noerror", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "nochecked", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "nobounds", "/dev/safenull%d"),
@@ -77,7 +77,7 @@ static const struct family_arm null_arms[] = {
 	FAMILY_SAFE_VARIANT("safenull", "noadapter", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "noresult", "/dev/safenull%d"),
 	{ .name = "rnull", .module = RNULL_MODULE, .device = "/dev/rnullb%d",
-	  .role = FAMILY_ARM_RUST, .no_params = true, .serves = rnull_serves },
+	  .role = ARM_RUST, .no_params = true, .serves = rnull_serves },
 	{ .name = NULL },
 };
 
@@ -231,7 +231,7 @@ static int null_load(struct family_ctx *ctx, char *err, size_t len)
 	if (kmod_load(ctx->arm->module, all_params, err, len))
 		return -1;
 	ctx->loaded = true;
-	if (ctx->arm->role == FAMILY_ARM_RUST && rnull_power_on(err, len))
+	if (ctx->arm->role == ARM_RUST && rnull_power_on(err, len))
 		return -1;
 	ctx->n_devices = 0;
 	for (unsigned int i = 0; i < n_devices && ctx->n_devices < FAMILY_MAX_DEVICES; i++) {
@@ -298,7 +298,7 @@ static int null_unload(struct family_ctx *ctx, char *err, size_t len)
 {
 	if (!ctx->loaded)
 		return 0;
-	if (ctx->arm->role == FAMILY_ARM_RUST && rnull_power_off(err, len))
+	if (ctx->arm->role == ARM_RUST && rnull_power_off(err, len))
 		return -1;
 	if (kmod_unload(ctx->arm->module, err, len))
 		return -1;

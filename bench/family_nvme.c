@@ -41,14 +41,14 @@
  * not run nested (the JSON counts such misses).
  */
 static const struct family_arm nvme_arms[] = {
-	{ .name = "nvme", .module = "nvme", .device = "/dev/nvme%dn1", .role = FAMILY_ARM_UPSTREAM,
+	{ .name = "nvme", .module = "nvme", .device = "/dev/nvme%dn1", .role = ARM_UPSTREAM,
 	  .trace_funcs = "queue_rq=nvme_queue_rq complete=nvme_pci_complete_rq poll=nvme_poll "
 			 "irq=nvme_irq" },
-	{ .name = "rawnvme", .module = "rawnvme", .device = "/dev/rawnvme%dn1", .role = FAMILY_ARM_RAW,
+	{ .name = "rawnvme", .module = "rawnvme", .device = "/dev/rawnvme%dn1", .role = ARM_RAW,
 	  .trace_funcs = "queue_rq=rawnvme_queue_rq complete=rawnvme_complete poll=rawnvme_poll "
 			 "irq=rawnvme_irq" },
 	{ .name = "safenvme", .module = "safenvme", .device = "/dev/safenvme%dn1",
-	  .role = FAMILY_ARM_SAFE,
+	  .role = ARM_SAFE,
 	  .trace_funcs = "queue_rq=safenvme_queue_rq_adapter complete=safenvme_complete_adapter "
 			 "poll=safenvme_poll_adapter irq=safenvme_irq_adapter" },
 	FAMILY_SAFE_VARIANT("safenvme", "noerror", "/dev/safenvme%dn1"),
@@ -835,7 +835,7 @@ static int nvme_load(struct family_ctx *ctx, char *err, size_t len)
 {
 	const char *module = ctx->arm->module;
 	char addr[NVME_NAME_LEN], allowed[MATRIX_PARAMS_LEN], mparams[MATRIX_PARAMS_LEN];
-	bool stock = ctx->arm->role == FAMILY_ARM_UPSTREAM;
+	bool stock = ctx->arm->role == ARM_UPSTREAM;
 	struct nvme_hold hold;
 	int ret;
 
@@ -898,7 +898,7 @@ static int nvme_run(struct family_ctx *ctx, const struct workload *w, struct run
 
 static int nvme_unload(struct family_ctx *ctx, char *err, size_t len)
 {
-	bool stock = ctx->arm->role == FAMILY_ARM_UPSTREAM;
+	bool stock = ctx->arm->role == ARM_UPSTREAM;
 
 	if (!ctx->loaded)
 		return 0;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "facts.h"
 #include "insn.h"
 #include "util.h"
 
@@ -1053,13 +1054,23 @@ static void twin_key(const struct twin_map *tm, const struct group *g, const cha
 	snprintf(out, len, "%s:%s", pair_mods, label);
 }
 
-static const struct group *find_group(const struct groups *gs, const char *family,
-				      const char *arm, const char *workload)
+/*
+ * The safe twin's group of the same family, workload and tracing as raw twin group @base,
+ * by the roles the run folder records; NULL when there is none.
+ */
+static const struct group *safe_partner(const struct groups *gs, const struct facts *facts,
+					const struct group *base)
 {
-	for (size_t i = 0; i < gs->n; i++)
-		if (!strcmp(gs->v[i].family, family) && !strcmp(gs->v[i].arm, arm) &&
-		    !strcmp(gs->v[i].workload, workload))
-			return &gs->v[i];
+	const char *traced = facts_arm_get(facts, base->family, base->arm, "traced");
+
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct group *g = &gs->v[i];
+		const char *t = facts_arm_get(facts, g->family, g->arm, "traced");
+
+		if (!strcmp(g->family, base->family) && !strcmp(g->workload, base->workload) &&
+		    facts_arm_role(facts, g->family, g->arm) == ARM_SAFE && !traced == !t)
+			return g;
+	}
 	return NULL;
 }
 
@@ -1102,16 +1113,23 @@ static void diff_add(struct diff_row **rows, size_t *n, size_t *cap, const char 
  */
 static int write_diff(const char *run_dir, const struct groups *gs, char *err, size_t len)
 {
+	struct facts facts;
 	struct twin_map tm;
 	char map[4096];
 	struct table t;
 	FILE *f;
 
-	snprintf(map, sizeof(map), "%s/twins.tsv", run_dir);
-	if (twin_map_load(map, &tm, err, len))
+	snprintf(map, sizeof(map), "%s/" FACTS_FILE, run_dir);
+	if (facts_read(map, &facts, err, len))
 		return -1;
+	snprintf(map, sizeof(map), "%s/twins.tsv", run_dir);
+	if (twin_map_load(map, &tm, err, len)) {
+		facts_free(&facts);
+		return -1;
+	}
 	if (table_open(&t, err, len)) {
 		twin_map_free(&tm);
+		facts_free(&facts);
 		return -1;
 	}
 	f = t.f;
@@ -1121,12 +1139,11 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 		const struct group *base = &gs->v[i], *cand;
 		struct diff_row *rows = NULL;
 		size_t n = 0, cap = 0;
-		char arm[RESULTS_NAME_LEN + 8], key[400], mods[2 * RESULTS_NAME_LEN + 2];
+		char key[400], mods[2 * RESULTS_NAME_LEN + 2];
 
-		if (strncmp(base->arm, "raw", 3))
+		if (facts_arm_role(&facts, base->family, base->arm) != ARM_RAW)
 			continue;
-		snprintf(arm, sizeof(arm), "safe%s", base->arm + 3);
-		cand = find_group(gs, base->family, arm, base->workload);
+		cand = safe_partner(gs, &facts, base);
 		if (!cand)
 			continue;
 		snprintf(mods, sizeof(mods), "%s/%s", base->driver, cand->driver);
@@ -1171,6 +1188,7 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 		free(rows);
 	}
 	twin_map_free(&tm);
+	facts_free(&facts);
 	return table_close(&t, run_dir, "insn-diff.csv", err, len);
 }
 

@@ -738,11 +738,11 @@ static void add_pair(struct matrix_family *f, const char *base, const char *cand
  */
 static void default_pairs(struct matrix_family *f)
 {
-	static const enum family_arm_role order[][2] = {
-		{ FAMILY_ARM_UPSTREAM, FAMILY_ARM_RAW },
-		{ FAMILY_ARM_RAW, FAMILY_ARM_SAFE },
-		{ FAMILY_ARM_UPSTREAM, FAMILY_ARM_SAFE },
-		{ FAMILY_ARM_UPSTREAM, FAMILY_ARM_RUST },
+	static const enum arm_role order[][2] = {
+		{ ARM_UPSTREAM, ARM_RAW },
+		{ ARM_RAW, ARM_SAFE },
+		{ ARM_UPSTREAM, ARM_SAFE },
+		{ ARM_UPSTREAM, ARM_RUST },
 	};
 
 	if (f->n_pairs)
@@ -766,12 +766,12 @@ static void default_pairs(struct matrix_family *f)
 	for (size_t i = 0; i < f->n_arms; i++) {
 		const struct family_arm *a = family_find_arm(f->ops, f->arms[i]);
 
-		if (a->role != FAMILY_ARM_SAFE_VARIANT)
+		if (a->role != ARM_VARIANT)
 			continue;
 		for (size_t j = 0; j < f->n_arms; j++) {
 			const struct family_arm *b = family_find_arm(f->ops, f->arms[j]);
 
-			if (b->role == FAMILY_ARM_SAFE || b->role == FAMILY_ARM_RAW)
+			if (b->role == ARM_SAFE || b->role == ARM_RAW)
 				add_pair(f, b->name, a->name);
 		}
 	}

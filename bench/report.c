@@ -202,8 +202,8 @@ static const struct summary_row *summary_find(const struct run_data *run, const 
 		const struct summary_row *s = &run->summary.rows[i];
 
 		if (!strcmp(s->family, family) && !strcmp(s->workload, workload) &&
-		    !strcmp(s->metric, metric) && arm_role(s->candidate) == cand &&
-		    arm_role(s->baseline) == base)
+		    !strcmp(s->metric, metric) && run_arm_role(run, family, s->candidate) == cand &&
+		    run_arm_role(run, family, s->baseline) == base)
 			return s;
 	}
 	return NULL;
@@ -301,7 +301,8 @@ static void section_rust(struct doc *d, const struct run_data *run)
 	bool any = false;
 
 	for (size_t i = 0; i < run->summary.n && !any; i++)
-		any = arm_role(run->summary.rows[i].candidate) == ARM_RUST;
+		any = run_arm_role(run, run->summary.rows[i].family,
+				   run->summary.rows[i].candidate) == ARM_RUST;
 	if (!any)
 		return;
 	doc_heading(d, 2, "Rust: rnull against null_blk, beside safe against raw");

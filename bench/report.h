@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <jansson.h>
+#include "facts.h"
 #include "results.h"
 #include "stats.h"
 #include "util.h"
@@ -51,6 +52,7 @@ struct run_data {
 	struct sample_table samples;
 	struct summary_table summary;	/* empty when summary.csv is absent */
 	struct settings_table settings;	/* empty when settings.csv is absent */
+	struct facts facts;		/* facts.tsv: each workload's keys, each arm's role */
 };
 
 /* What run_load() must find besides samples.csv and manifest.json. */
@@ -66,12 +68,8 @@ void run_free(struct run_data *run);
  */
 const char *manifest_get(json_t *manifest, const char *key, char *buf, size_t len);
 
-/*
- * Role of an arm in the twin design: the raw twin, the safe twin, the stock driver, or an
- * upstream Rust driver (rnull*), which the report compares against the stock C one.
- */
-enum arm_role { ARM_RAW, ARM_SAFE, ARM_UPSTREAM, ARM_RUST };
-enum arm_role arm_role(const char *arm);
+/* Role of arm @arm of @family in @run, as the run folder's facts.tsv records it. */
+enum arm_role run_arm_role(const struct run_data *run, const char *family, const char *arm);
 
 /* A list of distinct names in order of first appearance. */
 struct name_list {

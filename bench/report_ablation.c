@@ -159,11 +159,12 @@ int ablation_compute(struct ablation_breakdown *b)
 	return 0;
 }
 
-const char *ablation_mechanism(const char *arm)
+/* The mechanism safe variant @arm lacks ("bounds"), as the run folder records it, or NULL. */
+static const char *arm_mechanism(const struct run_data *run, const char *family,
+				 const char *arm)
 {
-	const char *dash = strstr(arm, "-no");
-
-	return !strncmp(arm, "safe", 4) && dash && dash[3] ? dash + 3 : NULL;
+	return run_arm_role(run, family, arm) == ARM_VARIANT ?
+	       facts_arm_get(&run->facts, family, arm, "mechanism") : NULL;
 }
 
 static void group_of_series(const struct run_data *run, const char *family, const char *arm,
@@ -189,17 +190,17 @@ static bool breakdown_of(const struct run_data *run, const char *family, const c
 	for (size_t a = 0; a < arms.n; a++) {
 		const char *name = arms.names[a];
 
-		if (!raw && arm_role(name) == ARM_RAW)
+		if (!raw && run_arm_role(run, family, name) == ARM_RAW)
 			raw = name;
-		else if (!safe && arm_role(name) == ARM_SAFE && !ablation_mechanism(name))
+		else if (!safe && run_arm_role(run, family, name) == ARM_SAFE)
 			safe = name;
 	}
 	for (size_t a = 0; safe && a < arms.n; a++) {
-		const char *mech = ablation_mechanism(arms.names[a]);
+		const char *mech = arm_mechanism(run, family, arms.names[a]);
+		const char *twin = facts_arm_get(&run->facts, family, arms.names[a], "twin");
 		struct ablation_part *p = &b->parts[b->n_parts];
 
-		if (!mech || strncmp(arms.names[a], safe, strlen(safe)) ||
-		    b->n_parts == ABLATION_MAX_PARTS)
+		if (!mech || !twin || strcmp(twin, safe) || b->n_parts == ABLATION_MAX_PARTS)
 			continue;
 		group_of_series(run, family, arms.names[a], workload, metric, &p->variant);
 		if (!p->variant.n)
@@ -246,7 +247,7 @@ static bool family_has_ablation(const struct run_data *run, const char *family)
 
 	run_arms(run, family, &arms);
 	for (size_t a = 0; a < arms.n && !found; a++)
-		found = ablation_mechanism(arms.names[a]) != NULL;
+		found = arm_mechanism(run, family, arms.names[a]) != NULL;
 	name_list_free(&arms);
 	return found;
 }

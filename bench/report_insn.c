@@ -94,9 +94,10 @@ static bool insn_diffs_load(const struct run_data *run, struct insn_diffs *out)
 }
 
 /* A raw-to-safe pair (safe-minus-raw is what the section is about). */
-static bool raw_to_safe(const struct insn_diff *r)
+static bool raw_to_safe(const struct run_data *run, const struct insn_diff *r)
 {
-	return arm_role(r->baseline) == ARM_RAW && arm_role(r->candidate) == ARM_SAFE;
+	return run_arm_role(run, r->family, r->baseline) == ARM_RAW &&
+	       run_arm_role(run, r->family, r->candidate) == ARM_SAFE;
 }
 
 static bool same_pair(const struct insn_diff *a, const struct insn_diff *b)
@@ -232,7 +233,7 @@ void section_insn(struct doc *d, const struct run_data *run, const struct plot_l
 	if (!insn_diffs_load(run, &t))
 		return;
 	for (size_t i = 0; i < t.n && !any; i++)
-		any = raw_to_safe(&t.v[i]);
+		any = raw_to_safe(run, &t.v[i]);
 	if (!any)
 		goto out;
 	doc_heading(d, 2, "Where the instructions go");
@@ -242,7 +243,7 @@ void section_insn(struct doc *d, const struct run_data *run, const struct plot_l
 		 "net core the driver calls) and kernel (everything else in the measured window). "
 		 "Means over the samples; from insn-diff.csv.");
 	for (size_t i = 0; i < t.n; i++)
-		if (raw_to_safe(&t.v[i]))
+		if (raw_to_safe(run, &t.v[i]))
 			name_list_add(&fams, t.v[i].family);
 	for (size_t f = 0; f < fams.n; f++) {
 		char base[160];
@@ -255,7 +256,7 @@ void section_insn(struct doc *d, const struct run_data *run, const struct plot_l
 	for (size_t i = 0; i < t.n; i++) {
 		bool seen = false;
 
-		if (!raw_to_safe(&t.v[i]))
+		if (!raw_to_safe(run, &t.v[i]))
 			continue;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = same_pair(&t.v[j], &t.v[i]);
@@ -281,7 +282,7 @@ void plot_insn(const struct run_data *run, const char *scripts_dir, const char *
 	for (size_t i = 0; i < t.n; i++) {
 		bool seen = false;
 
-		if (strcmp(t.v[i].family, family) || !raw_to_safe(&t.v[i]))
+		if (strcmp(t.v[i].family, family) || !raw_to_safe(run, &t.v[i]))
 			continue;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = same_pair(&t.v[j], &t.v[i]);
@@ -300,7 +301,7 @@ void plot_insn(const struct run_data *run, const char *scripts_dir, const char *
 		char label[160];
 		bool seen = false;
 
-		if (strcmp(r->family, family) || !raw_to_safe(r))
+		if (strcmp(r->family, family) || !raw_to_safe(run, r))
 			continue;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = same_pair(&t.v[j], r) && !strcmp(t.v[j].workload, r->workload);

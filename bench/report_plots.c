@@ -6,7 +6,6 @@
  * figure is either clean or reported.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <math.h>
@@ -199,7 +198,8 @@ static void summary_pairs(const struct run_data *run, const char *family, const 
 	for (int pass = 0; pass < 3; pass++)
 		for (size_t i = 0; i < run->summary.n; i++) {
 			const struct summary_row *s = &run->summary.rows[i];
-			enum arm_role b = arm_role(s->baseline), c = arm_role(s->candidate);
+			enum arm_role b = run_arm_role(run, family, s->baseline);
+			enum arm_role c = run_arm_role(run, family, s->candidate);
 			int kind = (c == ARM_SAFE && b == ARM_RAW) ? 0 :
 				   (c == ARM_RAW && b == ARM_UPSTREAM) ? 1 : 2;
 
@@ -462,56 +462,34 @@ static void plot_overhead(const struct run_data *run, const char *dir, const cha
 	name_list_free(&wls);
 }
 
-/* Parameters read from a workload name such as "randread-4k-qd32" or "udp-1400b". */
+/* The workload key a sweep plot puts on its x axis. */
 enum sweep_param { SWEEP_QD, SWEEP_SIZE };
 
 /*
- * The value of @param in @workload, and the workload's shape: its name with
- * that token replaced by '*'. Returns false when the name has no such token.
+ * The value of @param in workload @workload of @family, as the run folder's facts give it,
+ * and the workload's shape: the other keys of its job ("rw=randread,bs=4096,numjobs=1"),
+ * which the workloads of one line of the plot share. False when the workload has no such key.
  */
-static bool workload_param(const char *workload, enum sweep_param param, double *value,
+static bool workload_param(const struct run_data *run, const char *family,
+			   const char *workload, enum sweep_param param, double *value,
 			   char *shape, size_t len)
 {
-	char copy[RESULTS_WORKLOAD_LEN], *save = NULL;
+	static const char *const shape_keys[] = { "rw", "bs", "iodepth", "numjobs" };
+	const char *swept = param == SWEEP_QD ? "iodepth" : "bs";
+	const struct fact *f = facts_find(&run->facts, FACT_WORKLOAD, family, workload);
 	size_t used = 0;
-	bool found = false;
 
-	snprintf(copy, sizeof(copy), "%s", workload);
+	if (!facts_workload_number(&run->facts, family, workload, swept, value) || *value <= 0)
+		return false;
 	shape[0] = '\0';
-	for (char *tok = strtok_r(copy, "-_", &save); tok; tok = strtok_r(NULL, "-_", &save)) {
-		const char *text = tok;
-		char *end;
-		double v;
+	for (size_t k = 0; k < ARRAY_SIZE(shape_keys); k++) {
+		const char *v = fact_get(f, shape_keys[k]);
 
-		if (!found && param == SWEEP_QD && (!strncmp(tok, "qd", 2) ||
-						    !strncmp(tok, "iodepth", 7))) {
-			v = strtod(tok + (tok[0] == 'q' ? 2 : 7), &end);
-			if (end != tok && !*end && v > 0) {
-				*value = v;
-				found = true;
-				text = "*";
-			}
-		} else if (!found && param == SWEEP_SIZE && isdigit((unsigned char)tok[0])) {
-			v = strtod(tok, &end);
-			if (*end == 'k' || *end == 'K') {
-				v *= 1024;
-				end++;
-			} else if (*end == 'm' || *end == 'M') {
-				v *= 1024 * 1024;
-				end++;
-			}
-			if (*end == 'b' || *end == 'B')
-				end++;
-			if (!*end && v > 0) {
-				*value = v;
-				found = true;
-				text = "*";
-			}
-		}
-		used += snprintf(shape + used, used < len ? len - used : 0, "%s%s",
-				 used ? "-" : "", text);
+		if (v && strcmp(shape_keys[k], swept))
+			used += snprintf(shape + used, used < len ? len - used : 0, "%s%s=%s",
+					 used ? "," : "", shape_keys[k], v);
 	}
-	return found;
+	return true;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -535,12 +513,14 @@ static size_t sweep_series_points(const struct run_data *run, const char *family
 
 	run_workloads(run, family, &wls);
 	for (size_t w = 0; w < wls.n && nx < 64; w++)
-		if (workload_param(wls.names[w], param, &x, s, sizeof(s)) && !strcmp(s, shape))
+		if (workload_param(run, family, wls.names[w], param, &x, s, sizeof(s)) &&
+		    !strcmp(s, shape))
 			xs[nx++] = x;
 	qsort(xs, nx, sizeof(xs[0]), cmp_double);
 	for (size_t i = 0; i < nx; i++)
 		for (size_t w = 0; w < wls.n; w++) {
-			if (!workload_param(wls.names[w], param, &x, s, sizeof(s)) ||
+			if (!workload_param(run, family, wls.names[w], param, &x, s,
+					    sizeof(s)) ||
 			    strcmp(s, shape) || x != xs[i])
 				continue;
 			if (!series_describe(run, family, arm, wls.names[w], metric, &st))
@@ -568,7 +548,7 @@ static void plot_sweep(const struct run_data *run, const char *dir, const char *
 
 	run_workloads(run, family, &wls);
 	for (size_t w = 0; w < wls.n; w++)
-		if (workload_param(wls.names[w], param, &x, shape, sizeof(shape)))
+		if (workload_param(run, family, wls.names[w], param, &x, shape, sizeof(shape)))
 			name_list_add(&shapes, shape);
 	run_arms(run, family, &arms);
 	snprintf(base, sizeof(base), "sweep-%s-%s", param == SWEEP_QD ? "qd" : net ? "payload" :

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "matrix.h"
 #include "report.h"
 
 const char *const key_metrics[] = {
@@ -59,6 +60,32 @@ static void set_run_id(struct run_data *run)
 	run->id[n] = '\0';
 }
 
+/*
+ * The run's facts.tsv; a run folder from before it was written has its matrix copy, which
+ * is resolved against the family tables as the runner would have.
+ */
+static int load_facts(struct run_data *run, char *err, size_t len)
+{
+	char path[PATH_MAX];
+	struct matrix *m;
+	int rc;
+
+	path_printf(path, sizeof(path), "%s/" FACTS_FILE, run->dir);
+	if (access(path, F_OK) == 0)
+		return facts_read(path, &run->facts, err, len);
+	path_printf(path, sizeof(path), "%s/matrix.ini", run->dir);
+	if (access(path, F_OK))
+		return seterr(err, len, "%s/" FACTS_FILE ": %s", run->dir, strerror(ENOENT));
+	m = malloc(sizeof(*m));
+	if (!m)
+		abort();
+	rc = matrix_load(path, m, err, len);
+	if (!rc)
+		facts_resolve(m, &run->facts);
+	free(m);
+	return rc;
+}
+
 int run_load(const char *dir, enum run_need need, struct run_data *run, char *err, size_t len)
 {
 	char path[PATH_MAX];
@@ -84,6 +111,8 @@ int run_load(const char *dir, enum run_need need, struct run_data *run, char *er
 	path_printf(path, sizeof(path), "%s/settings.csv", run->dir);
 	if (access(path, F_OK) == 0 && results_load_settings(path, &run->settings, err, len))
 		goto fail;
+	if (load_facts(run, err, len))
+		goto fail;
 	return 0;
 fail:
 	run_free(run);
@@ -97,6 +126,7 @@ void run_free(struct run_data *run)
 	sample_table_free(&run->samples);
 	summary_table_free(&run->summary);
 	settings_table_free(&run->settings);
+	facts_free(&run->facts);
 }
 
 static json_t *find_key(json_t *obj, const char *key)
@@ -134,17 +164,10 @@ const char *manifest_get(json_t *manifest, const char *key, char *buf, size_t le
 	return buf;
 }
 
-enum arm_role arm_role(const char *arm)
+enum arm_role run_arm_role(const struct run_data *run, const char *family, const char *arm)
 {
-	if (!strncmp(arm, "raw", 3))
-		return ARM_RAW;
-	if (!strncmp(arm, "safe", 4))
-		return ARM_SAFE;
-	if (!strncmp(arm, "rnull", 5))
-		return ARM_RUST;
-	return ARM_UPSTREAM;
+	return facts_arm_role(&run->facts, family, arm);
 }
-
 long name_list_find(const struct name_list *l, const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -295,13 +318,16 @@ void run_families(const struct run_data *run, struct name_list *out)
 
 void run_arms(const struct run_data *run, const char *family, struct name_list *out)
 {
-	static const enum arm_role order[] = { ARM_RAW, ARM_SAFE, ARM_UPSTREAM, ARM_RUST };
+	static const enum arm_role order[] = {
+		ARM_RAW, ARM_SAFE, ARM_VARIANT, ARM_UPSTREAM, ARM_RUST, ARM_NONE
+	};
 
 	for (size_t k = 0; k < ARRAY_SIZE(order); k++)
 		for (size_t i = 0; i < run->samples.n; i++) {
 			const struct sample_row *r = &run->samples.rows[i];
 
-			if (!strcmp(r->family, family) && arm_role(r->arm) == order[k])
+			if (!strcmp(r->family, family) &&
+			    run_arm_role(run, family, r->arm) == order[k])
 				name_list_add(out, r->arm);
 		}
 }

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "facts.h"
 #include "family.h"
 #include "insn.h"
 #include "lock.h"
@@ -51,6 +52,7 @@
 struct run_opts {
 	const char *profile, *matrix, *families, *mode, *clock, *resume, *results, *kver;
 	const char *kernel;	/* VM mode's kernel line (scripts/kernels.sh lines) */
+	const char *facts;	/* check: also write the matrix's facts there */
 	uint64_t seed;
 	bool seed_given, resumed, no_wait;
 };
@@ -216,7 +218,7 @@ static const char *rust_only_arm(const struct matrix *m)
 			const struct family_arm *arm = family_find_arm(m->families[f].ops,
 								       m->families[f].arms[a]);
 
-			if (arm->role == FAMILY_ARM_RUST)
+			if (arm->role == ARM_RUST)
 				return arm->name;
 		}
 	return NULL;
@@ -846,7 +848,11 @@ static void run_usage(FILE *f)
 		"  profiles are bench/profiles/NAME.ini (quick, default, nightly, rust)\n"
 		"  --kernel LINE boots that cached kernel (VM mode; scripts/kernels.sh lines;\n"
 		"  default: scripts/kernels.sh default); rnull needs a Rust-enabled one (7)\n"
-		"  --no-wait refuses to run while another benchmark holds the machine\n");
+		"  --no-wait refuses to run while another benchmark holds the machine\n"
+		"       twinbench check [--profile NAME | --matrix FILE] [--families LIST]\n"
+		"                       [--facts FILE]\n"
+		"  --facts FILE also writes the matrix's facts (each workload's keys, each\n"
+		"  arm's role), as a run folder's facts.tsv holds them\n");
 }
 
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
@@ -863,6 +869,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		{ "kernel", required_argument, NULL, 'K' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "no-wait", no_argument, NULL, 'W' },
+		{ "facts", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -883,6 +890,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 		case 'k': o->kver = optarg; break;
 		case 'K': o->kernel = optarg; break;
 		case 'W': o->no_wait = true; break;
+		case 'F': o->facts = optarg; break;
 		case 's':
 			errno = 0;
 			o->seed = strtoull(optarg, &end, 10);
@@ -981,6 +989,25 @@ static int take_machine(const struct run_opts *o, const char *mode, struct run_l
 	return lock_machine(l, alone, !o->no_wait);
 }
 
+/*
+ * Write the facts of @m (facts.h) as RUNDIR/facts.tsv, or to @file when it is given: the
+ * one place every later stage learns each workload's keys and each arm's role from.
+ */
+static int write_facts(const struct matrix *m, const char *rundir, const char *file, char *err,
+		       size_t len)
+{
+	char path[PATH_MAX + 16];
+	struct facts f;
+	int rc;
+
+	if (!file)
+		path_printf(path, sizeof(path), "%s/" FACTS_FILE, rundir);
+	facts_resolve(m, &f);
+	rc = facts_write(file ? file : path, &f, err, len);
+	facts_free(&f);
+	return rc;
+}
+
 static int new_run(const char *top, const struct run_opts *o, const struct guest_kernel *gk,
 		   const char *results, struct matrix *m, struct plan *p, char *rundir, size_t rundir_len,
 		   char *run_id, size_t run_id_len, const char **profile, const char *mode,
@@ -1042,6 +1069,7 @@ static int new_run(const char *top, const struct run_opts *o, const struct guest
 		fprintf(stderr, "twinbench run: %s\n", err);
 	path_printf(dst, sizeof(dst), "%s/matrix.ini", rundir);
 	if (copy_file(path, dst, err, sizeof(err)) ||
+	    write_facts(m, rundir, NULL, err, sizeof(err)) ||
 	    insn_twins_copy(top, rundir, err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
@@ -1210,6 +1238,11 @@ int check_main(int argc, char **argv)
 	if (matrix_load(path, m, err, sizeof(err)) ||
 	    matrix_select_families(m, o.families, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
+		free(m);
+		return EXIT_BAD_INPUT;
+	}
+	if (o.facts && write_facts(m, NULL, o.facts, err, sizeof(err))) {
+		fprintf(stderr, "twinbench check: %s\n", err);
 		free(m);
 		return EXIT_BAD_INPUT;
 	}

@@ -47,7 +47,7 @@ const char *trace_funcs_of(const struct family_ops *ops, const struct family_arm
 	const struct family_arm *twin;
 	char name[64];
 
-	if (arm->trace_funcs || arm->role != FAMILY_ARM_SAFE_VARIANT)
+	if (arm->trace_funcs || arm->role != ARM_VARIANT)
 		return arm->trace_funcs;
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(arm->name, "-"), arm->name);
 	twin = family_find_arm(ops, name);

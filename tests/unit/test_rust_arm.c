@@ -64,7 +64,7 @@ static void test_rnull_arm(void **state)
 	assert_non_null(ops);
 	a = family_find_arm(ops, "rnull");
 	assert_non_null(a);
-	assert_int_equal(a->role, FAMILY_ARM_RUST);
+	assert_int_equal(a->role, ARM_RUST);
 	assert_string_equal(a->module, "rnull_mod");
 	assert_string_equal(a->device, "/dev/rnullb%d");
 	assert_true(a->no_params);
