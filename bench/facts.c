@@ -102,8 +102,7 @@ void facts_resolve(const struct matrix *m, struct facts *out)
 
 			if (!arm)
 				continue;
-			if (m->trace != MATRIX_TRACE_ON)
-				resolve_arm(out, fam, arm, false);
+			resolve_arm(out, fam, arm, false);
 			if (m->trace != MATRIX_TRACE_OFF)
 				resolve_arm(out, fam, arm, true);
 		}

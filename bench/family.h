@@ -48,6 +48,11 @@ struct family_arm {
 	/* Set when the arm's module takes none of the family's parameters (rnull). */
 	bool no_params;
 	/*
+	 * Set when the module is built only for a Rust-enabled kernel (rnull, the Rust twins):
+	 * the runner refuses it in a matrix, and leaves it out of a profile, where it is not.
+	 */
+	bool rust_kernel;
+	/*
 	 * Optional: 0 when the arm's fixed device can serve @w, else -1 and why; the plan
 	 * skips (arm, workload) pairs it cannot serve and says so (a fixed-size device).
 	 */

@@ -71,6 +71,8 @@ static const struct family_arm net_arms[] = {
 	FAMILY_SAFE_VARIANT("safenet", "noskbown", "safenet%da"),
 	FAMILY_SAFE_VARIANT("safenet", "noadapter", "safenet%da"),
 	FAMILY_SAFE_VARIANT("safenet", "noresult", "safenet%da"),
+	{ .name = "rustnet", .module = "rustnet", .device = "rustnet%da", .role = ARM_RUST,
+	  .rust_kernel = true },
 	{ .name = NULL },
 };
 
@@ -740,7 +742,7 @@ static int net_unload(struct family_ctx *ctx, char *err, size_t len)
 static const struct family_ops family_net_ops = {
 	.version = FAMILY_OPS_VERSION,
 	.name = "net",
-	.description = "virtual Ethernet pairs: veth, rawnet, safenet (iperf3 between namespaces)",
+	.description = "virtual Ethernet pairs: veth, rawnet, safenet; rustnet (KERNEL=7)",
 	.arms = net_arms,
 	.default_params = NET_DEFAULT_PARAMS,
 	.unit_metric = "cpu_ns_per_pkt",

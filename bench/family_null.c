@@ -76,8 +76,10 @@ static const struct family_arm null_arms[] = {
 	FAMILY_SAFE_VARIANT("safenull", "noreqref", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "noadapter", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "noresult", "/dev/safenull%d"),
+	{ .name = "rustnull", .module = "rustnull", .device = "/dev/rustnull%d",
+	  .role = ARM_RUST, .rust_kernel = true },
 	{ .name = "rnull", .module = RNULL_MODULE, .device = "/dev/rnullb%d",
-	  .role = ARM_RUST, .no_params = true, .serves = rnull_serves },
+	  .role = ARM_RUST, .no_params = true, .rust_kernel = true, .serves = rnull_serves },
 	{ .name = NULL },
 };
 
@@ -310,7 +312,7 @@ static int null_unload(struct family_ctx *ctx, char *err, size_t len)
 static const struct family_ops family_null_ops = {
 	.version = FAMILY_OPS_VERSION,
 	.name = "null",
-	.description = "null block devices: null_blk, rawnull, safenull, rnull (KERNEL=7)",
+	.description = "null block devices: null_blk, rawnull, safenull; rustnull, rnull (KERNEL=7)",
 	.arms = null_arms,
 	.default_params = NULL_DEFAULT_PARAMS,
 	.unit_metric = "cpu_ns_per_io",

@@ -60,6 +60,8 @@ static const struct family_arm nvme_arms[] = {
 	FAMILY_SAFE_VARIANT("safenvme", "nommio", "/dev/safenvme%dn1"),
 	FAMILY_SAFE_VARIANT("safenvme", "noadapter", "/dev/safenvme%dn1"),
 	FAMILY_SAFE_VARIANT("safenvme", "noresult", "/dev/safenvme%dn1"),
+	{ .name = "rustnvme", .module = "rustnvme", .device = "/dev/rustnvme%dn1",
+	  .role = ARM_RUST, .rust_kernel = true },
 	{ .name = NULL },
 };
 
@@ -464,6 +466,15 @@ static int has_siblings(const char *addr, char *what, size_t len)
 	return found;
 }
 
+/* Is @driver one of the family's arms' PCI drivers (each named after its module)? */
+static bool nvme_driver_known(const char *driver)
+{
+	for (const struct family_arm *a = nvme_arms; a->name; a++)
+		if (!strcmp(a->module, driver))
+			return true;
+	return false;
+}
+
 /* Is a character device of @addr (/dev/nvmeN, /dev/ngNnM) open anywhere? */
 static int chardev_open(const char *addr, char *what, size_t len)
 {
@@ -515,8 +526,7 @@ int nvme_guard_controller(const char *addr, const char *allowed, struct nvme_hol
 		return seterr(err, len, "%s: not an NVMe controller (class %s)", addr, class);
 	if (current_driver(addr, driver, sizeof(driver)))
 		return seterr(err, len, "%s: no such PCI device", addr);
-	if (driver[0] && strcmp(driver, "nvme") && strcmp(driver, "rawnvme") &&
-	    strcmp(driver, "safenvme"))
+	if (driver[0] && !nvme_driver_known(driver))
 		return seterr(err, len, "%s: bound to %s, not to an NVMe driver", addr, driver);
 	if (has_siblings(addr, what, sizeof(what)))
 		return seterr(err, len, "%s: %s; the guard cannot see its shared namespaces' users",
@@ -921,7 +931,7 @@ static int nvme_unload(struct family_ctx *ctx, char *err, size_t len)
 static const struct family_ops family_nvme_ops = {
 	.version = FAMILY_OPS_VERSION,
 	.name = "nvme",
-	.description = "PCI NVMe controller: nvme, rawnvme, safenvme",
+	.description = "PCI NVMe controller: nvme, rawnvme, safenvme; rustnvme (KERNEL=7)",
 	.arms = nvme_arms,
 	.default_params = NVME_DEFAULT_PARAMS,
 	.unit_metric = "cpu_ns_per_io",

@@ -732,9 +732,9 @@ static void add_pair(struct matrix_family *f, const char *base, const char *cand
 
 /*
  * Pairs a family compares when the matrix names none: raw vs upstream, safe vs
- * raw; safe vs upstream only when there is no raw arm to go between them; a
- * Rust upstream driver (rnull) vs the C upstream one; each safe variant (ablation) vs
- * the safe twin and vs the raw one.
+ * raw; safe vs upstream only when there is no raw arm to go between them; each Rust
+ * arm (a Rust twin, or upstream's rnull) vs the upstream, the raw and the safe arm; each
+ * safe variant (ablation) vs the safe twin and vs the raw one.
  */
 static void default_pairs(struct matrix_family *f)
 {
@@ -742,26 +742,31 @@ static void default_pairs(struct matrix_family *f)
 		{ ARM_UPSTREAM, ARM_RAW },
 		{ ARM_RAW, ARM_SAFE },
 		{ ARM_UPSTREAM, ARM_SAFE },
-		{ ARM_UPSTREAM, ARM_RUST },
 	};
+	static const enum arm_role against_rust[] = { ARM_UPSTREAM, ARM_RAW, ARM_SAFE };
+	const size_t n_against = sizeof(against_rust) / sizeof(against_rust[0]);
+	const char *first[ARM_NONE + 1] = { 0 };
 
 	if (f->n_pairs)
 		return;
-	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
-		const char *base = NULL, *cand = NULL;
+	for (size_t i = 0; i < f->n_arms; i++) {
+		const struct family_arm *a = family_find_arm(f->ops, f->arms[i]);
 
+		if (!first[a->role])
+			first[a->role] = a->name;
+	}
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
 		if (o == 2 && f->n_pairs)
 			continue;
-		for (size_t i = 0; i < f->n_arms; i++) {
-			const struct family_arm *a = family_find_arm(f->ops, f->arms[i]);
+		if (first[order[o][0]] && first[order[o][1]])
+			add_pair(f, first[order[o][0]], first[order[o][1]]);
+	}
+	for (size_t i = 0; i < f->n_arms; i++) {
+		const struct family_arm *a = family_find_arm(f->ops, f->arms[i]);
 
-			if (a->role == order[o][0] && !base)
-				base = a->name;
-			if (a->role == order[o][1] && !cand)
-				cand = a->name;
-		}
-		if (base && cand)
-			add_pair(f, base, cand);
+		for (size_t k = 0; a->role == ARM_RUST && k < n_against; k++)
+			if (first[against_rust[k]])
+				add_pair(f, first[against_rust[k]], a->name);
 	}
 	for (size_t i = 0; i < f->n_arms; i++) {
 		const struct family_arm *a = family_find_arm(f->ops, f->arms[i]);
@@ -855,4 +860,19 @@ const struct workload *matrix_workload_by_name(const struct matrix *m, const cha
 		if (!strcmp(m->workloads[i].name, name))
 			return &m->workloads[i];
 	return NULL;
+}
+
+void matrix_drop_arm(struct matrix_family *f, const char *arm)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_arms; i++)
+		if (strcmp(f->arms[i], arm))
+			memmove(f->arms[n++], f->arms[i], MATRIX_NAME_LEN);
+	f->n_arms = n;
+	n = 0;
+	for (size_t i = 0; i < f->n_pairs; i++)
+		if (strcmp(f->pairs[i].baseline, arm) && strcmp(f->pairs[i].candidate, arm))
+			f->pairs[n++] = f->pairs[i];
+	f->n_pairs = n;
 }

@@ -106,6 +106,9 @@ double matrix_margin(const struct matrix *m, const char *metric);
 /* Does workload @w run on family @f? */
 bool matrix_workload_applies(const struct workload *w, const struct matrix_family *f);
 
+/* Take arm @arm out of family @f, with every pair that names it (an arm not built here). */
+void matrix_drop_arm(struct matrix_family *f, const char *arm);
+
 const struct matrix_family *matrix_family_by_name(const struct matrix *m, const char *name);
 const struct workload *matrix_workload_by_name(const struct matrix *m, const char *name);
 

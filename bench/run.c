@@ -156,7 +156,6 @@ struct guest_kernel {
 	char modroot[PATH_MAX];	/* "" = / */
 	char kodir[PATH_MAX];	/* "" = this tree's drivers-raw, drivers-safe, tests */
 	char config[PATH_MAX];	/* the kernel's .config, for the manifest's hash */
-	bool has_rnull;		/* rnull_mod.ko was built for it (a Rust-enabled kernel) */
 };
 
 /* Fill @gk and @kver for kernel @line; -1 with one line saying what to run when missing. */
@@ -193,8 +192,6 @@ static int cached_kernel(const char *top, const char *line, char *kver, size_t k
 			"(make modules KERNEL=%s)\n", line, kver, line);
 		return -1;
 	}
-	path_printf(path, sizeof(path), "%s/rnull_mod.ko", gk->kodir);
-	gk->has_rnull = path_exists(path);
 	return 0;
 }
 
@@ -210,18 +207,47 @@ static int default_kernel(const char *top, char *line, size_t size)
 	return 0;
 }
 
-/* Arms of the selected families that need a Rust-enabled kernel (rnull). */
-static const char *rust_only_arm(const struct matrix *m)
+/* Was @arm's module built for the guest kernel @gk? (Host mode builds no Rust module.) */
+static bool arm_built(const struct guest_kernel *gk, const struct family_arm *arm)
 {
-	for (size_t f = 0; f < m->n_families; f++)
-		for (size_t a = 0; m->families[f].selected && a < m->families[f].n_arms; a++) {
-			const struct family_arm *arm = family_find_arm(m->families[f].ops,
-								       m->families[f].arms[a]);
+	char path[PATH_MAX + 80];
 
-			if (arm->role == ARM_RUST)
-				return arm->name;
+	if (!arm->rust_kernel)
+		return true;
+	if (!gk->kodir[0])
+		return false;
+	path_printf(path, sizeof(path), "%s/%s.ko", gk->kodir, arm->module);
+	return path_exists(path);
+}
+
+/*
+ * Arms whose module was not built for the kernel (the Rust arms off a Rust-enabled one): a
+ * matrix naming one is refused with one line, a profile runs without them and says so.
+ */
+static int gate_arms(struct matrix *m, const struct guest_kernel *gk, const char *path,
+		     bool profile)
+{
+	for (size_t f = 0; f < m->n_families; f++) {
+		struct matrix_family *fam = &m->families[f];
+
+		for (size_t a = 0; fam->selected && a < fam->n_arms; a++) {
+			const struct family_arm *arm = family_find_arm(fam->ops, fam->arms[a]);
+
+			if (arm_built(gk, arm))
+				continue;
+			if (!profile) {
+				fprintf(stderr, "twinbench run: %s: arm %s needs %s.ko, built only "
+					"for a Rust-enabled kernel (make bench KERNEL=7)\n", path,
+					arm->name, arm->module);
+				return -1;
+			}
+			printf("  %s: arm %s left out: %s.ko is not built for this kernel (KERNEL=7 "
+			       "builds it)\n", fam->name, arm->name, arm->module);
+			matrix_drop_arm(fam, arm->name);
+			a--;
 		}
-	return NULL;
+	}
+	return 0;
 }
 
 /* Say which (arm, workload) pairs the plan leaves out, and why. */
@@ -819,6 +845,30 @@ out:
 	return rc;
 }
 
+/*
+ * A run's arms are those of its facts.tsv: a profile's arm left out at the start (not built
+ * for the kernel) stays out when the run is resumed or summarised.
+ */
+static void keep_arms_of_facts(struct matrix *m, const char *rundir)
+{
+	char path[PATH_MAX + 16], err[512];
+	struct facts f;
+
+	path_printf(path, sizeof(path), "%s/" FACTS_FILE, rundir);
+	if (!path_exists(path) || facts_read(path, &f, err, sizeof(err)))
+		return;
+	for (size_t i = 0; i < m->n_families; i++) {
+		struct matrix_family *fam = &m->families[i];
+
+		for (size_t a = 0; a < fam->n_arms; a++)
+			if (!facts_find(&f, FACT_ARM, fam->name, fam->arms[a])) {
+				matrix_drop_arm(fam, fam->arms[a]);
+				a--;
+			}
+	}
+	facts_free(&f);
+}
+
 static int load_run(const char *rundir, struct matrix *m, struct plan *p)
 {
 	char path[PATH_MAX + 300], err[1024];
@@ -835,6 +885,7 @@ static int load_run(const char *rundir, struct matrix *m, struct plan *p)
 		return -1;
 	}
 	select_from_plan(m, p);
+	keep_arms_of_facts(m, rundir);
 	return 0;
 }
 
@@ -1031,11 +1082,8 @@ static int new_run(const char *top, const struct run_opts *o, const struct guest
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return -1;
 	}
-	if (!gk->has_rnull && rust_only_arm(m)) {
-		fprintf(stderr, "twinbench run: %s: arm %s needs a Rust-enabled kernel with "
-			"rnull built (make bench KERNEL=7)\n", path, rust_only_arm(m));
+	if (gate_arms(m, gk, path, !o->matrix))
 		return -1;
-	}
 	p->seed = o->seed_given ? o->seed : m->seed_given ? m->seed :
 		  (uint64_t)now ^ ((uint64_t)getpid() << 32);
 	plan_build(m, p->seed, p);
