@@ -7,7 +7,8 @@
 #include <string.h>
 #include "insn.h"
 #include "report.h"
-#include "runner.h"
+#include "exec.h"
+#include "run.h"
 
 struct subcommand {
 	const char *name;

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "blockq.h"
+#include "fio.h"
+#include "kmod.h"
+#include "trace.h"
 #include "util.h"
 
 static const char *dev_name(const char *dev)
@@ -101,12 +104,41 @@ int blockq_apply(const char *dev, const struct queue_settings *q, struct run_out
 	return 0;
 }
 
-unsigned long long blockq_device_bytes(const char *dev)
+int block_run(struct family_ctx *ctx, const struct workload *w, struct run_output *out)
 {
-	char path[256], buf[32];
+	const struct matrix *m = ctx->matrix;
+	struct fio_job job = { .w = w, .filename = ctx->devices[0], .timeout = ctx->timeout,
+			       .pre = ctx->trace ? ctx->trace->start : NULL,
+			       .post = ctx->trace ? ctx->trace->stop : NULL };
+	struct fio_result res;
+	char why[200];
 
-	snprintf(path, sizeof(path), "/sys/block/%s/size", dev_name(dev));
-	if (file_read_line(path, buf, sizeof(buf)))
-		return 0;
-	return strtoull(buf, NULL, 10) * 512;
+	if (!ctx->n_devices) {
+		snprintf(out->failure, sizeof(out->failure), "no-device");
+		return -1;
+	}
+	if (blockq_apply(job.filename, &w->queue, out, why, sizeof(why))) {
+		snprintf(out->failure, sizeof(out->failure), "no-device: %s", why);
+		return -1;
+	}
+	job.ios = m->ios;
+	job.warmup_ios = m->warmup_ios;
+	if (fio_run(&job, &res, why, sizeof(why))) {
+		snprintf(out->failure, sizeof(out->failure), "fio-failed: %.200s", why);
+		return -1;
+	}
+	run_output_metric(out, "iops", res.iops);
+	run_output_metric(out, "bw", res.bw_bytes);
+	run_output_metric(out, "lat_p50", res.lat_p50);
+	run_output_metric(out, "lat_p99", res.lat_p99);
+	run_output_metric(out, "lat_p999", res.lat_p999);
+	if (ctx->icount_shift >= 0)
+		run_output_metric(out, "insn_per_io", (res.have_window ? res.window_ns :
+				  res.total_ios * 1e9 / res.iops) / (1 << ctx->icount_shift) /
+				  res.total_ios);
+	out->units = res.total_ios;
+	out->have_cpu = res.have_cpu;
+	out->busy_ns = res.busy_ns;
+	out->intr = res.intr;
+	return 0;
 }

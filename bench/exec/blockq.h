@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * blockq.h - the block queue settings of a device under test: set them as the
- * workload asks before a sample, and record what is really in force, so arms
- * are compared like with like (scheduler, iostats, merges, request sizes...).
+ * blockq.h - what every block family does alike: the block queue settings of a device
+ * under test, set as the workload asks before a sample and recorded as really in force
+ * (so arms are compared like with like), and the sample's fio run itself.
  */
 #ifndef TWINBENCH_BLOCKQ_H
 #define TWINBENCH_BLOCKQ_H
 
 #include "family.h"
+#include "matrix.h"
 
 /*
  * Apply @q to the queue of block device @dev (/dev/NAME) and append every
@@ -17,7 +18,10 @@
 int blockq_apply(const char *dev, const struct queue_settings *q, struct run_output *out,
 		 char *err, size_t len);
 
-/* Size in bytes of block device @dev, from sysfs; 0 when unknown. */
-unsigned long long blockq_device_bytes(const char *dev);
+/*
+ * One sample of @w on the loaded block arm of @ctx, the same for every block family: the
+ * queue settings applied, then fio's warm-up and measured run on its first device.
+ */
+int block_run(struct family_ctx *ctx, const struct workload *w, struct run_output *out);
 
 #endif /* TWINBENCH_BLOCKQ_H */

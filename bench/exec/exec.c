@@ -17,25 +17,10 @@
 #include <unistd.h>
 #include "family.h"
 #include "insn.h"
-#include "runner.h"
+#include "kmod.h"
+#include "exec.h"
 #include "trace.h"
 #include "util.h"
-
-volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-void install_stop_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_stop };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
 
 void sample_path(char *buf, size_t size, const char *outdir, const char *sub,
 		 unsigned int index)

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "family.h"
+#include "kmod.h"
+#include "matrix.h"
 #include "results.h"
 #include "trace.h"
 #include "util.h"

@@ -14,8 +14,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-#define TRACE_ARM_SUFFIX	"+trace"
+#include "plan.h"
 
 struct family_arm;
 struct family_ops;

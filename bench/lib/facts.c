@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * facts.c - resolves, writes and reads facts.tsv: a magic line, then one tab-separated line
- * per fact, "workload|arm FAMILY NAME key=value...".
+ * per fact, "family|workload|arm FAMILY NAME key=value...".
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,13 +11,15 @@
 #include "facts.h"
 #include "family.h"
 #include "matrix.h"
-#include "trace.h"
+#include "plan.h"
 #include "util.h"
 #include "vec.h"
 
 #define FACTS_MAGIC "# twinbench facts 1"
 
-static const char *const kind_names[] = { [FACT_WORKLOAD] = "workload", [FACT_ARM] = "arm" };
+static const char *const kind_names[] = {
+	[FACT_FAMILY] = "family", [FACT_WORKLOAD] = "workload", [FACT_ARM] = "arm",
+};
 
 struct fact *facts_add(struct facts *f, enum fact_kind kind, const char *family,
 		       const char *name)
@@ -93,7 +95,10 @@ void facts_resolve(const struct matrix *m, struct facts *out)
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < m->n_families; i++) {
 		const struct matrix_family *fam = &m->families[i];
+		struct fact *ff = facts_add(out, FACT_FAMILY, fam->name, fam->name);
 
+		facts_set(ff, "primary_metric", "%s", fam->ops->primary_metric);
+		facts_set(ff, "unit_metric", "%s", fam->ops->unit_metric);
 		for (size_t w = 0; w < m->n_workloads; w++)
 			if (matrix_workload_applies(&m->workloads[w], fam))
 				resolve_workload(out, fam, &m->workloads[w]);
@@ -137,9 +142,9 @@ static int parse_line(struct facts *f, char *line)
 
 	if (!kind || !family || !name)
 		return -1;
-	for (k = 0; k < 2 && strcmp(kind, kind_names[k]); k++)
+	for (k = 0; k < 3 && strcmp(kind, kind_names[k]); k++)
 		;
-	if (k == 2)
+	if (k == 3)
 		return -1;
 	fact = facts_add(f, k, family, name);
 	for (char *kv = strtok_r(NULL, "\t", &save); kv; kv = strtok_r(NULL, "\t", &save)) {
@@ -226,4 +231,9 @@ const char *facts_arm_get(const struct facts *f, const char *family, const char 
 			  const char *key)
 {
 	return fact_get(facts_find(f, FACT_ARM, family, arm), key);
+}
+
+const char *facts_family_get(const struct facts *f, const char *family, const char *key)
+{
+	return fact_get(facts_find(f, FACT_FAMILY, family, family), key);
 }

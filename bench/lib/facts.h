@@ -2,8 +2,8 @@
 /*
  * facts.h - the facts of a run folder (facts.tsv), written once by the runner from the
  * matrix and the family tables, read by every later stage: each workload's resolved keys
- * (rw, bs, iodepth, numjobs, ...) and each arm's role, module and, for a safe variant, its
- * twin and mechanism. Summaries, reports, history and dashboard read these instead of
+ * (rw, bs, iodepth, numjobs, ...), each arm's role, module and, for a safe variant, its
+ * twin and mechanism, and each family's primary and per-unit metrics. Summaries, reports, history and dashboard read these instead of
  * reading anything out of a name.
  */
 #ifndef TWINBENCH_FACTS_H
@@ -18,8 +18,8 @@
 #define FACTS_KEY_LEN		32
 #define FACTS_VALUE_LEN		64
 
-/* What a fact describes. */
-enum fact_kind { FACT_WORKLOAD, FACT_ARM };
+/* What a fact describes: a family (its metrics), a workload of it, an arm of it. */
+enum fact_kind { FACT_FAMILY, FACT_WORKLOAD, FACT_ARM };
 
 /* One line of facts.tsv: a workload of a family, or an arm of a family, and its keys. */
 struct fact {
@@ -62,6 +62,8 @@ const char *fact_get(const struct fact *fact, const char *key);
 /* The number @key of workload @workload of @family; false when it has none. */
 bool facts_workload_number(const struct facts *f, const char *family, const char *workload,
 			   const char *key, double *out);
+/* A key of family @family ("primary_metric", "unit_metric"), or NULL. */
+const char *facts_family_get(const struct facts *f, const char *family, const char *key);
 /* The role of arm @arm of @family; ARM_NONE when the facts do not name it. */
 enum arm_role facts_arm_role(const struct facts *f, const char *family, const char *arm);
 /* A key of arm @arm of @family ("module", "twin", "mechanism"), or NULL. */

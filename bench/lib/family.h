@@ -9,10 +9,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "matrix.h"
 #include "role.h"
 
+struct matrix;
+struct matrix_family;
+struct workload;
+struct trace_session;
+
 #define FAMILY_OPS_VERSION	1
+/* Longest family or arm name, with its NUL (the matrix keeps names this long). */
+#define FAMILY_NAME_LEN		32
 #define FAMILY_MAX_METRICS	24
 #define FAMILY_MAX_SETTINGS	16
 #define FAMILY_MAX_DEVICES	8
@@ -136,15 +142,5 @@ bool family_arm_serves(const struct family_ops *ops, const char *arm, const stru
 	{								\
 		family_register(&ops);					\
 	}
-
-/* Shared helpers for families built on kernel modules. */
-int kmod_load(const char *module, const char *params, char *err, size_t len);
-int kmod_unload(const char *module, char *err, size_t len);
-bool kmod_is_loaded(const char *module);
-/* Wait up to @seconds for @path to exist. */
-bool wait_for_path(const char *path, double seconds);
-/* Append a metric or a setting to @out. */
-void run_output_metric(struct run_output *out, const char *metric, double value);
-void run_output_setting(struct run_output *out, const char *name, const char *value);
 
 #endif /* TWINBENCH_FAMILY_H */

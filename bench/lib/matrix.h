@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MATRIX_NAME_LEN		32
+#define MATRIX_NAME_LEN		32	/* = FAMILY_NAME_LEN */
 #define MATRIX_MAX_ARMS		16
 #define MATRIX_MAX_PAIRS	32
 #define MATRIX_MAX_FAMILIES	8

@@ -12,20 +12,14 @@
 #include "family.h"
 #include "plan.h"
 #include "stats.h"
-#include "trace.h"
 #include "util.h"
+#include "vec.h"
 
 #define PLAN_MAGIC "# twinbench plan 1"
 
 static void plan_add(struct plan *p, const struct plan_entry *e, size_t *cap)
 {
-	if (p->n == *cap) {
-		*cap = *cap ? 2 * *cap : 64;
-		p->entries = realloc(p->entries, *cap * sizeof(*p->entries));
-		if (!p->entries)
-			abort();
-	}
-	p->entries[p->n++] = *e;
+	*VEC_PUSH(p->entries, p->n, *cap) = *e;
 }
 
 void plan_build(const struct matrix *m, uint64_t seed, struct plan *p)

@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include "matrix.h"
 
+/* A traced sample runs under its arm's name and this suffix (never pooled untraced). */
+#define TRACE_ARM_SUFFIX	"+trace"
+
 struct plan_entry {
 	unsigned int index;		/* 1-based; names samples/<NNNN>.csv */
 	char family[MATRIX_NAME_LEN];

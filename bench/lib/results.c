@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <csv.h>
 #include "results.h"
+#include "vec.h"
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -141,12 +142,7 @@ static const struct csv_format summary_format = FORMAT(summary_columns, summary_
 
 static void any_table_add(struct any_table *t, size_t row_size, const void *row)
 {
-	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 64;
-		t->rows = realloc(t->rows, t->cap * row_size);
-		if (!t->rows)
-			abort();
-	}
+	t->rows = vec_grow(t->rows, t->n, &t->cap, row_size);
 	memcpy((char *)t->rows + t->n++ * row_size, row, row_size);
 }
 

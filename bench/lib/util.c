@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <ctype.h>
 #include "util.h"
+#include "vec.h"
 
 int seterr(char *err, size_t len, const char *fmt, ...)
 {
@@ -54,9 +55,7 @@ static int buf_fill(struct grow_buf *b, int fd)
 
 	if (b->cap - b->n < 4096) {
 		b->cap = b->cap ? 2 * b->cap : 16384;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			abort();
+		b->p = vec_realloc(b->p, b->cap);
 	}
 	if (fd < 0) {
 		b->p[b->n] = '\0';
@@ -287,4 +286,20 @@ int kv_file_get(const char *path, const char *key, char *buf, size_t size)
 	}
 	fclose(f);
 	return 0;
+}
+
+volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+void install_stop_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }

@@ -9,7 +9,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
+
+/* Exit statuses shared by the subcommands. */
+#define EXIT_BAD_INPUT		2
+#define EXIT_INTERRUPTED	130
+
+/* Set by SIGINT/SIGTERM; long loops stop cleanly when it is non-zero. */
+extern volatile sig_atomic_t stop_signal;
+void install_stop_handlers(void);
 
 /* Format into a caller's error buffer; always returns -1 so callers can `return seterr(...)`. */
 int seterr(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -7,15 +7,22 @@
 #include <stdlib.h>
 #include "vec.h"
 
+void *vec_realloc(void *p, size_t size)
+{
+	p = realloc(p, size ? size : 1);
+	if (!p) {
+		fputs("twinbench: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
 void *vec_grow(void *pv, size_t n, size_t *cap, size_t elem)
 {
 	if (n < *cap)
 		return pv;
 	*cap = *cap ? 2 * *cap : 16;
-	pv = realloc(pv, *cap * elem);
-	if (!pv)
-		abort();
-	return pv;
+	return vec_realloc(pv, *cap * elem);
 }
 
 void strbuf_addf(struct strbuf *b, const char *fmt, ...)
@@ -30,9 +37,7 @@ void strbuf_addf(struct strbuf *b, const char *fmt, ...)
 		abort();
 	while (b->n + need + 1 > b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 256;
-		b->s = realloc(b->s, b->cap);
-		if (!b->s)
-			abort();
+		b->s = vec_realloc(b->s, b->cap);
 	}
 	va_start(ap, fmt);
 	vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);

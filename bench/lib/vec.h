@@ -11,6 +11,9 @@
 /* Make room for one more element of *@pv (holding @n of @cap); aborts when out of memory. */
 void *vec_grow(void *pv, size_t n, size_t *cap, size_t elem);
 
+/* realloc() that aborts when out of memory (and never returns NULL for size 0). */
+void *vec_realloc(void *p, size_t size);
+
 /* A pointer to a new last element of array @v with count @n and capacity @cap. */
 #define VEC_PUSH(v, n, cap)							\
 	((v) = vec_grow((v), (n), &(cap), sizeof(*(v))), &(v)[(n)++])

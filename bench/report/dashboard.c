@@ -15,7 +15,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "history.h"
 #include "report.h"
+#include "report_compare.h"
+#include "report_html.h"
+#include "report_run.h"
+#include "vec.h"
 
 #define CHART_W		760
 #define CHART_H		290
@@ -126,10 +131,8 @@ static struct series pooled_baseline(const struct history_runs *h, const struct 
 			continue;
 		one = series_with_boots(&h->runs[j].samples, family, arm, workload, metric, &v,
 					&b);
-		*x = realloc(*x, (n + one.n + 1) * sizeof(**x));
-		*boot = realloc(*boot, (n + one.n + 1) * sizeof(**boot));
-		if (!*x || !*boot)
-			abort();
+		*x = vec_realloc(*x, (n + one.n + 1) * sizeof(**x));
+		*boot = vec_realloc(*boot, (n + one.n + 1) * sizeof(**boot));
 		for (size_t k = 0; k < one.n; k++) {
 			(*x)[n] = v[k];
 			/* with boots as the unit, each night's boots are units of their own */
@@ -477,11 +480,7 @@ static size_t regression_table(FILE *f, const struct history_runs *h, double thr
 		for (size_t run = 0; run < h->n; run++) {
 			if (!pts[run].regressed && !pts[run].drift_end)
 				continue;
-			rows = realloc(rows, (count + 1) * sizeof(*rows));
-			if (!rows) {
-				perror("twinbench");
-				exit(1);
-			}
+			rows = vec_realloc(rows, (count + 1) * sizeof(*rows));
 			rows[count].run = run;
 			rows[count].series = k;
 			rows[count].pt = pts[run];

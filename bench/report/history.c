@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "history.h"
 #include "report.h"
 
 /* "TWBH" in PRAGMA application_id, and the schema version in PRAGMA user_version. */

@@ -12,7 +12,10 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include "history.h"
 #include "report.h"
+#include "report_compare.h"
+#include "vec.h"
 
 struct series series_with_boots(const struct sample_table *t, const char *family,
 				const char *arm, const char *workload, const char *metric,
@@ -135,6 +138,7 @@ int compare_runs(const struct run_data *base, const struct run_data *cand, doubl
 {
 	const struct run_data *side[2] = { base, cand };
 	struct compare_item *items = NULL;
+	size_t items_cap = 0;
 	struct name_list seen = { 0 };
 	size_t n = 0, judged = 0;
 	double *p, *adj;
@@ -163,10 +167,7 @@ int compare_runs(const struct run_data *base, const struct run_data *cand, doubl
 			if (name_list_find(&seen, key) >= 0)
 				continue;
 			name_list_add(&seen, key);
-			items = realloc(items, (n + 1) * sizeof(*items));
-			if (!items)
-				abort();
-			it = &items[n++];
+			it = VEC_PUSH(items, n, items_cap);
 			memset(it, 0, sizeof(*it));
 			it->key = r;
 			if (!series_recorded(&side[!k]->samples, r)) {

@@ -5,9 +5,10 @@
  * links between output folders and run folders.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include "report.h"
+#include "report_html.h"
 
 void html_escape(FILE *f, const char *s)
 {

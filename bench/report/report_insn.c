@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "report.h"
+#include "doc.h"
+#include "figure.h"
+#include "report_insn.h"
+#include "vec.h"
 
 /* Functions listed per pair: the largest mean differences. */
 #define INSN_TOP_FUNCTIONS	12
@@ -70,13 +73,7 @@ static bool insn_diffs_load(const struct run_data *run, struct insn_diffs *out)
 
 		if (csv_split(line, f, 10) != 10 || !strcmp(f[0], "family"))
 			continue;
-		if (out->n == alloc) {
-			alloc = alloc ? 2 * alloc : 256;
-			out->v = realloc(out->v, alloc * sizeof(*out->v));
-			if (!out->v)
-				abort();
-		}
-		r = &out->v[out->n++];
+		r = VEC_PUSH(out->v, out->n, alloc);
 		snprintf(r->family, sizeof(r->family), "%s", f[0]);
 		snprintf(r->workload, sizeof(r->workload), "%s", f[1]);
 		snprintf(r->baseline, sizeof(r->baseline), "%s", f[2]);

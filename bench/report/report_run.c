@@ -12,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "matrix.h"
-#include "report.h"
+#include "report_run.h"
+#include "vec.h"
 
 const char *const key_metrics[] = {
 	"iops", "bw", "lat_p50", "lat_p99", "cpu_ns_per_io", "insn_per_io",
@@ -182,17 +183,7 @@ size_t name_list_add(struct name_list *l, const char *name)
 
 	if (i >= 0)
 		return (size_t)i;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		void *p = realloc(l->names, cap * sizeof(*l->names));
-
-		if (!p) {
-			perror("twinbench");
-			exit(1);
-		}
-		l->names = p;
-		l->cap = cap;
-	}
+	l->names = vec_grow(l->names, l->n, &l->cap, sizeof(*l->names));
 	snprintf(l->names[l->n], sizeof(l->names[l->n]), "%s", name);
 	return l->n++;
 }
@@ -215,14 +206,7 @@ size_t series_values(const struct sample_table *t, const char *family, const cha
 		if (!r->valid || strcmp(r->metric, metric) || strcmp(r->arm, arm) ||
 		    strcmp(r->workload, workload) || strcmp(r->family, family))
 			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			v = realloc(v, cap * sizeof(*v));
-			if (!v) {
-				perror("twinbench");
-				exit(1);
-			}
-		}
+		v = vec_grow(v, n, &cap, sizeof(*v));
 		v[n++] = r->value;
 	}
 	free(*out);
@@ -239,23 +223,11 @@ void text_list_addf(struct text_list *l, const char *fmt, ...)
 	if (vasprintf(&line, fmt, ap) < 0)
 		line = NULL;
 	va_end(ap);
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		void *p = realloc(l->lines, cap * sizeof(*l->lines));
-
-		if (!p) {
-			free(line);
-			line = NULL;
-		} else {
-			l->lines = p;
-			l->cap = cap;
-		}
-	}
 	if (!line) {
-		perror("twinbench");
-		exit(1);
+		fputs("twinbench: out of memory\n", stderr);
+		abort();
 	}
-	l->lines[l->n++] = line;
+	*VEC_PUSH(l->lines, l->n, l->cap) = line;
 }
 
 void text_list_free(struct text_list *l)

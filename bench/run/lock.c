@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lock.h"
-#include "runner.h"
+#include "util.h"
 #include "util.h"
 
 #define MACHINE_LOCK	"machine.lock"

@@ -26,7 +26,9 @@
 #include "insn.h"
 #include "lock.h"
 #include "manifest.h"
-#include "runner.h"
+#include "exec.h"
+#include "run.h"
+#include "summary.h"
 #include "trace.h"
 #include "util.h"
 

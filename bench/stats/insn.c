@@ -19,6 +19,7 @@
 #include "facts.h"
 #include "insn.h"
 #include "util.h"
+#include "vec.h"
 
 /* Where a function's instructions count. */
 enum insn_class { CLASS_DRIVER, CLASS_LAYER, CLASS_CORE, CLASS_KERNEL, N_CLASSES };
@@ -134,12 +135,7 @@ struct groups {
 
 static void *xrealloc(void *p, size_t n)
 {
-	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fputs("twinbench: out of memory\n", stderr);
-		exit(1);
-	}
-	return p;
+	return vec_realloc(p, n);
 }
 
 static char *xstrdup(const char *s)
@@ -147,12 +143,7 @@ static char *xstrdup(const char *s)
 	return strcpy(xrealloc(NULL, strlen(s) + 1), s);
 }
 
-#define GROW(arr, n, cap) do {							\
-	if ((n) == (cap)) {							\
-		(cap) = (cap) ? 2 * (cap) : 64;				\
-		(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));		\
-	}									\
-} while (0)
+#define GROW(arr, n, cap) ((arr) = vec_grow((arr), (n), &(cap), sizeof(*(arr))))
 
 static bool has_prefix(const char *name, const char *const *prefixes)
 {

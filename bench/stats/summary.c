@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "family.h"
-#include "runner.h"
+#include "summary.h"
 #include "stats.h"
 #include "trace.h"
 

@@ -18,6 +18,7 @@
 #include "facts.h"
 #include "matrix.h"
 #include "report.h"
+#include "report_run.h"
 #include "util.h"
 
 #define PLOTS_DIR	FIXTURES "/../../plots"

@@ -17,7 +17,11 @@
 #include <sqlite3.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "history.h"
 #include "report.h"
+#include "report_compare.h"
+#include "report_html.h"
+#include "report_run.h"
 
 struct scratch {
 	char dir[PATH_MAX];

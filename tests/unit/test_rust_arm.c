@@ -17,7 +17,7 @@
 #include "family.h"
 #include "matrix.h"
 #include "plan.h"
-#include "runner.h"
+#include "summary.h"
 
 static struct matrix m;
 

@@ -27,6 +27,8 @@
 #include "family.h"
 #include "family_net.h"
 #include "insn.h"
+#include "kmod.h"
+#include "matrix.h"
 #include "procstat.h"
 #include "trace.h"
 #include "util.h"

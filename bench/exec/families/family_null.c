@@ -12,8 +12,7 @@
 #include <unistd.h>
 #include "blockq.h"
 #include "family.h"
-#include "fio.h"
-#include "trace.h"
+#include "kmod.h"
 #include "util.h"
 
 /* Every parameter is passed explicitly, so no arm runs on a default of its own. */
@@ -257,45 +256,6 @@ static size_t null_devices(const struct family_ctx *ctx, const char **out, size_
 	return n;
 }
 
-static int null_run(struct family_ctx *ctx, const struct workload *w, struct run_output *out)
-{
-	const struct matrix *m = ctx->matrix;
-	struct fio_job job = { .w = w, .filename = ctx->devices[0], .timeout = ctx->timeout,
-			       .pre = ctx->trace ? ctx->trace->start : NULL,
-			       .post = ctx->trace ? ctx->trace->stop : NULL };
-	struct fio_result res;
-	char why[200];
-
-	if (!ctx->n_devices) {
-		snprintf(out->failure, sizeof(out->failure), "no-device");
-		return -1;
-	}
-	if (blockq_apply(job.filename, &w->queue, out, why, sizeof(why))) {
-		snprintf(out->failure, sizeof(out->failure), "no-device: %s", why);
-		return -1;
-	}
-	job.ios = m->ios;
-	job.warmup_ios = m->warmup_ios;
-	if (fio_run(&job, &res, why, sizeof(why))) {
-		snprintf(out->failure, sizeof(out->failure), "fio-failed: %.200s", why);
-		return -1;
-	}
-	run_output_metric(out, "iops", res.iops);
-	run_output_metric(out, "bw", res.bw_bytes);
-	run_output_metric(out, "lat_p50", res.lat_p50);
-	run_output_metric(out, "lat_p99", res.lat_p99);
-	run_output_metric(out, "lat_p999", res.lat_p999);
-	if (ctx->icount_shift >= 0)
-		run_output_metric(out, "insn_per_io", (res.have_window ? res.window_ns :
-				  res.total_ios * 1e9 / res.iops) / (1 << ctx->icount_shift) /
-				  res.total_ios);
-	out->units = res.total_ios;
-	out->have_cpu = res.have_cpu;
-	out->busy_ns = res.busy_ns;
-	out->intr = res.intr;
-	return 0;
-}
-
 static int null_unload(struct family_ctx *ctx, char *err, size_t len)
 {
 	if (!ctx->loaded)
@@ -321,7 +281,7 @@ static const struct family_ops family_null_ops = {
 	.check_workload = null_check_workload,
 	.load = null_load,
 	.devices = null_devices,
-	.run = null_run,
+	.run = block_run,
 	.unload = null_unload,
 };
 

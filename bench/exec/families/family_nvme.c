@@ -22,9 +22,11 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include "blockq.h"
 #include "family.h"
 #include "family_nvme.h"
-#include "runner.h"
+#include "kmod.h"
+#include "util.h"
 #include "util.h"
 
 #define NVME_DEFAULT_PARAMS	"io_queue_depth=1024 poll_queues=0"
@@ -891,21 +893,6 @@ static size_t nvme_devices(const struct family_ctx *ctx, const char **out, size_
 	return n;
 }
 
-/*
- * A sample is a fio run on a block device, the same for every block family: use the
- * null family's implementation rather than a second copy.
- */
-static int nvme_run(struct family_ctx *ctx, const struct workload *w, struct run_output *out)
-{
-	const struct family_ops *block = family_find("null");
-
-	if (!block) {
-		snprintf(out->failure, sizeof(out->failure), "no block run (null family missing)");
-		return -1;
-	}
-	return block->run(ctx, w, out);
-}
-
 static int nvme_unload(struct family_ctx *ctx, char *err, size_t len)
 {
 	bool stock = ctx->arm->role == ARM_UPSTREAM;
@@ -940,7 +927,7 @@ static const struct family_ops family_nvme_ops = {
 	.check_workload = nvme_check_workload,
 	.load = nvme_load,
 	.devices = nvme_devices,
-	.run = nvme_run,
+	.run = block_run,
 	.unload = nvme_unload,
 };
 
