@@ -5,9 +5,9 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "exec.h"
 #include "insn.h"
 #include "report.h"
-#include "exec.h"
 #include "run.h"
 
 struct subcommand {

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "exec.h"
 #include "family.h"
 #include "insn.h"
 #include "kmod.h"
-#include "exec.h"
 #include "trace.h"
 #include "util.h"
 

@@ -14,7 +14,6 @@
 #include <unistd.h>
 #include "figure.h"
 #include "vec.h"
-#include "vec.h"
 
 void fig_init(struct figure *fig, const struct run_data *run, const char *scripts_dir,
 	      const char *script, const char *base)

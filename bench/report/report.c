@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "doc.h"
 #include "figure.h"
+#include "mailsum.h"
 #include "report.h"
 #include "report_ablation.h"
 #include "report_html.h"
@@ -589,23 +590,11 @@ static void flatten(json_t *v, const char *prefix, struct table *t, struct doc *
 static void section_environment(struct doc *d, const struct run_data *run)
 {
 	static const char *const heads[] = { "manifest key", "value", NULL };
-	struct name_list fams = { 0 };
 	struct table t = { 0 };
-	char b1[64], b2[64], b3[64], b4[64], b5[PATH_MAX], b6[32], families[256] = "";
+	char b1[64], command[1024];
 	const char *commit = manifest_get(run->manifest, "git_commit", b1, sizeof(b1));
-	const char *profile = manifest_get(run->manifest, "profile", b2, sizeof(b2));
-	const char *mode = manifest_get(run->manifest, "mode", b3, sizeof(b3));
-	const char *clock = manifest_get(run->manifest, "clock", b4, sizeof(b4));
-	const char *matrix = manifest_get(run->manifest, "matrix", b5, sizeof(b5));
-	const char *seed = manifest_get(run->manifest, "seed", b6, sizeof(b6));
-	bool by_profile = profile && strcmp(profile, "custom");
 	char *cmds;
 
-	run_families(run, &fams);
-	for (size_t i = 0; i < fams.n; i++)
-		snprintf(families + strlen(families), sizeof(families) - strlen(families), "%s%s",
-			 i ? "," : "", fams.names[i]);
-	name_list_free(&fams);
 	doc_heading(d, 2, "Environment");
 	table_begin(d, &t, heads);
 	flatten(run->manifest, "", &t, d);
@@ -613,14 +602,10 @@ static void section_environment(struct doc *d, const struct run_data *run)
 	doc_heading(d, 2, "Reproduce");
 	doc_para(d, "From a checkout of the same commit, on a machine like the one above (the "
 		 "seed repeats the sample order):");
-	if (asprintf(&cmds, "git checkout %s\nscripts/install-deps.sh\nmake\n"
-		     "bench/twinbench run %s %s --families %s%s%s%s%s%s%s\n"
-		     "bench/twinbench report results/latest\n"
+	run_command(run, command, sizeof(command));
+	if (asprintf(&cmds, "git checkout %s\nscripts/install-deps.sh\nmake\n%s\n"
 		     "# this report again, from its run folder alone:\nmake report RUN=%s\n",
-		     commit ? commit : "<commit>", by_profile ? "--profile" : "--matrix",
-		     by_profile ? profile : matrix ? matrix : "<matrix>", families,
-		     mode ? " --mode " : "", mode ? mode : "", clock ? " --clock " : "",
-		     clock ? clock : "", seed ? " --seed " : "", seed ? seed : "", run->dir) < 0) {
+		     commit ? commit : "<commit>", command, run->dir) < 0) {
 		perror("twinbench");
 		exit(1);
 	}
@@ -790,10 +775,24 @@ static int find_scripts(const char *opt, char *out, size_t len)
 	return access("plots/relative.gp", R_OK) ? -1 : 0;
 }
 
+/* Copy RUN/@name to stdout (the plain-text summary after the paths). */
+static void print_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 64], err[256], *text;
+	size_t size;
+
+	path_printf(path, sizeof(path), "%s/%s", dir, name);
+	text = file_read(path, &size, err, sizeof(err));
+	if (text)
+		fwrite(text, 1, size, stdout);
+	free(text);
+}
+
 static void report_usage(FILE *f)
 {
 	fprintf(f, "usage: twinbench report RUN_DIR [--plots DIR]\n"
-		"  writes RUN_DIR/plots/, RUN_DIR/report.md and RUN_DIR/report.html\n"
+		"  writes RUN_DIR/plots/, RUN_DIR/report.md, RUN_DIR/report.html and the\n"
+		"  plain-text RUN_DIR/summary.txt (80 columns, for a mailing-list reply)\n"
 		"  exit 0: done, 1: written but a plot failed, 2: bad input\n");
 }
 
@@ -844,10 +843,18 @@ int report_main(int argc, char **argv)
 		run_free(&run);
 		return 2;
 	}
+	if (mailsum_write(&run, err, sizeof(err))) {
+		fprintf(stderr, "report: %s\n", err);
+		plot_list_free(&pl);
+		run_free(&run);
+		return 2;
+	}
 	for (size_t i = 0; i < pl.failures.n; i++)
 		fprintf(stderr, "report: %s\n", pl.failures.lines[i]);
 	printf("report: %s/report.md, %s/report.html, %zu plots in %s/plots/\n", run.dir, run.dir,
 	       pl.n, run.dir);
+	printf("summary: %s/" MAILSUM_FILE "\n", run.dir);
+	print_file(run.dir, MAILSUM_FILE);
 	plot_list_free(&pl);
 	run_free(&run);
 	return failed ? 1 : 0;

@@ -310,3 +310,28 @@ void run_workloads(const struct run_data *run, const char *family, struct name_l
 		if (!strcmp(run->samples.rows[i].family, family))
 			name_list_add(out, run->samples.rows[i].workload);
 }
+
+void run_command(const struct run_data *run, char *out, size_t len)
+{
+	char b1[64], b2[PATH_MAX], b3[64], b4[64], b5[32], b6[32], families[256] = "";
+	const char *profile = manifest_get(run->manifest, "profile", b1, sizeof(b1));
+	const char *matrix = manifest_get(run->manifest, "matrix", b2, sizeof(b2));
+	const char *mode = manifest_get(run->manifest, "mode", b3, sizeof(b3));
+	const char *clock = manifest_get(run->manifest, "clock", b4, sizeof(b4));
+	const char *seed = manifest_get(run->manifest, "seed", b5, sizeof(b5));
+	const char *line = manifest_get(run->manifest, "line", b6, sizeof(b6));
+	bool by_profile = profile && strcmp(profile, "custom");
+	struct name_list fams = { 0 };
+
+	run_families(run, &fams);
+	for (size_t i = 0; i < fams.n; i++)
+		snprintf(families + strlen(families), sizeof(families) - strlen(families), "%s%s",
+			 i ? "," : "", fams.names[i]);
+	name_list_free(&fams);
+	snprintf(out, len, "bench/twinbench run %s %s --families %s%s%s%s%s%s%s%s%s",
+		 by_profile ? "--profile" : "--matrix",
+		 by_profile ? profile : matrix ? matrix : "<matrix>", families,
+		 line ? " --kernel " : "", line ? line : "", mode ? " --mode " : "",
+		 mode ? mode : "", clock ? " --clock " : "", clock ? clock : "",
+		 seed ? " --seed " : "", seed ? seed : "");
+}

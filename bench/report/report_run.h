@@ -106,6 +106,12 @@ const char *si_scale(double *v, double *other, double limit);
 /* The throughput metric a family is judged by (iops, bps, pps or bw), or NULL. */
 const char *family_throughput_metric(const struct run_data *run, const char *family);
 
+/*
+ * The twinbench run command that repeats @run (profile or matrix, families, kernel line,
+ * mode, clock and seed from its manifest), for the report and the plain-text summary.
+ */
+void run_command(const struct run_data *run, char *out, size_t len);
+
 /* Families, and arms of one family (raw, safe, upstream order), of a run. */
 void run_families(const struct run_data *run, struct name_list *out);
 void run_arms(const struct run_data *run, const char *family, struct name_list *out);

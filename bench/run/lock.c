@@ -16,7 +16,6 @@
 #include <unistd.h>
 #include "lock.h"
 #include "util.h"
-#include "util.h"
 
 #define MACHINE_LOCK	"machine.lock"
 #define ENTRY_PREFIX	"run-"

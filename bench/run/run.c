@@ -21,12 +21,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "exec.h"
 #include "facts.h"
 #include "family.h"
 #include "insn.h"
 #include "lock.h"
 #include "manifest.h"
-#include "exec.h"
+#include "report.h"
 #include "run.h"
 #include "summary.h"
 #include "trace.h"
@@ -1128,6 +1129,21 @@ static int new_run(const char *top, const struct run_opts *o, const struct guest
 	return 0;
 }
 
+/*
+ * A run ends with its report (report.md, report.html with the plots, summary.txt), as
+ * twinbench report writes it; a report that fails is said, the run's status stays.
+ */
+static void run_report(const char *rundir)
+{
+	char *argv[] = { "report", (char *)rundir, NULL };
+
+	printf("twinbench run: writing the report of %s\n", rundir);
+	fflush(stdout);
+	if (report_main(2, argv) == 2)
+		fprintf(stderr, "twinbench run: no report (see above); twinbench report %s "
+			"retries\n", rundir);
+}
+
 int run_main(int argc, char **argv)
 {
 	char top[PATH_MAX], results[PATH_MAX + 16], rundir[PATH_MAX * 2], run_id[128];
@@ -1239,6 +1255,8 @@ int run_main(int argc, char **argv)
 	if (rc != VM_EXIT_NOSPACE && summarise_run(rundir, m, &p) && !rc)
 		rc = 1;
 	lock_release(&locks);
+	if (rc != VM_EXIT_NOSPACE && rc != EXIT_INTERRUPTED)
+		run_report(rundir);
 	if (rc == EXIT_INTERRUPTED)
 		fprintf(stderr, "twinbench run: interrupted; resume with: twinbench run "
 			"--resume %s\n", rundir);
@@ -1249,6 +1267,7 @@ int run_main(int argc, char **argv)
 
 int summarise_main(int argc, char **argv)
 {
+	char path[PATH_MAX + 16], err[512];
 	struct matrix *m;
 	struct plan p;
 	int rc;
@@ -1264,6 +1283,9 @@ int summarise_main(int argc, char **argv)
 		free(m);
 		return EXIT_BAD_INPUT;
 	}
+	path_printf(path, sizeof(path), "%s/" FACTS_FILE, argv[1]);
+	if (!path_exists(path) && write_facts(m, argv[1], NULL, err, sizeof(err)))
+		fprintf(stderr, "twinbench summarise: %s\n", err);
 	rc = summarise_run(argv[1], m, &p);
 	plan_free(&p);
 	free(m);

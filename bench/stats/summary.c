@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "family.h"
-#include "summary.h"
 #include "stats.h"
+#include "summary.h"
 #include "trace.h"
 
 /* Settings that differ between arms by design, so they are never a "difference". */

@@ -27,7 +27,6 @@
 #include "family_nvme.h"
 #include "kmod.h"
 #include "util.h"
-#include "util.h"
 
 #define NVME_DEFAULT_PARAMS	"io_queue_depth=1024 poll_queues=0"
 #define NVME_DEVICE_WAIT	20.0
