@@ -104,6 +104,13 @@ struct family_ops {
 	const char *default_params;
 	const char *unit_metric;	/* per-unit CPU metric: "cpu_ns_per_io" */
 	const char *primary_metric;	/* the row a failed sample is recorded under */
+	/*
+	 * What one sample costs in a VM under TCG (the runner's estimate of a plan, printed
+	 * before it boots; README.md, "Profiles", has the runs they come from): seconds of
+	 * fixed cost (load, devices, tools started, unload) and microseconds per I/O or
+	 * packet, warm-up included.
+	 */
+	double est_sample_s, est_unit_us;
 
 	/*
 	 * Matrix checks, before anything is loaded: 0, or -1 with a message (without

@@ -253,6 +253,43 @@ static int gate_arms(struct matrix *m, const struct guest_kernel *gk, const char
 	return 0;
 }
 
+/* What one boot of the VM costs under TCG: initramfs, kernel, guest start (seconds). */
+#define EST_BOOT_S	150
+
+/*
+ * The plan's duration in a VM under TCG, from each family's per-sample and per-unit costs
+ * (family.h) and the boots: printed before anything boots, so nobody waits unwarned.
+ */
+static double plan_estimate_s(const struct matrix *m, const struct plan *p)
+{
+	unsigned int boots = 0;
+	double s = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_entry *e = &p->entries[i];
+		const struct matrix_family *f = matrix_family_by_name(m, e->family);
+		const struct workload *w = matrix_workload_by_name(m, e->workload);
+		unsigned int jobs = w && w->numjobs ? w->numjobs : 1;
+
+		if (!f || !w)
+			continue;
+		s += f->ops->est_sample_s +
+		     (double)(m->ios + m->warmup_ios) * jobs * f->ops->est_unit_us / 1e6;
+		if (e->boot > boots)
+			boots = e->boot;
+	}
+	return s + boots * EST_BOOT_S;
+}
+
+static void print_estimate(const struct matrix *m, const struct plan *p, const char *mode)
+{
+	double s = plan_estimate_s(m, p);
+
+	printf("twinbench run: %zu samples; estimated %.0f min in a VM under TCG%s (per family: "
+	       "fixed cost per sample + cost per I/O or packet, plus %d s per boot)\n", p->n,
+	       s / 60 + 0.5, strcmp(mode, "vm") ? ", less on this host" : "", EST_BOOT_S);
+}
+
 /* Say which (arm, workload) pairs the plan leaves out, and why. */
 static void print_skips(FILE *f, const struct matrix *m)
 {
@@ -1091,6 +1128,7 @@ static int new_run(const char *top, const struct run_opts *o, const struct guest
 		  (uint64_t)now ^ ((uint64_t)getpid() << 32);
 	plan_build(m, p->seed, p);
 	print_skips(stdout, m);
+	print_estimate(m, p, mode);
 	if (!p->n) {
 		fprintf(stderr, "twinbench run: the selected families have no samples to run\n");
 		return -1;
@@ -1322,6 +1360,7 @@ int check_main(int argc, char **argv)
 	printf("%s: ok: %zu families, %zu workloads, %u samples per arm over %u boots: %zu "
 	       "samples\n", path, m->n_families, m->n_workloads, m->samples, m->boots, p.n);
 	print_skips(stdout, m);
+	print_estimate(m, &p, "vm");
 	if (m->trace != MATRIX_TRACE_OFF)
 		printf("  trace = %s: traced samples run under twintrace as ARM%s\n",
 		       m->trace == MATRIX_TRACE_ON ? "on" : "both", TRACE_ARM_SUFFIX);
