@@ -7,7 +7,10 @@
 #include <string.h>
 #include "exec.h"
 #include "insn.h"
+#include "dashboard.h"
+#include "history.h"
 #include "report.h"
+#include "report_compare.h"
 #include "run.h"
 
 struct subcommand {

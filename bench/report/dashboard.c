@@ -10,13 +10,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "history.h"
-#include "report.h"
+#include "dashboard.h"
 #include "report_compare.h"
 #include "report_html.h"
 #include "report_run.h"
@@ -42,7 +41,7 @@ struct history_runs {
 	size_t n;
 };
 
-static int load_runs(sqlite3 *db, const char *outdir, struct history_runs *h, char *err,
+static int load_runs(struct history *db, const char *outdir, struct history_runs *h, char *err,
 		     size_t len)
 {
 	struct name_list ids = { 0 };
@@ -687,7 +686,7 @@ int dashboard_main(int argc, char **argv)
 	struct history_runs h;
 	bool judge = false;
 	size_t latest = 0;
-	sqlite3 *db;
+	struct history *db;
 	int c, ret;
 
 	optind = 1;
@@ -732,7 +731,7 @@ int dashboard_main(int argc, char **argv)
 		return 2;
 	}
 	ret = load_runs(db, outdir, &h, err, sizeof(err));
-	sqlite3_close(db);
+	history_close(db);
 	if (!ret)
 		ret = write_dashboard(&h, dbpath, outdir, threshold, &latest, err, sizeof(err));
 	if (ret)

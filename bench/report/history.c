@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "history.h"
-#include "report.h"
 
 /* "TWBH" in PRAGMA application_id, and the schema version in PRAGMA user_version. */
 #define HISTORY_APP_ID		0x54574248
@@ -191,7 +190,7 @@ static int history_create(sqlite3 *db, const char *path, char *err, size_t len)
 	return exec_sql(db, "COMMIT", path, err, len);
 }
 
-int history_open(const char *path, bool create, sqlite3 **out, char *err, size_t len)
+static int sqlite_open(const char *path, bool create, void **out, char *err, size_t len)
 {
 	static const char upgrade[] =
 		"BEGIN IMMEDIATE; ALTER TABLE samples ADD COLUMN boot INTEGER NOT NULL DEFAULT 1;"
@@ -312,7 +311,7 @@ static int insert_samples(sqlite3 *db, const struct run_data *run)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int history_add_run(sqlite3 *db, const struct run_data *run, bool *replaced, char *err,
+static int sqlite_add_run(void *db, const struct run_data *run, bool *replaced, char *err,
 		    size_t len)
 {
 	const char *path = sqlite3_db_filename(db, "main");
@@ -344,7 +343,7 @@ fail:
 	return -1;
 }
 
-int history_run_ids(sqlite3 *db, struct name_list *ids, char *err, size_t len)
+static int sqlite_run_ids(void *db, struct name_list *ids, char *err, size_t len)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -373,7 +372,7 @@ static void copy_column(char *dst, size_t size, sqlite3_stmt *st, int col)
 	dst[n] = '\0';
 }
 
-int history_load_run(sqlite3 *db, const char *run_id, struct run_data *run, char *err,
+static int sqlite_load_run(void *db, const char *run_id, struct run_data *run, char *err,
 		     size_t len)
 {
 	static const char run_sql[] = "SELECT dir, manifest FROM runs WHERE run_id = ?";
@@ -431,7 +430,71 @@ fail:
 	return -1;
 }
 
-static int history_list(sqlite3 *db, char *err, size_t len)
+static int sqlite_list(void *db, char *err, size_t len);
+
+static void sqlite_close(void *db)
+{
+	sqlite3_close(db);
+}
+
+/* The SQLite file backend: results/history.db. */
+static const struct history_backend sqlite_backend = {
+	.name = "sqlite",
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.run_ids = sqlite_run_ids,
+	.load_run = sqlite_load_run,
+	.add_run = sqlite_add_run,
+	.list = sqlite_list,
+};
+
+int history_open(const char *path, bool create, struct history **out, char *err, size_t len)
+{
+	struct history *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		abort();
+	h->be = &sqlite_backend;
+	if (h->be->open(path, create, &h->handle, err, len)) {
+		free(h);
+		*out = NULL;
+		return -1;
+	}
+	*out = h;
+	return 0;
+}
+
+void history_close(struct history *h)
+{
+	if (!h)
+		return;
+	h->be->close(h->handle);
+	free(h);
+}
+
+int history_run_ids(struct history *h, struct name_list *ids, char *err, size_t len)
+{
+	return h->be->run_ids(h->handle, ids, err, len);
+}
+
+int history_load_run(struct history *h, const char *run_id, struct run_data *run, char *err,
+		     size_t len)
+{
+	return h->be->load_run(h->handle, run_id, run, err, len);
+}
+
+int history_add_run(struct history *h, const struct run_data *run, bool *replaced, char *err,
+		    size_t len)
+{
+	return h->be->add_run(h->handle, run, replaced, err, len);
+}
+
+int history_list(struct history *h, char *err, size_t len)
+{
+	return h->be->list(h->handle, err, len);
+}
+
+static int sqlite_list(void *db, char *err, size_t len)
 {
 	static const char sql[] =
 		"SELECT r.run_id, r.started, r.kernel, r.profile, r.dir, count(s.run_id),"
@@ -480,7 +543,7 @@ int history_main(int argc, char **argv)
 	char err[REPORT_ERR_LEN];
 	struct run_data run;
 	bool replaced, add;
-	sqlite3 *db;
+	struct history *db;
 	int c, ret;
 
 	optind = 1;
@@ -524,6 +587,6 @@ int history_main(int argc, char **argv)
 	}
 	if (ret)
 		fprintf(stderr, "history: %s\n", err);
-	sqlite3_close(db);
+	history_close(db);
 	return ret ? 2 : 0;
 }

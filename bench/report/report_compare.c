@@ -8,12 +8,10 @@
  */
 #include <getopt.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include "history.h"
-#include "report.h"
 #include "report_compare.h"
 #include "vec.h"
 
@@ -252,7 +250,7 @@ static int load_either(const char *arg, const char *dbpath, struct run_data *run
 		       size_t len)
 {
 	struct stat sb;
-	sqlite3 *db;
+	struct history *db;
 	int ret;
 
 	if (stat(arg, &sb) == 0 || !dbpath)
@@ -260,7 +258,7 @@ static int load_either(const char *arg, const char *dbpath, struct run_data *run
 	if (history_open(dbpath, false, &db, err, len))
 		return -1;
 	ret = history_load_run(db, arg, run, err, len);
-	sqlite3_close(db);
+	history_close(db);
 	return ret;
 }
 

@@ -57,4 +57,7 @@ struct compare_totals {
 int compare_runs(const struct run_data *base, const struct run_data *cand, double threshold_pct,
 		 bool all_metrics, FILE *out, struct compare_totals *totals, char *err, size_t len);
 
+/* twinbench compare BASE_RUN CAND_RUN [--threshold PCT]: regression verdict between runs */
+int compare_main(int argc, char **argv);
+
 #endif /* TWINBENCH_REPORT_COMPARE_H */

@@ -13,7 +13,7 @@
 #include "family.h"
 #include "stats.h"
 #include "summary.h"
-#include "trace.h"
+#include "plan.h"
 
 /* Settings that differ between arms by design, so they are never a "difference". */
 static const char *const identity_settings[] = { "srcversion" };
