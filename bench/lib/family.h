@@ -107,8 +107,9 @@ struct family_ops {
 	/*
 	 * What one sample costs in a VM under TCG (the runner's estimate of a plan, printed
 	 * before it boots; README.md, "Profiles", has the runs they come from): seconds of
-	 * fixed cost (load, devices, tools started, unload) and microseconds per I/O or
-	 * packet, warm-up included.
+	 * fixed cost (load, devices, tools started, unload: the default profile's samples of
+	 * 4400 units) and microseconds per I/O or packet, warm-up included (the quick
+	 * profile's samples of 66000).
 	 */
 	double est_sample_s, est_unit_us;
 

@@ -253,8 +253,11 @@ static int gate_arms(struct matrix *m, const struct guest_kernel *gk, const char
 	return 0;
 }
 
-/* What one boot of the VM costs under TCG: initramfs, kernel, guest start (seconds). */
-#define EST_BOOT_S	150
+/*
+ * What one boot of the VM costs under TCG: initramfs, kernel, guest start (seconds; the
+ * default profile's run in README.md, "Profiles").
+ */
+#define EST_BOOT_S	130
 
 /*
  * The plan's duration in a VM under TCG, from each family's per-sample and per-unit costs
@@ -285,9 +288,9 @@ static void print_estimate(const struct matrix *m, const struct plan *p, const c
 {
 	double s = plan_estimate_s(m, p);
 
-	printf("twinbench run: %zu samples; estimated %.0f min in a VM under TCG%s (per family: "
-	       "fixed cost per sample + cost per I/O or packet, plus %d s per boot)\n", p->n,
-	       s / 60 + 0.5, strcmp(mode, "vm") ? ", less on this host" : "", EST_BOOT_S);
+	printf("twinbench run: %zu samples, estimated %.0f min in a VM under TCG%s\n"
+	       "  (per sample its family's fixed cost and cost per I/O or packet, %d s a boot)\n",
+	       p->n, s / 60 + 0.5, strcmp(mode, "vm") ? " (less on this host)" : "", EST_BOOT_S);
 }
 
 /* Say which (arm, workload) pairs the plan leaves out, and why. */
