@@ -5,10 +5,10 @@
 # VM behind, and --resume completes it, the samples spread over the matrix's three boots.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
-# Checks: quick run 22 (10 of them one per run-folder file, 3 one per arm, the estimate
+# Checks: quick run 23 (10 of them one per run-folder file, 3 one per arm, the estimate
 # before the boot and the report's paths at the end), bad matrix 3, interrupted run 7 (stop,
 # kept, no QEMU, resume, all there, a round per boot, boot logs).
-plan 32
+plan 33
 . "$(dirname "$0")/../lib/need.sh"
 need make jq pgrep fio qemu-system-x86_64 || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
