@@ -1,9 +1,12 @@
 # twinbench: twin kernel drivers (raw C and safe-layer C) measured against the stock driver.
 #
-#   make bench [PROFILE=quick|default|nightly|rust] [MATRIX=FILE] [FAMILIES=null,...]
-#              [MODE=auto|host|vm] [CLOCK=icount|wall]      run the benchmark
+#   make bench [PROFILE=default|full|quick|nightly|rust|ablation] [MATRIX=FILE]
+#              [FAMILIES=null,...] [MODE=auto|host|vm] [CLOCK=icount|wall]
+#                                 run the benchmark; ends with the report (report.md,
+#                                 report.html, summary.txt) and prints its path
 #              [KERNEL=6.1|6.12|7]                          the kernel a VM run boots
 #   make test                                               run every test
+#   make unit                                               the unit tests alone
 #   make test-faults [FAULTS="NAME..."]                     show each planted fault is caught
 #   make kernels      fetch the kernels and create their build environments (idempotent)
 #   make host-prepare prepare the Rust tree of the running Debian Rust-enabled kernel (host mode)
@@ -44,7 +47,7 @@ export V
 
 SUBDIRS := bench bpf tests/tools plugin
 
-.PHONY: all modules modules-all userspace deps bench test test-faults report clean check-kdir \
+.PHONY: all modules modules-all userspace deps bench test test-faults unit report clean check-kdir \
 	kernels host-prepare $(addprefix sub-,$(SUBDIRS))
 
 all: modules userspace
@@ -91,14 +94,18 @@ bench: deps
 test: deps
 	$(Q)$(MAKE) all
 	$(Q)$(MAKE) modules-all
-	$(Q)$(MAKE) -C bench unit-tests
+	$(Q)$(MAKE) -C tests/unit
 	$(Q)tests/run.sh --kernel $(KERNEL)
 
 # Planted faults (tests/faults/): each in a scratch copy of the built tree; not in make test.
 test-faults: deps
 	$(Q)$(MAKE) all
-	$(Q)$(MAKE) -C bench unit-tests
+	$(Q)$(MAKE) -C tests/unit
 	$(Q)tests/faults/run.sh $(FAULTS)
+
+# The unit tests alone (tests/unit/Makefile), built and run.
+unit:
+	$(Q)$(MAKE) -C tests/unit check
 
 report:
 	$(Q)$(MAKE) userspace
@@ -106,5 +113,5 @@ report:
 
 clean:
 	$(Q)if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	$(Q)for d in $(SUBDIRS); do if [ -f $$d/Makefile ]; then $(MAKE) -C $$d clean; fi; done
+	$(Q)for d in $(SUBDIRS) tests/unit; do if [ -f $$d/Makefile ]; then $(MAKE) -C $$d clean; fi; done
 	$(Q)rm -rf build

@@ -5,9 +5,13 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "exec.h"
 #include "insn.h"
+#include "dashboard.h"
+#include "history.h"
 #include "report.h"
-#include "runner.h"
+#include "report_compare.h"
+#include "run.h"
 
 struct subcommand {
 	const char *name;

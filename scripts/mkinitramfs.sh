@@ -91,7 +91,7 @@ for kmodcmd in modprobe insmod rmmod lsmod modinfo depmod; do
 done
 
 # Our own binaries, wherever they are built.
-for b in bench/twinbench bpf/twintrace bpf/twinperf tests/tools/udpcheck plugin/twinmark; do
+for b in bench/twinbench bpf/twintrace tests/tools/udpcheck plugin/twinmark; do
 	[ -x "$top/$b" ] && copy_with_libs "$top/$b" "/usr/bin/$(basename "$b")"
 done
 for f in $extra; do

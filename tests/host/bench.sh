@@ -5,9 +5,10 @@
 # VM behind, and --resume completes it, the samples spread over the matrix's three boots.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
-# Checks: quick run 17 (6 of them one per run-folder file, 3 one per arm), bad matrix 3,
-# interrupted run 7 (stop, kept, no QEMU, resume, all there, a round per boot, boot logs).
-plan 27
+# Checks: quick run 23 (10 of them one per run-folder file, 3 one per arm, the estimate
+# before the boot and the report's paths at the end), bad matrix 3, interrupted run 7 (stop,
+# kept, no QEMU, resume, all there, a round per boot, boot logs).
+plan 33
 . "$(dirname "$0")/../lib/need.sh"
 need make jq pgrep fio qemu-system-x86_64 || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,9 +28,15 @@ check "make bench PROFILE=quick FAMILIES=null exits 0" [ "$rc" = 0 ]
 run=$(readlink -f "$top/results/latest")
 check "results/latest points at the new run (${run##*/}, before ${before##*/})" \
 	eval '[ -d "$run" ] && [ "$run" != "$before" ] && [ "$run/manifest.json" -nt "$work/start" ]' 
-for f in manifest.json samples.csv settings.csv summary.csv console.log plan.tsv; do
+for f in manifest.json samples.csv settings.csv summary.csv console.log plan.tsv facts.tsv \
+	report.md report.html summary.txt; do
 	check "the run folder holds $f" test -s "$run/$f"
 done
+check "the runner prints the plan's estimated duration before it boots" \
+	awk '/estimated [0-9]+ min/ { e = NR } /booting the VM/ { b = NR } END { exit !(e && b && e < b) }' \
+	"$work/quick.out"
+check "make bench ends with the report's paths and the summary" \
+	bash -c "grep -q '^report: .*/report.md, .*/report.html' '$work/quick.out' && grep -q '^summary: .*/summary.txt' '$work/quick.out' && grep -q ' -> ' '$work/quick.out'"
 check "the terminal says which mode it picked and why" \
 	grep -q -E "twinbench run: (vm|host) mode \(.+\)" "$work/quick.out"
 check "manifest records mode, clock, kernel, seed and module srcversions" \

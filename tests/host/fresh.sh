@@ -17,7 +17,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 SUITE=bookworm
 INCLUDE=git,make
-INNER_TESTS="style report bpf-perf bpf"
+INNER_TESTS="style report bpf"
 
 if [ -n "${TWINBENCH_FRESH:-}" ]; then
 	plan 1

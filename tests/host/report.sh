@@ -7,7 +7,7 @@
 # Prints "ok - ..." / "not ok - ..." per check; exits non-zero when a check failed.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
-plan 41
+plan 48
 . "$(dirname "$0")/../lib/need.sh"
 need gnuplot sqlite3 chromium || exit 1
 
@@ -82,6 +82,39 @@ while read -r b64; do
 	echo "$b64" | base64 -d 2>/dev/null | grep -q '</svg>' || bad_svg=$((bad_svg + 1))
 done <"$work/images.b64"
 check "every image inlined in report.html decodes to a complete SVG" [ "$bad_svg" = 0 ]
+
+# --- plain-text summary ---------------------------------------------------------------------
+txt=$work/run-base/summary.txt
+wide=$(awk 'length($0) > 80' "$txt" 2>/dev/null | wc -l)
+check "summary.txt is written, at most 80 columns wide ($wide wider)" \
+	bash -c "[ -s '$txt' ] && [ '$wide' = 0 ]"
+# each iops/pps row of summary.csv: its pair and its verdict on the line after
+want=$(awk -F, 'NR > 1 && ($3 == "iops" || $3 == "pps") { n++ } END { print n + 0 }' \
+	"$work/run-base/summary.csv")
+got=$(awk -F, 'NR > 1 && ($3 == "iops" || $3 == "pps") { print $1 " " $2 " " $3 ": " $4 " -> " $5 "|" $14 }' \
+	"$work/run-base/summary.csv" | while IFS='|' read -r head verdict; do
+	grep -A1 -xF -- "$head" "$txt" | tail -1 | grep -q " $verdict\$" && echo x; done | wc -l)
+check "summary.txt has both arms, change and verdict of all $want primary-metric rows ($got)" \
+	[ "$got" = "$want" -a "$want" -gt 0 ]
+check "summary.txt names the kernel and the command that reproduces the run" \
+	bash -c "grep -q '^kernel 6.1.0-56-amd64' '$txt' && grep -q '^bench/twinbench run --profile nightly' '$txt'"
+
+# --- behaviour kept -----------------------------------------------------------------------
+# Each fixture run's report rows and plot data equal the expectation captured before the
+# runner was restructured (tests/fixtures/expect/run-*: report.md's table rows, plots/*.dat).
+for r in base same regress boots; do
+	exp=$fixtures/expect/run-$r
+	kept=$work/kept-$r
+	rm -rf "$kept" && cp -r "$fixtures/run-$r" "$kept"
+	"$tb" report "$kept" >/dev/null 2>&1
+	grep '^|' "$kept/report.md" >"$kept/rows.txt" 2>/dev/null
+	diffs=$(diff "$exp/report-rows.txt" "$kept/rows.txt" | grep -c '^[<>]')
+	for f in "$exp"/plots/*.dat; do
+		cmp -s "$f" "$kept/plots/${f##*/}" || diffs=$((diffs + 1))
+	done
+	check "run-$r: report rows and plot data as before the restructuring ($diffs differ)" \
+		[ "$diffs" = 0 ]
+done
 
 "$tb" report "$work/nonexistent" >/dev/null 2>"$work/bad.err"
 rc=$?

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "ablation.h"
+#include "family.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -145,14 +146,25 @@ static void test_unknown_spread(void **state)
 	assert_int_equal(ablation_combine(g, coef, 2, &e), -1);
 }
 
+/* The family tables name each variant's twin and mechanism, which facts.tsv carries on. */
 static void test_mechanism_names(void **state)
 {
+	const struct family_arm *a;
+
 	(void)state;
-	assert_string_equal(ablation_mechanism("safenull-nobounds"), "bounds");
-	assert_string_equal(ablation_mechanism("safenvme-nommio"), "mmio");
-	assert_null(ablation_mechanism("safenull"));
-	assert_null(ablation_mechanism("rawnull-nobounds"));
-	assert_null(ablation_mechanism("safenull-no"));
+	a = family_find_arm(family_find("null"), "safenull-nobounds");
+	assert_non_null(a);
+	assert_int_equal(a->role, ARM_VARIANT);
+	assert_string_equal(a->mechanism, "bounds");
+	assert_string_equal(a->twin, "safenull");
+	a = family_find_arm(family_find("nvme"), "safenvme-nommio");
+	assert_non_null(a);
+	assert_string_equal(a->mechanism, "mmio");
+	a = family_find_arm(family_find("null"), "safenull");
+	assert_int_equal(a->role, ARM_SAFE);
+	assert_null(a->mechanism);
+	assert_null(a->twin);
+	assert_null(family_find_arm(family_find("null"), "rawnull-nobounds"));
 }
 
 int main(void)

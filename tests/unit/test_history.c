@@ -17,7 +17,12 @@
 #include <sqlite3.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "dashboard.h"
+#include "history.h"
 #include "report.h"
+#include "report_compare.h"
+#include "report_html.h"
+#include "report_run.h"
 
 struct scratch {
 	char dir[PATH_MAX];
@@ -62,7 +67,7 @@ static void add_fixture(const char *db_path, const char *name, bool want_replace
 	char err[REPORT_ERR_LEN];
 	struct run_data run;
 	bool replaced;
-	sqlite3 *db;
+	struct history *db;
 
 	load_fixture(name, &run);
 	if (history_open(db_path, true, &db, err, sizeof(err)))
@@ -70,7 +75,7 @@ static void add_fixture(const char *db_path, const char *name, bool want_replace
 	if (history_add_run(db, &run, &replaced, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(replaced, want_replaced);
-	sqlite3_close(db);
+	history_close(db);
 	run_free(&run);
 }
 
@@ -149,16 +154,18 @@ static void test_wal_mode(void **state)
 {
 	struct scratch *s = *state;
 	char err[REPORT_ERR_LEN];
-	sqlite3 *db;
+	struct history *db;
 	sqlite3_stmt *st;
 
 	add_fixture(s->db, "run-base", false);
 	assert_int_equal(history_open(s->db, false, &db, err, sizeof(err)), 0);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	/* the SQLite backend's handle is the database connection */
+	assert_int_equal(sqlite3_prepare_v2(db->handle, "PRAGMA journal_mode", -1, &st, NULL),
+			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
-	sqlite3_close(db);
+	history_close(db);
 }
 
 static char *read_all(const char *path, size_t *len)
@@ -184,7 +191,7 @@ static void assert_refused(const char *path, const char *why)
 	char err[REPORT_ERR_LEN] = "";
 	size_t before_len, after_len;
 	char *before = read_all(path, &before_len), *after;
-	sqlite3 *db = NULL;
+	struct history *db = NULL;
 
 	assert_int_equal(history_open(path, true, &db, err, sizeof(err)), -1);
 	assert_null(db);
@@ -260,7 +267,7 @@ static void test_missing_db_for_reading(void **state)
 {
 	struct scratch *s = *state;
 	char err[REPORT_ERR_LEN];
-	sqlite3 *db;
+	struct history *db;
 
 	assert_int_equal(history_open(s->db, false, &db, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "no such history database"));
@@ -273,7 +280,7 @@ static void add_night(const char *db_path, int k, double factor)
 	char err[REPORT_ERR_LEN], id[32], started[32];
 	struct run_data run;
 	bool replaced;
-	sqlite3 *db;
+	struct history *db;
 
 	load_fixture("run-base", &run);
 	snprintf(id, sizeof(id), "night-%d", k);
@@ -286,7 +293,7 @@ static void add_night(const char *db_path, int k, double factor)
 	if (history_open(db_path, true, &db, err, sizeof(err)) ||
 	    history_add_run(db, &run, &replaced, err, sizeof(err)))
 		fail_msg("%s", err);
-	sqlite3_close(db);
+	history_close(db);
 	run_free(&run);
 }
 
@@ -322,7 +329,7 @@ static void test_drift_flagged(void **state)
 	char err[REPORT_ERR_LEN];
 	static char page[1 << 22];
 	FILE *devnull = fopen("/dev/null", "w");
-	sqlite3 *db;
+	struct history *db;
 
 	for (int k = 0; k < 5; k++)
 		add_night(s->db, k, pow(0.98, k));
@@ -340,7 +347,7 @@ static void test_drift_flagged(void **state)
 		run_free(&a);
 		run_free(&b);
 	}
-	sqlite3_close(db);
+	history_close(db);
 	fclose(devnull);
 	assert_int_equal(judge_latest(s, page, sizeof(page)), 1);
 	assert_non_null(strstr(page, "<tr class=\"drift\">"));
@@ -368,6 +375,7 @@ static void test_upgrades_version_1(void **state)
 	char err[REPORT_ERR_LEN];
 	long before;
 	sqlite3 *db;
+	struct history *h;
 
 	add_fixture(s->db, "run-base", false);
 	before = query_long(s->db, "SELECT count(*) FROM samples");
@@ -375,8 +383,8 @@ static void test_upgrades_version_1(void **state)
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE samples DROP COLUMN boot; "
 				      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(history_open(s->db, false, &db, err, sizeof(err)), 0);
-	sqlite3_close(db);
+	assert_int_equal(history_open(s->db, false, &h, err, sizeof(err)), 0);
+	history_close(h);
 	assert_int_equal(query_long(s->db, "PRAGMA user_version"), 2);
 	assert_int_equal(query_long(s->db, "SELECT count(*) FROM samples WHERE boot = 1"),
 			 before);

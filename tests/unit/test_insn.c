@@ -87,6 +87,10 @@ static int setup(void **state)
 	if (!mkdtemp(run_dir))
 		return -1;
 	put_file("insncount-1.txt", plugin_out);
+	/* the roles pair the raw twin with the safe one, as the runner records them */
+	put_file("facts.tsv", "# twinbench facts 1\n"
+		 "arm\tnull\trawnull\trole=raw\tmodule=rawnull\n"
+		 "arm\tnull\tsafenull\trole=safe\tmodule=safenull\n");
 	snprintf(insn_dir, sizeof(insn_dir), "%s/insn", run_dir);
 	mkdir(insn_dir, 0755);
 	put_file("insn/kallsyms-vmlinux.txt", vmlinux_syms);

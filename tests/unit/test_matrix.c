@@ -202,9 +202,11 @@ static const struct {
 	{ "bs-below-lbs.ini", 7, "workload 'r' on family null: bs 512 is not a multiple of "
 				 "the device's logical block size (params bs=4096)" },
 	{ "qd0.ini", 6, "iodepth = 0: expected 1 to 4096" },
-	{ "unknown-arm.ini", 2, "unknown arm 'rustnull' in family null (known: null_blk "
-				"rawnull safenull safenull-noerror safenull-nochecked safenull-nobounds "
-				"safenull-noarc safenull-noguards safenull-noreqref safenull-noadapter safenull-noresult rnull)" },
+	{ "unknown-arm.ini", 2, "unknown arm 'nosuchnull' in family null (known: null_blk "
+				"rawnull safenull safenull-noerror safenull-nochecked "
+				"safenull-nobounds safenull-noarc safenull-noguards "
+				"safenull-noreqref safenull-noadapter safenull-noresult rustnull "
+				"rnull)" },
 	{ "missing-rw.ini", 4, "workload 'r': rw is not set (here or in [workloads])" },
 	{ "bad-params.ini", 3, "params: unknown null_blk parameter 'queue_mode'" },
 	{ "seq-past-end.ini", 2, "workload 'r' on family null: 100000 I/Os of 131072 bytes "

@@ -16,7 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "history.h"
 #include "report.h"
+#include "report_compare.h"
+#include "report_html.h"
+#include "report_run.h"
 
 #define PLOTS_DIR	FIXTURES "/../../plots"
 

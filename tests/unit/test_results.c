@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include "matrix.h"
 #include "results.h"
-#include "runner.h"
+#include "summary.h"
 
 static char tmp_path[] = "/tmp/test_results_XXXXXX";
 

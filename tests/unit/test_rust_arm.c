@@ -17,7 +17,7 @@
 #include "family.h"
 #include "matrix.h"
 #include "plan.h"
-#include "runner.h"
+#include "summary.h"
 
 static struct matrix m;
 
@@ -64,7 +64,7 @@ static void test_rnull_arm(void **state)
 	assert_non_null(ops);
 	a = family_find_arm(ops, "rnull");
 	assert_non_null(a);
-	assert_int_equal(a->role, FAMILY_ARM_RUST);
+	assert_int_equal(a->role, ARM_RUST);
 	assert_string_equal(a->module, "rnull_mod");
 	assert_string_equal(a->device, "/dev/rnullb%d");
 	assert_true(a->no_params);
@@ -89,7 +89,10 @@ static void test_rust_profile(void **state)
 	assert_true(has_pair(&m.families[0], "null_blk", "rnull"));
 	assert_true(has_pair(&m.families[0], "rawnull", "safenull"));
 	assert_true(has_pair(&m.families[0], "null_blk", "rawnull"));
-	assert_int_equal(m.families[0].n_pairs, 3);
+	/* a Rust arm is also compared with the raw and the safe twin */
+	assert_true(has_pair(&m.families[0], "rawnull", "rnull"));
+	assert_true(has_pair(&m.families[0], "safenull", "rnull"));
+	assert_int_equal(m.families[0].n_pairs, 5);
 	assert_non_null(matrix_workload_by_name(&m, "randread-4k-qd1"));
 	assert_non_null(matrix_workload_by_name(&m, "randread-4k-qd32"));
 	plan_build(&m, 7, &p);
@@ -169,8 +172,11 @@ static void test_summary_leaves_out_skipped(void **state)
 			*(strcmp(r->workload, "randread-4k-qd32") ? &rust_other : &rust_4k) += 1;
 		safe_raw += !strcmp(r->baseline, "rawnull") && !strcmp(r->candidate, "safenull");
 	}
-	/* one iops row per compared workload: rnull's only on the 4 KiB one, no missing-arm */
-	assert_int_equal(rust_4k, 1);
+	/*
+	 * one iops row per compared pair and workload: rnull's (against null_blk, rawnull and
+	 * safenull) only on the 4 KiB one, no missing-arm
+	 */
+	assert_int_equal(rust_4k, 3);
 	assert_int_equal(rust_other, 0);
 	assert_int_equal(safe_raw, 3);
 	for (size_t i = 0; i < sum.n; i++)

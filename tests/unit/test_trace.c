@@ -22,7 +22,7 @@
 
 static const struct family_arm arm = {
 	.name = "rawnull", .module = "rawnull", .device = "/dev/rawnull%d",
-	.role = FAMILY_ARM_RAW, .trace_funcs = "queue_rq=rawnull_queue_rq timer=rawnull_timer",
+	.role = ARM_RAW, .trace_funcs = "queue_rq=rawnull_queue_rq timer=rawnull_timer",
 };
 
 static void fixture(char *buf, size_t size)

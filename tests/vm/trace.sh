@@ -13,7 +13,7 @@
 # kprobe hit while another kprobe handler runs on that CPU (an hrtimer interrupt landing in
 # the queue_rq probe), uncounted; about 2 % under TCG, 10 % seen on a loaded host. The
 # hrtimer section's exact count is the strict check. The per-I/O figures are printed as comments for
-# the reader. Last, twinperf counts a fio run. Stock null_blk gets poll_queues=0: its default
+# the reader. Stock null_blk gets poll_queues=0: its default
 # poll queue makes two hardware queues, and then blk-mq completes irqmode=1 requests inline,
 # not in the BLOCK softirq. Last, the runner's traced samples (trace = on) of rawnull at
 # irqmode=2 and 0: one driver hrtimer per I/O and about one interrupt per I/O, then none.
@@ -23,7 +23,7 @@
 # vm-kernels: all
 # vm-timeout: 1800
 # The integrity subset (other kernels than the default): irqmode=0 of each arm with the
-# notes, twinperf, and the runner's irqmode=2 sample.
+# notes, and the runner's irqmode=2 sample.
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"
@@ -31,9 +31,9 @@ set -u
 ios=20000
 integrity_only && ios=5000	# the subset checks counts, not volume
 arms="null_blk:nullb0 rawnull:rawnull0 safenull:safenull0"
-# Checks: per arm, irqmode 0: 7 and the two notes, 1: 6, 2: 7; sampled 4; twinperf 2; the
-# runner's samples 6 per mode.
-plan $((3 * (7 + 2 + 6 + 7) + 4 + 2 + 2 * 6))
+# Checks: per arm, irqmode 0: 7 and the two notes, 1: 6, 2: 7; sampled 4; the runner's
+# samples 6 per mode.
+plan $((3 * (7 + 2 + 6 + 7) + 4 + 2 * 6))
 
 command -v twintrace >/dev/null || { not_ok "twintrace is in the guest (build bpf/ first)"; exit 1; }
 
@@ -233,24 +233,6 @@ elif modprobe null_blk nr_devices=1 irqmode=0 submit_queues=1 hw_queue_depth=64 
 		test "${timed:-0}" = $(( (ios + 15) / 16 ))
 else
 	not_ok "sampled: modprobe null_blk"
-fi
-
-# twinperf around a fio run in the guest (when the initramfs carries it): fio's exit status
-# comes back, task-clock is counted, and the counters the guest lacks are named.
-if ! command -v twinperf >/dev/null; then
-	not_ok "twinperf is in the guest (mkinitramfs.sh carries bpf/twinperf)"
-	not_ok "twinperf: task-clock counted over fio"
-else
-	modprobe null_blk nr_devices=1 irqmode=0 poll_queues=0
-	twinperf -o /tmp/perf.json -- fio --name=perf --filename=/dev/nullb0 --ioengine=io_uring \
-		--direct=1 --rw=randread --bs=4k --iodepth=32 --number_ios=$ios --size=512M \
-		>/dev/null 2>&1
-	check "twinperf: fio under twinperf exits 0" test $? = 0
-	clock=$(awk '/"task-clock"/ { getline; gsub(/[^0-9]/, ""); print; exit }' /tmp/perf.json)
-	check "twinperf: task-clock counted over fio (${clock:-none} ns)" test "${clock:-0}" -gt 0
-	echo "# twinperf unavailable in this guest:" \
-		"$(grep -o '"event": "[a-z-]*"' /tmp/perf.json | cut -d'"' -f4 | tr '\n' ' ')"
-	rmmod null_blk
 fi
 
 # The runner's traced samples (trace = on): twinbench exec attaches twintrace around the

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kmod.h - the helpers of the families built on kernel modules (kmod.c).
+ */
+#ifndef TWINBENCH_KMOD_H
+#define TWINBENCH_KMOD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "family.h"
+
+int kmod_load(const char *module, const char *params, char *err, size_t len);
+int kmod_unload(const char *module, char *err, size_t len);
+bool kmod_is_loaded(const char *module);
+/* Wait up to @seconds for @path to exist. */
+bool wait_for_path(const char *path, double seconds);
+/* Append a metric or a setting to @out. */
+void run_output_metric(struct run_output *out, const char *metric, double value);
+void run_output_setting(struct run_output *out, const char *name, const char *value);
+
+#endif /* TWINBENCH_KMOD_H */

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * report_insn.c - the report's "Where the instructions go" section and chart (GitHub issue
+ * 10): from the plugin's exact per-I/O instruction counts (insn-diff.csv, written by
+ * insn_merge()), what the safe twin executes per I/O beyond the raw twin, split by where the
+ * code lives (driver module, safe layer, the block/net core it calls, the rest of the
+ * kernel) and by function, counterpart functions paired through the twin map. Runs without
+ * the plugin have no insn-diff.csv and no section.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "doc.h"
+#include "figure.h"
+#include "report_insn.h"
+#include "vec.h"
+
+/* Functions listed per pair: the largest mean differences. */
+#define INSN_TOP_FUNCTIONS	12
+/* Smaller mean differences (instructions per I/O) are left out of the function table. */
+#define INSN_MIN_DIFF		0.5
+
+/* The classes of insn-diff.csv, in the order the tables and the chart show them. */
+static const char *const insn_classes[] = { "driver", "layer", "core", "kernel" };
+#define N_CLASSES ARRAY_SIZE(insn_classes)
+
+/* One line of insn-diff.csv. */
+struct insn_diff {
+	char family[RESULTS_NAME_LEN], workload[RESULTS_WORKLOAD_LEN];
+	char baseline[RESULTS_NAME_LEN], candidate[RESULTS_NAME_LEN];
+	char function[128], module[64], class[16];
+	double base, cand, diff;
+};
+
+struct insn_diffs {
+	struct insn_diff *v;
+	size_t n;
+};
+
+/* Split a CSV line of plain fields (insn-diff.csv quotes nothing) into @f; their count. */
+static size_t csv_split(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	while (n < max) {
+		f[n++] = line;
+		line = strchr(line, ',');
+		if (!line)
+			break;
+		*line++ = '\0';
+	}
+	return n;
+}
+
+/* Read RUN/insn-diff.csv; false when the run has none (no plugin) or it cannot be read. */
+static bool insn_diffs_load(const struct run_data *run, struct insn_diffs *out)
+{
+	char path[PATH_MAX], *line = NULL, *f[10];
+	size_t cap = 0, alloc = 0;
+	FILE *in;
+
+	out->v = NULL;
+	out->n = 0;
+	path_printf(path, sizeof(path), "%s/insn-diff.csv", run->dir);
+	in = fopen(path, "r");
+	if (!in)
+		return false;
+	while (getline(&line, &cap, in) > 0) {
+		struct insn_diff *r;
+
+		if (csv_split(line, f, 10) != 10 || !strcmp(f[0], "family"))
+			continue;
+		r = VEC_PUSH(out->v, out->n, alloc);
+		snprintf(r->family, sizeof(r->family), "%s", f[0]);
+		snprintf(r->workload, sizeof(r->workload), "%s", f[1]);
+		snprintf(r->baseline, sizeof(r->baseline), "%s", f[2]);
+		snprintf(r->candidate, sizeof(r->candidate), "%s", f[3]);
+		snprintf(r->function, sizeof(r->function), "%s", f[4]);
+		snprintf(r->module, sizeof(r->module), "%s", f[5]);
+		snprintf(r->class, sizeof(r->class), "%s", f[6]);
+		r->base = strtod(f[7], NULL);
+		r->cand = strtod(f[8], NULL);
+		r->diff = strtod(f[9], NULL);
+	}
+	free(line);
+	fclose(in);
+	return out->n > 0;
+}
+
+/* A raw-to-safe pair (safe-minus-raw is what the section is about). */
+static bool raw_to_safe(const struct run_data *run, const struct insn_diff *r)
+{
+	return run_arm_role(run, r->family, r->baseline) == ARM_RAW &&
+	       run_arm_role(run, r->family, r->candidate) == ARM_SAFE;
+}
+
+static bool same_pair(const struct insn_diff *a, const struct insn_diff *b)
+{
+	return !strcmp(a->family, b->family) && !strcmp(a->baseline, b->baseline) &&
+	       !strcmp(a->candidate, b->candidate);
+}
+
+/* The [total] difference of @class for one pair and workload; NAN when not recorded. */
+static double class_total(const struct insn_diffs *t, const struct insn_diff *pair,
+			  const char *workload, const char *class)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (same_pair(&t->v[i], pair) && !strcmp(t->v[i].workload, workload) &&
+		    !strcmp(t->v[i].function, "[total]") && !strcmp(t->v[i].class, class))
+			return t->v[i].diff;
+	return NAN;
+}
+
+/* Per function of one pair: its mean, least and largest difference over the workloads. */
+struct insn_fn {
+	const struct insn_diff *first;
+	double sum, min, max;
+	size_t n;
+};
+
+static int fn_by_size(const void *a, const void *b)
+{
+	const struct insn_fn *x = a, *y = b;
+	double dx = fabs(x->sum / x->n), dy = fabs(y->sum / y->n);
+
+	return dx < dy ? 1 : dx > dy ? -1 : strcmp(x->first->function, y->first->function);
+}
+
+static void pair_functions(struct doc *d, const struct insn_diffs *t, const struct insn_diff *p,
+			   size_t n_workloads)
+{
+	static const char *const heads[] = { "function", "module", "class", "mean diff/IO",
+					     "min", "max", "workloads", NULL };
+	struct insn_fn *fns = calloc(t->n, sizeof(*fns));
+	struct table tab = { .numeric = { false, false, false, true, true, true, true } };
+	size_t n = 0, shown = 0;
+
+	if (!fns)
+		abort();
+	for (size_t i = 0; i < t->n; i++) {
+		const struct insn_diff *r = &t->v[i];
+		size_t k;
+
+		if (!same_pair(r, p) || !strcmp(r->function, "[total]"))
+			continue;
+		for (k = 0; k < n; k++)
+			if (!strcmp(fns[k].first->function, r->function) &&
+			    !strcmp(fns[k].first->module, r->module))
+				break;
+		if (k == n)
+			fns[n++] = (struct insn_fn){ .first = r, .min = INFINITY, .max = -INFINITY };
+		fns[k].sum += r->diff;
+		fns[k].min = fmin(fns[k].min, r->diff);
+		fns[k].max = fmax(fns[k].max, r->diff);
+		fns[k].n++;
+	}
+	qsort(fns, n, sizeof(*fns), fn_by_size);
+	for (size_t k = 0; k < n && shown < INSN_TOP_FUNCTIONS; k++) {
+		if (fabs(fns[k].sum / fns[k].n) < INSN_MIN_DIFF)
+			break;
+		if (!shown++)
+			table_begin(d, &tab, heads);
+		cellf(&tab, 0, "%s", fns[k].first->function);
+		cellf(&tab, 1, "%s", fns[k].first->module[0] ? fns[k].first->module : "vmlinux");
+		cellf(&tab, 2, "%s", fns[k].first->class);
+		cellf(&tab, 3, "%+.1f", fns[k].sum / fns[k].n);
+		cellf(&tab, 4, "%+.1f", fns[k].min);
+		cellf(&tab, 5, "%+.1f", fns[k].max);
+		cellf(&tab, 6, "%zu of %zu", fns[k].n, n_workloads);
+		table_row(d, &tab);
+	}
+	if (shown)
+		table_end(d);
+	else
+		doc_para(d, "No function differs by %.1f instructions per I/O or more.",
+			 INSN_MIN_DIFF);
+	free(fns);
+}
+
+/* The workloads of one pair, in file order. */
+static void pair_workloads(const struct insn_diffs *t, const struct insn_diff *p,
+			   struct name_list *out)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (same_pair(&t->v[i], p))
+			name_list_add(out, t->v[i].workload);
+}
+
+static void pair_section(struct doc *d, const struct insn_diffs *t, const struct insn_diff *p)
+{
+	static const char *const heads[] = { "workload", "driver", "layer", "core", "kernel",
+					     "total", NULL };
+	struct table tab = { .numeric = { false, true, true, true, true, true } };
+	struct name_list wls = { 0 };
+
+	doc_heading(d, 3, "%s: %s minus %s", p->family, p->candidate, p->baseline);
+	pair_workloads(t, p, &wls);
+	table_begin(d, &tab, heads);
+	for (size_t w = 0; w < wls.n; w++) {
+		double sum = 0;
+
+		cellf(&tab, 0, "%s", wls.names[w]);
+		for (size_t c = 0; c < N_CLASSES; c++) {
+			double v = class_total(t, p, wls.names[w], insn_classes[c]);
+
+			cellf(&tab, 1 + c, isnan(v) ? "-" : "%+.1f", v);
+			sum += isnan(v) ? 0 : v;
+		}
+		cellf(&tab, 5, "%+.1f", sum);
+		table_row(d, &tab);
+	}
+	table_end(d);
+	doc_para(d, "Functions with the largest difference (instructions per I/O, %s minus %s, "
+		 "mean over the workloads where the function ran). Counterpart functions of the "
+		 "twin map (twins.tsv) are one row, raw/safe; a function without a counterpart "
+		 "shows its whole count:", p->candidate, p->baseline);
+	pair_functions(d, t, p, wls.n);
+	name_list_free(&wls);
+}
+
+void section_insn(struct doc *d, const struct run_data *run, const struct plot_list *pl)
+{
+	struct insn_diffs t;
+	struct name_list fams = { 0 };
+	bool any = false;
+
+	if (!insn_diffs_load(run, &t))
+		return;
+	for (size_t i = 0; i < t.n && !any; i++)
+		any = raw_to_safe(run, &t.v[i]);
+	if (!any)
+		goto out;
+	doc_heading(d, 2, "Where the instructions go");
+	doc_para(d, "Exact guest instructions per I/O (QEMU plugin, icount clock) that each safe "
+		 "arm executes beyond the raw twin, by where the code lives: driver (the module), "
+		 "layer (the safe abstraction layer's out-of-line functions), core (the block or "
+		 "net core the driver calls) and kernel (everything else in the measured window). "
+		 "Means over the samples; from insn-diff.csv.");
+	for (size_t i = 0; i < t.n; i++)
+		if (raw_to_safe(run, &t.v[i]))
+			name_list_add(&fams, t.v[i].family);
+	for (size_t f = 0; f < fams.n; f++) {
+		char base[160];
+
+		snprintf(base, sizeof(base), "insn-%s", fams.names[f]);
+		for (size_t i = 0; i < pl->n; i++)
+			if (!strcmp(pl->v[i].base, base))
+				doc_figure(d, run, &pl->v[i]);
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		bool seen = false;
+
+		if (!raw_to_safe(run, &t.v[i]))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same_pair(&t.v[j], &t.v[i]);
+		if (!seen)
+			pair_section(d, &t, &t.v[i]);
+	}
+	name_list_free(&fams);
+out:
+	free(t.v);
+}
+
+void plot_insn(const struct run_data *run, const char *scripts_dir, const char *family,
+	       struct plot_list *out)
+{
+	char base[160], title[256], caption[256];
+	struct insn_diffs t;
+	struct figure fig;
+	size_t rows = 0, pairs = 0;
+	FILE *f;
+
+	if (!insn_diffs_load(run, &t))
+		return;
+	for (size_t i = 0; i < t.n; i++) {
+		bool seen = false;
+
+		if (strcmp(t.v[i].family, family) || !raw_to_safe(run, &t.v[i]))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same_pair(&t.v[j], &t.v[i]);
+		pairs += !seen;
+	}
+	if (!pairs)
+		goto out;
+	snprintf(base, sizeof(base), "insn-%s", family);
+	fig_init(&fig, run, scripts_dir, "insn.gp", base);
+	f = fig_open_data(&fig);
+	if (!f)
+		goto out;
+	fprintf(f, "idx label driver layer core kernel\n");
+	for (size_t i = 0; i < t.n; i++) {
+		const struct insn_diff *r = &t.v[i];
+		char label[160];
+		bool seen = false;
+
+		if (strcmp(r->family, family) || !raw_to_safe(run, r))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same_pair(&t.v[j], r) && !strcmp(t.v[j].workload, r->workload);
+		if (seen)
+			continue;
+		if (pairs > 1)
+			snprintf(label, sizeof(label), "%s %s", r->workload, r->candidate);
+		else
+			snprintf(label, sizeof(label), "%s", r->workload);
+		fprintf(f, "%zu ", ++rows);
+		put_label(f, label);
+		for (size_t c = 0; c < N_CLASSES; c++) {
+			fputc(' ', f);
+			put_num(f, class_total(&t, r, r->workload, insn_classes[c]));
+		}
+		fputc('\n', f);
+	}
+	fclose(f);
+	fig_num(&fig, "plotwidth", plot_width(rows, N_CLASSES));
+	fig_num(&fig, "nrows", rows);
+	snprintf(title, sizeof(title), "%s: where the safe twin's extra instructions go", family);
+	fig_str(&fig, "plottitle", title);
+	fig_str(&fig, "ylab", "safe minus raw, instructions per I/O");
+	snprintf(caption, sizeof(caption), "%s: instructions per I/O the safe arm executes beyond "
+		 "the raw twin, by where the code lives (driver, safe layer, block/net core, rest "
+		 "of the kernel); exact counts from the QEMU plugin.", family);
+	fig_render(&fig, caption, out);
+out:
+	free(t.v);
+}

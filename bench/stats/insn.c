@@ -1,0 +1,1315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * insn.c - instruction profiles of a run: marks windows in the guest (through twinmark),
+ * and on the host resolves the insncount plugin's per-address counts to functions, adds the
+ * per-I/O instruction metrics to samples.csv and writes the per-function tables.
+ * The file formats are described in insn.h and docs/insn-profiles.md.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "facts.h"
+#include "insn.h"
+#include "util.h"
+#include "vec.h"
+
+/* Where a function's instructions count. */
+enum insn_class { CLASS_DRIVER, CLASS_LAYER, CLASS_CORE, CLASS_KERNEL, N_CLASSES };
+
+static const char *const class_names[N_CLASSES] = {
+	[CLASS_DRIVER] = "driver",
+	[CLASS_LAYER] = "layer",
+	[CLASS_CORE] = "core",
+	[CLASS_KERNEL] = "kernel",
+};
+
+/*
+ * The block and net cores, by function name prefix (built-in code only). kallsyms says
+ * nothing about source files, so these prefixes stand for block/ and net/ (plus the blk-mq
+ * tag bitmaps of lib/sbitmap.c); docs/insn-profiles.md lists what they miss.
+ */
+static const char *const block_core_prefixes[] = {
+	"blk", "__blk", "bio_", "__bio_", "bvec_", "submit_bio", "__submit_bio", "bdev_",
+	"disk_", "part_", "rq_qos_", "__rq_qos_", "elv_", "sbitmap_", "__sbitmap_", NULL,
+};
+
+static const char *const net_core_prefixes[] = {
+	"netif_", "__netif_", "napi_", "__napi_", "net_rx_action", "net_tx_action", "dev_",
+	"__dev_", "netdev_", "__netdev_", "skb_", "__skb_", "kfree_skb", "__kfree_skb",
+	"consume_skb", "alloc_skb", "__alloc_skb", "build_skb", "__build_skb", "gro_", "__gro_", "eth_", "qdisc_", "__qdisc_", "sch_", "pfifo_", "validate_xmit",
+	"rps_", "process_backlog", "ip_", "__ip_", "ipv4_", "inet_", "__inet_", "udp",
+	"__udp", "tcp_", "__tcp_", "sock_", "__sock_", "sk_", "__sk_", "fib_", "neigh_",
+	"__neigh_", "dst_", "nf_", "__nf_", NULL,
+};
+
+static const char *const layer_prefixes[] = { "safe_", "__safe_", NULL };
+
+/*
+ * Waiting, not working: the scheduler switching away from and back to a task that sleeps
+ * (sleep, wake-up, context switch, load tracking, pressure stall accounting) and the idle
+ * and poll-idle loops (built-in code only). How often a task sleeps per I/O depends on when
+ * the device completes, which for QEMU's NVMe is host timing; these are counted apart in
+ * wait_insn_per_io, and busy_insn_per_io is the whole path without them.
+ */
+static const char *const wait_prefixes[] = {
+	"schedule", "__schedule", "io_schedule", "psi_", "__switch_to", "switch_mm",
+	"finish_task_switch", "pick_next_task", "put_prev_task", "set_next_task",
+	"pick_next_entity", "set_next_entity", "put_prev_entity", "place_entity", "enqueue_",
+	"dequeue_", "update_load_avg", "__update_load_avg", "update_curr", "update_rq_clock",
+	"update_cfs", "update_min_vruntime", "reweight_", "try_to_wake_up", "ttwu_",
+	"wake_up_process", "__wake_up", "autoremove_wake_function", "prepare_to_wait",
+	"finish_wait", "rcu_note_context_switch", "sched_", "native_sched_clock", "record_times",
+	"check_preempt", "resched_curr", "select_task_rq", "do_idle", "default_idle",
+	"cpuidle_", "__cpuidle", "poll_idle", "arch_cpu_idle", "cpu_idle_poll", "tick_nohz_idle",
+	"acpi_idle", "mwait_idle", "intel_idle", "native_safe_halt", NULL,
+};
+
+#define INSN_METRICS 6
+static const char *const insn_metric_names[INSN_METRICS] = {
+	"insn_per_io", "kernel_insn_per_io", "driver_insn_per_io", "core_insn_per_io",
+	"wait_insn_per_io", "busy_insn_per_io",
+};
+
+/* A text symbol of vmlinux or of one module. */
+struct symbol {
+	uint64_t addr;
+	char *name;
+	char *module;		/* NULL for vmlinux */
+};
+
+struct symtab {
+	struct symbol *v;
+	size_t n, cap;
+};
+
+/* One translation block start address of a window. */
+struct tb_count {
+	uint64_t addr, insns, execs;
+};
+
+/* One window as the plugin reported it. */
+struct window {
+	unsigned int id;
+	uint64_t total, kernel, user;
+	struct tb_count *tbs;
+	size_t n_tbs, cap;
+	bool complete;
+	char note[64];		/* why the window cannot be used, or "" */
+	unsigned int note_file;	/* the plugin file that set the note */
+};
+
+struct windows {
+	struct window *v;
+	size_t n, cap;
+};
+
+/* A function's counts summed over the samples of one arm and workload. */
+struct func_sum {
+	char *key;		/* module:name, module empty for vmlinux */
+	enum insn_class class;
+	double insn_per_io, calls_per_io;
+};
+
+/* The samples of one family, arm and workload. */
+struct group {
+	char family[RESULTS_NAME_LEN], arm[RESULTS_NAME_LEN];
+	char workload[RESULTS_WORKLOAD_LEN];
+	char driver[RESULTS_NAME_LEN];	/* first module under test */
+	unsigned int samples;
+	struct func_sum *funcs;		/* open addressing on key */
+	size_t n_funcs, cap_funcs;
+};
+
+struct groups {
+	struct group *v;
+	size_t n, cap;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	return vec_realloc(p, n);
+}
+
+static char *xstrdup(const char *s)
+{
+	return strcpy(xrealloc(NULL, strlen(s) + 1), s);
+}
+
+#define GROW(arr, n, cap) ((arr) = vec_grow((arr), (n), &(cap), sizeof(*(arr))))
+
+static bool has_prefix(const char *name, const char *const *prefixes)
+{
+	for (; *prefixes; prefixes++)
+		if (!strncmp(name, *prefixes, strlen(*prefixes)))
+			return true;
+	return false;
+}
+
+/* Guest side ------------------------------------------------------------------------- */
+
+/* Whose functions count as core for a family, and modules that belong to an arm's driver. */
+static const struct {
+	const char *family, *core;
+} family_cores[] = {
+	{ "null", "block" },
+	{ "nvme", "block" },
+	{ "net", "net" },
+};
+
+static const struct {
+	const char *module, *with;
+} driver_companions[] = {
+	{ "nvme", "nvme_core" },	/* the upstream NVMe arm is nvme + nvme_core */
+};
+
+static struct {
+	bool set;
+	unsigned int id;
+	char text[512];		/* "-o DIR family=... modules=... [core=...]" */
+} pending;
+
+void insn_window_set(const char *out_dir, unsigned int id, const struct insn_window_desc *d)
+{
+	const char *core = NULL, *with = NULL;
+	const char *guest = getenv("TWINBENCH_GUEST");
+	int n;
+
+	pending.set = false;
+	if (!d || !guest || strcmp(guest, "1"))
+		return;
+	for (size_t i = 0; i < sizeof(family_cores) / sizeof(family_cores[0]); i++)
+		if (!strcmp(d->family, family_cores[i].family))
+			core = family_cores[i].core;
+	for (size_t i = 0; i < sizeof(driver_companions) / sizeof(driver_companions[0]); i++)
+		if (!strcmp(d->module, driver_companions[i].module))
+			with = driver_companions[i].with;
+	n = snprintf(pending.text, sizeof(pending.text),
+		     "-o '%s/%s' family='%s' arm='%s' workload='%s' sample=%u modules=%s%s%s%s%s",
+		     out_dir, INSN_DIR, d->family, d->arm, d->workload, d->sample, d->module,
+		     with ? "," : "", with ? with : "", core ? " core=" : "", core ? core : "");
+	if (n < 0 || (size_t)n >= sizeof(pending.text) || strchr(pending.text + 3, '\n')) {
+		fprintf(stderr, "twinbench: instruction window %u: description too long\n", id);
+		return;
+	}
+	pending.id = id;
+	pending.set = true;
+}
+
+static int hook_fits(int n, size_t len)
+{
+	return n >= 0 && (size_t)n < len ? 0 : -1;
+}
+
+int insn_hook_start(char *buf, size_t len, const char *cmd)
+{
+	if (!pending.set)
+		return hook_fits(snprintf(buf, len, "%s", cmd), len);
+	return hook_fits(snprintf(buf, len, "{ twinmark start %u; %s; }", pending.id, cmd), len);
+}
+
+int insn_hook_stop(char *buf, size_t len, const char *cmd, double ios)
+{
+	if (!pending.set)
+		return hook_fits(snprintf(buf, len, "%s", cmd), len);
+	return hook_fits(snprintf(buf, len, "{ %s; twinmark stop %u %s ios=%.0f; }", cmd,
+				  pending.id, pending.text, ios), len);
+}
+
+/* Symbols ------------------------------------------------------------------------------ */
+
+static int symbol_cmp(const void *a, const void *b)
+{
+	const struct symbol *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * Adds the text symbols of a /proc/kallsyms line ("ADDR TYPE NAME [MODULE]") to @t.
+ * Returns 1 for a kallsyms line, 0 for anything else.
+ */
+static int symtab_add_line(struct symtab *t, const char *line)
+{
+	char name[256], module[64] = "";
+	unsigned long long addr;
+	size_t digits = strspn(line, "0123456789abcdef");
+	char type;
+	int n;
+
+	if (digits < 8 || line[digits] != ' ')
+		return 0;
+	n = sscanf(line, "%llx %c %255s [%63[^]]]", &addr, &type, name, module);
+	if (n < 3)
+		return 0;
+	if (type != 't' && type != 'T')
+		return 1;
+	GROW(t->v, t->n, t->cap);
+	t->v[t->n].addr = addr;
+	t->v[t->n].name = xstrdup(name);
+	t->v[t->n].module = n == 4 ? xstrdup(module) : NULL;
+	t->n++;
+	return 1;
+}
+
+static void symtab_free(struct symtab *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].name);
+		free(t->v[i].module);
+	}
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * The index of the symbol holding @addr (the last one at or below it), or -1. Symbols do
+ * not say where they end, so an address more than 1 MiB past a symbol is unresolved.
+ */
+static long symtab_find(const struct symtab *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || addr - t->v[lo - 1].addr > (1u << 20))
+		return -1;
+	return (long)lo - 1;
+}
+
+static int load_vmlinux_symbols(const char *run_dir, struct symtab *t, char *err, size_t len)
+{
+	char path[4096], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/kallsyms-vmlinux.txt", run_dir, INSN_DIR);
+	f = fopen(path, "r");
+	if (!f)
+		return seterr(err, len, "%s: %s (twinmark stop -o writes it)", path, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		symtab_add_line(t, line);
+	fclose(f);
+	if (!t->n)
+		return seterr(err, len, "%s: no text symbols (were addresses hidden by "
+			    "kptr_restrict?)", path);
+	qsort(t->v, t->n, sizeof(*t->v), symbol_cmp);
+	return 0;
+}
+
+/* Plugin output ------------------------------------------------------------------------ */
+
+static struct window *window_get(struct windows *ws, unsigned int id)
+{
+	for (size_t i = 0; i < ws->n; i++)
+		if (ws->v[i].id == id)
+			return &ws->v[i];
+	GROW(ws->v, ws->n, ws->cap);
+	memset(&ws->v[ws->n], 0, sizeof(ws->v[ws->n]));
+	ws->v[ws->n].id = id;
+	return &ws->v[ws->n++];
+}
+
+/* A window measured again (in a later boot) forgets what an earlier boot said about it. */
+static void window_reset(struct window *w, unsigned int file)
+{
+	w->n_tbs = 0;
+	w->complete = false;
+	if (w->note_file != file)
+		w->note[0] = '\0';
+}
+
+/* Reads the @file'th plugin output file; a later file's window replaces an earlier one's. */
+static int load_plugin_file(const char *path, unsigned int file, struct windows *ws,
+			    char *err, size_t len)
+{
+	struct window *cur = NULL;
+	char line[512];
+	unsigned long lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return seterr(err, len, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b, c;
+		unsigned int id;
+
+		lineno++;
+		if (sscanf(line, "tb %llx %llu %llu", &a, &b, &c) == 3) {
+			if (!cur) {
+				fclose(f);
+				return seterr(err, len, "%s:%lu: a block count outside a window",
+					    path, lineno);
+			}
+			GROW(cur->tbs, cur->n_tbs, cur->cap);
+			cur->tbs[cur->n_tbs++] = (struct tb_count){ a, b, c };
+		} else if (sscanf(line, "window %u total %llu kernel %llu user %llu",
+				  &id, &a, &b, &c) == 4) {
+			cur = window_get(ws, id);
+			window_reset(cur, file);
+			cur->total = a;
+			cur->kernel = b;
+			cur->user = c;
+		} else if (sscanf(line, "end %u", &id) == 1) {
+			if (!cur || cur->id != id) {
+				fclose(f);
+				return seterr(err, len, "%s:%lu: 'end %u' without its window",
+					    path, lineno, id);
+			}
+			cur->complete = true;
+			cur = NULL;
+		} else if (sscanf(line, "error window %u", &id) == 1) {
+			struct window *w = window_get(ws, id);
+
+			snprintf(w->note, sizeof(w->note), "insn-marker-out-of-order");
+			w->note_file = file;
+		} else if (strncmp(line, "insncount ", 10) && strncmp(line, "exit ", 5)) {
+			fclose(f);
+			return seterr(err, len, "%s:%lu: not an insncount line", path, lineno);
+		}
+	}
+	fclose(f);
+	if (cur)
+		snprintf(cur->note, sizeof(cur->note), "insn-window-truncated");
+	return 0;
+}
+
+/* Reads every DIR/insncount*.txt in name order; returns the number of files. */
+static int load_plugin_output(const char *run_dir, struct windows *ws, char *err, size_t len)
+{
+	char pattern[4096];
+	glob_t g;
+	int n;
+
+	snprintf(pattern, sizeof(pattern), "%s/insncount*.txt", run_dir);
+	if (glob(pattern, 0, NULL, &g))
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		if (load_plugin_file(g.gl_pathv[i], (unsigned int)i + 1, ws, err, len)) {
+			globfree(&g);
+			return -1;
+		}
+	n = (int)g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
+/* Window descriptions ------------------------------------------------------------------ */
+
+/* Where a loaded module lies (a /proc/modules line). */
+struct module_range {
+	char name[64];
+	uint64_t base, size;
+};
+
+/* The text of window-ID.txt: KEY=VALUE lines, the module symbols, /proc/modules. */
+struct window_file {
+	char family[RESULTS_NAME_LEN], arm[RESULTS_NAME_LEN];
+	char workload[RESULTS_WORKLOAD_LEN];
+	char modules[256], core[16];
+	unsigned int sample;
+	double ios;
+	struct symtab syms;
+	struct module_range *mods;
+	size_t n_mods, cap_mods;
+};
+
+static void window_file_free(struct window_file *wf)
+{
+	symtab_free(&wf->syms);
+	free(wf->mods);
+	wf->mods = NULL;
+}
+
+/* Adds a "module NAME SIZE REFS DEPS STATE ADDR ..." line; 1 if it was one. */
+static int add_module_line(struct window_file *wf, const char *line)
+{
+	struct module_range m;
+	unsigned long long size, base;
+
+	if (strncmp(line, "module ", 7) ||
+	    sscanf(line + 7, "%63s %llu %*s %*s %*s %llx", m.name, &size, &base) != 3)
+		return 0;
+	m.base = base;
+	m.size = size;
+	GROW(wf->mods, wf->n_mods, wf->cap_mods);
+	wf->mods[wf->n_mods++] = m;
+	return 1;
+}
+
+/*
+ * Whether @addr lies inside the module that symbol @s belongs to. Pseudo-modules without a
+ * /proc/modules line ([bpf], [__builtin__ftrace]) only have their symbols to go by.
+ */
+static bool inside_module(const struct window_file *wf, const struct symbol *s, uint64_t addr)
+{
+	for (size_t i = 0; i < wf->n_mods; i++)
+		if (!strcmp(wf->mods[i].name, s->module))
+			return addr >= wf->mods[i].base && addr - wf->mods[i].base < wf->mods[i].size;
+	return true;
+}
+
+static int load_window_file(const char *run_dir, unsigned int id, struct window_file *wf,
+			    char *err, size_t len)
+{
+	char path[4096], line[512];
+	unsigned long lineno = 0;
+	bool have_sample = false;
+	FILE *f;
+
+	memset(wf, 0, sizeof(*wf));
+	snprintf(path, sizeof(path), "%s/%s/window-%u.txt", run_dir, INSN_DIR, id);
+	f = fopen(path, "r");
+	if (!f)
+		return seterr(err, len, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char *eq, *val;
+		int bad = 0;
+
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (symtab_add_line(&wf->syms, line) || add_module_line(wf, line))
+			continue;
+		eq = strchr(line, '=');
+		if (!eq) {
+			bad = 1;
+		} else {
+			*eq = '\0';
+			val = eq + 1;
+			if (!strcmp(line, "family"))
+				bad = results_copy_field(wf->family, sizeof(wf->family), val);
+			else if (!strcmp(line, "arm"))
+				bad = results_copy_field(wf->arm, sizeof(wf->arm), val);
+			else if (!strcmp(line, "workload"))
+				bad = results_copy_field(wf->workload, sizeof(wf->workload), val);
+			else if (!strcmp(line, "modules"))
+				bad = results_copy_field(wf->modules, sizeof(wf->modules), val);
+			else if (!strcmp(line, "core"))
+				bad = results_copy_field(wf->core, sizeof(wf->core), val) ||
+				      (strcmp(val, "block") && strcmp(val, "net"));
+			else if (!strcmp(line, "sample") && sscanf(val, "%u", &wf->sample) == 1)
+				have_sample = true;
+			else if (!strcmp(line, "ios"))
+				bad = sscanf(val, "%lf", &wf->ios) != 1 || !(wf->ios > 0);
+			else
+				bad = 1;
+		}
+		if (bad) {
+			fclose(f);
+			window_file_free(wf);
+			return seterr(err, len, "%s:%lu: expected family=, arm=, workload=, sample=, "
+				    "modules=, core=block|net or ios=N (> 0)", path, lineno);
+		}
+	}
+	fclose(f);
+	if (!wf->family[0] || !wf->arm[0] || !wf->workload[0] || !have_sample || !wf->ios) {
+		window_file_free(wf);
+		return seterr(err, len, "%s: family, arm, workload, sample and ios are required",
+			    path);
+	}
+	qsort(wf->syms.v, wf->syms.n, sizeof(*wf->syms.v), symbol_cmp);
+	return 0;
+}
+
+static bool module_under_test(const char *modules, const char *module)
+{
+	size_t n = strlen(module);
+
+	for (const char *p = modules; *p; ) {
+		size_t k = strcspn(p, ",");
+
+		if (k == n && !strncmp(p, module, n))
+			return true;
+		p += k + (p[k] == ',');
+	}
+	return false;
+}
+
+static enum insn_class classify(const struct symbol *s, const struct window_file *wf)
+{
+	const char *const *core = NULL;
+
+	if (s->module)
+		if (module_under_test(wf->modules, s->module))
+			return has_prefix(s->name, layer_prefixes) ? CLASS_LAYER : CLASS_DRIVER;
+	if (!strcmp(wf->core, "block"))
+		core = block_core_prefixes;
+	else if (!strcmp(wf->core, "net"))
+		core = net_core_prefixes;
+	if (!s->module && core && has_prefix(s->name, core))
+		return CLASS_CORE;
+	return CLASS_KERNEL;
+}
+
+/* Per-arm function sums ---------------------------------------------------------------- */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct func_sum *group_func(struct group *g, const char *key, enum insn_class class)
+{
+	size_t i;
+
+	if (2 * (g->n_funcs + 1) > g->cap_funcs) {
+		struct func_sum *old = g->funcs;
+		size_t old_cap = g->cap_funcs;
+
+		g->cap_funcs = old_cap ? 2 * old_cap : 1024;
+		g->funcs = xrealloc(NULL, g->cap_funcs * sizeof(*g->funcs));
+		memset(g->funcs, 0, g->cap_funcs * sizeof(*g->funcs));
+		for (size_t k = 0; k < old_cap; k++) {
+			if (!old[k].key)
+				continue;
+			for (i = hash_str(old[k].key) & (g->cap_funcs - 1); g->funcs[i].key;
+			     i = (i + 1) & (g->cap_funcs - 1))
+				;
+			g->funcs[i] = old[k];
+		}
+		free(old);
+	}
+	for (i = hash_str(key) & (g->cap_funcs - 1); g->funcs[i].key;
+	     i = (i + 1) & (g->cap_funcs - 1))
+		if (!strcmp(g->funcs[i].key, key))
+			return &g->funcs[i];
+	g->funcs[i].key = xstrdup(key);
+	g->funcs[i].class = class;
+	g->n_funcs++;
+	return &g->funcs[i];
+}
+
+static struct group *group_get(struct groups *gs, const struct window_file *wf)
+{
+	struct group *g;
+
+	for (size_t i = 0; i < gs->n; i++) {
+		g = &gs->v[i];
+		if (!strcmp(g->family, wf->family) && !strcmp(g->arm, wf->arm) &&
+		    !strcmp(g->workload, wf->workload))
+			return g;
+	}
+	GROW(gs->v, gs->n, gs->cap);
+	g = &gs->v[gs->n++];
+	memset(g, 0, sizeof(*g));
+	strcpy(g->family, wf->family);
+	strcpy(g->arm, wf->arm);
+	strcpy(g->workload, wf->workload);
+	snprintf(g->driver, sizeof(g->driver), "%.*s", (int)strcspn(wf->modules, ","),
+		 wf->modules);
+	return g;
+}
+
+static void groups_free(struct groups *gs)
+{
+	for (size_t i = 0; i < gs->n; i++) {
+		for (size_t k = 0; k < gs->v[i].cap_funcs; k++)
+			free(gs->v[i].funcs[k].key);
+		free(gs->v[i].funcs);
+	}
+	free(gs->v);
+}
+
+/* One window ----------------------------------------------------------------------------- */
+
+struct window_metrics {
+	double insn, kernel, driver, core, wait, busy;	/* per I/O */
+};
+
+/*
+ * Resolves window @w's blocks to functions of @vmlinux and the window's modules, adds the
+ * functions' per-I/O counts to @g (if not NULL) and fills @m.
+ */
+static void resolve_window(const struct window *w, const struct symtab *vmlinux,
+			   const struct window_file *wf, struct group *g,
+			   struct window_metrics *m)
+{
+	double by_class[N_CLASSES] = { 0 }, wait = 0;
+
+	for (size_t i = 0; i < w->n_tbs; i++) {
+		const struct tb_count *tb = &w->tbs[i];
+		long kv = symtab_find(vmlinux, tb->addr), km = symtab_find(&wf->syms, tb->addr);
+		const struct symbol *s = NULL;
+		enum insn_class class = CLASS_KERNEL;
+		struct func_sum *f;
+		char key[400];
+
+		if (km >= 0 && (kv < 0 || wf->syms.v[km].addr >= vmlinux->v[kv].addr)) {
+			s = &wf->syms.v[km];
+			if (!inside_module(wf, s, tb->addr))
+				s = NULL;
+		} else if (kv >= 0) {
+			s = &vmlinux->v[kv];
+		}
+		if (s)
+			class = classify(s, wf);
+		by_class[class] += (double)tb->insns;
+		if (s && !s->module && has_prefix(s->name, wait_prefixes))
+			wait += (double)tb->insns;
+		if (!g)
+			continue;
+		if (s)
+			snprintf(key, sizeof(key), "%s:%s", s->module ? s->module : "", s->name);
+		else
+			snprintf(key, sizeof(key), ":[unknown]");
+		f = group_func(g, key, class);
+		f->insn_per_io += (double)tb->insns / wf->ios;
+		if (s && s->addr == tb->addr)
+			f->calls_per_io += (double)tb->execs / wf->ios;
+	}
+	m->insn = (double)w->total / wf->ios;
+	m->kernel = (double)w->kernel / wf->ios;
+	m->driver = (by_class[CLASS_DRIVER] + by_class[CLASS_LAYER]) / wf->ios;
+	m->core = by_class[CLASS_CORE] / wf->ios;
+	m->wait = wait / wf->ios;
+	m->busy = m->insn - m->wait;
+}
+
+/* samples.csv rows ----------------------------------------------------------------------- */
+
+static bool same_sample(const struct sample_row *r, const struct window_file *wf)
+{
+	return !strcmp(r->family, wf->family) && !strcmp(r->arm, wf->arm) &&
+	       !strcmp(r->workload, wf->workload) && r->sample == wf->sample;
+}
+
+static bool is_insn_metric(const char *metric)
+{
+	for (int i = 0; i < INSN_METRICS; i++)
+		if (!strcmp(metric, insn_metric_names[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Replaces the sample's instruction metrics in @t. A sample the runner marked invalid stays
+ * invalid, with the runner's note.
+ */
+static void put_metrics(struct sample_table *t, const struct window_file *wf,
+			const struct window_metrics *m, const char *note)
+{
+	const double values[INSN_METRICS] = { m->insn, m->kernel, m->driver, m->core, m->wait,
+					      m->busy };
+	const char *inherited = NULL;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct sample_row *r = &t->rows[i];
+
+		if (same_sample(r, wf) && !r->valid && !is_insn_metric(r->metric))
+			inherited = r->note;
+		if (same_sample(r, wf) && is_insn_metric(r->metric))
+			continue;
+		t->rows[keep++] = *r;
+	}
+	t->n = keep;
+	for (int i = 0; i < INSN_METRICS; i++) {
+		struct sample_row row = { .sample = wf->sample, .value = values[i] };
+
+		if (i == 3 && !wf->core[0])
+			continue;
+		strcpy(row.family, wf->family);
+		strcpy(row.arm, wf->arm);
+		strcpy(row.workload, wf->workload);
+		strcpy(row.metric, insn_metric_names[i]);
+		strcpy(row.unit, "insn");
+		row.valid = !note && !inherited;
+		results_copy_field(row.note, sizeof(row.note), note ? note :
+				   inherited ? inherited : "");
+		sample_table_add(t, &row);
+	}
+}
+
+/* Tables ----------------------------------------------------------------------------- */
+
+static const struct func_sum *sort_funcs;	/* qsort has no context argument */
+
+static int func_by_insns(const void *a, const void *b)
+{
+	const struct func_sum *x = &sort_funcs[*(const size_t *)a];
+	const struct func_sum *y = &sort_funcs[*(const size_t *)b];
+
+	if (x->insn_per_io != y->insn_per_io)
+		return x->insn_per_io > y->insn_per_io ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* The indexes of @g's functions, most instructions first. */
+static size_t *group_sorted(const struct group *g)
+{
+	size_t *idx = xrealloc(NULL, g->n_funcs * sizeof(*idx)), n = 0;
+
+	for (size_t i = 0; i < g->cap_funcs; i++)
+		if (g->funcs[i].key)
+			idx[n++] = i;
+	sort_funcs = g->funcs;
+	qsort(idx, n, sizeof(*idx), func_by_insns);
+	return idx;
+}
+
+/* A table is built in memory, then replaces DIR/@name atomically. */
+struct table {
+	FILE *f;
+	char *text;
+	size_t size;
+};
+
+static int table_open(struct table *t, char *err, size_t len)
+{
+	t->text = NULL;
+	t->f = open_memstream(&t->text, &t->size);
+	return t->f ? 0 : seterr(err, len, "open_memstream: %s", strerror(errno));
+}
+
+static int table_close(struct table *t, const char *run_dir, const char *name, char *err,
+		       size_t len)
+{
+	char path[4096];
+	int rc;
+
+	fclose(t->f);
+	snprintf(path, sizeof(path), "%s/%s", run_dir, name);
+	rc = file_write_atomic(path, t->text, t->size, err, len);
+	free(t->text);
+	return rc;
+}
+
+static void write_key(FILE *f, const char *key)
+{
+	const char *colon = strchr(key, ':');
+
+	results_write_field(f, colon + 1);
+	fputc(',', f);
+	fprintf(f, "%.*s", (int)(colon - key), key);
+}
+
+/* insn-functions.csv: per arm and workload, the top functions and every driver function. */
+static int write_functions(const char *run_dir, const struct groups *gs, char *err, size_t len)
+{
+	struct table t;
+	FILE *f;
+
+	if (table_open(&t, err, len))
+		return -1;
+	f = t.f;
+	fputs("family,arm,workload,rank,function,module,class,insn_per_io,calls_per_io,"
+	      "insn_per_call,samples\n", f);
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct group *g = &gs->v[i];
+		size_t *idx = group_sorted(g);
+
+		for (size_t r = 0; r < g->n_funcs; r++) {
+			const struct func_sum *fs = &g->funcs[idx[r]];
+			double ipio = fs->insn_per_io / g->samples;
+			double cpio = fs->calls_per_io / g->samples;
+
+			if (r >= INSN_TOP_FUNCTIONS && fs->class != CLASS_DRIVER &&
+			    fs->class != CLASS_LAYER)
+				continue;
+			results_write_field(f, g->family);
+			fputc(',', f);
+			results_write_field(f, g->arm);
+			fputc(',', f);
+			results_write_field(f, g->workload);
+			fprintf(f, ",%zu,", r + 1);
+			write_key(f, fs->key);
+			fprintf(f, ",%s,%.3f,%.4f,", class_names[fs->class], ipio, cpio);
+			if (cpio > 0)
+				fprintf(f, "%.2f", ipio / cpio);
+			fprintf(f, ",%u\n", g->samples);
+		}
+		free(idx);
+	}
+	return table_close(&t, run_dir, "insn-functions.csv", err, len);
+}
+
+/* Twin map ------------------------------------------------------------------------------ */
+
+/* The function columns of the twin map. */
+enum twin_column { TWIN_RAW, TWIN_SAFE, TWIN_RUST };
+
+/*
+ * One function named by the twin map: the names of one family's counterpart functions
+ * form a group (rows sharing a name join their groups), whose label ("raw/safe", each side
+ * its names joined by "+", "-" for none) is what the diff calls the pair.
+ */
+struct twin_name {
+	char family[RESULTS_NAME_LEN];
+	char name[128];
+	unsigned int group;
+	enum twin_column column;
+};
+
+struct twin_map {
+	struct twin_name *v;
+	size_t n, cap;
+	unsigned int groups;
+};
+
+static void twin_map_free(struct twin_map *tm)
+{
+	free(tm->v);
+	memset(tm, 0, sizeof(*tm));
+}
+
+static struct twin_name *twin_lookup(const struct twin_map *tm, const char *family,
+				     const char *name, size_t name_len)
+{
+	for (size_t i = 0; i < tm->n; i++)
+		if (!strcmp(tm->v[i].family, family) && strlen(tm->v[i].name) == name_len &&
+		    !strncmp(tm->v[i].name, name, name_len))
+			return &tm->v[i];
+	return NULL;
+}
+
+static void twin_join(struct twin_map *tm, unsigned int from, unsigned int to)
+{
+	for (size_t i = 0; i < tm->n; i++)
+		if (tm->v[i].group == from)
+			tm->v[i].group = to;
+}
+
+/* Adds the names of one column ("-": none; several may be given, ",") to @group. */
+static int twin_add_column(struct twin_map *tm, const char *family, const char *col,
+			   enum twin_column column, unsigned int group)
+{
+	while (strcmp(col, "-") && *col) {
+		size_t k = strcspn(col, ",");
+		struct twin_name *t = twin_lookup(tm, family, col, k);
+
+		if (!k || k >= sizeof(t->name))
+			return -1;
+		if (t) {
+			twin_join(tm, t->group, group);
+		} else {
+			GROW(tm->v, tm->n, tm->cap);
+			t = &tm->v[tm->n++];
+			snprintf(t->family, sizeof(t->family), "%s", family);
+			snprintf(t->name, sizeof(t->name), "%.*s", (int)k, col);
+			t->group = group;
+			t->column = column;
+		}
+		col += k + (col[k] == ',');
+	}
+	return 0;
+}
+
+/*
+ * Reads a twin map (drivers-safe/twins.tsv): tab-separated "family raw_function
+ * safe_function rust_function reason", "-" for none, "#" comments. A missing file is an
+ * empty map. 0, or -1 with "file:line: message".
+ */
+static int twin_map_load(const char *path, struct twin_map *tm, char *err, size_t len)
+{
+	char line[1024];
+	unsigned long lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	memset(tm, 0, sizeof(*tm));
+	if (!f)
+		return errno == ENOENT ? 0 : seterr(err, len, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char *fields[5] = { NULL }, *p = line;
+		size_t n = 0;
+
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[strspn(line, " \t")] || line[strspn(line, " \t")] == '#')
+			continue;
+		while (n < 5 && p) {
+			fields[n++] = p;
+			p = strchr(p, '\t');
+			if (p)
+				*p++ = '\0';
+		}
+		if (n < 5 || !*fields[0] || strlen(fields[0]) >= RESULTS_NAME_LEN ||
+		    (!strcmp(fields[1], "-") && !strcmp(fields[2], "-") &&
+		     !strcmp(fields[3], "-")) ||
+		    twin_add_column(tm, fields[0], fields[1], TWIN_RAW, tm->groups) ||
+		    twin_add_column(tm, fields[0], fields[2], TWIN_SAFE, tm->groups) ||
+		    twin_add_column(tm, fields[0], fields[3], TWIN_RUST, tm->groups)) {
+			fclose(f);
+			twin_map_free(tm);
+			return seterr(err, len, "%s:%lu: expected family, raw_function, "
+				      "safe_function, rust_function and reason, tab-separated "
+				      "(\"-\" for none; at least one function)", path, lineno);
+		}
+		tm->groups++;
+	}
+	fclose(f);
+	return 0;
+}
+
+int insn_twins_copy(const char *top, const char *run_dir, char *err, size_t len)
+{
+	char from[4096], to[4096];
+	struct twin_map tm;
+	size_t size;
+	char *text;
+	int rc;
+
+	snprintf(from, sizeof(from), "%s/%s", top, INSN_TWIN_MAP);
+	if (twin_map_load(from, &tm, err, len))
+		return -1;
+	twin_map_free(&tm);
+	if (!run_dir || !path_exists(from))
+		return 0;
+	text = file_read(from, &size, err, len);
+	if (!text)
+		return -1;
+	snprintf(to, sizeof(to), "%s/twins.tsv", run_dir);
+	rc = file_write_atomic(to, text, size, err, len);
+	free(text);
+	return rc;
+}
+
+/*
+ * The map entry of driver function @name: the name itself or, for a safe layer ops
+ * adapter (SAFE_*_ADAPTERS make name##_<op>_adapter, with the typed op inlined), the name
+ * without "_adapter".
+ */
+static const struct twin_name *twin_of(const struct twin_map *tm, const char *family,
+				       const char *name)
+{
+	static const char adapter[] = "_adapter";
+	size_t nl = strlen(name), al = sizeof(adapter) - 1;
+	const struct twin_name *t = twin_lookup(tm, family, name, nl);
+
+	if (!t && nl > al && !strcmp(name + nl - al, adapter))
+		t = twin_lookup(tm, family, name, nl - al);
+	return t;
+}
+
+/* "raw/safe" for group @group of @family: each side's names joined by "+", "-" for none. */
+static void twin_label(const struct twin_map *tm, const char *family, unsigned int group,
+		       char *out, size_t len)
+{
+	size_t used = 0;
+
+	for (enum twin_column c = TWIN_RAW; c <= TWIN_SAFE; c++) {
+		bool any = false;
+
+		for (size_t i = 0; i < tm->n; i++) {
+			const struct twin_name *t = &tm->v[i];
+
+			if (t->group != group || t->column != c || strcmp(t->family, family))
+				continue;
+			used += snprintf(out + used, used < len ? len - used : 0, "%s%s",
+					 any ? "+" : "", t->name);
+			any = true;
+		}
+		if (!any)
+			used += snprintf(out + used, used < len ? len - used : 0, "-");
+		if (c == TWIN_RAW)
+			used += snprintf(out + used, used < len ? len - used : 0, "/");
+	}
+}
+
+/*
+ * The row key of a function in the diff of a raw/safe pair: a driver or layer function the
+ * twin map names becomes its counterpart pair ("PAIRMODULES:raw/safe"), so the pair is one
+ * row; anything else keeps its own name.
+ */
+static void twin_key(const struct twin_map *tm, const struct group *g, const char *pair_mods,
+		     const struct func_sum *fs, char *out, size_t len)
+{
+	const struct twin_name *t;
+	char label[300];
+
+	if (fs->class != CLASS_DRIVER && fs->class != CLASS_LAYER) {
+		snprintf(out, len, "%s", fs->key);
+		return;
+	}
+	t = twin_of(tm, g->family, strchr(fs->key, ':') + 1);
+	if (!t) {
+		snprintf(out, len, "%s", fs->key);
+		return;
+	}
+	twin_label(tm, g->family, t->group, label, sizeof(label));
+	snprintf(out, len, "%s:%s", pair_mods, label);
+}
+
+/*
+ * The safe twin's group of the same family, workload and tracing as raw twin group @base,
+ * by the roles the run folder records; NULL when there is none.
+ */
+static const struct group *safe_partner(const struct groups *gs, const struct facts *facts,
+					const struct group *base)
+{
+	const char *traced = facts_arm_get(facts, base->family, base->arm, "traced");
+
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct group *g = &gs->v[i];
+		const char *t = facts_arm_get(facts, g->family, g->arm, "traced");
+
+		if (!strcmp(g->family, base->family) && !strcmp(g->workload, base->workload) &&
+		    facts_arm_role(facts, g->family, g->arm) == ARM_SAFE && !traced == !t)
+			return g;
+	}
+	return NULL;
+}
+
+struct diff_row {
+	char key[400];
+	enum insn_class class;
+	double base, cand;
+};
+
+static int diff_by_size(const void *a, const void *b)
+{
+	const struct diff_row *x = a, *y = b;
+	double dx = fabs(x->cand - x->base), dy = fabs(y->cand - y->base);
+
+	if (dx != dy)
+		return dx > dy ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+static void diff_add(struct diff_row **rows, size_t *n, size_t *cap, const char *key,
+		     enum insn_class class, double base, double cand)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*rows)[i].key, key)) {
+			(*rows)[i].base += base;
+			(*rows)[i].cand += cand;
+			return;
+		}
+	GROW(*rows, *n, *cap);
+	snprintf((*rows)[*n].key, sizeof((*rows)[*n].key), "%s", key);
+	(*rows)[*n].class = class;
+	(*rows)[*n].base = base;
+	(*rows)[*n].cand = cand;
+	(*n)++;
+}
+
+/*
+ * insn-diff.csv: for each raw<X>/safe<X> pair of arms, safe minus raw: first a [total] row
+ * per class, then by function.
+ */
+static int write_diff(const char *run_dir, const struct groups *gs, char *err, size_t len)
+{
+	struct facts facts;
+	struct twin_map tm;
+	char map[4096];
+	struct table t;
+	FILE *f;
+
+	snprintf(map, sizeof(map), "%s/" FACTS_FILE, run_dir);
+	if (facts_read(map, &facts, err, len))
+		return -1;
+	snprintf(map, sizeof(map), "%s/twins.tsv", run_dir);
+	if (twin_map_load(map, &tm, err, len)) {
+		facts_free(&facts);
+		return -1;
+	}
+	if (table_open(&t, err, len)) {
+		twin_map_free(&tm);
+		facts_free(&facts);
+		return -1;
+	}
+	f = t.f;
+	fputs("family,workload,baseline,candidate,function,module,class,base_insn_per_io,"
+	      "cand_insn_per_io,diff_insn_per_io\n", f);
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct group *base = &gs->v[i], *cand;
+		struct diff_row *rows = NULL;
+		size_t n = 0, cap = 0;
+		char key[400], mods[2 * RESULTS_NAME_LEN + 2];
+
+		if (facts_arm_role(&facts, base->family, base->arm) != ARM_RAW)
+			continue;
+		cand = safe_partner(gs, &facts, base);
+		if (!cand)
+			continue;
+		snprintf(mods, sizeof(mods), "%s/%s", base->driver, cand->driver);
+		for (size_t k = 0; k < base->cap_funcs; k++)
+			if (base->funcs[k].key) {
+				twin_key(&tm, base, mods, &base->funcs[k], key, sizeof(key));
+				diff_add(&rows, &n, &cap, key, base->funcs[k].class,
+					 base->funcs[k].insn_per_io / base->samples, 0);
+			}
+		for (size_t k = 0; k < cand->cap_funcs; k++)
+			if (cand->funcs[k].key) {
+				twin_key(&tm, cand, mods, &cand->funcs[k], key, sizeof(key));
+				diff_add(&rows, &n, &cap, key, cand->funcs[k].class, 0,
+					 cand->funcs[k].insn_per_io / cand->samples);
+			}
+		qsort(rows, n, sizeof(*rows), diff_by_size);
+		for (int c = 0; c < N_CLASSES; c++) {
+			double tb = 0, tc = 0;
+
+			for (size_t k = 0; k < n; k++)
+				if (rows[k].class == (enum insn_class)c) {
+					tb += rows[k].base;
+					tc += rows[k].cand;
+				}
+			results_write_field(f, base->family);
+			fputc(',', f);
+			results_write_field(f, base->workload);
+			fprintf(f, ",%s,%s,[total],,%s,%.3f,%.3f,%.3f\n", base->arm, cand->arm,
+				class_names[c], tb, tc, tc - tb);
+		}
+		for (size_t k = 0; k < n; k++) {
+			if (fabs(rows[k].cand - rows[k].base) < 0.005)
+				break;
+			results_write_field(f, base->family);
+			fputc(',', f);
+			results_write_field(f, base->workload);
+			fprintf(f, ",%s,%s,", base->arm, cand->arm);
+			write_key(f, rows[k].key);
+			fprintf(f, ",%s,%.3f,%.3f,%.3f\n", class_names[rows[k].class],
+				rows[k].base, rows[k].cand, rows[k].cand - rows[k].base);
+		}
+		free(rows);
+	}
+	twin_map_free(&tm);
+	facts_free(&facts);
+	return table_close(&t, run_dir, "insn-diff.csv", err, len);
+}
+
+bool insn_plugin_usable(const char *top, const char *clock)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/plugin/insncount.so", top);
+	return !strcmp(clock, "icount") && path_exists(path);
+}
+
+/* Merge -------------------------------------------------------------------------------- */
+
+int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t len)
+{
+	struct windows ws = { 0 };
+	struct symtab vmlinux = { 0 };
+	struct groups gs = { 0 };
+	int files, merged = 0, rc = -1;
+
+	files = load_plugin_output(run_dir, &ws, err, len);
+	if (files <= 0) {
+		rc = files;
+		goto out;
+	}
+	if (load_vmlinux_symbols(run_dir, &vmlinux, err, len))
+		goto out;
+	for (size_t i = 0; i < ws.n; i++) {
+		struct window *w = &ws.v[i];
+		struct window_metrics m = { 0 };
+		struct window_file wf;
+		const char *note = w->note[0] ? w->note : NULL;
+
+		if (!note && !w->complete)
+			note = "insn-window-missing";
+		if (load_window_file(run_dir, w->id, &wf, err, len)) {
+			fprintf(stderr, "twinbench: insn: %s; window %u skipped\n", err, w->id);
+			continue;
+		}
+		if (!note) {
+			struct group *g = group_get(&gs, &wf);
+
+			resolve_window(w, &vmlinux, &wf, g, &m);
+			g->samples++;
+		}
+		put_metrics(t, &wf, &m, note);
+		window_file_free(&wf);
+		merged++;
+	}
+	if (write_functions(run_dir, &gs, err, len) || write_diff(run_dir, &gs, err, len))
+		goto out;
+	rc = merged;
+out:
+	for (size_t i = 0; i < ws.n; i++)
+		free(ws.v[i].tbs);
+	free(ws.v);
+	symtab_free(&vmlinux);
+	groups_free(&gs);
+	return rc;
+}
+
+/* `twinbench insn DIR` ------------------------------------------------------------------ */
+
+static void print_summary(const struct sample_table *t)
+{
+	printf("%-8s %-10s %-28s %-20s %8s %12s\n", "family", "arm", "workload", "metric",
+	       "samples", "mean");
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sample_row *r = &t->rows[i];
+		double sum = 0;
+		unsigned int n = 0;
+		bool first = true;
+
+		if (!is_insn_metric(r->metric))
+			continue;
+		for (size_t k = 0; k < t->n && first; k++) {
+			const struct sample_row *o = &t->rows[k];
+
+			if (!strcmp(o->family, r->family) && !strcmp(o->arm, r->arm) &&
+			    !strcmp(o->workload, r->workload) && !strcmp(o->metric, r->metric)) {
+				if (k < i)
+					first = false;
+				else if (o->valid) {
+					sum += o->value;
+					n++;
+				}
+			}
+		}
+		if (first)
+			printf("%-8s %-10s %-28s %-20s %8u %12.1f\n", r->family, r->arm,
+			       r->workload, r->metric, n, n ? sum / n : NAN);
+	}
+}
+
+int insn_main(int argc, char **argv)
+{
+	struct sample_table t = { 0 };
+	char path[4096], err[512];
+	struct stat st;
+	int n;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: twinbench insn RUN-DIR\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/samples.csv", argv[1]);
+	if (!stat(path, &st) && results_load_samples(path, &t, err, sizeof(err))) {
+		fprintf(stderr, "twinbench insn: %s\n", err);
+		return 1;
+	}
+	n = insn_merge(argv[1], &t, err, sizeof(err));
+	if (n < 0) {
+		fprintf(stderr, "twinbench insn: %s\n", err);
+		sample_table_free(&t);
+		return 1;
+	}
+	if (!n) {
+		fprintf(stderr, "twinbench insn: %s holds no insncount*.txt (run the VM with "
+			"--plugin)\n", argv[1]);
+		sample_table_free(&t);
+		return 1;
+	}
+	if (results_write_samples(path, &t, err, sizeof(err))) {
+		fprintf(stderr, "twinbench insn: %s\n", err);
+		sample_table_free(&t);
+		return 1;
+	}
+	print_summary(&t);
+	printf("%d windows; per-function tables: %s/insn-functions.csv, %s/insn-diff.csv\n",
+	       n, argv[1], argv[1]);
+	sample_table_free(&t);
+	return 0;
+}
