@@ -30,8 +30,9 @@ mirror=${TWINBENCH_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${TWINBENCH_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
 # line:suite:apt target release. The line names a release series, never a point release:
-# the packages say which release that is today.
-LINES="6.1:bookworm:bookworm 6.12:trixie:trixie 7:trixie:trixie-backports"
+# the packages say which release that is today. A target "from-LINE" is a debug kernel built
+# from LINE's prepared source (scripts/debug-kernel.sh).
+LINES="6.1:bookworm:bookworm 6.12:trixie:trixie 7:trixie:trixie-backports 7-debug:trixie:from-7"
 DEFAULT_LINE=6.1
 # What every build environment holds besides the kernel's own compiler.
 ENV_PACKAGES="make bc bison flex libelf-dev libssl-dev openssl dwarves python3 kmod xz-utils"
@@ -177,6 +178,10 @@ fetch_line() {
 	dir=$cache/kernels/$line
 	facts=$dir/kernel.env
 	[ -e "$facts" ] && return 0
+	case "$target" in
+	from-*) fetch_line "${target#from-}" && "$top/scripts/debug-kernel.sh" "$line" "${target#from-}"
+		return ;;
+	esac
 	[ "$(id -u)" = 0 ] || die "fetching kernel $line needs root (chroot, unpacking into $cache)"
 	make_env "$suite"
 	root=$(env_root "$suite")
