@@ -3,8 +3,9 @@
 # user checks them after make kernels and make modules-all: every line has its release,
 # package (a debug line: the linux-source package it is built from) and compilers on record,
 # an image and modules unpacked outside /boot and /lib/modules, our modules built for exactly
-# that release (rnull too where the kernel has Rust); a second make kernels does nothing; bad input (an unknown KERNEL=, a line that is
-# not in the cache) is refused with one line saying what to run, before anything boots.
+# that release (rnull too where the kernel has Rust); a second make kernels does nothing;
+# bad input (an unknown KERNEL=, a line that is not in the cache) is refused with one line
+# saying what to run, before anything boots.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
