@@ -7,9 +7,12 @@
 # Usage: tests/run.sh [unit|host|vm]... [--only NAME]... [--kernel LINE]
 #   The guest tests run on every kernel of scripts/kernels.sh, each booted from the cache
 #   with our modules built for it (make modules-all): all of them on LINE (default: the
-#   default kernel), the integrity subset (tests with a "# vm-kernels: all" line) on the
-#   others. A test with a "# vm-needs: MODULE" line runs only on kernels where MODULE.ko
-#   was built (rnull_mod: a Rust-enabled kernel); elsewhere it counts as skipped.
+#   default kernel), the integrity subset on the others: tests with a "# vm-kernels: all"
+#   line run on every line, "# vm-kernels: LINE..." on the lines it names (7-debug: the
+#   debug kernel's checkers on the block and NVMe tests). A "# vm-append: ARGS" line adds
+#   kernel arguments to the test's boot. A test with a "# vm-needs: MODULE" line runs only
+#   on kernels where MODULE.ko was built (rnull_mod: a Rust-enabled kernel); elsewhere it
+#   counts as skipped.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -126,7 +129,7 @@ kv() {
 
 # The guest tests on kernel LINE: all of them when FULL is 1, else the integrity subset.
 run_vm_kernel() {
-	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra
+	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra append
 	if ! facts=$(scripts/kernels.sh env "$line" 2>&1); then
 		echo "not ok - kernel $line is ready for the guest tests: $facts"
 		failed=$((failed + 1))
@@ -146,7 +149,8 @@ run_vm_kernel() {
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
-		if [ "$full" = 0 ] && ! grep -q '^# vm-kernels: all$' "$t"; then
+		if [ "$full" = 0 ] &&
+			! sed -n 's/^# vm-kernels: //p' "$t" | tr ' ' '\n' | grep -q -x -F -e all -e "$line"; then
 			continue
 		fi
 		need=$(sed -n 's/^# vm-needs: *//p' "$t" | head -n 1)
@@ -175,8 +179,10 @@ run_vm_kernel() {
 		while read -r spec; do
 			nvme_args+=(--nvme "$spec")
 		done < <(sed -n 's/^# vm-nvme: *//p' "$t")
+		append=$(sed -n 's/^# vm-append: *//p' "$t" | head -n 1)
 		scripts/vm-run.sh --share "$share" --initrd "$initrd" --kver "$kver" --clock wall \
 			--accel tcg --smp 2 --timeout 900 --quiet "${nvme_args[@]}" \
+			${append:+--append "$append"} \
 			--kernel-image "$(kv image "$facts")" >"$out.host" 2>&1
 		rc=$?
 		grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$share/console.log" | tr -d '\r' >"$out"

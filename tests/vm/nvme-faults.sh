@@ -1,12 +1,15 @@
 #!/bin/bash
 # nvme-faults.sh: guest tests of the NVMe twins' fault paths, reached for real on QEMU's
 # emulated controllers: timeouts and resets under load, a shared INTx line, unbind and
-# module removal in the middle of a reset, and the shutdown a controller sees on unbind
-# (CSTS.SHST read back) and on power-off with a twin bound (nvme-faults.after, on the host,
-# counts the CC.SHN writes QEMU traced); and the runner's guard refusing a namespace that
-# another process has open.
+# module removal in the middle of a reset, an admin command that times out during probe,
+# and the shutdown a controller sees on unbind (CSTS.SHST read back) and on power-off with a
+# twin bound (nvme-faults.after, on the host, counts the CC.SHN writes QEMU traced); and the
+# runner's guard refusing a namespace that another process has open, on a controller of one
+# namespace and on one of 18 (the guard once stopped looking at 16).
 # vm-nvme-file: 256M,addr=5.0,trace-shutdown
 # vm-nvme: null=1G,bps=65536,addr=5.1
+# vm-nvme: null=16M,addr=6.0,namespaces=18
+# vm-kernels: 7-debug
 # Controller 00:05.0 is file-backed; 00:05.1 is throttled to 64 KiB/s, so a 128 KiB read
 # takes 2 s, longer than the twins' io_timeout=1, while the 4 KiB reads of a partition scan
 # pass. Both are functions of one slot, so under INTx they share one line.
@@ -16,19 +19,21 @@ set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"
 
-# 2 guard checks, 12 per twin, 2 at the end here and 1 in nvme-faults.after.
-plan $((2 + 2 * 12 + 2 + 1))
+# 2 guard checks and 3 on 18 namespaces, 15 per twin, 2 at the end here and 1 in
+# nvme-faults.after.
+plan $((2 + 3 + 2 * 15 + 2 + 1))
 
-fast="" slow=""
+fast="" slow="" many=""
 for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/class")" = 0x010802 ] || continue
 	case "${d##*/}" in
 	*:05.0) fast=${d##*/} ;;
 	*:05.1) slow=${d##*/} ;;
+	*:06.0) many=${d##*/} ;;
 	esac
 done
-if [ -z "$fast" ] || [ -z "$slow" ]; then
-	not_ok "two NVMe controllers at 00:05.0 and 00:05.1 (found '$fast' '$slow')"
+if [ -z "$fast" ] || [ -z "$slow" ] || [ -z "$many" ]; then
+	not_ok "NVMe controllers at 00:05.0, 00:05.1 and 00:06.0 (found '$fast' '$slow' '$many')"
 	finish
 	exit 1
 fi
@@ -88,11 +93,53 @@ wait_reset() {
 	return 1
 }
 
-# The controller's CSTS.SHST (2 = shutdown complete), read from BAR0 with no driver bound.
-shst() {
+# The controller's CSTS register, read from BAR0 with no driver bound.
+csts() {
 	local bar
 	bar=$(head -n 1 "/sys/bus/pci/devices/$1/resource" | cut -d' ' -f1)
-	echo $((($(devmem $((bar + 0x1c)) 32) >> 2) & 3))
+	echo $(($(devmem $((bar + 0x1c)) 32)))
+}
+
+# CSTS.SHST (2 = shutdown complete).
+shst() {
+	echo $((($(csts "$1") >> 2) & 3))
+}
+
+# admin_timeout_probe DRIVER BDF: bind DRIVER while bus mastering is being cleared under it
+# (PCI command = memory decode only, rewritten in a loop), so the controller cannot fetch
+# the probe's admin commands: QEMU sets CSTS.CFS and completes nothing, and the first admin
+# command times out. Prints the bind's exit status and how long it took.
+admin_timeout_probe() {
+	local cfg=/sys/bus/pci/devices/$2/config clear rc start
+	# The dword at 0 (vendor and device ID) is read-only; the word at 4 is the command.
+	(while :; do printf '\0\0\0\0\002\000' >"$cfg"; done) 2>/dev/null &
+	clear=$!
+	echo "$1" >"/sys/bus/pci/devices/$2/driver_override"
+	start=$(date +%s)
+	timeout 120 sh -c "echo $2 >/sys/bus/pci/drivers/$1/bind" 2>/dev/null
+	rc=$?
+	kill "$clear"
+	wait "$clear" 2>/dev/null
+	echo "$rc $(($(date +%s) - start))"
+}
+
+# stopped_on_admin_timeout MARK DRIVER CSTS: since MARK, DRIVER logged an admin timeout,
+# and the controller's CSTS.RDY is 0.
+stopped_on_admin_timeout() {
+	[ $(($3 & 1)) = 0 ] &&
+		klog_has "$1" "$2 .*admin opcode 0x[0-9a-f]+ timed out, stopping controller"
+}
+
+# ns_disk BDF N: namespace N's block device (the multipath head's name, nvmeXnN).
+ns_disk() {
+	local d
+	for d in "/sys/bus/pci/devices/$1"/nvme/nvme*/nvme*n"$2"; do
+		[ -e "$d" ] || continue
+		d=${d##*/}
+		echo "/dev/${d/c[0-9]*n/n}"
+		return 0
+	done
+	return 1
 }
 
 slow_read() {
@@ -102,17 +149,18 @@ slow_read() {
 
 # The runner's guard on the emulated controller: a namespace open non-exclusively in
 # another process (a raw reader) is refused before anything is loaded or unbound.
+# guard_plan EXTRA-PARAMS: a one-sample plan in /tmp/fam.
 guard_plan() {
 	rm -rf /tmp/fam && mkdir -p /tmp/fam
-	printf '[run]\nsamples = 1\nios = 200\nwarmup_ios = 0\ntimeout = 60\n\n[family nvme]\narms = nvme rawnvme\nparams = io_queue_depth=64 poll_queues=0\n\n[workload randread-4k-qd1]\nrw = randread\nbs = 4k\niodepth = 1\n' \
-		>/tmp/fam/matrix.ini
+	printf '[run]\nsamples = 1\nios = 200\nwarmup_ios = 0\ntimeout = 60\n\n[family nvme]\narms = nvme rawnvme\nparams = %sio_queue_depth=64 poll_queues=0\n\n[workload randread-4k-qd1]\nrw = randread\nbs = 4k\niodepth = 1\n' \
+		"$1" >/tmp/fam/matrix.ini
 	printf '# twinbench plan 1\n# matrix=matrix.ini\n# clock=wall\n# icount_shift=-1\n# seed=1\nindex\tfamily\tarm\tworkload\tsample\n1\tnvme\trawnvme\trandread-4k-qd1\t1\n' \
 		>/tmp/fam/plan.tsv
 }
 echo none >"/sys/bus/pci/devices/$slow/driver_override"
 modprobe nvme
 if command -v twinbench >/dev/null && attach nvme "$fast"; then
-	guard_plan
+	guard_plan ""
 	sleep 120 <"$(disk_of "$fast")" &
 	reader=$!
 	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
@@ -126,6 +174,24 @@ if command -v twinbench >/dev/null && attach nvme "$fast"; then
 else
 	not_ok "guard: twinbench is in the guest and nvme binds $fast"
 fi
+# Namespaces 17 and 18 of an 18-namespace controller, each open in another process.
+for i in $(seq 100); do ns_disk "$many" 18 >/dev/null && break; sleep 0.1; done
+for n in 17 18; do
+	if ! command -v twinbench >/dev/null || ! dev=$(ns_disk "$many" "$n"); then
+		not_ok "guard: namespace $n of $many is a disk under nvme"
+		continue
+	fi
+	guard_plan "pci=$many "
+	sleep 120 <"$dev" &
+	reader=$!
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
+	check "guard: namespace $n of 18 open in another process is refused, naming ${dev#/dev/}" \
+		grep -q "${dev#/dev/}.*is open in process $reader (sleep)" /tmp/fam/samples/0001.csv
+	kill "$reader"
+	wait "$reader" 2>/dev/null
+done
+check "guard: the 18-namespace controller stays with nvme" \
+	test "$(readlink -f /sys/bus/pci/devices/$many/driver)" = /sys/bus/pci/drivers/nvme
 modprobe -r nvme
 release "$slow"
 
@@ -137,6 +203,19 @@ for drv in rawnvme safenvme; do
 		not_ok "$drv loads with $params"
 		continue
 	fi
+
+	# An admin command that times out during probe: the probe fails in bounded time, the
+	# twin has stopped the controller (its buffers may be freed only then), nothing stays
+	# bound; the controller then binds and verifies as before (below).
+	mark=$(klog_mark)
+	read -r rc secs < <(admin_timeout_probe "$drv" "$fast")
+	check "$drv: a probe whose admin command times out fails, not hangs (bind exit $rc, $secs s)" \
+		sh -c "[ $rc != 0 ] && [ $rc != 124 ]"
+	reg=$(csts "$fast")
+	check "$drv: ... after stopping the controller on the admin timeout (CSTS.RDY = $((reg & 1)))" \
+		stopped_on_admin_timeout "$mark" "$drv" "$reg"
+	check "$drv: ... and leaves no driver and no disk on the controller" \
+		sh -c "[ ! -e /sys/bus/pci/devices/$fast/driver ] && ! ls -d /sys/bus/pci/devices/$fast/*/block/* 2>/dev/null"
 	if ! attach "$drv" "$fast" || ! attach "$drv" "$slow"; then
 		not_ok "$drv binds both controllers with INTx"
 		release "$fast"; release "$slow"; modprobe -r "$drv"
