@@ -9,31 +9,35 @@
 # vm-nvme-file: 256M,addr=5.0,trace-shutdown
 # vm-nvme: null=1G,bps=65536,addr=5.1
 # vm-nvme: null=16M,addr=6.0,namespaces=18
+# vm-nvme: null=64M,latency-ns=1500000000,addr=6.1
 # vm-kernels: 7-debug
 # Controller 00:05.0 is file-backed; 00:05.1 is throttled to 64 KiB/s, so a 128 KiB read
 # takes 2 s, longer than the twins' io_timeout=1, while the 4 KiB reads of a partition scan
-# pass. Both are functions of one slot, so under INTx they share one line.
+# pass. Both are functions of one slot, so under INTx they share one line. 00:06.0 has 18
+# namespaces (the guard's); every I/O on 00:06.1 takes 1.5 s, so even the partition scan in
+# a twin's probe times out.
 # Every case ends with no WARN and no hang (scripts/vm-run.sh fails the boot on either),
 # and fio verify clean on the controller whose I/O completes.
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"
 
-# 2 guard checks and 3 on 18 namespaces, 15 per twin, 2 at the end here and 1 in
+# 2 guard checks and 3 on 18 namespaces, 17 per twin, 2 at the end here and 1 in
 # nvme-faults.after.
-plan $((2 + 3 + 2 * 15 + 2 + 1))
+plan $((2 + 3 + 2 * 17 + 2 + 1))
 
-fast="" slow="" many=""
+fast="" slow="" many="" late=""
 for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/class")" = 0x010802 ] || continue
 	case "${d##*/}" in
 	*:05.0) fast=${d##*/} ;;
 	*:05.1) slow=${d##*/} ;;
 	*:06.0) many=${d##*/} ;;
+	*:06.1) late=${d##*/} ;;
 	esac
 done
-if [ -z "$fast" ] || [ -z "$slow" ] || [ -z "$many" ]; then
-	not_ok "NVMe controllers at 00:05.0, 00:05.1 and 00:06.0 (found '$fast' '$slow' '$many')"
+if [ -z "$fast" ] || [ -z "$slow" ] || [ -z "$many" ] || [ -z "$late" ]; then
+	not_ok "NVMe controllers at 00:05.0, 00:05.1, 00:06.0 and 00:06.1 (found '$fast' '$slow' '$many' '$late')"
 	finish
 	exit 1
 fi
@@ -41,13 +45,13 @@ log=/tmp/faults.log
 # max_retries=1: a reset-aborted request is requeued once, then fails.
 params="irq_mode=2 nr_io_queues=1 io_timeout=1 max_retries=1 io_queue_depth=64"
 
+# disk_of BDF: namespace 1's block device under any of the three drivers.
 disk_of() {
 	local d
-	for d in "/sys/bus/pci/devices/$1"/*/block/*n1 "/sys/bus/pci/devices/$1"/block/*n1 \
-		"/sys/bus/pci/devices/$1"/nvme/nvme*/nvme*n1; do
+	for d in "/sys/bus/pci/devices/$1"/*/block/*n1 "/sys/bus/pci/devices/$1"/block/*n1; do
 		[ -e "$d" ] && { echo "/dev/${d##*/}"; return 0; }
 	done
-	return 1
+	ns_disk "$1" 1
 }
 
 no_disk() {
@@ -71,6 +75,14 @@ attach() {
 		sleep 0.1
 	done
 	return 1
+}
+
+unbind_clean() {
+	unbind "$1" && no_disk "$1"
+}
+
+unbound_clean() {
+	[ ! -e "/sys/bus/pci/devices/$1/driver" ] && no_disk "$1"
 }
 
 release() {
@@ -130,7 +142,8 @@ stopped_on_admin_timeout() {
 		klog_has "$1" "$2 .*admin opcode 0x[0-9a-f]+ timed out, stopping controller"
 }
 
-# ns_disk BDF N: namespace N's block device (the multipath head's name, nvmeXnN).
+# ns_disk BDF N: namespace N's block device under nvme (with multipath, the head's name
+# nvmeXnN, not the hidden path nvmeXcYnN).
 ns_disk() {
 	local d
 	for d in "/sys/bus/pci/devices/$1"/nvme/nvme*/nvme*n"$2"; do
@@ -158,6 +171,7 @@ guard_plan() {
 		>/tmp/fam/plan.tsv
 }
 echo none >"/sys/bus/pci/devices/$slow/driver_override"
+echo none >"/sys/bus/pci/devices/$late/driver_override"
 modprobe nvme
 if command -v twinbench >/dev/null && attach nvme "$fast"; then
 	guard_plan ""
@@ -165,7 +179,8 @@ if command -v twinbench >/dev/null && attach nvme "$fast"; then
 	reader=$!
 	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
 	check "guard: a namespace open in another process is refused, naming it" \
-		grep -q "is open in process $reader (sleep)" /tmp/fam/samples/0001.csv
+		grep -q "is open in process $reader (sleep)" /tmp/fam/samples/0001.csv ||
+		sed 's/^/# /' /tmp/fam/samples/0001.csv /tmp/fam.log | tail -n 5
 	check "guard: the refused controller stays with nvme" \
 		test "$(readlink -f /sys/bus/pci/devices/$fast/driver)" = /sys/bus/pci/drivers/nvme
 	kill "$reader"
@@ -186,7 +201,8 @@ for n in 17 18; do
 	reader=$!
 	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
 	check "guard: namespace $n of 18 open in another process is refused, naming ${dev#/dev/}" \
-		grep -q "${dev#/dev/}.*is open in process $reader (sleep)" /tmp/fam/samples/0001.csv
+		grep -q "${dev#/dev/}.*is open in process $reader (sleep)" /tmp/fam/samples/0001.csv ||
+		sed 's/^/# /' /tmp/fam/samples/0001.csv /tmp/fam.log | tail -n 5
 	kill "$reader"
 	wait "$reader" 2>/dev/null
 done
@@ -194,6 +210,7 @@ check "guard: the 18-namespace controller stays with nvme" \
 	test "$(readlink -f /sys/bus/pci/devices/$many/driver)" = /sys/bus/pci/drivers/nvme
 modprobe -r nvme
 release "$slow"
+release "$late"
 
 for drv in rawnvme safenvme; do
 	modprobe -r "$drv" 2>/dev/null
@@ -208,14 +225,27 @@ for drv in rawnvme safenvme; do
 	# twin has stopped the controller (its buffers may be freed only then), nothing stays
 	# bound; the controller then binds and verifies as before (below).
 	mark=$(klog_mark)
-	read -r rc secs < <(admin_timeout_probe "$drv" "$fast")
+	res=$(admin_timeout_probe "$drv" "$fast")
+	rc=${res% *} secs=${res#* }
 	check "$drv: a probe whose admin command times out fails, not hangs (bind exit $rc, $secs s)" \
 		sh -c "[ $rc != 0 ] && [ $rc != 124 ]"
 	reg=$(csts "$fast")
 	check "$drv: ... after stopping the controller on the admin timeout (CSTS.RDY = $((reg & 1)))" \
 		stopped_on_admin_timeout "$mark" "$drv" "$reg"
 	check "$drv: ... and leaves no driver and no disk on the controller" \
-		sh -c "[ ! -e /sys/bus/pci/devices/$fast/driver ] && ! ls -d /sys/bus/pci/devices/$fast/*/block/* 2>/dev/null"
+		unbound_clean "$fast"
+
+	# A timeout during the probe's partition scan: the reset runs while probe is still
+	# under way; the probe ends, and so does the unbind after it.
+	echo "$drv" >"/sys/bus/pci/devices/$late/driver_override"
+	start=$(date +%s)
+	timeout 120 sh -c "echo $late >/sys/bus/pci/drivers/$drv/bind" 2>/dev/null
+	rc=$?
+	check "$drv: a probe whose partition scan times out ends (bind exit $rc, $(($(date +%s) - start)) s, $(resets_seen "$drv") resets)" \
+		test "$rc" != 124
+	check "$drv: ... and the unbind after it returns, leaving no disk" \
+		unbind_clean "$late"
+	release "$late"
 	if ! attach "$drv" "$fast" || ! attach "$drv" "$slow"; then
 		not_ok "$drv binds both controllers with INTx"
 		release "$fast"; release "$slow"; modprobe -r "$drv"
