@@ -98,7 +98,6 @@ CONFIG_FUSION=n
 CONFIG_IPV6=n
 CONFIG_HYPERVISOR_GUEST=n
 CONFIG_X86_MCE=n
-CONFIG_MICROCODE=n
 CONFIG_KEXEC=n
 CONFIG_CRASH_DUMP=n
 CONFIG_EFI=n
@@ -159,14 +158,15 @@ if [ ! -e "$dir/build/.twinbench-config" ]; then
 		>>"$dir/build/.config"
 	inenv "$mk olddefconfig" >>"$dir/config.log" 2>&1 ||
 		die "make olddefconfig failed, see $dir/config.log"
+	bad=""
 	while IFS= read -r opt; do
 		name=${opt%%=*}
 		case "$opt" in
 		*=n) ! grep -q "^$name=" "$dir/build/.config" ;;
 		*) grep -qxF "$opt" "$dir/build/.config" ;;
-		esac || die "$dir/fragment.config: $opt did not hold after olddefconfig" \
-			"(.config has: $(grep -E "^(# )?$name[= ]" "$dir/build/.config" || echo nothing))"
+		esac || bad+=" $opt (.config: $(grep -E "^(# )?$name[= ]" "$dir/build/.config" || echo nothing));"
 	done <"$dir/fragment.config"
+	[ -z "$bad" ] || die "$dir/fragment.config: these did not hold after olddefconfig:$bad"
 	touch "$dir/build/.twinbench-config"
 	stage_done "$(grep -c '=[ym]$' "$dir/build/.config") options on"
 fi

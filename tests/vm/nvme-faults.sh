@@ -22,9 +22,9 @@ set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"
 
-# 2 guard checks and 3 on 18 namespaces, 17 per twin, 2 at the end here and 1 in
+# 2 guard checks, 4 on the give-back, 3 on 18 namespaces, 17 per twin, 2 at the end here and 1 in
 # nvme-faults.after.
-plan $((2 + 3 + 2 * 17 + 2 + 1))
+plan $((2 + 4 + 3 + 2 * 17 + 2 + 1))
 
 fast="" slow="" many="" late=""
 for d in /sys/bus/pci/devices/*; do
@@ -42,6 +42,7 @@ if [ -z "$fast" ] || [ -z "$slow" ] || [ -z "$many" ] || [ -z "$late" ]; then
 	exit 1
 fi
 log=/tmp/faults.log
+state=/run/twinbench/nvme-$fast.driver
 # max_retries=1: a reset-aborted request is requeued once, then fails.
 params="irq_mode=2 nr_io_queues=1 io_timeout=1 max_retries=1 io_queue_depth=64"
 
@@ -142,6 +143,32 @@ stopped_on_admin_timeout() {
 		klog_has "$1" "$2 .*admin opcode 0x[0-9a-f]+ timed out, stopping controller"
 }
 
+# driver_of BDF: the driver bound to BDF (none: "none").
+driver_of() {
+	local d
+	d=$(readlink -f "/sys/bus/pci/devices/$1/driver") && [ -e "$d" ] && echo "${d##*/}" ||
+		echo none
+}
+
+# open_twin_disk BDF: once a twin's disk appears on BDF (60 s), open it in a sleeping
+# process whose pid goes to /tmp/reader.pid.
+open_twin_disk() {
+	local i d
+	rm -f /tmp/reader.pid
+	for i in $(seq 1200); do
+		d=$(disk_of "$1")
+		case "$d" in
+		/dev/rawnvme* | /dev/safenvme*)
+			sleep 600 <"$d" &
+			echo $! >/tmp/reader.pid
+			return 0
+			;;
+		esac
+		sleep 0.05
+	done
+	return 1
+}
+
 # ns_disk BDF N: namespace N's block device under nvme (with multipath, the head's name
 # nvmeXnN, not the hidden path nvmeXcYnN).
 ns_disk() {
@@ -162,11 +189,11 @@ slow_read() {
 
 # The runner's guard on the emulated controller: a namespace open non-exclusively in
 # another process (a raw reader) is refused before anything is loaded or unbound.
-# guard_plan EXTRA-PARAMS: a one-sample plan in /tmp/fam.
+# guard_plan EXTRA-PARAMS [IOS]: a one-sample plan in /tmp/fam (rawnvme, IOS reads, 200).
 guard_plan() {
 	rm -rf /tmp/fam && mkdir -p /tmp/fam
-	printf '[run]\nsamples = 1\nios = 200\nwarmup_ios = 0\ntimeout = 60\n\n[family nvme]\narms = nvme rawnvme\nparams = %sio_queue_depth=64 poll_queues=0\n\n[workload randread-4k-qd1]\nrw = randread\nbs = 4k\niodepth = 1\n' \
-		"$1" >/tmp/fam/matrix.ini
+	printf '[run]\nsamples = 1\nios = %s\nwarmup_ios = 0\ntimeout = 60\n\n[family nvme]\narms = nvme rawnvme\nparams = %sio_queue_depth=64 poll_queues=0\n\n[workload randread-4k-qd1]\nrw = randread\nbs = 4k\niodepth = 1\n' \
+		"${2:-200}" "$1" >/tmp/fam/matrix.ini
 	printf '# twinbench plan 1\n# matrix=matrix.ini\n# clock=wall\n# icount_shift=-1\n# seed=1\nindex\tfamily\tarm\tworkload\tsample\n1\tnvme\trawnvme\trandread-4k-qd1\t1\n' \
 		>/tmp/fam/plan.tsv
 }
@@ -185,6 +212,36 @@ if command -v twinbench >/dev/null && attach nvme "$fast"; then
 		test "$(readlink -f /sys/bus/pci/devices/$fast/driver)" = /sys/bus/pci/drivers/nvme
 	kill "$reader"
 	wait "$reader" 2>/dev/null
+
+	# A twin's disk opened by another process during the arm: the give-back re-checks,
+	# keeps the twin bound and the record; the next run gives the controller back first.
+	guard_plan "" 3000
+	open_twin_disk "$fast" &
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
+	wait
+	reader=$(cat /tmp/reader.pid 2>/dev/null)
+	check "guard: a twin's disk opened during the arm keeps the twin bound, naming the user (process ${reader:-none})" \
+		sh -c "[ -n '$reader' ] && grep -q 'left bound to rawnvme.*open in process $reader' /tmp/fam.log &&
+			[ $(driver_of "$fast") = rawnvme ]" ||
+		sed 's/^/# /' /tmp/fam.log | tail -n 5
+	check "guard: ... and keeps its record ($state)" test -s "$state"
+	[ -n "$reader" ] && kill "$reader"
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
+	check "guard: the next run gives it back to nvme first, and the record goes" \
+		sh -c "grep -q 'giving $fast back to .nvme.' /tmp/fam.log &&
+			[ $(driver_of "$fast") = nvme ] && [ ! -e '$state' ]"
+
+	# SIGTERM while a twin has the controller: the run stops and gives it back, checked.
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1 &
+	runner=$!
+	for i in $(seq 1200); do
+		case "$(disk_of "$fast")" in /dev/rawnvme*) break ;; esac
+		sleep 0.05
+	done
+	kill -TERM "$runner"
+	wait "$runner"
+	check "guard: SIGTERM in the middle of an arm gives the controller back to nvme, record gone" \
+		sh -c "[ $(driver_of "$fast") = nvme ] && [ ! -e '$state' ]"
 	release "$fast"
 else
 	not_ok "guard: twinbench is in the guest and nvme binds $fast"
