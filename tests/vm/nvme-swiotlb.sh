@@ -53,13 +53,16 @@ bind() {
 }
 
 # verify_bounced DEV: write+verify from buffers 512 bytes into their page, sampling the
-# swiotlb slots in use meanwhile; prints the most seen, fails on a verify error.
+# swiotlb slots in use meanwhile; prints the most seen, fails on a verify error. A buffer
+# on physically contiguous pages is one segment and one bounce buffer, which keeps its
+# layout whatever the mask: with huge pages off and four jobs faulting their buffers in at
+# once, the pages of each buffer interleave with the others', so I/O is multi-segment.
 verify_bounced() {
 	local load peak=0 n
 	fio --name=bounce --filename="$1" --direct=1 --ioengine=libaio --rw=randwrite \
 		--bssplit=512/10:4k/40:16k/25:128k/25 --blockalign=512 --mem_align=512 \
-		--iodepth=16 --size=32M --verify=crc32c --verify_fatal=1 --do_verify=1 \
-		--randrepeat=0 --eta=never >"$log" 2>&1 &
+		--iodepth=16 --numjobs=4 --size=8M --offset_increment=8M --verify=crc32c \
+		--verify_fatal=1 --do_verify=1 --randrepeat=0 --eta=never >"$log" 2>&1 &
 	load=$!
 	while kill -0 "$load" 2>/dev/null; do
 		n=$(cat "$used" 2>/dev/null || echo 0)
@@ -70,6 +73,8 @@ verify_bounced() {
 	wait "$load"
 }
 
+thp=/sys/kernel/mm/transparent_hugepage/enabled
+[ -w "$thp" ] && echo never >"$thp"
 for drv in $drivers; do
 	if ! bind "$drv"; then
 		not_ok "$drv binds the controller"
