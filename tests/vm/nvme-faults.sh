@@ -163,20 +163,12 @@ driver_of() {
 		echo none
 }
 
-# open_twin_disk BDF: once a twin's disk appears on BDF (60 s), open it in a sleeping
-# process whose pid goes to /tmp/reader.pid.
-open_twin_disk() {
-	local i d
-	rm -f /tmp/reader.pid
-	for i in $(seq 1200); do
+# twin_disk_during BDF PID: a twin's disk on BDF, once one appears while PID runs (60 s).
+twin_disk_during() {
+	local end=$((SECONDS + 60)) d
+	while kill -0 "$2" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do
 		d=$(disk_of "$1")
-		case "$d" in
-		/dev/rawnvme* | /dev/safenvme*)
-			sleep 600 <"$d" &
-			echo $! >/tmp/reader.pid
-			return 0
-			;;
-		esac
+		case "$d" in /dev/rawnvme* | /dev/safenvme*) echo "$d"; return 0 ;; esac
 		sleep 0.05
 	done
 	return 1
@@ -229,15 +221,19 @@ if command -v twinbench >/dev/null && attach nvme "$fast"; then
 	# A twin's disk opened by another process during the arm: the give-back re-checks,
 	# keeps the twin bound and the record; the next run gives the controller back first.
 	guard_plan "" 3000
-	open_twin_disk "$fast" &
-	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
-	wait
-	reader=$(cat /tmp/reader.pid 2>/dev/null)
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1 &
+	runner=$!
+	reader=""
+	if dev=$(twin_disk_during "$fast" "$runner"); then
+		sleep 600 <"$dev" &
+		reader=$!
+	fi
+	wait "$runner"
 	guard_check "guard: a twin's disk opened during the arm keeps the twin bound, naming the user (process ${reader:-none})" \
 		sh -c "[ -n '$reader' ] && grep -q 'left bound to rawnvme.*open in process $reader' /tmp/fam.log &&
 			[ $(driver_of "$fast") = rawnvme ]"
 	guard_check "guard: ... and keeps its record ($state)" test -s "$state"
-	[ -n "$reader" ] && kill "$reader"
+	[ -n "$reader" ] && kill "$reader" && wait "$reader" 2>/dev/null
 	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
 	guard_check "guard: the next run gives it back to nvme first, and the record goes" \
 		sh -c "grep -q 'giving $fast back to .nvme.' /tmp/fam.log &&
@@ -247,10 +243,7 @@ if command -v twinbench >/dev/null && attach nvme "$fast"; then
 	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1 &
 	runner=$!
 	taken=none
-	for i in $(seq 1200); do
-		case "$(disk_of "$fast")" in /dev/rawnvme*) taken=rawnvme; break ;; esac
-		sleep 0.05
-	done
+	twin_disk_during "$fast" "$runner" >/dev/null && taken=rawnvme
 	kill -TERM "$runner"
 	wait "$runner"
 	guard_check "guard: SIGTERM while $taken has the controller gives it back to nvme, record gone" \

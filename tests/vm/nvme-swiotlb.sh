@@ -62,7 +62,8 @@ verify_bounced() {
 	fio --name=bounce --filename="$1" --direct=1 --ioengine=libaio --rw=randwrite \
 		--bssplit=512/10:4k/40:16k/25:128k/25 --blockalign=512 --mem_align=512 \
 		--iodepth=16 --numjobs=4 --size=8M --offset_increment=8M --verify=crc32c \
-		--verify_fatal=1 --do_verify=1 --randrepeat=0 --eta=never >"$log" 2>&1 &
+		--verify_fatal=1 --do_verify=1 --verify_state_save=0 --randrepeat=0 --eta=never \
+		>"$log" 2>&1 &
 	load=$!
 	while kill -0 "$load" 2>/dev/null; do
 		n=$(cat "$used" 2>/dev/null || echo 0)
