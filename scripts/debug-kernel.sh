@@ -147,10 +147,11 @@ if [ ! -e "$dir/src/.twinbench-src" ]; then
 	stage_done "$(du -sh "$dir/src" | cut -f1)"
 fi
 
-if [ ! -e "$dir/build/.twinbench-config" ]; then
+# A changed fragment configures (and so builds) again; the build itself is incremental.
+if ! echo "$FRAGMENT" | sed '/^$/d' | cmp -s - "$dir/build/.twinbench-config"; then
 	stage "kernel $line: configure (x86_64 defconfig and the debug fragment)"
 	mkdir -p "$dir/build"
-	rm -f "$dir/build/.config"
+	rm -f "$dir/build/.config" "$dir/build/.twinbench-built"
 	echo "$FRAGMENT" | sed '/^$/d' >"$dir/fragment.config"
 	inenv "$mk defconfig" >"$dir/config.log" 2>&1 ||
 		die "make defconfig failed, see $dir/config.log"
@@ -167,7 +168,7 @@ if [ ! -e "$dir/build/.twinbench-config" ]; then
 		esac || bad+=" $opt (.config: $(grep -E "^(# )?$name[= ]" "$dir/build/.config" || echo nothing));"
 	done <"$dir/fragment.config"
 	[ -z "$bad" ] || die "$dir/fragment.config: these did not hold after olddefconfig:$bad"
-	touch "$dir/build/.twinbench-config"
+	cp "$dir/fragment.config" "$dir/build/.twinbench-config"
 	stage_done "$(grep -c '=[ym]$' "$dir/build/.config") options on"
 fi
 
@@ -188,6 +189,8 @@ stage "kernel $line: modules_install into $dir/root"
 rm -rf "$dir/root.tmp"
 inenv "$mk -s INSTALL_MOD_PATH='$dir/root.tmp' INSTALL_MOD_STRIP=1 modules_install" \
 	>"$dir/install.log" 2>&1 || die "modules_install failed, see $dir/install.log"
+# Where kmod says modules live (usr/lib/modules on a merged /usr): lib/ must lead there.
+[ -e "$dir/root.tmp/lib" ] || ln -s usr/lib "$dir/root.tmp/lib"
 rm -f "$dir/root.tmp/lib/modules/$rel/build" "$dir/root.tmp/lib/modules/$rel/source"
 mkdir -p "$dir/root.tmp/boot"
 cp "$dir/build/arch/x86/boot/bzImage" "$dir/root.tmp/boot/vmlinuz-$rel"
