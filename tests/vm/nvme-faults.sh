@@ -5,7 +5,9 @@
 # and the shutdown a controller sees on unbind (CSTS.SHST read back) and on power-off with a
 # twin bound (nvme-faults.after, on the host, counts the CC.SHN writes QEMU traced); and the
 # runner's guard refusing a namespace that another process has open, on a controller of one
-# namespace and on one of 18 (the guard once stopped looking at 16).
+# namespace beside other controllers bound to nvme (not its siblings) and on one of 18 (the
+# guard once stopped looking at 16); a twin's disk opened during an arm keeps the twin bound
+# at the give-back, and SIGTERM during an arm gives the controller back.
 # vm-nvme-file: 256M,addr=5.0,trace-shutdown
 # vm-nvme: null=1G,bps=65536,addr=5.1
 # vm-nvme: null=16M,addr=6.0,namespaces=18
