@@ -236,12 +236,14 @@ if command -v twinbench >/dev/null && attach nvme "$fast"; then
 			[ $(driver_of "$fast") = rawnvme ]"
 	guard_check "guard: ... and keeps its record ($state)" test -s "$state"
 	[ -n "$reader" ] && kill "$reader" && wait "$reader" 2>/dev/null
+	guard_plan "" 3000
 	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
 	guard_check "guard: the next run gives it back to nvme first, and the record goes" \
 		sh -c "grep -q 'giving $fast back to .nvme.' /tmp/fam.log &&
 			[ $(driver_of "$fast") = nvme ] && [ ! -e '$state' ]"
 
 	# SIGTERM while a twin has the controller: the run stops and gives it back, checked.
+	guard_plan "" 3000
 	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1 &
 	runner=$!
 	taken=none

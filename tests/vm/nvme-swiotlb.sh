@@ -55,15 +55,19 @@ bind() {
 # verify_bounced DEV: write+verify from buffers 512 bytes into their page, sampling the
 # swiotlb slots in use meanwhile; prints the most seen, fails on a verify error. A buffer
 # on physically contiguous pages is one segment and one bounce buffer, which keeps its
-# layout whatever the mask: with huge pages off and four jobs faulting their buffers in at
-# once, the pages of each buffer interleave with the others', so I/O is multi-segment.
+# layout whatever the mask; fio's buffers are a tmpfs file written page by page in turn
+# with another, so no two of its pages are neighbours and the I/O is multi-segment.
 verify_bounced() {
-	local load peak=0 n
+	local load peak=0 n i
+	rm -f /tmp/buf /tmp/gap
+	for i in $(seq 0 160); do
+		dd if=/dev/zero of=/tmp/buf bs=4k seek="$i" count=1 conv=notrunc 2>/dev/null
+		dd if=/dev/zero of=/tmp/gap bs=4k seek="$i" count=1 conv=notrunc 2>/dev/null
+	done
 	fio --name=bounce --filename="$1" --direct=1 --ioengine=libaio --rw=randwrite \
-		--bssplit=512/10:4k/40:16k/25:128k/25 --blockalign=512 --mem_align=512 \
-		--iodepth=16 --numjobs=4 --size=8M --offset_increment=8M --verify=crc32c \
-		--verify_fatal=1 --do_verify=1 --verify_state_save=0 --randrepeat=0 --eta=never \
-		>"$log" 2>&1 &
+		--bssplit=512/10:4k/40:16k/25:64k/25 --blockalign=512 --mem_align=512 \
+		--iomem=mmap:/tmp/buf --iodepth=8 --size=32M --verify=crc32c --verify_fatal=1 \
+		--do_verify=1 --verify_state_save=0 --randrepeat=0 --eta=never >"$log" 2>&1 &
 	load=$!
 	while kill -0 "$load" 2>/dev/null; do
 		n=$(cat "$used" 2>/dev/null || echo 0)
@@ -74,8 +78,6 @@ verify_bounced() {
 	wait "$load"
 }
 
-thp=/sys/kernel/mm/transparent_hugepage/enabled
-[ -w "$thp" ] && echo never >"$thp"
 for drv in $drivers; do
 	if ! bind "$drv"; then
 		not_ok "$drv binds the controller"
