@@ -11,13 +11,13 @@
 # vm-nvme-file: 256M,addr=5.0,trace-shutdown
 # vm-nvme: null=1G,bps=65536,addr=5.1
 # vm-nvme: null=16M,addr=6.0,namespaces=18
-# vm-nvme: null=64M,latency-ns=4000000000,addr=6.1
+# vm-nvme: null=64M,latency-ns=2500000000,addr=6.1
 # vm-kernels: 7-debug
 # Controller 00:05.0 is file-backed; 00:05.1 is throttled to 64 KiB/s, so a 128 KiB read
 # takes 2 s, longer than the twins' io_timeout=1, while the 4 KiB reads of a partition scan
 # pass. Both are functions of one slot, so under INTx they share one line. 00:06.0 has 18
-# namespaces (the guard's); every I/O on 00:06.1 takes 4 s, so even the partition scan in
-# a twin's probe times out.
+# namespaces (the guard's); every I/O on 00:06.1 takes 2.5 s (a 1 s timeout fires within
+# 2 s), so even the partition scan in a twin's probe times out.
 # Every case ends with no WARN and no hang (scripts/vm-run.sh fails the boot on either),
 # and fio verify clean on the controller whose I/O completes.
 set -u
