@@ -38,8 +38,12 @@ mirror=${TWINBENCH_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${TWINBENCH_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
 # line:suite:apt target release. The line names a release series, never a point release:
-# the packages say which release that is today.
+# the packages say which release that is today. A target "from-LINE" is a debug kernel built
+# from LINE's prepared source (scripts/debug-kernel.sh); that line (lockdep, KASAN, DEBUG_LIST,
+# DEBUG_OBJECTS_TIMERS) is opt-in (TWINBENCH_DEBUG_KERNEL=1) until its build and its tests fit
+# make test's time budget on 2 cores.
 LINES="6.1:bookworm:bookworm 6.12:trixie:trixie 7:trixie:trixie-backports"
+[ "${TWINBENCH_DEBUG_KERNEL:-0}" = 1 ] && LINES="$LINES 7-debug:trixie:from-7"
 # The newest line, so runs measure today's kernel and its Rust arm.
 DEFAULT_LINE=7
 # What every build environment holds besides the kernel's own compiler.
@@ -253,6 +257,10 @@ fetch_line() {
 	dir=$cache/kernels/$line
 	facts=$dir/kernel.env
 	[ -e "$facts" ] && return 0
+	case "$target" in
+	from-*) fetch_line "${target#from-}" && "$top/scripts/debug-kernel.sh" "$line" "${target#from-}"
+		return ;;
+	esac
 	[ "$(id -u)" = 0 ] || die "fetching kernel $line needs root (chroot, unpacking into $cache)"
 	make_env "$suite"
 	root=$(env_root "$suite")

@@ -14,7 +14,7 @@ usage() {
 	cat >&2 <<USAGE
 usage: $0 --share DIR [--clock icount|wall] [--smp N] [--mem MB] [--timeout SECONDS]
           [--kver KVER] [--kernel-image FILE] [--initrd FILE] [--accel auto|kvm|tcg]
-          [--nvme file=PATH|null[=SIZE][,latency-ns=N][,bps=N][,addr=SLOT.FN][,trace-shutdown]]...
+          [--nvme file=PATH|null[=SIZE][,latency-ns=N][,bps=N][,addr=SLOT.FN][,namespaces=N][,trace-shutdown]]...
           [--append KERNEL-ARGS] [--qemu-arg ARG]... [--plugin ARGS] [--quiet]
 USAGE
 	exit 2
@@ -100,12 +100,13 @@ fi
 # --nvme options after the backend, for the fault tests: latency-ns (null backend: every
 # I/O takes that long, so a twin's io_timeout fires), bps (QEMU throttles the drive to that
 # many bytes per second: large I/O outlives io_timeout, small I/O does not), addr=SLOT.FN (functions of one slot
-# share an INTx line; function 0 is made multifunction), trace-shutdown (QEMU logs each
+# share an INTx line; function 0 is made multifunction), namespaces=N (null backend: N
+# namespaces of SIZE each, for the guard's namespace count), trace-shutdown (QEMU logs each
 # CC.SHN the controllers see to SHARE/nvme-trace.log).
 i=0
 for spec in "${nvme[@]}"; do
 	IFS=, read -r -a opts <<<"$spec"
-	drive_extra="" dev_extra=""
+	drive_extra="" dev_extra="" nsn=1 ns_args=()
 	for o in "${opts[@]:1}"; do
 		case "$o" in
 		latency-ns=*)
@@ -124,10 +125,15 @@ for spec in "${nvme[@]}"; do
 			dev_extra+=",$o"
 			[[ "$o" == *.0 ]] && dev_extra+=",multifunction=on"
 			;;
+		namespaces=*)
+			nsn=${o#*=}
+			[[ "$nsn" =~ ^[1-9][0-9]{0,2}$ && "${opts[0]}" == null* ]] ||
+				{ echo "vm-run: --nvme $spec: namespaces=N (1-999) needs the null backend" >&2; exit 2; }
+			;;
 		trace-shutdown)
 			args+=(-trace "pci_nvme_mmio_shutdown_set,file=$share/nvme-trace.log")
 			;;
-		*) echo "vm-run: --nvme $spec: unknown option '$o' (latency-ns=, bps=, addr=, trace-shutdown)" >&2; exit 2 ;;
+		*) echo "vm-run: --nvme $spec: unknown option '$o' (latency-ns=, bps=, addr=, namespaces=, trace-shutdown)" >&2; exit 2 ;;
 		esac
 	done
 	case "${opts[0]}" in
@@ -138,11 +144,15 @@ for spec in "${nvme[@]}"; do
 		;;
 	null|null=*)
 		size=${opts[0]#null}; size=${size#=}; size=${size:-4G}
+		for n in $(seq 2 "$nsn"); do
+			ns_args+=(-drive "driver=null-co,read-zeroes=on,size=$size,if=none,id=nvm${i}n$n$drive_extra"
+				-device "nvme-ns,drive=nvm${i}n$n,bus=nvme$i,nsid=$n")
+		done
 		args+=(-drive "driver=null-co,read-zeroes=on,size=$size,if=none,id=nvm$i$drive_extra")
 		;;
 	*) echo "vm-run: --nvme $spec: expected file=PATH or null[=SIZE]" >&2; exit 2 ;;
 	esac
-	args+=(-device "nvme,serial=twinbench$i,drive=nvm$i$dev_extra")
+	args+=(-device "nvme,serial=twinbench$i,id=nvme$i,drive=nvm$i$dev_extra" "${ns_args[@]}")
 	i=$((i + 1))
 done
 # The insncount plugin (plugin/): each boot's window counts go to their own

@@ -8,10 +8,12 @@
 #   The guest tests run on every kernel of scripts/kernels.sh (--on: only these), each
 #   booted from the cache with our modules built for it (make modules-all): in full on LINE
 #   (default: the default kernel), on the others the integrity subset: only the tests with
-#   a "# vm-kernels: all" line, each told so (TWINBENCH_SUBSET=integrity; it skips its other
-#   checks, tests/lib/guest.sh: subset_skip). A test with a "# vm-needs: MODULE" line runs
-#   only on kernels where MODULE.ko was built (rnull_mod: a Rust-enabled kernel); elsewhere
-#   it counts as skipped. "# vm-timeout: SECONDS" gives a test's boot longer than 900 s.
+#   a "# vm-kernels: all" line (or naming the line: "# vm-kernels: LINE...", e.g. 7-debug),
+#   each told so (TWINBENCH_SUBSET=integrity; it skips its other checks, tests/lib/guest.sh:
+#   subset_skip). A test with a "# vm-needs: MODULE" line runs only on kernels where
+#   MODULE.ko was built (rnull_mod: a Rust-enabled kernel); elsewhere it counts as skipped.
+#   "# vm-timeout: SECONDS" gives a test's boot longer than 900 s; "# vm-append: ARGS" adds
+#   kernel arguments to its boot.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -129,7 +131,7 @@ kv() {
 
 # The guest tests on kernel LINE: all of them when FULL is 1, else the integrity subset.
 run_vm_kernel() {
-	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra subset timeout
+	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra subset timeout append
 	if ! facts=$(scripts/kernels.sh env "$line" 2>&1); then
 		echo "not ok - kernel $line is ready for the guest tests: $facts"
 		failed=$((failed + 1))
@@ -149,7 +151,8 @@ run_vm_kernel() {
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
-		if [ "$full" = 0 ] && ! grep -q '^# vm-kernels: all$' "$t"; then
+		if [ "$full" = 0 ] &&
+			! sed -n 's/^# vm-kernels: //p' "$t" | tr ' ' '\n' | grep -q -x -F -e all -e "$line"; then
 			continue
 		fi
 		need=$(sed -n 's/^# vm-needs: *//p' "$t" | head -n 1)
@@ -182,8 +185,10 @@ run_vm_kernel() {
 		done < <(sed -n 's/^# vm-nvme: *//p' "$t")
 		# "# vm-timeout: SECONDS" gives a long test more than the 900 s of the others.
 		timeout=$(sed -n 's/^# vm-timeout: *\([0-9]*\)$/\1/p' "$t" | head -n 1)
+		append=$(sed -n 's/^# vm-append: *//p' "$t" | head -n 1)
 		scripts/vm-run.sh --share "$share" --initrd "$initrd" --kver "$kver" --clock wall \
 			--accel tcg --smp 2 --timeout "${timeout:-900}" --quiet "${nvme_args[@]}" \
+			${append:+--append "$append"} \
 			--kernel-image "$(kv image "$facts")" >"$out.host" 2>&1
 		rc=$?
 		grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$share/console.log" | tr -d '\r' >"$out"

@@ -1,15 +1,15 @@
 #!/bin/bash
 # kernels.sh: the cached kernels and their build environments (scripts/kernels.sh), as a
 # user checks them after make kernels and make modules-all: every line has its release,
-# package and compilers on record, an image and modules unpacked outside /boot and
-# /lib/modules, our modules built for exactly that release (rnull too where the kernel has
-# Rust, built with the whole tree against its prepared tree), module BTF exactly where the
-# build tree has vmlinux; the default is the newest line; a second make kernels does
-# nothing; bad input (an unknown KERNEL=, a line not in the cache, a missing environment, a
-# broken cache entry, a kernel package that cannot be fetched) is refused with one line
-# saying what is wrong and what to run, before anything boots. Host mode's Rust decision
-# (scripts/kernels.sh host-rust) is checked on the cached headers: this host's own kernel
-# has no Rust, so the prepare itself is not run here.
+# package (a debug line: the linux-source package it is built from) and compilers on record,
+# an image and modules unpacked outside /boot and /lib/modules, our modules built for exactly
+# that release (rnull too where the kernel has Rust, built with the whole tree against its
+# prepared tree), module BTF exactly where the build tree has vmlinux; the default is the
+# newest line; a second make kernels does nothing; bad input (an unknown KERNEL=, a line not in
+# the cache, a missing environment, a broken cache entry, a kernel package that cannot be
+# fetched) is refused with one line saying what is wrong and what to run, before anything
+# boots. Host mode's Rust decision (scripts/kernels.sh host-rust) is checked on the cached
+# headers: this host's own kernel has no Rust, so the prepare itself is not run here.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,7 +42,8 @@ for line in $("$kernels" lines); do
 	fi
 	rel=$(kv release "$facts")
 	check "kernel $line: release, package and version recorded ($rel, $(kv package "$facts") $(kv version "$facts"))" \
-		test -n "$rel" -a "$(kv package "$facts")" = "linux-image-$rel" -a -n "$(kv version "$facts")"
+		sh -c "[ -n '$rel' ] && [ -n '$(kv version "$facts")' ] &&
+			case '$(kv package "$facts")' in linux-image-$rel|linux-source-[0-9]*) ;; *) false ;; esac"
 	image=$(kv image "$facts") modroot=$(kv modroot "$facts")
 	check "kernel $line: image and modules are unpacked in $cache, not the host's /boot" \
 		test -r "$image" -a -d "$modroot/lib/modules/$rel/kernel" -a \

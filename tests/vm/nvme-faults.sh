@@ -1,48 +1,60 @@
 #!/bin/bash
 # nvme-faults.sh: guest tests of the NVMe twins' fault paths, reached for real on QEMU's
 # emulated controllers: timeouts and resets under load, a shared INTx line, unbind and
-# module removal in the middle of a reset, and the shutdown a controller sees on unbind
-# (CSTS.SHST read back) and on power-off with a twin bound (nvme-faults.after, on the host,
-# counts the CC.SHN writes QEMU traced); and the runner's guard refusing a namespace that
-# another process has open.
+# module removal in the middle of a reset, an admin command that times out during probe,
+# and the shutdown a controller sees on unbind (CSTS.SHST read back) and on power-off with a
+# twin bound (nvme-faults.after, on the host, counts the CC.SHN writes QEMU traced); and the
+# runner's guard refusing a namespace that another process has open, on a controller of one
+# namespace beside other controllers bound to nvme (not its siblings) and on one of 18 (the
+# guard once stopped looking at 16); a twin's disk opened during an arm keeps the twin bound
+# at the give-back, and SIGTERM during an arm gives the controller back.
 # vm-nvme-file: 256M,addr=5.0,trace-shutdown
 # vm-nvme: null=1G,bps=65536,addr=5.1
+# vm-nvme: null=16M,addr=6.0,namespaces=18
+# vm-nvme: null=64M,latency-ns=2500000000,addr=6.1
+# vm-kernels: 7-debug
 # Controller 00:05.0 is file-backed; 00:05.1 is throttled to 64 KiB/s, so a 128 KiB read
 # takes 2 s, longer than the twins' io_timeout=1, while the 4 KiB reads of a partition scan
-# pass. Both are functions of one slot, so under INTx they share one line.
+# pass. Both are functions of one slot, so under INTx they share one line. 00:06.0 has 18
+# namespaces (the guard's); every I/O on 00:06.1 takes 2.5 s (a 1 s timeout fires within
+# 2 s), so even the partition scan in a twin's probe times out.
 # Every case ends with no WARN and no hang (scripts/vm-run.sh fails the boot on either),
 # and fio verify clean on the controller whose I/O completes.
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"
 
-# 2 guard checks, 12 per twin, 2 at the end here and 1 in nvme-faults.after.
-plan $((2 + 2 * 12 + 2 + 1))
+# 2 guard checks, 4 on the give-back, 3 on 18 namespaces, 17 per twin, 2 at the end here and 1 in
+# nvme-faults.after.
+plan $((2 + 4 + 3 + 2 * 17 + 2 + 1))
 
-fast="" slow=""
+fast="" slow="" many="" late=""
 for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/class")" = 0x010802 ] || continue
 	case "${d##*/}" in
 	*:05.0) fast=${d##*/} ;;
 	*:05.1) slow=${d##*/} ;;
+	*:06.0) many=${d##*/} ;;
+	*:06.1) late=${d##*/} ;;
 	esac
 done
-if [ -z "$fast" ] || [ -z "$slow" ]; then
-	not_ok "two NVMe controllers at 00:05.0 and 00:05.1 (found '$fast' '$slow')"
+if [ -z "$fast" ] || [ -z "$slow" ] || [ -z "$many" ] || [ -z "$late" ]; then
+	not_ok "NVMe controllers at 00:05.0, 00:05.1, 00:06.0 and 00:06.1 (found '$fast' '$slow' '$many' '$late')"
 	finish
 	exit 1
 fi
 log=/tmp/faults.log
+state=/run/twinbench/nvme-$fast.driver
 # max_retries=1: a reset-aborted request is requeued once, then fails.
 params="irq_mode=2 nr_io_queues=1 io_timeout=1 max_retries=1 io_queue_depth=64"
 
+# disk_of BDF: namespace 1's block device under any of the three drivers.
 disk_of() {
 	local d
-	for d in "/sys/bus/pci/devices/$1"/*/block/*n1 "/sys/bus/pci/devices/$1"/block/*n1 \
-		"/sys/bus/pci/devices/$1"/nvme/nvme*/nvme*n1; do
+	for d in "/sys/bus/pci/devices/$1"/*/block/*n1 "/sys/bus/pci/devices/$1"/block/*n1; do
 		[ -e "$d" ] && { echo "/dev/${d##*/}"; return 0; }
 	done
-	return 1
+	ns_disk "$1" 1
 }
 
 no_disk() {
@@ -68,6 +80,14 @@ attach() {
 	return 1
 }
 
+unbind_clean() {
+	unbind "$1" && no_disk "$1"
+}
+
+unbound_clean() {
+	[ ! -e "/sys/bus/pci/devices/$1/driver" ] && no_disk "$1"
+}
+
 release() {
 	unbind "$1"
 	echo >"/sys/bus/pci/devices/$1/driver_override"
@@ -88,11 +108,85 @@ wait_reset() {
 	return 1
 }
 
-# The controller's CSTS.SHST (2 = shutdown complete), read from BAR0 with no driver bound.
-shst() {
+# The controller's CSTS register, read from BAR0 with no driver bound.
+csts() {
 	local bar
 	bar=$(head -n 1 "/sys/bus/pci/devices/$1/resource" | cut -d' ' -f1)
-	echo $((($(devmem $((bar + 0x1c)) 32) >> 2) & 3))
+	echo $(($(devmem $((bar + 0x1c)) 32)))
+}
+
+# CSTS.SHST (2 = shutdown complete).
+shst() {
+	echo $((($(csts "$1") >> 2) & 3))
+}
+
+# admin_timeout_probe DRIVER BDF: bind DRIVER while bus mastering is being cleared under it
+# (PCI command = memory decode only, rewritten in a loop), so the controller cannot fetch
+# the probe's admin commands: QEMU sets CSTS.CFS and completes nothing, and the first admin
+# command times out. Prints the bind's exit status and how long it took.
+admin_timeout_probe() {
+	local cfg=/sys/bus/pci/devices/$2/config clear rc start
+	# The dword at 0 (vendor and device ID) is read-only; the word at 4 is the command.
+	(while :; do printf '\0\0\0\0\002\000' >"$cfg"; done) 2>/dev/null &
+	clear=$!
+	echo "$1" >"/sys/bus/pci/devices/$2/driver_override"
+	start=$(date +%s)
+	timeout 120 sh -c "echo $2 >/sys/bus/pci/drivers/$1/bind" 2>/dev/null
+	rc=$?
+	kill "$clear"
+	wait "$clear" 2>/dev/null
+	echo "$rc $(($(date +%s) - start))"
+}
+
+# stopped_on_admin_timeout MARK DRIVER CSTS: since MARK, DRIVER logged an admin timeout,
+# and the controller's CSTS.RDY is 0.
+stopped_on_admin_timeout() {
+	[ $(($3 & 1)) = 0 ] &&
+		klog_has "$1" "$2 .*admin opcode 0x[0-9a-f]+ timed out, stopping controller"
+}
+
+# guard_check WHAT COMMAND...: check, showing the end of the run's log and sample when
+# it fails.
+guard_check() {
+	local what=$1
+	shift
+	if "$@"; then
+		ok "$what"
+	else
+		not_ok "$what"
+		tail -n 4 /tmp/fam.log /tmp/fam/samples/0001.csv 2>/dev/null | sed 's/^/#   /'
+	fi
+}
+
+# driver_of BDF: the driver bound to BDF (none: "none").
+driver_of() {
+	local d
+	d=$(readlink -f "/sys/bus/pci/devices/$1/driver") && [ -e "$d" ] && echo "${d##*/}" ||
+		echo none
+}
+
+# twin_disk_during BDF PID: a twin's disk on BDF, once one appears while PID runs (60 s).
+twin_disk_during() {
+	local end=$((SECONDS + 60)) d
+	while kill -0 "$2" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do
+		d=$(disk_of "$1")
+		case "$d" in /dev/rawnvme* | /dev/safenvme*) echo "$d"; return 0 ;; esac
+		sleep 0.05
+	done
+	return 1
+}
+
+# ns_disk BDF N: namespace N's block device under nvme (with multipath, the head's name
+# nvmeXnN, not the hidden path nvmeXcYnN).
+ns_disk() {
+	local d
+	for d in "/sys/bus/pci/devices/$1"/nvme/nvme*/nvme*n"$2"; do
+		[ -e "$d" ] || continue
+		d=${d##*/}
+		echo "/dev/${d/c[0-9]*n/n}"
+		return 0
+	done
+	return 1
 }
 
 slow_read() {
@@ -102,32 +196,87 @@ slow_read() {
 
 # The runner's guard on the emulated controller: a namespace open non-exclusively in
 # another process (a raw reader) is refused before anything is loaded or unbound.
+# guard_plan EXTRA-PARAMS [IOS]: a one-sample plan in /tmp/fam (rawnvme, IOS reads, 200).
 guard_plan() {
 	rm -rf /tmp/fam && mkdir -p /tmp/fam
-	printf '[run]\nsamples = 1\nios = 200\nwarmup_ios = 0\ntimeout = 60\n\n[family nvme]\narms = nvme rawnvme\nparams = io_queue_depth=64 poll_queues=0\n\n[workload randread-4k-qd1]\nrw = randread\nbs = 4k\niodepth = 1\n' \
-		>/tmp/fam/matrix.ini
+	printf '[run]\nsamples = 1\nios = %s\nwarmup_ios = 0\ntimeout = 60\n\n[family nvme]\narms = nvme rawnvme\nparams = %sio_queue_depth=64 poll_queues=0\n\n[workload randread-4k-qd1]\nrw = randread\nbs = 4k\niodepth = 1\n' \
+		"${2:-200}" "$1" >/tmp/fam/matrix.ini
 	printf '# twinbench plan 1\n# matrix=matrix.ini\n# clock=wall\n# icount_shift=-1\n# seed=1\nindex\tfamily\tarm\tworkload\tsample\n1\tnvme\trawnvme\trandread-4k-qd1\t1\n' \
 		>/tmp/fam/plan.tsv
 }
 echo none >"/sys/bus/pci/devices/$slow/driver_override"
+echo none >"/sys/bus/pci/devices/$late/driver_override"
 modprobe nvme
 if command -v twinbench >/dev/null && attach nvme "$fast"; then
-	guard_plan
+	guard_plan ""
+	wait_for_dev "$(disk_of "$fast")"
 	sleep 120 <"$(disk_of "$fast")" &
 	reader=$!
 	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
-	check "guard: a namespace open in another process is refused, naming it" \
+	guard_check "guard: a namespace open in another process is refused, naming it" \
 		grep -q "is open in process $reader (sleep)" /tmp/fam/samples/0001.csv
-	check "guard: the refused controller stays with nvme" \
+	guard_check "guard: the refused controller stays with nvme" \
 		test "$(readlink -f /sys/bus/pci/devices/$fast/driver)" = /sys/bus/pci/drivers/nvme
 	kill "$reader"
 	wait "$reader" 2>/dev/null
+
+	# A twin's disk opened by another process during the arm: the give-back re-checks,
+	# keeps the twin bound and the record; the next run gives the controller back first.
+	guard_plan "" 3000
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1 &
+	runner=$!
+	reader=""
+	if dev=$(twin_disk_during "$fast" "$runner"); then
+		sleep 600 <"$dev" &
+		reader=$!
+	fi
+	wait "$runner"
+	guard_check "guard: a twin's disk opened during the arm keeps the twin bound, naming the user (process ${reader:-none})" \
+		sh -c "[ -n '$reader' ] && grep -q 'left bound to rawnvme.*open in process $reader' /tmp/fam.log &&
+			[ $(driver_of "$fast") = rawnvme ]"
+	guard_check "guard: ... and keeps its record ($state)" test -s "$state"
+	[ -n "$reader" ] && kill "$reader" && wait "$reader" 2>/dev/null
+	guard_plan "" 3000
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
+	guard_check "guard: the next run gives it back to nvme first, and the record goes" \
+		sh -c "grep -q 'giving $fast back to .nvme.' /tmp/fam.log &&
+			[ $(driver_of "$fast") = nvme ] && [ ! -e '$state' ]"
+
+	# SIGTERM while a twin has the controller: the run stops and gives it back, checked.
+	guard_plan "" 3000
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1 &
+	runner=$!
+	taken=none
+	twin_disk_during "$fast" "$runner" >/dev/null && taken=rawnvme
+	kill -TERM "$runner"
+	wait "$runner"
+	guard_check "guard: SIGTERM while $taken has the controller gives it back to nvme, record gone" \
+		sh -c "[ $taken = rawnvme ] && [ $(driver_of "$fast") = nvme ] && [ ! -e '$state' ]"
 	release "$fast"
 else
 	not_ok "guard: twinbench is in the guest and nvme binds $fast"
 fi
+# Namespaces 17 and 18 of an 18-namespace controller, each open in another process.
+for i in $(seq 100); do ns_disk "$many" 18 >/dev/null && break; sleep 0.1; done
+for n in 17 18; do
+	if ! command -v twinbench >/dev/null || ! dev=$(ns_disk "$many" "$n"); then
+		not_ok "guard: namespace $n of $many is a disk under nvme"
+		continue
+	fi
+	guard_plan "pci=$many "
+	sleep 120 <"$dev" &
+	reader=$!
+	twinbench exec --plan /tmp/fam/plan.tsv --out /tmp/fam >/tmp/fam.log 2>&1
+	guard_check "guard: namespace $n of 18 open in another process is refused, naming ${dev#/dev/}" \
+		grep -q "${dev#/dev/}.*is open in process $reader (sleep)" /tmp/fam/samples/0001.csv
+	kill "$reader"
+	wait "$reader" 2>/dev/null
+done
+guard_check "guard: the 18-namespace controller stays with nvme" \
+	test "$(readlink -f /sys/bus/pci/devices/$many/driver)" = /sys/bus/pci/drivers/nvme
 modprobe -r nvme
 release "$slow"
+release "$late"
 
 for drv in rawnvme safenvme; do
 	modprobe -r "$drv" 2>/dev/null
@@ -137,6 +286,34 @@ for drv in rawnvme safenvme; do
 		not_ok "$drv loads with $params"
 		continue
 	fi
+
+	# An admin command that times out during probe: the probe fails in bounded time, the
+	# twin has stopped the controller (its buffers may be freed only then), nothing stays
+	# bound; the controller then binds and verifies as before (below).
+	mark=$(klog_mark)
+	res=$(admin_timeout_probe "$drv" "$fast")
+	rc=${res% *} secs=${res#* }
+	check "$drv: a probe whose admin command times out fails, not hangs (bind exit $rc, $secs s)" \
+		sh -c "[ $rc != 0 ] && [ $rc != 124 ]"
+	reg=$(csts "$fast")
+	check "$drv: ... after stopping the controller on the admin timeout (CSTS.RDY = $((reg & 1)))" \
+		stopped_on_admin_timeout "$mark" "$drv" "$reg"
+	check "$drv: ... and leaves no driver and no disk on the controller" \
+		unbound_clean "$fast"
+
+	# A timeout during the probe's partition scan: the reset runs while probe is still
+	# under way; the probe ends, and so does the unbind after it.
+	echo "$drv" >"/sys/bus/pci/devices/$late/driver_override"
+	before=$(resets_seen "$drv")
+	start=$(date +%s)
+	timeout 120 sh -c "echo $late >/sys/bus/pci/drivers/$drv/bind" 2>/dev/null
+	rc=$?
+	n=$(($(resets_seen "$drv") - before))
+	check "$drv: a probe whose partition scan times out and resets the controller ends (bind exit $rc, $(($(date +%s) - start)) s, $n resets)" \
+		sh -c "[ $rc != 124 ] && [ $n -gt 0 ]"
+	check "$drv: ... and the unbind after it returns, leaving no disk" \
+		unbind_clean "$late"
+	release "$late"
 	if ! attach "$drv" "$fast" || ! attach "$drv" "$slow"; then
 		not_ok "$drv binds both controllers with INTx"
 		release "$fast"; release "$slow"; modprobe -r "$drv"

@@ -435,10 +435,29 @@ static int current_driver(const char *addr, char *out, size_t len)
 	return 0;
 }
 
-/* Other controllers of @addr's NVMe subsystem (dual port, multipath), or SR-IOV. */
+/* The subsystem NQN of @addr's controller; -1 when it has none (no driver bound). */
+static int own_subsysnqn(const char *addr, char *nqn, size_t len)
+{
+	char pattern[PATH_MAX];
+	glob_t g;
+	int ret;
+
+	path_printf(pattern, sizeof(pattern), "%s/%s/nvme/nvme*/subsysnqn", PCI_DEVICES, addr);
+	if (glob(pattern, 0, NULL, &g))
+		return -1;
+	ret = file_read_line(g.gl_pathv[0], nqn, len);
+	globfree(&g);
+	return ret;
+}
+
+/*
+ * Other controllers of @addr's NVMe subsystem (dual port, multipath), or SR-IOV. A
+ * controller's "subsystem" link is its class, which lists every controller: the siblings
+ * are those with the same subsystem NQN.
+ */
 static int has_siblings(const char *addr, char *what, size_t len)
 {
-	char path[PATH_MAX], line[32];
+	char path[PATH_MAX], line[32], nqn[256], other[256];
 	glob_t g;
 	int found = 0;
 
@@ -448,6 +467,8 @@ static int has_siblings(const char *addr, char *what, size_t len)
 	path_printf(path, sizeof(path), "%s/%s/sriov_numvfs", PCI_DEVICES, addr);
 	if (!file_read_line(path, line, sizeof(line)) && atoi(line) > 0)
 		return snprintf(what, len, "it has %s SR-IOV virtual functions", line), 1;
+	if (own_subsysnqn(addr, nqn, sizeof(nqn)))
+		return 0;
 	path_printf(path, sizeof(path), "%s/%s/nvme/nvme*/subsystem/nvme*", PCI_DEVICES, addr);
 	if (glob(path, 0, NULL, &g))
 		return 0;
@@ -456,8 +477,10 @@ static int has_siblings(const char *addr, char *what, size_t len)
 		char own[PATH_MAX];
 
 		path_printf(own, sizeof(own), "%s/%s/nvme/%s", PCI_DEVICES, addr, base);
+		path_printf(path, sizeof(path), "%s/subsysnqn", g.gl_pathv[i]);
 		if (strspn(base + 4, "0123456789") == strlen(base + 4) && base[4] &&
-		    !path_exists(own)) {
+		    !path_exists(own) && !file_read_line(path, other, sizeof(other)) &&
+		    !strcmp(other, nqn)) {
 			snprintf(what, len, "its subsystem also has controller %s (dual port or "
 				 "multipath)", base);
 			found = 1;
