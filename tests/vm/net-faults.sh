@@ -6,6 +6,7 @@
 # and unloads. On 7-debug, KASAN, lockdep and debugobjects (the ends' coalescing timers)
 # watch the unwinding; the kernel log must stay clean.
 # vm-kernels: 7-debug
+# vm-timeout: 1800
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"

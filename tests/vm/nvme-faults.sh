@@ -13,6 +13,7 @@
 # vm-nvme: null=16M,addr=6.0,namespaces=18
 # vm-nvme: null=64M,latency-ns=2500000000,addr=6.1
 # vm-kernels: 7-debug
+# vm-timeout: 1800
 # Controller 00:05.0 is file-backed; 00:05.1 is throttled to 64 KiB/s, so a 128 KiB read
 # takes 2 s, longer than the twins' io_timeout=1, while the 4 KiB reads of a partition scan
 # pass. Both are functions of one slot, so under INTx they share one line. 00:06.0 has 18
