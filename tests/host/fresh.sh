@@ -192,7 +192,7 @@ mount --bind "$cache/kernels" "$run/root$cache/kernels" && mounts+=("$run/root$c
 step "scripts/install-deps.sh --check finds nothing missing" check-deps \
 	"scripts/install-deps.sh && scripts/install-deps.sh --check" || exit 1
 step "make all builds the modules, runner, BPF tools and plugin" build \
-	"make -j2 all && make -C bench unit-tests" || exit 1
+	"make -j2 all && make -C tests/unit" || exit 1
 
 in_root "$run/root" "$logs/unit.log" "tests/run.sh unit"
 check "fresh: unit tests pass ($(tail -n 1 "$logs/unit.log"))" [ $? = 0 ]
