@@ -103,6 +103,9 @@ printf '# twinbench plan 1\n# matrix=matrix.ini\n# clock=icount\n# icount_shift=
 echo 'twinbench exec --plan /out/plan.tsv --out /out >/out/net-exec.log 2>&1 || exit 1' \
 	>>"$work/probe/job.sh"
 mkdir -p "$work/probe/insn"
+# These run folders are made here, not by the runner: the facts it would write are given
+# by hand (no roles for the probe's arms; the null arms' roles for the boots).
+printf '# twinbench facts 1\n' >"$work/probe/facts.tsv"
 vm "$work/probe"
 check "the insnprobe guest ran (vm-run exit $?)" test -s "$work/probe/insn/window-102.txt"
 "$top/bench/twinbench" insn "$work/probe" >"$work/probe/insn.out" 2>&1
@@ -168,6 +171,10 @@ JOB
 }
 for b in boot1 boot2; do
 	mkdir -p "$work/$b/insn"
+	printf '# twinbench facts 1\n%s\n%s\n%s\n' \
+		"$(printf 'arm\tnull\tnull_blk\trole=upstream\tmodule=null_blk')" \
+		"$(printf 'arm\tnull\trawnull\trole=raw\tmodule=rawnull')" \
+		"$(printf 'arm\tnull\tsafenull\trole=safe\tmodule=safenull')" >"$work/$b/facts.tsv"
 	null_job | sed "s/IOS/$ios/" >"$work/$b/job.sh"
 	vm "$work/$b"
 	rc=$?
