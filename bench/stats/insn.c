@@ -53,6 +53,18 @@ static const char *const net_core_prefixes[] = {
 static const char *const layer_prefixes[] = { "safe_", "__safe_", NULL };
 
 /*
+ * A Rust arm's layer: the C helpers it calls (the kernel's rust_helper_*, and the C shim
+ * of rustnet, drivers-safe/net/rustnet_helpers.c, which names its functions rust_helper_
+ * and rust_net_), and Rust code whose path runs through the local layer or the kernel
+ * crate. The Rust twins mount drivers-safe/kernel/rust as `mod layer` (rustnull,
+ * rustnvme) or its net files at the crate root (rustnet); these are those modules.
+ */
+static const char *const rust_layer_prefixes[] = { "rust_helper_", "rust_net_", NULL };
+static const char *const rust_layer_modules[] = {
+	"layer", "net", "net_napi", "net_skb", "net_timer", NULL,
+};
+
+/*
  * Waiting, not working: the scheduler switching away from and back to a task that sleeps
  * (sleep, wake-up, context switch, load tracking, pressure stall accounting) and the idle
  * and poll-idle loops (built-in code only). How often a task sleeps per I/O depends on when
@@ -421,6 +433,7 @@ struct window_file {
 	char modules[256], core[16];
 	unsigned int sample;
 	double ios;
+	bool rust;		/* the arm's role is rust (facts.tsv) */
 	struct symtab syms;
 	struct module_range *mods;
 	size_t n_mods, cap_mods;
@@ -537,13 +550,92 @@ static bool module_under_test(const char *modules, const char *module)
 	return false;
 }
 
+/* Whether Rust identifier @id (@n bytes) names one of rust_layer_modules. */
+static bool rust_layer_module(const char *id, size_t n)
+{
+	for (const char *const *m = rust_layer_modules; *m; m++)
+		if (strlen(*m) == n && !strncmp(*m, id, n))
+			return true;
+	return false;
+}
+
+/* Reads a decimal length and the identifier after it at *@p; false when there is none. */
+static bool rust_ident(const char **p, const char **id, size_t *n)
+{
+	char *end;
+	unsigned long k;
+
+	if (**p < '1' || **p > '9')
+		return false;
+	k = strtoul(*p, &end, 10);
+	if (*end == '_')
+		end++;
+	if (strnlen(end, k) < k)
+		return false;
+	*id = end;
+	*n = k;
+	*p = end + k;
+	return true;
+}
+
+/*
+ * Whether Rust symbol @name names code of the layer: a path, anywhere in the symbol (a
+ * generic's argument counts too), that starts at the kernel crate, or at any crate with a
+ * layer module next. Mangled (v0: a crate root is "C", an optional "s<hash>_", then the
+ * length-prefixed name) or demangled ("crate::module::...").
+ */
+static bool rust_layer_symbol(const char *name)
+{
+	if (!strncmp(name, "_R", 2)) {
+		for (const char *p = strchr(name, 'C'); p; p = strchr(p + 1, 'C')) {
+			const char *q = p + 1, *crate, *mod;
+			size_t cn, mn;
+
+			if (*q == 's') {
+				q += 1 + strspn(q + 1, "0123456789abcdefghijklmnopqrstuvwxyz"
+						"ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+				if (*q++ != '_')
+					continue;
+			}
+			if (!rust_ident(&q, &crate, &cn))
+				continue;
+			if (cn == 6 && !strncmp(crate, "kernel", 6))
+				return true;
+			if (rust_ident(&q, &mod, &mn) && rust_layer_module(mod, mn))
+				return true;
+		}
+		return false;
+	}
+	for (const char *p = name; (p = strstr(p, "::")); p += 2) {
+		const char *start = p, *mod = p + 2;
+		size_t mn = strcspn(mod, ":<>, ");
+
+		while (start > name && !strchr(":<>, &*", start[-1]))
+			start--;
+		if ((size_t)(p - start) == 6 && !strncmp(start, "kernel", 6))
+			return true;
+		if ((start == name || strchr("<, &*", start[-1])) && mod[mn] == ':' &&
+		    rust_layer_module(mod, mn))
+			return true;
+	}
+	return false;
+}
+
 static enum insn_class classify(const struct symbol *s, const struct window_file *wf)
 {
 	const char *const *core = NULL;
 
-	if (s->module)
-		if (module_under_test(wf->modules, s->module))
-			return has_prefix(s->name, layer_prefixes) ? CLASS_LAYER : CLASS_DRIVER;
+	if (s->module && module_under_test(wf->modules, s->module)) {
+		if (has_prefix(s->name, layer_prefixes))
+			return CLASS_LAYER;
+		if (wf->rust && (has_prefix(s->name, rust_layer_prefixes) ||
+				 rust_layer_symbol(s->name)))
+			return CLASS_LAYER;
+		return CLASS_DRIVER;
+	}
+	if (wf->rust && !s->module && (has_prefix(s->name, rust_layer_prefixes) ||
+				       rust_layer_symbol(s->name)))
+		return CLASS_LAYER;
 	if (!strcmp(wf->core, "block"))
 		core = block_core_prefixes;
 	else if (!strcmp(wf->core, "net"))
@@ -1102,25 +1194,19 @@ static void diff_add(struct diff_row **rows, size_t *n, size_t *cap, const char 
  * insn-diff.csv: for each raw<X>/safe<X> pair of arms, safe minus raw: first a [total] row
  * per class, then by function.
  */
-static int write_diff(const char *run_dir, const struct groups *gs, char *err, size_t len)
+static int write_diff(const char *run_dir, const struct groups *gs, const struct facts *facts,
+		      char *err, size_t len)
 {
-	struct facts facts;
 	struct twin_map tm;
 	char map[4096];
 	struct table t;
 	FILE *f;
 
-	snprintf(map, sizeof(map), "%s/" FACTS_FILE, run_dir);
-	if (facts_read(map, &facts, err, len))
-		return -1;
 	snprintf(map, sizeof(map), "%s/twins.tsv", run_dir);
-	if (twin_map_load(map, &tm, err, len)) {
-		facts_free(&facts);
+	if (twin_map_load(map, &tm, err, len))
 		return -1;
-	}
 	if (table_open(&t, err, len)) {
 		twin_map_free(&tm);
-		facts_free(&facts);
 		return -1;
 	}
 	f = t.f;
@@ -1132,9 +1218,9 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 		size_t n = 0, cap = 0;
 		char key[400], mods[2 * RESULTS_NAME_LEN + 2];
 
-		if (facts_arm_role(&facts, base->family, base->arm) != ARM_RAW)
+		if (facts_arm_role(facts, base->family, base->arm) != ARM_RAW)
 			continue;
-		cand = safe_partner(gs, &facts, base);
+		cand = safe_partner(gs, facts, base);
 		if (!cand)
 			continue;
 		snprintf(mods, sizeof(mods), "%s/%s", base->driver, cand->driver);
@@ -1179,7 +1265,6 @@ static int write_diff(const char *run_dir, const struct groups *gs, char *err, s
 		free(rows);
 	}
 	twin_map_free(&tm);
-	facts_free(&facts);
 	return table_close(&t, run_dir, "insn-diff.csv", err, len);
 }
 
@@ -1198,6 +1283,8 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
 	struct windows ws = { 0 };
 	struct symtab vmlinux = { 0 };
 	struct groups gs = { 0 };
+	struct facts facts = { 0 };
+	char path[4096];
 	int files, merged = 0, rc = -1;
 
 	files = load_plugin_output(run_dir, &ws, err, len);
@@ -1205,7 +1292,9 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
 		rc = files;
 		goto out;
 	}
-	if (load_vmlinux_symbols(run_dir, &vmlinux, err, len))
+	snprintf(path, sizeof(path), "%s/" FACTS_FILE, run_dir);
+	if (facts_read(path, &facts, err, len) ||
+	    load_vmlinux_symbols(run_dir, &vmlinux, err, len))
 		goto out;
 	for (size_t i = 0; i < ws.n; i++) {
 		struct window *w = &ws.v[i];
@@ -1219,6 +1308,7 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
 			fprintf(stderr, "twinbench: insn: %s; window %u skipped\n", err, w->id);
 			continue;
 		}
+		wf.rust = facts_arm_role(&facts, wf.family, wf.arm) == ARM_RUST;
 		if (!note) {
 			struct group *g = group_get(&gs, &wf);
 
@@ -1229,10 +1319,12 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
 		window_file_free(&wf);
 		merged++;
 	}
-	if (write_functions(run_dir, &gs, err, len) || write_diff(run_dir, &gs, err, len))
+	if (write_functions(run_dir, &gs, err, len) ||
+	    write_diff(run_dir, &gs, &facts, err, len))
 		goto out;
 	rc = merged;
 out:
+	facts_free(&facts);
 	for (size_t i = 0; i < ws.n; i++)
 		free(ws.v[i].tbs);
 	free(ws.v);
