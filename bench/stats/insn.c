@@ -1138,20 +1138,21 @@ static void twin_key(const struct twin_map *tm, const struct group *g, const cha
 }
 
 /*
- * The safe twin's group of the same family, workload and tracing as raw twin group @base,
- * by the roles the run folder records; NULL when there is none.
+ * The next group after @from (NULL: the first) of role @role with the same family, workload
+ * and tracing as group @base, by the roles the run folder records; NULL when there is none.
  */
-static const struct group *safe_partner(const struct groups *gs, const struct facts *facts,
-					const struct group *base)
+static const struct group *partner(const struct groups *gs, const struct facts *facts,
+				   const struct group *base, enum arm_role role,
+				   const struct group *from)
 {
 	const char *traced = facts_arm_get(facts, base->family, base->arm, "traced");
 
-	for (size_t i = 0; i < gs->n; i++) {
+	for (size_t i = from ? (size_t)(from - gs->v) + 1 : 0; i < gs->n; i++) {
 		const struct group *g = &gs->v[i];
 		const char *t = facts_arm_get(facts, g->family, g->arm, "traced");
 
 		if (!strcmp(g->family, base->family) && !strcmp(g->workload, base->workload) &&
-		    facts_arm_role(facts, g->family, g->arm) == ARM_SAFE && !traced == !t)
+		    facts_arm_role(facts, g->family, g->arm) == role && !traced == !t)
 			return g;
 	}
 	return NULL;
@@ -1191,8 +1192,64 @@ static void diff_add(struct diff_row **rows, size_t *n, size_t *cap, const char 
 }
 
 /*
- * insn-diff.csv: for each raw<X>/safe<X> pair of arms, safe minus raw: first a [total] row
- * per class, then by function.
+ * The rows of one pair of groups: candidate @cand minus baseline @base, first a [total] row
+ * per class, then by function; @tm (NULL: none) pairs counterpart functions.
+ */
+static void write_pair(FILE *f, const struct twin_map *tm, const struct group *base,
+		       const struct group *cand)
+{
+	struct diff_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	char key[400], mods[2 * RESULTS_NAME_LEN + 2];
+	const struct group *side[2] = { base, cand };
+
+	snprintf(mods, sizeof(mods), "%s/%s", base->driver, cand->driver);
+	for (int s = 0; s < 2; s++)
+		for (size_t k = 0; k < side[s]->cap_funcs; k++) {
+			const struct func_sum *fs = &side[s]->funcs[k];
+			double v = fs->insn_per_io / side[s]->samples;
+
+			if (!fs->key)
+				continue;
+			if (tm)
+				twin_key(tm, side[s], mods, fs, key, sizeof(key));
+			else
+				snprintf(key, sizeof(key), "%s", fs->key);
+			diff_add(&rows, &n, &cap, key, fs->class, s ? 0 : v, s ? v : 0);
+		}
+	qsort(rows, n, sizeof(*rows), diff_by_size);
+	for (int c = 0; c < N_CLASSES; c++) {
+		double tb = 0, tc = 0;
+
+		for (size_t k = 0; k < n; k++)
+			if (rows[k].class == (enum insn_class)c) {
+				tb += rows[k].base;
+				tc += rows[k].cand;
+			}
+		results_write_field(f, base->family);
+		fputc(',', f);
+		results_write_field(f, base->workload);
+		fprintf(f, ",%s,%s,[total],,%s,%.3f,%.3f,%.3f\n", base->arm, cand->arm,
+			class_names[c], tb, tc, tc - tb);
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (fabs(rows[k].cand - rows[k].base) < 0.005)
+			break;
+		results_write_field(f, base->family);
+		fputc(',', f);
+		results_write_field(f, base->workload);
+		fprintf(f, ",%s,%s,", base->arm, cand->arm);
+		write_key(f, rows[k].key);
+		fprintf(f, ",%s,%.3f,%.3f,%.3f\n", class_names[rows[k].class], rows[k].base,
+			rows[k].cand, rows[k].cand - rows[k].base);
+	}
+	free(rows);
+}
+
+/*
+ * insn-diff.csv: for each raw twin, its safe twin minus it (counterpart functions paired
+ * through the twin map); for each safe twin, each Rust arm minus it (Rust functions keep
+ * their own names: the twin map names them by source path, not by symbol).
  */
 static int write_diff(const char *run_dir, const struct groups *gs, const struct facts *facts,
 		      char *err, size_t len)
@@ -1200,7 +1257,6 @@ static int write_diff(const char *run_dir, const struct groups *gs, const struct
 	struct twin_map tm;
 	char map[4096];
 	struct table t;
-	FILE *f;
 
 	snprintf(map, sizeof(map), "%s/twins.tsv", run_dir);
 	if (twin_map_load(map, &tm, err, len))
@@ -1209,60 +1265,21 @@ static int write_diff(const char *run_dir, const struct groups *gs, const struct
 		twin_map_free(&tm);
 		return -1;
 	}
-	f = t.f;
 	fputs("family,workload,baseline,candidate,function,module,class,base_insn_per_io,"
-	      "cand_insn_per_io,diff_insn_per_io\n", f);
+	      "cand_insn_per_io,diff_insn_per_io\n", t.f);
 	for (size_t i = 0; i < gs->n; i++) {
 		const struct group *base = &gs->v[i], *cand;
-		struct diff_row *rows = NULL;
-		size_t n = 0, cap = 0;
-		char key[400], mods[2 * RESULTS_NAME_LEN + 2];
+		enum arm_role role = facts_arm_role(facts, base->family, base->arm);
 
-		if (facts_arm_role(facts, base->family, base->arm) != ARM_RAW)
-			continue;
-		cand = safe_partner(gs, facts, base);
-		if (!cand)
-			continue;
-		snprintf(mods, sizeof(mods), "%s/%s", base->driver, cand->driver);
-		for (size_t k = 0; k < base->cap_funcs; k++)
-			if (base->funcs[k].key) {
-				twin_key(&tm, base, mods, &base->funcs[k], key, sizeof(key));
-				diff_add(&rows, &n, &cap, key, base->funcs[k].class,
-					 base->funcs[k].insn_per_io / base->samples, 0);
-			}
-		for (size_t k = 0; k < cand->cap_funcs; k++)
-			if (cand->funcs[k].key) {
-				twin_key(&tm, cand, mods, &cand->funcs[k], key, sizeof(key));
-				diff_add(&rows, &n, &cap, key, cand->funcs[k].class, 0,
-					 cand->funcs[k].insn_per_io / cand->samples);
-			}
-		qsort(rows, n, sizeof(*rows), diff_by_size);
-		for (int c = 0; c < N_CLASSES; c++) {
-			double tb = 0, tc = 0;
-
-			for (size_t k = 0; k < n; k++)
-				if (rows[k].class == (enum insn_class)c) {
-					tb += rows[k].base;
-					tc += rows[k].cand;
-				}
-			results_write_field(f, base->family);
-			fputc(',', f);
-			results_write_field(f, base->workload);
-			fprintf(f, ",%s,%s,[total],,%s,%.3f,%.3f,%.3f\n", base->arm, cand->arm,
-				class_names[c], tb, tc, tc - tb);
+		if (role == ARM_RAW) {
+			cand = partner(gs, facts, base, ARM_SAFE, NULL);
+			if (cand)
+				write_pair(t.f, &tm, base, cand);
+		} else if (role == ARM_SAFE) {
+			for (cand = partner(gs, facts, base, ARM_RUST, NULL); cand;
+			     cand = partner(gs, facts, base, ARM_RUST, cand))
+				write_pair(t.f, NULL, base, cand);
 		}
-		for (size_t k = 0; k < n; k++) {
-			if (fabs(rows[k].cand - rows[k].base) < 0.005)
-				break;
-			results_write_field(f, base->family);
-			fputc(',', f);
-			results_write_field(f, base->workload);
-			fprintf(f, ",%s,%s,", base->arm, cand->arm);
-			write_key(f, rows[k].key);
-			fprintf(f, ",%s,%.3f,%.3f,%.3f\n", class_names[rows[k].class],
-				rows[k].base, rows[k].cand, rows[k].cand - rows[k].base);
-		}
-		free(rows);
 	}
 	twin_map_free(&tm);
 	return table_close(&t, run_dir, "insn-diff.csv", err, len);
