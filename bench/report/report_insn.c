@@ -401,7 +401,7 @@ static bool predict_metric(const struct run_data *run, struct rust_predict *row,
 	struct series sr[3];
 	struct ablation_group g[2];
 	static const double coef[2] = { 1, -1 };
-	typeof(row->m[0]) *m = &row->m[k];
+	struct rust_predict_value *m = &row->m[k];
 
 	for (int a = 0; a < 3; a++) {
 		predict_series_load(run, row->family, arms[a], row->workload, predict_metrics[k],
@@ -518,7 +518,7 @@ void section_rust_predict(struct doc *d, const struct run_data *run)
 	table_begin(d, &tab, heads);
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < RUST_PREDICT_METRICS; k++) {
-			const typeof(rows[i].m[0]) *m = &rows[i].m[k];
+			const struct rust_predict_value *m = &rows[i].m[k];
 
 			if (!m->have)
 				continue;

@@ -23,15 +23,17 @@ void plot_insn(const struct run_data *run, const char *scripts_dir, const char *
  * means with their 95 % intervals, stats_compare()) and the difference of the overheads,
  * (rust - raw) - (safe - raw) per I/O, with its 95 % Welch interval (ablation_combine()).
  */
+struct rust_predict_value {
+	bool have;			/* every arm has samples of the metric */
+	double rust, safe, raw;		/* means */
+	struct comparison rust_raw, safe_raw;
+	struct ablation_estimate gap;
+};
+
 struct rust_predict {
 	char family[RESULTS_NAME_LEN], workload[RESULTS_WORKLOAD_LEN];
 	char rust[RESULTS_NAME_LEN], safe[RESULTS_NAME_LEN], raw[RESULTS_NAME_LEN];
-	struct {
-		bool have;			/* every arm has samples of the metric */
-		double rust, safe, raw;		/* means */
-		struct comparison rust_raw, safe_raw;
-		struct ablation_estimate gap;
-	} m[RUST_PREDICT_METRICS];
+	struct rust_predict_value m[RUST_PREDICT_METRICS];
 };
 
 /* The metric of column @i of struct rust_predict (insn_per_io, driver_insn_per_io). */

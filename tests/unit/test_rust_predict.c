@@ -42,7 +42,7 @@ static int setup(void **state)
 	if (results_load_samples(path, &t, err, sizeof(err)) ||
 	    insn_merge(run, &t, err, sizeof(err)) != 6 ||
 	    results_write_samples(path, &t, err, sizeof(err))) {
-		fprintf(stderr, "setup: %s\n", err);
+		fprintf(stderr, "%s: %s\n", __func__, err);
 		sample_table_free(&t);
 		return -1;
 	}
