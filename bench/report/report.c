@@ -730,6 +730,7 @@ static int write_report(const struct run_data *run, const struct plot_list *pl, 
 	section_rust(&d, run);
 	section_ablation(&d, run, pl);
 	section_insn(&d, run, pl);
+	section_rust_predict(&d, run);
 	section_absolute(&d, run);
 	section_plots(&d, run, pl);
 	section_warnings(&d, run, pl);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "doc.h"
+#include "facts.h"
 #include "figure.h"
 #include "report_insn.h"
 #include "vec.h"
@@ -130,7 +131,7 @@ static int fn_by_size(const void *a, const void *b)
 }
 
 static void pair_functions(struct doc *d, const struct insn_diffs *t, const struct insn_diff *p,
-			   size_t n_workloads)
+			   size_t n_workloads, size_t top)
 {
 	static const char *const heads[] = { "function", "module", "class", "mean diff/IO",
 					     "min", "max", "workloads", NULL };
@@ -158,7 +159,7 @@ static void pair_functions(struct doc *d, const struct insn_diffs *t, const stru
 		fns[k].n++;
 	}
 	qsort(fns, n, sizeof(*fns), fn_by_size);
-	for (size_t k = 0; k < n && shown < INSN_TOP_FUNCTIONS; k++) {
+	for (size_t k = 0; k < n && shown < top; k++) {
 		if (fabs(fns[k].sum / fns[k].n) < INSN_MIN_DIFF)
 			break;
 		if (!shown++)
@@ -217,7 +218,7 @@ static void pair_section(struct doc *d, const struct insn_diffs *t, const struct
 		 "mean over the workloads where the function ran). Counterpart functions of the "
 		 "twin map (twins.tsv) are one row, raw/safe; a function without a counterpart "
 		 "shows its whole count:", p->candidate, p->baseline);
-	pair_functions(d, t, p, wls.n);
+	pair_functions(d, t, p, wls.n, INSN_TOP_FUNCTIONS);
 	name_list_free(&wls);
 }
 
@@ -328,4 +329,226 @@ void plot_insn(const struct run_data *run, const char *scripts_dir, const char *
 	fig_render(&fig, caption, out);
 out:
 	free(t.v);
+}
+
+/* Does the C layer predict Rust? ------------------------------------------------------- */
+
+static const char *const predict_metrics[RUST_PREDICT_METRICS] = {
+	"insn_per_io", "driver_insn_per_io",
+};
+
+/* Functions of the Rust-minus-safe difference listed per Rust arm. */
+#define PREDICT_TOP_FUNCTIONS	8
+
+const char *rust_predict_metric(size_t i)
+{
+	return i < RUST_PREDICT_METRICS ? predict_metrics[i] : NULL;
+}
+
+/* One arm's valid samples of one metric and workload, with the boot of each. */
+struct predict_series {
+	double *x;
+	unsigned int *boot;
+	size_t n, cap, cap_boot;
+};
+
+static void predict_series_load(const struct run_data *run, const char *family, const char *arm,
+				const char *workload, const char *metric,
+				struct predict_series *s)
+{
+	s->n = 0;
+	for (size_t i = 0; i < run->samples.n; i++) {
+		const struct sample_row *r = &run->samples.rows[i];
+
+		if (!r->valid || strcmp(r->metric, metric) || strcmp(r->arm, arm) ||
+		    strcmp(r->workload, workload) || strcmp(r->family, family))
+			continue;
+		s->x = vec_grow(s->x, s->n, &s->cap, sizeof(*s->x));
+		s->boot = vec_grow(s->boot, s->n, &s->cap_boot, sizeof(*s->boot));
+		s->x[s->n] = r->value;
+		s->boot[s->n++] = r->boot;
+	}
+}
+
+/* The first arm of @family with role @role and no tracing, by the run's facts; NULL if none. */
+static const char *predict_arm(const struct run_data *run, const char *family,
+			       enum arm_role role)
+{
+	for (size_t i = 0; i < run->facts.n; i++) {
+		const struct fact *f = &run->facts.v[i];
+
+		if (f->kind == FACT_ARM && !strcmp(f->family, family) &&
+		    facts_arm_role(&run->facts, family, f->name) == role && !fact_get(f, "traced"))
+			return f->name;
+	}
+	return NULL;
+}
+
+static double series_mean(const struct predict_series *s)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		sum += s->x[i];
+	return sum / s->n;
+}
+
+/* Fills metric @k of @row from the samples; false when an arm has none. */
+static bool predict_metric(const struct run_data *run, struct rust_predict *row, size_t k,
+			   struct predict_series *s)
+{
+	const char *arms[3] = { row->rust, row->safe, row->raw };
+	struct series sr[3];
+	struct ablation_group g[2];
+	static const double coef[2] = { 1, -1 };
+	struct rust_predict_value *m = &row->m[k];
+
+	for (int a = 0; a < 3; a++) {
+		predict_series_load(run, row->family, arms[a], row->workload, predict_metrics[k],
+				    &s[a]);
+		if (!s[a].n)
+			return false;
+		sr[a] = (struct series){ s[a].x, s[a].boot, s[a].n };
+	}
+	m->rust = series_mean(&s[0]);
+	m->safe = series_mean(&s[1]);
+	m->raw = series_mean(&s[2]);
+	if (stats_compare(&sr[2], &sr[0], false, 0, &m->rust_raw) ||
+	    stats_compare(&sr[2], &sr[1], false, 0, &m->safe_raw))
+		return false;
+	ablation_group_of(s[0].x, s[0].n, &g[0]);
+	ablation_group_of(s[1].x, s[1].n, &g[1]);
+	return !ablation_combine(g, coef, 2, &m->gap);
+}
+
+size_t rust_predict_rows(const struct run_data *run, struct rust_predict **out)
+{
+	struct predict_series s[3] = { 0 };
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < run->facts.n; i++) {
+		const struct fact *f = &run->facts.v[i];
+		const char *raw, *safe;
+		struct name_list wls = { 0 };
+
+		if (f->kind != FACT_ARM ||
+		    facts_arm_role(&run->facts, f->family, f->name) != ARM_RUST ||
+		    fact_get(f, "traced"))
+			continue;
+		raw = predict_arm(run, f->family, ARM_RAW);
+		safe = predict_arm(run, f->family, ARM_SAFE);
+		if (!raw || !safe)
+			continue;
+		run_workloads(run, f->family, &wls);
+		for (size_t w = 0; w < wls.n; w++) {
+			struct rust_predict row = { 0 };
+			bool any = false;
+
+			snprintf(row.family, sizeof(row.family), "%s", f->family);
+			snprintf(row.workload, sizeof(row.workload), "%s", wls.names[w]);
+			snprintf(row.rust, sizeof(row.rust), "%.*s", (int)sizeof(row.rust) - 1, f->name);
+			snprintf(row.safe, sizeof(row.safe), "%.*s", (int)sizeof(row.safe) - 1, safe);
+			snprintf(row.raw, sizeof(row.raw), "%.*s", (int)sizeof(row.raw) - 1, raw);
+			for (size_t k = 0; k < RUST_PREDICT_METRICS; k++) {
+				row.m[k].have = predict_metric(run, &row, k, s);
+				any |= row.m[k].have;
+			}
+			if (any)
+				*VEC_PUSH(*out, n, cap) = row;
+		}
+		name_list_free(&wls);
+	}
+	for (int a = 0; a < 3; a++) {
+		free(s[a].x);
+		free(s[a].boot);
+	}
+	return n;
+}
+
+static void predict_ratio(struct table *t, size_t col, const struct comparison *c)
+{
+	cellf(t, col, "%.4f [%.4f, %.4f]", c->ratio, c->ci_low, c->ci_high);
+}
+
+/* The largest Rust-minus-safe differences by function over the workloads (insn-diff.csv). */
+static void predict_functions(struct doc *d, const struct insn_diffs *t, const char *family,
+			      const char *safe, const char *rust)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].family, family) && !strcmp(t->v[i].baseline, safe) &&
+		    !strcmp(t->v[i].candidate, rust)) {
+			struct name_list wls = { 0 };
+
+			doc_para(d, "%s: functions with the largest difference, %s minus %s "
+				 "(instructions per I/O, mean over the workloads where the function "
+				 "ran; Rust functions under their symbol names, unpaired):",
+				 family, rust, safe);
+			pair_workloads(t, &t->v[i], &wls);
+			pair_functions(d, t, &t->v[i], wls.n, PREDICT_TOP_FUNCTIONS);
+			name_list_free(&wls);
+			return;
+		}
+}
+
+void section_rust_predict(struct doc *d, const struct run_data *run)
+{
+	static const char *const heads[] = {
+		"family", "workload", "Rust arm", "metric", "raw", "safe", "Rust",
+		"safe/raw [95% CI]", "rust/raw [95% CI]", "(rust-raw)-(safe-raw) per I/O [95% CI]",
+		NULL,
+	};
+	struct table tab = { .numeric = { [4] = true, [5] = true, [6] = true, [7] = true,
+					  [8] = true, [9] = true } };
+	struct rust_predict *rows;
+	struct insn_diffs diffs;
+	size_t n = rust_predict_rows(run, &rows);
+	bool have_diffs;
+
+	if (!n)
+		return;
+	doc_heading(d, 2, "Does the C layer predict Rust?");
+	doc_para(d, "The safe C twin models at run time what the Rust abstractions do; here it "
+		 "is set against the Rust twin, both measured against the raw twin. Exact guest "
+		 "instructions per I/O (QEMU plugin): the whole path (insn_per_io) and driver plus "
+		 "layer (driver_insn_per_io). Ratios of geometric means with their 95 %% Welch "
+		 "intervals on log values; the last column is what Rust costs beyond the safe "
+		 "twin's overhead, rust minus safe per I/O with its 95 %% Welch interval: an "
+		 "interval holding 0 means the C layer predicts Rust's cost at this precision.");
+	table_begin(d, &tab, heads);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < RUST_PREDICT_METRICS; k++) {
+			const struct rust_predict_value *m = &rows[i].m[k];
+
+			if (!m->have)
+				continue;
+			cellf(&tab, 0, "%s", rows[i].family);
+			cellf(&tab, 1, "%s", rows[i].workload);
+			cellf(&tab, 2, "%s", rows[i].rust);
+			cellf(&tab, 3, "%s", predict_metrics[k]);
+			cellf(&tab, 4, "%.1f", m->raw);
+			cellf(&tab, 5, "%.1f", m->safe);
+			cellf(&tab, 6, "%.1f", m->rust);
+			predict_ratio(&tab, 7, &m->safe_raw);
+			predict_ratio(&tab, 8, &m->rust_raw);
+			if (isnan(m->gap.lo))
+				cellf(&tab, 9, "%+.1f [-]", m->gap.value);
+			else
+				cellf(&tab, 9, "%+.1f [%+.1f, %+.1f]", m->gap.value, m->gap.lo,
+				      m->gap.hi);
+			table_row(d, &tab);
+		}
+	table_end(d);
+	have_diffs = insn_diffs_load(run, &diffs);
+	for (size_t i = 0; i < n && have_diffs; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(rows[j].family, rows[i].family) &&
+			       !strcmp(rows[j].rust, rows[i].rust);
+		if (!seen)
+			predict_functions(d, &diffs, rows[i].family, rows[i].safe, rows[i].rust);
+	}
+	free(diffs.v);
+	free(rows);
 }

@@ -53,6 +53,18 @@ static const char *const net_core_prefixes[] = {
 static const char *const layer_prefixes[] = { "safe_", "__safe_", NULL };
 
 /*
+ * A Rust arm's layer: the C helpers it calls (the kernel's rust_helper_*, and the C shim
+ * of rustnet, drivers-safe/net/rustnet_helpers.c, which names its functions rust_helper_
+ * and rust_net_), and Rust code whose path runs through the local layer or the kernel
+ * crate. The Rust twins mount drivers-safe/kernel/rust as `mod layer` (rustnull,
+ * rustnvme) or its net files at the crate root (rustnet); these are those modules.
+ */
+static const char *const rust_layer_prefixes[] = { "rust_helper_", "rust_net_", NULL };
+static const char *const rust_layer_modules[] = {
+	"layer", "net", "net_napi", "net_skb", "net_timer", NULL,
+};
+
+/*
  * Waiting, not working: the scheduler switching away from and back to a task that sleeps
  * (sleep, wake-up, context switch, load tracking, pressure stall accounting) and the idle
  * and poll-idle loops (built-in code only). How often a task sleeps per I/O depends on when
@@ -421,6 +433,7 @@ struct window_file {
 	char modules[256], core[16];
 	unsigned int sample;
 	double ios;
+	bool rust;		/* the arm's role is rust (facts.tsv) */
 	struct symtab syms;
 	struct module_range *mods;
 	size_t n_mods, cap_mods;
@@ -537,13 +550,92 @@ static bool module_under_test(const char *modules, const char *module)
 	return false;
 }
 
+/* Whether Rust identifier @id (@n bytes) names one of rust_layer_modules. */
+static bool rust_layer_module(const char *id, size_t n)
+{
+	for (const char *const *m = rust_layer_modules; *m; m++)
+		if (strlen(*m) == n && !strncmp(*m, id, n))
+			return true;
+	return false;
+}
+
+/* Reads a decimal length and the identifier after it at *@p; false when there is none. */
+static bool rust_ident(const char **p, const char **id, size_t *n)
+{
+	char *end;
+	unsigned long k;
+
+	if (**p < '1' || **p > '9')
+		return false;
+	k = strtoul(*p, &end, 10);
+	if (*end == '_')
+		end++;
+	if (strnlen(end, k) < k)
+		return false;
+	*id = end;
+	*n = k;
+	*p = end + k;
+	return true;
+}
+
+/*
+ * Whether Rust symbol @name names code of the layer: a path, anywhere in the symbol (a
+ * generic's argument counts too), that starts at the kernel crate, or at any crate with a
+ * layer module next. Mangled (v0: a crate root is "C", an optional "s<hash>_", then the
+ * length-prefixed name) or demangled ("crate::module::...").
+ */
+static bool rust_layer_symbol(const char *name)
+{
+	if (!strncmp(name, "_R", 2)) {
+		for (const char *p = strchr(name, 'C'); p; p = strchr(p + 1, 'C')) {
+			const char *q = p + 1, *crate, *mod;
+			size_t cn, mn;
+
+			if (*q == 's') {
+				q += 1 + strspn(q + 1, "0123456789abcdefghijklmnopqrstuvwxyz"
+						"ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+				if (*q++ != '_')
+					continue;
+			}
+			if (!rust_ident(&q, &crate, &cn))
+				continue;
+			if (cn == 6 && !strncmp(crate, "kernel", 6))
+				return true;
+			if (rust_ident(&q, &mod, &mn) && rust_layer_module(mod, mn))
+				return true;
+		}
+		return false;
+	}
+	for (const char *p = name; (p = strstr(p, "::")); p += 2) {
+		const char *start = p, *mod = p + 2;
+		size_t mn = strcspn(mod, ":<>, ");
+
+		while (start > name && !strchr(":<>, &*", start[-1]))
+			start--;
+		if ((size_t)(p - start) == 6 && !strncmp(start, "kernel", 6))
+			return true;
+		if ((start == name || strchr("<, &*", start[-1])) && mod[mn] == ':' &&
+		    rust_layer_module(mod, mn))
+			return true;
+	}
+	return false;
+}
+
 static enum insn_class classify(const struct symbol *s, const struct window_file *wf)
 {
 	const char *const *core = NULL;
 
-	if (s->module)
-		if (module_under_test(wf->modules, s->module))
-			return has_prefix(s->name, layer_prefixes) ? CLASS_LAYER : CLASS_DRIVER;
+	if (s->module && module_under_test(wf->modules, s->module)) {
+		if (has_prefix(s->name, layer_prefixes))
+			return CLASS_LAYER;
+		if (wf->rust && (has_prefix(s->name, rust_layer_prefixes) ||
+				 rust_layer_symbol(s->name)))
+			return CLASS_LAYER;
+		return CLASS_DRIVER;
+	}
+	if (wf->rust && !s->module && (has_prefix(s->name, rust_layer_prefixes) ||
+				       rust_layer_symbol(s->name)))
+		return CLASS_LAYER;
 	if (!strcmp(wf->core, "block"))
 		core = block_core_prefixes;
 	else if (!strcmp(wf->core, "net"))
@@ -1046,20 +1138,21 @@ static void twin_key(const struct twin_map *tm, const struct group *g, const cha
 }
 
 /*
- * The safe twin's group of the same family, workload and tracing as raw twin group @base,
- * by the roles the run folder records; NULL when there is none.
+ * The next group after @from (NULL: the first) of role @role with the same family, workload
+ * and tracing as group @base, by the roles the run folder records; NULL when there is none.
  */
-static const struct group *safe_partner(const struct groups *gs, const struct facts *facts,
-					const struct group *base)
+static const struct group *partner(const struct groups *gs, const struct facts *facts,
+				   const struct group *base, enum arm_role role,
+				   const struct group *from)
 {
 	const char *traced = facts_arm_get(facts, base->family, base->arm, "traced");
 
-	for (size_t i = 0; i < gs->n; i++) {
+	for (size_t i = from ? (size_t)(from - gs->v) + 1 : 0; i < gs->n; i++) {
 		const struct group *g = &gs->v[i];
 		const char *t = facts_arm_get(facts, g->family, g->arm, "traced");
 
 		if (!strcmp(g->family, base->family) && !strcmp(g->workload, base->workload) &&
-		    facts_arm_role(facts, g->family, g->arm) == ARM_SAFE && !traced == !t)
+		    facts_arm_role(facts, g->family, g->arm) == role && !traced == !t)
 			return g;
 	}
 	return NULL;
@@ -1099,87 +1192,96 @@ static void diff_add(struct diff_row **rows, size_t *n, size_t *cap, const char 
 }
 
 /*
- * insn-diff.csv: for each raw<X>/safe<X> pair of arms, safe minus raw: first a [total] row
- * per class, then by function.
+ * The rows of one pair of groups: candidate @cand minus baseline @base, first a [total] row
+ * per class, then by function; @tm (NULL: none) pairs counterpart functions.
  */
-static int write_diff(const char *run_dir, const struct groups *gs, char *err, size_t len)
+static void write_pair(FILE *f, const struct twin_map *tm, const struct group *base,
+		       const struct group *cand)
 {
-	struct facts facts;
+	struct diff_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	char key[400], mods[2 * RESULTS_NAME_LEN + 2];
+	const struct group *side[2] = { base, cand };
+
+	snprintf(mods, sizeof(mods), "%s/%s", base->driver, cand->driver);
+	for (int s = 0; s < 2; s++)
+		for (size_t k = 0; k < side[s]->cap_funcs; k++) {
+			const struct func_sum *fs = &side[s]->funcs[k];
+			double v = fs->insn_per_io / side[s]->samples;
+
+			if (!fs->key)
+				continue;
+			if (tm)
+				twin_key(tm, side[s], mods, fs, key, sizeof(key));
+			else
+				snprintf(key, sizeof(key), "%s", fs->key);
+			diff_add(&rows, &n, &cap, key, fs->class, s ? 0 : v, s ? v : 0);
+		}
+	qsort(rows, n, sizeof(*rows), diff_by_size);
+	for (int c = 0; c < N_CLASSES; c++) {
+		double tb = 0, tc = 0;
+
+		for (size_t k = 0; k < n; k++)
+			if (rows[k].class == (enum insn_class)c) {
+				tb += rows[k].base;
+				tc += rows[k].cand;
+			}
+		results_write_field(f, base->family);
+		fputc(',', f);
+		results_write_field(f, base->workload);
+		fprintf(f, ",%s,%s,[total],,%s,%.3f,%.3f,%.3f\n", base->arm, cand->arm,
+			class_names[c], tb, tc, tc - tb);
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (fabs(rows[k].cand - rows[k].base) < 0.005)
+			break;
+		results_write_field(f, base->family);
+		fputc(',', f);
+		results_write_field(f, base->workload);
+		fprintf(f, ",%s,%s,", base->arm, cand->arm);
+		write_key(f, rows[k].key);
+		fprintf(f, ",%s,%.3f,%.3f,%.3f\n", class_names[rows[k].class], rows[k].base,
+			rows[k].cand, rows[k].cand - rows[k].base);
+	}
+	free(rows);
+}
+
+/*
+ * insn-diff.csv: for each raw twin, its safe twin minus it (counterpart functions paired
+ * through the twin map); for each safe twin, each Rust arm minus it (Rust functions keep
+ * their own names: the twin map names them by source path, not by symbol).
+ */
+static int write_diff(const char *run_dir, const struct groups *gs, const struct facts *facts,
+		      char *err, size_t len)
+{
 	struct twin_map tm;
 	char map[4096];
 	struct table t;
-	FILE *f;
 
-	snprintf(map, sizeof(map), "%s/" FACTS_FILE, run_dir);
-	if (facts_read(map, &facts, err, len))
-		return -1;
 	snprintf(map, sizeof(map), "%s/twins.tsv", run_dir);
-	if (twin_map_load(map, &tm, err, len)) {
-		facts_free(&facts);
+	if (twin_map_load(map, &tm, err, len))
 		return -1;
-	}
 	if (table_open(&t, err, len)) {
 		twin_map_free(&tm);
-		facts_free(&facts);
 		return -1;
 	}
-	f = t.f;
 	fputs("family,workload,baseline,candidate,function,module,class,base_insn_per_io,"
-	      "cand_insn_per_io,diff_insn_per_io\n", f);
+	      "cand_insn_per_io,diff_insn_per_io\n", t.f);
 	for (size_t i = 0; i < gs->n; i++) {
 		const struct group *base = &gs->v[i], *cand;
-		struct diff_row *rows = NULL;
-		size_t n = 0, cap = 0;
-		char key[400], mods[2 * RESULTS_NAME_LEN + 2];
+		enum arm_role role = facts_arm_role(facts, base->family, base->arm);
 
-		if (facts_arm_role(&facts, base->family, base->arm) != ARM_RAW)
-			continue;
-		cand = safe_partner(gs, &facts, base);
-		if (!cand)
-			continue;
-		snprintf(mods, sizeof(mods), "%s/%s", base->driver, cand->driver);
-		for (size_t k = 0; k < base->cap_funcs; k++)
-			if (base->funcs[k].key) {
-				twin_key(&tm, base, mods, &base->funcs[k], key, sizeof(key));
-				diff_add(&rows, &n, &cap, key, base->funcs[k].class,
-					 base->funcs[k].insn_per_io / base->samples, 0);
-			}
-		for (size_t k = 0; k < cand->cap_funcs; k++)
-			if (cand->funcs[k].key) {
-				twin_key(&tm, cand, mods, &cand->funcs[k], key, sizeof(key));
-				diff_add(&rows, &n, &cap, key, cand->funcs[k].class, 0,
-					 cand->funcs[k].insn_per_io / cand->samples);
-			}
-		qsort(rows, n, sizeof(*rows), diff_by_size);
-		for (int c = 0; c < N_CLASSES; c++) {
-			double tb = 0, tc = 0;
-
-			for (size_t k = 0; k < n; k++)
-				if (rows[k].class == (enum insn_class)c) {
-					tb += rows[k].base;
-					tc += rows[k].cand;
-				}
-			results_write_field(f, base->family);
-			fputc(',', f);
-			results_write_field(f, base->workload);
-			fprintf(f, ",%s,%s,[total],,%s,%.3f,%.3f,%.3f\n", base->arm, cand->arm,
-				class_names[c], tb, tc, tc - tb);
+		if (role == ARM_RAW) {
+			cand = partner(gs, facts, base, ARM_SAFE, NULL);
+			if (cand)
+				write_pair(t.f, &tm, base, cand);
+		} else if (role == ARM_SAFE) {
+			for (cand = partner(gs, facts, base, ARM_RUST, NULL); cand;
+			     cand = partner(gs, facts, base, ARM_RUST, cand))
+				write_pair(t.f, NULL, base, cand);
 		}
-		for (size_t k = 0; k < n; k++) {
-			if (fabs(rows[k].cand - rows[k].base) < 0.005)
-				break;
-			results_write_field(f, base->family);
-			fputc(',', f);
-			results_write_field(f, base->workload);
-			fprintf(f, ",%s,%s,", base->arm, cand->arm);
-			write_key(f, rows[k].key);
-			fprintf(f, ",%s,%.3f,%.3f,%.3f\n", class_names[rows[k].class],
-				rows[k].base, rows[k].cand, rows[k].cand - rows[k].base);
-		}
-		free(rows);
 	}
 	twin_map_free(&tm);
-	facts_free(&facts);
 	return table_close(&t, run_dir, "insn-diff.csv", err, len);
 }
 
@@ -1198,6 +1300,8 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
 	struct windows ws = { 0 };
 	struct symtab vmlinux = { 0 };
 	struct groups gs = { 0 };
+	struct facts facts = { 0 };
+	char path[4096];
 	int files, merged = 0, rc = -1;
 
 	files = load_plugin_output(run_dir, &ws, err, len);
@@ -1205,7 +1309,9 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
 		rc = files;
 		goto out;
 	}
-	if (load_vmlinux_symbols(run_dir, &vmlinux, err, len))
+	snprintf(path, sizeof(path), "%s/" FACTS_FILE, run_dir);
+	if (facts_read(path, &facts, err, len) ||
+	    load_vmlinux_symbols(run_dir, &vmlinux, err, len))
 		goto out;
 	for (size_t i = 0; i < ws.n; i++) {
 		struct window *w = &ws.v[i];
@@ -1219,6 +1325,7 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
 			fprintf(stderr, "twinbench: insn: %s; window %u skipped\n", err, w->id);
 			continue;
 		}
+		wf.rust = facts_arm_role(&facts, wf.family, wf.arm) == ARM_RUST;
 		if (!note) {
 			struct group *g = group_get(&gs, &wf);
 
@@ -1229,10 +1336,12 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
 		window_file_free(&wf);
 		merged++;
 	}
-	if (write_functions(run_dir, &gs, err, len) || write_diff(run_dir, &gs, err, len))
+	if (write_functions(run_dir, &gs, err, len) ||
+	    write_diff(run_dir, &gs, &facts, err, len))
 		goto out;
 	rc = merged;
 out:
+	facts_free(&facts);
 	for (size_t i = 0; i < ws.n; i++)
 		free(ws.v[i].tbs);
 	free(ws.v);
