@@ -90,7 +90,8 @@ kv() {
 	sed -n "s/^$1=//p" "$2" | head -n 1
 }
 
-# Run a shell command in the environment ROOT, with the cache and this tree visible at their
+# Run a shell command in the environment ROOT, with the cache and this tree (and whatever is
+# mounted below them, as the kernel cache is in tests/host/fresh.sh) visible at their
 # own paths. The mounts live in a private mount namespace and vanish with it.
 in_root() {
 	local root=$1
@@ -102,8 +103,8 @@ in_root() {
 	mkdir -p "$root$cache" "$root$top" "$root/proc"
 	unshare -m --propagation private bash -c '
 		set -e
-		mount --bind "$2" "$1$2"
-		mount --bind "$3" "$1$3"
+		mount --rbind "$2" "$1$2"
+		mount --rbind "$3" "$1$3"
 		mount -t proc proc "$1/proc"
 		exec chroot "$1" /usr/bin/env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/root \
 			LC_ALL=C DEBIAN_FRONTEND=noninteractive bash -c "$4"' \
