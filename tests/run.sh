@@ -13,7 +13,8 @@
 #   subset_skip). A test with a "# vm-needs: MODULE" line runs only on kernels where
 #   MODULE.ko was built (rnull_mod: a Rust-enabled kernel); elsewhere it counts as skipped.
 #   "# vm-timeout: SECONDS" gives a test's boot longer than 900 s; "# vm-append: ARGS" adds
-#   kernel arguments to its boot.
+#   kernel arguments to its boot; "# vm-full-on: LINE" runs a test in full on LINE instead
+#   of the default kernel (the subset there).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -131,7 +132,8 @@ kv() {
 
 # The guest tests on kernel LINE: all of them when FULL is 1, else the integrity subset.
 run_vm_kernel() {
-	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra subset timeout append
+	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra subset timeout append \
+		tfull full_on
 	if ! facts=$(scripts/kernels.sh env "$line" 2>&1); then
 		echo "not ok - kernel $line is ready for the guest tests: $facts"
 		failed=$((failed + 1))
@@ -151,7 +153,14 @@ run_vm_kernel() {
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
-		if [ "$full" = 0 ] &&
+		# "# vm-full-on: LINE": the test runs in full on LINE rather than on the default kernel.
+		tfull=$full
+		full_on=$(sed -n 's/^# vm-full-on: *//p' "$t" | head -n 1)
+		if [ -n "$full_on" ]; then
+			tfull=0
+			[ "$line" = "$full_on" ] && tfull=1
+		fi
+		if [ "$tfull" = 0 ] &&
 			! sed -n 's/^# vm-kernels: //p' "$t" | tr ' ' '\n' | grep -q -x -F -e all -e "$line"; then
 			continue
 		fi
@@ -166,7 +175,7 @@ run_vm_kernel() {
 		rm -rf "$share"
 		mkdir -p "$share"
 		subset=""
-		[ "$full" = 1 ] || subset="export TWINBENCH_SUBSET=integrity; "
+		[ "$tfull" = 1 ] || subset="export TWINBENCH_SUBSET=integrity; "
 		echo "${subset}exec bash /twinbench/tests/$name.sh" >"$share/job.sh"
 		ablation_variants >"$share/ablation-variants.txt"
 		echo "# vm/$name on kernel $line ($kver${subset:+, integrity subset})"
