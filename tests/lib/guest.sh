@@ -77,6 +77,6 @@ subset_skip() {
 	local i
 	integrity_only || return 1
 	for i in $(seq "$1"); do
-		skip "$2 ($i/$1)" "integrity subset on $(uname -r); it runs in full on the default kernel"
+		skip "$2 ($i/$1)" "integrity subset on $(uname -r); it runs in full on one kernel (the default, or the one its vm-full-on line names)"
 	done
 }
