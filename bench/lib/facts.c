@@ -114,10 +114,9 @@ void facts_resolve(const struct matrix *m, struct facts *out)
 	}
 }
 
-int facts_write(const char *path, const struct facts *f, char *err, size_t len)
+void facts_format(const struct facts *f, struct strbuf *out)
 {
 	struct strbuf b = { 0 };
-	int rc;
 
 	strbuf_addf(&b, "%s\n", FACTS_MAGIC);
 	for (size_t i = 0; i < f->n; i++) {
@@ -128,6 +127,15 @@ int facts_write(const char *path, const struct facts *f, char *err, size_t len)
 			strbuf_addf(&b, "\t%s=%s", fact->keys[k].key, fact->keys[k].value);
 		strbuf_addf(&b, "\n");
 	}
+	*out = b;
+}
+
+int facts_write(const char *path, const struct facts *f, char *err, size_t len)
+{
+	struct strbuf b;
+	int rc;
+
+	facts_format(f, &b);
 	rc = file_write_atomic(path, b.s, b.n, err, len);
 	free(b.s);
 	return rc;
@@ -158,16 +166,13 @@ static int parse_line(struct facts *f, char *line)
 	return 0;
 }
 
-int facts_read(const char *path, struct facts *f, char *err, size_t len)
+/* Read the facts of stream @in, named @path in messages; closes @in. */
+static int facts_read_stream(FILE *in, const char *path, struct facts *f, char *err,
+			     size_t len)
 {
 	char line[2048];
 	int lineno = 0;
-	FILE *in;
 
-	memset(f, 0, sizeof(*f));
-	in = fopen(path, "r");
-	if (!in)
-		return seterr(err, len, "%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), in)) {
 		char *t = strtrim(line);
 
@@ -182,6 +187,28 @@ int facts_read(const char *path, struct facts *f, char *err, size_t len)
 	if (!lineno)
 		return seterr(err, len, "%s: empty", path);
 	return 0;
+}
+
+int facts_read(const char *path, struct facts *f, char *err, size_t len)
+{
+	FILE *in;
+
+	memset(f, 0, sizeof(*f));
+	in = fopen(path, "r");
+	if (!in)
+		return seterr(err, len, "%s: %s", path, strerror(errno));
+	return facts_read_stream(in, path, f, err, len);
+}
+
+int facts_parse(const char *text, const char *name, struct facts *f, char *err, size_t len)
+{
+	FILE *in;
+
+	memset(f, 0, sizeof(*f));
+	in = fmemopen((void *)text, strlen(text), "r");
+	if (!in)
+		return seterr(err, len, "%s: %s", name, strerror(errno));
+	return facts_read_stream(in, name, f, err, len);
 }
 
 void facts_free(struct facts *f)

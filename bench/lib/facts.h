@@ -44,6 +44,11 @@ struct matrix;
 void facts_resolve(const struct matrix *m, struct facts *out);
 /* Write @f to @path atomically; 0 or -1 with @err. */
 int facts_write(const char *path, const struct facts *f, char *err, size_t len);
+struct strbuf;
+/* The text of facts.tsv for @f, into a new *@out (the caller frees out->s). */
+void facts_format(const struct facts *f, struct strbuf *out);
+/* Parse @text, the text of a facts.tsv named @name in messages; as facts_read(). */
+int facts_parse(const char *text, const char *name, struct facts *f, char *err, size_t len);
 /* Read @path into @f; 0 or -1 with "path:line: message" in @err. */
 int facts_read(const char *path, struct facts *f, char *err, size_t len);
 void facts_free(struct facts *f);

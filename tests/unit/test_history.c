@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include "dashboard.h"
 #include "history.h"
+#include "history_schema.h"
 #include "report.h"
 #include "report_compare.h"
 #include "report_html.h"
@@ -368,7 +369,11 @@ static void test_no_drift_in_noise(void **state)
 	assert_null(strstr(page, "<tr class=\"drift\">"));
 }
 
-/* A version 1 history (no boot column) is upgraded in place and keeps its samples. */
+/*
+ * A version 1 history (no samples.boot, no machine key, facts or comparisons) is upgraded
+ * in place to the current version, keeps its samples, and then has the columns a fresh
+ * history is created with.
+ */
 static void test_upgrades_version_1(void **state)
 {
 	struct scratch *s = *state;
@@ -380,14 +385,27 @@ static void test_upgrades_version_1(void **state)
 	add_fixture(s->db, "run-base", false);
 	before = query_long(s->db, "SELECT count(*) FROM samples");
 	assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "ALTER TABLE samples DROP COLUMN boot; "
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE comparisons; "
+				      "ALTER TABLE samples DROP COLUMN boot; "
+				      "ALTER TABLE runs DROP COLUMN machine_id; "
+				      "ALTER TABLE runs DROP COLUMN cpu_model; "
+				      "ALTER TABLE runs DROP COLUMN cores; "
+				      "ALTER TABLE runs DROP COLUMN memory_bytes; "
+				      "ALTER TABLE runs DROP COLUMN tuning; "
+				      "ALTER TABLE runs DROP COLUMN facts; "
 				      "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(history_open(s->db, false, &h, err, sizeof(err)), 0);
 	history_close(h);
-	assert_int_equal(query_long(s->db, "PRAGMA user_version"), 2);
+	assert_int_equal(query_long(s->db, "PRAGMA user_version"), HISTORY_VERSION);
 	assert_int_equal(query_long(s->db, "SELECT count(*) FROM samples WHERE boot = 1"),
 			 before);
+	assert_int_equal(query_long(s->db, "SELECT count(*) FROM runs WHERE machine_id = '' "
+				    "AND cores = 0"), 1);
+	assert_int_equal(query_long(s->db, "SELECT count(*) FROM comparisons"), 0);
+	/* the upgraded file takes a run, and is refused by nothing */
+	add_fixture(s->db, "run-base", true);
+	assert_true(query_long(s->db, "SELECT count(*) FROM comparisons") > 0);
 }
 
 int main(void)
