@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dashboard.c - twinbench dashboard: one static HTML page (no server, no
- * script) drawn from the history database: a trend chart per key metric and
- * arm over the runs, one line per workload, each point linking to its run's
- * report, every point that regressed against a baseline of earlier runs
- * marked, and drift (a trend test and a change-point test over the runs) shown
- * where it starts.
+ * dashboard.c - twinbench dashboard: one self-contained HTML page drawn from the history,
+ * one machine's or a fleet's. Runs are grouped by the machine they ran on (its id, CPU,
+ * memory and tuning) and kernel release; within a group every series is judged against
+ * that group's earlier nights (a pooled baseline, and drift: a trend test and a
+ * change-point test). The page has the latest verdicts of each machine, every regression
+ * and drift, and per kernel one chart per pair of arms and workload: the pair's ratio over
+ * the nights, one line per machine, regressions and drift marked. The charts are gnuplot
+ * figures (figure.h), inlined as the reports' are.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,69 +16,104 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "history.h"
 #include "dashboard.h"
+#include "figure.h"
+#include "history.h"
 #include "report_compare.h"
 #include "report_html.h"
 #include "report_run.h"
 #include "vec.h"
 
-#define CHART_W		760
-#define CHART_H		290
-#define PLOT_L		120
-#define PLOT_R		580
-#define PLOT_T		28
-#define PLOT_B		200
-#define PLOT_W		(PLOT_R - PLOT_L)
-#define PLOT_H		(PLOT_B - PLOT_T)
-
-static const char *const palette[] = {
-	"#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf",
+/* One run of the history with what the page needs of it. */
+struct night {
+	struct run_data run;
+	char link[PATH_MAX];		/* its report.html relative to the output folder */
+	struct history_machine machine;
+	char label[256];		/* history_machine_label() */
+	char kernel[128];
+	size_t machine_no, kernel_no;	/* index in struct fleet's machines, kernels */
 };
 
-/* The runs of the history, oldest first, with their samples of the key metrics. */
+/* Some runs of the history, oldest first: all of them, or one group's. */
 struct history_runs {
-	struct run_data *runs;
-	char (*links)[PATH_MAX];	/* report.html relative to the output folder */
+	struct night **v;
 	size_t n;
 };
 
-static int load_runs(struct history *db, const char *outdir, struct history_runs *h, char *err,
-		     size_t len)
+/* The whole history: its runs, its machines (each by its first run) and its kernels. */
+struct fleet {
+	struct night *nights;
+	size_t n;
+	size_t *machines;	/* index of each machine's first night */
+	size_t n_machines;
+	struct name_list kernels;
+};
+
+static int load_fleet(struct history *db, const char *outdir, struct fleet *fl, char *err,
+		      size_t len)
 {
 	struct name_list ids = { 0 };
 	int ret = 0;
 
-	memset(h, 0, sizeof(*h));
+	memset(fl, 0, sizeof(*fl));
 	if (history_run_ids(db, &ids, err, len))
 		return -1;
-	h->runs = calloc(ids.n ? ids.n : 1, sizeof(*h->runs));
-	h->links = calloc(ids.n ? ids.n : 1, sizeof(*h->links));
-	if (!h->runs || !h->links) {
-		perror("twinbench");
-		exit(1);
-	}
+	fl->nights = calloc(ids.n ? ids.n : 1, sizeof(*fl->nights));
+	fl->machines = calloc(ids.n ? ids.n : 1, sizeof(*fl->machines));
+	if (!fl->nights || !fl->machines)
+		abort();
 	for (size_t i = 0; i < ids.n && !ret; i++) {
-		char rel[PATH_MAX];
+		struct night *nt = &fl->nights[i];
+		char rel[PATH_MAX], key[1024], other[1024], buf[128];
+		const char *release;
+		size_t m;
 
-		ret = history_load_run(db, ids.names[i], &h->runs[i], err, len);
+		ret = history_load_run(db, ids.names[i], &nt->run, err, len);
 		if (ret)
 			break;
-		h->n++;
-		if (relative_path(outdir, h->runs[i].dir, rel, sizeof(rel)))
-			snprintf(rel, sizeof(rel), "%s", h->runs[i].dir);
-		path_printf(h->links[i], sizeof(h->links[i]), "%s/report.html", rel);
+		fl->n++;
+		if (relative_path(outdir, nt->run.dir, rel, sizeof(rel)))
+			snprintf(rel, sizeof(rel), "%s", nt->run.dir);
+		path_printf(nt->link, sizeof(nt->link), "%s/report.html", rel);
+		history_machine_of(nt->run.manifest, &nt->machine);
+		history_machine_label(&nt->machine, nt->label, sizeof(nt->label));
+		release = manifest_get(nt->run.manifest, "release", buf, sizeof(buf));
+		snprintf(nt->kernel, sizeof(nt->kernel), "%s", release ? release : "unknown");
+		nt->kernel_no = name_list_add(&fl->kernels, nt->kernel);
+		history_machine_key(&nt->machine, key, sizeof(key));
+		for (m = 0; m < fl->n_machines; m++) {
+			history_machine_key(&fl->nights[fl->machines[m]].machine, other,
+					    sizeof(other));
+			if (!strcmp(key, other))
+				break;
+		}
+		if (m == fl->n_machines)
+			fl->machines[fl->n_machines++] = i;
+		nt->machine_no = m;
 	}
 	name_list_free(&ids);
 	return ret;
 }
 
-static void free_runs(struct history_runs *h)
+static void free_fleet(struct fleet *fl)
 {
-	for (size_t i = 0; i < h->n; i++)
-		run_free(&h->runs[i]);
-	free(h->runs);
-	free(h->links);
+	for (size_t i = 0; i < fl->n; i++)
+		run_free(&fl->nights[i].run);
+	free(fl->nights);
+	free(fl->machines);
+	name_list_free(&fl->kernels);
+}
+
+/* The runs of machine @m on kernel @k (all kernels when @k is -1), oldest first. */
+static void group_runs(const struct fleet *fl, size_t m, long k, struct history_runs *h)
+{
+	h->v = calloc(fl->n ? fl->n : 1, sizeof(*h->v));
+	h->n = 0;
+	if (!h->v)
+		abort();
+	for (size_t i = 0; i < fl->n; i++)
+		if (fl->nights[i].machine_no == m && (k < 0 || fl->nights[i].kernel_no == (size_t)k))
+			h->v[h->n++] = &fl->nights[i];
 }
 
 /* Earlier nights pooled into the baseline a night is judged against. */
@@ -128,7 +165,7 @@ static struct series pooled_baseline(const struct history_runs *h, const struct 
 
 		if (!pts[j].present)
 			continue;
-		one = series_with_boots(&h->runs[j].samples, family, arm, workload, metric, &v,
+		one = series_with_boots(&h->v[j]->run.samples, family, arm, workload, metric, &v,
 					&b);
 		*x = vec_realloc(*x, (n + one.n + 1) * sizeof(**x));
 		*boot = vec_realloc(*boot, (n + one.n + 1) * sizeof(**boot));
@@ -164,16 +201,15 @@ static void mark_drift(struct point *pts, size_t from, size_t at, double change,
  * DRIFT_WINDOW_RUNS nights ending at each night, and E-divisive over the whole series;
  * either counts when significant and worse than @threshold over its span.
  */
-static void series_drift(const struct history_runs *h, struct point *pts, const char *metric,
-			 double threshold)
+static void series_drift(size_t n, struct point *pts, const char *metric, double threshold)
 {
-	size_t *idx = malloc((h->n ? h->n : 1) * sizeof(*idx)), m = 0;
-	double *means = malloc((h->n ? h->n : 1) * sizeof(*means));
+	size_t *idx = calloc(n ? n : 1, sizeof(*idx)), m = 0;
+	double *means = calloc(n ? n : 1, sizeof(*means));
 	struct change_point cp;
 
 	if (!idx || !means)
 		abort();
-	for (size_t i = 0; i < h->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (!pts[i].present)
 			continue;
 		idx[m] = i;
@@ -217,7 +253,7 @@ static void series_points(const struct history_runs *h, const char *family, cons
 	for (size_t i = 0; i < h->n; i++) {
 		double *cur, *base;
 		unsigned int *cb, *bb;
-		struct series sc = series_with_boots(&h->runs[i].samples, family, arm, workload,
+		struct series sc = series_with_boots(&h->v[i]->run.samples, family, arm, workload,
 						     metric, &cur, &cb);
 		struct series sb;
 		struct regression_check rc;
@@ -238,226 +274,68 @@ static void series_points(const struct history_runs *h, const char *family, cons
 		free(cur);
 		free(cb);
 	}
-	series_drift(h, pts, metric, threshold);
+	series_drift(h->n, pts, metric, threshold);
 }
 
-static void fmt_value(char *out, size_t len, double v)
+/* The metric a family's pairs are drawn by: its facts' primary metric, else its throughput. */
+static const char *primary_metric(const struct run_data *run, const char *family)
 {
-	const char *prefix = si_scale(&v, NULL, 1000);
+	const char *m = facts_family_get(&run->facts, family, "primary_metric");
 
-	snprintf(out, len, "%.4g%s", v, prefix);
+	return m ? m : family_throughput_metric(run, family);
 }
 
-/* Mean over the runs of one line's points: the 100 % of its chart. */
-static double line_scale(const struct point *p, size_t n)
+/* The comparison of @cand against @base of one workload and metric in @run, or NULL. */
+static const struct summary_row *find_comparison(const struct run_data *run, const char *family,
+						 const char *workload, const char *metric,
+						 const char *base, const char *cand)
 {
-	double sum = 0;
-	size_t k = 0;
+	for (size_t i = 0; i < run->summary.n; i++) {
+		const struct summary_row *r = &run->summary.rows[i];
 
-	for (size_t i = 0; i < n; i++)
-		if (p[i].present) {
-			sum += p[i].st.mean;
-			k++;
-		}
-	return k && sum != 0 ? sum / k / 100.0 : NAN;
-}
-
-/* A step of 1, 2 or 5 times a power of ten that cuts @range into about 5 parts. */
-static double nice_step(double range)
-{
-	double raw = range / 5, mag = pow(10, floor(log10(raw))), f = raw / mag;
-
-	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
-}
-
-static void chart_axes(FILE *f, const struct history_runs *h, double lo, double hi, double step,
-		       const char *ylabel)
-{
-	size_t every = h->n > 12 ? (h->n + 11) / 12 : 1;
-	char buf[32];
-
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fff\" "
-		"stroke=\"#999\"/>\n", PLOT_L, PLOT_T, PLOT_W, PLOT_H);
-	for (double y = ceil(lo / step) * step; y <= hi + step * 1e-9; y += step) {
-		double py = PLOT_B - (y - lo) / (hi - lo) * PLOT_H;
-
-		snprintf(buf, sizeof(buf), "%g %%", fabs(y) < step * 1e-9 ? 0 : y);
-		fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-			"<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%s</text>\n",
-			PLOT_L, PLOT_R, py, py, PLOT_L - 5, py + 4, buf);
+		if (!strcmp(r->family, family) && !strcmp(r->workload, workload) &&
+		    !strcmp(r->metric, metric) && !strcmp(r->baseline, base) &&
+		    !strcmp(r->candidate, cand))
+			return r;
 	}
-	fprintf(f, "<text x=\"14\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\" "
-		"transform=\"rotate(-90 14 %d)\">", (PLOT_T + PLOT_B) / 2, (PLOT_T + PLOT_B) / 2);
-	html_escape(f, ylabel);
-	fputs("</text>\n", f);
-	for (size_t i = 0; i < h->n; i++) {
-		double px = PLOT_L + (h->n > 1 ? (double)i / (h->n - 1) : 0.5) * PLOT_W;
-
-		if (i % every && i + 1 != h->n)
-			continue;
-
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"end\" "
-			"transform=\"rotate(-35 %.1f %d)\">", px, PLOT_B + 14, px, PLOT_B + 14);
-		html_escape(f, h->runs[i].id);
-		fputs("</text>\n", f);
-	}
+	return NULL;
 }
 
-static double point_x(const struct history_runs *h, size_t i)
-{
-	return PLOT_L + (h->n > 1 ? (double)i / (h->n - 1) : 0.5) * PLOT_W;
-}
-
-/* The chart of one family, metric and arm; returns the number of regressions marked. */
-static size_t chart(FILE *f, const struct history_runs *h, const char *family,
-		    const char *metric, const char *arm, const struct name_list *wls,
-		    double threshold)
-{
-	const struct metric_info *mi = metric_lookup(metric);
-	struct point *pts = calloc(wls->n * h->n, sizeof(*pts));
-	double *scale = calloc(wls->n, sizeof(*scale));
-	double lo = INFINITY, hi = -INFINITY, step;
-	char ylabel[96], buf[64];
-	size_t marked = 0, lines = 0;
-
-	if (!pts || !scale) {
-		perror("twinbench");
-		exit(1);
-	}
-	for (size_t w = 0; w < wls->n; w++) {
-		series_points(h, family, arm, wls->names[w], metric, threshold, &pts[w * h->n]);
-		scale[w] = line_scale(&pts[w * h->n], h->n);
-		for (size_t i = 0; i < h->n; i++)
-			if (pts[w * h->n + i].present && isfinite(scale[w])) {
-				lo = fmin(lo, pts[w * h->n + i].st.mean / scale[w]);
-				hi = fmax(hi, pts[w * h->n + i].st.mean / scale[w]);
-			}
-	}
-	if (!isfinite(lo))
-		goto out;
-	lo = fmin(lo, 99);
-	hi = fmax(hi, 101);
-	step = nice_step(hi - lo);
-	lo = floor(lo / step) * step;
-	hi = ceil(hi / step) * step;
-	snprintf(ylabel, sizeof(ylabel), "%s, %% of the line's mean", metric);
-	fprintf(f, "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" class=\"trend\">\n<title>",
-		CHART_W, CHART_H, CHART_W, CHART_H);
-	html_escape(f, family);
-	fprintf(f, " %s %s over runs</title>\n<text x=\"%d\" y=\"17\" font-size=\"13\" "
-		"font-weight=\"bold\">", metric, arm, PLOT_L);
-	html_escape(f, family);
-	fputs(" · ", f);
-	html_escape(f, arm);
-	fprintf(f, " · %s%s</text>\n", metric, mi && mi->higher_is_better ? " (higher is better)" :
-		" (lower is better)");
-	chart_axes(f, h, lo, hi, step, ylabel);
-	for (size_t w = 0; w < wls->n; w++) {
-		const struct point *p = &pts[w * h->n];
-		const char *color = palette[w % ARRAY_SIZE(palette)];
-		bool any = false;
-
-		for (size_t i = 0; i < h->n; i++)
-			any |= p[i].present;
-		if (!any || !isfinite(scale[w]))
-			continue;
-		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" points=\"",
-			color);
-		for (size_t i = 0; i < h->n; i++)
-			if (p[i].present)
-				fprintf(f, "%.1f,%.1f ", point_x(h, i),
-					PLOT_B - (p[i].st.mean / scale[w] - lo) / (hi - lo) *
-					PLOT_H);
-		fputs("\"/>\n", f);
-		for (size_t i = 0; i < h->n; i++) {
-			double x = point_x(h, i), y;
-
-			if (!p[i].present)
-				continue;
-			y = PLOT_B - (p[i].st.mean / scale[w] - lo) / (hi - lo) * PLOT_H;
-			fmt_value(buf, sizeof(buf), p[i].st.mean);
-			fputs("<a href=\"", f);
-			html_escape(f, h->links[i]);
-			fprintf(f, "\"><circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\"%s>"
-				"<title>", x, y, p[i].regressed ? "5" : "3.5",
-				p[i].regressed ? "#d62728" : color,
-				p[i].regressed ? " class=\"regression\"" : "");
-			html_escape(f, h->runs[i].id);
-			fputs(" · ", f);
-			html_escape(f, wls->names[w]);
-			fprintf(f, ": %s %s, mean of %zu (CV %.1f %%)", buf, mi ? mi->unit : "",
-				p[i].st.n, isfinite(p[i].st.cv) ? p[i].st.cv * 100 : 0.0);
-			if (p[i].regressed) {
-				fprintf(f, "; REGRESSION against ");
-				html_escape(f, h->runs[p[i].first].id);
-				fputs("..", f);
-				html_escape(f, h->runs[p[i].prev].id);
-				fprintf(f, ": ratio %.4f [%.4f, %.4f], p %.3g", p[i].cmp.ratio,
-					p[i].cmp.ci_low, p[i].cmp.ci_high, p[i].cmp.p_value);
-			}
-			if (p[i].drift)
-				fputs("; part of a DRIFT", f);
-			fputs("</title></circle></a>\n", f);
-			if (p[i].regressed) {
-				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"9\" fill=\"none\" "
-					"stroke=\"#d62728\" stroke-width=\"2\"/>\n", x, y);
-				marked++;
-			}
-			if (p[i].drift)
-				fprintf(f, "<rect class=\"drift\" x=\"%.1f\" y=\"%.1f\" width=\"14\" "
-					"height=\"14\" fill=\"none\" stroke=\"#ff7f0e\" "
-					"stroke-width=\"2\"/>\n", x - 7, y - 7);
-		}
-		fprintf(f, "<rect x=\"%d\" y=\"%zu\" width=\"12\" height=\"3\" fill=\"%s\"/>"
-			"<text x=\"%d\" y=\"%zu\" font-size=\"11\">", PLOT_R + 14,
-			PLOT_T + 6 + lines * 16, color, PLOT_R + 30, PLOT_T + 10 + lines * 16);
-		html_escape(f, wls->names[w]);
-		fputs("</text>\n", f);
-		lines++;
-	}
-	fputs("</svg></div>\n", f);
-out:
-	free(scale);
-	free(pts);
-	return marked;
-}
-
-/* One regression found in the history, for the table at the top. */
+/* One regression or drift found in a group, for the table and the judgement. */
 struct regression_row {
-	size_t run, series;
+	const struct night *night, *first, *prev, *from;
+	bool newest;		/* at the newest run of its group */
+	char series[REPORT_KEY_LEN];
 	struct point pt;
+};
+
+struct regressions {
+	struct regression_row *v;
+	size_t n, cap;
 };
 
 static int cmp_regression(const void *a, const void *b)
 {
 	const struct regression_row *x = a, *y = b;
 
-	if (x->run != y->run)
-		return x->run < y->run ? 1 : -1;
-	return (x->series > y->series) - (x->series < y->series);
+	if (x->night != y->night)
+		return x->night < y->night ? 1 : -1;
+	return strcmp(x->series, y->series);
 }
 
-/*
- * A table of every regression against a night's baseline and every drift in the
- * history, newest first; returns their count, and in *@latest those of the newest run.
- */
-static size_t regression_table(FILE *f, const struct history_runs *h, double threshold,
-			       size_t *latest)
+/* Every regression and drift of the key metrics within one group of runs. */
+static void group_regressions(const struct history_runs *h, double threshold,
+			      struct regressions *out)
 {
 	struct name_list series = { 0 };
-	struct regression_row *rows = NULL;
-	char key[REPORT_KEY_LEN];
 	struct point *pts = calloc(h->n ? h->n : 1, sizeof(*pts));
-	size_t count = 0;
+	char key[REPORT_KEY_LEN];
 
-	if (!pts) {
-		perror("twinbench");
-		exit(1);
-	}
+	if (!pts)
+		abort();
 	for (size_t i = 0; i < h->n; i++)
-		for (size_t r = 0; r < h->runs[i].samples.n; r++) {
-			const struct sample_row *s = &h->runs[i].samples.rows[r];
+		for (size_t r = 0; r < h->v[i]->run.samples.n; r++) {
+			const struct sample_row *s = &h->v[i]->run.samples.rows[r];
 
 			if (!is_key_metric(s->metric))
 				continue;
@@ -476,45 +354,80 @@ static size_t regression_table(FILE *f, const struct history_runs *h, double thr
 		if (!metric)
 			continue;
 		series_points(h, fam, arm, wl, metric, threshold, pts);
-		for (size_t run = 0; run < h->n; run++) {
-			if (!pts[run].regressed && !pts[run].drift_end)
+		for (size_t i = 0; i < h->n; i++) {
+			struct regression_row *row;
+
+			if (!pts[i].regressed && !pts[i].drift_end)
 				continue;
-			rows = vec_realloc(rows, (count + 1) * sizeof(*rows));
-			rows[count].run = run;
-			rows[count].series = k;
-			rows[count].pt = pts[run];
-			count++;
+			row = VEC_PUSH(out->v, out->n, out->cap);
+			row->night = h->v[i];
+			row->first = h->v[pts[i].first];
+			row->prev = h->v[pts[i].prev];
+			row->from = h->v[pts[i].drift_from];
+			row->newest = i + 1 == h->n;
+			snprintf(row->series, sizeof(row->series), "%s", series.names[k]);
+			row->pt = pts[i];
 		}
 	}
-	qsort(rows, count, sizeof(*rows), cmp_regression);
-	*latest = 0;
-	for (size_t i = 0; i < count; i++)
-		*latest += rows[i].run + 1 == h->n;
+	free(pts);
+	name_list_free(&series);
+}
+
+/* Regressions and drift of every group (machine and kernel), newest first. */
+static void fleet_regressions(const struct fleet *fl, double threshold, struct regressions *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t m = 0; m < fl->n_machines; m++)
+		for (size_t k = 0; k < fl->kernels.n; k++) {
+			struct history_runs h;
+
+			group_runs(fl, m, (long)k, &h);
+			if (h.n)
+				group_regressions(&h, threshold, out);
+			free(h.v);
+		}
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_regression);
+}
+
+static void run_link(FILE *f, const struct night *nt)
+{
+	fputs("<a href=\"", f);
+	html_escape(f, nt->link);
+	fputs("\">", f);
+	html_escape(f, nt->run.id);
+	fputs("</a>", f);
+}
+
+static void regression_table(FILE *f, const struct regressions *rg)
+{
 	fputs("<table class=\"regressions\">\n<tr><th>run</th><th>found</th><th>against</th>"
-	      "<th>family</th><th>arm</th><th>workload</th><th>metric</th>"
-	      "<th>ratio [95% CI] or change</th><th>p</th></tr>\n", f);
-	for (size_t i = 0; i < count; i++) {
-		const struct regression_row *r = &rows[i];
+	      "<th>machine</th><th>kernel</th><th>family</th><th>arm</th><th>workload</th>"
+	      "<th>metric</th><th>ratio [95% CI] or change</th><th>p</th></tr>\n", f);
+	for (size_t i = 0; i < rg->n; i++) {
+		const struct regression_row *r = &rg->v[i];
 		bool drift = !r->pt.regressed;
 
-		fprintf(f, "<tr class=\"%s\"><td><a href=\"", drift ? "drift" : "slower");
-		html_escape(f, h->links[r->run]);
-		fputs("\">", f);
-		html_escape(f, h->runs[r->run].id);
-		fprintf(f, "</a></td><td>%s</td><td>", drift ? r->pt.drift_test :
+		fprintf(f, "<tr class=\"%s\"><td>", drift ? "drift" : "slower");
+		run_link(f, r->night);
+		fprintf(f, "</td><td>%s</td><td>", drift ? r->pt.drift_test :
 			"against the baseline");
 		if (drift) {
 			fputs("since ", f);
-			html_escape(f, h->runs[r->pt.drift_from].id);
+			html_escape(f, r->from->run.id);
 		} else {
-			html_escape(f, h->runs[r->pt.first].id);
-			if (r->pt.first != r->pt.prev) {
+			html_escape(f, r->first->run.id);
+			if (r->first != r->prev) {
 				fputs(" .. ", f);
-				html_escape(f, h->runs[r->pt.prev].id);
+				html_escape(f, r->prev->run.id);
 			}
 		}
 		fputs("</td><td>", f);
-		for (char *c = series.names[r->series]; *c; c++) {
+		html_escape(f, r->night->label);
+		fputs("</td><td>", f);
+		html_escape(f, r->night->kernel);
+		fputs("</td><td>", f);
+		for (const char *c = r->series; *c; c++) {
 			char one[2] = { *c, '\0' };
 
 			if (*c == '\t')
@@ -530,40 +443,138 @@ static size_t regression_table(FILE *f, const struct history_runs *h, double thr
 				"<td class=\"num\">%.3g</td></tr>\n", r->pt.cmp.ratio,
 				r->pt.cmp.ci_low, r->pt.cmp.ci_high, r->pt.cmp.p_adjusted);
 	}
-	if (!count)
-		fputs("<tr><td colspan=\"9\">none</td></tr>\n", f);
+	if (!rg->n)
+		fputs("<tr><td colspan=\"11\">none</td></tr>\n", f);
 	fputs("</table>\n", f);
-	free(rows);
-	free(pts);
-	name_list_free(&series);
-	return count;
+}
+
+static const char *verdict_class(enum verdict v)
+{
+	return v == VERDICT_SLOWER ? "slower" : v == VERDICT_FASTER ? "faster" : "same";
+}
+
+/*
+ * The newest run of each machine: its pairs' verdicts on the primary metric (as the run's
+ * own summary judged them) and the regressions and drift found at that run.
+ */
+static void latest_table(FILE *f, const struct fleet *fl, const struct regressions *rg)
+{
+	fputs("<table class=\"latest\">\n<tr><th>machine</th><th>kernel</th><th>run</th>"
+	      "<th>commit</th><th>family</th><th>workload</th><th>pair</th><th>metric</th>"
+	      "<th>ratio [95% CI]</th><th>verdict</th><th>regressions and drifts at this run"
+	      "</th></tr>\n", f);
+	for (size_t m = 0; m < fl->n_machines; m++) {
+		const struct night *nt = NULL;
+		size_t marks = 0, rows = 0;
+		char buf[64], commit[16];
+		const char *c;
+
+		for (size_t i = 0; i < fl->n; i++)
+			if (fl->nights[i].machine_no == m)
+				nt = &fl->nights[i];
+		for (size_t i = 0; i < rg->n; i++)
+			marks += rg->v[i].night == nt;
+		c = manifest_get(nt->run.manifest, "git_commit", buf, sizeof(buf));
+		snprintf(commit, sizeof(commit), "%.12s", c ? c : "-");
+		for (size_t i = 0; i < nt->run.summary.n; i++) {
+			const struct summary_row *r = &nt->run.summary.rows[i];
+			const char *pm = primary_metric(&nt->run, r->family);
+
+			if (!pm || strcmp(r->metric, pm))
+				continue;
+			fprintf(f, "<tr class=\"latest %s\"><td>", verdict_class(r->verdict));
+			html_escape(f, nt->label);
+			fputs("</td><td>", f);
+			html_escape(f, nt->kernel);
+			fputs("</td><td>", f);
+			run_link(f, nt);
+			fputs("</td><td>", f);
+			html_escape(f, commit);
+			fputs("</td><td>", f);
+			html_escape(f, r->family);
+			fputs("</td><td>", f);
+			html_escape(f, r->workload);
+			fputs("</td><td>", f);
+			html_escape(f, r->candidate);
+			fputs(" vs ", f);
+			html_escape(f, r->baseline);
+			fputs("</td><td>", f);
+			html_escape(f, r->metric);
+			fprintf(f, "</td><td class=\"num\">%.4f [%.4f, %.4f]</td><td>%s</td>"
+				"<td class=\"num\">%zu</td></tr>\n", r->ratio, r->ci_low, r->ci_high,
+				verdict_name(r->verdict), marks);
+			rows++;
+		}
+		if (!rows) {
+			fputs("<tr><td>", f);
+			html_escape(f, nt->label);
+			fputs("</td><td colspan=\"10\">no comparisons in its newest run ", f);
+			html_escape(f, nt->run.id);
+			fputs("</td></tr>\n", f);
+		}
+	}
+	fputs("</table>\n", f);
+}
+
+static void machines_table(FILE *f, const struct fleet *fl)
+{
+	fputs("<table class=\"machines\">\n<tr><th>machine</th><th>machine id</th><th>CPU</th>"
+	      "<th>CPUs</th><th>memory</th><th>tuning</th><th>runs</th><th>kernels</th></tr>\n",
+	      f);
+	for (size_t m = 0; m < fl->n_machines; m++) {
+		const struct night *first = &fl->nights[fl->machines[m]];
+		struct name_list kernels = { 0 };
+		size_t runs = 0;
+
+		for (size_t i = 0; i < fl->n; i++)
+			if (fl->nights[i].machine_no == m) {
+				runs++;
+				name_list_add(&kernels, fl->nights[i].kernel);
+			}
+		fputs("<tr><td>", f);
+		html_escape(f, first->label);
+		fputs("</td><td>", f);
+		html_escape(f, first->machine.id);
+		fputs("</td><td>", f);
+		html_escape(f, first->machine.cpu_model);
+		fprintf(f, "</td><td class=\"num\">%lld</td><td class=\"num\">%.1f GiB</td><td>",
+			first->machine.cores, first->machine.memory_bytes / 1073741824.0);
+		html_escape(f, first->machine.tuning);
+		fprintf(f, "</td><td class=\"num\">%zu</td><td>", runs);
+		for (size_t k = 0; k < kernels.n; k++) {
+			html_escape(f, kernels.names[k]);
+			fputs(k + 1 < kernels.n ? ", " : "", f);
+		}
+		fputs("</td></tr>\n", f);
+		name_list_free(&kernels);
+	}
+	fputs("</table>\n", f);
 }
 
 /* The runs of the history, newest first, each linking to its report. */
-static void runs_table(FILE *f, const struct history_runs *h)
+static void runs_table(FILE *f, const struct fleet *fl)
 {
-	static const char *const keys[] = { "started", "release", "mode", "clock", "profile",
-					     "git_commit" };
+	static const char *const keys[] = { "started", "mode", "clock", "profile", "git_commit" };
 
-	fputs("<table class=\"runs\">\n<tr><th>run</th><th>started</th><th>kernel</th>"
-	      "<th>mode</th><th>clock</th><th>profile</th><th>commit</th><th>invalid values</th>"
-	      "</tr>\n", f);
-	for (size_t i = h->n; i-- > 0; ) {
-		const struct run_data *run = &h->runs[i];
+	fputs("<table class=\"runs\">\n<tr><th>run</th><th>machine</th><th>kernel</th>"
+	      "<th>started</th><th>mode</th><th>clock</th><th>profile</th><th>commit</th>"
+	      "<th>invalid values</th></tr>\n", f);
+	for (size_t i = fl->n; i-- > 0; ) {
+		const struct night *nt = &fl->nights[i];
 		size_t invalid = 0;
-		char buf[64];
 
-		for (size_t r = 0; r < run->samples.n; r++)
-			invalid += !run->samples.rows[r].valid;
-		fputs("<tr><td><a href=\"", f);
-		html_escape(f, h->links[i]);
-		fputs("\">", f);
-		html_escape(f, run->id);
-		fputs("</a></td>", f);
+		for (size_t r = 0; r < nt->run.samples.n; r++)
+			invalid += !nt->run.samples.rows[r].valid;
+		fputs("<tr><td>", f);
+		run_link(f, nt);
+		fputs("</td><td>", f);
+		html_escape(f, nt->label);
+		fputs("</td><td>", f);
+		html_escape(f, nt->kernel);
+		fputs("</td>", f);
 		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
-			const char *v = manifest_get(run->manifest, keys[k], buf, sizeof(buf));
-
-			char cell[16];
+			char buf[64], cell[16];
+			const char *v = manifest_get(nt->run.manifest, keys[k], buf, sizeof(buf));
 
 			/* A commit reads well in its short form. */
 			snprintf(cell, sizeof(cell), "%.12s", v ? v : "-");
@@ -571,17 +582,248 @@ static void runs_table(FILE *f, const struct history_runs *h)
 			html_escape(f, strcmp(keys[k], "git_commit") ? (v ? v : "-") : cell);
 			fputs("</td>", f);
 		}
-		fprintf(f, "<td class=\"num\">%zu of %zu</td></tr>\n", invalid, run->samples.n);
+		fprintf(f, "<td class=\"num\">%zu of %zu</td></tr>\n", invalid, nt->run.samples.n);
 	}
 	fputs("</table>\n", f);
 }
 
-static int write_dashboard(const struct history_runs *h, const char *dbpath, const char *outdir,
-			   double threshold, size_t *latest, char *err, size_t len)
+/* One pair of one workload on one kernel: a chart, one line per machine. */
+struct pair_chart {
+	size_t kernel;
+	char family[RESULTS_NAME_LEN], workload[RESULTS_WORKLOAD_LEN];
+	char metric[RESULTS_NAME_LEN], base[RESULTS_NAME_LEN], cand[RESULTS_NAME_LEN];
+};
+
+/* Mark in @pts the runs of @h where arm @arm's @metric regressed against its baseline. */
+static void mark_arm_regressions(const struct history_runs *h, const struct pair_chart *pc,
+				 const char *arm, double threshold, bool *regressed)
+{
+	struct point *arm_pts = calloc(h->n ? h->n : 1, sizeof(*arm_pts));
+
+	if (!arm_pts)
+		abort();
+	series_points(h, pc->family, arm, pc->workload, pc->metric, threshold, arm_pts);
+	for (size_t i = 0; i < h->n; i++)
+		regressed[i] |= arm_pts[i].regressed;
+	free(arm_pts);
+}
+
+/* The nights a chart marks: "started ratio" lines, regressions and drift apart. */
+struct chart_marks {
+	struct strbuf regressed, drift;
+	size_t n_regressed, n_drift;
+};
+
+/* A night's start time as the chart's x value. */
+static const char *night_started(const struct night *nt)
+{
+	const char *s = json_string_value(json_object_get(nt->run.manifest, "started"));
+
+	return s && *s ? s : "?";
+}
+
+/*
+ * Write one machine's line of @pc (its block of the data file), its legend word, its
+ * marks; returns false when the machine has no night with this comparison.
+ */
+static bool machine_line(FILE *data, const struct history_runs *h, const struct pair_chart *pc,
+			 double threshold, struct strbuf *titles, struct strbuf *caption,
+			 struct chart_marks *marks)
+{
+	struct point *pts = calloc(h->n ? h->n : 1, sizeof(*pts));
+	bool *regressed = calloc(h->n ? h->n : 1, sizeof(*regressed));
+	size_t present = 0, marked = 0, drift = 0;
+
+	if (!pts || !regressed)
+		abort();
+	for (size_t i = 0; i < h->n; i++) {
+		const struct summary_row *r = find_comparison(&h->v[i]->run, pc->family,
+							      pc->workload, pc->metric,
+							      pc->base, pc->cand);
+
+		pts[i].present = r && isfinite(r->ratio);
+		if (pts[i].present) {
+			pts[i].st.mean = r->ratio;
+			pts[i].cmp.ci_low = r->ci_low;
+			pts[i].cmp.ci_high = r->ci_high;
+			present++;
+		}
+	}
+	if (present) {
+		series_drift(h->n, pts, pc->metric, threshold);
+		mark_arm_regressions(h, pc, pc->base, threshold, regressed);
+		mark_arm_regressions(h, pc, pc->cand, threshold, regressed);
+		for (size_t i = 0; i < h->n; i++) {
+			if (!pts[i].present)
+				continue;
+			fprintf(data, "%s ", night_started(h->v[i]));
+			put_num(data, pts[i].st.mean);
+			put_num(data, pts[i].cmp.ci_low);
+			put_num(data, pts[i].cmp.ci_high);
+			fputc('\n', data);
+			if (regressed[i]) {
+				strbuf_addf(&marks->regressed, "%s %.9g\n", night_started(h->v[i]),
+					    pts[i].st.mean);
+				marks->n_regressed++;
+				marked++;
+			}
+			if (pts[i].drift) {
+				strbuf_addf(&marks->drift, "%s %.9g\n", night_started(h->v[i]),
+					    pts[i].st.mean);
+				marks->n_drift++;
+				drift++;
+			}
+		}
+		fputs("\n\n", data);
+		strbuf_addf(titles, "%s\"%s\"", titles->n ? " " : "", h->v[0]->label);
+		strbuf_addf(caption, "%s%s (%zu nights", caption->n ? "; " : "", h->v[0]->label,
+			    present);
+		if (marked)
+			strbuf_addf(caption, ", %zu with a regression", marked);
+		if (drift)
+			strbuf_addf(caption, ", %zu in a drift", drift);
+		strbuf_addf(caption, ")");
+	}
+	free(pts);
+	free(regressed);
+	return present > 0;
+}
+
+/* Render the chart of @pc into @pl; returns 0, or -1 when gnuplot failed. */
+static int draw_pair(const struct fleet *fl, const struct pair_chart *pc, size_t no,
+		     const char *outdir, const char *scripts, double threshold,
+		     struct plot_list *pl, size_t *lines)
+{
+	struct strbuf titles = { 0 }, caption = { 0 };
+	struct chart_marks marks = { 0 };
+	char base[64], title[320], corner[256], ylab[96];
+	struct figure fig;
+	FILE *data;
+	int rc;
+
+	snprintf(base, sizeof(base), "fleet-%zu", no);
+	snprintf(corner, sizeof(corner), "twinbench dashboard · kernel %s",
+		 fl->kernels.names[pc->kernel]);
+	fig_init_dir(&fig, outdir, corner, scripts, "fleet.gp", base);
+	data = fig_open_data(&fig);
+	if (!data)
+		return -1;
+	*lines = 0;
+	for (size_t m = 0; m < fl->n_machines; m++) {
+		struct history_runs h;
+
+		group_runs(fl, m, (long)pc->kernel, &h);
+		if (h.n && machine_line(data, &h, pc, threshold, &titles, &caption, &marks))
+			++*lines;
+		free(h.v);
+	}
+	if (marks.n_regressed)
+		fprintf(data, "%s\n\n", marks.regressed.s);
+	if (marks.n_drift)
+		fprintf(data, "%s\n\n", marks.drift.s);
+	fclose(data);
+	fig_num(&fig, "nreg", (double)marks.n_regressed);
+	fig_num(&fig, "ndrift", (double)marks.n_drift);
+	free(marks.regressed.s);
+	free(marks.drift.s);
+	snprintf(title, sizeof(title), "%s %s: %s / %s, %s", pc->family, pc->workload, pc->cand,
+		 pc->base, pc->metric);
+	snprintf(ylab, sizeof(ylab), "%s ratio, %s / %s", pc->metric, pc->cand, pc->base);
+	fig_str(&fig, "plottitle", title);
+	fig_str(&fig, "titles", titles.s ? titles.s : "");
+	fig_str(&fig, "ylab", ylab);
+	fig_num(&fig, "nseries", (double)*lines);
+	strbuf_addf(&caption, ". Kernel %s; the band is each night's 95 %% interval.",
+		    fl->kernels.names[pc->kernel]);
+	rc = *lines ? fig_render(&fig, caption.s, pl) : 0;
+	free(titles.s);
+	free(caption.s);
+	return rc;
+}
+
+/* Every pair chart of kernel @k, in order of first appearance. */
+static void kernel_pairs(const struct fleet *fl, size_t k, struct pair_chart **out, size_t *n)
+{
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct run_data *run = &fl->nights[i].run;
+
+		if (fl->nights[i].kernel_no != k)
+			continue;
+		for (size_t r = 0; r < run->summary.n; r++) {
+			const struct summary_row *s = &run->summary.rows[r];
+			const char *pm = primary_metric(run, s->family);
+			struct pair_chart pc = { .kernel = k };
+			bool seen = false;
+
+			if (!pm || strcmp(s->metric, pm))
+				continue;
+			snprintf(pc.family, sizeof(pc.family), "%s", s->family);
+			snprintf(pc.workload, sizeof(pc.workload), "%s", s->workload);
+			snprintf(pc.metric, sizeof(pc.metric), "%s", s->metric);
+			snprintf(pc.base, sizeof(pc.base), "%s", s->baseline);
+			snprintf(pc.cand, sizeof(pc.cand), "%s", s->candidate);
+			for (size_t j = 0; j < *n && !seen; j++)
+				seen = !memcmp(&(*out)[j], &pc, sizeof(pc));
+			if (!seen)
+				*VEC_PUSH(*out, *n, cap) = pc;
+		}
+	}
+}
+
+/* The charts of every kernel; 0, or -1 when a chart failed (listed on stderr). */
+static int charts(FILE *f, const struct fleet *fl, const char *outdir, const char *scripts,
+		  double threshold)
+{
+	struct plot_list pl = { 0 };
+	char plots[PATH_MAX], err[256];
+	size_t no = 0;
+	int ret = 0;
+
+	path_printf(plots, sizeof(plots), "%s/plots", outdir);
+	if (mkdir_p(plots, err, sizeof(err))) {
+		fprintf(stderr, "dashboard: %s\n", err);
+		return -1;
+	}
+	for (size_t k = 0; k < fl->kernels.n; k++) {
+		struct pair_chart *pcs;
+		size_t n;
+
+		kernel_pairs(fl, k, &pcs, &n);
+		fputs("<h2>Kernel ", f);
+		html_escape(f, fl->kernels.names[k]);
+		fputs("</h2>\n", f);
+		if (!n)
+			fputs("<p class=\"note\">No run of this kernel has comparisons.</p>\n", f);
+		for (size_t i = 0; i < n; i++) {
+			size_t before = pl.n, lines = 0;
+
+			if (draw_pair(fl, &pcs[i], no++, outdir, scripts, threshold, &pl, &lines))
+				ret = -1;
+			if (pl.n == before)
+				continue;
+			fprintf(f, "<div class=\"trend\" data-lines=\"%zu\">\n", lines);
+			fig_html(f, outdir, &pl.v[before]);
+			fputs("</div>\n", f);
+		}
+		free(pcs);
+	}
+	for (size_t i = 0; i < pl.failures.n; i++)
+		fprintf(stderr, "dashboard: %s\n", pl.failures.lines[i]);
+	plot_list_free(&pl);
+	return ret;
+}
+
+static int write_dashboard(const struct fleet *fl, const char *shown, const char *outdir,
+			   const char *scripts, double threshold, const char *machine,
+			   size_t *latest, char *err, size_t len)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	struct name_list fams = { 0 };
-	size_t regressions;
+	struct regressions rg;
+	int plots;
 	FILE *f;
 
 	path_printf(path, sizeof(path), "%s/index.html", outdir);
@@ -591,83 +833,66 @@ static int write_dashboard(const struct history_runs *h, const char *dbpath, con
 		snprintf(err, len, "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	html_page_begin(f, "twinbench nightly dashboard");
-	fputs("<h1>twinbench nightly dashboard</h1>\n<p>", f);
-	fprintf(f, "%zu runs from the history ", h->n);
-	html_escape(f, dbpath);
-	if (h->n) {
-		fputs(", ", f);
-		html_escape(f, h->runs[0].id);
-		fputs(" to ", f);
-		html_escape(f, h->runs[h->n - 1].id);
-	}
-	fprintf(f, ". Each point is the mean of one run's valid samples and links to that run's "
-		"report; a line is drawn as %% of its own mean over the history (hover a point "
-		"for its value), so drift shows at the same scale for every workload. A red ring "
-		"marks a regression against the baseline of up to %d earlier runs of the same "
-		"series pooled: a \"slower\" verdict with %.1f %% as the margin (the interval of "
-		"the ratio lies wholly beyond it, exact rank test p &lt; %.2g; boots as the unit "
-		"where runs have several). An orange square marks the runs of a drift: a "
-		"Mann-Kendall trend over up to %d runs, or an E-divisive change point over the "
-		"whole series, significant at %.2g and worse than %.1f %% over its span.</p>\n",
-		DRIFT_BASELINE_RUNS, threshold, STATS_ALPHA, DRIFT_WINDOW_RUNS, STATS_ALPHA,
-		threshold);
+	fleet_regressions(fl, threshold, &rg);
+	*latest = 0;
+	for (size_t i = 0; i < rg.n; i++)
+		*latest += rg.v[i].newest &&
+			   (!machine || !strcmp(rg.v[i].night->machine.id, machine));
+	html_page_begin(f, "twinbench dashboard");
+	fputs("<h1>twinbench dashboard</h1>\n<p>", f);
+	fprintf(f, "%zu runs of %zu machines on %zu kernels from the history ", fl->n,
+		fl->n_machines, fl->kernels.n);
+	html_escape(f, shown);
+	fprintf(f, ". Runs are grouped by machine (its id, CPU, memory and tuning) and kernel; "
+		"each series is judged against its group's earlier runs. A regression is a "
+		"\"slower\" verdict against the baseline of up to %d earlier runs of the same "
+		"series pooled, with %.1f %% as the margin (the interval of the ratio lies wholly "
+		"beyond it, exact rank test p &lt; %.2g; boots as the unit where runs have "
+		"several). A drift is a Mann-Kendall trend over up to %d runs, or an E-divisive "
+		"change point over the whole series, significant at %.2g and worse than %.1f %% "
+		"over its span. In the charts each line is one machine's ratio of a pair of arms "
+		"over its runs, a red ring where either arm regressed, an orange square on the "
+		"runs of a drift of the ratio.</p>\n", DRIFT_BASELINE_RUNS, threshold,
+		STATS_ALPHA, DRIFT_WINDOW_RUNS, STATS_ALPHA, threshold);
+	fputs("<h2>Latest verdicts per machine</h2>\n", f);
+	if (fl->n)
+		latest_table(f, fl, &rg);
 	fputs("<h2>Regressions and drift</h2>\n", f);
-	regressions = regression_table(f, h, threshold, latest);
-	fprintf(f, "<p class=\"note\">%zu regressions and drifts in the history.</p>\n",
-		regressions);
+	regression_table(f, &rg);
+	fprintf(f, "<p class=\"note\">%zu regressions and drifts in the history.</p>\n", rg.n);
+	fputs("<h2>Machines</h2>\n", f);
+	machines_table(f, fl);
 	fputs("<h2>Runs</h2>\n", f);
-	runs_table(f, h);
-	for (size_t i = 0; i < h->n; i++)
-		run_families(&h->runs[i], &fams);
-	for (size_t fi = 0; fi < fams.n; fi++) {
-		struct name_list arms = { 0 }, wls = { 0 };
-
-		for (size_t i = 0; i < h->n; i++) {
-			run_arms(&h->runs[i], fams.names[fi], &arms);
-			run_workloads(&h->runs[i], fams.names[fi], &wls);
-		}
-		fputs("<h2>", f);
-		html_escape(f, fams.names[fi]);
-		fputs("</h2>\n", f);
-		for (const char *const *m = key_metrics; *m; m++) {
-			bool any = false;
-
-			for (size_t i = 0; i < h->n && !any; i++)
-				for (size_t r = 0; r < h->runs[i].samples.n && !any; r++)
-					any = !strcmp(h->runs[i].samples.rows[r].metric, *m) &&
-					      !strcmp(h->runs[i].samples.rows[r].family,
-						      fams.names[fi]);
-			if (!any)
-				continue;
-			fprintf(f, "<h3>%s</h3>\n", *m);
-			for (size_t a = 0; a < arms.n; a++)
-				chart(f, h, fams.names[fi], *m, arms.names[a], &wls, threshold);
-		}
-		name_list_free(&arms);
-		name_list_free(&wls);
-	}
-	if (!h->n)
+	runs_table(f, fl);
+	plots = charts(f, fl, outdir, scripts, threshold);
+	if (!fl->n)
 		fputs("<p>The history holds no runs yet: twinbench history add RUN_DIR.</p>\n", f);
 	html_page_end(f);
-	name_list_free(&fams);
 	if (ferror(f) | fclose(f) || rename(tmp, path)) {
 		snprintf(err, len, "%s: cannot write the dashboard", path);
 		unlink(tmp);
+		free(rg.v);
 		return -1;
 	}
-	printf("dashboard: %s (%zu runs, %zu regressions and drifts marked, %zu at the newest "
-	       "run)\n", path, h->n, regressions, *latest);
-	return 0;
+	printf("dashboard: %s (%zu runs, %zu machines, %zu regressions and drifts marked, %zu "
+	       "at the newest run%s)\n", path, fl->n, fl->n_machines, rg.n, *latest,
+	       machine ? " of that machine" : "s");
+	free(rg.v);
+	if (plots)
+		snprintf(err, len, "%s: a chart failed (gnuplot)", path);
+	return plots;
 }
 
 static void dashboard_usage(FILE *f)
 {
-	fprintf(f, "usage: twinbench dashboard [--db FILE] [-o DIR] [--threshold PCT] "
-		"[--judge-latest]\n"
-		"  FILE defaults to %s, DIR to %s (DIR/index.html)\n"
-		"  --judge-latest: exit 1 when the newest run regressed against its baseline or\n"
-		"  ends a drift\n", HISTORY_DEFAULT_DB, DASHBOARD_DEFAULT_DIR);
+	fprintf(f, "usage: twinbench dashboard [--db WHERE] [-o DIR] [--threshold PCT] "
+		"[--plots DIR]\n"
+		"                           [--judge-latest] [--machine ID]\n"
+		"  WHERE: a SQLite file or a postgresql:// URL, default $%s, else %s;\n"
+		"  DIR defaults to %s (DIR/index.html, DIR/plots/)\n"
+		"  --judge-latest: exit 1 when the newest run of a machine (of machine ID only,\n"
+		"  with --machine) regressed against its baseline or ends a drift\n",
+		HISTORY_ENV, HISTORY_DEFAULT_DB, DASHBOARD_DEFAULT_DIR);
 }
 
 int dashboard_main(int argc, char **argv)
@@ -676,14 +901,17 @@ int dashboard_main(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "threshold", required_argument, NULL, 't' },
+		{ "plots", required_argument, NULL, 'p' },
 		{ "judge-latest", no_argument, NULL, 'j' },
+		{ "machine", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *dbpath = HISTORY_DEFAULT_DB, *outdir = DASHBOARD_DEFAULT_DIR;
+	const char *opt_db = NULL, *outdir = DASHBOARD_DEFAULT_DIR, *plots_opt = NULL;
+	const char *machine = NULL, *where;
 	double threshold = REGRESSION_DEFAULT_PCT;
-	char err[REPORT_ERR_LEN], *end;
-	struct history_runs h;
+	char err[REPORT_ERR_LEN], scripts[PATH_MAX], shown[PATH_MAX], *end;
+	struct fleet fl;
 	bool judge = false;
 	size_t latest = 0;
 	struct history *db;
@@ -695,11 +923,17 @@ int dashboard_main(int argc, char **argv)
 		case 'j':
 			judge = true;
 			break;
+		case 'm':
+			machine = optarg;
+			break;
 		case 'd':
-			dbpath = optarg;
+			opt_db = optarg;
 			break;
 		case 'o':
 			outdir = optarg;
+			break;
+		case 'p':
+			plots_opt = optarg;
 			break;
 		case 't':
 			threshold = strtod(optarg, &end);
@@ -722,20 +956,28 @@ int dashboard_main(int argc, char **argv)
 		dashboard_usage(stderr);
 		return 2;
 	}
+	if (fig_find_scripts(plots_opt, scripts, sizeof(scripts))) {
+		fprintf(stderr, "dashboard: no gnuplot scripts in %s (--plots DIR or "
+			"TWINBENCH_PLOTS)\n", scripts);
+		return 2;
+	}
 	if (mkdir(outdir, 0755) && errno != EEXIST) {
 		fprintf(stderr, "dashboard: %s: %s\n", outdir, strerror(errno));
 		return 2;
 	}
-	if (history_open(dbpath, false, &db, err, sizeof(err))) {
+	where = history_where(opt_db);
+	history_mask(where, shown, sizeof(shown));
+	if (history_open(where, false, &db, err, sizeof(err))) {
 		fprintf(stderr, "dashboard: %s\n", err);
 		return 2;
 	}
-	ret = load_runs(db, outdir, &h, err, sizeof(err));
+	ret = load_fleet(db, outdir, &fl, err, sizeof(err));
 	history_close(db);
 	if (!ret)
-		ret = write_dashboard(&h, dbpath, outdir, threshold, &latest, err, sizeof(err));
+		ret = write_dashboard(&fl, shown, outdir, scripts, threshold, machine, &latest, err,
+				      sizeof(err));
 	if (ret)
 		fprintf(stderr, "dashboard: %s\n", err);
-	free_runs(&h);
+	free_fleet(&fl);
 	return ret ? 2 : judge && latest ? 1 : 0;
 }

@@ -166,17 +166,7 @@ void fmt_mean_sd(char *out, size_t len, double mean, double sd)
 
 void doc_figure(struct doc *d, const struct run_data *run, const struct plot_entry *p)
 {
-	char svg[PATH_MAX];
-
 	fprintf(d->md, "![%s](plots/%s.svg)\n\n*%s* ([PNG](plots/%s.png))\n\n", p->base, p->base,
 		p->caption, p->base);
-	path_printf(svg, sizeof(svg), "%s/plots/%s.svg", run->dir, p->base);
-	fputs("<figure><img alt=\"", d->html);
-	html_escape(d->html, p->base);
-	fputs("\" src=\"data:image/svg+xml;base64,", d->html);
-	if (base64_file(d->html, svg))
-		fprintf(stderr, "report: %s: cannot read\n", svg);
-	fputs("\"><figcaption>", d->html);
-	html_escape(d->html, p->caption);
-	fputs("</figcaption></figure>\n", d->html);
+	fig_html(d->html, run->dir, p);
 }

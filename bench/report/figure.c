@@ -13,17 +13,71 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "figure.h"
+#include "report_html.h"
 #include "vec.h"
 
 void fig_init(struct figure *fig, const struct run_data *run, const char *scripts_dir,
 	      const char *script, const char *base)
 {
+	char kernel[64];
+	const char *release = manifest_get(run->manifest, "release", kernel, sizeof(kernel));
+	char corner[256];
+
+	snprintf(corner, sizeof(corner), "run %s · kernel %s", run->id,
+		 release ? release : "unknown");
+	fig_init_dir(fig, run->dir, corner, scripts_dir, script, base);
+}
+
+void fig_init_dir(struct figure *fig, const char *dir, const char *corner,
+		  const char *scripts_dir, const char *script, const char *base)
+{
 	memset(fig, 0, sizeof(*fig));
-	fig->run = run;
+	snprintf(fig->dir, sizeof(fig->dir), "%s", dir);
+	snprintf(fig->corner, sizeof(fig->corner), "%s", corner);
 	fig->scripts_dir = scripts_dir;
 	fig->script = script;
 	snprintf(fig->base, sizeof(fig->base), "%s", base);
-	path_printf(fig->datafile, sizeof(fig->datafile), "%s/plots/%s.dat", run->dir, base);
+	path_printf(fig->datafile, sizeof(fig->datafile), "%s/plots/%s.dat", dir, base);
+}
+
+int fig_find_scripts(const char *opt, char *out, size_t len)
+{
+	char exe[PATH_MAX], test[PATH_MAX];
+	const char *env = getenv("TWINBENCH_PLOTS");
+	ssize_t n;
+
+	if (opt || env) {
+		snprintf(out, len, "%s", opt ? opt : env);
+		path_printf(test, sizeof(test), "%s/relative.gp", out);
+		return access(test, R_OK) ? -1 : 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		path_printf(test, sizeof(test), "%s/../plots/relative.gp", exe);
+		if (!access(test, R_OK)) {
+			path_printf(out, len, "%s/../plots", exe);
+			return 0;
+		}
+	}
+	snprintf(out, len, "plots");
+	return access("plots/relative.gp", R_OK) ? -1 : 0;
+}
+
+void fig_html(FILE *html, const char *dir, const struct plot_entry *p)
+{
+	char svg[PATH_MAX];
+
+	path_printf(svg, sizeof(svg), "%s/plots/%s.svg", dir, p->base);
+	fputs("<figure><img alt=\"", html);
+	html_escape(html, p->base);
+	fputs("\" src=\"data:image/svg+xml;base64,", html);
+	if (base64_file(html, svg))
+		fprintf(stderr, "report: %s: cannot read\n", svg);
+	fputs("\"><figcaption>", html);
+	html_escape(html, p->caption);
+	fputs("</figcaption></figure>\n", html);
 }
 
 /* Append name='value' with the value quoted for gnuplot (a quote is doubled). */
@@ -98,21 +152,17 @@ static char *slurp_fd(int fd)
 /* Run gnuplot on the figure; record it, or record why it failed. Returns 0 when clean. */
 int fig_render(struct figure *fig, const char *caption, struct plot_list *out)
 {
-	char script[PATH_MAX], outbase[PATH_MAX], corner[256], kernel[64];
-	const char *release;
+	char script[PATH_MAX], outbase[PATH_MAX];
 	char *msg;
 	int pipefd[2], status;
 	pid_t pid;
 
 	path_printf(script, sizeof(script), "%s/%s", fig->scripts_dir, fig->script);
-	path_printf(outbase, sizeof(outbase), "%s/plots/%s", fig->run->dir, fig->base);
-	release = manifest_get(fig->run->manifest, "release", kernel, sizeof(kernel));
-	snprintf(corner, sizeof(corner), "run %s · kernel %s", fig->run->id,
-		 release ? release : "unknown");
+	path_printf(outbase, sizeof(outbase), "%s/plots/%s", fig->dir, fig->base);
 	fig_str(fig, "plotdir", fig->scripts_dir);
 	fig_str(fig, "datafile", fig->datafile);
 	fig_str(fig, "outbase", outbase);
-	fig_str(fig, "corner", corner);
+	fig_str(fig, "corner", fig->corner);
 	if (pipe(pipefd)) {
 		text_list_addf(&out->failures, "%s: pipe: %s", fig->base, strerror(errno));
 		return -1;

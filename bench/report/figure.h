@@ -29,7 +29,8 @@ void plot_list_free(struct plot_list *l);
  * its script in plots/ reads; fig_render() runs gnuplot and adds it to a plot_list.
  */
 struct figure {
-	const struct run_data *run;
+	char dir[PATH_MAX];	/* the folder whose plots/ holds it: a run's, the dashboard's */
+	char corner[256];	/* the small print in its corner */
 	const char *scripts_dir;
 	const char *script;	/* e.g. "relative.gp" */
 	char base[160];		/* file name without extension in RUN/plots/ */
@@ -40,6 +41,16 @@ struct figure {
 
 void fig_init(struct figure *fig, const struct run_data *run, const char *scripts_dir,
 	      const char *script, const char *base);
+/* A figure of no one run (the dashboard's): in @dir/plots/, @corner in its corner. */
+void fig_init_dir(struct figure *fig, const char *dir, const char *corner,
+		  const char *scripts_dir, const char *script, const char *base);
+/*
+ * The plots/ folder of gnuplot scripts: @opt (--plots), $TWINBENCH_PLOTS, plots/ beside
+ * the binary's folder, or ./plots; -1 when the one chosen has no scripts.
+ */
+int fig_find_scripts(const char *opt, char *out, size_t len);
+/* An <img> of @dir/plots/<base>.svg inlined as base64 with its caption, into @html. */
+void fig_html(FILE *html, const char *dir, const struct plot_entry *p);
 /* Append name='value' (quoted for gnuplot) or name=number to the script's variables. */
 void fig_str(struct figure *fig, const char *name, const char *value);
 void fig_num(struct figure *fig, const char *name, double value);

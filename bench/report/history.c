@@ -109,8 +109,13 @@ void history_machine_key(const struct history_machine *m, char *out, size_t len)
 
 void history_machine_label(const struct history_machine *m, char *out, size_t len)
 {
-	snprintf(out, len, "%.8s %s, %lld CPUs, %.0f GiB", m->id, m->cpu_model, m->cores,
-		 m->memory_bytes / (1024.0 * 1024 * 1024));
+	unsigned int hash = 2166136261u;
+
+	/* FNV-1a of the tuning tells one machine's tunings apart */
+	for (const char *c = m->tuning; *c; c++)
+		hash = (hash ^ (unsigned char)*c) * 16777619u;
+	snprintf(out, len, "%.8s %s, %lld CPUs, %.0f GiB, tuning %04x", m->id, m->cpu_model,
+		 m->cores, m->memory_bytes / (1024.0 * 1024 * 1024), hash & 0xffff);
 }
 
 void history_row_build(const struct run_data *run, struct history_row *row)

@@ -78,7 +78,10 @@ struct history_machine {
 void history_machine_of(json_t *manifest, struct history_machine *m);
 /* One string naming the machine and its tuning, equal exactly for runs of one machine. */
 void history_machine_key(const struct history_machine *m, char *out, size_t len);
-/* A short label for people: the id's first 8 characters, the CPU, cores and memory. */
+/*
+ * A short label for people: the id's first 8 characters, the CPU, cores and memory, and
+ * 4 hex digits that tell the machine's tunings apart.
+ */
 void history_machine_label(const struct history_machine *m, char *out, size_t len);
 
 /* One value of a row, as its column's type in history_schema.h reads it. */

@@ -750,32 +750,6 @@ static int write_report(const struct run_data *run, const struct plot_list *pl, 
 	return 0;
 }
 
-/* plots/ next to bench/: from --plots, $TWINBENCH_PLOTS, the binary's location, or ./plots. */
-static int find_scripts(const char *opt, char *out, size_t len)
-{
-	char exe[PATH_MAX], test[PATH_MAX];
-	const char *env = getenv("TWINBENCH_PLOTS");
-	ssize_t n;
-
-	if (opt || env) {
-		snprintf(out, len, "%s", opt ? opt : env);
-		path_printf(test, sizeof(test), "%s/relative.gp", out);
-		return access(test, R_OK) ? -1 : 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		*strrchr(exe, '/') = '\0';
-		path_printf(test, sizeof(test), "%s/../plots/relative.gp", exe);
-		if (!access(test, R_OK)) {
-			path_printf(out, len, "%s/../plots", exe);
-			return 0;
-		}
-	}
-	snprintf(out, len, "plots");
-	return access("plots/relative.gp", R_OK) ? -1 : 0;
-}
-
 /* Copy RUN/@name to stdout (the plain-text summary after the paths). */
 static void print_file(const char *dir, const char *name)
 {
@@ -828,7 +802,7 @@ int report_main(int argc, char **argv)
 		report_usage(stderr);
 		return 2;
 	}
-	if (find_scripts(plots_opt, scripts, sizeof(scripts))) {
+	if (fig_find_scripts(plots_opt, scripts, sizeof(scripts))) {
 		fprintf(stderr, "report: %s: no gnuplot scripts (relative.gp) there; pass --plots "
 			"DIR\n", scripts);
 		return 2;

@@ -81,6 +81,37 @@ static json_t *smt_state(void)
 	return json_boolean(atoi(buf) != 0);
 }
 
+/* MemTotal of /proc/meminfo in bytes, or 0. */
+static long long memory_bytes(void)
+{
+	char line[256];
+	long long kib = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %lld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib * 1024;
+}
+
+/*
+ * Which machine this is, for a history many machines share: the stable id systemd
+ * gives it (/etc/machine-id), its CPU count and memory (the CPU model is cpu_model).
+ */
+static void machine_identity(json_t *host)
+{
+	char id[64];
+
+	json_object_set_new(host, "machine_id",
+			    file_read_line("/etc/machine-id", id, sizeof(id)) ? json_null() :
+			    json_string(strtrim(id)));
+	json_object_set_new(host, "cores", json_integer(sysconf(_SC_NPROCESSORS_CONF)));
+	json_object_set_new(host, "memory_bytes", json_integer(memory_bytes()));
+}
+
 static json_t *host_info(void)
 {
 	char *pidof[] = { "pidof", "irqbalance", NULL };
@@ -88,6 +119,7 @@ static json_t *host_info(void)
 	json_t *host = json_object();
 
 	json_object_set_new(host, "cpu_model", cpu_model());
+	machine_identity(host);
 	json_object_set_new(host, "online_cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_set_new(host, "governor",
 			    file_value("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));

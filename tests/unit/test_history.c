@@ -433,5 +433,7 @@ int main(void)
 						scratch_teardown),
 	};
 
+	/* the dashboard's gnuplot scripts, wherever the tests run from */
+	setenv("TWINBENCH_PLOTS", FIXTURES "/../../plots", 1);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
