@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_history.c - the history database: a run goes in and comes back out
- * value for value, adding it twice keeps one copy, and a damaged, foreign or
- * newer file is refused and left byte for byte as it was; a slow drift over
- * nights that no night-to-night comparison calls is flagged by the dashboard.
+ * value for value (samples, facts, comparisons), adding it twice keeps one copy, and a
+ * damaged, foreign or newer file is refused and left byte for byte as it was; a slow
+ * drift over nights that no night-to-night comparison calls is flagged by the dashboard.
+ * The parts every backend shares: the schema description (columns in version order, a
+ * migrated file equal to a fresh one), each table's row values, the machine a run is
+ * keyed by, which history --db or TWINBENCH_DB names, and the masking of passwords.
+ * (The PostgreSQL backend is tested against a real server by tests/host/fleet.sh.)
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -369,6 +373,35 @@ static void test_no_drift_in_noise(void **state)
 	assert_null(strstr(page, "<tr class=\"drift\">"));
 }
 
+/* The columns of @table in the SQLite file @path, comma-joined. */
+static void file_columns(const char *path, const char *table, char *out, size_t len)
+{
+	char sql[64];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	out[0] = '\0';
+	snprintf(sql, sizeof(sql), "PRAGMA table_info(%s)", table);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		n += snprintf(out + n, len - n, "%s,", (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The description's columns of @t at the current version, comma-joined. */
+static void schema_columns(const struct history_table *t, char *out, size_t len)
+{
+	const char *cols[64];
+	size_t n = history_columns_at(t, HISTORY_VERSION, cols, 64), used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		used += snprintf(out + used, len - used, "%s,", cols[i]);
+}
+
 /*
  * A version 1 history (no samples.boot, no machine key, facts or comparisons) is upgraded
  * in place to the current version, keeps its samples, and then has the columns a fresh
@@ -403,9 +436,181 @@ static void test_upgrades_version_1(void **state)
 	assert_int_equal(query_long(s->db, "SELECT count(*) FROM runs WHERE machine_id = '' "
 				    "AND cores = 0"), 1);
 	assert_int_equal(query_long(s->db, "SELECT count(*) FROM comparisons"), 0);
+	for (int t = 0; t < 3; t++) {
+		char have[1024], want[1024];
+
+		file_columns(s->db, history_tables[t].name, have, sizeof(have));
+		schema_columns(&history_tables[t], want, sizeof(want));
+		assert_string_equal(have, want);
+	}
 	/* the upgraded file takes a run, and is refused by nothing */
 	add_fixture(s->db, "run-base", true);
 	assert_true(query_long(s->db, "SELECT count(*) FROM comparisons") > 0);
+}
+
+/* Every table lists its columns in order of the version that added them. */
+static void test_schema_columns_in_version_order(void **state)
+{
+	(void)state;
+	for (const struct history_table *t = history_tables; t->name; t++) {
+		unsigned int last = t->since;
+
+		for (const struct history_column *c = t->cols; c->name; c++) {
+			assert_true(c->since >= last);
+			assert_true(c->since <= HISTORY_VERSION);
+			/* a column added to an existing table needs a value for the old rows */
+			if (c->since > t->since)
+				assert_non_null(c->dflt);
+			last = c->since;
+		}
+	}
+}
+
+/* A fresh file has exactly the described columns; the row values fill each table's. */
+static void test_schema_matches_rows(void **state)
+{
+	struct scratch *s = *state;
+	char have[1024], want[1024], verdict[32];
+	struct history_value v[64];
+	struct history_row row;
+	struct run_data run;
+	size_t ncols[3] = { 0 };
+
+	add_fixture(s->db, "run-base", false);
+	for (int t = 0; t < 3; t++) {
+		file_columns(s->db, history_tables[t].name, have, sizeof(have));
+		schema_columns(&history_tables[t], want, sizeof(want));
+		assert_string_equal(have, want);
+		for (const struct history_column *c = history_tables[t].cols; c->name; c++)
+			ncols[t]++;
+	}
+	load_fixture("run-base", &run);
+	history_row_build(&run, &row);
+	assert_int_equal(history_runs_values(&run, &row, v), ncols[0]);
+	for (size_t i = 0; i < ncols[0]; i++)
+		if (history_tables[0].cols[i].type == HISTORY_TEXT)
+			assert_non_null(v[i].s);
+	assert_string_equal(v[0].s, "fixture-base");
+	assert_string_equal(v[3].s, "6.1.0-56-amd64");
+	assert_int_equal(history_sample_values(run.id, &run.samples.rows[0], v), ncols[1]);
+	assert_int_equal(history_comparison_values(run.id, &run.summary.rows[0], v, verdict,
+						   sizeof(verdict)), ncols[2]);
+	assert_string_equal(v[10].s, verdict_name(run.summary.rows[0].verdict));
+	history_row_free(&row);
+	run_free(&run);
+}
+
+/* A run read back has its facts (roles, primary metric) and its comparisons. */
+static void test_load_has_facts_and_comparisons(void **state)
+{
+	struct scratch *s = *state;
+	char err[REPORT_ERR_LEN];
+	struct run_data want, got;
+	struct history *db;
+
+	add_fixture(s->db, "run-base", false);
+	load_fixture("run-base", &want);
+	assert_int_equal(history_open(s->db, false, &db, err, sizeof(err)), 0);
+	assert_int_equal(history_load_run(db, "fixture-base", &got, err, sizeof(err)), 0);
+	history_close(db);
+	assert_int_equal(got.samples.n, want.samples.n);
+	assert_int_equal(got.summary.n, want.summary.n);
+	assert_int_equal(got.facts.n, want.facts.n);
+	assert_int_equal(run_arm_role(&got, "null", "safenull"), ARM_SAFE);
+	assert_string_equal(facts_family_get(&got.facts, "null", "primary_metric"), "iops");
+	for (size_t i = 0; i < want.summary.n; i++) {
+		const struct summary_row *w = &want.summary.rows[i];
+		bool found = false;
+
+		for (size_t j = 0; j < got.summary.n && !found; j++) {
+			const struct summary_row *g = &got.summary.rows[j];
+
+			found = !strcmp(g->workload, w->workload) && !strcmp(g->metric, w->metric) &&
+				!strcmp(g->baseline, w->baseline) &&
+				!strcmp(g->candidate, w->candidate) && g->ratio == w->ratio &&
+				g->ci_low == w->ci_low && g->verdict == w->verdict;
+		}
+		if (!found)
+			fail_msg("comparison %s %s %s/%s not read back", w->workload, w->metric,
+				 w->candidate, w->baseline);
+	}
+	run_free(&want);
+	run_free(&got);
+}
+
+/* The machine key: identity and tuning from the host object, tuning sorted by key. */
+static void test_machine_key(void **state)
+{
+	json_t *a = json_loads("{\"host\": {\"cpu_model\": \"X\", \"machine_id\": \"abc123\","
+			       " \"smt\": false, \"governor\": \"performance\", \"cores\": 4,"
+			       " \"memory_bytes\": 8589934592}}", 0, NULL);
+	json_t *b = json_loads("{\"host\": {\"governor\": \"performance\", \"smt\": false,"
+			       " \"machine_id\": \"abc123\", \"cores\": 4, \"cpu_model\": \"X\","
+			       " \"memory_bytes\": 8589934592}}", 0, NULL);
+	struct history_machine ma, mb;
+	char ka[1024], kb[1024], label[256];
+
+	(void)state;
+	history_machine_of(a, &ma);
+	history_machine_of(b, &mb);
+	assert_string_equal(ma.id, "abc123");
+	assert_string_equal(ma.cpu_model, "X");
+	assert_int_equal(ma.cores, 4);
+	assert_int_equal(ma.memory_bytes, 8589934592LL);
+	assert_string_equal(ma.tuning, "governor=performance smt=false");
+	history_machine_key(&ma, ka, sizeof(ka));
+	history_machine_key(&mb, kb, sizeof(kb));
+	assert_string_equal(ka, kb);
+	history_machine_label(&ma, label, sizeof(label));
+	assert_non_null(strstr(label, "abc123 X, 4 CPUs, 8 GiB"));
+	/* another tuning is another machine */
+	json_object_set_new(json_object_get(b, "host"), "smt", json_true());
+	history_machine_of(b, &mb);
+	history_machine_key(&mb, kb, sizeof(kb));
+	assert_string_not_equal(ka, kb);
+	/* a run from before the machine key */
+	json_object_del(a, "host");
+	history_machine_of(a, &ma);
+	assert_string_equal(ma.id, "unknown");
+	json_decref(a);
+	json_decref(b);
+}
+
+static void test_mask(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "results/history.db", "results/history.db" },
+		{ "postgresql://u:secret@db.lab:5432/fleet", "postgresql://u:***@db.lab:5432/fleet" },
+		{ "postgres://u@db/fleet", "postgres://u@db/fleet" },
+		{ "postgresql://db/fleet?user=u&password=secret&sslmode=require",
+		  "postgresql://db/fleet?user=u&password=***&sslmode=require" },
+		{ "postgresql://u:secret@db/fleet?password=other",
+		  "postgresql://u:***@db/fleet?password=***" },
+		{ "postgresql://[::1]:5432/fleet", "postgresql://[::1]:5432/fleet" },
+	};
+	char out[256];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		history_mask(cases[i][0], out, sizeof(out));
+		assert_string_equal(out, cases[i][1]);
+		assert_null(strstr(out, "secret"));
+	}
+	assert_true(history_is_url("postgresql://x/y"));
+	assert_false(history_is_url("postgresql.db"));
+}
+
+static void test_where(void **state)
+{
+	(void)state;
+	unsetenv(HISTORY_ENV);
+	assert_string_equal(history_where(NULL), HISTORY_DEFAULT_DB);
+	setenv(HISTORY_ENV, "postgresql://db/fleet", 1);
+	assert_string_equal(history_where(NULL), "postgresql://db/fleet");
+	assert_string_equal(history_where("other.db"), "other.db");
+	setenv(HISTORY_ENV, "", 1);
+	assert_string_equal(history_where(NULL), HISTORY_DEFAULT_DB);
+	unsetenv(HISTORY_ENV);
 }
 
 int main(void)
@@ -431,6 +636,14 @@ int main(void)
 						scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_missing_db_for_reading, scratch_setup,
 						scratch_teardown),
+		cmocka_unit_test(test_schema_columns_in_version_order),
+		cmocka_unit_test_setup_teardown(test_schema_matches_rows, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_load_has_facts_and_comparisons, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test(test_machine_key),
+		cmocka_unit_test(test_mask),
+		cmocka_unit_test(test_where),
 	};
 
 	/* the dashboard's gnuplot scripts, wherever the tests run from */
