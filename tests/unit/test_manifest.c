@@ -74,6 +74,22 @@ static void test_write_and_read(void **state)
 	assert_int_equal(json_integer_value(json_object_get(root, "seed")), 42);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(root, "kernel"),
 							      "release")), release);
+	{
+		/* the machine identity a shared history keys runs by */
+		json_t *host = json_object_get(root, "host");
+		char id[64] = "";
+
+		f = fopen("/etc/machine-id", "r");
+		if (f) {
+			assert_non_null(fgets(id, sizeof(id), f));
+			id[strcspn(id, "\n")] = '\0';
+			fclose(f);
+			assert_string_equal(json_string_value(json_object_get(host, "machine_id")),
+					    id);
+		}
+		assert_true(json_integer_value(json_object_get(host, "cores")) >= 1);
+		assert_true(json_integer_value(json_object_get(host, "memory_bytes")) > 1 << 20);
+	}
 	json_decref(root);
 	assert_int_equal(manifest_read_mode(dir, mode, sizeof(mode), profile, sizeof(profile),
 					    err, sizeof(err)), 0);
