@@ -448,24 +448,20 @@ static void regression_table(FILE *f, const struct regressions *rg)
 	fputs("</table>\n", f);
 }
 
-static const char *verdict_class(enum verdict v)
-{
-	return v == VERDICT_SLOWER ? "slower" : v == VERDICT_FASTER ? "faster" : "same";
-}
-
 /*
- * The newest run of each machine: its pairs' verdicts on the primary metric (as the run's
- * own summary judged them) and the regressions and drift found at that run.
+ * One row per machine: its newest run, that run's verdicts on each family's primary
+ * metric (as the run's own summary judged its pairs), the pairs it found slower, and the
+ * regressions and drift found at that run against the machine's earlier runs.
  */
 static void latest_table(FILE *f, const struct fleet *fl, const struct regressions *rg)
 {
-	fputs("<table class=\"latest\">\n<tr><th>machine</th><th>kernel</th><th>run</th>"
-	      "<th>commit</th><th>family</th><th>workload</th><th>pair</th><th>metric</th>"
-	      "<th>ratio [95% CI]</th><th>verdict</th><th>regressions and drifts at this run"
-	      "</th></tr>\n", f);
+	fputs("<table class=\"latest\">\n<tr><th>machine</th><th>kernel</th><th>newest run"
+	      "</th><th>commit</th><th>pairs: slower / faster / equivalent / inconclusive</th>"
+	      "<th>slower pairs</th><th>regressions and drifts at this run</th></tr>\n", f);
 	for (size_t m = 0; m < fl->n_machines; m++) {
 		const struct night *nt = NULL;
-		size_t marks = 0, rows = 0;
+		size_t marks = 0, count[4] = { 0 };
+		struct strbuf slower = { 0 };
 		char buf[64], commit[16];
 		const char *c;
 
@@ -482,36 +478,26 @@ static void latest_table(FILE *f, const struct fleet *fl, const struct regressio
 
 			if (!pm || strcmp(r->metric, pm))
 				continue;
-			fprintf(f, "<tr class=\"latest %s\"><td>", verdict_class(r->verdict));
-			html_escape(f, nt->label);
-			fputs("</td><td>", f);
-			html_escape(f, nt->kernel);
-			fputs("</td><td>", f);
-			run_link(f, nt);
-			fputs("</td><td>", f);
-			html_escape(f, commit);
-			fputs("</td><td>", f);
-			html_escape(f, r->family);
-			fputs("</td><td>", f);
-			html_escape(f, r->workload);
-			fputs("</td><td>", f);
-			html_escape(f, r->candidate);
-			fputs(" vs ", f);
-			html_escape(f, r->baseline);
-			fputs("</td><td>", f);
-			html_escape(f, r->metric);
-			fprintf(f, "</td><td class=\"num\">%.4f [%.4f, %.4f]</td><td>%s</td>"
-				"<td class=\"num\">%zu</td></tr>\n", r->ratio, r->ci_low, r->ci_high,
-				verdict_name(r->verdict), marks);
-			rows++;
+			count[r->verdict]++;
+			if (r->verdict == VERDICT_SLOWER)
+				strbuf_addf(&slower, "%s%s %s: %s vs %s %.3f", slower.n ? "; " : "",
+					    r->family, r->workload, r->candidate, r->baseline,
+					    r->ratio);
 		}
-		if (!rows) {
-			fputs("<tr><td>", f);
-			html_escape(f, nt->label);
-			fputs("</td><td colspan=\"10\">no comparisons in its newest run ", f);
-			html_escape(f, nt->run.id);
-			fputs("</td></tr>\n", f);
-		}
+		fprintf(f, "<tr class=\"latest %s\"><td>", marks ? "slower" : "same");
+		html_escape(f, nt->label);
+		fputs("</td><td>", f);
+		html_escape(f, nt->kernel);
+		fputs("</td><td>", f);
+		run_link(f, nt);
+		fputs("</td><td>", f);
+		html_escape(f, commit);
+		fprintf(f, "</td><td class=\"num\">%zu / %zu / %zu / %zu</td><td>",
+			count[VERDICT_SLOWER], count[VERDICT_FASTER], count[VERDICT_EQUIVALENT],
+			count[VERDICT_INCONCLUSIVE]);
+		html_escape(f, slower.s ? slower.s : "none");
+		fprintf(f, "</td><td class=\"num\">%zu</td></tr>\n", marks);
+		free(slower.s);
 	}
 	fputs("</table>\n", f);
 }
@@ -860,11 +846,11 @@ static int write_dashboard(const struct fleet *fl, const char *shown, const char
 	fputs("<h2>Regressions and drift</h2>\n", f);
 	regression_table(f, &rg);
 	fprintf(f, "<p class=\"note\">%zu regressions and drifts in the history.</p>\n", rg.n);
+	plots = charts(f, fl, outdir, scripts, threshold);
 	fputs("<h2>Machines</h2>\n", f);
 	machines_table(f, fl);
 	fputs("<h2>Runs</h2>\n", f);
 	runs_table(f, fl);
-	plots = charts(f, fl, outdir, scripts, threshold);
 	if (!fl->n)
 		fputs("<p>The history holds no runs yet: twinbench history add RUN_DIR.</p>\n", f);
 	html_page_end(f);

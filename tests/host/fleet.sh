@@ -74,7 +74,7 @@ make_run() {
 	cp -r "$fixtures/$src" "$work/runs/$id"
 	jq --arg id "$id" --arg m "$machine" --arg s "$started" \
 		'.run_id = $id | .started = $s | .host = { machine_id: $m,
-		 cpu_model: ("fixture CPU of " + $m), cores: 8, memory_bytes: 17179869184,
+		 cpu_model: ("fixture CPU " + $m[0:1]), cores: 8, memory_bytes: 17179869184,
 		 governor: "performance", turbo: false, smt: false, irqbalance: false }' \
 		"$fixtures/$src/manifest.json" >"$work/runs/$id/manifest.json"
 	if [ -n "$factor" ]; then
@@ -228,7 +228,7 @@ charts=$(grep -o '<div class="trend" data-lines="[0-9]*"' "$work/fleet.dom" | so
 echo "# charts: $charts"
 lines_ok=1
 for svg in "$dash"/plots/fleet-*.svg; do
-	n=$(grep -o '<title>[^<]*fixture CPU of[^<]*</title>' "$svg" | sort -u | wc -l)
+	n=$(grep -o '<title>[^<]*fixture CPU [abc],[^<]*</title>' "$svg" | sort -u | wc -l)
 	[ "$n" = 3 ] || { lines_ok=0; echo "#   $svg: $n machine lines"; }
 done
 check "every chart in Chromium has one line per machine (3), each named in its legend" \
