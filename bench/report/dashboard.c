@@ -399,8 +399,13 @@ static void run_link(FILE *f, const struct night *nt)
 	fputs("</a>", f);
 }
 
+/* Tables longer than this start folded, so the charts below are in sight. */
+#define REGRESSION_ROWS_OPEN	12
+
 static void regression_table(FILE *f, const struct regressions *rg)
 {
+	fprintf(f, "<details%s><summary>%zu regressions and drifts in the history, newest "
+		"first</summary>\n", rg->n <= REGRESSION_ROWS_OPEN ? " open" : "", rg->n);
 	fputs("<table class=\"regressions\">\n<tr><th>run</th><th>found</th><th>against</th>"
 	      "<th>machine</th><th>kernel</th><th>family</th><th>arm</th><th>workload</th>"
 	      "<th>metric</th><th>ratio [95% CI] or change</th><th>p</th></tr>\n", f);
@@ -445,7 +450,7 @@ static void regression_table(FILE *f, const struct regressions *rg)
 	}
 	if (!rg->n)
 		fputs("<tr><td colspan=\"11\">none</td></tr>\n", f);
-	fputs("</table>\n", f);
+	fputs("</table></details>\n", f);
 }
 
 /*
@@ -845,7 +850,6 @@ static int write_dashboard(const struct fleet *fl, const char *shown, const char
 		latest_table(f, fl, &rg);
 	fputs("<h2>Regressions and drift</h2>\n", f);
 	regression_table(f, &rg);
-	fprintf(f, "<p class=\"note\">%zu regressions and drifts in the history.</p>\n", rg.n);
 	plots = charts(f, fl, outdir, scripts, threshold);
 	fputs("<h2>Machines</h2>\n", f);
 	machines_table(f, fl);
