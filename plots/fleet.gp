@@ -5,10 +5,15 @@
 # "started ratio ci_low ci_high" (started as 2026-11-01T02:00:00Z); then a block of the
 # regressed nights and one of the drifting nights, "started ratio" (when nreg, ndrift > 0).
 # Variables: plotdir datafile outbase plottitle corner nseries titles ylab nreg ndrift
+# xfirst xlast (the earliest and latest night: a day around it when they are the same)
 load plotdir.'/common.gp'
 set xdata time
 set timefmt '%Y-%m-%dT%H:%M:%SZ'
 set format x '%m-%d %Hh'
+if (xfirst eq xlast) {
+	t0 = strptime('%Y-%m-%dT%H:%M:%SZ', xfirst)
+	set xrange [t0 - 43200:t0 + 43200]
+}
 set xtics rotate by -35
 set offsets graph 0.03, graph 0.03, graph 0.08, graph 0.08
 set ylabel ylab

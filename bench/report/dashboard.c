@@ -603,6 +603,7 @@ static void mark_arm_regressions(const struct history_runs *h, const struct pair
 struct chart_marks {
 	struct strbuf regressed, drift;
 	size_t n_regressed, n_drift;
+	char first[64], last[64];	/* the earliest and latest night drawn */
 };
 
 /* A night's start time as the chart's x value. */
@@ -648,6 +649,12 @@ static bool machine_line(FILE *data, const struct history_runs *h, const struct 
 			if (!pts[i].present)
 				continue;
 			fprintf(data, "%s ", night_started(h->v[i]));
+			if (!marks->first[0] || strcmp(night_started(h->v[i]), marks->first) < 0)
+				snprintf(marks->first, sizeof(marks->first), "%s",
+					 night_started(h->v[i]));
+			if (strcmp(night_started(h->v[i]), marks->last) > 0)
+				snprintf(marks->last, sizeof(marks->last), "%s",
+					 night_started(h->v[i]));
 			put_num(data, pts[i].st.mean);
 			put_num(data, pts[i].cmp.ci_low);
 			put_num(data, pts[i].cmp.ci_high);
@@ -714,6 +721,8 @@ static int draw_pair(const struct fleet *fl, const struct pair_chart *pc, size_t
 		fprintf(data, "%s\n\n", marks.drift.s);
 	fclose(data);
 	fig_num(&fig, "nreg", (double)marks.n_regressed);
+	fig_str(&fig, "xfirst", marks.first);
+	fig_str(&fig, "xlast", marks.last);
 	fig_num(&fig, "ndrift", (double)marks.n_drift);
 	free(marks.regressed.s);
 	free(marks.drift.s);
