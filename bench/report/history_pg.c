@@ -300,18 +300,18 @@ static int pg_insert_all(struct pg_history *pg, const struct run_data *run, char
 
 	history_row_build(run, &row);
 	history_runs_values(run, &row, v);
-	copy_row(&b[0], &tables[0], v);
+	copy_row(&b[HISTORY_RUNS], &tables[HISTORY_RUNS], v);
 	history_row_free(&row);
 	for (size_t i = 0; i < run->samples.n; i++) {
 		history_sample_values(run->id, &run->samples.rows[i], v);
-		copy_row(&b[1], &tables[1], v);
+		copy_row(&b[HISTORY_SAMPLES], &tables[HISTORY_SAMPLES], v);
 	}
 	for (size_t i = 0; i < run->summary.n; i++) {
 		history_comparison_values(run->id, &run->summary.rows[i], v, verdict,
 					  sizeof(verdict));
-		copy_row(&b[2], &tables[2], v);
+		copy_row(&b[HISTORY_COMPARISONS], &tables[HISTORY_COMPARISONS], v);
 	}
-	for (int t = 0; t < 3; t++) {
+	for (int t = HISTORY_RUNS; t <= HISTORY_COMPARISONS; t++) {
 		if (!rc)
 			rc = copy_in(pg, &tables[t], &b[t], err, len);
 		free(b[t].s);

@@ -43,7 +43,8 @@ struct history_table {
 	const char *index;			/* "name ON table (cols)", or NULL */
 };
 
-/* The tables, ending with a NULL name. */
+/* The tables, in this order, ending with a NULL name. */
+enum { HISTORY_RUNS, HISTORY_SAMPLES, HISTORY_COMPARISONS };
 extern const struct history_table history_tables[];
 
 /* The SQL (statements separated by ';') that creates the current schema in @d. */

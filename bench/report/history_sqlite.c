@@ -230,8 +230,9 @@ static int insert_row(sqlite3_stmt *st, const struct history_table *t,
 
 static int insert_all(sqlite3 *db, const struct run_data *run)
 {
-	const struct history_table *runs = &history_tables[0], *samples = &history_tables[1];
-	const struct history_table *cmps = &history_tables[2];
+	const struct history_table *runs = &history_tables[HISTORY_RUNS];
+	const struct history_table *samples = &history_tables[HISTORY_SAMPLES];
+	const struct history_table *cmps = &history_tables[HISTORY_COMPARISONS];
 	struct history_value v[MAX_COLUMNS];
 	struct history_row row;
 	sqlite3_stmt *st;
