@@ -78,9 +78,11 @@ if [ -n "$shared" ]; then
 fi
 judge_shown=$(mask "$judge")
 list=$("$tb" history list --db "$judge") || die "cannot read the history $judge_shown"
-# This run's id and machine, and the previous night: the newest earlier run of the same
-# profile on the same machine.
-read -r run_id machine < <(awk -F '\t' -v dir="$run" '$5 == dir { id = $1; m = $8 } END { print id, m }' <<<"$list")
+# This run's id (its folder's, on this machine: folders of other machines may share its path)
+# and the previous night: the newest earlier run of the same profile on the same machine.
+machine=$(jq -r '.host.machine_id // "unknown"' "$run/manifest.json") ||
+	die "$run/manifest.json: cannot read the machine id"
+run_id=$(awk -F '\t' -v dir="$run" -v m="$machine" '$5 == dir && $8 == m { id = $1 } END { print id }' <<<"$list")
 [ -n "$run_id" ] || die "$run is not in $judge_shown after adding it"
 previous=$(awk -F '\t' -v p="$profile" -v m="$machine" -v id="$run_id" \
 	'$1 == id { exit } $4 == p && $8 == m { prev = $1 } END { print prev }' <<<"$list")

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -690,7 +691,7 @@ static bool machine_line(FILE *data, const struct history_runs *h, const struct 
 /* Render the chart of @pc into @pl; returns 0, or -1 when gnuplot failed. */
 static int draw_pair(const struct fleet *fl, const struct pair_chart *pc, size_t no,
 		     const char *outdir, const char *scripts, double threshold,
-		     struct plot_list *pl, size_t *lines)
+		     struct plot_list *pl, size_t *lines, size_t *marked)
 {
 	struct strbuf titles = { 0 }, caption = { 0 };
 	struct chart_marks marks = { 0 };
@@ -720,6 +721,7 @@ static int draw_pair(const struct fleet *fl, const struct pair_chart *pc, size_t
 	if (marks.n_drift)
 		fprintf(data, "%s\n\n", marks.drift.s);
 	fclose(data);
+	*marked = marks.n_regressed + marks.n_drift;
 	fig_num(&fig, "nreg", (double)marks.n_regressed);
 	fig_str(&fig, "xfirst", marks.first);
 	fig_str(&fig, "xlast", marks.last);
@@ -774,7 +776,10 @@ static void kernel_pairs(const struct fleet *fl, size_t k, struct pair_chart **o
 	}
 }
 
-/* The charts of every kernel; 0, or -1 when a chart failed (listed on stderr). */
+/*
+ * The charts of every kernel, those with a regression or drift marked first (what needs a
+ * look leads); 0, or -1 when a chart failed (listed on stderr).
+ */
 static int charts(FILE *f, const struct fleet *fl, const char *outdir, const char *scripts,
 		  double threshold)
 {
@@ -798,17 +803,30 @@ static int charts(FILE *f, const struct fleet *fl, const char *outdir, const cha
 		fputs("</h2>\n", f);
 		if (!n)
 			fputs("<p class=\"note\">No run of this kernel has comparisons.</p>\n", f);
-		for (size_t i = 0; i < n; i++) {
-			size_t before = pl.n, lines = 0;
+		size_t *plot = calloc(n ? n : 1, sizeof(*plot)), *lines = calloc(n ? n : 1,
+			sizeof(*lines)), *marked = calloc(n ? n : 1, sizeof(*marked));
 
-			if (draw_pair(fl, &pcs[i], no++, outdir, scripts, threshold, &pl, &lines))
+		if (!plot || !lines || !marked)
+			abort();
+		for (size_t i = 0; i < n; i++) {
+			size_t before = pl.n;
+
+			if (draw_pair(fl, &pcs[i], no++, outdir, scripts, threshold, &pl, &lines[i],
+				      &marked[i]))
 				ret = -1;
-			if (pl.n == before)
-				continue;
-			fprintf(f, "<div class=\"trend\" data-lines=\"%zu\">\n", lines);
-			fig_html(f, outdir, &pl.v[before]);
-			fputs("</div>\n", f);
+			plot[i] = pl.n == before ? SIZE_MAX : before;
 		}
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < n; i++) {
+				if (plot[i] == SIZE_MAX || (marked[i] == 0) != (pass == 1))
+					continue;
+				fprintf(f, "<div class=\"trend\" data-lines=\"%zu\">\n", lines[i]);
+				fig_html(f, outdir, &pl.v[plot[i]]);
+				fputs("</div>\n", f);
+			}
+		free(plot);
+		free(lines);
+		free(marked);
 		free(pcs);
 	}
 	for (size_t i = 0; i < pl.failures.n; i++)
