@@ -81,8 +81,7 @@ void html_page_begin(FILE *f, const char *title)
 	      ".warn{color:#8a4b00}figure{margin:1em 0}figure img{max-width:100%;"
 	      "border:1px solid #ddd}\nfigcaption{font-size:.9em;color:#555}\n"
 	      "pre{background:#f6f6f6;padding:.6em;overflow-x:auto}\n"
-	      ".chart{display:inline-block;margin:.4em;vertical-align:top}\n"
-	      ".regression{fill:#d62728}.note{color:#555;font-size:.9em}\n"
+	      ".note{color:#555;font-size:.9em}details summary{cursor:pointer}\n"
 	      "</style>\n</head>\n<body>\n", f);
 }
 
