@@ -11,7 +11,7 @@
 # runner's own statistics (tests/fixtures/run-maker/resummarise.c).
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
-plan 24
+plan 25
 . "$(dirname "$0")/../lib/need.sh"
 need gnuplot jq chromium psql || exit 1
 . "$(dirname "$0")/../lib/browser.sh"
@@ -55,7 +55,8 @@ check "a PostgreSQL server of our own runs as $pguser on port $port" \
 sql() { PGPASSWORD=$supw psql -X -q -t -A -h 127.0.0.1 -p "$port" -U postgres "$@"; }
 sql -d postgres -c "CREATE ROLE twinbench LOGIN PASSWORD '$pw'" \
 	-c "CREATE DATABASE fleet OWNER twinbench" -c "CREATE DATABASE newer OWNER twinbench" \
-	-c "CREATE DATABASE foreign_db OWNER twinbench" >/dev/null
+	-c "CREATE DATABASE foreign_db OWNER twinbench" \
+	-c "CREATE DATABASE damaged OWNER twinbench" >/dev/null
 # The password comes from a password file, as libpq looks for it; the URL names none.
 export PGPASSFILE=$work/pgpass
 echo "127.0.0.1:$port:*:twinbench:$pw" >"$PGPASSFILE"
@@ -64,6 +65,7 @@ url=postgresql://twinbench@127.0.0.1:$port/fleet
 
 # make_run SRC ID MACHINE STARTED [FACTOR]: fixture SRC as run ID of MACHINE, started then;
 # with FACTOR the safe twin's iops and bw scaled by it and the summary judged again.
+# shellcheck disable=SC2046 # the flags are lists of words
 cc $(make -s -C bench print-includes) -o "$work/resummarise" \
 	tests/fixtures/run-maker/resummarise.c $(make -s -C bench print-objects) \
 	$(make -s -C bench print-libs) || { not_ok "resummarise builds"; exit 1; }
@@ -171,6 +173,15 @@ check "a newer schema is refused (exit $rc) with one line" \
 	bash -c "[ $rc = 2 ] && [ \$(wc -l <'$work/newer.err') = 1 ] && grep -q 'schema version 99, this twinbench knows 3' '$work/newer.err'"
 check "the newer history is left untouched" \
 	[ "$(sql -d newer -c "SELECT count(*) FROM runs; SELECT count(*) FROM samples; SELECT version FROM twinbench_meta")" = "$before"$'\n'99 ]
+"$tb" history add "$work/runs/a-0" --db "postgresql://twinbench@127.0.0.1:$port/damaged" \
+	>/dev/null 2>&1
+sql -d damaged -c "INSERT INTO twinbench_meta SELECT * FROM twinbench_meta"
+before=$(sql -d damaged -c "SELECT count(*) FROM runs; SELECT count(*) FROM twinbench_meta")
+"$tb" history add "$work/runs/a-1" --db "postgresql://twinbench@127.0.0.1:$port/damaged" \
+	>/dev/null 2>"$work/damaged.err"
+rc=$?
+check "a damaged history (two rows in twinbench_meta) is refused (exit $rc) with one line, untouched" \
+	bash -c "[ $rc = 2 ] && [ \$(wc -l <'$work/damaged.err') = 1 ] && grep -q 'damaged history' '$work/damaged.err' && [ \"\$(PGPASSWORD='$supw' psql -X -t -A -h 127.0.0.1 -p $port -U postgres -d damaged -c 'SELECT count(*) FROM runs; SELECT count(*) FROM twinbench_meta')\" = '$before' ]"
 sql -d foreign_db -c "CREATE TABLE accounts (id int); INSERT INTO accounts VALUES (1)"
 "$tb" history add "$work/runs/a-1" --db "postgresql://twinbench@127.0.0.1:$port/foreign_db" \
 	>/dev/null 2>"$work/foreign.err"
