@@ -81,14 +81,11 @@ impl<T: Operations> Request<T> {
         state == bindings::mq_rq_state_MQ_RQ_IN_FLIGHT
     }
 
-    /// Gives the request back to blk-mq to be queued again (`blk_mq_requeue_request()`),
-    /// from the one `ARef` to it; returns it if another exists.
-    pub(crate) fn requeue(this: ARef<Self>) -> Result<(), ARef<Self>> {
-        let ptr = Self::try_set_end(this)?;
-        // SAFETY: no `ARef` is left; the request goes back to blk-mq, which kicks its
-        // requeue list.
-        unsafe { bindings::blk_mq_requeue_request(ptr, true) };
-        Ok(())
+    /// Gives the request back to blk-mq to be queued again (`blk_mq_requeue_request()`,
+    /// kicking the requeue list), at once if this is the only `ARef` to it, else when the
+    /// other ones are dropped.
+    pub(crate) fn requeue(this: ARef<Self>) {
+        Self::finish(this, bindings::BLK_STS_OK as bindings::blk_status_t, true);
     }
 
     /// An `ARef` to a request blk-mq hands to a callback of the driver.
@@ -159,6 +156,29 @@ impl<T: Operations> TagSet<T> {
     pub(crate) fn unquiesce(&self) {
         // SAFETY: the tag set is allocated (type invariant).
         unsafe { bindings::blk_mq_unquiesce_tagset(self.as_ptr()) };
+    }
+
+    /// Marks the disk of every request queue of the set dead (`blk_mark_disk_dead()`): its
+    /// I/O fails at once and waiters on a frozen queue are released, as for a controller that
+    /// is gone. May sleep.
+    pub(crate) fn mark_disks_dead(&self) {
+        let set = self.as_ptr();
+        // SAFETY: the tag set is allocated (type invariant); `tag_list_lock` keeps the queues
+        // on `tag_list` registered with it (and their disks alive) while it is held; each entry
+        // is the `tag_set_list` of a `struct request_queue`.
+        unsafe {
+            bindings::mutex_lock(&raw mut (*set).tag_list_lock);
+            let head = &raw mut (*set).tag_list;
+            let mut pos = (*head).next;
+            while pos != head {
+                let q = kernel::container_of!(pos, bindings::request_queue, tag_set_list);
+                if !(*q).disk.is_null() {
+                    bindings::blk_mark_disk_dead((*q).disk);
+                }
+                pos = (*pos).next;
+            }
+            bindings::mutex_unlock(&raw mut (*set).tag_list_lock);
+        }
     }
 
     /// Waits until no request of the set is in the completed-not-ended state
