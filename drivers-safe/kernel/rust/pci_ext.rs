@@ -266,7 +266,8 @@ unsafe extern "C" fn shutdown_callback<T: ShutdownDriver>(pdev: *mut bindings::p
     let pci = unsafe { &*pdev.cast::<pci::Device<device::Core<'_>>>() };
     // SAFETY: `pdev` is valid; its `dev` is a `struct device`, over which `device::Device` is
     // `#[repr(transparent)]`; the device lock is held, as the core context requires.
-    let dev = unsafe { &*(&raw mut (*pdev).dev).cast::<device::Device<device::CoreInternal<'_>>>() };
+    let dev =
+        unsafe { &*(&raw mut (*pdev).dev).cast::<device::Device<device::CoreInternal<'_>>>() };
     // SAFETY: `pdev->driver` is this driver only after `pci::Adapter`'s probe succeeded, which
     // stored a `Pin<KBox<T::Data>>` (`set_drvdata`); it is dropped only after unbind.
     let data = unsafe { dev.drvdata_borrow::<T::Data<'_>>() };

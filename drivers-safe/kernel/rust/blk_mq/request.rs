@@ -277,7 +277,11 @@ impl<T: Operations> Pdu<T> {
     /// # Safety
     ///
     /// The driver owns `rq`, no `ARef` to it is left, and it gives the request up here.
-    unsafe fn finish_raw(rq: *mut bindings::request, status: bindings::blk_status_t, requeue: bool) {
+    unsafe fn finish_raw(
+        rq: *mut bindings::request,
+        status: bindings::blk_status_t,
+        requeue: bool,
+    ) {
         // SAFETY: by the safety requirements the request is the driver's to give back.
         unsafe {
             if requeue {
