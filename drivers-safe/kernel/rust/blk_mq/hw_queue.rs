@@ -87,17 +87,6 @@ impl<T: Operations> Request<T> {
     pub(crate) fn requeue(this: ARef<Self>) {
         Self::finish(this, bindings::BLK_STS_OK as bindings::blk_status_t, true);
     }
-
-    /// An `ARef` to a request blk-mq hands to a callback of the driver.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` is a live request of a tag set for `T`, owned by the driver (started, not ended).
-    pub(super) unsafe fn borrow_raw(ptr: *mut bindings::request) -> ARef<Self> {
-        // SAFETY: `Request` is `#[repr(transparent)]` over the C request, which is live and
-        // owned by the driver by the safety requirements; `From` takes a new reference.
-        ARef::from(unsafe { &*ptr.cast::<Self>() })
-    }
 }
 
 /// The per-request callback of [`TagSet::busy_iter`].
@@ -107,8 +96,17 @@ unsafe extern "C" fn busy_iter_fn<T: Operations, F: FnMut(ARef<Request<T>>)>(
 ) -> bool {
     // SAFETY: `data` is the `&mut F` `busy_iter` passed, alive for the whole iteration.
     let f = unsafe { &mut *data.cast::<F>() };
-    // SAFETY: blk-mq iterates started requests of this tag set, which the driver owns.
-    f(unsafe { Request::borrow_raw(rq) });
+    // SAFETY: blk-mq iterates started requests of this tag set, holding each meanwhile;
+    // `state` is read once, as `READ_ONCE` does.
+    let state = unsafe { core::ptr::read_volatile(&raw const (*rq).state) };
+    // One already completed (its completion queued, not yet run) is not the driver's.
+    if state != bindings::mq_rq_state_MQ_RQ_IN_FLIGHT {
+        return true;
+    }
+    // SAFETY: as above; the PDU of a started request is initialised.
+    if let Some(rq) = unsafe { Request::try_borrow(rq) } {
+        f(rq);
+    }
     true
 }
 
@@ -131,12 +129,14 @@ impl<T: Operations> TagSet<T> {
             if rq.is_null() || (*rq).state != bindings::mq_rq_state_MQ_RQ_IN_FLIGHT {
                 return None;
             }
-            // The device returned this tag: the request is started and owned by the driver.
-            Some(Request::borrow_raw(rq))
+            // The device returned this tag: the request is started; the driver owns it unless
+            // its count says it was given up meanwhile.
+            Request::try_borrow(rq)
         }
     }
 
-    /// Calls `f` on every started request of the set (`blk_mq_tagset_busy_iter()`).
+    /// Calls `f` on every in-flight request of the set the driver owns
+    /// (`blk_mq_tagset_busy_iter()`), skipping completed ones.
     pub(crate) fn busy_iter<F: FnMut(ARef<Request<T>>)>(&self, mut f: F) {
         // SAFETY: the tag set is allocated; the callback gets `&mut f`, alive meanwhile.
         unsafe {

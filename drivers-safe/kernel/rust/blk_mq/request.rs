@@ -78,6 +78,30 @@ impl<T: Operations> Request<T> {
         unsafe { ARef::from_raw(NonNull::new_unchecked(ptr.cast())) }
     }
 
+    /// One more `ARef` to a request the driver owns, or `None` if the driver has given it up
+    /// (its ownership count is 0: ended, or being ended), as `atomic_add_unless(refs, 1, 0)`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a request of a tag set for `T` whose PDU is initialised, and stays allocated
+    /// meanwhile (blk-mq's own reference or tag iteration keeps it).
+    pub(super) unsafe fn try_borrow(ptr: *mut bindings::request) -> Option<ARef<Self>> {
+        // SAFETY: `ptr` is valid and its PDU initialised, by the safety requirements.
+        let count = unsafe { &*Pdu::<T>::from_rq(ptr) }.refcount.as_atomic();
+        let mut old = count.load(Relaxed);
+        loop {
+            if old == 0 {
+                return None;
+            }
+            match count.cmpxchg(old, old + 1, Full) {
+                Ok(_) => break,
+                Err(now) => old = now,
+            }
+        }
+        // SAFETY: the count taken above is passed to the `ARef`.
+        Some(unsafe { Self::aref_from_raw(ptr) })
+    }
+
     pub(super) fn as_ptr(&self) -> *mut bindings::request {
         self.0.get()
     }
