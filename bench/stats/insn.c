@@ -1119,13 +1119,14 @@ static void twin_label(const struct twin_map *tm, const char *family, unsigned i
 }
 
 /*
- * The row key of a function in the diff of a raw/safe pair: a driver or layer function the
- * twin map names becomes its counterpart pair ("PAIRMODULES:raw/safe"), so the pair is one
- * row; anything else keeps its own name.
+ * The row key of a function in the diff of a pair: a driver or layer function the twin map
+ * names becomes its counterpart pair ("PAIRMODULES:raw/safe"), so the pair is one row; an
+ * unpaired Rust one its path (rustsym.h); anything else keeps its own name.
  */
 static void twin_key(const struct twin_map *tm, const struct group *g, const char *pair_mods,
 		     const struct func_sum *fs, char *out, size_t len)
 {
+	const char *name = strchr(fs->key, ':') + 1;
 	const struct twin_name *t;
 	char label[300];
 
@@ -1133,9 +1134,12 @@ static void twin_key(const struct twin_map *tm, const struct group *g, const cha
 		snprintf(out, len, "%s", fs->key);
 		return;
 	}
-	t = twin_of(tm, g->family, strchr(fs->key, ':') + 1);
+	t = twin_of(tm, g->family, name);
 	if (!t) {
-		snprintf(out, len, "%s", fs->key);
+		if (rustsym_path(name, label, sizeof(label)))
+			snprintf(out, len, "%s", fs->key);
+		else
+			snprintf(out, len, "%.*s%s", (int)(name - fs->key), fs->key, label);
 		return;
 	}
 	twin_label(tm, g->family, t->group, label, sizeof(label));

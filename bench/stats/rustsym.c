@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rustsym.c - just enough of Rust's two symbol manglings to name a Rust function the way
- * the twin map does (rustsym.h). Debian packages no C library for it (rustc-demangle is a
- * Rust crate; rustfilt a tool), so this reads the grammars of the v0 scheme (RFC 2603) and
- * of the legacy Itanium-like one, keeping only the last identifier and the self type of an
- * enclosing impl; generic arguments, crates, disambiguators and hashes are parsed and
- * dropped.
+ * the twin map does (rustsym.h). Debian packages rustc-demangle only as a Rust crate (and
+ * rustfilt, a tool); libiberty's demangler knows Rust too, but prints whole paths with
+ * generic arguments that would need parsing as text all the same. So this reads the
+ * grammars of the v0 scheme (RFC 2603) and of the legacy Itanium-like one, keeping only the
+ * last identifier and the self type of an enclosing impl; generic arguments, crates,
+ * disambiguators and hashes are parsed and dropped.
  */
 #include <ctype.h>
 #include <stdbool.h>

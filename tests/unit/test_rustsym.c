@@ -173,7 +173,8 @@ static void test_refused(void **state)
  * rustnull: rustnull_transfer 10 and 10.96, the layer's queue_rq callback 12, Rustnull::
  * queue_rq 2) with a twin map that pairs them: the Rust functions, mangled in kallsyms,
  * join their counterparts' rows (queue_rq: 20.384 against 12 + 2; the transfer: 0 against
- * 10.48), and the class totals stay those of each function's own class (driver 20.384
+ * 10.48), an unpaired one (the kernel crate's tag_id, 1) is shown by its path, and the class
+ * totals stay those of each function's own class (driver 20.384
  * against 12.48, layer 4 against 18), as without the map.
  */
 static void test_diff_pairs_rust(void **state)
@@ -186,7 +187,7 @@ static void test_diff_pairs_rust(void **state)
 	char scratch[] = "/tmp/test_rustsym-XXXXXX", run[64], path[128], cmd[256], err[256];
 	char line[512];
 	struct sample_table t = { 0 };
-	bool queue = false, transfer = false, driver = false, layer = false;
+	bool queue = false, transfer = false, tag_id = false, driver = false, layer = false;
 	FILE *f;
 
 	(void)state;
@@ -217,6 +218,7 @@ static void test_diff_pairs_rust(void **state)
 				 "-6.384\n");
 		transfer |= !strcmp(line + 26, "rawnull_transfer/safenull_transfer,"
 				    "safenull/rustnull,driver,0.000,10.480,10.480\n");
+		tag_id |= !strcmp(line + 26, "tag_id,,layer,0.000,1.000,1.000\n");
 		driver |= !strcmp(line + 26, "[total],,driver,20.384,12.480,-7.904\n");
 		layer |= !strcmp(line + 26, "[total],,layer,4.000,18.000,14.000\n");
 	}
@@ -225,6 +227,7 @@ static void test_diff_pairs_rust(void **state)
 	assert_int_equal(system(cmd), 0);
 	assert_true(queue);
 	assert_true(transfer);
+	assert_true(tag_id);
 	assert_true(driver);
 	assert_true(layer);
 }
