@@ -258,7 +258,10 @@ if command -v twinbench >/dev/null && attach nvme "$fast"; then
 		sh -c "[ $taken = rawnvme ] && [ $(driver_of "$fast") = nvme ] && [ ! -e '$state' ]"
 	release "$fast"
 else
-	not_ok "guard: twinbench is in the guest and nvme binds $fast"
+	# The six guard and give-back checks above fail alike, so the plan holds.
+	for i in 1 2 3 4 5 6; do
+		not_ok "guard: twinbench is in the guest and nvme binds $fast (check $i/6)"
+	done
 fi
 # Namespaces 17 and 18 of an 18-namespace controller, each open in another process.
 for i in $(seq 100); do ns_disk "$many" 18 >/dev/null && break; sleep 0.1; done
