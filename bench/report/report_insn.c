@@ -482,7 +482,8 @@ static void predict_functions(struct doc *d, const struct insn_diffs *t, const c
 
 			doc_para(d, "%s: functions with the largest difference, %s minus %s "
 				 "(instructions per I/O, mean over the workloads where the function "
-				 "ran; Rust functions under their symbol names, unpaired):",
+				 "ran; counterparts paired through the twin map, other Rust functions by "
+				 "their demangled paths):",
 				 family, rust, safe);
 			pair_workloads(t, &t->v[i], &wls);
 			pair_functions(d, t, &t->v[i], wls.n, PREDICT_TOP_FUNCTIONS);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include "facts.h"
 #include "insn.h"
+#include "rustsym.h"
 #include "util.h"
 #include "vec.h"
 
@@ -1074,7 +1075,8 @@ int insn_twins_copy(const char *top, const char *run_dir, char *err, size_t len)
 /*
  * The map entry of driver function @name: the name itself or, for a safe layer ops
  * adapter (SAFE_*_ADAPTERS make name##_<op>_adapter, with the typed op inlined), the name
- * without "_adapter".
+ * without "_adapter"; for a mangled Rust symbol, its path as the map's rust column names
+ * it (rustsym.h).
  */
 static const struct twin_name *twin_of(const struct twin_map *tm, const char *family,
 				       const char *name)
@@ -1082,9 +1084,12 @@ static const struct twin_name *twin_of(const struct twin_map *tm, const char *fa
 	static const char adapter[] = "_adapter";
 	size_t nl = strlen(name), al = sizeof(adapter) - 1;
 	const struct twin_name *t = twin_lookup(tm, family, name, nl);
+	char path[256];
 
 	if (!t && nl > al && !strcmp(name + nl - al, adapter))
 		t = twin_lookup(tm, family, name, nl - al);
+	if (!t && !rustsym_path(name, path, sizeof(path)))
+		t = twin_lookup(tm, family, path, strlen(path));
 	return t;
 }
 
@@ -1114,13 +1119,14 @@ static void twin_label(const struct twin_map *tm, const char *family, unsigned i
 }
 
 /*
- * The row key of a function in the diff of a raw/safe pair: a driver or layer function the
- * twin map names becomes its counterpart pair ("PAIRMODULES:raw/safe"), so the pair is one
- * row; anything else keeps its own name.
+ * The row key of a function in the diff of a pair: a driver or layer function the twin map
+ * names becomes its counterpart pair ("PAIRMODULES:raw/safe"), so the pair is one row; an
+ * unpaired Rust one its path (rustsym.h); anything else keeps its own name.
  */
 static void twin_key(const struct twin_map *tm, const struct group *g, const char *pair_mods,
 		     const struct func_sum *fs, char *out, size_t len)
 {
+	const char *name = strchr(fs->key, ':') + 1;
 	const struct twin_name *t;
 	char label[300];
 
@@ -1128,9 +1134,12 @@ static void twin_key(const struct twin_map *tm, const struct group *g, const cha
 		snprintf(out, len, "%s", fs->key);
 		return;
 	}
-	t = twin_of(tm, g->family, strchr(fs->key, ':') + 1);
+	t = twin_of(tm, g->family, name);
 	if (!t) {
-		snprintf(out, len, "%s", fs->key);
+		if (rustsym_path(name, label, sizeof(label)))
+			snprintf(out, len, "%s", fs->key);
+		else
+			snprintf(out, len, "%.*s%s", (int)(name - fs->key), fs->key, label);
 		return;
 	}
 	twin_label(tm, g->family, t->group, label, sizeof(label));
@@ -1193,7 +1202,8 @@ static void diff_add(struct diff_row **rows, size_t *n, size_t *cap, const char 
 
 /*
  * The rows of one pair of groups: candidate @cand minus baseline @base, first a [total] row
- * per class, then by function; @tm (NULL: none) pairs counterpart functions.
+ * per class (of each function's own class: a paired row may join a driver function and a
+ * layer one), then by function; @tm (NULL: none) pairs counterpart functions.
  */
 static void write_pair(FILE *f, const struct twin_map *tm, const struct group *base,
 		       const struct group *cand)
@@ -1202,6 +1212,7 @@ static void write_pair(FILE *f, const struct twin_map *tm, const struct group *b
 	size_t n = 0, cap = 0;
 	char key[400], mods[2 * RESULTS_NAME_LEN + 2];
 	const struct group *side[2] = { base, cand };
+	double total[2][N_CLASSES] = { { 0 } };
 
 	snprintf(mods, sizeof(mods), "%s/%s", base->driver, cand->driver);
 	for (int s = 0; s < 2; s++)
@@ -1216,16 +1227,11 @@ static void write_pair(FILE *f, const struct twin_map *tm, const struct group *b
 			else
 				snprintf(key, sizeof(key), "%s", fs->key);
 			diff_add(&rows, &n, &cap, key, fs->class, s ? 0 : v, s ? v : 0);
+			total[s][fs->class] += v;
 		}
 	qsort(rows, n, sizeof(*rows), diff_by_size);
 	for (int c = 0; c < N_CLASSES; c++) {
-		double tb = 0, tc = 0;
-
-		for (size_t k = 0; k < n; k++)
-			if (rows[k].class == (enum insn_class)c) {
-				tb += rows[k].base;
-				tc += rows[k].cand;
-			}
+		double tb = total[0][c], tc = total[1][c];
 		results_write_field(f, base->family);
 		fputc(',', f);
 		results_write_field(f, base->workload);
@@ -1247,9 +1253,9 @@ static void write_pair(FILE *f, const struct twin_map *tm, const struct group *b
 }
 
 /*
- * insn-diff.csv: for each raw twin, its safe twin minus it (counterpart functions paired
- * through the twin map); for each safe twin, each Rust arm minus it (Rust functions keep
- * their own names: the twin map names them by source path, not by symbol).
+ * insn-diff.csv: for each raw twin, its safe twin minus it; for each safe twin, each Rust
+ * arm minus it; counterpart functions paired through the twin map (a Rust symbol by its
+ * demangled path), anything else by its own name.
  */
 static int write_diff(const char *run_dir, const struct groups *gs, const struct facts *facts,
 		      char *err, size_t len)
@@ -1278,7 +1284,7 @@ static int write_diff(const char *run_dir, const struct groups *gs, const struct
 		} else if (role == ARM_SAFE) {
 			for (cand = partner(gs, facts, base, ARM_RUST, NULL); cand;
 			     cand = partner(gs, facts, base, ARM_RUST, cand))
-				write_pair(t.f, NULL, base, cand);
+				write_pair(t.f, &tm, base, cand);
 		}
 	}
 	twin_map_free(&tm);

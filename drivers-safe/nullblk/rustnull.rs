@@ -194,7 +194,7 @@ impl Operations for Rustnull {
         match dev.irqmode {
             IrqMode::None => {
                 // A failed end was reported by the layer and gives the request up.
-                let _ = Request::end(rq, status);
+                Request::end(rq, status);
             }
             IrqMode::Softirq => Request::complete(rq),
             IrqMode::Timer => Request::start_timer(rq, dev.completion),
@@ -205,13 +205,13 @@ impl Operations for Rustnull {
     #[inline(always)]
     fn complete(rq: ARef<Request<Self>>) {
         let status = rq.data().status.load();
-        let _ = Request::end(rq, status);
+        Request::end(rq, status);
     }
 
     #[inline(always)]
     fn timer(rq: ARef<Request<Self>>) {
         let status = rq.data().status.load();
-        let _ = Request::end(rq, status);
+        Request::end(rq, status);
     }
 }
 

@@ -11,7 +11,7 @@
 //! crate's `pci`, `dma::Coherent`, `io` (MMIO) and `sync` types are used as they are; what
 //! the crate lacks comes from drivers-safe/kernel/rust (`layer`): blk-mq with per-request
 //! data and hardware queues (`layer::blk_mq`), PCI interrupt vectors and handlers that live
-//! in the driver data (`layer::pci_ext`).
+//! in the driver data and a `shutdown` callback (`layer::pci_ext`).
 
 #[path = "../kernel/rust/mod.rs"]
 #[allow(dead_code, unused_imports)]
@@ -40,7 +40,7 @@ use layer::{
         GenDisk, GenDiskBuilder, Op, Operations, Request, RqDma, Status, TagSet, TimeoutAction,
     },
     dev_attr::WriteAttr,
-    pci_ext::{IrqKinds, IrqLine, IrqVectors},
+    pci_ext::{IrqKinds, IrqLine, IrqVectors, ShutdownAdapter, ShutdownDriver},
 };
 
 const CTRL_PAGE_SHIFT: u32 = 12;
@@ -721,12 +721,12 @@ impl Operations for RustNvme {
         let iod = rq.data();
         if rustnvme_should_retry(hw, &rq) {
             iod.retries.fetch_add(1, Relaxed);
-            let _ = Request::requeue(rq);
+            Request::requeue(rq);
             return;
         }
         iod.retries.store(0, Relaxed);
         let status = iod.status.load();
-        let _ = Request::end(rq, status);
+        Request::end(rq, status);
     }
 
     /// rawnvme_timeout(): reaps the request's CQ first (a lost interrupt is not a dead
@@ -760,7 +760,7 @@ impl Operations for RustNvme {
 
     /// Never started: NVMe requests have no driver timer.
     fn timer(rq: ARef<Request<Self>>) {
-        let _ = Request::end(rq, Err(EIO));
+        Request::end(rq, Err(EIO));
     }
 }
 
@@ -1350,6 +1350,7 @@ fn rustnvme_reset_work(core: &Arc<CtrlCore>) {
             dev_err!(hw.pdev, "controller reset failed ({}), failing all I/O\n", e.to_errno());
             hw.flags.dead.store(true, Relaxed);
             let _ = rustnvme_dev_disable(core, false);
+            core.tagset.mark_disks_dead();
         }
     }
     rustnvme_unquiesce(core);
@@ -1363,6 +1364,7 @@ fn rustnvme_stop_resets(core: &CtrlCore) {
     while core.hw.flags.resetting.xchg(true, Relaxed) {
         fsleep(Delta::from_millis(20));
     }
+    layer::work_ext::cancel_sync(&core.reset_work);
 }
 
 /// reset_controller_store(): a reset on request, waited for; fails unless the controller
@@ -1516,6 +1518,16 @@ impl Ctrl {
     }
 }
 
+/// rawnvme_shutdown(): reboot or power-off with the controller bound: a normal shutdown
+/// (CC.SHN) so it can flush its cache and count a safe shutdown, as upstream's nvme_shutdown.
+fn rustnvme_shutdown(ctrl: &Ctrl) {
+    let core = &*ctrl.core;
+    rustnvme_stop_resets(core);
+    core.hw.flags.dead.store(true, Relaxed);
+    let _ = rustnvme_dev_disable(core, true);
+    rustnvme_unquiesce(core);
+}
+
 #[pinned_drop]
 impl PinnedDrop for Ctrl {
     fn drop(self: Pin<&mut Self>) {
@@ -1542,6 +1554,12 @@ impl pci::Driver for RustNvmePci {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         pin_init::pin_init_scope(move || rustnvme_probe(pdev))
+    }
+}
+
+impl ShutdownDriver for RustNvmePci {
+    fn shutdown<'bound>(_dev: &'bound pci::Device<device::Core<'_>>, this: Pin<&Ctrl>) {
+        rustnvme_shutdown(&this);
     }
 }
 
@@ -1575,7 +1593,7 @@ fn rustnvme_check_params() -> Result {
 #[pin_data]
 struct RustNvmeModule {
     #[pin]
-    driver: kernel::driver::Registration<pci::Adapter<RustNvmePci>>,
+    driver: kernel::driver::Registration<ShutdownAdapter<RustNvmePci>>,
 }
 
 impl kernel::InPlaceModule for RustNvmeModule {

@@ -14,11 +14,14 @@
 //! - [`cpu`] counts the online CPUs.
 //! - [`dev_attr`]: a write-only sysfs attribute a driver adds to its bound device.
 //! - [`pci_ext`]: interrupt vectors and handlers of a PCI device that live in its driver data,
-//!   the DMA minimum alignment mask, clearing bus mastering (the NVMe twin).
+//!   the DMA minimum alignment mask, clearing bus mastering, a driver with a `shutdown`
+//!   callback (the NVMe twin).
+//! - [`work_ext`] waits out a work item (`cancel_work_sync`).
 //! - [`xa_page`] lets the crate's `XArray` hold pages, as the C twins' page stores do.
 
 pub(crate) mod blk_mq;
 pub(crate) mod cpu;
 pub(crate) mod dev_attr;
 pub(crate) mod pci_ext;
+pub(crate) mod work_ext;
 pub(crate) mod xa_page;

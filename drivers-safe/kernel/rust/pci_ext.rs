@@ -7,10 +7,15 @@
 //! synchronised and freed while the device stays bound. [`IrqVectors`] owns the allocation and
 //! [`IrqLine`] one handler on one vector, holding a reference on the object it serves. The
 //! rest are single calls the crate does not wrap: the DMA minimum alignment mask, clearing bus
-//! mastering, masking a line. Counted as layer, not driver.
+//! mastering, masking a line. The crate's `pci::Adapter` sets only `probe` and `remove`;
+//! [`ShutdownAdapter`] registers the same driver with a `shutdown` callback too (reboot and
+//! power-off). Counted as layer, not driver.
 
-use core::ffi::c_void;
-use kernel::{bindings, device, error::to_result, irq, pci, prelude::*, sync::Arc};
+use core::{ffi::c_void, marker::PhantomData};
+use kernel::{
+    bindings, device, driver, error::to_result, irq, pci, prelude::*, sync::Arc, types::Opaque,
+    ThisModule,
+};
 
 /// The `struct pci_dev` behind `pdev` (the crate keeps its own accessor private).
 fn raw_pci(pdev: &pci::Device<device::Bound>) -> *mut bindings::pci_dev {
@@ -211,4 +216,60 @@ impl<T: irq::Handler + Send> Drop for IrqLine<T> {
         // `free_irq()` returns no handler runs, so `self.data` may go.
         unsafe { bindings::free_irq(self.irq, Arc::as_ptr(&self.data).cast_mut().cast()) };
     }
+}
+
+/// A PCI driver that is told when the machine reboots or powers off with a device bound
+/// (`struct pci_driver.shutdown`), which the crate's [`pci::Driver`] cannot express.
+pub(crate) trait ShutdownDriver: pci::Driver + 'static {
+    /// Quiesces the bound device `dev` for reboot or power-off; `this` is its driver data.
+    fn shutdown<'bound>(dev: &'bound pci::Device<device::Core<'_>>, this: Pin<&Self::Data<'bound>>);
+}
+
+/// Registers a [`ShutdownDriver`]: the crate's [`pci::Adapter`] (its `probe`, `remove`, driver
+/// data and unbind handling unchanged) with `shutdown` set before the driver is registered.
+/// Use as `driver::Registration<ShutdownAdapter<T>>`.
+pub(crate) struct ShutdownAdapter<T: ShutdownDriver>(PhantomData<T>);
+
+// SAFETY: the layout is `pci::Adapter<T>`'s: the same `repr(C)` `struct pci_driver` with its
+// embedded `struct device_driver` at the same offset, and the same driver data type.
+unsafe impl<T: ShutdownDriver> driver::DriverLayout for ShutdownAdapter<T> {
+    type DriverType = bindings::pci_driver;
+    type DriverData<'bound> = T::Data<'bound>;
+    const DEVICE_DRIVER_OFFSET: usize =
+        <pci::Adapter<T> as driver::DriverLayout>::DEVICE_DRIVER_OFFSET;
+}
+
+// SAFETY: `register` and `unregister` are `pci::Adapter<T>`'s, whose pairing holds.
+unsafe impl<T: ShutdownDriver> driver::RegistrationOps for ShutdownAdapter<T> {
+    unsafe fn register(
+        pdrv: &Opaque<Self::DriverType>,
+        name: &'static CStr,
+        module: &'static ThisModule,
+    ) -> Result {
+        // SAFETY: `pdrv` is valid and not yet registered, so its fields may be set;
+        // `pci::Adapter::register` sets the others and leaves `shutdown` alone.
+        unsafe { (*pdrv.get()).shutdown = Some(shutdown_callback::<T>) };
+        // SAFETY: by the safety requirements `pdrv` stays pinned until `unregister`.
+        unsafe { <pci::Adapter<T> as driver::RegistrationOps>::register(pdrv, name, module) }
+    }
+
+    unsafe fn unregister(pdrv: &Opaque<Self::DriverType>) {
+        // SAFETY: `register` succeeded for `pdrv`, by the safety requirements.
+        unsafe { <pci::Adapter<T> as driver::RegistrationOps>::unregister(pdrv) }
+    }
+}
+
+/// `shutdown` of the C driver: the bound device's driver data to [`ShutdownDriver::shutdown`].
+unsafe extern "C" fn shutdown_callback<T: ShutdownDriver>(pdev: *mut bindings::pci_dev) {
+    // SAFETY: the PCI core calls `shutdown` with a valid `struct pci_dev` bound to this driver,
+    // under its device lock; `pci::Device` is `#[repr(transparent)]` over it.
+    let pci = unsafe { &*pdev.cast::<pci::Device<device::Core<'_>>>() };
+    // SAFETY: `pdev` is valid; its `dev` is a `struct device`, over which `device::Device` is
+    // `#[repr(transparent)]`; the device lock is held, as the core context requires.
+    let dev =
+        unsafe { &*(&raw mut (*pdev).dev).cast::<device::Device<device::CoreInternal<'_>>>() };
+    // SAFETY: `pdev->driver` is this driver only after `pci::Adapter`'s probe succeeded, which
+    // stored a `Pin<KBox<T::Data>>` (`set_drvdata`); it is dropped only after unbind.
+    let data = unsafe { dev.drvdata_borrow::<T::Data<'_>>() };
+    T::shutdown(pci, data);
 }

@@ -81,25 +81,11 @@ impl<T: Operations> Request<T> {
         state == bindings::mq_rq_state_MQ_RQ_IN_FLIGHT
     }
 
-    /// Gives the request back to blk-mq to be queued again (`blk_mq_requeue_request()`),
-    /// from the one `ARef` to it; returns it if another exists.
-    pub(crate) fn requeue(this: ARef<Self>) -> Result<(), ARef<Self>> {
-        let ptr = Self::try_set_end(this)?;
-        // SAFETY: no `ARef` is left; the request goes back to blk-mq, which kicks its
-        // requeue list.
-        unsafe { bindings::blk_mq_requeue_request(ptr, true) };
-        Ok(())
-    }
-
-    /// An `ARef` to a request blk-mq hands to a callback of the driver.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` is a live request of a tag set for `T`, owned by the driver (started, not ended).
-    pub(super) unsafe fn borrow_raw(ptr: *mut bindings::request) -> ARef<Self> {
-        // SAFETY: `Request` is `#[repr(transparent)]` over the C request, which is live and
-        // owned by the driver by the safety requirements; `From` takes a new reference.
-        ARef::from(unsafe { &*ptr.cast::<Self>() })
+    /// Gives the request back to blk-mq to be queued again (`blk_mq_requeue_request()`,
+    /// kicking the requeue list), at once if this is the only `ARef` to it, else when the
+    /// other ones are dropped.
+    pub(crate) fn requeue(this: ARef<Self>) {
+        Self::finish(this, bindings::BLK_STS_OK as bindings::blk_status_t, true);
     }
 }
 
@@ -110,8 +96,17 @@ unsafe extern "C" fn busy_iter_fn<T: Operations, F: FnMut(ARef<Request<T>>)>(
 ) -> bool {
     // SAFETY: `data` is the `&mut F` `busy_iter` passed, alive for the whole iteration.
     let f = unsafe { &mut *data.cast::<F>() };
-    // SAFETY: blk-mq iterates started requests of this tag set, which the driver owns.
-    f(unsafe { Request::borrow_raw(rq) });
+    // SAFETY: blk-mq iterates started requests of this tag set, holding each meanwhile;
+    // `state` is read once, as `READ_ONCE` does.
+    let state = unsafe { core::ptr::read_volatile(&raw const (*rq).state) };
+    // One already completed (its completion queued, not yet run) is not the driver's.
+    if state != bindings::mq_rq_state_MQ_RQ_IN_FLIGHT {
+        return true;
+    }
+    // SAFETY: as above; the PDU of a started request is initialised.
+    if let Some(rq) = unsafe { Request::try_borrow(rq) } {
+        f(rq);
+    }
     true
 }
 
@@ -134,12 +129,14 @@ impl<T: Operations> TagSet<T> {
             if rq.is_null() || (*rq).state != bindings::mq_rq_state_MQ_RQ_IN_FLIGHT {
                 return None;
             }
-            // The device returned this tag: the request is started and owned by the driver.
-            Some(Request::borrow_raw(rq))
+            // The device returned this tag: the request is started; the driver owns it unless
+            // its count says it was given up meanwhile.
+            Request::try_borrow(rq)
         }
     }
 
-    /// Calls `f` on every started request of the set (`blk_mq_tagset_busy_iter()`).
+    /// Calls `f` on every in-flight request of the set the driver owns
+    /// (`blk_mq_tagset_busy_iter()`), skipping completed ones.
     pub(crate) fn busy_iter<F: FnMut(ARef<Request<T>>)>(&self, mut f: F) {
         // SAFETY: the tag set is allocated; the callback gets `&mut f`, alive meanwhile.
         unsafe {
@@ -159,6 +156,29 @@ impl<T: Operations> TagSet<T> {
     pub(crate) fn unquiesce(&self) {
         // SAFETY: the tag set is allocated (type invariant).
         unsafe { bindings::blk_mq_unquiesce_tagset(self.as_ptr()) };
+    }
+
+    /// Marks the disk of every request queue of the set dead (`blk_mark_disk_dead()`): its
+    /// I/O fails at once and waiters on a frozen queue are released, as for a controller that
+    /// is gone. May sleep.
+    pub(crate) fn mark_disks_dead(&self) {
+        let set = self.as_ptr();
+        // SAFETY: the tag set is allocated (type invariant); `tag_list_lock` keeps the queues
+        // on `tag_list` registered with it (and their disks alive) while it is held; each entry
+        // is the `tag_set_list` of a `struct request_queue`.
+        unsafe {
+            bindings::mutex_lock(&raw mut (*set).tag_list_lock);
+            let head = &raw mut (*set).tag_list;
+            let mut pos = (*head).next;
+            while pos != head {
+                let q = kernel::container_of!(pos, bindings::request_queue, tag_set_list);
+                if !(*q).disk.is_null() {
+                    bindings::blk_mark_disk_dead((*q).disk);
+                }
+                pos = (*pos).next;
+            }
+            bindings::mutex_unlock(&raw mut (*set).tag_list_lock);
+        }
     }
 
     /// Waits until no request of the set is in the completed-not-ended state

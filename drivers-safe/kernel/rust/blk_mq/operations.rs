@@ -149,8 +149,13 @@ impl<T: Operations> OperationsVTable<T> {
     unsafe extern "C" fn timeout_callback(
         rq: *mut bindings::request,
     ) -> bindings::blk_eh_timer_return {
-        // SAFETY: by the safety requirements.
-        T::timeout(unsafe { Request::borrow_raw(rq) }).to_raw()
+        // SAFETY: by the safety requirements `rq` is a started request of the set; one the
+        // driver has given up meanwhile (completed as it timed out) gets its timer reset, and
+        // blk-mq then sees it done.
+        match unsafe { Request::try_borrow(rq) } {
+            Some(rq) => T::timeout(rq).to_raw(),
+            None => bindings::blk_eh_timer_return_BLK_EH_RESET_TIMER,
+        }
     }
 
     /// `init_request` of the C table: the layer's part of the PDU, then the driver's.

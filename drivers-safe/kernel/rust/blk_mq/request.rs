@@ -12,7 +12,7 @@ use kernel::{
     prelude::*,
     sync::{
         aref::{ARef, AlwaysRefCounted},
-        atomic::Relaxed,
+        atomic::{ordering::Full, Atomic, AtomicFlag, Relaxed},
         Refcount,
     },
     time::{
@@ -31,7 +31,9 @@ use pin_init::PinInit;
 /// The ownership count in the PDU has the states of `kernel::block::mq::Request`: 0 the
 /// block layer owns the request, 1 the driver owns it with no `ARef`, 2 or more the driver
 /// holds that many minus one `ARef`s. A request is ended only from 2 (one `ARef`), so no
-/// other reference outlives its end.
+/// other reference outlives its end; an end asked for while other `ARef`s exist is recorded
+/// in the PDU and carried out by the drop that brings the count back to 1 (as the safe C
+/// layer's `safe_rq_end`), so a request is never stranded in the driver's hands.
 ///
 /// # Invariants
 ///
@@ -74,6 +76,30 @@ impl<T: Operations> Request<T> {
     pub(super) unsafe fn aref_from_raw(ptr: *mut bindings::request) -> ARef<Self> {
         // SAFETY: `ptr` is not null and the caller passes its reference on.
         unsafe { ARef::from_raw(NonNull::new_unchecked(ptr.cast())) }
+    }
+
+    /// One more `ARef` to a request the driver owns, or `None` if the driver has given it up
+    /// (its ownership count is 0: ended, or being ended), as `atomic_add_unless(refs, 1, 0)`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a request of a tag set for `T` whose PDU is initialised, and stays allocated
+    /// meanwhile (blk-mq's own reference or tag iteration keeps it).
+    pub(super) unsafe fn try_borrow(ptr: *mut bindings::request) -> Option<ARef<Self>> {
+        // SAFETY: `ptr` is valid and its PDU initialised, by the safety requirements.
+        let count = unsafe { &*Pdu::<T>::from_rq(ptr) }.refcount.as_atomic();
+        let mut old = count.load(Relaxed);
+        loop {
+            if old == 0 {
+                return None;
+            }
+            match count.cmpxchg(old, old + 1, Full) {
+                Ok(_) => break,
+                Err(now) => old = now,
+            }
+        }
+        // SAFETY: the count taken above is passed to the `ARef`.
+        Some(unsafe { Self::aref_from_raw(ptr) })
     }
 
     pub(super) fn as_ptr(&self) -> *mut bindings::request {
@@ -133,21 +159,34 @@ impl<T: Operations> Request<T> {
         Ok(ptr)
     }
 
-    /// Ends the request with the status of `result` (`blk_mq_end_request`); fails with a
-    /// warning, giving the request back, if it is not the only `ARef` to it.
-    pub(crate) fn end(this: ARef<Self>, result: Result) -> Result<(), ARef<Self>> {
+    /// Gives the request back to blk-mq, ended with `status` or requeued: now if `this` is the
+    /// only `ARef`, else when the last other one is dropped.
+    pub(super) fn finish(this: ARef<Self>, status: bindings::blk_status_t, requeue: bool) {
+        match Self::try_set_end(this) {
+            // SAFETY: `try_set_end` succeeded: no `ARef` is left and the driver gives up the
+            // request now.
+            Ok(ptr) => unsafe { Pdu::<T>::finish_raw(ptr, status, requeue) },
+            Err(this) => {
+                let pdu = this.pdu();
+                pdu.end_status.store(status.into(), Relaxed);
+                pdu.end_requeue.store(requeue, Relaxed);
+                // Fully ordered: seen by whichever drop brings the count to 1, this one or
+                // another's.
+                let _ = pdu.end_pending.xchg(true, Full);
+                drop(this);
+            }
+        }
+    }
+
+    /// Ends the request with the status of `result` (`blk_mq_end_request`), at once if this
+    /// is the only `ARef` to it, else when the other ones are dropped.
+    pub(crate) fn end(this: ARef<Self>, result: Result) {
         let status = match result {
             Ok(()) => bindings::BLK_STS_OK as bindings::blk_status_t,
             // SAFETY: `errno_to_blk_status` only reads its argument.
             Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
         };
-        let ptr = Self::try_set_end(this).inspect_err(|_| {
-            pr_warn!("blk_mq: a request was ended while another reference to it was held\n");
-        })?;
-        // SAFETY: `try_set_end` succeeded: no `ARef` is left and the driver gives up the
-        // request now.
-        unsafe { bindings::blk_mq_end_request(ptr, status) };
-        Ok(())
+        Self::finish(this, status, false);
     }
 
     /// Completes the request through blk-mq (`blk_mq_complete_request`): `T::complete` runs
@@ -188,10 +227,21 @@ unsafe impl<T: Operations> AlwaysRefCounted for Request<T> {
     }
 
     unsafe fn dec_ref(obj: NonNull<Self>) {
+        let rq = obj.as_ptr().cast::<bindings::request>();
         // SAFETY: an `ARef` to `obj` existed, so its PDU is initialised and alive.
-        let pdu = unsafe { &*Pdu::<T>::from_rq(obj.as_ptr().cast()) };
-        if pdu.refcount.dec_and_test() {
+        let pdu = unsafe { &*Pdu::<T>::from_rq(rq) };
+        let refs = pdu.refcount.as_atomic().fetch_sub(1, Full) - 1;
+        if refs < 1 {
             pr_warn!("blk_mq: a request's ownership count reached zero outside its end\n");
+        } else if refs == 1 && pdu.end_pending.load(Relaxed) && pdu.end_pending.xchg(false, Full)
+        {
+            pdu.refcount.as_atomic().store(0, Relaxed);
+            // SAFETY: the last `ARef` is gone and an end was asked for (`Request::finish`):
+            // the driver gives the request up now, once (the flag was cleared here).
+            unsafe {
+                Pdu::<T>::finish_raw(rq, pdu.end_status.load(Relaxed) as bindings::blk_status_t,
+                                  pdu.end_requeue.load(Relaxed))
+            };
         }
     }
 }
@@ -206,6 +256,10 @@ unsafe impl<T: Operations> AlwaysRefCounted for Request<T> {
 #[repr(C)]
 pub(super) struct Pdu<T: Operations> {
     refcount: Refcount,
+    /// An end waits for the last other `ARef`'s drop, with this status or as a requeue.
+    end_pending: AtomicFlag,
+    end_status: Atomic<u32>,
+    end_requeue: AtomicFlag,
     #[pin]
     timer: HrTimer<Pdu<T>>,
     #[pin]
@@ -231,11 +285,35 @@ impl<T: Operations> Pdu<T> {
     pub(super) unsafe fn init(rq: *mut bindings::request) -> Result {
         let init = try_pin_init!(Self {
             refcount: Refcount::new(0),
+            end_pending: AtomicFlag::new(false),
+            end_status: Atomic::new(0),
+            end_requeue: AtomicFlag::new(false),
             timer <- HrTimer::new(),
             data <- T::init_request_data(),
         }? Error);
         // SAFETY: the PDU is valid for writes and is never moved: it lives in the request.
         unsafe { init.__init(Self::from_rq(rq)) }
+    }
+
+    /// Ends (`blk_mq_end_request`) or requeues (`blk_mq_requeue_request`, kicking the list)
+    /// request `rq`.
+    ///
+    /// # Safety
+    ///
+    /// The driver owns `rq`, no `ARef` to it is left, and it gives the request up here.
+    unsafe fn finish_raw(
+        rq: *mut bindings::request,
+        status: bindings::blk_status_t,
+        requeue: bool,
+    ) {
+        // SAFETY: by the safety requirements the request is the driver's to give back.
+        unsafe {
+            if requeue {
+                bindings::blk_mq_requeue_request(rq, true);
+            } else {
+                bindings::blk_mq_end_request(rq, status);
+            }
+        }
     }
 
     /// Drops the PDU of a request blk-mq frees.
