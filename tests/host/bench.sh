@@ -23,7 +23,7 @@ csv_count() { awk -F, -v OFS=, "NR > 1 && ($2) { n++ } END { print n + 0 }" "$1"
 
 # The interrupted run, in the background beside the quick run: both are icount guests
 # of one vCPU each, so on 2 cores they run side by side. Its check lines go to
-# int.tap and are counted once the quick run is done (replay).
+# int.tap and are counted once the quick run is done (replay, tests/lib/check.sh).
 interrupted() {
 	cat >"$work/small.ini" <<-'INI'
 	[run]
@@ -69,17 +69,6 @@ interrupted() {
 	check "each of the 3 boots ran one sample of every arm ($boots)" [ "$boots" = "3 0" ]
 	check "every boot left its guest log" \
 		[ "$(ls "$run"/console*.log | wc -l)" -ge 3 ]
-}
-# replay FILE: count the check lines a background section wrote; print the rest.
-replay() {
-	local l
-	while IFS= read -r l; do
-		case $l in
-		"ok - "*) ok "${l#ok - }" ;;
-		"not ok - "*) not_ok "${l#not ok - }" ;;
-		*) echo "$l" ;;
-		esac
-	done <"$1"
 }
 interrupted >"$work/int.tap" 2>&1 &
 int_pid=$!
