@@ -195,7 +195,8 @@ step "make all builds the modules, runner, BPF tools and plugin" build \
 	"make -j2 all && make -C tests/unit" || exit 1
 
 in_root "$run/root" "$logs/unit.log" "tests/run.sh unit"
-check "fresh: unit tests pass ($(tail -n 1 "$logs/unit.log"))" [ $? = 0 ]
+rc=$?
+check "fresh: unit tests pass ($(tail -n 1 "$logs/unit.log"))" [ "$rc" = 0 ]
 grep '^not ok' "$logs/unit.log" | grep -v '# SKIP' | sed 's/^/#   /'
 
 # One quick boot: stock null_blk and both twins, built in the fresh system, serve 2000 reads.
@@ -228,8 +229,9 @@ only=""
 for t in $INNER_TESTS; do only="$only --only $t"; done
 t0=$SECONDS
 in_root "$run/root" "$logs/host.log" "tests/run.sh host $only"
+rc=$?
 check "fresh: host tests $INNER_TESTS pass ($(tail -n 1 "$logs/host.log"), $((SECONDS - t0)) s)" \
-	[ $? = 0 ]
+	[ "$rc" = 0 ]
 grep '^not ok' "$logs/host.log" | grep -v '# SKIP' | sed 's/^/#   /'
 
 wait "$boot"
