@@ -14,11 +14,15 @@
 #   MODULE.ko was built (rnull_mod: a Rust-enabled kernel); elsewhere it counts as skipped.
 #   "# vm-timeout: SECONDS" gives a test's boot longer than 900 s; "# vm-append: ARGS" adds
 #   kernel arguments to its boot; "# vm-full-on: LINE" runs a test in full on LINE instead
-#   of the default kernel (the subset there).
+#   of the default kernel (the subset there). On the kernels other than the default the
+#   tests share one boot (tests/lib/batch.sh), each with its own log, verdict and kernel-log
+#   check; a test with "# vm-append:", "# vm-alone: WHY", a tests/vm/NAME.after or a second
+#   set of NVMe controllers boots alone.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
+. tests/lib/guest.sh	# problem_lines: the kernel problems of a shared boot's tests
 kinds=() only=() on=() kernel=$(scripts/kernels.sh default)
 # known_line OPTION LINE: LINE is a kernel of scripts/kernels.sh, else one line and exit 2.
 known_line() {
@@ -130,10 +134,124 @@ kv() {
 	sed -n "s/^$1=//p" "$2" | head -n 1
 }
 
+# vm_nvme_args TEST SHARE: add to nvme_args the NVMe controllers TEST's header asks for:
+# "# vm-nvme-file: SIZE[,OPTION...]" a file-backed one (its image in SHARE, the options
+# passed on to scripts/vm-run.sh --nvme), "# vm-nvme: SPEC" lines more, after it.
+vm_nvme_args() {
+	local size spec
+	size=$(sed -n 's/^# vm-nvme-file: *//p' "$1" | head -n 1)
+	if [ -n "$size" ]; then
+		truncate -s "${size%%,*}" "$2/nvme0.img"
+		nvme_args+=(--nvme "file=$2/nvme0.img${size#"${size%%,*}"}")
+	fi
+	while read -r spec; do
+		nvme_args+=(--nvme "$spec")
+	done < <(sed -n 's/^# vm-nvme: *//p' "$1")
+}
+has_nvme() { grep -q -E '^# vm-nvme(-file)?: ' "$1"; }
+
+# vm_share DIR JOB: a fresh share for one boot whose guest runs the command JOB.
+vm_share() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	echo "$2" >"$1/job.sh"
+	ablation_variants >"$1/ablation-variants.txt"
+}
+
+# vm_boot SHARE TIMEOUT APPEND HOSTLOG: one boot of kernel $kver ($facts, $initrd) running
+# SHARE's job.sh, with the controllers of nvme_args and the kernel arguments APPEND; the
+# exit status is vm-run.sh's, its own output goes to HOSTLOG.
+vm_boot() {
+	scripts/vm-run.sh --share "$1" --initrd "$initrd" --kver "$kver" --clock wall \
+		--accel tcg --smp 2 --timeout "$2" --quiet "${nvme_args[@]}" \
+		${3:+--append "$3"} --kernel-image "$(kv image "$facts")" >"$4" 2>&1
+}
+
+# vm_console SHARE: the guest's console log without the kernel's own lines.
+vm_console() { grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$1/console.log" | tr -d '\r'; }
+
+# The test T (named NAME) in a boot of its own on kernel $line; SUBSET is 1 for the
+# integrity subset, APPEND and TIMEOUT from its header.
+run_vm_one() {
+	local t=$1 name=$2 subset=$3 timeout=$4 append=$5 share out rc extra
+	share=$top/build/test-vm/$line/$name
+	out=$log_dir/vm-$line-$name.log
+	if [ "$subset" = 1 ]; then
+		vm_share "$share" "export TWINBENCH_SUBSET=integrity; exec bash /twinbench/tests/$name.sh"
+	else
+		vm_share "$share" "exec bash /twinbench/tests/$name.sh"
+	fi
+	echo "# vm/$name on kernel $line ($kver$([ "$subset" = 1 ] && echo ", integrity subset"))"
+	nvme_args=()
+	vm_nvme_args "$t" "$share"
+	vm_boot "$share" "$timeout" "$append" "$out.host"
+	rc=$?
+	vm_console "$share" >"$out"
+	# tests/vm/NAME.after: host-side checks of what QEMU saw, run once the guest is off.
+	[ -f "tests/vm/$name.after" ] && bash "tests/vm/$name.after" "$share" >>"$out" 2>&1
+	cat "$out"
+	extra=""
+	if [ "$rc" = 126 ] || [ "$rc" = 124 ] || [ "$rc" = 125 ]; then
+		sed 's/^/# /' "$out.host"
+		extra="vm/$name on $line: guest ran to the end with a clean kernel log (vm-run exit $rc)"
+	fi
+	tally "vm/$name@$line" "$rc" "$out" "$extra"
+}
+
+# The tests of batch (NAME:subset or NAME:full each) in one boot of kernel $line
+# (tests/lib/batch.sh runs them in turn): each still has its own log, exit status and
+# verdict, and the kernel log lines it caused are checked for problems as its own; a
+# problem or timeout no test's lines account for fails the boot itself.
+run_vm_batch() {
+	local share=$top/build/test-vm/$line/batch blog=$log_dir/vm-$line-batch.log spec name out \
+		rc trc extra bad charged=0 what=""
+	for spec in "${batch[@]}"; do
+		what+="${what:+, }${spec%%:*}$([ "${spec#*:}" = subset ] && echo " (integrity subset)")"
+	done
+	vm_share "$share" "exec bash /twinbench/lib/batch.sh ${batch[*]}"
+	echo "# vm on kernel $line ($kver), one boot for: $what"
+	nvme_args=()
+	[ -z "$batch_nvme" ] || vm_nvme_args "$batch_nvme" "$share"
+	vm_boot "$share" "$batch_timeout" "" "$blog.host"
+	rc=$?
+	vm_console "$share" >"$blog"
+	for spec in "${batch[@]}"; do
+		name=${spec%%:*}
+		out=$log_dir/vm-$line-$name.log
+		echo "# vm/$name on kernel $line ($kver$([ "${spec#*:}" = subset ] && echo ", integrity subset"), shared boot: $blog)"
+		cp "$share/$name.out" "$out" 2>/dev/null || : >"$out"
+		extra=""
+		if [ -s "$share/$name.rc" ]; then
+			trc=$(cat "$share/$name.rc")
+			bad=$(problem_lines <"$share/$name.dmesg")
+			if [ -n "$bad" ]; then
+				printf '#   %s\n' "$bad" | head -n 20 >>"$out"
+				extra="vm/$name on $line: a clean kernel log while it ran (shared boot)"
+				charged=1
+			fi
+		else
+			trc=$rc
+			extra="vm/$name on $line: ran to its end in the shared boot (vm-run exit $rc; $blog.host)"
+			charged=1
+		fi
+		cat "$out"
+		tally "vm/$name@$line" "$trc" "$out" "$extra"
+	done
+	if [ "$charged" = 0 ] && [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
+		sed 's/^/# /' "$blog.host"
+		echo "not ok - the shared boot on $line ($what) ended cleanly (vm-run exit $rc; $blog)"
+		failed=$((failed + 1))
+		failures+=("shared boot on $line (log: $blog)")
+	fi
+}
+
 # The guest tests on kernel LINE: all of them when FULL is 1, else the integrity subset.
+# On the default kernel each test boots alone; on the others the tests share one boot
+# (run_vm_batch), except those that need kernel arguments, host-side checks of their own,
+# a second set of NVMe controllers, or say "# vm-alone: WHY".
 run_vm_kernel() {
-	local line=$1 full=$2 t name out rc share initrd facts kver kodir need extra subset timeout append \
-		tfull full_on
+	local line=$1 full=$2 t name initrd facts kver kodir need timeout append tfull full_on \
+		batch=() batch_timeout=0 batch_nvme=""
 	if ! facts=$(scripts/kernels.sh env "$line" 2>&1); then
 		echo "not ok - kernel $line is ready for the guest tests: $facts"
 		failed=$((failed + 1))
@@ -170,47 +288,21 @@ run_vm_kernel() {
 			skipped=$((skipped + 1))
 			continue
 		fi
-		share=$top/build/test-vm/$line/$name
-		out=$log_dir/vm-$line-$name.log
-		rm -rf "$share"
-		mkdir -p "$share"
-		subset=""
-		[ "$tfull" = 1 ] || subset="export TWINBENCH_SUBSET=integrity; "
-		echo "${subset}exec bash /twinbench/tests/$name.sh" >"$share/job.sh"
-		ablation_variants >"$share/ablation-variants.txt"
-		echo "# vm/$name on kernel $line ($kver${subset:+, integrity subset})"
-		# A "# vm-nvme-file: SIZE" line asks for a file-backed NVMe controller.
-		nvme_args=()
-		nvme_size=$(sed -n 's/^# vm-nvme-file: *//p' "$t" | head -n 1)
-		# "# vm-nvme-file: SIZE,OPTION..." passes the options on (scripts/vm-run.sh --nvme).
-		if [ -n "$nvme_size" ]; then
-			nvme_opts=${nvme_size#"${nvme_size%%,*}"}
-			truncate -s "${nvme_size%%,*}" "$share/nvme0.img"
-			nvme_args=(--nvme "file=$share/nvme0.img$nvme_opts")
-		fi
-		# "# vm-nvme: SPEC" lines add controllers (scripts/vm-run.sh --nvme SPEC, after it).
-		while read -r spec; do
-			nvme_args+=(--nvme "$spec")
-		done < <(sed -n 's/^# vm-nvme: *//p' "$t")
 		# "# vm-timeout: SECONDS" gives a long test more than the 900 s of the others.
 		timeout=$(sed -n 's/^# vm-timeout: *\([0-9]*\)$/\1/p' "$t" | head -n 1)
+		timeout=${timeout:-900}
 		append=$(sed -n 's/^# vm-append: *//p' "$t" | head -n 1)
-		scripts/vm-run.sh --share "$share" --initrd "$initrd" --kver "$kver" --clock wall \
-			--accel tcg --smp 2 --timeout "${timeout:-900}" --quiet "${nvme_args[@]}" \
-			${append:+--append "$append"} \
-			--kernel-image "$(kv image "$facts")" >"$out.host" 2>&1
-		rc=$?
-		grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$share/console.log" | tr -d '\r' >"$out"
-		# tests/vm/NAME.after: host-side checks of what QEMU saw, run once the guest is off.
-		[ -f "tests/vm/$name.after" ] && bash "tests/vm/$name.after" "$share" >>"$out" 2>&1
-		cat "$out"
-		extra=""
-		if [ "$rc" = 126 ] || [ "$rc" = 124 ] || [ "$rc" = 125 ]; then
-			sed 's/^/# /' "$out.host"
-			extra="vm/$name on $line: guest ran to the end with a clean kernel log (vm-run exit $rc)"
+		if [ "$full" = 0 ] && [ -z "$append" ] && [ ! -f "tests/vm/$name.after" ] &&
+			! grep -q '^# vm-alone: ' "$t" &&
+			{ [ -z "$batch_nvme" ] || ! has_nvme "$t"; }; then
+			batch+=("$name:$([ "$tfull" = 1 ] && echo full || echo subset)")
+			batch_timeout=$((batch_timeout + timeout))
+			! has_nvme "$t" || batch_nvme=$t
+			continue
 		fi
-		tally "vm/$name@$line" "$rc" "$out" "$extra"
+		run_vm_one "$t" "$name" "$((1 - tfull))" "$timeout" "$append"
 	done
+	[ ${#batch[@]} -eq 0 ] || run_vm_batch
 }
 
 # on_line LINE: the guest tests run on LINE (every line unless --on named some).

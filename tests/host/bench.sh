@@ -3,6 +3,7 @@
 # produces a complete run folder with all three arms; a malformed matrix is refused with
 # file:line before anything runs; an interrupted run keeps its finished samples, leaves no
 # VM behind, and --resume completes it, the samples spread over the matrix's three boots.
+# The interrupted run goes beside the quick run (two one-vCPU icount guests on 2 cores).
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 # Checks: quick run 23 (10 of them one per run-folder file, 3 one per arm, the estimate
@@ -19,6 +20,58 @@ trap 'rm -rf "$work"' EXIT
 . "$top/tests/lib/guest.sh"	# holds
 # csv_count FILE AWK-CONDITION: rows of a CSV with a header matching the condition.
 csv_count() { awk -F, -v OFS=, "NR > 1 && ($2) { n++ } END { print n + 0 }" "$1"; }
+
+# The interrupted run, in the background beside the quick run: both are icount guests
+# of one vCPU each, so on 2 cores they run side by side. Its check lines go to
+# int.tap and are counted once the quick run is done (replay, tests/lib/check.sh).
+interrupted() {
+	cat >"$work/small.ini" <<-'INI'
+	[run]
+	samples = 3
+	boots = 3
+	ios = 4000
+	warmup_ios = 400
+
+	[family null]
+	arms = null_blk rawnull safenull
+
+	[workload randread-4k-qd1]
+	family = null
+	rw = randread
+	bs = 4k
+	iodepth = 1
+	INI
+	"$tb" run --matrix "$work/small.ini" --mode vm --results "$work/int-res" >"$work/int.out" 2>&1 &
+	pid=$!
+	for _ in $(seq 600); do
+		n=$(ls "$work"/int-res/2*/samples/[0-9]*.csv 2>/dev/null | wc -l)
+		[ "$n" -ge 3 ] && break
+		sleep 0.5
+	done
+	kill -INT "$pid"
+	wait "$pid"
+	rc=$?
+	run=$(readlink -f "$work/int-res/latest")
+	kept=$(ls "$run"/samples/[0-9]*.csv 2>/dev/null | wc -l)
+	check "SIGINT stops the run with exit 130" [ "$rc" = 130 ]
+	check "the finished samples are kept ($kept)" [ "$kept" -ge 3 ]
+	sleep 1
+	left=$(pgrep -f "qemu-system.*path=$run," | wc -l)
+	check "no QEMU is left behind ($left)" [ "$left" = 0 ]
+	"$tb" run --resume "$run" >"$work/resume.out" 2>&1
+	rc=$?
+	check "--resume completes the run" [ "$rc" = 0 ]
+	check "after resuming, all 9 samples are there" \
+		[ "$(ls "$run"/samples/[0-9]*.csv | wc -l)" = 9 ]
+	boots=$(awk -F, 'NR > 1 && $6 == "iops" { seen[$5 " " $2]++ } END {
+		for (k in seen) { split(k, a, " "); b[a[1]]++; if (seen[k] != 1) bad++ }
+		print length(b) " " bad + 0 }' "$run/samples.csv")
+	check "each of the 3 boots ran one sample of every arm ($boots)" [ "$boots" = "3 0" ]
+	check "every boot left its guest log" \
+		[ "$(ls "$run"/console*.log | wc -l)" -ge 3 ]
+}
+interrupted >"$work/int.tap" 2>&1 &
+int_pid=$!
 
 before=$(readlink -f "$top/results/latest" 2>/dev/null)
 touch "$work/start"
@@ -83,48 +136,6 @@ check "a block size that is not a multiple of 512 is refused (exit 2)" [ "$rc" =
 check "the refusal names file and line" grep -q "bad.ini:11: .*bs 1000" "$work/bad.out"
 check "nothing ran: no run folder was made" test ! -e "$work/res/latest"
 
-cat >"$work/small.ini" <<'INI'
-[run]
-samples = 3
-boots = 3
-ios = 4000
-warmup_ios = 400
-
-[family null]
-arms = null_blk rawnull safenull
-
-[workload randread-4k-qd1]
-family = null
-rw = randread
-bs = 4k
-iodepth = 1
-INI
-"$tb" run --matrix "$work/small.ini" --mode vm --results "$work/res" >"$work/int.out" 2>&1 &
-pid=$!
-for _ in $(seq 600); do
-	n=$(ls "$work"/res/2*/samples/[0-9]*.csv 2>/dev/null | wc -l)
-	[ "$n" -ge 3 ] && break
-	sleep 0.5
-done
-kill -INT "$pid"
-wait "$pid"
-rc=$?
-run=$(readlink -f "$work/res/latest")
-kept=$(ls "$run"/samples/[0-9]*.csv 2>/dev/null | wc -l)
-check "SIGINT stops the run with exit 130" [ "$rc" = 130 ]
-check "the finished samples are kept ($kept)" [ "$kept" -ge 3 ]
-sleep 1
-left=$(pgrep -f "qemu-system.*path=$run," | wc -l)
-check "no QEMU is left behind ($left)" [ "$left" = 0 ]
-"$tb" run --resume "$run" >"$work/resume.out" 2>&1
-rc=$?
-check "--resume completes the run" [ "$rc" = 0 ]
-check "after resuming, all 9 samples are there" \
-	[ "$(ls "$run"/samples/[0-9]*.csv | wc -l)" = 9 ]
-boots=$(awk -F, 'NR > 1 && $6 == "iops" { seen[$5 " " $2]++ } END {
-	for (k in seen) { split(k, a, " "); b[a[1]]++; if (seen[k] != 1) bad++ }
-	print length(b) " " bad + 0 }' "$run/samples.csv")
-check "each of the 3 boots ran one sample of every arm ($boots)" [ "$boots" = "3 0" ]
-check "every boot left its guest log" \
-	[ "$(ls "$run"/console*.log | wc -l)" -ge 3 ]
+wait "$int_pid"
+replay "$work/int.tap"
 finish

@@ -24,6 +24,18 @@ check() {
 	shift
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
+# replay FILE: count the check lines that a section run in the background (whose own counts
+# died with its subshell) wrote to FILE, and print its other lines.
+replay() {
+	local l
+	while IFS= read -r l; do
+		case $l in
+		"ok - "*) ok "${l#ok - }" ;;
+		"not ok - "*) not_ok "${l#not ok - }" ;;
+		*) echo "$l" ;;
+		esac
+	done <"$1"
+}
 finish() {
 	[ -n "$planned" ] && [ "$checks" != "$planned" ] &&
 		echo "# $checks checks made, $planned planned"
