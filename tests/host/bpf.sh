@@ -9,7 +9,8 @@
 # temporary folder, which 64 direct writes must make fire; 400 short sleeps show up as at
 # least 360 more hrtimer_wakeup expirations than a window as long without them (other tasks'
 # sleeps end in hrtimer_wakeup too, and the host is shared: the idle window is the
-# baseline); loopback network traffic shows up as NET_RX.
+# baseline, and a busy host's other sleepers can swamp one pair of windows, so up to three
+# pairs are tried and each is printed); loopback network traffic shows up as NET_RX.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 # Checks: refusals 3; per attach mode 13; histogram 1; --func 1.
@@ -200,11 +201,16 @@ for mode in tp_btf raw_tp; do
 	got=$(jq '.softirqs.vectors[] | select(.name == "TIMER") | .count' "$json")
 	check "$mode: TIMER softirqs ($got) match /proc/softirqs ($((tim1 - tim0))..$((o_tim1 - o_tim0)))" \
 		between "$got" $((tim1 - tim0)) $((o_tim1 - o_tim0))
-	sleeps=$(hrtimer_wakeups "$work/sleeps.json" "${extra[@]}" -- \
-		perl -e 'select(undef, undef, undef, 0.001) for 1 .. 400')
-	idle=$(hrtimer_wakeups "$work/idle.json" "${extra[@]}" -- \
-		perl -e "select(undef, undef, undef, $(cat "$work/cmd.ms") / 1000)")
-	check "$mode: 400 sleeps of 1 ms add >= 360 hrtimer_wakeup expirations to an idle window's (${sleeps:-none} vs ${idle:-none})" \
+	tries=""
+	for try in 1 2 3; do
+		sleeps=$(hrtimer_wakeups "$work/sleeps.json" "${extra[@]}" -- \
+			perl -e 'select(undef, undef, undef, 0.001) for 1 .. 400')
+		idle=$(hrtimer_wakeups "$work/idle.json" "${extra[@]}" -- \
+			perl -e "select(undef, undef, undef, $(cat "$work/cmd.ms") / 1000)")
+		tries="$tries ${sleeps:-none}/${idle:-none}"
+		[ "${sleeps:-0}" -ge $((${idle:-999999} + 360)) ] && break
+	done
+	check "$mode: 400 sleeps of 1 ms add >= 360 hrtimer_wakeup expirations to an idle window's (sleeps/idle:$tries)" \
 		test "${sleeps:-0}" -ge $((${idle:-999999} + 360))
 done
 
