@@ -69,7 +69,7 @@ clone() {
 }
 
 build_image() {
-	local tmp=$box.tmp root env t0 rust_kdir hdr
+	local tmp=$box.tmp root env t0 rust_kdir hdr target
 	[ "$(id -u)" = 0 ] || die "building the box needs root (chroot, mkfs)"
 	env=$(kv env "$facts")
 	rust_kdir=$(kv rust_kdir "$facts")
@@ -88,11 +88,16 @@ build_image() {
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	stage_done "$(du -sh "$root" | cut -f1)"
 
+	# A backports kernel (Debian's "~bpo" versions) takes what it needs from backports too.
+	case "$(kv version "$facts")" in
+	*~bpo*) target="-t $(kv suite "$facts")-backports" ;;
+	*) target="" ;;
+	esac
 	stage "apt: kernel $rel (line $LINE, its cached .debs) with headers, $BOX_PACKAGES"
 	mkdir -p "$root/tmp/debs"
 	cp "$cache/kernels/$LINE"/debs/*.deb "$root/tmp/debs/"
 	in_chroot "$root" "apt-get -q update && apt-get -q -y install --no-install-recommends \
-		$BOX_PACKAGES && apt-get -q -y install --no-install-recommends /tmp/debs/*.deb" \
+		$BOX_PACKAGES && apt-get -q -y install --no-install-recommends $target /tmp/debs/*.deb" \
 		>"$tmp/apt.log" 2>&1 || die "apt in the box failed, see $tmp/apt.log"
 	rm -rf "$root/tmp/debs"
 	[ -e "$root/boot/initrd.img-$rel" ] || die "no initrd for $rel in the box (see $tmp/apt.log)"

@@ -25,8 +25,10 @@
 #include "facts.h"
 #include "family.h"
 #include "insn.h"
+#include "kmod.h"
 #include "lock.h"
 #include "manifest.h"
+#include "preflight.h"
 #include "report.h"
 #include "run.h"
 #include "summary.h"
@@ -1196,6 +1198,7 @@ int run_main(int argc, char **argv)
 	struct plan p = { 0 };
 	struct run_locks locks;
 	struct run_opts o;
+	long taint_before = -1;
 	int rc;
 
 	if (!m)
@@ -1248,6 +1251,14 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return EXIT_BAD_INPUT;
 	}
+	if (!strcmp(mode, "host")) {
+		kmod_use_tree(top);
+		if (preflight_signatures(top, kver, err, sizeof(err))) {
+			fprintf(stderr, "twinbench run: %s\n", err);
+			return EXIT_BAD_INPUT;
+		}
+		taint_before = preflight_taint();
+	}
 	if (o.resume) {
 		if (check_space(rundir, p.n - count_done(&p, rundir),
 				!strcmp(mode, "vm") && insn_plugin_usable(top, o.clock)))
@@ -1284,9 +1295,11 @@ int run_main(int argc, char **argv)
 	       mode, why, o.clock, kver, p.seed, p.n, m->samples, m->boots, rundir);
 	fflush(stdout);
 
-	if (!strcmp(mode, "host"))
+	if (!strcmp(mode, "host")) {
 		rc = exec_plan(m, &p, rundir);
-	else
+		if (preflight_record_taint(rundir, taint_before, err, sizeof(err)))
+			fprintf(stderr, "twinbench run: %s\n", err);
+	} else
 		rc = run_boots(top, rundir, kver, &gk, o.clock, m, &p, &locks);
 	lock_poll_peers(&locks);
 	/* a full disk: writing more would only add errors that follow from it */
