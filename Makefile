@@ -106,7 +106,6 @@ test-faults: deps
 
 # Host mode in the box (scripts/box.sh, tests/host/box.sh): longer than make test's budget.
 test-box: deps
-	$(Q)$(MAKE) all
 	$(Q)TWINBENCH_BOX=1 tests/run.sh host --only box
 
 # The unit tests alone (tests/unit/Makefile), built and run.
