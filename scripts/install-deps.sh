@@ -68,7 +68,10 @@ fi
 # every missing one is such a package (and the lists are there) is apt's update skipped.
 candidates() {
 	for p in "$@"; do
-		apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]' && echo "$p"
+		# apt-cache reads a name with a dot as a pattern: only the section of P itself counts
+		apt-cache policy "$p" 2>/dev/null | awk -v p="$p:" '$0 == p { f = 1; next }
+			/^[^ ]/ { f = 0 } f && /Candidate: [^(]/ { ok = 1 } END { exit !ok }' &&
+			echo "$p"
 	done
 }
 export DEBIAN_FRONTEND=noninteractive
