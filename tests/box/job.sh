@@ -119,9 +119,9 @@ kos=$(sed -n 's/^\(.*\)$/\1/p' modules.order)
 bad=$(for k in $kos; do [ "$(modinfo -F vermagic "$k" | cut -d' ' -f1)" = "$(uname -r)" ] || echo "$k"; done)
 check "modules: each of ours ($(echo "$kos" | wc -w)) was built for the running kernel's headers (vermagic $(uname -r))" \
 	eval '[ -n "$kos" ] && [ -z "$bad" ] && grep -q "/lib/modules/$(uname -r)/build\|linux-headers-$(uname -r)\|host/$(uname -r)/linux" /out/logs/bench.log'
-for arm in $(awk -F, 'NR > 1 { print $2 }' "$run/samples.csv" | sort -u); do echo "$arm"; done \
+awk -F, 'NR > 1 && $9 == 1 { print $2 }' "$run/samples.csv" | sort -u \
 	>/out/arms.txt
-check "bench: every arm ran in turn ($(tr '\n' ' ' </out/arms.txt))" \
+check "bench: every arm was loaded in turn and gave valid samples ($(tr '\n' ' ' </out/arms.txt))" \
 	eval 'for a in null_blk rawnull safenull nvme rawnvme safenvme; do grep -q -x "$a" /out/arms.txt || exit 1; done'
 aliases=$(for k in $kos; do case "$k" in *nvme*) modinfo -F alias "$k" ;; esac; done | grep -c '^pci:')
 check "bench: the NVMe twins have no PCI id table ($aliases pci: aliases), so only driver_override bound them" \
@@ -177,3 +177,16 @@ binding after-next-run
 check "stop: the next run gives the controller back to nvme first (status $rc), record gone" \
 	eval 'grep -q "giving $FREE_PCI back to .nvme." /out/logs/next.log &&
 		[ "$(driver_of "$FREE_PCI")" = nvme ] && [ ! -e "$state" ]'
+
+# The net family in host mode: its namespaces and links inside the box.
+matrix /root/net.ini "$FREE_PCI" "allow_write=$FREE_PCI"
+sed -i 's/^samples = .*/samples = 1/' /root/net.ini
+t0=$SECONDS
+bench/twinbench run --mode host --matrix /root/net.ini --families net >/out/logs/net.log 2>&1
+rc=$?
+t net $((SECONDS - t0))
+cp -a "$(readlink -f results/latest)" /out/net-run
+check "net: a host-mode run of the net family ends with status 0 ($rc, $((SECONDS - t0)) s)" [ "$rc" = 0 ]
+awk -F, 'NR > 1 && $9 == 1 { print $2 }' /out/net-run/samples.csv | sort -u >/out/net-arms.txt
+check "net: veth, rawnet and safenet each gave valid samples ($(tr '\n' ' ' </out/net-arms.txt))" \
+	eval 'for a in veth rawnet safenet; do grep -q -x "$a" /out/net-arms.txt || exit 1; done'
