@@ -117,8 +117,13 @@ check "bench: the mode is host, on the running kernel $(uname -r)" \
 		[ "$(jq -r .kernel.release "$run/manifest.json")" = "$(uname -r)" ]'
 kos=$(sed -n 's/^\(.*\)$/\1/p' modules.order)
 bad=$(for k in $kos; do [ "$(modinfo -F vermagic "$k" | cut -d' ' -f1)" = "$(uname -r)" ] || echo "$k"; done)
-check "modules: each of ours ($(echo "$kos" | wc -w)) was built for the running kernel's headers (vermagic $(uname -r))" \
-	eval '[ -n "$kos" ] && [ -z "$bad" ] && grep -q "/lib/modules/$(uname -r)/build\|linux-headers-$(uname -r)\|host/$(uname -r)/linux" /out/logs/bench.log'
+kdir=/lib/modules/$(uname -r)/build
+decision=$(scripts/kernels.sh host-rust "$kdir")
+echo "$decision" >/out/host-rust.txt
+tree=${decision#tree }
+check "modules: each of ours ($(echo "$kos" | wc -w)) is for the running kernel (vermagic $(uname -r)), built against $tree, whose .config and Module.symvers are $kdir's" \
+	eval '[ -n "$kos" ] && [ -z "$bad" ] && [ "$tree" != "$decision" ] &&
+		cmp -s "$tree/.config" "$kdir/.config" && cmp -s "$tree/Module.symvers" "$kdir/Module.symvers"'
 awk -F, 'NR > 1 && $9 == 1 { print $2 }' "$run/samples.csv" | sort -u \
 	>/out/arms.txt
 check "bench: every arm was loaded in turn and gave valid samples ($(tr '\n' ' ' </out/arms.txt))" \
