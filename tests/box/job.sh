@@ -144,6 +144,10 @@ ls "$run"/plots/*.svg >/dev/null 2>&1 || missing="$missing plots"
 check "bench: the run folder is complete${missing:+ (missing:$missing)}" [ -z "$missing" ]
 check "bench: the kernel's taint is in the manifest ($(jq -c .kernel_taint "$run/manifest.json"))" \
 	eval 'jq -r .kernel_taint.after.flags "$run/manifest.json" | grep -q E'
+pmu_line=$(grep -m 1 'no hardware counters here' /out/logs/bench.log)
+check "bench: no PMU under TCG: one line says so and no counter columns are written ($pmu_line)" \
+	eval '[ -n "$pmu_line" ] && [ "$(grep -c "no hardware counters here" /out/logs/bench.log)" = 1 ] &&
+		! grep -q -E ",(cycles_per_io|instructions_per_io|ipc)," "$run/samples.csv"'
 check "bench: the refused controllers are untouched after the run" \
 	eval '[ "$(driver_of "$BUSY_PCI")" = nvme ] && mountpoint -q /srv/data && [ -b /dev/boxvg/data ]'
 

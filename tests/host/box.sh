@@ -12,7 +12,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
 # The checks tests/box/job.sh makes in each kind of boot.
-CHECKS_MAIN=19
+CHECKS_MAIN=20
 CHECKS_LOCKED=4
 LOCKS="lockdown=integrity module.sig_enforce=1"
 
