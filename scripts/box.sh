@@ -176,6 +176,7 @@ cmd_tree() {
 	unshare -m --propagation private bash -c '
 		set -e
 		mount -t overlay overlay -o "lowerdir=$1/root,upperdir=$2/upper,workdir=$2/work" "$2/root"
+		mkdir -p "$2/root/root/twinbench"
 		mount --bind "$3/twinbench" "$2/root/root/twinbench"
 		mount -t proc proc "$2/root/proc"
 		mount --rbind /sys "$2/root/sys"

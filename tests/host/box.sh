@@ -35,7 +35,7 @@ trap 'rm -rf "$shares"' EXIT
 t0=$SECONDS
 "$top/scripts/box.sh" image >"$logs/image.log" 2>&1
 rc=$?
-check "box: the system image is ready ($(grep -h -o 'built .*' "$logs/image.log" | tail -n 1), $((SECONDS - t0)) s now)" \
+check "box: the system image is ready ($(cat "$(tail -n 1 "$logs/image.log")/built" 2>/dev/null), $((SECONDS - t0)) s now)" \
 	[ "$rc" = 0 ]
 [ "$rc" = 0 ] || { tail -n 5 "$logs/image.log" | sed 's/^/#   /'; exit 1; }
 cat "$logs/image.log" | sed 's/^/# /'
