@@ -4,8 +4,8 @@
 # the suite's dependencies installed by scripts/install-deps.sh, booted under QEMU with two
 # emulated NVMe controllers, so the README's host-mode commands run as on bare metal.
 # The system is built natively in a chroot (never under TCG) and cached in
-# $TWINBENCH_CACHE/box/KEY/, KEY hashing this recipe, the installer, its list and the
-# kernel's facts; a second `image` does nothing.
+# $TWINBENCH_CACHE/box/KEY/, KEY hashing the recipe (build_image and what it installs), the
+# init, the installer, its list and the kernel's facts; a second `image` does nothing.
 #
 # Usage: scripts/box.sh image          build the system if missing; prints its folder
 #        scripts/box.sh tree SHARE     a clean clone of this tree's HEAD in SHARE/twinbench,
@@ -44,9 +44,6 @@ kv() { sed -n "s/^$1=//p" "$2" | head -n 1; }
 facts=$("$top/scripts/kernels.sh" env "$LINE") ||
 	die "kernel line $LINE is not fetched (make kernels)"
 rel=$(kv release "$facts")
-key=$( (cat "$0" "$top/tests/box/init.sh" "$top/scripts/install-deps.sh" \
-	"$top/scripts/deps.list" "$facts") | sha256sum | cut -c1-12)
-box=$cache/box/$key
 
 # in_chroot ROOT COMMAND: COMMAND in ROOT with /proc, /sys and /dev, in a private mount
 # namespace that takes the mounts with it.
@@ -216,6 +213,13 @@ cmd_boot() {
 		--qemu-arg -drive --qemu-arg "file=$share/disk.qcow2,if=virtio,format=qcow2" \
 		--append "root=/dev/vda rw init=/sbin/box-init $append"
 }
+
+# The image's key: its recipe (the functions that build it, what they install), the init,
+# the installer and its list, and the kernel's facts; booting and the tree are not in it.
+key=$( (declare -f build_image in_chroot clone; echo "$BOX_PACKAGES"
+	cat "$top/tests/box/init.sh" "$top/scripts/install-deps.sh" "$top/scripts/deps.list" \
+		"$facts") | sha256sum | cut -c1-12)
+box=$cache/box/$key
 
 cmd=${1:-}
 [ $# -gt 0 ] && shift
