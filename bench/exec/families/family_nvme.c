@@ -855,7 +855,7 @@ static int wait_for_disk(const char *addr, char *dev, size_t dlen)
 			size_t l = strlen(disks[i]);
 
 			if (l > 2 && !strcmp(disks[i] + l - 2, "n1")) {
-				snprintf(dev, dlen, "/dev/%s", disks[i]);
+				path_printf(dev, dlen, "/dev/%s", disks[i]);
 				if (wait_for_path(dev, end - now_seconds()))
 					return 0;
 			}
