@@ -17,7 +17,7 @@
 # In the box (tests/box/init.sh): SHARE is /out; /run/box.env names the controllers:
 # BUSY_PCI (ext4 partition mounted on /srv/data, an LVM volume boxvg/data on the other,
 # SHARE/busy.img), FREE_PCI (null-backed, no host storage), ROOT_PCI (the virtio root disk).
-# The box writes only SHARE and its own disk (a qcow2 overlay in SHARE of the cached one).
+# The box writes only SHARE (its root disk is booted in snapshot mode: the cache is not written).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -187,8 +187,9 @@ cmd_tree() {
 	stage_done
 }
 
-# boot SHARE [--append ARGS] [--timeout S] [--smp N]: the box with a fresh overlay of its
-# disk, the busy controller's blank disk SHARE/busy.img, and the free null-backed one.
+# boot SHARE [--append ARGS] [--timeout S] [--smp N]: the box on its disk in QEMU's snapshot
+# mode (its writes go to a temporary file QEMU deletes), the busy controller's blank disk
+# SHARE/busy.img, and the free null-backed one.
 cmd_boot() {
 	local share=$1 append="" tmo=3600 smp=2
 	shift
@@ -203,14 +204,13 @@ cmd_boot() {
 	done
 	[ -e "$box/.done" ] || die "no box at $box (scripts/box.sh image)"
 	[ -r "$share/job.sh" ] || die "boot: $share/job.sh is missing"
-	rm -f "$share/disk.qcow2" "$share/busy.img"
-	qemu-img create -q -f qcow2 -b "$box/disk.raw" -F raw "$share/disk.qcow2"
+	rm -f "$share/busy.img"
 	truncate -s "$BUSY_SIZE" "$share/busy.img"
 	"$top/scripts/vm-run.sh" --share "$share" --kernel-image "$box/vmlinuz" \
 		--initrd "$box/initrd.img" --kver "$rel" --clock wall --accel tcg --smp "$smp" \
 		--mem 3072 --timeout "$tmo" --quiet \
 		--nvme "file=$share/busy.img" --nvme null=1G \
-		--qemu-arg -drive --qemu-arg "file=$share/disk.qcow2,if=virtio,format=qcow2" \
+		--qemu-arg -drive --qemu-arg "file=$box/disk.raw,if=virtio,format=raw,snapshot=on" \
 		--append "root=/dev/vda rw init=/sbin/box-init $append"
 }
 
