@@ -212,7 +212,10 @@ static int default_kernel(const char *top, char *line, size_t size)
 	return 0;
 }
 
-/* Was @arm's module built for the guest kernel @gk? (Host mode builds no Rust module.) */
+/*
+ * Was @arm's module built for the guest kernel @gk, or in host mode (no @gk) in this tree
+ * (host-build makes the Rust ones where the running kernel allows them)?
+ */
 static bool arm_built(const struct guest_kernel *gk, const struct family_arm *arm)
 {
 	char path[PATH_MAX + 80];
@@ -220,7 +223,7 @@ static bool arm_built(const struct guest_kernel *gk, const struct family_arm *ar
 	if (!arm->rust_kernel)
 		return true;
 	if (!gk->kodir[0])
-		return false;
+		return kmod_tree_module(arm->module, path, sizeof(path));
 	path_printf(path, sizeof(path), "%s/%s.ko", gk->kodir, arm->module);
 	return path_exists(path);
 }
@@ -1234,6 +1237,8 @@ int run_main(int argc, char **argv)
 		o.mode = "vm";
 	if (pick_mode(top, &o, mode, sizeof(mode), why, sizeof(why)))
 		return EXIT_BAD_INPUT;
+	if (!strcmp(mode, "host"))
+		kmod_use_tree(top);
 	if (o.kernel && !o.resumed)
 		snprintf(why, sizeof(why), "--kernel %s boots that cached kernel in a VM", o.kernel);
 	if (!strcmp(mode, "vm")) {
@@ -1252,7 +1257,6 @@ int run_main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	if (!strcmp(mode, "host")) {
-		kmod_use_tree(top);
 		if (preflight_signatures(top, kver, err, sizeof(err))) {
 			fprintf(stderr, "twinbench run: %s\n", err);
 			return EXIT_BAD_INPUT;
