@@ -31,31 +31,61 @@ bool kmod_is_loaded(const char *module)
 	return path_exists(path);
 }
 
-static char tree_order[PATH_MAX];
+static char tree_top[PATH_MAX];
 
 void kmod_use_tree(const char *top)
 {
-	path_printf(tree_order, sizeof(tree_order), "%s/modules.order", top);
+	snprintf(tree_top, sizeof(tree_top), "%s", top);
+}
+
+FILE *kmod_tree_open(void)
+{
+	char path[PATH_MAX + 16];
+
+	if (!tree_top[0])
+		return NULL;
+	path_printf(path, sizeof(path), "%s/modules.order", tree_top);
+	return fopen(path, "r");
+}
+
+/* modules.order names objects absolute (.ko) or relative to the tree (.o), by kbuild version. */
+bool kmod_tree_next(FILE *order, char *path, size_t size)
+{
+	char line[PATH_MAX];
+	size_t n;
+
+	while (fgets(line, sizeof(line), order)) {
+		n = strcspn(line, "\n");
+		line[n] = '\0';
+		if (n > 2 && !strcmp(line + n - 2, ".o"))
+			line[n - 2] = '\0';
+		else if (n > 3 && !strcmp(line + n - 3, ".ko"))
+			line[n - 3] = '\0';
+		else
+			continue;
+		if (line[0] == '/')
+			path_printf(path, size, "%s.ko", line);
+		else
+			path_printf(path, size, "%s/%s.ko", tree_top, line);
+		return true;
+	}
+	return false;
 }
 
 bool kmod_tree_module(const char *module, char *path, size_t size)
 {
-	char line[PATH_MAX], want[256];
+	char want[256];
 	bool found = false;
-	FILE *f;
+	size_t w;
+	FILE *f = kmod_tree_open();
 
-	if (!tree_order[0] || !(f = fopen(tree_order, "r")))
+	if (!f)
 		return false;
-	snprintf(want, sizeof(want), "/%s.ko", module);
-	while (!found && fgets(line, sizeof(line), f)) {
-		size_t n = strcspn(line, "\n"), w = strlen(want);
-
-		line[n] = '\0';
-		found = n > w && !strcmp(line + n - w, want) && path_exists(line);
-	}
+	w = snprintf(want, sizeof(want), "/%s.ko", module);
+	while (!found && kmod_tree_next(f, path, size))
+		found = strlen(path) > w && !strcmp(path + strlen(path) - w, want) &&
+			path_exists(path);
 	fclose(f);
-	if (found)
-		snprintf(path, size, "%s", line);
 	return found;
 }
 

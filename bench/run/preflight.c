@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "kmod.h"
 #include "preflight.h"
 #include "util.h"
 
@@ -49,25 +50,23 @@ static bool signed_module(const char *path)
 	return ok;
 }
 
-int preflight_signatures(const char *top, const char *kver, char *err, size_t len)
+int preflight_signatures(const char *kver, char *err, size_t len)
 {
-	char why[160], order[PATH_MAX], line[PATH_MAX], first[PATH_MAX] = "";
+	char why[160], ko[PATH_MAX], first[PATH_MAX] = "";
 	unsigned int unsigned_n = 0;
 	FILE *f;
 
 	enforcement(why, sizeof(why));
 	if (!why[0])
 		return 0;
-	path_printf(order, sizeof(order), "%s/modules.order", top);
-	f = fopen(order, "r");
+	f = kmod_tree_open();
 	if (!f)
-		return seterr(err, len, "%s: no modules built (make modules)", order);
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!line[0] || signed_module(line))
+		return seterr(err, len, "no modules.order in the tree: no modules built (make modules)");
+	while (kmod_tree_next(f, ko, sizeof(ko))) {
+		if (signed_module(ko))
 			continue;
 		if (!unsigned_n++)
-			snprintf(first, sizeof(first), "%s", strrchr(line, '/') ? strrchr(line, '/') + 1 : line);
+			snprintf(first, sizeof(first), "%s", strrchr(ko, '/') + 1);
 	}
 	fclose(f);
 	if (!unsigned_n)

@@ -11,10 +11,11 @@
 #include <stddef.h>
 
 /*
- * 0 when the running kernel will load @top's modules (its modules.order); -1 with one
- * line in @err when it enforces signatures and some are unsigned: nothing may be loaded.
+ * 0 when the running kernel @kver will load the tree's modules (kmod_use_tree(), its
+ * modules.order); -1 with one line in @err when it enforces signatures and some are
+ * unsigned: nothing may be loaded.
  */
-int preflight_signatures(const char *top, const char *kver, char *err, size_t len);
+int preflight_signatures(const char *kver, char *err, size_t len);
 
 /* /proc/sys/kernel/tainted now; -1 when unreadable. */
 long preflight_taint(void);

@@ -1257,7 +1257,7 @@ int run_main(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	if (!strcmp(mode, "host")) {
-		if (preflight_signatures(top, kver, err, sizeof(err))) {
+		if (preflight_signatures(kver, err, sizeof(err))) {
 			fprintf(stderr, "twinbench run: %s\n", err);
 			return EXIT_BAD_INPUT;
 		}
