@@ -340,31 +340,39 @@ static int guard_one(const char *name, struct nvme_hold *hold, bool probe, char 
 	return 0;
 }
 
-/*
- * The disk is held (or probed) exclusively; its partitions are only checked while the
- * disk is held, as a partition cannot be claimed past a claim on its disk.
- */
-int nvme_guard_block(const char *name, struct nvme_hold *hold, char *err, size_t len)
+/* guard_one() on each partition of disk @name. */
+static int guard_partitions(const char *name, struct nvme_hold *hold, bool probe, char *err,
+			    size_t len)
 {
 	char path[PATH_MAX], part[PATH_MAX];
 	struct dirent *d;
 	DIR *dir;
-	int ret;
+	int ret = 0;
 
-	if (guard_one(name, hold, true, err, len))
-		return -1;
 	path_printf(path, sizeof(path), "/sys/class/block/%s", name);
 	dir = opendir(path);
 	if (!dir)
 		return seterr(err, len, "%s: cannot list %s", name, path);
-	ret = 0;
 	while (!ret && (d = readdir(dir))) {
 		path_printf(part, sizeof(part), "%s/%s/partition", path, d->d_name);
 		if (d->d_name[0] != '.' && path_exists(part))
-			ret = guard_one(d->d_name, NULL, !hold, err, len);
+			ret = guard_one(d->d_name, hold, probe, err, len);
 	}
 	closedir(dir);
 	return ret;
+}
+
+/*
+ * The disk is held (or probed) exclusively; its partitions are only opened while the
+ * disk is held, as a partition cannot be claimed past a claim on its disk. Their own
+ * reasons (mounted, swap, holders) are looked at first: a mounted partition fails the
+ * disk's exclusive open too, and that reason would name neither it nor its user.
+ */
+int nvme_guard_block(const char *name, struct nvme_hold *hold, char *err, size_t len)
+{
+	if (guard_partitions(name, NULL, false, err, len) || guard_one(name, hold, true, err, len))
+		return -1;
+	return guard_partitions(name, NULL, !hold, err, len);
 }
 
 /* The disk a namespace path device (nvmeXcYnZ, multipath) belongs to: nvmeXnZ. */
