@@ -710,6 +710,18 @@ static void disarm_restore(void)
 		sigaction(restore_signals[i], &taken.old[i], NULL);
 }
 
+/* Wait for udev's queue to drain, where udev runs (a real system, not the initramfs). */
+static void settle_udev(void)
+{
+	char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
+	struct proc_result r;
+
+	if (!path_exists("/run/udev/control"))
+		return;
+	if (!proc_run(argv, NULL, &r, NULL, 0))
+		proc_result_free(&r);
+}
+
 /* A run killed without a chance to clean up left a record: give that controller back. */
 static void restore_leftovers(void)
 {
@@ -885,6 +897,11 @@ static int nvme_load(struct family_ctx *ctx, char *err, size_t len)
 	if (pick_controller(ctx->family->params, addr, sizeof(addr), allowed, sizeof(allowed),
 			    err, len))
 		return -1;
+	/*
+	 * udev probes a disk that just appeared (the give-back of the previous arm): its
+	 * worker holds it open for a moment, which the guard would take for a user.
+	 */
+	settle_udev();
 	/* From this check to the unbind, the namespaces stay opened exclusively. */
 	nvme_hold_init(&hold);
 	ret = nvme_guard_controller(addr, allowed, &hold, err, len);
