@@ -924,6 +924,7 @@ static int nvme_load(struct family_ctx *ctx, char *err, size_t len)
 	if (wait_for_disk(addr, ctx->devices[0], FAMILY_DEVICE_LEN))
 		return seterr(err, len, "no-device: %s made no namespace 1 for %s", module, addr);
 	/* The new disks are checked and held too: udev, LVM or MD may have claimed them. */
+	settle_udev();
 	nvme_hold_init(&taken.hold);
 	if (nvme_guard_controller(addr, allowed, &taken.hold, err, len))
 		return -1;
