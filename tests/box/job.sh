@@ -68,8 +68,8 @@ main) ;;
 *) echo "job.sh: main or locked" >&2; exit 2 ;;
 esac
 
-# The guards, before anything is loaded: the busy controller (ext4 mounted, then with it
-# unmounted the LVM volume alone), the virtio root disk; then a write without allow_write.
+# The guards, before anything is loaded: the busy controller (its ext4 mounted, then its
+# LVM volume active), the virtio root disk; then a write without allow_write.
 # refuse NAME PCI: a one-sample-per-arm run on PCI; its refusals in /out/refused-NAME.txt.
 refuse() {
 	matrix /root/refuse.ini "$2" "allow_write=$2"
@@ -81,7 +81,10 @@ refuse() {
 		>"/out/refused-$1.txt"
 	grep -h -E "refus|not an NVMe" "/out/logs/refuse-$1.log" | head -n 4 >>"/out/refused-$1.txt"
 }
+# each reason alone: the volume group inactive while the mount is checked, then unmounted
+vgchange -q -an boxvg >/dev/null
 refuse busy-mounted "$BUSY_PCI"
+vgchange -q -ay boxvg >/dev/null
 umount /srv/data
 refuse busy-lvm "$BUSY_PCI"
 mount "/dev/${BUSY_DEV}p1" /srv/data
