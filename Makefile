@@ -8,6 +8,7 @@
 #   make test                                               run every test
 #   make unit                                               the unit tests alone
 #   make test-faults [FAULTS="NAME..."]                     show each planted fault is caught
+#   make test-box     host mode in a machine in a box (a Debian system under QEMU, ~1 h)
 #   make kernels      fetch the kernels and create their build environments (idempotent)
 #   make host-prepare prepare the Rust tree of the running Debian Rust-enabled kernel (host mode)
 #   make modules-all  build our modules against every kernel
@@ -47,7 +48,7 @@ export V
 
 SUBDIRS := bench bpf tests/tools plugin
 
-.PHONY: all modules modules-all userspace deps bench test test-faults unit report clean check-kdir \
+.PHONY: all modules modules-all userspace deps bench test test-faults test-box unit report clean check-kdir \
 	kernels host-prepare $(addprefix sub-,$(SUBDIRS))
 
 all: modules userspace
@@ -102,6 +103,10 @@ test-faults: deps
 	$(Q)$(MAKE) all
 	$(Q)$(MAKE) -C tests/unit
 	$(Q)tests/faults/run.sh $(FAULTS)
+
+# Host mode in the box (scripts/box.sh, tests/host/box.sh): longer than make test's budget.
+test-box: deps
+	$(Q)TWINBENCH_BOX=1 tests/run.sh host --only box
 
 # The unit tests alone (tests/unit/Makefile), built and run.
 unit:

@@ -63,8 +63,29 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-echo "install-deps: installing$missing"
+# A package apt's lists know no candidate for is not in this system's suite (the list names
+# packages of Debian 12, linux-source-6.1 among them): said once and left out. Only when
+# every missing one is such a package (and the lists are there) is apt's update skipped.
+candidates() {
+	for p in "$@"; do
+		# apt-cache reads a name with a dot as a pattern: only the section of P itself counts
+		apt-cache policy "$p" 2>/dev/null | awk -v p="$p:" '$0 == p { f = 1; next }
+			/^[^ ]/ { f = 0 } f && /Candidate: [^(]/ { ok = 1 } END { exit !ok }' &&
+			echo "$p"
+	done
+}
 export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+if [ -n "$(candidates apt)" ] && [ -z "$(candidates $missing)" ]; then
+	echo "install-deps: not in this system's suite, left out:$missing" >&2
+	exit 0
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+have=$(candidates $missing | tr '\n' ' ')
+absent=$(for p in $missing; do case " $have " in *" $p "*) ;; *) printf ' %s' "$p" ;; esac; done)
+[ -z "$absent" ] || echo "install-deps: not in this system's suite, left out:$absent" >&2
+[ -n "$have" ] || exit 0
+echo "install-deps: installing $have"
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $have >/dev/null

@@ -9,6 +9,7 @@
 #include "blockq.h"
 #include "fio.h"
 #include "kmod.h"
+#include "pmu.h"
 #include "trace.h"
 #include "util.h"
 
@@ -110,8 +111,10 @@ int block_run(struct family_ctx *ctx, const struct workload *w, struct run_outpu
 	struct fio_job job = { .w = w, .filename = ctx->devices[0], .timeout = ctx->timeout,
 			       .pre = ctx->trace ? ctx->trace->start : NULL,
 			       .post = ctx->trace ? ctx->trace->stop : NULL };
+	struct pmu_counts pc;
 	struct fio_result res;
 	char why[200];
+	int rc;
 
 	if (!ctx->n_devices) {
 		snprintf(out->failure, sizeof(out->failure), "no-device");
@@ -123,7 +126,10 @@ int block_run(struct family_ctx *ctx, const struct workload *w, struct run_outpu
 	}
 	job.ios = m->ios;
 	job.warmup_ios = m->warmup_ios;
-	if (fio_run(&job, &res, why, sizeof(why))) {
+	pmu_start();
+	rc = fio_run(&job, &res, why, sizeof(why));
+	pmu_stop(&pc);
+	if (rc) {
 		snprintf(out->failure, sizeof(out->failure), "fio-failed: %.200s", why);
 		return -1;
 	}
@@ -136,6 +142,16 @@ int block_run(struct family_ctx *ctx, const struct workload *w, struct run_outpu
 		run_output_metric(out, "insn_per_io", (res.have_window ? res.window_ns :
 				  res.total_ios * 1e9 / res.iops) / (1 << ctx->icount_shift) /
 				  res.total_ios);
+	if (pc.have) {
+		/* the counters span fio's warm-up too: per I/O of both */
+		double ios = res.total_ios + (double)m->warmup_ios * w->numjobs;
+
+		for (int e = 0; e < PMU_EVENTS; e++)
+			run_output_metric(out, pmu_metric[e], pc.value[e] / ios);
+		if (pc.value[PMU_CYCLES] > 0)
+			run_output_metric(out, "ipc", pc.value[PMU_INSTRUCTIONS] /
+					  pc.value[PMU_CYCLES]);
+	}
 	out->units = res.total_ios;
 	out->have_cpu = res.have_cpu;
 	out->busy_ns = res.busy_ns;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kmod.c - what every module-backed family does to its arms in the guest: load and unload
- * a module, wait for its device, and record a sample's metrics and settings.
+ * a module, wait for its device, and record a sample's metrics and settings. In host mode
+ * our modules are not installed: they are loaded from the tree they were built in (its
+ * modules.order), the kernel's own through modprobe.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +31,64 @@ bool kmod_is_loaded(const char *module)
 	return path_exists(path);
 }
 
+static char tree_top[PATH_MAX];
+
+void kmod_use_tree(const char *top)
+{
+	snprintf(tree_top, sizeof(tree_top), "%s", top);
+}
+
+FILE *kmod_tree_open(void)
+{
+	char path[PATH_MAX + 16];
+
+	if (!tree_top[0])
+		return NULL;
+	path_printf(path, sizeof(path), "%s/modules.order", tree_top);
+	return fopen(path, "r");
+}
+
+/* modules.order names objects absolute (.ko) or relative to the tree (.o), by kbuild version. */
+bool kmod_tree_next(FILE *order, char *path, size_t size)
+{
+	char line[PATH_MAX];
+	size_t n;
+
+	while (fgets(line, sizeof(line), order)) {
+		n = strcspn(line, "\n");
+		line[n] = '\0';
+		if (n > 2 && !strcmp(line + n - 2, ".o"))
+			line[n - 2] = '\0';
+		else if (n > 3 && !strcmp(line + n - 3, ".ko"))
+			line[n - 3] = '\0';
+		else
+			continue;
+		if (line[0] == '/')
+			path_printf(path, size, "%s.ko", line);
+		else
+			path_printf(path, size, "%s/%s.ko", tree_top, line);
+		return true;
+	}
+	return false;
+}
+
+bool kmod_tree_module(const char *module, char *path, size_t size)
+{
+	char want[256];
+	bool found = false;
+	size_t w;
+	FILE *f = kmod_tree_open();
+
+	if (!f)
+		return false;
+	w = snprintf(want, sizeof(want), "/%s.ko", module);
+	while (!found && kmod_tree_next(f, path, size))
+		found = strlen(path) > w && !strcmp(path + strlen(path) - w, want) &&
+			path_exists(path);
+	fclose(f);
+	return found;
+}
+
 bool wait_for_path(const char *path, double seconds)
 {
 	double end = now_seconds() + seconds;
@@ -42,13 +103,14 @@ bool wait_for_path(const char *path, double seconds)
 
 int kmod_load(const char *module, const char *params, char *err, size_t len)
 {
-	char buf[MATRIX_PARAMS_LEN], *argv[40], *save = NULL, *tok;
+	char buf[MATRIX_PARAMS_LEN], ko[PATH_MAX], *argv[40], *save = NULL, *tok;
+	bool ours = kmod_tree_module(module, ko, sizeof(ko));
 	struct proc_result res;
 	size_t argc = 0;
 
 	snprintf(buf, sizeof(buf), "%s", params);
-	argv[argc++] = "modprobe";
-	argv[argc++] = (char *)module;
+	argv[argc++] = ours ? "insmod" : "modprobe";
+	argv[argc++] = ours ? ko : (char *)module;
 	for (tok = strtok_r(buf, " \t", &save); tok && argc < 39;
 	     tok = strtok_r(NULL, " \t", &save))
 		argv[argc++] = tok;
@@ -56,7 +118,7 @@ int kmod_load(const char *module, const char *params, char *err, size_t len)
 	if (proc_run(argv, NULL, &res, err, len))
 		return -1;
 	if (res.status) {
-		seterr(err, len, "modprobe %s failed (status %d): %s", module, res.status,
+		seterr(err, len, "%s %s failed (status %d): %s", argv[0], argv[1], res.status,
 		       strtrim(res.errout));
 		proc_result_free(&res);
 		return -1;
@@ -70,9 +132,14 @@ int kmod_load(const char *module, const char *params, char *err, size_t len)
 
 int kmod_unload(const char *module, char *err, size_t len)
 {
-	char *argv[] = { "modprobe", "-r", (char *)module, NULL };
+	char ko[PATH_MAX], *argv[] = { "modprobe", "-r", (char *)module, NULL };
 	struct proc_result res = { 0 };
 
+	if (kmod_tree_module(module, ko, sizeof(ko))) {
+		argv[0] = "rmmod";
+		argv[1] = (char *)module;
+		argv[2] = NULL;
+	}
 	for (int attempt = 0; attempt < 50 && kmod_is_loaded(module); attempt++) {
 		proc_result_free(&res);
 		if (proc_run(argv, NULL, &res, err, len))
@@ -82,7 +149,7 @@ int kmod_unload(const char *module, char *err, size_t len)
 		usleep(100000);	/* a device still held open by a closing fio */
 	}
 	if (kmod_is_loaded(module)) {
-		seterr(err, len, "modprobe -r %s failed: %s", module,
+		seterr(err, len, "%s %s failed: %s", argv[0], module,
 		       res.errout ? strtrim(res.errout) : "still loaded");
 		proc_result_free(&res);
 		return -1;

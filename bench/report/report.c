@@ -252,7 +252,8 @@ static void section_absolute(struct doc *d, const struct run_data *run)
 {
 	static const char *const shown[] = {
 		"iops", "bw", "pps", "bps", "lat_p50", "lat_p99", "lat_p999", "cpu_ns_per_io",
-		"insn_per_io", "cpu_ns_per_pkt", "jitter_ms", "lost_pct", NULL,
+		"insn_per_io", "cycles_per_io", "ipc", "cpu_ns_per_pkt", "jitter_ms", "lost_pct",
+		NULL,
 	};
 	struct name_list fams = { 0 };
 
@@ -497,6 +498,14 @@ static void warn_host(const struct run_data *run, struct text_list *w)
 	if (truthy(v))
 		text_list_addf(w, "untuned host: irqbalance is running (interrupts move between "
 			       "CPUs)");
+	v = manifest_get(run->manifest, "governors_mixed", buf, sizeof(buf));
+	if (truthy(v))
+		text_list_addf(w, "untuned host: the CPUs run different frequency governors");
+	v = manifest_get(run->manifest, "isolated_cpus", buf, sizeof(buf));
+	if (!(v && v[0]) && (v = manifest_get(run->manifest, "mode", buf, sizeof(buf))) &&
+	    !strcmp(v, "host"))
+		text_list_addf(w, "untuned host: no isolated CPUs (isolcpus=), so other tasks "
+			       "share the measured CPUs");
 }
 
 static void warn_console(const struct run_data *run, struct text_list *w)

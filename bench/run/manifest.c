@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,44 @@ static void machine_identity(json_t *host)
 	json_object_set_new(host, "memory_bytes", json_integer(memory_bytes()));
 }
 
+/*
+ * Host tuning beyond governor, turbo, SMT and irqbalance (host_info): the governors of all
+ * CPUs (one slow CPU spoils a comparison that cpu0 alone hides), the isolated and
+ * nohz_full CPUs, and the preemption model, the selected one of PREEMPT_DYNAMIC
+ * (debugfs) or else the one the kernel's version string names.
+ */
+static void host_tuning(json_t *host)
+{
+	char path[128], buf[256], all[256] = "", *sel;
+	struct utsname u;
+	const char *model = NULL;
+	bool mixed = false;
+
+	for (long c = 0; c < sysconf(_SC_NPROCESSORS_CONF); c++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%ld/cpufreq/scaling_governor", c);
+		if (file_read_line(path, buf, sizeof(buf)))
+			continue;
+		if (!all[0])
+			snprintf(all, sizeof(all), "%s", strtrim(buf));
+		else if (strcmp(all, strtrim(buf)))
+			mixed = true;
+	}
+	json_object_set_new(host, "governors_mixed", all[0] ? json_boolean(mixed) : json_null());
+	json_object_set_new(host, "isolated_cpus", file_value("/sys/devices/system/cpu/isolated"));
+	json_object_set_new(host, "nohz_full_cpus", file_value("/sys/devices/system/cpu/nohz_full"));
+	if (!file_read_line("/sys/kernel/debug/sched/preempt", buf, sizeof(buf)) &&
+	    (sel = strchr(buf, '('))) {
+		sel[strcspn(sel, ")")] = '\0';
+		model = sel + 1;
+	} else if (!uname(&u)) {
+		model = strstr(u.version, "PREEMPT_RT") ? "rt" :
+			strstr(u.version, "PREEMPT_DYNAMIC") ? "dynamic" :
+			strstr(u.version, "PREEMPT") ? "full" : "voluntary or none";
+	}
+	json_object_set_new(host, "preempt", model ? json_string(model) : json_null());
+}
+
 static json_t *host_info(void)
 {
 	char *pidof[] = { "pidof", "irqbalance", NULL };
@@ -129,6 +168,7 @@ static json_t *host_info(void)
 		json_object_set_new(host, "irqbalance", json_boolean(r.status == 0));
 		proc_result_free(&r);
 	}
+	host_tuning(host);
 	return host;
 }
 

@@ -25,8 +25,10 @@
 #include "facts.h"
 #include "family.h"
 #include "insn.h"
+#include "kmod.h"
 #include "lock.h"
 #include "manifest.h"
+#include "preflight.h"
 #include "report.h"
 #include "run.h"
 #include "summary.h"
@@ -210,7 +212,10 @@ static int default_kernel(const char *top, char *line, size_t size)
 	return 0;
 }
 
-/* Was @arm's module built for the guest kernel @gk? (Host mode builds no Rust module.) */
+/*
+ * Was @arm's module built for the guest kernel @gk, or in host mode (no @gk) in this tree
+ * (host-build makes the Rust ones where the running kernel allows them)?
+ */
 static bool arm_built(const struct guest_kernel *gk, const struct family_arm *arm)
 {
 	char path[PATH_MAX + 80];
@@ -218,7 +223,7 @@ static bool arm_built(const struct guest_kernel *gk, const struct family_arm *ar
 	if (!arm->rust_kernel)
 		return true;
 	if (!gk->kodir[0])
-		return false;
+		return kmod_tree_module(arm->module, path, sizeof(path));
 	path_printf(path, sizeof(path), "%s/%s.ko", gk->kodir, arm->module);
 	return path_exists(path);
 }
@@ -1196,6 +1201,7 @@ int run_main(int argc, char **argv)
 	struct plan p = { 0 };
 	struct run_locks locks;
 	struct run_opts o;
+	long taint_before = -1;
 	int rc;
 
 	if (!m)
@@ -1231,6 +1237,8 @@ int run_main(int argc, char **argv)
 		o.mode = "vm";
 	if (pick_mode(top, &o, mode, sizeof(mode), why, sizeof(why)))
 		return EXIT_BAD_INPUT;
+	if (!strcmp(mode, "host"))
+		kmod_use_tree(top);
 	if (o.kernel && !o.resumed)
 		snprintf(why, sizeof(why), "--kernel %s boots that cached kernel in a VM", o.kernel);
 	if (!strcmp(mode, "vm")) {
@@ -1247,6 +1255,13 @@ int run_main(int argc, char **argv)
 		 ask_script(top, "kver.sh", "host", kver, sizeof(kver), err, sizeof(err))) {
 		fprintf(stderr, "twinbench run: %s\n", err);
 		return EXIT_BAD_INPUT;
+	}
+	if (!strcmp(mode, "host")) {
+		if (preflight_signatures(kver, err, sizeof(err))) {
+			fprintf(stderr, "twinbench run: %s\n", err);
+			return EXIT_BAD_INPUT;
+		}
+		taint_before = preflight_taint();
 	}
 	if (o.resume) {
 		if (check_space(rundir, p.n - count_done(&p, rundir),
@@ -1284,9 +1299,11 @@ int run_main(int argc, char **argv)
 	       mode, why, o.clock, kver, p.seed, p.n, m->samples, m->boots, rundir);
 	fflush(stdout);
 
-	if (!strcmp(mode, "host"))
+	if (!strcmp(mode, "host")) {
 		rc = exec_plan(m, &p, rundir);
-	else
+		if (preflight_record_taint(rundir, taint_before, err, sizeof(err)))
+			fprintf(stderr, "twinbench run: %s\n", err);
+	} else
 		rc = run_boots(top, rundir, kver, &gk, o.clock, m, &p, &locks);
 	lock_poll_peers(&locks);
 	/* a full disk: writing more would only add errors that follow from it */

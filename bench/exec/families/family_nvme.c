@@ -340,31 +340,39 @@ static int guard_one(const char *name, struct nvme_hold *hold, bool probe, char 
 	return 0;
 }
 
-/*
- * The disk is held (or probed) exclusively; its partitions are only checked while the
- * disk is held, as a partition cannot be claimed past a claim on its disk.
- */
-int nvme_guard_block(const char *name, struct nvme_hold *hold, char *err, size_t len)
+/* guard_one() on each partition of disk @name. */
+static int guard_partitions(const char *name, struct nvme_hold *hold, bool probe, char *err,
+			    size_t len)
 {
 	char path[PATH_MAX], part[PATH_MAX];
 	struct dirent *d;
 	DIR *dir;
-	int ret;
+	int ret = 0;
 
-	if (guard_one(name, hold, true, err, len))
-		return -1;
 	path_printf(path, sizeof(path), "/sys/class/block/%s", name);
 	dir = opendir(path);
 	if (!dir)
 		return seterr(err, len, "%s: cannot list %s", name, path);
-	ret = 0;
 	while (!ret && (d = readdir(dir))) {
 		path_printf(part, sizeof(part), "%s/%s/partition", path, d->d_name);
 		if (d->d_name[0] != '.' && path_exists(part))
-			ret = guard_one(d->d_name, NULL, !hold, err, len);
+			ret = guard_one(d->d_name, hold, probe, err, len);
 	}
 	closedir(dir);
 	return ret;
+}
+
+/*
+ * The disk is held (or probed) exclusively; its partitions are only opened while the
+ * disk is held, as a partition cannot be claimed past a claim on its disk. Their own
+ * reasons (mounted, swap, holders) are looked at first: a mounted partition fails the
+ * disk's exclusive open too, and that reason would name neither it nor its user.
+ */
+int nvme_guard_block(const char *name, struct nvme_hold *hold, char *err, size_t len)
+{
+	if (guard_partitions(name, NULL, false, err, len) || guard_one(name, hold, true, err, len))
+		return -1;
+	return guard_partitions(name, NULL, !hold, err, len);
 }
 
 /* The disk a namespace path device (nvmeXcYnZ, multipath) belongs to: nvmeXnZ. */
@@ -702,6 +710,18 @@ static void disarm_restore(void)
 		sigaction(restore_signals[i], &taken.old[i], NULL);
 }
 
+/* Wait for udev's queue to drain, where udev runs (a real system, not the initramfs). */
+static void settle_udev(void)
+{
+	char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
+	struct proc_result r;
+
+	if (!path_exists("/run/udev/control"))
+		return;
+	if (!proc_run(argv, NULL, &r, NULL, 0))
+		proc_result_free(&r);
+}
+
 /* A run killed without a chance to clean up left a record: give that controller back. */
 static void restore_leftovers(void)
 {
@@ -855,7 +875,7 @@ static int wait_for_disk(const char *addr, char *dev, size_t dlen)
 			size_t l = strlen(disks[i]);
 
 			if (l > 2 && !strcmp(disks[i] + l - 2, "n1")) {
-				snprintf(dev, dlen, "/dev/%s", disks[i]);
+				path_printf(dev, dlen, "/dev/%s", disks[i]);
 				if (wait_for_path(dev, end - now_seconds()))
 					return 0;
 			}
@@ -877,6 +897,11 @@ static int nvme_load(struct family_ctx *ctx, char *err, size_t len)
 	if (pick_controller(ctx->family->params, addr, sizeof(addr), allowed, sizeof(allowed),
 			    err, len))
 		return -1;
+	/*
+	 * udev probes a disk that just appeared (the give-back of the previous arm): its
+	 * worker holds it open for a moment, which the guard would take for a user.
+	 */
+	settle_udev();
 	/* From this check to the unbind, the namespaces stay opened exclusively. */
 	nvme_hold_init(&hold);
 	ret = nvme_guard_controller(addr, allowed, &hold, err, len);
@@ -899,6 +924,7 @@ static int nvme_load(struct family_ctx *ctx, char *err, size_t len)
 	if (wait_for_disk(addr, ctx->devices[0], FAMILY_DEVICE_LEN))
 		return seterr(err, len, "no-device: %s made no namespace 1 for %s", module, addr);
 	/* The new disks are checked and held too: udev, LVM or MD may have claimed them. */
+	settle_udev();
 	nvme_hold_init(&taken.hold);
 	if (nvme_guard_controller(addr, allowed, &taken.hold, err, len))
 		return -1;
