@@ -52,7 +52,7 @@ static noinline u64 insnprobe_target(u64 x)
 	return x + 3;
 }
 
-static u64 (*volatile insnprobe_indirect)(u64) = insnprobe_target;
+static u64 (*insnprobe_indirect)(u64) = insnprobe_target;
 
 static noinline u64 insnprobe_classes(u64 x)
 {
@@ -62,8 +62,8 @@ static noinline u64 insnprobe_classes(u64 x)
 	asm volatile("lock incq %0\n\tlock xaddq %1, %0\n\txchgq %1, %0"
 		     : "+m" (insnprobe_shared), "+r" (x) : : "memory");
 	asm volatile("mfence\n\tlfence\n\tsfence" : : : "memory");
-	x = insnprobe_indirect(x);
-	x = insnprobe_indirect(x);
+	x = READ_ONCE(insnprobe_indirect)(x);
+	x = READ_ONCE(insnprobe_indirect)(x);
 	asm volatile("test %0, %0\n\tjz 1f\n1:\tjnz 2f\n2:\tjs 3f\n3:\tjno 4f\n4:"
 		     : : "r" (x) : "cc");
 	asm volatile("rep stosq" : "+D" (dst), "+c" (n) : "a" (x) : "memory");
