@@ -342,9 +342,10 @@ static void class_row(struct table *t, const char *what, const double whole[CLAS
 
 /* The estimated cycle difference of arm @a over raw, as a sentence, with the measured cycles. */
 static void class_summary(struct doc *d, const char *const arms[CLASS_ARMS], int a,
-			  const struct class_counts k[CLASS_ARMS])
+			  const struct class_counts k[CLASS_ARMS],
+			  const struct class_counts kd[CLASS_ARMS])
 {
-	char text[1024];
+	char text[2048];
 	size_t used = 0;
 
 	used += snprintf(text + used, sizeof(text) - used, "%s minus %s: %+.1f instructions per "
@@ -356,6 +357,14 @@ static void class_summary(struct doc *d, const char *const arms[CLASS_ARMS], int
 		used += snprintf(text + used, sizeof(text) - used, "; estimated %+.1f cycles per "
 				 "I/O on %s (%+.2f %% of %s's estimated %.0f)", e - e0,
 				 insn_uarch_titles[u], 100 * (e - e0) / e0, arms[0], e0);
+	}
+	for (int u = 0; u < N_INSN_UARCHS && used < sizeof(text); u++) {
+		double e0 = estimate_of(&k[0], u);
+		double dd = estimate_of(&kd[a], u) - estimate_of(&kd[0], u);
+
+		used += snprintf(text + used, sizeof(text) - used, "%s %+.1f on %s (%+.2f %% of "
+				 "%s's estimated whole path)", u ? ";" : ". Driver plus layer alone "
+				 "(exact counts):", dd, insn_uarch_titles[u], 100 * dd / e0, arms[0]);
 	}
 	doc_para(d, "%s.", text);
 }
@@ -433,7 +442,7 @@ static void class_workload(struct doc *d, const struct run_data *run, const char
 	table_end(d);
 	for (int a = 1; a < CLASS_ARMS; a++)
 		if (arms[a] && !isnan(k[a].insns))
-			class_summary(d, arms, a, k);
+			class_summary(d, arms, a, k, kd);
 	class_pmu(d, run, family, workload, arms, k);
 }
 
@@ -477,27 +486,58 @@ static void section_classes(struct doc *d, const struct run_data *run,
 	name_list_free(&fams);
 }
 
+/* The header of the chart's data: the flat cost, then each class that costs extra. */
+static void plot_classes_header(FILE *f, size_t *cols)
+{
+	fprintf(f, "label flat-cost");
+	*cols = 1;
+	for (int c = 0; c < N_INSN_CLASSES; c++)
+		if (insn_class_extra(c, INSN_UARCH_GLC) || insn_class_extra(c, INSN_UARCH_ZEN4)) {
+			fprintf(f, " %s", insn_class_table[c].name);
+			(*cols)++;
+		}
+	fputc('\n', f);
+}
+
+/* One bar: @cand minus @raw on @u, its extra instructions at the flat cost, then by class. */
+static void plot_classes_bar(FILE *f, const char *label, const struct class_counts *raw,
+			     const struct class_counts *cand, enum insn_uarch u)
+{
+	put_label(f, label);
+	fputc(' ', f);
+	put_num(f, (cand->insns - raw->insns) * insn_cost_other[u]);
+	for (int c = 0; c < N_INSN_CLASSES; c++) {
+		double d = isnan(cand->cls[c]) ? 0 : cand->cls[c] - raw->cls[c];
+
+		if (!insn_class_extra(c, INSN_UARCH_GLC) && !insn_class_extra(c, INSN_UARCH_ZEN4))
+			continue;
+		fputc(' ', f);
+		put_num(f, d * insn_class_extra(c, u));
+	}
+	fputc('\n', f);
+}
+
 /*
  * The chart of where a family's extra estimated cycles come from: per workload, candidate
- * (safe, Rust) and microarchitecture, the difference from raw split into its extra
- * instructions at the flat cost and, per class, its extra count times what the class costs
- * beyond the flat cost (the parts add up to the estimate's difference).
+ * (safe, Rust), path (whole, driver plus layer) and microarchitecture, the difference from
+ * raw split into its extra instructions at the flat cost and, per class, its extra count
+ * times what the class costs beyond the flat cost (the parts add up to the difference).
  */
 static void plot_classes(const struct run_data *run, const char *scripts_dir, const char *family,
 			 struct plot_list *out)
 {
 	const char *arms[CLASS_ARMS];
 	struct name_list wls = { 0 };
-	char title[256], caption[256];
+	char title[256], caption[320];
 	struct figure fig;
-	size_t rows = 0, cols = 1;
+	size_t rows = 0, cols = 0;
 	FILE *f = NULL;
 
 	if (!class_arms(run, family, arms))
 		return;
 	run_workloads(run, family, &wls);
 	for (size_t w = 0; w < wls.n; w++) {
-		struct class_counts k[CLASS_ARMS];
+		struct class_counts k[2][CLASS_ARMS];
 
 		if (!has_classes(run, family, arms[0], wls.names[w]))
 			continue;
@@ -507,40 +547,23 @@ static void plot_classes(const struct run_data *run, const char *scripts_dir, co
 			f = fig_open_data(&fig);
 			if (!f)
 				goto out;
-			fprintf(f, "label flat-cost");
-			for (int c = 0; c < N_INSN_CLASSES; c++)
-				if (insn_class_extra(c, INSN_UARCH_GLC) ||
-				    insn_class_extra(c, INSN_UARCH_ZEN4)) {
-					fprintf(f, " %s", insn_class_table[c].name);
-					cols++;
-				}
-			fputc('\n', f);
+			plot_classes_header(f, &cols);
 		}
-		for (int a = 0; a < CLASS_ARMS; a++)
-			class_counts_of(run, family, arms[a], wls.names[w], false, &k[a]);
+		for (int p = 0; p < 2; p++)
+			for (int a = 0; a < CLASS_ARMS; a++)
+				class_counts_of(run, family, arms[a], wls.names[w], p, &k[p][a]);
 		for (int a = 1; a < CLASS_ARMS; a++)
-			for (int u = 0; u < N_INSN_UARCHS && arms[a] && !isnan(k[a].insns); u++) {
-				char label[200];
-				double dn = k[a].insns - k[0].insns;
+			for (int p = 0; p < 2 && arms[a] && !isnan(k[0][a].insns); p++)
+				for (int u = 0; u < N_INSN_UARCHS; u++) {
+					char label[200];
 
-				snprintf(label, sizeof(label), "%s %s %s (%+.0f insn)", wls.names[w],
-					 arms[a], insn_uarch_names[u], dn);
-				put_label(f, label);
-				fputc(' ', f);
-				put_num(f, dn * insn_cost_other[u]);
-				for (int c = 0; c < N_INSN_CLASSES; c++) {
-					double d;
-
-					if (!insn_class_extra(c, INSN_UARCH_GLC) &&
-					    !insn_class_extra(c, INSN_UARCH_ZEN4))
-						continue;
-					d = isnan(k[a].cls[c]) ? 0 : k[a].cls[c] - k[0].cls[c];
-					fputc(' ', f);
-					put_num(f, d * insn_class_extra(c, u));
+					snprintf(label, sizeof(label), "%s%s%s %s %s (%+.0f insn)",
+						 wls.n > 1 ? wls.names[w] : "", wls.n > 1 ? " " : "",
+						 arms[a], p ? "driver" : "whole", insn_uarch_names[u],
+						 k[p][a].insns - k[p][0].insns);
+					plot_classes_bar(f, label, &k[p][0], &k[p][a], u);
+					rows++;
 				}
-				fputc('\n', f);
-				rows++;
-			}
 	}
 	if (!f)
 		goto out;
@@ -549,11 +572,11 @@ static void plot_classes(const struct run_data *run, const char *scripts_dir, co
 	fig_num(&fig, "ncols", (double)cols + 1);
 	snprintf(title, sizeof(title), "%s: where the extra estimated cycles come from", family);
 	fig_str(&fig, "plottitle", title);
-	fig_str(&fig, "ylab", "minus raw, estimated cycles per I/O (not a time)");
-	snprintf(caption, sizeof(caption), "%s: estimated CPU cycles per I/O beyond the raw twin "
-		 "(whole path), by instruction class, for Golden Cove (glc) and Zen 4; the label "
-		 "gives the extra instructions. An estimate of CPU work (docs/insn-classes.md).",
-		 family);
+	fig_str(&fig, "ylab", "minus raw: estimated cycles per I/O (not a time)");
+	snprintf(caption, sizeof(caption), "%s: estimated CPU cycles per I/O beyond the raw twin, "
+		 "whole path and driver plus layer, by instruction class, for Golden Cove (glc) "
+		 "and Zen 4; each label gives the extra instructions. An estimate of CPU work, "
+		 "not a time (docs/insn-classes.md).", family);
 	fig_render(&fig, caption, out);
 out:
 	name_list_free(&wls);
