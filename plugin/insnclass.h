@@ -30,6 +30,11 @@
 	X(LOAD, "load", "memory loads (mem=on only)", 0, 0)			\
 	X(STORE, "store", "memory stores (mem=on only)", 0, 0)
 
+/* The microarchitectures of the cost columns above, in their order: id, name, title. */
+#define INSN_UARCHS(X)								\
+	X(GLC, "glc", "Golden Cove")						\
+	X(ZEN4, "zen4", "Zen 4")
+
 #define INSN_CLASS_ID(id, name, what, glc, zen4) INSN_CLASS_##id,
 enum insn_class_id { INSN_CLASSES(INSN_CLASS_ID) N_INSN_CLASSES };
 #undef INSN_CLASS_ID

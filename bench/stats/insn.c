@@ -97,8 +97,12 @@ const struct insn_class_info insn_class_table[N_INSN_CLASSES] = {
 };
 #undef INSN_CLASS_INFO
 
-const char *const insn_uarch_names[N_INSN_UARCHS] = { "glc", "zen4" };
-const char *const insn_uarch_titles[N_INSN_UARCHS] = { "Golden Cove", "Zen 4" };
+#define INSN_UARCH_NAME(id, name, title) [INSN_UARCH_##id] = name,
+#define INSN_UARCH_TITLE(id, name, title) [INSN_UARCH_##id] = title,
+const char *const insn_uarch_names[N_INSN_UARCHS] = { INSN_UARCHS(INSN_UARCH_NAME) };
+const char *const insn_uarch_titles[N_INSN_UARCHS] = { INSN_UARCHS(INSN_UARCH_TITLE) };
+#undef INSN_UARCH_NAME
+#undef INSN_UARCH_TITLE
 const double insn_cost_other[N_INSN_UARCHS] = { INSN_COST_OTHER_GLC, INSN_COST_OTHER_ZEN4 };
 
 /* Loads and stores count memory accesses, not instructions of their own. */

@@ -79,7 +79,9 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
  * plugin ran with mem=on), and est_cycles_<uarch>_per_io and driver_est_cycles_<uarch>_per_io
  * for each microarchitecture: an estimate of CPU work, not a time.
  */
-enum insn_uarch { INSN_UARCH_GLC, INSN_UARCH_ZEN4, N_INSN_UARCHS };
+#define INSN_UARCH_ID(id, name, title) INSN_UARCH_##id,
+enum insn_uarch { INSN_UARCHS(INSN_UARCH_ID) N_INSN_UARCHS };
+#undef INSN_UARCH_ID
 
 struct insn_class_info {
 	const char *name, *what;
