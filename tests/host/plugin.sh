@@ -3,16 +3,17 @@
 # an API version QEMU does not speak; a test module with 16 extra nops in one function shows
 # exactly 16 more instructions per call there; its function of known instruction classes shows
 # exactly its atomics, fences, indirect calls (through the guest kernel's retpoline thunks),
-# conditional branches and rep iterations per call; the runner's net sample (rawnet, UDP 64 B)
+# conditional branches and rep iterations per call, and with mem=on its loads and stores;
+# the runner's net sample (rawnet, UDP 64 B)
 # gets an instruction window with per-packet driver and net-core counts; two boots running
 # the same null-block samples (null_blk, rawnull, safenull; 4 KiB randread io_uring, QD1 and
 # QD32) give the same driver_insn_per_io to within 1 instruction.
 # INSN_KEEP=DIR keeps the run folders (DIR/probe, DIR/boot1, DIR/boot2) for reading.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
-# Checks: refusal 2, acceptance 1, insnprobe and net windows 7, classes 6, two boots 2 each,
-# 3 arms x 2 depths.
-plan $((3 + 7 + 6 + 2 * 2 + 3 * 2))
+# Checks: refusal 2, acceptance 1, insnprobe and net windows 7, classes 6, loads and stores
+# 3, two boots 2 each, 3 arms x 2 depths.
+plan $((3 + 7 + 6 + 3 + 2 * 2 + 3 * 2))
 . "$(dirname "$0")/../lib/need.sh"
 need make qemu-system-x86_64 || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -53,10 +54,11 @@ initrd=$work/initrd.img
 "$top/scripts/mkinitramfs.sh" -o "$initrd" -k "$kver" >/dev/null ||
 	{ echo "not ok - initramfs builds"; exit 1; }
 
+# vm SHARE [PLUGIN-ARGS]: one boot running SHARE/job.sh under the plugin.
 vm() {
 	local share=$1
 	"$top/scripts/vm-run.sh" --share "$share" --initrd "$initrd" --kver "$kver" --clock icount \
-		--plugin '' --timeout 900 --quiet >"$share/vm.out" 2>&1
+		--plugin "${2:-}" --timeout 900 --quiet >"$share/vm.out" 2>&1
 }
 
 # csv_value FILE ARM WORKLOAD METRIC: the mean of the valid samples.csv rows that match
@@ -141,10 +143,11 @@ check "insnprobe_padded runs exactly 16 more instructions per call than insnprob
 # calls, 4 conditional branches, 8 rep stosq iterations. The guest kernel's indirect calls are
 # what its Spectre v2 mitigation makes them (a retpoline thunk's call counts where it is made).
 echo "# guest spectre_v2: $(cat "$work/probe/spectre_v2.txt" 2>/dev/null)"
+# cls_per_call CLASS [FILE]: insnprobe_classes' count of CLASS per call.
 cls_per_call() {
 	awk -F, -v f=insnprobe_classes -v c="$1_per_io" \
 		'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		 $5 == f && $2 == "classes" && col[c] { printf "%.4f\n", $col[c] / $9 }' "$fn"
+		 $5 == f && $2 == "classes" && col[c] { printf "%.4f\n", $col[c] / $9 }' "${2:-$fn}"
 }
 check "the class columns come from the plugin's classes line" \
 	grep -q '^classes atomic fence serial icall ijmp ret jcc rep' "$work"/probe/insncount*.txt
@@ -152,6 +155,27 @@ for want in atomic:3 fence:3 icall:2 jcc:4 rep:8; do
 	c=${want%%:*} n=${want#*:}
 	got=$(cls_per_call "$c")
 	check "insnprobe_classes runs exactly $n $c per call (${got:-none})" \
+		awk -v g="${got:-x}" -v n="$n" 'BEGIN { exit !(g == n) }'
+done
+# mem=on: insnprobe_classes loads 6 times per call (three read-modify-writes, two loads of
+# the function pointer, its return) and stores 13 times (three read-modify-writes, two
+# return addresses pushed by the calls, eight rep stosq iterations).
+mkdir -p "$work/mem/insn"
+cp "$work/probe/facts.tsv" "$work/mem/"
+cat >"$work/mem/job.sh" <<JOB
+modprobe insnprobe || exit 1
+twinmark start 103 && echo $calls >/sys/module/insnprobe/parameters/call_classes &&
+	twinmark stop 103 -o /out/insn family=probe arm=classes workload=calls sample=0 \
+		modules=insnprobe ios=$calls || exit 1
+JOB
+vm "$work/mem" mem=on
+"$top/bench/twinbench" insn "$work/mem" >"$work/mem/insn.out" 2>&1
+check "mem=on: the plugin says so in its classes line" \
+	grep -q '^classes .* mem on$' "$work"/mem/insncount*.txt
+for want in load:6 store:13; do
+	c=${want%%:*} n=${want#*:}
+	got=$(cls_per_call "$c" "$work/mem/insn-functions.csv")
+	check "mem=on: insnprobe_classes makes exactly $n ${c}s per call (${got:-none})" \
 		awk -v g="${got:-x}" -v n="$n" 'BEGIN { exit !(g == n) }'
 done
 dp=$(csv_value "$work/probe/samples.csv" plain calls driver_insn_per_io)
