@@ -3,10 +3,15 @@
  * insncount.c - a QEMU TCG plugin that counts the guest's executed instructions per
  * measurement window, in total, in the kernel, and by the code address of each kernel
  * translation block, so that the host can resolve them to functions with the guest's
- * /proc/kallsyms.
+ * /proc/kallsyms; and the same by instruction class (insnclass.h).
  *
- * Every translation block gets two inline counters, added when the block starts: its
- * instruction count and 1. Kernel blocks (upper half of the x86-64 address space) count
+ * Every translation block gets inline counters, added when the block starts: its
+ * instruction count, 1, and the number of its instructions in each class, decoded from
+ * their bytes once when the block is translated. Iterations of rep string instructions
+ * are counted by an inline add on the instruction's memory accesses (one per iteration;
+ * movs and cmps make two); with mem=on every memory access adds to its counters the same
+ * way (see count_classes() for how loads are told from stores).
+ * Kernel blocks (upper half of the x86-64 address space) count
  * into one slot per start address; all user blocks count into one slot. The guest opens and
  * closes windows with the marker of twinmark.h; at a window's close the plugin writes the
  * window's counts through qemu_plugin_outs (QEMU's -d plugin -D FILE log). Starts of the
@@ -14,14 +19,22 @@
  * start to the last stop.
  *
  *   insncount api 1 qemu-api 0..1 target x86_64 vcpus 1
+ *   classes NAME...                 (the class columns below, in order; mem on|off)
  *   window ID total N kernel N user N
- *   tb ADDR INSNS EXECS             (one line per kernel block address executed)
+ *   user C...                       (the user slot's class counts)
+ *   tb ADDR INSNS EXECS C... [call|jmp TARGET]
+ *                                   (one line per kernel block address executed; the block
+ *                                   ends in a direct call or jump to TARGET, which the host
+ *                                   checks for an indirect-branch thunk)
  *   end ID
  *   error MESSAGE                   (a marker out of order: the host marks the window broken)
- *   exit total N kernel N windows N
+ *   exit total N kernel N windows N cal R P
+ *                                   (R, P: returns' and pushes' accesses that matched
+ *                                   QEMU_PLUGIN_MEM_R, which tell loads from stores)
  *
  * Arguments: api=N asks for plugin API version N instead of the one this file was written
- * for (it exists to test the refusal).
+ * for (it exists to test the refusal); mem=on counts loads and stores (slower; see
+ * docs/insn-classes.md); classes=off leaves out every class count (to time what they add).
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -29,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "insnclass.h"
 #include "qemu-plugin-v1.h"
 #include "twinmark.h"
 
@@ -38,12 +52,25 @@ QPV1_EXPORT int qemu_plugin_version = QPV1_API_VERSION;
 #define SLOTS_PER_CHUNK	4096
 #define NO_WINDOW	UINT64_MAX
 
-/* The counters of one start address; the inline adds write straight into it. */
+/*
+ * The counters of one start address; the inline adds write straight into it. rep_acc2
+ * counts the accesses of rep movs and cmps, two per iteration; with mem=on, acc counts every
+ * memory access and acc_r those that match QEMU_PLUGIN_MEM_R (see count_classes()).
+ */
 struct slot {
 	uint64_t insns;
 	uint64_t execs;
+	uint64_t cls[N_INSN_CLASSES];
+	uint64_t rep_acc2;
+	uint64_t acc, acc_r;
 	uint64_t vaddr;
+	uint64_t target;	/* the direct call or jump that ends the block, or 0 */
+	bool target_is_call;
 };
+
+#define INSN_CLASS_NAME(id, name, what, glc, zen4) [INSN_CLASS_##id] = name,
+static const char *const class_names[N_INSN_CLASSES] = { INSN_CLASSES(INSN_CLASS_NAME) };
+#undef INSN_CLASS_NAME
 
 /* Slots live in chunks that never move, because QEMU keeps pointers to their counters. */
 struct slot_chunk {
@@ -61,11 +88,15 @@ static struct {
 	uint64_t window;		/* the open window's id, or NO_WINDOW */
 	unsigned int depth;		/* starts of the open window not yet stopped */
 	uint64_t past_total, past_kernel, windows;
+	bool mem, classes;		/* mem=on, classes=on */
+	uint64_t cal_r;			/* returns' accesses that matched QEMU_PLUGIN_MEM_R */
+	uint64_t cal_push_r;		/* pushes' accesses that matched QEMU_PLUGIN_MEM_R */
 	char *out;			/* output batch handed to qemu_plugin_outs */
 	size_t out_len, out_cap;
 } state = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.window = NO_WINDOW,
+	.classes = true,
 };
 
 /* Whether a QEMU serving API versions @min..@cur can run a plugin that needs version @want. */
@@ -171,6 +202,38 @@ static void count_totals(uint64_t *total, uint64_t *kernel)
 	*total = *kernel + state.user.insns;
 }
 
+static void slot_zero(struct slot *s)
+{
+	s->insns = 0;
+	s->execs = 0;
+	memset(s->cls, 0, sizeof(s->cls));
+	s->rep_acc2 = 0;
+	s->acc = 0;
+	s->acc_r = 0;
+}
+
+/*
+ * Writes " C..." for @s: its class counts, a rep movs or cmps iteration being two accesses,
+ * and its loads and stores from its accesses by how QEMU_PLUGIN_MEM_R behaved (state.cal_r).
+ */
+static void out_classes(const struct slot *s)
+{
+	bool r_is_load = state.cal_r > state.cal_push_r;
+
+	for (int c = 0; c < N_INSN_CLASSES; c++) {
+		uint64_t v = s->cls[c];
+
+		if (c == INSN_CLASS_REP)
+			v += s->rep_acc2 / 2;
+		else if (c == INSN_CLASS_LOAD)
+			v = r_is_load ? s->acc_r : s->acc - s->acc_r;
+		else if (c == INSN_CLASS_STORE)
+			v = r_is_load ? s->acc - s->acc_r : s->acc_r;
+		out_printf(" %" PRIu64, v);
+	}
+	out_printf("\n");
+}
+
 /* Fold the counters into the run's totals and start them again from zero. */
 static void reset_counters(void)
 {
@@ -179,13 +242,10 @@ static void reset_counters(void)
 	count_totals(&total, &kernel);
 	state.past_total += total;
 	state.past_kernel += kernel;
-	state.user.insns = 0;
-	state.user.execs = 0;
+	slot_zero(&state.user);
 	for (struct slot_chunk *c = state.chunks; c; c = c->next)
-		for (size_t i = 0; i < c->used; i++) {
-			c->slots[i].insns = 0;
-			c->slots[i].execs = 0;
-		}
+		for (size_t i = 0; i < c->used; i++)
+			slot_zero(&c->slots[i]);
 }
 
 static void write_window(uint64_t id)
@@ -195,13 +255,20 @@ static void write_window(uint64_t id)
 	count_totals(&total, &kernel);
 	out_printf("window %" PRIu64 " total %" PRIu64 " kernel %" PRIu64 " user %" PRIu64 "\n",
 		   id, total, kernel, state.user.insns);
+	out_printf("user");
+	out_classes(&state.user);
 	for (struct slot_chunk *c = state.chunks; c; c = c->next)
 		for (size_t i = 0; i < c->used; i++) {
 			const struct slot *s = &c->slots[i];
 
-			if (s->insns)
-				out_printf("tb 0x%" PRIx64 " %" PRIu64 " %" PRIu64 "\n",
-					   s->vaddr, s->insns, s->execs);
+			if (!s->insns)
+				continue;
+			out_printf("tb 0x%" PRIx64 " %" PRIu64 " %" PRIu64, s->vaddr, s->insns,
+				   s->execs);
+			if (s->target)
+				out_printf(" %s 0x%" PRIx64, s->target_is_call ? "call" : "jmp",
+					   s->target);
+			out_classes(s);
 		}
 	out_printf("end %" PRIu64 "\n", id);
 	out_flush();
@@ -269,6 +336,190 @@ static void watch_marker(struct qemu_plugin_tb *tb, size_t i, size_t n)
 								   word[2]));
 }
 
+/*
+ * What one instruction is, from its bytes: its class (-1: none) and, for a rep string
+ * instruction, how many memory accesses one iteration makes.
+ */
+struct insn_kind {
+	int cls;
+	unsigned int rep_accesses;	/* 0: not a rep string instruction */
+};
+
+/* The memory accesses of one iteration of string instruction @op, or 0 for none. */
+static unsigned int string_accesses(uint8_t op)
+{
+	switch (op) {
+	case 0xa4: case 0xa5: case 0xa6: case 0xa7:
+		return 2;			/* movs: a load and a store; cmps: two loads */
+	case 0xaa: case 0xab: case 0xac: case 0xad: case 0xae: case 0xaf:
+	case 0x6c: case 0x6d: case 0x6e: case 0x6f:
+		return 1;			/* stos, lods, scas, ins, outs */
+	}
+	return 0;
+}
+
+/* The class of a one-byte opcode @op with ModRM @modrm (0 if none follows). */
+static int class_one_byte(uint8_t op, uint8_t modrm)
+{
+	unsigned int mod = modrm >> 6, reg = (modrm >> 3) & 7;
+
+	if ((op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3))
+		return INSN_CLASS_JCC;
+	switch (op) {
+	case 0xc2: case 0xc3: case 0xca: case 0xcb:
+		return INSN_CLASS_RET;
+	case 0xcf:
+		return INSN_CLASS_SERIAL;	/* iret */
+	case 0x86: case 0x87:
+		return mod != 3 ? INSN_CLASS_ATOMIC : -1;
+	case 0xff:
+		if (reg == 2 || reg == 3)
+			return INSN_CLASS_ICALL;
+		if (reg == 4 || reg == 5)
+			return INSN_CLASS_IJMP;
+		return -1;
+	}
+	return -1;
+}
+
+/* The class of two-byte opcode 0f @op, @rest the bytes after it; @pfx any 66/f2/f3. */
+static int class_two_byte(uint8_t op, const uint8_t *rest, size_t n, bool opsize, bool pfx)
+{
+	uint8_t modrm = n ? rest[0] : 0;
+	unsigned int mod = modrm >> 6, reg = (modrm >> 3) & 7;
+
+	if (op >= 0x80 && op <= 0x8f)
+		return INSN_CLASS_JCC;
+	switch (op) {
+	case 0xa2: case 0x30: case 0x08: case 0x09: case 0x22: case 0x23: case 0xaa:
+		return INSN_CLASS_SERIAL;	/* cpuid wrmsr invd wbinvd mov-cr mov-dr rsm */
+	case 0x00:
+		return n && (reg == 2 || reg == 3) ? INSN_CLASS_SERIAL : -1;	/* lldt ltr */
+	case 0x01:
+		if (modrm == 0xe8 && !pfx)
+			return INSN_CLASS_SERIAL;	/* serialize */
+		return n && mod != 3 && (reg == 2 || reg == 3 || reg == 7) ?
+		       INSN_CLASS_SERIAL : -1;	/* lgdt lidt invlpg */
+	case 0xae:
+		return n && mod == 3 && reg >= 5 && !pfx ? INSN_CLASS_FENCE : -1;
+	case 0x38:
+		return n && rest[0] == 0x82 && opsize ? INSN_CLASS_SERIAL : -1;	/* invpcid */
+	}
+	return -1;
+}
+
+/* Decodes the x86-64 instruction @p of @len bytes far enough to tell its class. */
+static struct insn_kind insn_decode(const uint8_t *p, size_t len)
+{
+	struct insn_kind k = { -1, 0 };
+	bool lock = false, rep = false, opsize = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == 0xf0)
+			lock = true;
+		else if (p[i] == 0xf2 || p[i] == 0xf3)
+			rep = true;
+		else if (p[i] == 0x66)
+			opsize = true;
+		else if (p[i] != 0x26 && p[i] != 0x2e && p[i] != 0x36 && p[i] != 0x3e &&
+			 p[i] != 0x64 && p[i] != 0x65 && p[i] != 0x67)
+			break;
+	}
+	if (i < len && (p[i] & 0xf0) == 0x40)
+		i++;			/* REX */
+	if (i >= len)
+		return k;
+	if (lock) {
+		k.cls = INSN_CLASS_ATOMIC;
+		return k;
+	}
+	if (p[i] == 0x0f && i + 1 < len) {
+		k.cls = class_two_byte(p[i + 1], p + i + 2, len - i - 2, opsize, opsize || rep);
+		return k;
+	}
+	if (rep && string_accesses(p[i])) {
+		k.cls = INSN_CLASS_REP;
+		k.rep_accesses = string_accesses(p[i]);
+		return k;
+	}
+	k.cls = class_one_byte(p[i], i + 1 < len ? p[i + 1] : 0);
+	return k;
+}
+
+/*
+ * Registers block @tb's class counters in slot @s: one inline add per class its
+ * instructions hold, and inline adds on the memory accesses that count rep iterations
+ * (and, with mem=on, loads and stores).
+ *
+ * Memory callbacks registered for QEMU_PLUGIN_MEM_RW see every access in every QEMU, so
+ * the rep counts use them. QEMU 7.2 runs a QEMU_PLUGIN_MEM_R callback on stores only (its
+ * plugin-gen.c tests the callback's flags against the access's direction plus one), while
+ * a QEMU that follows the documentation runs it on loads. So every access adds to acc, the
+ * ones matching MEM_R add to acc_r, and returns (which load) and one-byte pushes (which
+ * store) tell which acc_r is: their MEM_R adds go to state.cal_r and state.cal_push_r,
+ * and the larger one wins (QEMU 7.2 in the 7.3 guest: 21 thousand against 51 million).
+ */
+static void count_classes(struct qemu_plugin_tb *tb, size_t n, struct slot *s)
+{
+	uint64_t per_class[N_INSN_CLASSES] = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+		struct insn_kind k = insn_decode(qemu_plugin_insn_data(insn),
+						 qemu_plugin_insn_size(insn));
+
+		if (k.rep_accesses)
+			qemu_plugin_register_vcpu_mem_inline(insn, QEMU_PLUGIN_MEM_RW,
+							     QEMU_PLUGIN_INLINE_ADD_U64,
+							     k.rep_accesses == 2 ? &s->rep_acc2 :
+							     &s->cls[INSN_CLASS_REP], 1);
+		else if (k.cls >= 0)
+			per_class[k.cls]++;
+		if (!state.mem)
+			continue;
+		qemu_plugin_register_vcpu_mem_inline(insn, QEMU_PLUGIN_MEM_RW,
+						     QEMU_PLUGIN_INLINE_ADD_U64, &s->acc, 1);
+		qemu_plugin_register_vcpu_mem_inline(insn, QEMU_PLUGIN_MEM_R,
+						     QEMU_PLUGIN_INLINE_ADD_U64, &s->acc_r, 1);
+		if (k.cls == INSN_CLASS_RET)
+			qemu_plugin_register_vcpu_mem_inline(insn, QEMU_PLUGIN_MEM_R,
+							     QEMU_PLUGIN_INLINE_ADD_U64,
+							     &state.cal_r, 1);
+		if (qemu_plugin_insn_size(insn) == 1 &&
+		    (*(const uint8_t *)qemu_plugin_insn_data(insn) & 0xf8) == 0x50)
+			qemu_plugin_register_vcpu_mem_inline(insn, QEMU_PLUGIN_MEM_R,
+							     QEMU_PLUGIN_INLINE_ADD_U64,
+							     &state.cal_push_r, 1);
+	}
+	for (int c = 0; c < N_INSN_CLASSES; c++)
+		if (per_class[c])
+			qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+								 &s->cls[c], per_class[c]);
+}
+
+/*
+ * Records in @s the target of the direct call or jump (e8/e9 rel32) that ends block @tb:
+ * the kernel's indirect calls and jumps may go through such a call of a retpoline thunk,
+ * which only the host can name (twinbench insn counts them as indirect).
+ */
+static void note_target(struct qemu_plugin_tb *tb, size_t n, struct slot *s)
+{
+	struct qemu_plugin_insn *insn;
+	const uint8_t *p;
+	int32_t rel;
+
+	if (!n)
+		return;
+	insn = qemu_plugin_tb_get_insn(tb, n - 1);
+	p = qemu_plugin_insn_data(insn);
+	if (qemu_plugin_insn_size(insn) != 5 || (p[0] != 0xe8 && p[0] != 0xe9))
+		return;
+	memcpy(&rel, p + 1, sizeof(rel));
+	s->target = qemu_plugin_insn_vaddr(insn) + 5 + (int64_t)rel;
+	s->target_is_call = p[0] == 0xe8;
+}
+
 static void insncount_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb);
@@ -281,8 +532,14 @@ static void insncount_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	pthread_mutex_unlock(&state.lock);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &s->insns, n);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &s->execs, 1);
-	if (vaddr >= KERNEL_BASE)
+	if (state.classes)
+		count_classes(tb, n, s);
+	if (vaddr >= KERNEL_BASE) {
+		pthread_mutex_lock(&state.lock);
+		note_target(tb, n, s);
+		pthread_mutex_unlock(&state.lock);
 		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint32_t magic;
@@ -304,8 +561,9 @@ static void insncount_exit(qemu_plugin_id_t id, void *userdata)
 		out_printf("error window %" PRIu64 " still open when the guest stopped\n",
 			   state.window);
 	count_totals(&total, &kernel);
-	out_printf("exit total %" PRIu64 " kernel %" PRIu64 " windows %" PRIu64 "\n",
-		   state.past_total + total, state.past_kernel + kernel, state.windows);
+	out_printf("exit total %" PRIu64 " kernel %" PRIu64 " windows %" PRIu64 " cal %" PRIu64
+		   " %" PRIu64 "\n", state.past_total + total, state.past_kernel + kernel,
+		   state.windows, state.cal_r, state.cal_push_r);
 	out_flush();
 	pthread_mutex_unlock(&state.lock);
 }
@@ -325,8 +583,13 @@ static int parse_args(int argc, char **argv)
 					argv[i]);
 				return -1;
 			}
+		} else if (!strcmp(argv[i], "mem=on") || !strcmp(argv[i], "mem=off")) {
+			state.mem = !strcmp(argv[i], "mem=on");
+		} else if (!strcmp(argv[i], "classes=on") || !strcmp(argv[i], "classes=off")) {
+			state.classes = !strcmp(argv[i], "classes=on");
 		} else {
-			fprintf(stderr, "insncount: unknown argument '%s' (known: api=N)\n", argv[i]);
+			fprintf(stderr, "insncount: unknown argument '%s' (known: api=N, "
+				"mem=on|off, classes=on|off)\n", argv[i]);
 			return -1;
 		}
 	}
@@ -363,6 +626,12 @@ QPV1_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info
 	out_printf("insncount api %d qemu-api %d..%d target %s vcpus %d\n", want,
 		   info->version.min, info->version.cur, info->target_name,
 		   info->system.smp_vcpus);
+	if (state.classes) {
+		out_printf("classes");
+		for (int c = 0; c < N_INSN_CLASSES; c++)
+			out_printf(" %s", class_names[c]);
+		out_printf(" mem %s\n", state.mem ? "on" : "off");
+	}
 	out_flush();
 	qemu_plugin_register_vcpu_tb_trans_cb(id, insncount_tb_trans);
 	qemu_plugin_register_atexit_cb(id, insncount_exit, NULL);

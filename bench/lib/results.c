@@ -15,6 +15,7 @@
 #include <csv.h>
 #include "results.h"
 #include "vec.h"
+#include "../../plugin/insnclass.h"
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -36,6 +37,19 @@ const struct metric_info metric_table[] = {
 	  "instructions per I/O of sleeping, waking and the idle loop (insncount plugin)" },
 	{ "busy_insn_per_io", "insn", false, false,
 	  "guest instructions per I/O without the wait ones (insncount plugin)" },
+#define CLASS_METRICS(id, name, what, glc, zen4)				\
+	{ name "_per_io", "count", false, false, what ", per I/O (insncount plugin)" },	\
+	{ "driver_" name "_per_io", "count", false, false,			\
+	  what ", per I/O in the driver and its layer (insncount plugin)" },
+	INSN_CLASSES(CLASS_METRICS)
+#undef CLASS_METRICS
+#define ESTIMATE_METRICS(id, name, title)					\
+	{ "est_cycles_" name "_per_io", "est-cycles", false, false,		\
+	  "estimated " title " CPU cycles per I/O from instruction classes (not a time)" }, \
+	{ "driver_est_cycles_" name "_per_io", "est-cycles", false, false,	\
+	  "estimated " title " CPU cycles per I/O in the driver and its layer (not a time)" },
+	INSN_UARCHS(ESTIMATE_METRICS)
+#undef ESTIMATE_METRICS
 	{ "irqs_per_io", "irq", false, false, "hardware interrupts per I/O" },
 	{ "hardirq_ns_per_io", "ns", false, false, "hard interrupt time per I/O" },
 	{ "softirq_ns_per_io", "ns", false, false, "soft interrupt time per I/O" },

@@ -5,7 +5,10 @@
  * insn_merge()), what the safe twin executes per I/O beyond the raw twin, split by where the
  * code lives (driver module, safe layer, the block/net core it calls, the rest of the
  * kernel) and by function, counterpart functions paired through the twin map. Runs without
- * the plugin have no insn-diff.csv and no section.
+ * the plugin have no insn-diff.csv and no section. Then (issue 22) the instruction classes
+ * per I/O of the raw, safe and Rust twins and the cycle estimate of docs/insn-classes.md:
+ * where the safe twin's extra estimated cycles come from, by class, next to its extra
+ * instructions, and next to measured cycles where a PMU gave them.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -15,11 +18,12 @@
 #include "doc.h"
 #include "facts.h"
 #include "figure.h"
+#include "insn.h"
 #include "report_insn.h"
 #include "vec.h"
 
 /* Functions listed per pair: the largest mean differences. */
-#define INSN_TOP_FUNCTIONS	12
+#define INSN_SHOWN_FUNCTIONS	12
 /* Smaller mean differences (instructions per I/O) are left out of the function table. */
 #define INSN_MIN_DIFF		0.5
 
@@ -218,7 +222,363 @@ static void pair_section(struct doc *d, const struct insn_diffs *t, const struct
 		 "mean over the workloads where the function ran). Counterpart functions of the "
 		 "twin map (twins.tsv) are one row, raw/safe; a function without a counterpart "
 		 "shows its whole count:", p->candidate, p->baseline);
-	pair_functions(d, t, p, wls.n, INSN_TOP_FUNCTIONS);
+	pair_functions(d, t, p, wls.n, INSN_SHOWN_FUNCTIONS);
+	name_list_free(&wls);
+}
+
+/* Instruction classes and the cycle estimate --------------------------------------- */
+
+/* The arms the class section compares, by role: the raw, the safe and the Rust twin. */
+#define CLASS_ARMS	3
+static const enum arm_role class_roles[CLASS_ARMS] = { ARM_RAW, ARM_SAFE, ARM_RUST };
+
+/* What a PMU measured per I/O, when the run has it (host mode on bare metal). */
+#define PMU_CYCLES_METRIC	"cycles_per_io"
+
+static const char *predict_arm(const struct run_data *run, const char *family,
+			       enum arm_role role);
+
+/* The mean of the valid samples of @metric of one arm and workload; NAN when none. */
+static double arm_mean(const struct run_data *run, const char *family, const char *arm,
+		       const char *workload, const char *metric)
+{
+	double sum = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; arm && i < run->samples.n; i++) {
+		const struct sample_row *r = &run->samples.rows[i];
+
+		if (r->valid && !strcmp(r->metric, metric) && !strcmp(r->arm, arm) &&
+		    !strcmp(r->workload, workload) && !strcmp(r->family, family)) {
+			sum += r->value;
+			n++;
+		}
+	}
+	return n ? sum / n : NAN;
+}
+
+/* The arms of @family by class_roles (NULL for a role it lacks); false without raw and safe. */
+static bool class_arms(const struct run_data *run, const char *family,
+		       const char *arms[CLASS_ARMS])
+{
+	for (int a = 0; a < CLASS_ARMS; a++)
+		arms[a] = predict_arm(run, family, class_roles[a]);
+	return arms[0] && arms[1];
+}
+
+/* Whether @family's raw arm has class counts in @workload (a plugin with classes ran). */
+static bool has_classes(const struct run_data *run, const char *family, const char *raw,
+			const char *workload)
+{
+	char metric[RESULTS_NAME_LEN];
+
+	snprintf(metric, sizeof(metric), "%s_per_io", insn_class_table[INSN_CLASS_JCC].name);
+	return !isnan(arm_mean(run, family, raw, workload, metric));
+}
+
+/* A class metric's name: "C_per_io" or "driver_C_per_io". */
+static void class_metric(char *out, size_t len, bool driver, int c)
+{
+	snprintf(out, len, "%s%s_per_io", driver ? "driver_" : "", insn_class_table[c].name);
+}
+
+/* Per I/O of one arm: instructions, class counts; whole path or driver plus layer. */
+struct class_counts {
+	double insns, cls[N_INSN_CLASSES];
+};
+
+static void class_counts_of(const struct run_data *run, const char *family, const char *arm,
+			    const char *workload, bool driver, struct class_counts *out)
+{
+	char metric[RESULTS_NAME_LEN];
+
+	out->insns = arm_mean(run, family, arm, workload,
+			      driver ? "driver_insn_per_io" : "insn_per_io");
+	for (int c = 0; c < N_INSN_CLASSES; c++) {
+		class_metric(metric, sizeof(metric), driver, c);
+		out->cls[c] = arm_mean(run, family, arm, workload, metric);
+	}
+}
+
+static double estimate_of(const struct class_counts *k, enum insn_uarch u)
+{
+	double cls[N_INSN_CLASSES];
+
+	for (int c = 0; c < N_INSN_CLASSES; c++)
+		cls[c] = isnan(k->cls[c]) ? 0 : k->cls[c];
+	return insn_estimate(cls, k->insns, u);
+}
+
+static void cell_diff(struct table *t, size_t col, double a, double b)
+{
+	if (isnan(a) || isnan(b))
+		cellf(t, col, "-");
+	else
+		cellf(t, col, "%+.2f", b - a);
+}
+
+static void cell_value(struct table *t, size_t col, double v)
+{
+	if (isnan(v))
+		cellf(t, col, "-");
+	else
+		cellf(t, col, "%.2f", v);
+}
+
+/* One row of the class table: the whole path and driver plus layer of each arm. */
+static void class_row(struct table *t, const char *what, const double whole[CLASS_ARMS],
+		      const double driver[CLASS_ARMS])
+{
+	cellf(t, 0, "%s", what);
+	for (int a = 0; a < CLASS_ARMS; a++) {
+		cell_value(t, 1 + a, whole[a]);
+		cell_value(t, 6 + a, driver[a]);
+	}
+	for (int a = 1; a < CLASS_ARMS; a++) {
+		cell_diff(t, 3 + a, whole[0], whole[a]);
+		cell_diff(t, 8 + a, driver[0], driver[a]);
+	}
+}
+
+/* The estimated cycle difference of arm @a over raw, as a sentence, with the measured cycles. */
+static void class_summary(struct doc *d, const char *const arms[CLASS_ARMS], int a,
+			  const struct class_counts k[CLASS_ARMS],
+			  const struct class_counts kd[CLASS_ARMS])
+{
+	char text[2048];
+	size_t used = 0;
+
+	used += snprintf(text + used, sizeof(text) - used, "%s minus %s: %+.1f instructions per "
+			 "I/O (%+.2f %% of %s's)", arms[a], arms[0], k[a].insns - k[0].insns,
+			 100 * (k[a].insns - k[0].insns) / k[0].insns, arms[0]);
+	for (int u = 0; u < N_INSN_UARCHS && used < sizeof(text); u++) {
+		double e0 = estimate_of(&k[0], u), e = estimate_of(&k[a], u);
+
+		used += snprintf(text + used, sizeof(text) - used, "; estimated %+.1f cycles per "
+				 "I/O on %s (%+.2f %% of %s's estimated %.0f)", e - e0,
+				 insn_uarch_titles[u], 100 * (e - e0) / e0, arms[0], e0);
+	}
+	for (int u = 0; u < N_INSN_UARCHS && used < sizeof(text); u++) {
+		double e0 = estimate_of(&k[0], u);
+		double dd = estimate_of(&kd[a], u) - estimate_of(&kd[0], u);
+
+		used += snprintf(text + used, sizeof(text) - used, "%s %+.1f on %s (%+.2f %% of "
+				 "%s's estimated whole path)", u ? ";" : ". Driver plus layer alone "
+				 "(exact counts):", dd, insn_uarch_titles[u], 100 * dd / e0, arms[0]);
+	}
+	doc_para(d, "%s.", text);
+}
+
+/* Measured cycles per I/O next to the estimate, or one line saying there are none. */
+static void class_pmu(struct doc *d, const struct run_data *run, const char *family,
+		      const char *workload, const char *const arms[CLASS_ARMS],
+		      const struct class_counts k[CLASS_ARMS])
+{
+	bool any = false;
+
+	for (int a = 0; a < CLASS_ARMS; a++) {
+		double m = arm_mean(run, family, arms[a], workload, PMU_CYCLES_METRIC);
+
+		if (!arms[a] || isnan(m))
+			continue;
+		any = true;
+		doc_para(d, "%s: measured %.0f cycles per I/O (PMU, %s); the estimate is %.0f "
+			 "(%s, %.2f of measured) and %.0f (%s, %.2f of measured).", arms[a], m,
+			 PMU_CYCLES_METRIC, estimate_of(&k[a], INSN_UARCH_GLC),
+			 insn_uarch_titles[INSN_UARCH_GLC], estimate_of(&k[a], INSN_UARCH_GLC) / m,
+			 estimate_of(&k[a], INSN_UARCH_ZEN4), insn_uarch_titles[INSN_UARCH_ZEN4],
+			 estimate_of(&k[a], INSN_UARCH_ZEN4) / m);
+	}
+	if (!any)
+		doc_para(d, "No measured cycles per I/O to set the estimate against (%s comes only "
+			 "from host mode on a machine with a PMU).", PMU_CYCLES_METRIC);
+}
+
+static void class_workload(struct doc *d, const struct run_data *run, const char *family,
+			   const char *workload, const char *const arms[CLASS_ARMS])
+{
+	static const char *const heads[] = {
+		"per I/O", "raw", "safe", "Rust", "safe-raw", "Rust-raw", "driver raw",
+		"driver safe", "driver Rust", "driver safe-raw", "driver Rust-raw", NULL,
+	};
+	struct table tab = { .numeric = { false, true, true, true, true, true, true, true, true,
+					  true, true } };
+	struct class_counts k[CLASS_ARMS], kd[CLASS_ARMS];
+	double whole[CLASS_ARMS], driver[CLASS_ARMS];
+	char what[64];
+
+	for (int a = 0; a < CLASS_ARMS; a++) {
+		class_counts_of(run, family, arms[a], workload, false, &k[a]);
+		class_counts_of(run, family, arms[a], workload, true, &kd[a]);
+	}
+	doc_heading(d, 3, "%s %s: %s, %s%s%s", family, workload, arms[0], arms[1],
+		    arms[2] ? ", " : "", arms[2] ? arms[2] : "");
+	table_begin(d, &tab, heads);
+	for (int a = 0; a < CLASS_ARMS; a++) {
+		whole[a] = k[a].insns;
+		driver[a] = kd[a].insns;
+	}
+	class_row(&tab, "instructions", whole, driver);
+	table_row(d, &tab);
+	for (int c = 0; c < N_INSN_CLASSES; c++) {
+		if (isnan(k[0].cls[c]))
+			continue;
+		for (int a = 0; a < CLASS_ARMS; a++) {
+			whole[a] = k[a].cls[c];
+			driver[a] = kd[a].cls[c];
+		}
+		class_row(&tab, insn_class_table[c].name, whole, driver);
+		table_row(d, &tab);
+	}
+	for (int u = 0; u < N_INSN_UARCHS; u++) {
+		for (int a = 0; a < CLASS_ARMS; a++) {
+			whole[a] = arms[a] ? estimate_of(&k[a], u) : NAN;
+			driver[a] = arms[a] ? estimate_of(&kd[a], u) : NAN;
+		}
+		snprintf(what, sizeof(what), "est. cycles, %s", insn_uarch_titles[u]);
+		class_row(&tab, what, whole, driver);
+		table_row(d, &tab);
+	}
+	table_end(d);
+	for (int a = 1; a < CLASS_ARMS; a++)
+		if (arms[a] && !isnan(k[a].insns))
+			class_summary(d, arms, a, k, kd);
+	class_pmu(d, run, family, workload, arms, k);
+}
+
+static void section_classes(struct doc *d, const struct run_data *run,
+			    const struct plot_list *pl)
+{
+	struct name_list fams = { 0 };
+	bool any = false;
+
+	run_families(run, &fams);
+	for (size_t f = 0; f < fams.n; f++) {
+		const char *arms[CLASS_ARMS];
+		struct name_list wls = { 0 };
+		char base[160];
+
+		if (!class_arms(run, fams.names[f], arms))
+			continue;
+		run_workloads(run, fams.names[f], &wls);
+		for (size_t w = 0; w < wls.n; w++) {
+			if (!has_classes(run, fams.names[f], arms[0], wls.names[w]))
+				continue;
+			if (!any) {
+				doc_heading(d, 2, "What the extra instructions cost (an estimate)");
+				doc_para(d, "Executed instructions per I/O by class (QEMU plugin; "
+					 "docs/insn-classes.md): the whole path and driver plus layer, "
+					 "means over the samples; the samples.csv metrics <class>_per_io "
+					 "are compared between arms with intervals like every other "
+					 "metric. The estimated cycles weigh each class by a published "
+					 "cost for Golden Cove and Zen 4 and every other instruction by "
+					 "a flat cost: an estimate of CPU work, not a time.");
+				any = true;
+			}
+			snprintf(base, sizeof(base), "insnclass-%s", fams.names[f]);
+			for (size_t i = 0; i < pl->n && w == 0; i++)
+				if (!strcmp(pl->v[i].base, base))
+					doc_figure(d, run, &pl->v[i]);
+			class_workload(d, run, fams.names[f], wls.names[w], arms);
+		}
+		name_list_free(&wls);
+	}
+	name_list_free(&fams);
+}
+
+/* The header of the chart's data: the flat cost, then each class that costs extra. */
+static void plot_classes_header(FILE *f, size_t *cols)
+{
+	fprintf(f, "label flat-cost");
+	*cols = 1;
+	for (int c = 0; c < N_INSN_CLASSES; c++)
+		if (insn_class_extra(c, INSN_UARCH_GLC) || insn_class_extra(c, INSN_UARCH_ZEN4)) {
+			fprintf(f, " %s", insn_class_table[c].name);
+			(*cols)++;
+		}
+	fputc('\n', f);
+}
+
+/* One bar: @cand minus @raw on @u, its extra instructions at the flat cost, then by class. */
+static void plot_classes_bar(FILE *f, const char *label, const struct class_counts *raw,
+			     const struct class_counts *cand, enum insn_uarch u)
+{
+	put_label(f, label);
+	fputc(' ', f);
+	put_num(f, (cand->insns - raw->insns) * insn_cost_other[u]);
+	for (int c = 0; c < N_INSN_CLASSES; c++) {
+		double d = isnan(cand->cls[c]) ? 0 : cand->cls[c] - raw->cls[c];
+
+		if (!insn_class_extra(c, INSN_UARCH_GLC) && !insn_class_extra(c, INSN_UARCH_ZEN4))
+			continue;
+		fputc(' ', f);
+		put_num(f, d * insn_class_extra(c, u));
+	}
+	fputc('\n', f);
+}
+
+/*
+ * The chart of where a family's extra estimated cycles come from: per workload, candidate
+ * (safe, Rust), path (whole, driver plus layer) and microarchitecture, the difference from
+ * raw split into its extra instructions at the flat cost and, per class, its extra count
+ * times what the class costs beyond the flat cost (the parts add up to the difference).
+ */
+static void plot_classes(const struct run_data *run, const char *scripts_dir, const char *family,
+			 struct plot_list *out)
+{
+	const char *arms[CLASS_ARMS];
+	struct name_list wls = { 0 };
+	char title[256], caption[320];
+	struct figure fig;
+	size_t rows = 0, cols = 0;
+	FILE *f = NULL;
+
+	if (!class_arms(run, family, arms))
+		return;
+	run_workloads(run, family, &wls);
+	for (size_t w = 0; w < wls.n; w++) {
+		struct class_counts k[2][CLASS_ARMS];
+
+		if (!has_classes(run, family, arms[0], wls.names[w]))
+			continue;
+		if (!f) {
+			snprintf(title, sizeof(title), "insnclass-%s", family);
+			fig_init(&fig, run, scripts_dir, "insnclass.gp", title);
+			f = fig_open_data(&fig);
+			if (!f)
+				goto out;
+			plot_classes_header(f, &cols);
+		}
+		for (int p = 0; p < 2; p++)
+			for (int a = 0; a < CLASS_ARMS; a++)
+				class_counts_of(run, family, arms[a], wls.names[w], p, &k[p][a]);
+		for (int a = 1; a < CLASS_ARMS; a++)
+			for (int p = 0; p < 2 && arms[a] && !isnan(k[0][a].insns); p++)
+				for (int u = 0; u < N_INSN_UARCHS; u++) {
+					char label[200];
+
+					snprintf(label, sizeof(label), "%s%s%s %s %s (%+.0f insn)",
+						 wls.n > 1 ? wls.names[w] : "", wls.n > 1 ? " " : "",
+						 arms[a], p ? "driver" : "whole", insn_uarch_names[u],
+						 k[p][a].insns - k[p][0].insns);
+					plot_classes_bar(f, label, &k[p][0], &k[p][a], u);
+					rows++;
+				}
+	}
+	if (!f)
+		goto out;
+	fclose(f);
+	fig_num(&fig, "plotwidth", plot_width(rows, 1));
+	fig_num(&fig, "ncols", (double)cols + 1);
+	snprintf(title, sizeof(title), "%s: where the extra estimated cycles come from", family);
+	fig_str(&fig, "plottitle", title);
+	fig_str(&fig, "ylab", "minus raw: estimated cycles per I/O (not a time)");
+	snprintf(caption, sizeof(caption), "%s: estimated CPU cycles per I/O beyond the raw twin, "
+		 "whole path and driver plus layer, by instruction class, for Golden Cove (glc) "
+		 "and Zen 4; each label gives the extra instructions. An estimate of CPU work, "
+		 "not a time (docs/insn-classes.md).", family);
+	fig_render(&fig, caption, out);
+out:
 	name_list_free(&wls);
 }
 
@@ -264,6 +624,7 @@ void section_insn(struct doc *d, const struct run_data *run, const struct plot_l
 	name_list_free(&fams);
 out:
 	free(t.v);
+	section_classes(d, run, pl);
 }
 
 void plot_insn(const struct run_data *run, const char *scripts_dir, const char *family,
@@ -275,6 +636,7 @@ void plot_insn(const struct run_data *run, const char *scripts_dir, const char *
 	size_t rows = 0, pairs = 0;
 	FILE *f;
 
+	plot_classes(run, scripts_dir, family, out);
 	if (!insn_diffs_load(run, &t))
 		return;
 	for (size_t i = 0; i < t.n; i++) {

@@ -91,6 +91,68 @@ static const char *const insn_metric_names[INSN_METRICS] = {
 	"wait_insn_per_io", "busy_insn_per_io",
 };
 
+#define INSN_CLASS_INFO(id, name, what, glc, zen4) \
+	[INSN_CLASS_##id] = { name, what, { glc, zen4 } },
+const struct insn_class_info insn_class_table[N_INSN_CLASSES] = {
+	INSN_CLASSES(INSN_CLASS_INFO)
+};
+#undef INSN_CLASS_INFO
+
+#define INSN_UARCH_NAME(id, name, title) [INSN_UARCH_##id] = name,
+#define INSN_UARCH_TITLE(id, name, title) [INSN_UARCH_##id] = title,
+const char *const insn_uarch_names[N_INSN_UARCHS] = { INSN_UARCHS(INSN_UARCH_NAME) };
+const char *const insn_uarch_titles[N_INSN_UARCHS] = { INSN_UARCHS(INSN_UARCH_TITLE) };
+#undef INSN_UARCH_NAME
+#undef INSN_UARCH_TITLE
+const double insn_cost_other[N_INSN_UARCHS] = { INSN_COST_OTHER_GLC, INSN_COST_OTHER_ZEN4 };
+
+/* Loads and stores count memory accesses, not instructions of their own. */
+static bool class_is_access(int c)
+{
+	return c == INSN_CLASS_LOAD || c == INSN_CLASS_STORE;
+}
+
+double insn_class_extra(enum insn_class_id c, enum insn_uarch u)
+{
+	return class_is_access(c) ? 0 : insn_class_table[c].cost[u] - insn_cost_other[u];
+}
+
+double insn_estimate(const double *cls, double insns, enum insn_uarch u)
+{
+	double est = insns * insn_cost_other[u];
+
+	for (int c = 0; c < N_INSN_CLASSES; c++)
+		est += cls[c] * insn_class_extra(c, u);
+	return est;
+}
+
+/*
+ * The class metrics: per class its whole-path and driver count, then per microarchitecture
+ * the whole-path and driver estimate. CLASS_METRIC(kind, i) is the index of one.
+ */
+enum class_metric_kind { CM_CLASS, CM_DRIVER_CLASS, CM_EST, CM_DRIVER_EST };
+#define CLASS_METRICS	(2 * N_INSN_CLASSES + 2 * N_INSN_UARCHS)
+
+static void class_metric_name(int k, char *out, size_t len)
+{
+	if (k < 2 * N_INSN_CLASSES)
+		snprintf(out, len, "%s%s_per_io", k % 2 ? "driver_" : "",
+			 insn_class_table[k / 2].name);
+	else
+		snprintf(out, len, "%sest_cycles_%s_per_io", k % 2 ? "driver_" : "",
+			 insn_uarch_names[(k - 2 * N_INSN_CLASSES) / 2]);
+}
+
+/*
+ * Indirect-branch thunks: a retpoline kernel compiles an indirect call or jump into a direct
+ * call or jump of one of these, so a block ending in one counts one indirect call or jump
+ * per execution (where the call is made, not in the thunk).
+ */
+static const char *const thunk_prefixes[] = {
+	"__x86_indirect_thunk_", "__x86_indirect_call_thunk_", "__x86_indirect_jump_thunk_",
+	"__x86_indirect_its_thunk_", NULL,
+};
+
 /* A text symbol of vmlinux or of one module. */
 struct symbol {
 	uint64_t addr;
@@ -103,15 +165,20 @@ struct symtab {
 	size_t n, cap;
 };
 
-/* One translation block start address of a window. */
+/* One translation block start address of a window; target: the direct branch ending it. */
 struct tb_count {
 	uint64_t addr, insns, execs;
+	uint64_t cls[N_INSN_CLASSES];
+	uint64_t target;
+	bool target_is_call;
 };
 
-/* One window as the plugin reported it. */
+/* One window as the plugin reported it; classes: it has class counts (mem: and accesses). */
 struct window {
 	unsigned int id;
 	uint64_t total, kernel, user;
+	uint64_t user_cls[N_INSN_CLASSES];
+	bool classes, mem;
 	struct tb_count *tbs;
 	size_t n_tbs, cap;
 	bool complete;
@@ -129,6 +196,7 @@ struct func_sum {
 	char *key;		/* module:name, module empty for vmlinux */
 	enum insn_class class;
 	double insn_per_io, calls_per_io;
+	double cls_per_io[N_INSN_CLASSES];
 };
 
 /* The samples of one family, arm and workload. */
@@ -144,6 +212,7 @@ struct group {
 struct groups {
 	struct group *v;
 	size_t n, cap;
+	bool classes;		/* some window had class counts */
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -340,8 +409,74 @@ static void window_reset(struct window *w, unsigned int file)
 {
 	w->n_tbs = 0;
 	w->complete = false;
+	w->classes = false;
+	memset(w->user_cls, 0, sizeof(w->user_cls));
 	if (w->note_file != file)
 		w->note[0] = '\0';
+}
+
+/*
+ * The plugin's "classes NAME... mem on|off" line: which class each count column holds
+ * (@col[i], -1 for a class this side does not know) and how many there are; -1 if the
+ * line is not one.
+ */
+static int parse_classes(char *line, int *col, bool *mem)
+{
+	int n = 0;
+
+	*mem = false;
+	for (char *tok = strtok(line + 8, " \n"); tok; tok = strtok(NULL, " \n")) {
+		if (!strcmp(tok, "mem")) {
+			tok = strtok(NULL, " \n");
+			*mem = tok && !strcmp(tok, "on");
+			return n;
+		}
+		if (n == N_INSN_CLASSES * 2)
+			return -1;
+		col[n] = -1;
+		for (int c = 0; c < N_INSN_CLASSES; c++)
+			if (!strcmp(tok, insn_class_table[c].name))
+				col[n] = c;
+		n++;
+	}
+	return n;
+}
+
+/* Reads @n class counts from @p into @cls by @col; false when they are not there. */
+static bool parse_counts(const char *p, const int *col, int n, uint64_t *cls)
+{
+	for (int i = 0; i < n; i++) {
+		char *end;
+		unsigned long long v = strtoull(p, &end, 10);
+
+		if (end == p)
+			return false;
+		if (col[i] >= 0)
+			cls[col[i]] = v;
+		p = end;
+	}
+	return !*(p + strspn(p, " \n"));
+}
+
+/* Reads a "tb ADDR INSNS EXECS [call|jmp TARGET] C..." line; false when it is not one. */
+static bool parse_tb(const char *line, const int *col, int n_cols, struct tb_count *tb)
+{
+	unsigned long long a, b, c, target;
+	char kind[8];
+	int used = 0, more = 0;
+
+	memset(tb, 0, sizeof(*tb));
+	if (sscanf(line, "tb %llx %llu %llu%n", &a, &b, &c, &used) != 3)
+		return false;
+	*tb = (struct tb_count){ .addr = a, .insns = b, .execs = c };
+	if (sscanf(line + used, " %7[a-z] %llx%n", kind, &target, &more) == 2 &&
+	    (!strcmp(kind, "call") || !strcmp(kind, "jmp"))) {
+		tb->target = target;
+		tb->target_is_call = !strcmp(kind, "call");
+		used += more;
+	}
+	return n_cols ? parse_counts(line + used, col, n_cols, tb->cls) :
+	       !line[used + strspn(line + used, " \n")];
 }
 
 /* Reads the @file'th plugin output file; a later file's window replaces an earlier one's. */
@@ -351,23 +486,41 @@ static int load_plugin_file(const char *path, unsigned int file, struct windows 
 	struct window *cur = NULL;
 	char line[512];
 	unsigned long lineno = 0;
+	int col[N_INSN_CLASSES * 2], n_cols = 0;
+	bool mem = false;
 	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return seterr(err, len, "%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long a, b, c;
+		struct tb_count tb;
 		unsigned int id;
 
 		lineno++;
-		if (sscanf(line, "tb %llx %llu %llu", &a, &b, &c) == 3) {
-			if (!cur) {
+		if (!strncmp(line, "tb ", 3)) {
+			if (!cur || !parse_tb(line, col, n_cols, &tb)) {
 				fclose(f);
-				return seterr(err, len, "%s:%lu: a block count outside a window",
-					    path, lineno);
+				return seterr(err, len, cur ? "%s:%lu: expected tb ADDR INSNS EXECS "
+					      "[call|jmp TARGET] and %d class counts" :
+					      "%s:%lu: a block count outside a window", path, lineno,
+					      n_cols);
 			}
 			GROW(cur->tbs, cur->n_tbs, cur->cap);
-			cur->tbs[cur->n_tbs++] = (struct tb_count){ a, b, c };
+			cur->tbs[cur->n_tbs++] = tb;
+		} else if (!strncmp(line, "classes ", 8)) {
+			n_cols = parse_classes(line, col, &mem);
+			if (n_cols <= 0) {
+				fclose(f);
+				return seterr(err, len, "%s:%lu: expected classes NAME... mem on|off",
+					      path, lineno);
+			}
+		} else if (!strncmp(line, "user ", 5) && cur && n_cols) {
+			if (!parse_counts(line + 5, col, n_cols, cur->user_cls)) {
+				fclose(f);
+				return seterr(err, len, "%s:%lu: expected user and %d class counts",
+					      path, lineno, n_cols);
+			}
 		} else if (sscanf(line, "window %u total %llu kernel %llu user %llu",
 				  &id, &a, &b, &c) == 4) {
 			cur = window_get(ws, id);
@@ -375,6 +528,8 @@ static int load_plugin_file(const char *path, unsigned int file, struct windows 
 			cur->total = a;
 			cur->kernel = b;
 			cur->user = c;
+			cur->classes = n_cols > 0;
+			cur->mem = mem;
 		} else if (sscanf(line, "end %u", &id) == 1) {
 			if (!cur || cur->id != id) {
 				fclose(f);
@@ -723,7 +878,29 @@ static void groups_free(struct groups *gs)
 
 struct window_metrics {
 	double insn, kernel, driver, core, wait, busy;	/* per I/O */
+	double cls[N_INSN_CLASSES], driver_cls[N_INSN_CLASSES];
 };
+
+/* Whether the block at @tb ends in a direct call or jump of an indirect-branch thunk. */
+static bool calls_thunk(const struct tb_count *tb, const struct symtab *vmlinux)
+{
+	long k;
+
+	if (!tb->target)
+		return false;
+	k = symtab_find(vmlinux, tb->target);
+	return k >= 0 && vmlinux->v[k].addr == tb->target &&
+	       has_prefix(vmlinux->v[k].name, thunk_prefixes);
+}
+
+/* The class counts of block @tb, a call or jump of a thunk counted as indirect. */
+static void tb_classes(const struct tb_count *tb, const struct symtab *vmlinux, double *cls)
+{
+	for (int c = 0; c < N_INSN_CLASSES; c++)
+		cls[c] = (double)tb->cls[c];
+	if (calls_thunk(tb, vmlinux))
+		cls[tb->target_is_call ? INSN_CLASS_ICALL : INSN_CLASS_IJMP] += (double)tb->execs;
+}
 
 /*
  * Resolves window @w's blocks to functions of @vmlinux and the window's modules, adds the
@@ -733,8 +910,10 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 			   const struct window_file *wf, struct group *g,
 			   struct window_metrics *m)
 {
-	double by_class[N_CLASSES] = { 0 }, wait = 0;
+	double by_class[N_CLASSES] = { 0 }, wait = 0, cls[N_INSN_CLASSES];
 
+	for (int c = 0; c < N_INSN_CLASSES; c++)
+		m->cls[c] = (double)w->user_cls[c] / wf->ios;
 	for (size_t i = 0; i < w->n_tbs; i++) {
 		const struct tb_count *tb = &w->tbs[i];
 		long kv = symtab_find(vmlinux, tb->addr), km = symtab_find(&wf->syms, tb->addr);
@@ -753,6 +932,12 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 		if (s)
 			class = classify(s, wf);
 		by_class[class] += (double)tb->insns;
+		tb_classes(tb, vmlinux, cls);
+		for (int c = 0; c < N_INSN_CLASSES; c++) {
+			m->cls[c] += cls[c] / wf->ios;
+			if (class == CLASS_DRIVER || class == CLASS_LAYER)
+				m->driver_cls[c] += cls[c] / wf->ios;
+		}
 		if (s && !s->module && has_prefix(s->name, wait_prefixes))
 			wait += (double)tb->insns;
 		if (!g)
@@ -763,6 +948,8 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 			snprintf(key, sizeof(key), ":[unknown]");
 		f = group_func(g, key, class);
 		f->insn_per_io += (double)tb->insns / wf->ios;
+		for (int c = 0; c < N_INSN_CLASSES; c++)
+			f->cls_per_io[c] += cls[c] / wf->ios;
 		if (s && s->addr == tb->addr)
 			f->calls_per_io += (double)tb->execs / wf->ios;
 	}
@@ -784,10 +971,36 @@ static bool same_sample(const struct sample_row *r, const struct window_file *wf
 
 static bool is_insn_metric(const char *metric)
 {
+	char name[RESULTS_NAME_LEN];
+
 	for (int i = 0; i < INSN_METRICS; i++)
 		if (!strcmp(metric, insn_metric_names[i]))
 			return true;
+	for (int k = 0; k < CLASS_METRICS; k++) {
+		class_metric_name(k, name, sizeof(name));
+		if (!strcmp(metric, name))
+			return true;
+	}
 	return false;
+}
+
+/* The value of class metric @k for window @w's metrics @m; false when it has none. */
+static bool class_metric_value(int k, const struct window *w, const struct window_metrics *m,
+			       double *v)
+{
+	int c = k / 2, u = (k - 2 * N_INSN_CLASSES) / 2;
+
+	if (!w->classes)
+		return false;
+	if (k < 2 * N_INSN_CLASSES) {
+		if (class_is_access(c) && !w->mem)
+			return false;
+		*v = k % 2 ? m->driver_cls[c] : m->cls[c];
+		return true;
+	}
+	*v = k % 2 ? insn_estimate(m->driver_cls, m->driver, u) :
+	     insn_estimate(m->cls, m->insn, u);
+	return true;
 }
 
 /*
@@ -795,7 +1008,7 @@ static bool is_insn_metric(const char *metric)
  * invalid, with the runner's note.
  */
 static void put_metrics(struct sample_table *t, const struct window_file *wf,
-			const struct window_metrics *m, const char *note)
+			const struct window *w, const struct window_metrics *m, const char *note)
 {
 	const double values[INSN_METRICS] = { m->insn, m->kernel, m->driver, m->core, m->wait,
 					      m->busy };
@@ -822,6 +1035,21 @@ static void put_metrics(struct sample_table *t, const struct window_file *wf,
 		strcpy(row.workload, wf->workload);
 		strcpy(row.metric, insn_metric_names[i]);
 		strcpy(row.unit, "insn");
+		row.valid = !note && !inherited;
+		results_copy_field(row.note, sizeof(row.note), note ? note :
+				   inherited ? inherited : "");
+		sample_table_add(t, &row);
+	}
+	for (int k = 0; k < CLASS_METRICS; k++) {
+		struct sample_row row = { .sample = wf->sample };
+
+		if (!class_metric_value(k, w, m, &row.value))
+			continue;
+		strcpy(row.family, wf->family);
+		strcpy(row.arm, wf->arm);
+		strcpy(row.workload, wf->workload);
+		class_metric_name(k, row.metric, sizeof(row.metric));
+		strcpy(row.unit, k < 2 * N_INSN_CLASSES ? "count" : "est-cycles");
 		row.valid = !note && !inherited;
 		results_copy_field(row.note, sizeof(row.note), note ? note :
 				   inherited ? inherited : "");
@@ -902,7 +1130,10 @@ static int write_functions(const char *run_dir, const struct groups *gs, char *e
 		return -1;
 	f = t.f;
 	fputs("family,arm,workload,rank,function,module,class,insn_per_io,calls_per_io,"
-	      "insn_per_call,samples\n", f);
+	      "insn_per_call,samples", f);
+	for (int c = 0; c < N_INSN_CLASSES && gs->classes; c++)
+		fprintf(f, ",%s_per_io", insn_class_table[c].name);
+	fputc('\n', f);
 	for (size_t i = 0; i < gs->n; i++) {
 		const struct group *g = &gs->v[i];
 		size_t *idx = group_sorted(g);
@@ -925,7 +1156,10 @@ static int write_functions(const char *run_dir, const struct groups *gs, char *e
 			fprintf(f, ",%s,%.3f,%.4f,", class_names[fs->class], ipio, cpio);
 			if (cpio > 0)
 				fprintf(f, "%.2f", ipio / cpio);
-			fprintf(f, ",%u\n", g->samples);
+			fprintf(f, ",%u", g->samples);
+			for (int c = 0; c < N_INSN_CLASSES && gs->classes; c++)
+				fprintf(f, ",%.4f", fs->cls_per_io[c] / g->samples);
+			fputc('\n', f);
 		}
 		free(idx);
 	}
@@ -1337,8 +1571,9 @@ int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t le
 
 			resolve_window(w, &vmlinux, &wf, g, &m);
 			g->samples++;
+			gs.classes |= w->classes;
 		}
-		put_metrics(t, &wf, &m, note);
+		put_metrics(t, &wf, w, &m, note);
 		window_file_free(&wf);
 		merged++;
 	}

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "results.h"
+#include "../../plugin/insnclass.h"
 
 #define INSN_DIR		"insn"
 #define INSN_TOP_FUNCTIONS	40	/* functions per arm in insn-functions.csv */
@@ -70,6 +71,37 @@ bool insn_plugin_usable(const char *top, const char *clock);
  * @err.
  */
 int insn_merge(const char *run_dir, struct sample_table *t, char *err, size_t len);
+
+/*
+ * Instruction classes (plugin/insnclass.h) and the cycle estimate of docs/insn-classes.md.
+ * samples.csv gets, per window with class counts, <class>_per_io (the whole path) and
+ * driver_<class>_per_io (driver plus layer) for each class (loads and stores only when the
+ * plugin ran with mem=on), and est_cycles_<uarch>_per_io and driver_est_cycles_<uarch>_per_io
+ * for each microarchitecture: an estimate of CPU work, not a time.
+ */
+#define INSN_UARCH_ID(id, name, title) INSN_UARCH_##id,
+enum insn_uarch { INSN_UARCHS(INSN_UARCH_ID) N_INSN_UARCHS };
+#undef INSN_UARCH_ID
+
+struct insn_class_info {
+	const char *name, *what;
+	double cost[N_INSN_UARCHS];	/* estimated cycles per instruction or iteration */
+};
+
+extern const struct insn_class_info insn_class_table[N_INSN_CLASSES];
+/* "glc", "zen4": the names in the estimate's metrics; and their long names. */
+extern const char *const insn_uarch_names[N_INSN_UARCHS];
+extern const char *const insn_uarch_titles[N_INSN_UARCHS];
+extern const double insn_cost_other[N_INSN_UARCHS];
+
+/*
+ * The estimated cycles of @insns instructions of which @cls[c] (per class) are of class c:
+ * each class at its cost, the rest at insn_cost_other. Loads and stores add nothing.
+ */
+double insn_estimate(const double *cls, double insns, enum insn_uarch u);
+
+/* What one class adds to the estimate beyond an ordinary instruction, per instruction. */
+double insn_class_extra(enum insn_class_id c, enum insn_uarch u);
 
 /* `twinbench insn DIR`: insn_merge() on a run folder's samples.csv, then a short table. */
 int insn_main(int argc, char **argv);

@@ -2,7 +2,9 @@
 /*
  * test_insn.c - the host side of the instruction profiles (bench/insn.c) on a run folder
  * written here by hand: per-I/O metrics worked out by hand, functions resolved through
- * vmlinux and module symbols, broken windows and broken plugin output, and the guest hooks.
+ * vmlinux and module symbols, broken windows and broken plugin output, and the guest hooks;
+ * instruction classes and the cycle estimate by hand, and the cost table of
+ * docs/insn-classes.md against plugin/insnclass.h.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -356,6 +358,140 @@ static void test_hooks(void **state)
 	unsetenv("TWINBENCH_GUEST");
 }
 
+/*
+ * Window 3 with class counts: the user slot, a driver block that ends in a call of a
+ * retpoline thunk (one indirect call per execution), a layer block, a core block that jumps
+ * to the thunk (an indirect jump), and the thunk itself, whose call and ret stay its own.
+ */
+static const char window_3[] =
+	"family=null\narm=rawnull\nworkload=rr\nsample=2\nmodules=rawnull\ncore=block\n"
+	"ios=10\n"
+	"ffffffffc0001000 t rawnull_queue_rq\t[rawnull]\n"
+	"ffffffffc0001100 t safe_check\t[rawnull]\n";
+
+static const char plugin_classes[] =
+	"insncount api 1 qemu-api 0..1 target x86_64 vcpus 1\n"
+	"classes atomic fence serial icall ijmp ret jcc rep load store mem on\n"
+	"window 3 total 1000 kernel 600 user 400\n"
+	"user 0 0 0 0 0 10 40 0 100 50\n"
+	"tb 0xffffffffc0001000 200 10 call 0xffffffff81002000 20 10 0 0 0 0 30 80 60 40\n"
+	"tb 0xffffffffc0001100 100 10 0 0 0 0 0 10 10 0 20 10\n"
+	"tb 0xffffffff81000000 250 10 jmp 0xffffffff81002000 0 0 0 0 0 0 20 0 0 0\n"
+	"tb 0xffffffff81002000 50 20 0 0 0 0 0 20 0 0 0 0\n"
+	"end 3\n";
+
+static const char vmlinux_thunk[] =
+	"ffffffff81000000 T blk_mq_submit_bio\n"
+	"ffffffff81002000 T __x86_indirect_thunk_rax\n";
+
+static double metric(const struct sample_table *t, const char *name)
+{
+	return find_row(t, name)->value;
+}
+
+static void test_classes_by_hand(void **state)
+{
+	struct sample_table t = { 0 };
+	double cls[N_INSN_CLASSES] = { 0 }, driver[N_INSN_CLASSES] = { 0 };
+	char err[512];
+
+	(void)state;
+	put_file("insncount-1.txt", plugin_classes);
+	put_file("insn/kallsyms-vmlinux.txt", vmlinux_thunk);
+	put_file("insn/window-3.txt", window_3);
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 1);
+	/* whole path per I/O: user + all blocks; driver: the two rawnull blocks */
+	assert_true(metric(&t, "atomic_per_io") == 2);
+	assert_true(metric(&t, "fence_per_io") == 1);
+	assert_true(metric(&t, "icall_per_io") == 1);	/* 10 thunk calls */
+	assert_true(metric(&t, "ijmp_per_io") == 1);	/* 10 thunk jumps */
+	assert_true(metric(&t, "ret_per_io") == 4);	/* 10 + 10 + 20 */
+	assert_true(metric(&t, "jcc_per_io") == 10);	/* 40 + 30 + 10 + 20 */
+	assert_true(metric(&t, "rep_per_io") == 8);
+	assert_true(metric(&t, "load_per_io") == 18);
+	assert_true(metric(&t, "store_per_io") == 10);
+	assert_true(metric(&t, "driver_atomic_per_io") == 2);
+	assert_true(metric(&t, "driver_icall_per_io") == 1);
+	assert_true(metric(&t, "driver_ijmp_per_io") == 0);
+	assert_true(metric(&t, "driver_ret_per_io") == 1);
+	assert_true(metric(&t, "driver_jcc_per_io") == 4);
+	assert_true(metric(&t, "driver_rep_per_io") == 8);
+	assert_string_equal(find_row(&t, "rep_per_io")->unit, "count");
+	/* the estimate: 30 driver insns per I/O, 2 atomic, 1 fence, 1 icall, 1 ret, 4 jcc, 8 rep */
+	driver[INSN_CLASS_ATOMIC] = 2;
+	driver[INSN_CLASS_FENCE] = 1;
+	driver[INSN_CLASS_ICALL] = 1;
+	driver[INSN_CLASS_RET] = 1;
+	driver[INSN_CLASS_JCC] = 4;
+	driver[INSN_CLASS_REP] = 8;
+	assert_true(fabs(metric(&t, "driver_est_cycles_glc_per_io") -
+			 (13 * 0.25 + 2 * 19 + 33 + 2 + 1 + 4 * 0.5 + 8)) < 1e-9);
+	assert_true(fabs(metric(&t, "driver_est_cycles_zen4_per_io") -
+			 insn_estimate(driver, 30, INSN_UARCH_ZEN4)) < 1e-9);
+	assert_true(fabs(insn_estimate(cls, 100, INSN_UARCH_GLC) - 25) < 1e-9);
+	assert_string_equal(find_row(&t, "est_cycles_glc_per_io")->unit, "est-cycles");
+	for (size_t i = 0; i < t.n; i++)
+		if (!metric_lookup(t.rows[i].metric))
+			fail_msg("%s is not in the metric table (not compared)", t.rows[i].metric);
+	sample_table_free(&t);
+}
+
+/* Old plugin output (no classes line) gives no class rows; a short class row is an error. */
+static void test_classes_absent_or_broken(void **state)
+{
+	struct sample_table t = { 0 };
+	char err[512];
+
+	(void)state;
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), 1);
+	for (size_t i = 0; i < t.n; i++)
+		assert_null(strstr(t.rows[i].metric, "atomic"));
+	sample_table_free(&t);
+	put_file("insncount-1.txt",
+		 "classes atomic fence serial icall ijmp ret jcc rep load store mem off\n"
+		 "window 1 total 1050 kernel 650 user 400\n"
+		 "tb 0xffffffff81000000 100 10 1 2 3\n"
+		 "end 1\n");
+	assert_int_equal(insn_merge(run_dir, &t, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "insncount-1.txt:3: expected tb ADDR"));
+	sample_table_free(&t);
+}
+
+/* docs/insn-classes.md's cost table says what plugin/insnclass.h says, row for row. */
+static void test_cost_table_documented(void **state)
+{
+	char line[512];
+	int rows = 0;
+	bool in_table = false;
+	FILE *f = fopen(FIXTURES "/../../docs/insn-classes.md", "r");
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char name[32];
+		double glc, zen4;
+
+		if (strstr(line, "<!-- cost table"))
+			in_table = true;
+		if (!in_table || sscanf(line, "| %31[a-z] | %lf | %lf |", name, &glc, &zen4) != 3)
+			continue;
+		if (!strcmp(name, "other")) {
+			assert_true(glc == insn_cost_other[INSN_UARCH_GLC]);
+			assert_true(zen4 == insn_cost_other[INSN_UARCH_ZEN4]);
+			rows++;
+			continue;
+		}
+		for (int c = 0; c < N_INSN_CLASSES; c++)
+			if (!strcmp(name, insn_class_table[c].name)) {
+				assert_true(glc == insn_class_table[c].cost[INSN_UARCH_GLC]);
+				assert_true(zen4 == insn_class_table[c].cost[INSN_UARCH_ZEN4]);
+				rows++;
+			}
+	}
+	fclose(f);
+	assert_int_equal(rows, N_INSN_CLASSES + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +505,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_broken_plugin_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_plugin_output, setup, teardown),
 		cmocka_unit_test(test_hooks),
+		cmocka_unit_test_setup_teardown(test_classes_by_hand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_classes_absent_or_broken, setup, teardown),
+		cmocka_unit_test(test_cost_table_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * insnprobe: a test module with a known instruction difference, for the insncount plugin.
+ * insnprobe: a test module with a known instruction difference and known instruction
+ * classes, for the insncount plugin.
  *
  * insnprobe_plain() and insnprobe_padded() have the same body, but the padded one runs
  * INSNPROBE_EXTRA more `nop` instructions per call. Writing N to the parameter call_plain
  * or call_padded calls that function N times, so an exact per-function instruction profile
  * must show INSNPROBE_EXTRA more instructions per call in insnprobe_padded.
+ *
+ * insnprobe_classes() runs, per call, exactly INSNPROBE_ATOMICS atomic read-modify-writes
+ * (two lock-prefixed, one xchg with memory), INSNPROBE_FENCES fences (mfence, lfence,
+ * sfence), INSNPROBE_ICALLS indirect calls (C calls through a function pointer: whatever
+ * the kernel's build and boot-time patching make of them), INSNPROBE_JCCS conditional
+ * branches and INSNPROBE_REPS iterations of one rep stosq; call_classes=N runs it N times.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -14,8 +21,15 @@
 
 #define INSNPROBE_EXTRA		16
 #define INSNPROBE_MAX_CALLS	10000000u
+#define INSNPROBE_ATOMICS	3
+#define INSNPROBE_FENCES	3
+#define INSNPROBE_ICALLS	2
+#define INSNPROBE_JCCS		4
+#define INSNPROBE_REPS		8
 
 static u64 insnprobe_sink;
+static u64 insnprobe_shared;
+static u64 insnprobe_buf[INSNPROBE_REPS];
 
 static __always_inline u64 insnprobe_body(u64 x)
 {
@@ -31,6 +45,29 @@ static noinline u64 insnprobe_padded(u64 x)
 {
 	asm volatile(".rept " __stringify(INSNPROBE_EXTRA) "\n\tnop\n\t.endr");
 	return insnprobe_body(x);
+}
+
+static noinline u64 insnprobe_target(u64 x)
+{
+	return x + 3;
+}
+
+static u64 (*insnprobe_indirect)(u64) = insnprobe_target;
+
+static noinline u64 insnprobe_classes(u64 x)
+{
+	u64 *dst = insnprobe_buf;
+	unsigned long n = INSNPROBE_REPS;
+
+	asm volatile("lock incq %0\n\tlock xaddq %1, %0\n\txchgq %1, %0"
+		     : "+m" (insnprobe_shared), "+r" (x) : : "memory");
+	asm volatile("mfence\n\tlfence\n\tsfence" : : : "memory");
+	x = READ_ONCE(insnprobe_indirect)(x);
+	x = READ_ONCE(insnprobe_indirect)(x);
+	asm volatile("test %0, %0\n\tjz 1f\n1:\tjnz 2f\n2:\tjs 3f\n3:\tjno 4f\n4:"
+		     : : "r" (x) : "cc");
+	asm volatile("rep stosq" : "+D" (dst), "+c" (n) : "a" (x) : "memory");
+	return x;
 }
 
 static int insnprobe_run(const char *val, u64 (*fn)(u64))
@@ -60,6 +97,11 @@ static int insnprobe_set_padded(const char *val, const struct kernel_param *kp)
 	return insnprobe_run(val, insnprobe_padded);
 }
 
+static int insnprobe_set_classes(const char *val, const struct kernel_param *kp)
+{
+	return insnprobe_run(val, insnprobe_classes);
+}
+
 static const struct kernel_param_ops insnprobe_plain_ops = {
 	.set = insnprobe_set_plain,
 };
@@ -68,10 +110,17 @@ static const struct kernel_param_ops insnprobe_padded_ops = {
 	.set = insnprobe_set_padded,
 };
 
+static const struct kernel_param_ops insnprobe_classes_ops = {
+	.set = insnprobe_set_classes,
+};
+
 module_param_cb(call_plain, &insnprobe_plain_ops, NULL, 0200);
 MODULE_PARM_DESC(call_plain, "call insnprobe_plain() this many times");
 module_param_cb(call_padded, &insnprobe_padded_ops, NULL, 0200);
 MODULE_PARM_DESC(call_padded, "call insnprobe_padded() this many times (16 more nops each)");
 
-MODULE_DESCRIPTION("twinbench test module with a known instruction difference");
+module_param_cb(call_classes, &insnprobe_classes_ops, NULL, 0200);
+MODULE_PARM_DESC(call_classes, "call insnprobe_classes() this many times (known classes)");
+
+MODULE_DESCRIPTION("twinbench test module with a known instruction difference and classes");
 MODULE_LICENSE("GPL");
