@@ -20,56 +20,58 @@
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
 const struct metric_info metric_table[] = {
-	{ "iops", "IO/s", true, true, "I/O operations per second (fio)" },
-	{ "bw", "B/s", true, true, "bandwidth in bytes per second (fio)" },
-	{ "lat_p50", "ns", false, true, "median completion latency (fio clat)" },
-	{ "lat_p99", "ns", false, true, "99th percentile completion latency (fio clat)" },
-	{ "lat_p999", "ns", false, true, "99.9th percentile completion latency (fio clat)" },
-	{ "cpu_ns_per_io", "ns", false, true, "busy CPU time of all CPUs per I/O (/proc/stat)" },
-	{ "insn_per_io", "insn", false, true, "guest instructions per I/O (icount clock only)" },
+	{ "iops", "IO/s", true, true, "I/O operations per second (fio)", false },
+	{ "bw", "B/s", true, true, "bandwidth in bytes per second (fio)", false },
+	{ "lat_p50", "ns", false, true, "median completion latency (fio clat)", false },
+	{ "lat_p99", "ns", false, true, "99th percentile completion latency (fio clat)", false },
+	{ "lat_p999", "ns", false, true, "99.9th percentile completion latency (fio clat)", false },
+	{ "cpu_ns_per_io", "ns", false, true, "busy CPU time of all CPUs per I/O (/proc/stat)", false },
+	{ "insn_per_io", "insn", false, true, "guest instructions per I/O (icount clock only)", false },
 	{ "kernel_insn_per_io", "insn", false, false,
-	  "guest kernel instructions per I/O (insncount plugin)" },
+	  "guest kernel instructions per I/O (insncount plugin)", false },
 	{ "driver_insn_per_io", "insn", false, false,
-	  "instructions per I/O in the module under test and its safe layer (insncount plugin)" },
+	  "instructions per I/O in the module under test and its safe layer (insncount plugin)", false },
 	{ "core_insn_per_io", "insn", false, false,
-	  "instructions per I/O in the block or net core (insncount plugin)" },
+	  "instructions per I/O in the block or net core (insncount plugin)", false },
 	{ "wait_insn_per_io", "insn", false, false,
-	  "instructions per I/O of sleeping, waking and the idle loop (insncount plugin)" },
+	  "instructions per I/O of sleeping, waking and the idle loop (insncount plugin)", false },
 	{ "busy_insn_per_io", "insn", false, false,
-	  "guest instructions per I/O without the wait ones (insncount plugin)" },
+	  "guest instructions per I/O without the wait ones (insncount plugin)", false },
 #define CLASS_METRICS(id, name, what, glc, zen4)				\
-	{ name "_per_io", "count", false, false, what ", per I/O (insncount plugin)" },	\
+	{ name "_per_io", "count", false, false, what ", per I/O (insncount plugin)", true }, \
 	{ "driver_" name "_per_io", "count", false, false,			\
-	  what ", per I/O in the driver and its layer (insncount plugin)" },
+	  what ", per I/O in the driver and its layer (insncount plugin)", true },
 	INSN_CLASSES(CLASS_METRICS)
 #undef CLASS_METRICS
 #define ESTIMATE_METRICS(id, name, title)					\
 	{ "est_cycles_" name "_per_io", "est-cycles", false, false,		\
-	  "estimated " title " CPU cycles per I/O from instruction classes (not a time)" }, \
+	  "estimated " title " CPU cycles per I/O from instruction classes (not a time)", true }, \
 	{ "driver_est_cycles_" name "_per_io", "est-cycles", false, false,	\
-	  "estimated " title " CPU cycles per I/O in the driver and its layer (not a time)" },
+	  "estimated " title " CPU cycles per I/O in the driver and its layer (not a time)", true },
 	INSN_UARCHS(ESTIMATE_METRICS)
 #undef ESTIMATE_METRICS
-	{ "irqs_per_io", "irq", false, false, "hardware interrupts per I/O" },
-	{ "hardirq_ns_per_io", "ns", false, false, "hard interrupt time per I/O" },
-	{ "softirq_ns_per_io", "ns", false, false, "soft interrupt time per I/O" },
-	{ "driver_ns_per_io", "ns", false, false, "time in the driver per I/O (BPF)" },
-	{ "bpf_lat_p50", "ns", false, true, "median block request latency (BPF)" },
-	{ "bpf_lat_p99", "ns", false, true, "99th percentile block request latency (BPF)" },
-	{ "bpf_lat_p999", "ns", false, true, "99.9th percentile block request latency (BPF)" },
-	{ "tracing_overhead", "ratio", false, true, "IOPS without tracing over IOPS with it" },
-	{ "cycles_per_io", "cycles", false, true, "CPU cycles of all CPUs per I/O (PMU, host mode)" },
+	{ "irqs_per_io", "irq", false, false, "hardware interrupts per I/O", false },
+	{ "hardirq_ns_per_io", "ns", false, false, "hard interrupt time per I/O", false },
+	{ "softirq_ns_per_io", "ns", false, false, "soft interrupt time per I/O", false },
+	{ "driver_ns_per_io", "ns", false, false, "time in the driver per I/O (BPF)", false },
+	{ "bpf_lat_p50", "ns", false, true, "median block request latency (BPF)", false },
+	{ "bpf_lat_p99", "ns", false, true, "99th percentile block request latency (BPF)", false },
+	{ "bpf_lat_p999", "ns", false, true, "99.9th percentile block request latency (BPF)", false },
+	{ "tracing_overhead", "ratio", false, true, "IOPS without tracing over IOPS with it", false },
+	{ "cycles_per_io", "cycles", false, true,
+	  "CPU cycles of all CPUs per I/O (PMU, host mode)", false },
 	{ "instructions_per_io", "insn", false, true,
-	  "instructions of all CPUs per I/O (PMU, host mode)" },
-	{ "branch_misses_per_io", "misses", false, false, "branch misses per I/O (PMU, host mode)" },
-	{ "cache_misses_per_io", "misses", false, false, "cache misses per I/O (PMU, host mode)" },
-	{ "ipc", "insn/cycle", true, true, "instructions per cycle (PMU, host mode)" },
-	{ "pps", "pkt/s", true, true, "packets per second (iperf3)" },
-	{ "bps", "b/s", true, true, "bits per second (iperf3)" },
-	{ "jitter_ms", "ms", false, false, "UDP jitter (iperf3)" },
-	{ "lost_pct", "%", false, false, "UDP packets lost (iperf3)" },
-	{ "cpu_ns_per_pkt", "ns", false, true, "busy CPU time of all CPUs per packet" },
-	{ NULL, NULL, false, false, NULL },
+	  "instructions of all CPUs per I/O (PMU, host mode)", false },
+	{ "branch_misses_per_io", "misses", false, false,
+	  "branch misses per I/O (PMU, host mode)", false },
+	{ "cache_misses_per_io", "misses", false, false, "cache misses per I/O (PMU, host mode)", false },
+	{ "ipc", "insn/cycle", true, true, "instructions per cycle (PMU, host mode)", false },
+	{ "pps", "pkt/s", true, true, "packets per second (iperf3)", false },
+	{ "bps", "b/s", true, true, "bits per second (iperf3)", false },
+	{ "jitter_ms", "ms", false, false, "UDP jitter (iperf3)", false },
+	{ "lost_pct", "%", false, false, "UDP packets lost (iperf3)", false },
+	{ "cpu_ns_per_pkt", "ns", false, true, "busy CPU time of all CPUs per packet", false },
+	{ NULL, NULL, false, false, NULL, false },
 };
 
 const struct metric_info *metric_lookup(const char *name)

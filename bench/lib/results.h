@@ -23,6 +23,12 @@ struct metric_info {
 	bool higher_is_better;
 	bool positive;		/* a rate or time: a valid value must be finite and > 0 */
 	const char *description;
+	/*
+	 * Derived from another metric's measurement (the instruction classes and their cycle
+	 * estimates): judged in a correction family of its own, so that adding such detail
+	 * never weakens the verdicts of the measured metrics.
+	 */
+	bool secondary;
 };
 
 /* The metric table, terminated by an entry with a NULL name. */

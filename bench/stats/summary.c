@@ -290,18 +290,31 @@ static void traced_pair(const struct arm_pair *pair, struct arm_pair *out)
 		 TRACE_ARM_SUFFIX);
 }
 
-void summary_adjust(struct summary_table *t, size_t first)
+/* Whether row @r belongs to the secondary correction family (struct metric_info). */
+static bool row_secondary(const struct summary_row *r)
 {
-	size_t n = t->n - first;
-	double *p = calloc(n ? n : 1, sizeof(*p)), *adj = calloc(n ? n : 1, sizeof(*adj));
+	const struct metric_info *mi = metric_lookup(r->metric);
 
-	if (!p || !adj)
+	return mi && mi->secondary;
+}
+
+/* Benjamini-Hochberg over the rows from @first on that are (or are not) @secondary. */
+static void adjust_family(struct summary_table *t, size_t first, bool secondary)
+{
+	size_t n = t->n - first, m = 0;
+	double *p = calloc(n ? n : 1, sizeof(*p)), *adj = calloc(n ? n : 1, sizeof(*adj));
+	size_t *at = calloc(n ? n : 1, sizeof(*at));
+
+	if (!p || !adj || !at)
 		abort();
-	for (size_t i = 0; i < n; i++)
-		p[i] = t->rows[first + i].p_value;
-	stats_adjust_bh(p, n, adj);
-	for (size_t i = 0; i < n; i++) {
-		struct summary_row *r = &t->rows[first + i];
+	for (size_t i = first; i < t->n; i++)
+		if (row_secondary(&t->rows[i]) == secondary) {
+			at[m] = i;
+			p[m++] = t->rows[i].p_value;
+		}
+	stats_adjust_bh(p, m, adj);
+	for (size_t i = 0; i < m; i++) {
+		struct summary_row *r = &t->rows[at[i]];
 		const struct metric_info *mi = metric_lookup(r->metric);
 		struct comparison c = {
 			.ratio = r->ratio, .ci_low = r->ci_low, .ci_high = r->ci_high,
@@ -316,6 +329,13 @@ void summary_adjust(struct summary_table *t, size_t first)
 	}
 	free(p);
 	free(adj);
+	free(at);
+}
+
+void summary_adjust(struct summary_table *t, size_t first)
+{
+	adjust_family(t, first, false);
+	adjust_family(t, first, true);
 }
 
 /* Every metric but tracing_overhead of one pair and workload, each at its margin. */

@@ -27,7 +27,9 @@ void summary_compare_metric(const struct sample_table *samples, const char *fami
 			    struct summary_table *out);
 /*
  * Benjamini-Hochberg over the rows of @t from @first on, then each verdict again at its
- * adjusted p (tracing_overhead rows were inverted with their metric's direction kept).
+ * adjusted p (tracing_overhead rows were inverted with their metric's direction kept). The
+ * measured metrics and the secondary ones (struct metric_info) are two families, each
+ * adjusted on its own.
  */
 void summary_adjust(struct summary_table *t, size_t first);
 /* Print the readable comparison table of @sum to @f. */

@@ -9,8 +9,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
+#include "results.h"
 #include "stats.h"
+#include "summary.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -494,6 +497,50 @@ static void test_verdict_names(void **state)
 	assert_int_equal(verdict_parse("better", &v), -1);
 }
 
+/*
+ * The instruction classes are secondary metrics: a run with many of them adjusts its
+ * measured metrics' p values exactly as a run without them would.
+ */
+static void test_secondary_family(void **state)
+{
+	static const char *const primary[] = { "iops", "lat_p99", "insn_per_io" };
+	static const double pp[] = { 0.01, 0.04, 0.03 };
+	struct summary_table t = { 0 };
+	double alone[3];
+
+	(void)state;
+	for (int with = 0; with < 2; with++) {
+		t.n = 0;
+		for (size_t i = 0; i < 3; i++) {
+			struct summary_row r = { .p_value = pp[i], .ratio = 1.1,
+						 .ci_low = 1.05, .ci_high = 1.15 };
+
+			snprintf(r.metric, sizeof(r.metric), "%s", primary[i]);
+			summary_table_add(&t, &r);
+		}
+		for (size_t i = 0; with && i < 20; i++) {
+			struct summary_row r = { .p_value = 0.9, .ratio = 1, .ci_low = 0.9,
+						 .ci_high = 1.1 };
+
+			snprintf(r.metric, sizeof(r.metric), "%s",
+				 i % 2 ? "atomic_per_io" : "driver_jcc_per_io");
+			assert_non_null(metric_lookup(r.metric));
+			assert_true(metric_lookup(r.metric)->secondary);
+			summary_table_add(&t, &r);
+		}
+		summary_adjust(&t, 0);
+		for (size_t i = 0; i < 3; i++) {
+			if (!with)
+				alone[i] = t.rows[i].p_adjusted;
+			else
+				assert_close(t.rows[i].p_adjusted, alone[i], 1e-12);
+		}
+	}
+	assert_close(alone[0], 0.03, 1e-12);
+	assert_close(t.rows[3].p_adjusted, 0.9, 1e-12);
+	free(t.rows);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_trend_and_change_point),
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_verdict_names),
+		cmocka_unit_test(test_secondary_family),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
