@@ -5,12 +5,13 @@
 # shellcheck shell=bash
 
 # A kernel log line showing one of these marks the log broken: warnings, BUGs, oopses,
-# panics (Rust ones too), lockups, RCU stalls, hung tasks, refcount saturation, and the safe layer's reports
+# panics (Rust ones too; a WARN prints "WARNING: CPU: ..." up to 6.x, "WARNING: FILE:LINE at
+# FUNC, CPU#N: ..." from 7.x), lockups, RCU stalls, hung tasks, refcount saturation, and the safe layer's reports
 # of a failed check or a misused handle (every one starts "safe: "). The debug kernel line
 # adds its checkers' reports: KASAN's start "BUG: KASAN:", lockdep's "WARNING: possible ...",
 # "WARNING: inconsistent lock state" and the like (never "WARNING: CPU"), debugobjects'
 # "ODEBUG:", DEBUG_LIST's "list_add corruption", and UBSAN's "UBSAN:".
-KERNEL_PROBLEM_RE='WARNING: CPU|BUG:|kernel BUG at|Oops:|Kernel panic|general protection fault|soft lockup|hard LOCKUP|detected stall|blocked for more than [0-9]+ seconds|refcount_t:|nobody cared|panicked at|(^| )safe: '
+KERNEL_PROBLEM_RE='WARNING: CPU|WARNING: ([^ ]+:[0-9]+ )?at [^ ]+, CPU#|BUG:|kernel BUG at|Oops:|Kernel panic|general protection fault|soft lockup|hard LOCKUP|detected stall|blocked for more than [0-9]+ seconds|refcount_t:|nobody cared|panicked at|(^| )safe: '
 KERNEL_PROBLEM_RE+='|WARNING: (possible (circular|recursive|irq)|inconsistent lock|suspicious RCU|bad unlock|held lock freed|lock held when|Nested lock|bad contention|chain_key collision|[A-Za-z-]+-safe -> |[^ ]+/[0-9]+ still has locks held)'
 KERNEL_PROBLEM_RE+='|INFO: trying to register non-static key|ODEBUG: |list_[a-z_]+ corruption|UBSAN: '
 # The self-test modules provoke the layer's reports on purpose and check them themselves
