@@ -219,15 +219,19 @@ static struct safe_result safenvme_alloc_prp_lists(struct safenvme_queue *q)
 	return safenvme_prp_array_alloc(&q->prps, &q->dev->pdev->dev, count, GFP_KERNEL);
 }
 
+/* The CQ ring is moved out under the lock and freed after it: freeing may not run irqs-off. */
 static void safenvme_free_queue(struct safenvme_queue *q)
 {
+	struct safenvme_cq_ring cq = { };
+
 	if (!q->dev)
 		return;
 	safenvme_prp_array_free(&q->prps);
 	safe_spin_locked(&q->sq, s)
 		safenvme_sq_ring_free(&s->ring);
 	safe_spin_locked_irqsave(&q->cq, c)
-		safenvme_cq_ring_free(&c->ring);
+		swap(cq, c->ring);
+	safenvme_cq_ring_free(&cq);
 	q->dev = NULL;
 }
 
