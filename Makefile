@@ -5,7 +5,8 @@
 #                                 run the benchmark; ends with the report (report.md,
 #                                 report.html, summary.txt) and prints its path
 #              [KERNEL=6.1|6.12|7]                          the kernel a VM run boots
-#   make test                                               run every test
+#   make test [DEBUG_KERNEL=1 [DEBUG_TESTS="NAME..."]]      run every test; DEBUG_KERNEL=1 also
+#                                 runs DEBUG_TESTS (nvme-faults) on the debug line 7-debug
 #   make unit                                               the unit tests alone
 #   make test-faults [FAULTS="NAME..."]                     show each planted fault is caught
 #   make test-box     host mode in a machine in a box (a Debian system under QEMU, ~1 h)
@@ -25,6 +26,11 @@ PROFILE ?=
 MATRIX ?=
 FAMILIES ?=
 KERNELS := $(shell scripts/kernels.sh lines)
+# DEBUG_KERNEL=1: make test also boots the debug line 7-debug (lockdep, KASAN, DEBUG_LIST,
+# debug objects; scripts/debug-kernel.sh builds it once and caches it) for DEBUG_TESTS, the
+# guest tests that reach the NVMe twins' double completions, lock contexts and freed buffers.
+DEBUG_KERNEL ?= 0
+DEBUG_TESTS ?= nvme-faults
 KERNEL ?= $(shell scripts/kernels.sh default)
 ifeq ($(filter $(KERNEL),$(KERNELS)),)
 $(error KERNEL=$(KERNEL) is not a supported kernel: use one of $(KERNELS))
@@ -97,6 +103,11 @@ test: deps
 	$(Q)$(MAKE) modules-all
 	$(Q)$(MAKE) -C tests/unit
 	$(Q)tests/run.sh --kernel $(KERNEL)
+ifeq ($(DEBUG_KERNEL),1)
+	$(Q)TWINBENCH_DEBUG_KERNEL=1 scripts/kernels.sh fetch 7-debug
+	$(Q)TWINBENCH_DEBUG_KERNEL=1 scripts/kernels.sh build 7-debug
+	$(Q)TWINBENCH_DEBUG_KERNEL=1 tests/run.sh vm --on 7-debug $(addprefix --only ,$(DEBUG_TESTS))
+endif
 
 # Planted faults (tests/faults/): each in a scratch copy of the built tree; not in make test.
 test-faults: deps

@@ -153,7 +153,15 @@ static void rawnvme_reset_queue_state(struct rawnvme_queue *q)
 	spin_unlock_irqrestore(&q->cq_lock, flags);
 }
 
-static int rawnvme_alloc_queue(struct rawnvme_dev *dev, u16 qid, u16 depth)
+/*
+ * A queue's CQ lock is a hard irq lock only where an irq handler reaps the queue: an I/O
+ * queue with a vector, whose lock is taken irqsave everywhere else. The admin queue
+ * (polled with its vector off) and the polled queues have no handler; their CQ locks are
+ * a lock class of their own, taken plainly, as upstream's poll lock.
+ */
+static struct lock_class_key rawnvme_unhandled_cq_class;
+
+static int rawnvme_alloc_queue(struct rawnvme_dev *dev, u16 qid, u16 depth, bool polled)
 {
 	struct rawnvme_queue *q = &dev->queues[qid];
 	struct device *dmadev = &dev->pdev->dev;
@@ -170,11 +178,14 @@ static int rawnvme_alloc_queue(struct rawnvme_dev *dev, u16 qid, u16 depth)
 	q->dev = dev;
 	q->qid = qid;
 	q->depth = depth;
+	q->polled = polled;
 	q->irq_vector = -1;
 	q->sq_db = rawnvme_doorbell(dev, qid, false);
 	q->cq_db = rawnvme_doorbell(dev, qid, true);
 	spin_lock_init(&q->sq_lock);
 	spin_lock_init(&q->cq_lock);
+	if (!qid || polled)
+		lockdep_set_class(&q->cq_lock, &rawnvme_unhandled_cq_class);
 	rawnvme_reset_queue_state(q);
 	return 0;
 }
@@ -874,14 +885,13 @@ static int rawnvme_setup_io_queues(struct rawnvme_dev *dev)
 	dev->nr_io_queues = vectors + dev->nr_poll_queues;
 
 	for (qid = 1; qid <= dev->nr_io_queues; qid++) {
-		ret = rawnvme_alloc_queue(dev, qid, dev->tagset.queue_depth + 1);
+		ret = rawnvme_alloc_queue(dev, qid, dev->tagset.queue_depth + 1,
+					  qid > dev->nr_irq_queues);
 		if (!ret)
 			ret = rawnvme_alloc_prp_lists(&dev->queues[qid]);
 		if (ret)
 			goto free_queues;
-		if (qid > dev->nr_irq_queues)
-			dev->queues[qid].polled = true;
-		else
+		if (!dev->queues[qid].polled)
 			dev->queues[qid].irq_vector = qid - 1;
 	}
 	ret = rawnvme_create_io_queues(dev);
@@ -1247,7 +1257,7 @@ static int rawnvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = -ENOMEM;
 		goto unmap_bar;
 	}
-	ret = rawnvme_alloc_queue(dev, 0, min(RAWNVME_ADMIN_DEPTH, mqes));
+	ret = rawnvme_alloc_queue(dev, 0, min(RAWNVME_ADMIN_DEPTH, mqes), false);
 	if (ret)
 		goto free_queues;
 

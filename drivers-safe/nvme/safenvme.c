@@ -166,7 +166,16 @@ static void safenvme_reset_queue_state(struct safenvme_queue *q)
 	}
 }
 
-static struct safe_result safenvme_alloc_queue(struct safenvme_dev *dev, u16 qid, u16 depth)
+/*
+ * A queue's CQ lock is a hard irq lock only where an irq handler reaps the queue: an I/O
+ * queue with a vector, whose lock is taken irqsave everywhere else. The admin queue
+ * (polled with its vector off) and the polled queues have no handler; their CQ locks are
+ * a lock class of their own, taken plainly, as upstream's poll lock.
+ */
+static struct lock_class_key safenvme_unhandled_cq_class;
+
+static struct safe_result safenvme_alloc_queue(struct safenvme_dev *dev, u16 qid, u16 depth,
+					       bool polled)
 {
 	struct safenvme_queue *q;
 	struct safenvme_sq_ring sq = { };
@@ -183,14 +192,18 @@ static struct safe_result safenvme_alloc_queue(struct safenvme_dev *dev, u16 qid
 	q->dev = dev;
 	q->qid = qid;
 	q->depth = depth;
+	q->polled = polled;
 	q->irq_vector = -1;
 	q->sq_db = safenvme_doorbell(dev, qid, false);
 	q->cq_db = safenvme_doorbell(dev, qid, true);
 	safe_spin_lock_init(&q->sq);
-	safe_spin_lock_init(&q->cq);
+	if (!qid || polled)
+		safe_spin_lock_init_class(&q->cq, &safenvme_unhandled_cq_class);
+	else
+		safe_spin_lock_init(&q->cq);
 	safe_spin_locked(&q->sq, s)
 		s->ring = sq;
-	safe_spin_locked(&q->cq, c)
+	safe_spin_locked_irqsave(&q->cq, c)
 		c->ring = cq;
 	safenvme_reset_queue_state(q);
 	return safe_ok();
@@ -206,15 +219,19 @@ static struct safe_result safenvme_alloc_prp_lists(struct safenvme_queue *q)
 	return safenvme_prp_array_alloc(&q->prps, &q->dev->pdev->dev, count, GFP_KERNEL);
 }
 
+/* The CQ ring is moved out under the lock and freed after it: freeing may not run irqs-off. */
 static void safenvme_free_queue(struct safenvme_queue *q)
 {
+	struct safenvme_cq_ring cq = { };
+
 	if (!q->dev)
 		return;
 	safenvme_prp_array_free(&q->prps);
 	safe_spin_locked(&q->sq, s)
 		safenvme_sq_ring_free(&s->ring);
-	safe_spin_locked(&q->cq, c)
-		safenvme_cq_ring_free(&c->ring);
+	safe_spin_locked_irqsave(&q->cq, c)
+		swap(cq, c->ring);
+	safenvme_cq_ring_free(&cq);
 	q->dev = NULL;
 }
 
@@ -388,7 +405,7 @@ static struct safe_result safenvme_create_io_queue(struct safenvme_queue *q)
 
 	safe_spin_locked(&q->sq, s)
 		sq_dma = s->ring.dma;
-	safe_spin_locked(&q->cq, cs)
+	safe_spin_locked_irqsave(&q->cq, cs)
 		cq_dma = cs->ring.dma;
 	if (!q->polled)
 		flags |= NVME_CQ_IRQ_ENABLED;
@@ -839,14 +856,12 @@ static struct safe_result safenvme_setup_io_queues(struct safenvme_dev *dev, u16
 	dev->nr_io_queues = vectors + dev->nr_poll_queues;
 
 	for (qid = 1; qid <= dev->nr_io_queues; qid++) {
-		res = safenvme_alloc_queue(dev, qid, depth);
+		res = safenvme_alloc_queue(dev, qid, depth, qid > dev->nr_irq_queues);
 		if (safe_is_ok(res))
 			res = safenvme_alloc_prp_lists(&dev->queues.elems[qid]);
 		if (safe_is_err(res))
 			goto free_queues;
-		if (qid > dev->nr_irq_queues)
-			dev->queues.elems[qid].polled = true;
-		else
+		if (!dev->queues.elems[qid].polled)
 			dev->queues.elems[qid].irq_vector = qid - 1;
 	}
 	res = safenvme_create_io_queues(dev);
@@ -1185,7 +1200,7 @@ static struct safe_result safenvme_probe(struct pci_dev *pdev, struct safenvme_d
 	depth = clamp(io_queue_depth, 2U, min(mqes, 4096U));
 	nr_queues = 1 + (nr_io_queues ?: num_online_cpus()) + poll_queues;
 	SAFE_TRY(safenvme_queues_alloc(&dev->queues, nr_queues, GFP_KERNEL));
-	SAFE_TRY(safenvme_alloc_queue(dev, 0, min(SAFENVME_ADMIN_DEPTH, mqes)));
+	SAFE_TRY(safenvme_alloc_queue(dev, 0, min(SAFENVME_ADMIN_DEPTH, mqes), false));
 
 	SAFE_TRY(safenvme_disable_ctrl(dev));
 	SAFE_TRY(safenvme_enable_ctrl(dev));

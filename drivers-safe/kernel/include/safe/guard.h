@@ -13,6 +13,7 @@
  *	}
  *
  * The mutex twins are SAFE_DEFINE_MUTEX, safe_mutex_init, safe_mutex_locked (may sleep).
+ * safe_spin_lock_init_class(&l, &key) puts a lock in a lock class of its own.
  * safe_spin_locked_irqsave(&l, d) is the scope of SpinLockIrq (Rust's irq-disabling
  * backend): local interrupts stay off inside, for data a hard irq handler also locks.
  *
@@ -44,6 +45,17 @@
 	}
 
 #define safe_spin_lock_init(l)	spin_lock_init(&(l)->raw)
+
+/*
+ * The same in lock class @key (a static struct lock_class_key), as Rust's SpinLock::new
+ * takes its LockClassKey: for locks of one type that only some contexts take (a hard irq
+ * handler takes some, never others), so lockdep judges each kind by its own uses.
+ */
+#define safe_spin_lock_init_class(l, key)				\
+	do {								\
+		spin_lock_init(&(l)->raw);				\
+		lockdep_set_class(&(l)->raw, key);			\
+	} while (0)
 #define safe_mutex_init(l)	mutex_init(&(l)->raw)
 
 /* Guard of a locked scope: which lock to release. */
