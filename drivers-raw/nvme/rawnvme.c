@@ -692,7 +692,8 @@ static void rawnvme_quiesce(struct rawnvme_dev *dev)
 
 	if (test_and_set_bit(RAWNVME_QUIESCED, &dev->flags))
 		return;
-	for (i = 0; i < dev->nr_ns; i++)
+	dev->nr_quiesced = READ_ONCE(dev->nr_ns);
+	for (i = 0; i < dev->nr_quiesced; i++)
 		blk_mq_quiesce_queue(dev->ns[i]->disk->queue);
 }
 
@@ -702,8 +703,9 @@ static void rawnvme_unquiesce(struct rawnvme_dev *dev)
 
 	if (!test_and_clear_bit(RAWNVME_QUIESCED, &dev->flags))
 		return;
-	for (i = 0; i < dev->nr_ns; i++)
+	for (i = 0; i < dev->nr_quiesced; i++)
 		blk_mq_unquiesce_queue(dev->ns[i]->disk->queue);
+	dev->nr_quiesced = 0;
 }
 
 static int rawnvme_dev_disable(struct rawnvme_dev *dev, bool shutdown);
@@ -979,7 +981,8 @@ static int rawnvme_alloc_ns(struct rawnvme_dev *dev, u32 nsid, struct nvme_id_ns
 	ret = device_add_disk(&dev->pdev->dev, disk, NULL);
 	if (ret)
 		goto put_disk;
-	dev->ns[dev->nr_ns++] = ns;
+	dev->ns[dev->nr_ns] = ns;
+	WRITE_ONCE(dev->nr_ns, dev->nr_ns + 1);
 	return 0;
 
 put_disk:

@@ -118,6 +118,11 @@ struct rawnvme_dev {
 	struct blk_mq_tag_set tagset;
 	struct rawnvme_ns *ns[RAWNVME_MAX_NS];
 	unsigned int nr_ns;
+	/*
+	 * The namespaces a reset quiesced, which it unquiesces: one listed after the reset
+	 * began (its disk added by a probe the reset runs beside) was never quiesced.
+	 */
+	unsigned int nr_quiesced;
 	unsigned int max_hw_sectors;
 	bool volatile_wc;
 

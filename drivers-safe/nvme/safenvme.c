@@ -702,7 +702,8 @@ static void safenvme_quiesce(struct safenvme_dev *dev)
 
 	if (test_and_set_bit(SAFENVME_QUIESCED, &dev->flags))
 		return;
-	for (i = 0; i < dev->nr_ns; i++)
+	dev->nr_quiesced = READ_ONCE(dev->nr_ns);
+	for (i = 0; i < dev->nr_quiesced; i++)
 		safe_gendisk_quiesce(&dev->disks[i]);
 }
 
@@ -712,8 +713,9 @@ static void safenvme_unquiesce(struct safenvme_dev *dev)
 
 	if (!test_and_clear_bit(SAFENVME_QUIESCED, &dev->flags))
 		return;
-	for (i = 0; i < dev->nr_ns; i++)
+	for (i = 0; i < dev->nr_quiesced; i++)
 		safe_gendisk_unquiesce(&dev->disks[i]);
+	dev->nr_quiesced = 0;
 }
 
 static struct safe_result safenvme_dev_disable(struct safenvme_dev *dev, bool shutdown);
@@ -952,7 +954,7 @@ static struct safe_result safenvme_alloc_ns(struct safenvme_dev_arc *arc, u32 ns
 	params.max_segments = SAFENVME_MAX_SEGS;
 	params.virt_boundary_mask = SAFENVME_CTRL_PAGE_SIZE - 1;
 	SAFE_TRY(safenvme_disk_add(&dev->disks[dev->nr_ns], &dev->tagset, &q, &params));
-	dev->nr_ns++;
+	WRITE_ONCE(dev->nr_ns, dev->nr_ns + 1);
 	return safe_ok();
 }
 

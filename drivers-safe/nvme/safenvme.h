@@ -141,6 +141,11 @@ struct safenvme_dev {
 	struct safe_tag_set tagset;
 	struct safe_gendisk disks[SAFENVME_MAX_NS];
 	unsigned int nr_ns;
+	/*
+	 * The namespaces a reset quiesced, which it unquiesces: one listed after the reset
+	 * began (its disk added by a probe the reset runs beside) was never quiesced.
+	 */
+	unsigned int nr_quiesced;
 	char disk_prefix[DISK_NAME_LEN];
 	unsigned int max_hw_sectors;
 	bool volatile_wc;
