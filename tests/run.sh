@@ -167,6 +167,29 @@ vm_boot() {
 		${3:+--append "$3"} --kernel-image "$(kv image "$facts")" >"$4" 2>&1
 }
 
+# vm_job SHARE JOB NVME TIMEOUT APPEND HOSTLOG WHAT: a fresh share running JOB, the
+# controllers of test file NVME (none if empty), one boot (vm_boot). A guest whose kernel
+# died or hung before guest-init started the job (no .job-started in the share) never ran
+# a line of ours: that is the emulator's or the kernel's own fault (the 7.x kernel under
+# multi-threaded TCG now and then oopses on an int3 of a jump label being patched), so it
+# boots once more, saying so and keeping the first console log beside HOSTLOG.
+vm_job() {
+	local share=$1 job=$2 nvme=$3 timeout=$4 append=$5 hostlog=$6 what=$7 try rc
+	for try in 1 2; do
+		vm_share "$share" "$job"
+		nvme_args=()
+		[ -z "$nvme" ] || vm_nvme_args "$nvme" "$share"
+		vm_boot "$share" "$timeout" "$append" "$hostlog"
+		rc=$?
+		case $rc in 124|125|126) ;; *) return "$rc" ;; esac
+		[ -e "$share/.job-started" ] && return "$rc"
+		[ "$try" = 1 ] || return "$rc"
+		cp "$share/console.log" "$hostlog.boot1-console.log" 2>/dev/null
+		echo "# $what: the guest kernel died before the job began (vm-run exit $rc: $(grep -m1 -E "$KERNEL_PROBLEM_RE" "$share/console.log" | tr -d '\r' | sed 's/^\[ *[0-9.]*\] //')); no code of ours had run: booting once more (first console: $hostlog.boot1-console.log)"
+	done
+	return "$rc"
+}
+
 # vm_console SHARE: the guest's console log without the kernel's own lines.
 vm_console() { grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$1/console.log" | tr -d '\r'; }
 
@@ -176,15 +199,9 @@ run_vm_one() {
 	local t=$1 name=$2 subset=$3 timeout=$4 append=$5 share out rc extra
 	share=$top/build/test-vm/$line/$name
 	out=$log_dir/vm-$line-$name.log
-	if [ "$subset" = 1 ]; then
-		vm_share "$share" "export TWINBENCH_SUBSET=integrity; exec bash /twinbench/tests/$name.sh"
-	else
-		vm_share "$share" "exec bash /twinbench/tests/$name.sh"
-	fi
 	echo "# vm/$name on kernel $line ($kver$([ "$subset" = 1 ] && echo ", integrity subset"))"
-	nvme_args=()
-	vm_nvme_args "$t" "$share"
-	vm_boot "$share" "$timeout" "$append" "$out.host"
+	vm_job "$share" "$([ "$subset" = 1 ] && echo "export TWINBENCH_SUBSET=integrity; ")exec bash /twinbench/tests/$name.sh" \
+		"$t" "$timeout" "$append" "$out.host" "vm/$name on $line"
 	rc=$?
 	vm_console "$share" >"$out"
 	# tests/vm/NAME.after: host-side checks of what QEMU saw, run once the guest is off.
@@ -208,11 +225,9 @@ run_vm_batch() {
 	for spec in "${batch[@]}"; do
 		what+="${what:+, }${spec%%:*}$([ "${spec#*:}" = subset ] && echo " (integrity subset)")"
 	done
-	vm_share "$share" "exec bash /twinbench/lib/batch.sh ${batch[*]}"
 	echo "# vm on kernel $line ($kver), one boot for: $what"
-	nvme_args=()
-	[ -z "$batch_nvme" ] || vm_nvme_args "$batch_nvme" "$share"
-	vm_boot "$share" "$batch_timeout" "" "$blog.host"
+	vm_job "$share" "exec bash /twinbench/lib/batch.sh ${batch[*]}" "$batch_nvme" \
+		"$batch_timeout" "" "$blog.host" "the shared boot on $line"
 	rc=$?
 	vm_console "$share" >"$blog"
 	for spec in "${batch[@]}"; do
