@@ -229,8 +229,10 @@ static void safenvme_free_queue(struct safenvme_queue *q)
 	safenvme_prp_array_free(&q->prps);
 	safe_spin_locked(&q->sq, s)
 		safenvme_sq_ring_free(&s->ring);
-	safe_spin_locked_irqsave(&q->cq, c)
-		swap(cq, c->ring);
+	safe_spin_locked_irqsave(&q->cq, c) {
+		cq = c->ring;
+		c->ring = (struct safenvme_cq_ring){ };
+	}
 	safenvme_cq_ring_free(&cq);
 	q->dev = NULL;
 }
