@@ -428,11 +428,16 @@ int manifest_read_kernel_line(const char *rundir, char *line, size_t size)
 	return rc;
 }
 
-int manifest_set_concurrent(const char *rundir, json_t *runs, char *err, size_t len)
+/*
+ * manifest.json of @rundir read, changed by @edit (with @arg) and written back atomically;
+ * @edit returns non-zero to leave the file as it was.
+ */
+static int manifest_update(const char *rundir, int (*edit)(json_t *root, void *arg), void *arg,
+			   char *err, size_t len)
 {
 	char path[4096];
 	json_error_t jerr;
-	json_t *root, *all;
+	json_t *root;
 	char *text;
 	int rc;
 
@@ -440,6 +445,49 @@ int manifest_set_concurrent(const char *rundir, json_t *runs, char *err, size_t 
 	root = json_load_file(path, JSON_PRESERVE_ORDER, &jerr);
 	if (!root)
 		return seterr(err, len, "%s:%d: %s", path, jerr.line, jerr.text);
+	if (edit(root, arg)) {
+		json_decref(root);
+		return seterr(err, len, "%s: cannot change", path);
+	}
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!text)
+		return seterr(err, len, "manifest.json: cannot encode");
+	rc = file_write_atomic(path, text, strlen(text), err, len);
+	free(text);
+	return rc;
+}
+
+/* The key and value manifest_set() sets. */
+struct manifest_kv {
+	const char *key;
+	json_t *value;
+};
+
+static int set_key(json_t *root, void *arg)
+{
+	struct manifest_kv *kv = arg;
+
+	return json_object_set(root, kv->key, kv->value);
+}
+
+int manifest_set(const char *rundir, const char *key, json_t *value, char *err, size_t len)
+{
+	struct manifest_kv kv = { key, value };
+	int rc;
+
+	if (!value)
+		return seterr(err, len, "manifest.json: no value for %s", key);
+	rc = manifest_update(rundir, set_key, &kv, err, len);
+	json_decref(value);
+	return rc;
+}
+
+/* Adds to "concurrent_runs" the runs of @arg it does not hold yet. */
+static int add_concurrent(json_t *root, void *arg)
+{
+	json_t *runs = arg, *all;
+
 	/* a resumed run adds the runs beside its later boots to those of the first */
 	all = json_object_get(root, "concurrent_runs");
 	if (!json_is_array(all)) {
@@ -455,11 +503,10 @@ int manifest_set_concurrent(const char *rundir, json_t *runs, char *err, size_t 
 		if (!seen)
 			json_array_append(all, r);
 	}
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (!text)
-		return seterr(err, len, "manifest.json: cannot encode");
-	rc = file_write_atomic(path, text, strlen(text), err, len);
-	free(text);
-	return rc;
+	return 0;
+}
+
+int manifest_set_concurrent(const char *rundir, json_t *runs, char *err, size_t len)
+{
+	return manifest_update(rundir, add_concurrent, runs, err, len);
 }

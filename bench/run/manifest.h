@@ -41,5 +41,10 @@ int manifest_read_kernel_line(const char *rundir, char *line, size_t size);
  * mode, clock) seen running beside this one; an empty list says none was.
  */
 int manifest_set_concurrent(const char *rundir, json_t *runs, char *err, size_t len);
+/*
+ * Set manifest.json's top-level @key to @value (the reference is taken, also on error),
+ * rewriting the file atomically.
+ */
+int manifest_set(const char *rundir, const char *key, json_t *value, char *err, size_t len);
 
 #endif /* TWINBENCH_MANIFEST_H */

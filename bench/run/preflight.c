@@ -11,6 +11,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "kmod.h"
+#include "manifest.h"
 #include "preflight.h"
 #include "util.h"
 
@@ -107,24 +108,7 @@ static json_t *taint_json(long value)
 
 int preflight_record_taint(const char *rundir, long before, char *err, size_t len)
 {
-	char path[PATH_MAX];
-	json_error_t jerr;
-	json_t *root;
-	char *text;
-	int rc;
-
-	path_printf(path, sizeof(path), "%s/manifest.json", rundir);
-	root = json_load_file(path, JSON_PRESERVE_ORDER, &jerr);
-	if (!root)
-		return seterr(err, len, "%s:%d: %s", path, jerr.line, jerr.text);
-	json_object_set_new(root, "kernel_taint",
+	return manifest_set(rundir, "kernel_taint",
 			    json_pack("{s:o, s:o}", "before", taint_json(before), "after",
-				      taint_json(preflight_taint())));
-	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (!text)
-		return seterr(err, len, "manifest.json: cannot encode");
-	rc = file_write_atomic(path, text, strlen(text), err, len);
-	free(text);
-	return rc;
+				      taint_json(preflight_taint())), err, len);
 }

@@ -101,8 +101,13 @@ static void test_write_and_read(void **state)
 	assert_int_equal(manifest_set_concurrent(dir, runs, err, sizeof(err)), 0);
 	assert_int_equal(manifest_set_concurrent(dir, runs, err, sizeof(err)), 0);
 	json_decref(runs);
+	assert_int_equal(manifest_set(dir, "kernel_taint", json_pack("{s:i}", "before", 0),
+				      err, sizeof(err)), 0);
 	root = load();
 	assert_int_equal(json_array_size(json_object_get(root, "concurrent_runs")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "kernel_taint"),
+							    "before")), 0);
+	assert_string_equal(json_string_value(json_object_get(root, "mode")), "host");
 	json_decref(root);
 	free(m);
 }
