@@ -26,15 +26,37 @@ binding() {
 matrix() {
 	sed -e "s/@PCI@/$2/g" -e "s/@EXTRA@/${3:-}/" tests/box/matrix.ini >"$1"
 }
-# until_twin PID: wait (up to 15 min) until PID's run binds a twin to the free controller:
-# a twin seen after another driver, so a binding left from before never counts.
+# samples_in RUN: how many samples RUN has written (samples/NNNN.csv), and how many valid.
+samples_in() {
+	local n
+	n=$(ls "$1"/samples/[0-9]*.csv 2>/dev/null | wc -l)
+	echo "$n $(awk -F, 'FNR > 1 && $9 == 1 { v[FILENAME] = 1 } END { print length(v) }' \
+		"$1"/samples/[0-9]*.csv 2>/dev/null || echo 0)"
+}
+# run_of LOG: the run folder a runner writing LOG announced (waits up to 60 s for it).
+run_of() {
+	local end=$((SECONDS + 60)) d
+	while [ "$SECONDS" -lt "$end" ]; do
+		d=$(sed -n 's/.*, run folder //p' "$1" | head -n 1)
+		[ -n "$d" ] && { echo "$d"; return 0; }
+		sleep 0.2
+	done
+	return 1
+}
+# until_twin PID [RUN]: wait (up to 15 min) until PID's run binds a twin to the free
+# controller: a twin seen after another driver, so a binding left from before never counts;
+# with RUN, only once RUN has a finished sample.
 until_twin() {
 	local end=$((SECONDS + 900)) other=0
 	while kill -0 "$1" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do
-		case "$(driver_of "$FREE_PCI")" in
-		rawnvme | safenvme | rustnvme) [ "$other" = 1 ] && return 0 ;;
-		*) other=1 ;;
-		esac
+		if [ -n "${2:-}" ] && [ "$(samples_in "$2" | cut -d' ' -f1)" = 0 ]; then
+			other=0
+		else
+			case "$(driver_of "$FREE_PCI")" in
+			rawnvme | safenvme | rustnvme) [ "$other" = 1 ] && return 0 ;;
+			*) other=1 ;;
+			esac
+		fi
 		sleep 0.2
 	done
 	return 1
@@ -159,20 +181,28 @@ check "bench: no PMU under TCG: one line says so and no counter columns are writ
 check "bench: the refused controllers are untouched after the run" \
 	eval '[ "$(driver_of "$BUSY_PCI")" = nvme ] && mountpoint -q /srv/data && [ -b /dev/boxvg/data ]'
 
-# SIGTERM while a twin has the controller: the runner gives it back, checked.
+# SIGTERM while a twin has the controller, after a finished sample: the runner gives the
+# controller back, checked, keeps the finished samples and exits 130 (interrupted).
 matrix /root/long.ini "$FREE_PCI" "allow_write=$FREE_PCI"
 sed -i 's/^ios = .*/ios = 400000/' /root/long.ini
 bench/twinbench run --mode host --matrix /root/long.ini --families nvme >/out/logs/sigterm.log 2>&1 &
 pid=$!
 taken=none
-until_twin "$pid" && taken=$(driver_of "$FREE_PCI")
-binding "sigterm-during($taken)"
+trun=$(run_of /out/logs/sigterm.log) && until_twin "$pid" "$trun" && taken=$(driver_of "$FREE_PCI")
+kept_before=$(samples_in "${trun:-/nonexistent}")
+binding "sigterm-during($taken, samples written/valid: $kept_before)"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
-binding after-sigterm
+kept_after=$(samples_in "${trun:-/nonexistent}")
+binding "after-sigterm(status $rc, samples written/valid: $kept_after)"
+grep -E "signal|kept|giving|left bound" /out/logs/sigterm.log >/out/sigterm-stop.txt
 check "stop: SIGTERM while $taken had the controller: status $rc, given back to nvme, record gone" \
 	eval '[ "$taken" != none ] && [ $rc = 130 ] && [ "$(driver_of "$FREE_PCI")" = nvme ] && [ ! -e "$state" ]'
+check "stop: the samples finished before SIGTERM are kept (written/valid before $kept_before, after $kept_after)" \
+	eval '[ "${kept_before#* }" -ge 1 ] && [ "${kept_after% *}" -ge "${kept_before% *}" ] &&
+		[ "${kept_after#* }" -ge "${kept_before#* }" ] &&
+		grep -q "finished samples are kept" /out/logs/sigterm.log'
 
 # kill -9: nothing runs in the runner; the record stays, and the next run restores it.
 bench/twinbench run --mode host --matrix /root/long.ini --families nvme >/out/logs/kill9.log 2>&1 &

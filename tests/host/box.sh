@@ -12,7 +12,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
 # The checks tests/box/job.sh makes in each kind of boot.
-CHECKS_MAIN=20
+CHECKS_MAIN=21
 CHECKS_LOCKED=4
 LOCKS="lockdown=integrity module.sig_enforce=1"
 
@@ -64,6 +64,7 @@ boot() {
 }
 boot main main
 sed 's/^/# /' "$logs/main/binding.txt" 2>/dev/null
+sed 's/^/# sigterm: /' "$logs/main/sigterm-stop.txt" 2>/dev/null
 for f in "$logs"/main/refused-*.txt; do [ -e "$f" ] && sed "s|^|# $(basename "$f" .txt): |" "$f"; done
 sed 's/^/# /' "$logs/main/run/summary.txt" 2>/dev/null
 
