@@ -52,7 +52,8 @@ boot() {
 	echo "exec bash /root/twinbench/tests/box/job.sh $2" >"$share/job.sh"
 	"$top/scripts/box.sh" boot "$share" --timeout 5400 ${3:+--append "$3"} >"$logs/$1.host.log" 2>&1
 	rc=$?
-	grep -E '^(not )?ok( |$)' "$share/job.log" 2>/dev/null
+	grep -E '^(not )?ok( |$)' "$share/job.log" >"$share/checks.tap" 2>/dev/null
+	replay "$share/checks.tap"
 	check "box: the $1 boot ran to the end with a clean kernel log (vm-run exit $rc, $((SECONDS - t0)) s)" \
 		[ "$rc" = 0 ]
 	[ "$rc" = 0 ] || sed 's/^/#   /' "$logs/$1.host.log" | tail -n 5
