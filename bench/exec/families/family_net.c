@@ -308,7 +308,8 @@ static int net_setup(struct family_ctx *ctx, const unsigned long long *v,
 		    net_cmd(err, len, "ip", "-n", ns[end], "link", "set", "dev", dev, "mtu", mtu,
 			    NULL) ||
 		    net_cmd(err, len, "ip", "netns", "exec", ns[end], "ethtool", "-K", dev, "sg",
-			    onoff, "tx", onoff, "tso", onoff, "gso", onoff, NULL) ||
+			    onoff, "tx", onoff, "tso", onoff, "gso", onoff, "gro", onoff,
+			    "rx-udp-gro-forwarding", onoff, NULL) ||
 		    net_cmd(err, len, "ip", "-n", ns[end], "link", "set", "dev", "lo", "up",
 			    NULL) ||
 		    net_cmd(err, len, "ip", "-n", ns[end], "link", "set", "dev", dev, "up", NULL) ||
