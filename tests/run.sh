@@ -3,7 +3,9 @@
 # (tests/host/*.sh) and guest tests (tests/vm/*.sh, each in its own boot of the VM).
 # Every check prints one line, "ok - ..." or "not ok - ..."; the last line counts them:
 # "N passed, N failed, N skipped". A line carrying "# SKIP" counts as skipped, whatever its
-# verdict. Exit status 0 only when nothing failed.
+# verdict. Comment lines give wall times: after each host and guest test ("# host/NAME:
+# 143 s"; a guest test's includes its boot, a shared boot's tests say their share), the unit
+# tests together and the whole run. Exit status 0 only when nothing failed.
 # Usage: tests/run.sh [unit|host|vm]... [--only NAME]... [--kernel LINE] [--on LINE]...
 #   The guest tests run on every kernel of scripts/kernels.sh (--on: only these), each
 #   booted from the cache with our modules built for it (make modules-all): in full on LINE
@@ -46,6 +48,9 @@ done
 passed=0 failed=0 skipped=0 failures=()
 log_dir=$top/build/test-logs
 mkdir -p "$log_dir"
+
+# took NAME START: the comment line with NAME's wall time since START (a $SECONDS value).
+took() { echo "# $1: $((SECONDS - $2)) s"; }
 
 selected() {
 	[ ${#only[@]} -eq 0 ] && return 0
@@ -92,7 +97,7 @@ tally() {
 }
 
 run_unit() {
-	local t name out rc
+	local t name out rc start=$SECONDS
 	for t in tests/unit/bin/*; do
 		[ -x "$t" ] || continue
 		name=unit/$(basename "$t")
@@ -103,19 +108,22 @@ run_unit() {
 		rc=${PIPESTATUS[0]}
 		tally "$name" "$rc" "$out"
 	done
+	took unit "$start"
 }
 
 run_host() {
-	local t name out rc
+	local t name out rc start
 	for t in tests/host/*.sh; do
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
 		out=$log_dir/host-$name.log
 		echo "# host/$name"
+		start=$SECONDS
 		bash "$t" 2>&1 | tee "$out"
 		rc=${PIPESTATUS[0]}
 		tally "host/$name" "$rc" "$out"
+		took "host/$name" "$start"
 	done
 }
 
@@ -196,7 +204,7 @@ vm_console() { grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$1/console.log" | tr -d '\r';
 # The test T (named NAME) in a boot of its own on kernel $line; SUBSET is 1 for the
 # integrity subset, APPEND and TIMEOUT from its header.
 run_vm_one() {
-	local t=$1 name=$2 subset=$3 timeout=$4 append=$5 share out rc extra
+	local t=$1 name=$2 subset=$3 timeout=$4 append=$5 share out rc extra start=$SECONDS
 	share=$top/build/test-vm/$line/$name
 	out=$log_dir/vm-$line-$name.log
 	echo "# vm/$name on kernel $line ($kver$([ "$subset" = 1 ] && echo ", integrity subset"))"
@@ -213,6 +221,7 @@ run_vm_one() {
 		extra="vm/$name on $line: guest ran to the end with a clean kernel log (vm-run exit $rc)"
 	fi
 	tally "vm/$name@$line" "$rc" "$out" "$extra"
+	took "vm/$name@$line" "$start"
 }
 
 # The tests of batch (NAME:subset or NAME:full each) in one boot of kernel $line
@@ -221,7 +230,7 @@ run_vm_one() {
 # problem or timeout no test's lines account for fails the boot itself.
 run_vm_batch() {
 	local share=$top/build/test-vm/$line/batch blog=$log_dir/vm-$line-batch.log spec name out \
-		rc trc extra bad charged=0 what=""
+		rc trc extra bad charged=0 what="" start=$SECONDS
 	for spec in "${batch[@]}"; do
 		what+="${what:+, }${spec%%:*}$([ "${spec#*:}" = subset ] && echo " (integrity subset)")"
 	done
@@ -251,6 +260,8 @@ run_vm_batch() {
 		fi
 		cat "$out"
 		tally "vm/$name@$line" "$trc" "$out" "$extra"
+		[ ! -s "$share/$name.secs" ] ||
+			echo "# vm/$name@$line: $(cat "$share/$name.secs") s in the shared boot"
 	done
 	if [ "$charged" = 0 ] && [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
 		sed 's/^/# /' "$blog.host"
@@ -258,6 +269,7 @@ run_vm_batch() {
 		failed=$((failed + 1))
 		failures+=("shared boot on $line (log: $blog)")
 	fi
+	took "the shared boot on $line" "$start"
 }
 
 # The guest tests on kernel LINE: all of them when FULL is 1, else the integrity subset.
@@ -344,5 +356,6 @@ if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failed:"
 	printf '#   %s\n' "${failures[@]}"
 fi
+took total 0
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
