@@ -16,10 +16,10 @@
 #   MODULE.ko was built (rnull_mod: a Rust-enabled kernel); elsewhere it counts as skipped.
 #   "# vm-timeout: SECONDS" gives a test's boot longer than 900 s; "# vm-append: ARGS" adds
 #   kernel arguments to its boot; "# vm-full-on: LINE" runs a test in full on LINE instead
-#   of the default kernel (the subset there). On the kernels other than the default the
-#   tests share one boot (tests/lib/batch.sh), each with its own log, verdict and kernel-log
-#   check; a test with "# vm-append:", "# vm-alone: WHY", a tests/vm/NAME.after or a second
-#   set of NVMe controllers boots alone.
+#   of the default kernel (the subset there). On each kernel the tests share one boot
+#   (tests/lib/batch.sh), each with its own log, verdict and kernel-log check; a test with
+#   "# vm-append:", "# vm-alone: WHY", a tests/vm/NAME.after or a second set of NVMe
+#   controllers boots alone.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -273,9 +273,8 @@ run_vm_batch() {
 }
 
 # The guest tests on kernel LINE: all of them when FULL is 1, else the integrity subset.
-# On the default kernel each test boots alone; on the others the tests share one boot
-# (run_vm_batch), except those that need kernel arguments, host-side checks of their own,
-# a second set of NVMe controllers, or say "# vm-alone: WHY".
+# They share one boot (run_vm_batch), except those that need kernel arguments, host-side
+# checks of their own, a second set of NVMe controllers, or say "# vm-alone: WHY".
 run_vm_kernel() {
 	local line=$1 full=$2 t name initrd facts kver kodir need timeout append tfull full_on \
 		batch=() batch_timeout=0 batch_nvme=""
@@ -319,7 +318,7 @@ run_vm_kernel() {
 		timeout=$(sed -n 's/^# vm-timeout: *\([0-9]*\)$/\1/p' "$t" | head -n 1)
 		timeout=${timeout:-900}
 		append=$(sed -n 's/^# vm-append: *//p' "$t" | head -n 1)
-		if [ "$full" = 0 ] && [ -z "$append" ] && [ ! -f "tests/vm/$name.after" ] &&
+		if [ -z "$append" ] && [ ! -f "tests/vm/$name.after" ] &&
 			! grep -q '^# vm-alone: ' "$t" &&
 			{ [ -z "$batch_nvme" ] || ! has_nvme "$t"; }; then
 			batch+=("$name:$([ "$tfull" = 1 ] && echo full || echo subset)")
