@@ -3,7 +3,9 @@
 # (tests/host/*.sh) and guest tests (tests/vm/*.sh, each in its own boot of the VM).
 # Every check prints one line, "ok - ..." or "not ok - ..."; the last line counts them:
 # "N passed, N failed, N skipped". A line carrying "# SKIP" counts as skipped, whatever its
-# verdict. Exit status 0 only when nothing failed.
+# verdict. Comment lines give wall times: after each host and guest test ("# host/NAME:
+# 143 s"; a guest test's includes its boot, a shared boot's tests say their share), the unit
+# tests together and the whole run. Exit status 0 only when nothing failed.
 # Usage: tests/run.sh [unit|host|vm]... [--only NAME]... [--kernel LINE] [--on LINE]...
 #   The guest tests run on every kernel of scripts/kernels.sh (--on: only these), each
 #   booted from the cache with our modules built for it (make modules-all): in full on LINE
@@ -14,10 +16,10 @@
 #   MODULE.ko was built (rnull_mod: a Rust-enabled kernel); elsewhere it counts as skipped.
 #   "# vm-timeout: SECONDS" gives a test's boot longer than 900 s; "# vm-append: ARGS" adds
 #   kernel arguments to its boot; "# vm-full-on: LINE" runs a test in full on LINE instead
-#   of the default kernel (the subset there). On the kernels other than the default the
-#   tests share one boot (tests/lib/batch.sh), each with its own log, verdict and kernel-log
-#   check; a test with "# vm-append:", "# vm-alone: WHY", a tests/vm/NAME.after or a second
-#   set of NVMe controllers boots alone.
+#   of the default kernel (the subset there). On each kernel the tests share one boot
+#   (tests/lib/batch.sh), each with its own log, verdict and kernel-log check; a test with
+#   "# vm-append:", "# vm-alone: WHY", a tests/vm/NAME.after or a second set of NVMe
+#   controllers boots alone.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +48,9 @@ done
 passed=0 failed=0 skipped=0 failures=()
 log_dir=$top/build/test-logs
 mkdir -p "$log_dir"
+
+# took NAME START: the comment line with NAME's wall time since START (a $SECONDS value).
+took() { echo "# $1: $((SECONDS - $2)) s"; }
 
 selected() {
 	[ ${#only[@]} -eq 0 ] && return 0
@@ -92,7 +97,7 @@ tally() {
 }
 
 run_unit() {
-	local t name out rc
+	local t name out rc start=$SECONDS
 	for t in tests/unit/bin/*; do
 		[ -x "$t" ] || continue
 		name=unit/$(basename "$t")
@@ -103,19 +108,22 @@ run_unit() {
 		rc=${PIPESTATUS[0]}
 		tally "$name" "$rc" "$out"
 	done
+	took unit "$start"
 }
 
 run_host() {
-	local t name out rc
+	local t name out rc start
 	for t in tests/host/*.sh; do
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .sh)
 		selected "$name" || continue
 		out=$log_dir/host-$name.log
 		echo "# host/$name"
+		start=$SECONDS
 		bash "$t" 2>&1 | tee "$out"
 		rc=${PIPESTATUS[0]}
 		tally "host/$name" "$rc" "$out"
+		took "host/$name" "$start"
 	done
 }
 
@@ -196,7 +204,7 @@ vm_console() { grep -v -E '^\[ *[0-9]+\.[0-9]+\]' "$1/console.log" | tr -d '\r';
 # The test T (named NAME) in a boot of its own on kernel $line; SUBSET is 1 for the
 # integrity subset, APPEND and TIMEOUT from its header.
 run_vm_one() {
-	local t=$1 name=$2 subset=$3 timeout=$4 append=$5 share out rc extra
+	local t=$1 name=$2 subset=$3 timeout=$4 append=$5 share out rc extra start=$SECONDS
 	share=$top/build/test-vm/$line/$name
 	out=$log_dir/vm-$line-$name.log
 	echo "# vm/$name on kernel $line ($kver$([ "$subset" = 1 ] && echo ", integrity subset"))"
@@ -213,6 +221,7 @@ run_vm_one() {
 		extra="vm/$name on $line: guest ran to the end with a clean kernel log (vm-run exit $rc)"
 	fi
 	tally "vm/$name@$line" "$rc" "$out" "$extra"
+	took "vm/$name@$line" "$start"
 }
 
 # The tests of batch (NAME:subset or NAME:full each) in one boot of kernel $line
@@ -221,7 +230,7 @@ run_vm_one() {
 # problem or timeout no test's lines account for fails the boot itself.
 run_vm_batch() {
 	local share=$top/build/test-vm/$line/batch blog=$log_dir/vm-$line-batch.log spec name out \
-		rc trc extra bad charged=0 what=""
+		rc trc extra bad charged=0 what="" start=$SECONDS
 	for spec in "${batch[@]}"; do
 		what+="${what:+, }${spec%%:*}$([ "${spec#*:}" = subset ] && echo " (integrity subset)")"
 	done
@@ -251,6 +260,8 @@ run_vm_batch() {
 		fi
 		cat "$out"
 		tally "vm/$name@$line" "$trc" "$out" "$extra"
+		[ ! -s "$share/$name.secs" ] ||
+			echo "# vm/$name@$line: $(cat "$share/$name.secs") s in the shared boot"
 	done
 	if [ "$charged" = 0 ] && [ "$rc" != 0 ] && [ "$rc" != 1 ]; then
 		sed 's/^/# /' "$blog.host"
@@ -258,12 +269,12 @@ run_vm_batch() {
 		failed=$((failed + 1))
 		failures+=("shared boot on $line (log: $blog)")
 	fi
+	took "the shared boot on $line" "$start"
 }
 
 # The guest tests on kernel LINE: all of them when FULL is 1, else the integrity subset.
-# On the default kernel each test boots alone; on the others the tests share one boot
-# (run_vm_batch), except those that need kernel arguments, host-side checks of their own,
-# a second set of NVMe controllers, or say "# vm-alone: WHY".
+# They share one boot (run_vm_batch), except those that need kernel arguments, host-side
+# checks of their own, a second set of NVMe controllers, or say "# vm-alone: WHY".
 run_vm_kernel() {
 	local line=$1 full=$2 t name initrd facts kver kodir need timeout append tfull full_on \
 		batch=() batch_timeout=0 batch_nvme=""
@@ -307,7 +318,7 @@ run_vm_kernel() {
 		timeout=$(sed -n 's/^# vm-timeout: *\([0-9]*\)$/\1/p' "$t" | head -n 1)
 		timeout=${timeout:-900}
 		append=$(sed -n 's/^# vm-append: *//p' "$t" | head -n 1)
-		if [ "$full" = 0 ] && [ -z "$append" ] && [ ! -f "tests/vm/$name.after" ] &&
+		if [ -z "$append" ] && [ ! -f "tests/vm/$name.after" ] &&
 			! grep -q '^# vm-alone: ' "$t" &&
 			{ [ -z "$batch_nvme" ] || ! has_nvme "$t"; }; then
 			batch+=("$name:$([ "$tfull" = 1 ] && echo full || echo subset)")
@@ -344,5 +355,6 @@ if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failed:"
 	printf '#   %s\n' "${failures[@]}"
 fi
+took total 0
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

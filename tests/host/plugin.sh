@@ -8,6 +8,9 @@
 # gets an instruction window with per-packet driver and net-core counts; two boots running
 # the same null-block samples (null_blk, rawnull, safenull; 4 KiB randread io_uring, QD1 and
 # QD32) give the same driver_insn_per_io to within 1 instruction.
+# The icount guests boot two at a time (one vCPU each, so side by side on 2 cores; the
+# instruction counts do not depend on the host's load), the probe beside mem=on and the two
+# null-block boots together.
 # INSN_KEEP=DIR keeps the run folders (DIR/probe, DIR/boot1, DIR/boot2) for reading.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
@@ -114,7 +117,20 @@ mkdir -p "$work/probe/insn"
 # These run folders are made here, not by the runner: the facts it would write are given
 # by hand (no roles for the probe's arms; the null arms' roles for the boots).
 printf '# twinbench facts 1\n' >"$work/probe/facts.tsv"
-vm "$work/probe"
+# The mem=on guest (below) boots beside this one.
+mkdir -p "$work/mem/insn"
+cp "$work/probe/facts.tsv" "$work/mem/"
+cat >"$work/mem/job.sh" <<JOB
+modprobe insnprobe || exit 1
+twinmark start 103 && echo $calls >/sys/module/insnprobe/parameters/call_classes &&
+	twinmark stop 103 -o /out/insn family=probe arm=classes workload=calls sample=0 \
+		modules=insnprobe ios=$calls || exit 1
+JOB
+vm "$work/probe" &
+probe_vm=$!
+vm "$work/mem" mem=on &
+mem_vm=$!
+wait "$probe_vm"
 check "the insnprobe guest ran (vm-run exit $?)" test -s "$work/probe/insn/window-102.txt"
 "$top/bench/twinbench" insn "$work/probe" >"$work/probe/insn.out" 2>&1
 check "twinbench insn reads the probe windows and the net sample's" \
@@ -163,15 +179,7 @@ done
 # in 20000 calls count twice (seen: 6 stores; the cause, perhaps an access that faults and
 # runs again, is not pinned down), so these two checks allow 0.001 per call; the class
 # checks above are exact.
-mkdir -p "$work/mem/insn"
-cp "$work/probe/facts.tsv" "$work/mem/"
-cat >"$work/mem/job.sh" <<JOB
-modprobe insnprobe || exit 1
-twinmark start 103 && echo $calls >/sys/module/insnprobe/parameters/call_classes &&
-	twinmark stop 103 -o /out/insn family=probe arm=classes workload=calls sample=0 \
-		modules=insnprobe ios=$calls || exit 1
-JOB
-vm "$work/mem" mem=on
+wait "$mem_vm"
 "$top/bench/twinbench" insn "$work/mem" >"$work/mem/insn.out" 2>&1
 check "mem=on: the plugin says so in its classes line" \
 	grep -q '^classes .* mem on$' "$work"/mem/insncount*.txt
@@ -220,6 +228,7 @@ for arm in null_blk rawnull safenull; do
 done
 JOB
 }
+declare -A boot_vm
 for b in boot1 boot2; do
 	mkdir -p "$work/$b/insn"
 	printf '# twinbench facts 1\n%s\n%s\n%s\n' \
@@ -227,7 +236,11 @@ for b in boot1 boot2; do
 		"$(printf 'arm\tnull\trawnull\trole=raw\tmodule=rawnull')" \
 		"$(printf 'arm\tnull\tsafenull\trole=safe\tmodule=safenull')" >"$work/$b/facts.tsv"
 	null_job | sed "s/IOS/$ios/" >"$work/$b/job.sh"
-	vm "$work/$b"
+	vm "$work/$b" &
+	boot_vm[$b]=$!
+done
+for b in boot1 boot2; do
+	wait "${boot_vm[$b]}"
 	rc=$?
 	check "$b: the null-block guest ran to the end (vm-run exit $rc)" [ "$rc" = 0 ]
 	"$top/bench/twinbench" insn "$work/$b" >"$work/$b/insn.out" 2>&1

@@ -203,10 +203,10 @@ test_traffic() {
 	check "$arm: udpcheck payloads 12..1472 bytes intact" udpcheck_sizes 12,64,512,1000,1472
 	check "$arm: udpcheck 8000-byte datagrams (IP fragments) intact" udpcheck_sizes 8000 40
 	subset_skip 4 "$arm: iperf3 UDP and TCP" || {
-		check "$arm: iperf3 UDP unlimited rate, 1472 bytes, 2 s" iperf3_run -u -b 0 -l 1472 -t 2
-		check "$arm: iperf3 UDP 64 bytes, 2 s" iperf3_run -u -b 0 -l 64 -t 2
-		check "$arm: iperf3 TCP 1 stream, 2 s" iperf3_run -t 2
-		check "$arm: iperf3 TCP 2 streams, 2 s" iperf3_run -t 2 -P 2
+		check "$arm: iperf3 UDP unlimited rate, 1472 bytes, 1 s" iperf3_run -u -b 0 -l 1472 -t 1
+		check "$arm: iperf3 UDP 64 bytes, 1 s" iperf3_run -u -b 0 -l 64 -t 1
+		check "$arm: iperf3 TCP 1 stream, 1 s" iperf3_run -t 1
+		check "$arm: iperf3 TCP 2 streams, 1 s" iperf3_run -t 1 -P 2
 	}
 	check "$arm: tx on a == rx + drops on b" counters_add_up "$NS_A" "$DEV_A" "$NS_B" "$DEV_B"
 	check "$arm: tx on b == rx + drops on a" counters_add_up "$NS_B" "$DEV_B" "$NS_A" "$DEV_A"
@@ -219,13 +219,13 @@ test_mtu_and_offloads() {
 	check "$arm: MTU 9000 accepted on both ends" \
 		sh -c "ip -n $NS_A link set $DEV_A mtu 9000 && ip -n $NS_B link set $DEV_B mtu 9000"
 	check "$arm: udpcheck 8972-byte payloads at MTU 9000 intact" udpcheck_sizes 8972,64 40
-	check "$arm: iperf3 UDP 8972 bytes at MTU 9000, 2 s" iperf3_run -u -b 0 -l 8972 -t 2
+	check "$arm: iperf3 UDP 8972 bytes at MTU 9000, 1 s" iperf3_run -u -b 0 -l 8972 -t 1
 	check "$arm: offloads off with ethtool -K" \
 		in_a ethtool -K "$DEV_A" tx off sg off tso off gso off
 	check "$arm: ethtool -k shows checksum offload off" \
 		sh -c "ip netns exec $NS_A ethtool -k $DEV_A | grep -q '^tx-checksumming: off'"
 	check "$arm: udpcheck intact without offloads" udpcheck_sizes 64,1472,8972 30
-	check "$arm: iperf3 TCP without offloads, 2 s" iperf3_run -t 2
+	check "$arm: iperf3 TCP without offloads, 1 s" iperf3_run -t 1
 	check "$arm: offloads back on with ethtool -K" \
 		in_a ethtool -K "$DEV_A" tx on sg on tso on gso on
 	check "$arm: tx on a == rx + drops on b after MTU and offload changes" \
@@ -285,11 +285,11 @@ test_small_ring() {
 	fi
 	ok "$arm: loads with ring_size=16 irqmode=1 coalesce_usecs=5000 coalesce_frames=16"
 	check "$arm: ping through the coalescing timer" ping_peer
-	check "$arm: iperf3 UDP burst into a 16-entry ring" iperf3_burst -u -b 0 -l 512 -t 2
+	check "$arm: iperf3 UDP burst into a 16-entry ring" iperf3_burst -u -b 0 -l 512 -t 1
 	stops=$(ethtool_stat "$NS_A" "$DEV_A" tx_queue_0_stops)
 	check "$arm: the full ring stopped the queue ($stops times)" test "${stops:-0}" -gt 0
 	check "$arm: udpcheck intact through the small ring" udpcheck_sizes 64,1472 60
-	check "$arm: iperf3 TCP through the small ring" iperf3_run -t 2
+	check "$arm: iperf3 TCP through the small ring" iperf3_run -t 1
 	check "$arm: counters add up with a small ring" \
 		counters_add_up "$NS_A" "$DEV_A" "$NS_B" "$DEV_B"
 	check "$arm: emulated interrupts were raised" \

@@ -14,36 +14,43 @@
 # vm-nvme: null=1G,bps=65536,addr=5.1
 # vm-nvme: null=16M,addr=6.0,namespaces=18
 # vm-nvme: null=64M,latency-ns=2500000000,addr=6.1
+# vm-nvme: null=64M,latency-ns=2500000000,addr=7.0
+# vm-nvme: null=64M,latency-ns=2500000000,addr=8.0
 # vm-kernels: 7-debug
 # vm-timeout: 1800
 # Controller 00:05.0 is file-backed; 00:05.1 is throttled to 64 KiB/s, so a 128 KiB read
 # takes 2 s, longer than the twins' io_timeout=1, while the 4 KiB reads of a partition scan
 # pass. Both are functions of one slot, so under INTx they share one line. 00:06.0 has 18
-# namespaces (the guard's); every I/O on 00:06.1 takes 2.5 s (a 1 s timeout fires within
-# 2 s), so even the partition scan in a twin's probe times out.
+# namespaces (the guard's); every I/O on 00:06.1, 00:07.0 and 00:08.0 takes 2.5 s (a 1 s
+# timeout fires within 2 s), so even the partition scan in a twin's probe times out: each
+# twin has one of them (rawnvme, safenvme, rustnvme), so their scans, a minute of timeouts
+# and resets each, spent waiting, run side by side.
 # Every case ends with no WARN and no hang (scripts/vm-run.sh fails the boot on either),
 # and fio verify clean on the controller whose I/O completes.
 set -u
 . "$(dirname "$0")/../lib/check.sh"
 . "$(dirname "$0")/../lib/guest.sh"
 
-# 2 guard checks, 4 on the give-back, 3 on 18 namespaces, 17 per twin, 2 at the end here and 1 in
-# nvme-faults.after.
+# 2 guard checks, 4 on the give-back, 3 on 18 namespaces, 17 per twin (2 of them in the
+# twins' shared partition-scan case), 2 at the end here and 1 in nvme-faults.after.
 twins="rawnvme safenvme rustnvme"
 plan $((2 + 4 + 3 + 3 * 17 + 2 + 1))
 
-fast="" slow="" many="" late=""
+fast="" slow="" many="" late_rawnvme="" late_safenvme="" late_rustnvme=""
 for d in /sys/bus/pci/devices/*; do
 	[ "$(cat "$d/class")" = 0x010802 ] || continue
 	case "${d##*/}" in
 	*:05.0) fast=${d##*/} ;;
 	*:05.1) slow=${d##*/} ;;
 	*:06.0) many=${d##*/} ;;
-	*:06.1) late=${d##*/} ;;
+	*:06.1) late_rawnvme=${d##*/} ;;
+	*:07.0) late_safenvme=${d##*/} ;;
+	*:08.0) late_rustnvme=${d##*/} ;;
 	esac
 done
-if [ -z "$fast" ] || [ -z "$slow" ] || [ -z "$many" ] || [ -z "$late" ]; then
-	not_ok "NVMe controllers at 00:05.0, 00:05.1, 00:06.0 and 00:06.1 (found '$fast' '$slow' '$many' '$late')"
+lates="$late_rawnvme $late_safenvme $late_rustnvme"
+if [ -z "$fast" ] || [ -z "$slow" ] || [ -z "$many" ] || [ "$(echo $lates | wc -w)" != 3 ]; then
+	not_ok "NVMe controllers at 00:05.0, 00:05.1, 00:06.0, 00:06.1, 00:07.0 and 00:08.0 (found '$fast' '$slow' '$many' '$lates')"
 	finish
 	exit 1
 fi
@@ -208,8 +215,7 @@ guard_plan() {
 	printf '# twinbench plan 1\n# matrix=matrix.ini\n# clock=wall\n# icount_shift=-1\n# seed=1\nindex\tfamily\tarm\tworkload\tsample\n1\tnvme\trawnvme\trandread-4k-qd1\t1\n' \
 		>/tmp/fam/plan.tsv
 }
-echo none >"/sys/bus/pci/devices/$slow/driver_override"
-echo none >"/sys/bus/pci/devices/$late/driver_override"
+for b in $slow $lates; do echo none >"/sys/bus/pci/devices/$b/driver_override"; done
 modprobe nvme
 if command -v twinbench >/dev/null && attach nvme "$fast"; then
 	guard_plan ""
@@ -282,8 +288,47 @@ done
 guard_check "guard: the 18-namespace controller stays with nvme" \
 	test "$(readlink -f /sys/bus/pci/devices/$many/driver)" = /sys/bus/pci/drivers/nvme
 modprobe -r nvme
-release "$slow"
-release "$late"
+for b in $slow $lates; do release "$b"; done
+
+# late_of DRIVER: the controller of DRIVER's partition-scan case.
+late_of() { eval echo "\$late_$1"; }
+
+# scan_bind DRIVER: bind DRIVER to its late controller, whose probe's partition scan times
+# out; prints the bind's exit status, its seconds and the timeout resets DRIVER logged.
+scan_bind() {
+	local before start rc
+	echo "$1" >"/sys/bus/pci/devices/$(late_of "$1")/driver_override"
+	before=$(resets_seen "$1")
+	start=$(date +%s)
+	timeout 120 sh -c "echo $(late_of "$1") >/sys/bus/pci/drivers/$1/bind" 2>/dev/null
+	rc=$?
+	echo "$rc $(($(date +%s) - start)) $(($(resets_seen "$1") - before))"
+}
+
+# A timeout during the probe's partition scan, every twin at once on its own controller: the
+# reset runs while probe is still under way; the probe ends, and so does the unbind after it.
+scans=()
+for drv in $twins; do
+	modinfo "$drv" >/dev/null 2>&1 || continue
+	modprobe -r "$drv" 2>/dev/null
+	if modprobe "$drv" $params; then
+		scan_bind "$drv" >"/tmp/scan-$drv" &
+		scans+=($!)
+	else
+		echo "load-failed 0 0" >"/tmp/scan-$drv"
+	fi
+done
+for pid in "${scans[@]}"; do wait "$pid"; done
+for drv in $twins; do
+	modinfo "$drv" >/dev/null 2>&1 || continue
+	read -r rc secs n <"/tmp/scan-$drv"
+	check "$drv: a probe whose partition scan times out and resets the controller ends (bind exit $rc, $secs s, $n resets)" \
+		sh -c "[ $rc != 124 ] && [ $rc != load-failed ] && [ $n -gt 0 ]"
+	check "$drv: ... and the unbind after it returns, leaving no disk" \
+		unbind_clean "$(late_of "$drv")"
+	release "$(late_of "$drv")"
+	modprobe -r "$drv"
+done
 
 for drv in $twins; do
 	if ! modinfo "$drv" >/dev/null 2>&1; then
@@ -314,19 +359,7 @@ for drv in $twins; do
 	check "$drv: ... and leaves no driver and no disk on the controller" \
 		unbound_clean "$fast"
 
-	# A timeout during the probe's partition scan: the reset runs while probe is still
-	# under way; the probe ends, and so does the unbind after it.
-	echo "$drv" >"/sys/bus/pci/devices/$late/driver_override"
-	before=$(resets_seen "$drv")
-	start=$(date +%s)
-	timeout 120 sh -c "echo $late >/sys/bus/pci/drivers/$drv/bind" 2>/dev/null
-	rc=$?
-	n=$(($(resets_seen "$drv") - before))
-	check "$drv: a probe whose partition scan times out and resets the controller ends (bind exit $rc, $(($(date +%s) - start)) s, $n resets)" \
-		sh -c "[ $rc != 124 ] && [ $n -gt 0 ]"
-	check "$drv: ... and the unbind after it returns, leaving no disk" \
-		unbind_clean "$late"
-	release "$late"
+	# (Its partition-scan case ran above, beside the other twins'.)
 	if ! attach "$drv" "$fast" || ! attach "$drv" "$slow"; then
 		not_ok "$drv binds both controllers with INTx"
 		release "$fast"; release "$slow"; modprobe -r "$drv"

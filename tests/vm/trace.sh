@@ -28,7 +28,6 @@
 # jump label being live-patched, hit on the other vCPU), after nine clean attaches; 6.1 has
 # run the whole script in every make test since the tracing issue.
 # vm-timeout: 1800
-# vm-alone: after null.sh, net.sh and nvme.sh in the same 6.12.118 boot, attaching the kprobe on safenull_mq_queue_rq_adapter failed with EINVAL (alone it attaches)
 # The integrity subset (every kernel but 6.1): irqmode=0 of each arm with the
 # notes, and the runner's irqmode=2 sample.
 set -u
@@ -96,6 +95,7 @@ run_sample() {
 	done
 	if ! grep -q '^ready$' /tmp/trace.txt; then
 		sed 's/^/# /' /tmp/trace.err
+		echo "# modules loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 		kill $tracer 2>/dev/null
 		return 1
 	fi
