@@ -21,6 +21,15 @@ base=${2:?usage: debug-kernel.sh LINE BASE}
 dir=$cache/kernels/$line
 facts=$dir/kernel.env
 LOCALVERSION=-twinbench-debug
+# Kernel arguments every boot of the line gets (kernel.env boot_args; scripts/vm-run.sh adds
+# them). no5lvl: under QEMU's -cpu max (LA57) the kernel runs with 5-level paging, and while
+# identify_cpu refills boot_cpu_data's capabilities the LA57 bit is clear, so KASAN takes the
+# 5-level direct map for wild addresses and reports any interrupt taken then (PID 0, 1 boot in
+# 6). With 4-level paging an LA57 bit read in that window only widens KASAN's range, which
+# never reports. It must be a boot argument: the decompressor, which picks the paging mode,
+# reads only the boot loader's command line, not CONFIG_CMDLINE, and 7.x has no
+# CONFIG_X86_5LEVEL to turn off.
+BOOT_ARGS=no5lvl
 
 # What the debug line sets on top of x86_64 defconfig; each is checked after olddefconfig, so a
 # dependency that drops one is an error, never a silently weaker kernel. =n trims subsystems no
@@ -214,6 +223,7 @@ cc_version=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(.*\)"$/\1/p' "$dir/build/.conf
 rustc_version=
 bindgen_version=
 rust_kdir=
+boot_args=$BOOT_ARGS
 EOF
 mv "$facts.tmp" "$facts"
 echo "kernels: kernel $line ready: $rel, $(du -sh "$dir" | cut -f1)"

@@ -29,7 +29,8 @@
 #   host-build KDIR    host mode's module build in this tree (make modules), with the Rust
 #                      twins where host-rust allows them, else one line saying why not
 # kernel.env keys: line suite release package version image modroot config kdir env cc
-#   cc_version rustc_version bindgen_version rust_kdir (the last three empty without Rust).
+#   cc_version rustc_version bindgen_version rust_kdir (the last three empty without Rust),
+#   and boot_args (kernel arguments every boot of the line gets; only 7-debug has one).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -259,7 +260,16 @@ fetch_line() {
 	facts=$dir/kernel.env
 	[ -e "$facts" ] && return 0
 	case "$target" in
-	from-*) fetch_line "${target#from-}" && "$top/scripts/debug-kernel.sh" "$line" "${target#from-}"
+	from-*)
+		fetch_line "${target#from-}"
+		# The debug build takes most of an hour: it holds a lock of its own, so fetches
+		# of the other lines (every make modules) need not wait for it.
+		flock -u 9
+		exec 8>"$cache/kernels/.$line.lock"
+		flock 8
+		"$top/scripts/debug-kernel.sh" "$line" "${target#from-}"
+		flock -u 8
+		flock 9
 		return ;;
 	esac
 	[ "$(id -u)" = 0 ] || die "fetching kernel $line needs root (chroot, unpacking into $cache)"

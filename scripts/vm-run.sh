@@ -63,6 +63,10 @@ if [ -z "$kver" ] || [ -z "$kernel" ] || [ -z "$initrd" ]; then
 			-r "$(sed -n 's/^modroot=//p' "$facts")" -M "$top/build/kernels/$line/ko" >/dev/null
 	fi
 fi
+# The kernel arguments its line asks for on every boot (kernel.env boot_args: 7-debug's no5lvl).
+if line=$("$top/scripts/kernels.sh" line-of "$kver"); then
+	append="$(sed -n 's/^boot_args=//p' "$("$top/scripts/kernels.sh" env "$line")") $append"
+fi
 [ -r "$kernel" ] || { echo "vm-run: no kernel image $kernel" >&2; exit 2; }
 [ -r "$initrd" ] || { echo "vm-run: --initrd $initrd: no such file" >&2; exit 2; }
 

@@ -176,12 +176,16 @@ driver_of() {
 		echo none
 }
 
-# twin_disk_during BDF PID: a twin's disk on BDF, once one appears while PID runs (60 s).
+# twin_disk_during BDF PID: a twin's disk on BDF, once one appears while PID runs and PID
+# holds it open (60 s): opened before that, the runner's check at load refuses it instead
+# (the debug kernel is slow enough to get there first).
 twin_disk_during() {
 	local end=$((SECONDS + 60)) d
 	while kill -0 "$2" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do
 		d=$(disk_of "$1")
-		case "$d" in /dev/rawnvme* | /dev/safenvme*) echo "$d"; return 0 ;; esac
+		case "$d" in /dev/rawnvme* | /dev/safenvme*)
+			ls -l "/proc/$2/fd" 2>/dev/null | grep -q -- "-> $d\$" && { echo "$d"; return 0; } ;;
+		esac
 		sleep 0.05
 	done
 	return 1
