@@ -26,11 +26,20 @@
  *                                   (one line per kernel block address executed; the block
  *                                   ends in a direct call or jump to TARGET, which the host
  *                                   checks for an indirect-branch thunk)
+ *   pollwait INSNS TURNS POLLS      (with a watched poll function: the instructions of the
+ *                                   poll loop's empty turns, their number, and all calls)
  *   end ID
  *   error MESSAGE                   (a marker out of order: the host marks the window broken)
  *   exit total N kernel N windows N cal R P
  *                                   (R, P: returns' and pushes' accesses that matched
  *                                   QEMU_PLUGIN_MEM_R, which tell loads from stores)
+ *
+ * Polling: the guest names its driver's poll op with a TWINMARK_POLL marker before the I/O
+ * starts. Each entry of that function then reads the running instruction count (an inline
+ * add of every block); a turn is the stretch from one entry to the next, and a turn of at
+ * most pollspan= instructions (default 1000) found nothing: a turn that completes an I/O
+ * runs the completion, returns to the application and submits again, thousands of
+ * instructions. The empty turns are the wait for a polled device, counted apart.
  *
  * Arguments: api=N asks for plugin API version N instead of the one this file was written
  * for (it exists to test the refusal); mem=on counts loads and stores (slower; see
@@ -51,6 +60,8 @@ QPV1_EXPORT int qemu_plugin_version = QPV1_API_VERSION;
 #define KERNEL_BASE	0xffff800000000000ull	/* first x86-64 kernel-half address */
 #define SLOTS_PER_CHUNK	4096
 #define NO_WINDOW	UINT64_MAX
+#define MAX_POLL_FUNCS	4
+#define POLL_SPAN_DEFAULT	1000
 
 /*
  * The counters of one start address; the inline adds write straight into it. rep_acc2
@@ -93,10 +104,17 @@ static struct {
 	uint64_t cal_push_r;		/* pushes' accesses that matched QEMU_PLUGIN_MEM_R */
 	char *out;			/* output batch handed to qemu_plugin_outs */
 	size_t out_len, out_cap;
+	uint64_t clock;			/* every instruction executed (inline add per block) */
+	uint64_t poll_funcs[MAX_POLL_FUNCS];	/* watched poll functions (TWINMARK_POLL) */
+	size_t n_poll_funcs;
+	uint64_t poll_span;		/* longest empty turn of the poll loop */
+	uint64_t poll_last;		/* clock at the last entry of a poll function, or 0 */
+	uint64_t poll_wait, poll_turns, poll_calls;	/* in the open window */
 } state = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.window = NO_WINDOW,
 	.classes = true,
+	.poll_span = POLL_SPAN_DEFAULT,
 };
 
 /* Whether a QEMU serving API versions @min..@cur can run a plugin that needs version @want. */
@@ -246,6 +264,8 @@ static void reset_counters(void)
 	for (struct slot_chunk *c = state.chunks; c; c = c->next)
 		for (size_t i = 0; i < c->used; i++)
 			slot_zero(&c->slots[i]);
+	state.poll_last = 0;
+	state.poll_wait = state.poll_turns = state.poll_calls = 0;
 }
 
 static void write_window(uint64_t id)
@@ -270,8 +290,47 @@ static void write_window(uint64_t id)
 					   s->target);
 			out_classes(s);
 		}
+	if (state.n_poll_funcs)
+		out_printf("pollwait %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", state.poll_wait,
+			   state.poll_turns, state.poll_calls);
 	out_printf("end %" PRIu64 "\n", id);
 	out_flush();
+}
+
+static bool poll_watched(uint64_t vaddr)
+{
+	for (size_t i = 0; i < state.n_poll_funcs; i++)
+		if (state.poll_funcs[i] == vaddr)
+			return true;
+	return false;
+}
+
+/* Runs at each entry of a watched poll function; @userdata is its address. */
+static void insncount_poll_entry(unsigned int vcpu_index, void *userdata)
+{
+	uint64_t now = __atomic_load_n(&state.clock, __ATOMIC_RELAXED);
+
+	(void)vcpu_index;
+	pthread_mutex_lock(&state.lock);
+	if (state.window != NO_WINDOW && poll_watched((uint64_t)(uintptr_t)userdata)) {
+		if (state.poll_last && now - state.poll_last <= state.poll_span) {
+			state.poll_wait += now - state.poll_last;
+			state.poll_turns++;
+		}
+		state.poll_last = now;
+		state.poll_calls++;
+	}
+	pthread_mutex_unlock(&state.lock);
+}
+
+static void poll_watch(uint64_t id)
+{
+	if (state.n_poll_funcs == MAX_POLL_FUNCS) {
+		fprintf(stderr, "insncount: poll function 0x%llx not watched: %d are already\n",
+			(unsigned long long)(TWINMARK_KERNEL_HIGH | id), MAX_POLL_FUNCS);
+		return;
+	}
+	state.poll_funcs[state.n_poll_funcs++] = TWINMARK_KERNEL_HIGH | id;
 }
 
 /* Runs when the guest executes a marker; @userdata holds the operation and window id. */
@@ -283,7 +342,9 @@ static void insncount_marker(unsigned int vcpu_index, void *userdata)
 
 	(void)vcpu_index;
 	pthread_mutex_lock(&state.lock);
-	if (op == TWINMARK_START && state.window == id) {
+	if (op == TWINMARK_POLL) {
+		poll_watch(id);
+	} else if (op == TWINMARK_START && state.window == id) {
 		state.depth++;
 	} else if (op == TWINMARK_START) {
 		if (state.window != NO_WINDOW)
@@ -308,6 +369,7 @@ static void insncount_marker(unsigned int vcpu_index, void *userdata)
 		reset_counters();
 		state.window = NO_WINDOW;
 		state.depth = 0;
+		state.n_poll_funcs = 0;
 	} else {
 		out_printf("error window %" PRIu64 " has an unknown marker operation %u\n", id, op);
 	}
@@ -532,11 +594,17 @@ static void insncount_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	pthread_mutex_unlock(&state.lock);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &s->insns, n);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &s->execs, 1);
+	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &state.clock, n);
 	if (state.classes)
 		count_classes(tb, n, s);
 	if (vaddr >= KERNEL_BASE) {
 		pthread_mutex_lock(&state.lock);
 		note_target(tb, n, s);
+		if (n && poll_watched(vaddr))
+			qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_tb_get_insn(tb, 0),
+							       insncount_poll_entry,
+							       QEMU_PLUGIN_CB_NO_REGS,
+							       (void *)(uintptr_t)vaddr);
 		pthread_mutex_unlock(&state.lock);
 		return;
 	}
@@ -587,9 +655,16 @@ static int parse_args(int argc, char **argv)
 			state.mem = !strcmp(argv[i], "mem=on");
 		} else if (!strcmp(argv[i], "classes=on") || !strcmp(argv[i], "classes=off")) {
 			state.classes = !strcmp(argv[i], "classes=on");
+		} else if (!strncmp(argv[i], "pollspan=", 9)) {
+			state.poll_span = strtoull(argv[i] + 9, &end, 10);
+			if (end == argv[i] + 9 || *end || !state.poll_span) {
+				fprintf(stderr, "insncount: argument '%s': expected pollspan=N "
+					"(instructions, N > 0)\n", argv[i]);
+				return -1;
+			}
 		} else {
 			fprintf(stderr, "insncount: unknown argument '%s' (known: api=N, "
-				"mem=on|off, classes=on|off)\n", argv[i]);
+				"mem=on|off, classes=on|off, pollspan=N)\n", argv[i]);
 			return -1;
 		}
 	}

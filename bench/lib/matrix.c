@@ -180,6 +180,18 @@ static int parse_numjobs(struct parse_state *st, struct workload *w, const char 
 	return 0;
 }
 
+/* hipri = 0|1: polled completions (io_uring IOPOLL); the device needs poll queues. */
+static int parse_hipri(struct parse_state *st, struct workload *w, const char *v)
+{
+	if (strcmp(v, "0") && strcmp(v, "1")) {
+		fail_at(st, st->line, "hipri = %s: expected 0 or 1 (1: polled completions, "
+			"which need poll queues on the device)", v);
+		return -1;
+	}
+	w->hipri = *v == '1';
+	return 0;
+}
+
 static int parse_cpus(struct parse_state *st, struct workload *w, const char *v)
 {
 	bool ok = *v && isdigit((unsigned char)*v) && strlen(v) < sizeof(w->cpus);
@@ -268,6 +280,7 @@ static const struct {
 	{ "rq_affinity", parse_rq_affinity, false },
 	{ "max_sectors_kb", parse_max_sectors_kb, false },
 	{ "nr_requests", parse_nr_requests, false },
+	{ "hipri", parse_hipri, false },
 };
 
 #define N_WORKLOAD_KEYS (sizeof(workload_keys) / sizeof(workload_keys[0]))

@@ -34,6 +34,7 @@ struct workload {
 	char family[MATRIX_NAME_LEN];	/* "" = every family of the matrix */
 	char rw[16];			/* read, write, randread, randwrite; udp, tcp */
 	unsigned int bs, iodepth, numjobs;	/* net: bs = payload, numjobs = streams */
+	unsigned int hipri;		/* block: 1 = polled completions (fio --hipri) */
 	char cpus[64];			/* fio cpus_allowed list, e.g. "0" or "0-1" */
 	struct queue_settings queue;
 	unsigned int set;		/* bit per key given in the file (matrix.c) */
