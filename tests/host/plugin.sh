@@ -4,6 +4,8 @@
 # exactly 16 more instructions per call there; its function of known instruction classes shows
 # exactly its atomics, fences, indirect calls (through the guest kernel's retpoline thunks),
 # conditional branches and rep iterations per call, and with mem=on its loads and stores;
+# its poll loop of known shape (insnprobe_polled: 8 polls per turn of work, 7 find nothing)
+# shows exactly its empty turns counted apart (pollwait), each the same few instructions;
 # the runner's net sample (rawnet, UDP 64 B)
 # gets an instruction window with per-packet driver and net-core counts; two boots running
 # the same null-block samples (null_blk, rawnull, safenull; 4 KiB randread io_uring, QD1 and
@@ -12,8 +14,8 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 # Checks: refusal 2, acceptance 1, insnprobe and net windows 7, classes 6, loads and stores
-# 3, two boots 2 each, 3 arms x 2 depths.
-plan $((3 + 7 + 6 + 3 + 2 * 2 + 3 * 2))
+# 3, poll loop 3, two boots 2 each, 3 arms x 2 depths.
+plan $((3 + 7 + 6 + 3 + 3 + 2 * 2 + 3 * 2))
 . "$(dirname "$0")/../lib/need.sh"
 need make qemu-system-x86_64 || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -86,6 +88,10 @@ twinmark start 102 && echo $calls >\$p/call_padded &&
 twinmark start 103 && echo $calls >\$p/call_classes &&
 	twinmark stop 103 -o /out/insn family=probe arm=classes workload=calls sample=0 \
 		modules=insnprobe ios=$calls || exit 1
+twinmark poll \$(awk '\$3 == "insnprobe_poll" { print \$1 }' /proc/kallsyms) || exit 1
+twinmark start 104 && echo $calls >\$p/call_poll &&
+	twinmark stop 104 -o /out/insn family=probe arm=poll workload=calls sample=0 \
+		modules=insnprobe ios=$calls || exit 1
 cat /sys/devices/system/cpu/vulnerabilities/spectre_v2 >/out/spectre_v2.txt
 JOB
 # The runner's net family opens and closes the window of its measured iperf3 client itself
@@ -118,7 +124,7 @@ vm "$work/probe"
 check "the insnprobe guest ran (vm-run exit $?)" test -s "$work/probe/insn/window-102.txt"
 "$top/bench/twinbench" insn "$work/probe" >"$work/probe/insn.out" 2>&1
 check "twinbench insn reads the probe windows and the net sample's" \
-	grep -q "^4 windows" "$work/probe/insn.out"
+	grep -q "^5 windows" "$work/probe/insn.out"
 nd=$(csv_value "$work/probe/samples.csv" rawnet udp-64b driver_insn_per_io)
 nc=$(csv_value "$work/probe/samples.csv" rawnet udp-64b core_insn_per_io)
 ni=$(csv_value "$work/probe/samples.csv" rawnet udp-64b insn_per_io)
@@ -182,6 +188,28 @@ for want in load:6 store:13; do
 		awk -v g="${got:-x}" -v n="$n" \
 		'BEGIN { exit !(g + 0 == g && g - n < 0.001 && n - g < 0.001) }'
 done
+# The poll loop: of 8 polls per call 7 find nothing, and the turn after each is the same
+# few instructions; the plugin's "pollwait INSNS TURNS CALLS" line of window 104 says how
+# many. A timer interrupt inside an empty turn makes it long (then it is not counted), so
+# TURNS may fall short of 7 per call by the few ticks of the window.
+read -r pw pt pc <<<"$(awk '$1 == "window" { w = $2 } w == 104 && $1 == "pollwait" {
+	print $2, $3, $4; exit }' "$work"/probe/insncount*.txt)"
+echo "# poll loop: pollwait ${pw:-?} instructions in ${pt:-?} empty turns of ${pc:-?} polls"
+check "poll loop: every poll counted (${pc:-none} = 8 x $calls) and 7 in 8 empty, to 0.1 %" \
+	awk -v c="${pc:-0}" -v t="${pt:-0}" -v n=$calls \
+	'BEGIN { exit !(c == 8 * n && t <= 7 * n && t >= 7 * n * 0.999) }'
+check "poll loop: every empty turn the same instructions, a few (${pw:-?} / ${pt:-?})" \
+	awk -v w="${pw:-0}" -v t="${pt:-0}" \
+	'BEGIN { exit !(t > 0 && w % t == 0 && w / t > 0 && w / t < 100) }'
+pi=$(csv_value "$work/probe/samples.csv" poll calls insn_per_io)
+pp=$(csv_value "$work/probe/samples.csv" poll calls pollwait_insn_per_io)
+pwt=$(csv_value "$work/probe/samples.csv" poll calls wait_insn_per_io)
+pb=$(csv_value "$work/probe/samples.csv" poll calls busy_insn_per_io)
+echo "# poll loop per call: insn ${pi:-?}, pollwait ${pp:-?}, wait ${pwt:-?}, busy ${pb:-?}"
+check "poll loop: pollwait_insn_per_io = pollwait / calls, and busy = insn - wait - pollwait" \
+	awk -v w="${pw:-0}" -v n=$calls -v i="${pi:-0}" -v p="${pp:-x}" -v a="${pwt:-0}" \
+	-v b="${pb:-0}" 'BEGIN { d = i - a - p - b; exit !(p > 0 && p - w / n < 1e-5 &&
+		w / n - p < 1e-5 && d < 1e-4 && d > -1e-4) }'
 dp=$(csv_value "$work/probe/samples.csv" plain calls driver_insn_per_io)
 dq=$(csv_value "$work/probe/samples.csv" padded calls driver_insn_per_io)
 echo "# driver_insn_per_io: plain ${dp:-?}, padded ${dq:-?}"
