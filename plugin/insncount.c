@@ -26,8 +26,9 @@
  *                                   (one line per kernel block address executed; the block
  *                                   ends in a direct call or jump to TARGET, which the host
  *                                   checks for an indirect-branch thunk)
- *   pollwait INSNS TURNS POLLS      (with a watched poll function: the instructions of the
- *                                   poll loop's empty turns, their number, and all calls)
+ *   pollwait INSNS TURNS CALLS DONE (with a watched poll function: the instructions of the
+ *                                   poll loop's empty turns, their number, the poll calls
+ *                                   and the I/Os ended, all in the window)
  *   end ID
  *   error MESSAGE                   (a marker out of order: the host marks the window broken)
  *   exit total N kernel N windows N cal R P
@@ -35,11 +36,12 @@
  *                                   QEMU_PLUGIN_MEM_R, which tell loads from stores)
  *
  * Polling: the guest names its driver's poll op with a TWINMARK_POLL marker before the I/O
- * starts. Each entry of that function then reads the running instruction count (an inline
- * add of every block); a turn is the stretch from one entry to the next, and a turn of at
- * most pollspan= instructions (default 1000) found nothing: a turn that completes an I/O
- * runs the completion, returns to the application and submits again, thousands of
- * instructions. The empty turns are the wait for a polled device, counted apart.
+ * starts, and once per boot, before any polled I/O, the function that ends a polled I/O
+ * (TWINMARK_DONE). Each entry of the poll op then reads the running instruction count (an
+ * inline add of every block); a turn is the stretch from one entry to the next, and a turn
+ * in which no I/O ended found nothing. The empty turns are the wait for a polled device,
+ * counted apart: with what lands in them (a timer tick, the task leaving the loop to
+ * reschedule and coming back).
  *
  * Arguments: api=N asks for plugin API version N instead of the one this file was written
  * for (it exists to test the refusal); mem=on counts loads and stores (slower; see
@@ -61,7 +63,6 @@ QPV1_EXPORT int qemu_plugin_version = QPV1_API_VERSION;
 #define SLOTS_PER_CHUNK	4096
 #define NO_WINDOW	UINT64_MAX
 #define MAX_POLL_FUNCS	4
-#define POLL_SPAN_DEFAULT	1000
 
 /*
  * The counters of one start address; the inline adds write straight into it. rep_acc2
@@ -107,14 +108,15 @@ static struct {
 	uint64_t clock;			/* every instruction executed (inline add per block) */
 	uint64_t poll_funcs[MAX_POLL_FUNCS];	/* watched poll functions (TWINMARK_POLL) */
 	size_t n_poll_funcs;
-	uint64_t poll_span;		/* longest empty turn of the poll loop */
+	uint64_t done_funcs[MAX_POLL_FUNCS];	/* functions that end an I/O (TWINMARK_DONE) */
+	size_t n_done_funcs;
 	uint64_t poll_last;		/* clock at the last entry of a poll function, or 0 */
-	uint64_t poll_wait, poll_turns, poll_calls;	/* in the open window */
+	bool turn_done;			/* an I/O ended since then */
+	uint64_t poll_wait, poll_turns, poll_calls, poll_done;	/* in the open window */
 } state = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.window = NO_WINDOW,
 	.classes = true,
-	.poll_span = POLL_SPAN_DEFAULT,
 };
 
 /* Whether a QEMU serving API versions @min..@cur can run a plugin that needs version @want. */
@@ -265,7 +267,7 @@ static void reset_counters(void)
 		for (size_t i = 0; i < c->used; i++)
 			slot_zero(&c->slots[i]);
 	state.poll_last = 0;
-	state.poll_wait = state.poll_turns = state.poll_calls = 0;
+	state.poll_wait = state.poll_turns = state.poll_calls = state.poll_done = 0;
 }
 
 static void write_window(uint64_t id)
@@ -291,16 +293,16 @@ static void write_window(uint64_t id)
 			out_classes(s);
 		}
 	if (state.n_poll_funcs)
-		out_printf("pollwait %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", state.poll_wait,
-			   state.poll_turns, state.poll_calls);
+		out_printf("pollwait %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			   state.poll_wait, state.poll_turns, state.poll_calls, state.poll_done);
 	out_printf("end %" PRIu64 "\n", id);
 	out_flush();
 }
 
-static bool poll_watched(uint64_t vaddr)
+static bool watched(const uint64_t *funcs, size_t n, uint64_t vaddr)
 {
-	for (size_t i = 0; i < state.n_poll_funcs; i++)
-		if (state.poll_funcs[i] == vaddr)
+	for (size_t i = 0; i < n; i++)
+		if (funcs[i] == vaddr)
 			return true;
 	return false;
 }
@@ -312,25 +314,44 @@ static void insncount_poll_entry(unsigned int vcpu_index, void *userdata)
 
 	(void)vcpu_index;
 	pthread_mutex_lock(&state.lock);
-	if (state.window != NO_WINDOW && poll_watched((uint64_t)(uintptr_t)userdata)) {
-		if (state.poll_last && now - state.poll_last <= state.poll_span) {
+	if (state.window != NO_WINDOW &&
+	    watched(state.poll_funcs, state.n_poll_funcs, (uint64_t)(uintptr_t)userdata)) {
+		if (state.poll_last && !state.turn_done) {
 			state.poll_wait += now - state.poll_last;
 			state.poll_turns++;
 		}
 		state.poll_last = now;
+		state.turn_done = false;
 		state.poll_calls++;
 	}
 	pthread_mutex_unlock(&state.lock);
 }
 
-static void poll_watch(uint64_t id)
+/* Runs at each entry of a function that ends an I/O. */
+static void insncount_done_entry(unsigned int vcpu_index, void *userdata)
 {
-	if (state.n_poll_funcs == MAX_POLL_FUNCS) {
-		fprintf(stderr, "insncount: poll function 0x%llx not watched: %d are already\n",
-			(unsigned long long)(TWINMARK_KERNEL_HIGH | id), MAX_POLL_FUNCS);
+	(void)vcpu_index;
+	(void)userdata;
+	pthread_mutex_lock(&state.lock);
+	if (state.window != NO_WINDOW) {
+		state.turn_done = true;
+		state.poll_done++;
+	}
+	pthread_mutex_unlock(&state.lock);
+}
+
+static void watch_add(uint64_t *funcs, size_t *n, uint64_t id)
+{
+	uint64_t addr = TWINMARK_KERNEL_HIGH | id;
+
+	if (watched(funcs, *n, addr))
+		return;
+	if (*n == MAX_POLL_FUNCS) {
+		fprintf(stderr, "insncount: function 0x%llx not watched: %d are already\n",
+			(unsigned long long)addr, MAX_POLL_FUNCS);
 		return;
 	}
-	state.poll_funcs[state.n_poll_funcs++] = TWINMARK_KERNEL_HIGH | id;
+	funcs[(*n)++] = addr;
 }
 
 /* Runs when the guest executes a marker; @userdata holds the operation and window id. */
@@ -343,7 +364,9 @@ static void insncount_marker(unsigned int vcpu_index, void *userdata)
 	(void)vcpu_index;
 	pthread_mutex_lock(&state.lock);
 	if (op == TWINMARK_POLL) {
-		poll_watch(id);
+		watch_add(state.poll_funcs, &state.n_poll_funcs, id);
+	} else if (op == TWINMARK_DONE) {
+		watch_add(state.done_funcs, &state.n_done_funcs, id);
 	} else if (op == TWINMARK_START && state.window == id) {
 		state.depth++;
 	} else if (op == TWINMARK_START) {
@@ -600,11 +623,15 @@ static void insncount_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	if (vaddr >= KERNEL_BASE) {
 		pthread_mutex_lock(&state.lock);
 		note_target(tb, n, s);
-		if (n && poll_watched(vaddr))
+		if (n && watched(state.poll_funcs, state.n_poll_funcs, vaddr))
 			qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_tb_get_insn(tb, 0),
 							       insncount_poll_entry,
 							       QEMU_PLUGIN_CB_NO_REGS,
 							       (void *)(uintptr_t)vaddr);
+		if (n && watched(state.done_funcs, state.n_done_funcs, vaddr))
+			qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_tb_get_insn(tb, 0),
+							       insncount_done_entry,
+							       QEMU_PLUGIN_CB_NO_REGS, NULL);
 		pthread_mutex_unlock(&state.lock);
 		return;
 	}
@@ -655,16 +682,9 @@ static int parse_args(int argc, char **argv)
 			state.mem = !strcmp(argv[i], "mem=on");
 		} else if (!strcmp(argv[i], "classes=on") || !strcmp(argv[i], "classes=off")) {
 			state.classes = !strcmp(argv[i], "classes=on");
-		} else if (!strncmp(argv[i], "pollspan=", 9)) {
-			state.poll_span = strtoull(argv[i] + 9, &end, 10);
-			if (end == argv[i] + 9 || *end || !state.poll_span) {
-				fprintf(stderr, "insncount: argument '%s': expected pollspan=N "
-					"(instructions, N > 0)\n", argv[i]);
-				return -1;
-			}
 		} else {
 			fprintf(stderr, "insncount: unknown argument '%s' (known: api=N, "
-				"mem=on|off, classes=on|off, pollspan=N)\n", argv[i]);
+				"mem=on|off, classes=on|off)\n", argv[i]);
 			return -1;
 		}
 	}

@@ -7,10 +7,13 @@
  *   twinmark start ID
  *   twinmark stop ID [-o DIR] [KEY=VALUE]...
  *   twinmark poll ADDR
+ *   twinmark done ADDR
  *
  * poll names the kernel function (its address, hex, from /proc/kallsyms) that a poll
- * loop calls once per turn, so that the plugin counts the empty turns apart until the next
- * window closes; run it before the function first runs (after the driver is loaded).
+ * loop calls once per turn, so that the plugin counts the turns in which no I/O ended
+ * apart until the next window closes; done names a function that runs once per ended I/O,
+ * for the rest of the boot. Run each before its function first runs (poll after the
+ * driver is loaded, done before any polled I/O of the boot).
  * With -o DIR (made if missing), stop writes DIR/window-ID.txt after the window is closed:
  * the KEY=VALUE pairs (the runner's description of the sample: family, arm, workload,
  * sample, modules, core, ios), then the module lines of /proc/kallsyms, which change each
@@ -34,7 +37,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: twinmark start ID\n"
 			"       twinmark stop ID [-o DIR] [KEY=VALUE]...\n"
-			"       twinmark poll ADDR\n");
+			"       twinmark poll|done ADDR\n");
 	exit(2);
 }
 
@@ -160,7 +163,7 @@ static uint32_t parse_kernel_addr(const char *s)
 	errno = 0;
 	v = strtoull(s, &end, 16);
 	if (errno || end == s || *end || (v & TWINMARK_KERNEL_HIGH) != TWINMARK_KERNEL_HIGH) {
-		fprintf(stderr, "twinmark: poll address '%s': expected a kernel text address "
+		fprintf(stderr, "twinmark: address '%s': expected a kernel text address "
 			"(hex, ffffffff........)\n", s);
 		exit(2);
 	}
@@ -176,10 +179,11 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		usage();
-	if (!strcmp(argv[1], "poll")) {
+	if (!strcmp(argv[1], "poll") || !strcmp(argv[1], "done")) {
 		if (argc != 3)
 			usage();
-		return run_marker(TWINMARK_POLL, parse_kernel_addr(argv[2])) ? 1 : 0;
+		return run_marker(argv[1][0] == 'p' ? TWINMARK_POLL : TWINMARK_DONE,
+				  parse_kernel_addr(argv[2])) ? 1 : 0;
 	}
 	if (!strcmp(argv[1], "start"))
 		op = TWINMARK_START;

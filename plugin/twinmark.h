@@ -21,14 +21,16 @@
 
 /*
  * TWINMARK_POLL names a kernel function the poll loop calls once per turn (a block
- * driver's poll op): its payload is the low 32 bits of the function's address (kernel text
- * lies in the top 2 GiB, whose high half is all ones). It stays watched until the next
- * window closes.
+ * driver's poll op), watched until the next window closes; TWINMARK_DONE one that runs
+ * once per completed I/O, watched for the rest of the boot. The payload is the low 32 bits
+ * of the function's address (kernel text lies in the top 2 GiB, whose high half is all
+ * ones).
  */
 enum twinmark_op {
 	TWINMARK_START = 1,
 	TWINMARK_STOP = 2,
 	TWINMARK_POLL = 3,
+	TWINMARK_DONE = 4,
 };
 
 /* The kernel address whose low 32 bits a TWINMARK_POLL payload carries. */

@@ -261,6 +261,9 @@ static struct {
 	char text[512];		/* "-o DIR family=... modules=... [core=...]" */
 } pending;
 
+/* The io_uring function every polled read or write ends in (its ki_complete). */
+#define INSN_POLL_DONE_FUNC	"io_complete_rw_iopoll"
+
 /*
  * The poll op of the sample's arm: the `poll=` entry of its trace_funcs (a safe variant's
  * twin's), into @sym; false when it has none.
@@ -304,33 +307,44 @@ static bool kallsyms_addr(const char *sym, char *addr, size_t len)
 	return found;
 }
 
-/*
- * Names the arm's poll op to the plugin (twinmark poll), which then counts the poll loop's
- * empty turns apart (pollwait_insn_per_io). Runs after the driver is loaded and before
- * fio, so the op's first block is translated with the plugin watching it.
- */
-static void watch_poll_func(const struct insn_window_desc *d)
+/* twinmark poll|done with the address of @sym; a line on stderr when it cannot. */
+static void twinmark_watch(const char *op, const char *sym)
 {
-	char sym[128], addr[32];
-	char *argv[] = { "twinmark", "poll", addr, NULL };
+	char addr[32], err[256];
+	char *argv[] = { "twinmark", (char *)op, addr, NULL };
 	struct proc_result r;
-	char err[256];
 
-	if (!arm_poll_func(d, sym, sizeof(sym)))
-		return;
 	if (!kallsyms_addr(sym, addr, sizeof(addr))) {
-		fprintf(stderr, "twinbench: poll op %s of %s not in /proc/kallsyms: its empty "
-			"turns are not counted apart\n", sym, d->arm);
+		fprintf(stderr, "twinbench: %s not in /proc/kallsyms: the poll loop's empty turns "
+			"are not counted apart\n", sym);
 		return;
 	}
 	if (proc_run(argv, NULL, &r, err, sizeof(err))) {
-		fprintf(stderr, "twinbench: twinmark poll %s: %s\n", addr, err);
+		fprintf(stderr, "twinbench: twinmark %s %s: %s\n", op, addr, err);
 		return;
 	}
 	if (r.status)
-		fprintf(stderr, "twinbench: twinmark poll %s failed: %s", addr,
+		fprintf(stderr, "twinbench: twinmark %s %s failed: %s", op, addr,
 			r.errout ? r.errout : "\n");
 	proc_result_free(&r);
+}
+
+/*
+ * Names to the plugin the function that ends a polled io_uring I/O (once, before the
+ * boot's first sample) and the arm's poll op, so that it counts apart the turns of the poll
+ * loop in which no I/O ended (pollwait_insn_per_io). Runs after the driver is loaded and
+ * before fio, so both are translated with the plugin watching them.
+ */
+static void watch_poll_func(const struct insn_window_desc *d)
+{
+	static bool done_watched;
+	char sym[128];
+
+	if (!done_watched)
+		twinmark_watch("done", INSN_POLL_DONE_FUNC);
+	done_watched = true;
+	if (arm_poll_func(d, sym, sizeof(sym)))
+		twinmark_watch("poll", sym);
 }
 
 void insn_window_set(const char *out_dir, unsigned int id, const struct insn_window_desc *d)
@@ -609,10 +623,10 @@ static int load_plugin_file(const char *path, unsigned int file, struct windows 
 			cur->classes = n_cols > 0;
 			cur->mem = mem;
 		} else if (!strncmp(line, "pollwait ", 9)) {
-			if (!cur || sscanf(line, "pollwait %llu %llu %llu", &a, &b, &c) != 3) {
+			if (!cur || sscanf(line, "pollwait %llu %llu %llu %*u", &a, &b, &c) != 3) {
 				fclose(f);
 				return seterr(err, len, "%s:%lu: expected pollwait INSNS TURNS "
-					      "CALLS inside a window", path, lineno);
+					      "CALLS DONE inside a window", path, lineno);
 			}
 			cur->polled = true;
 			cur->poll_wait = a;

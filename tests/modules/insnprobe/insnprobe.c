@@ -15,10 +15,11 @@
  * branches and INSNPROBE_REPS iterations of one rep stosq; call_classes=N runs it N times.
  *
  * insnprobe_polled() is a poll loop with a known answer: it calls insnprobe_poll() until
- * that finds something, which it does on every INSNPROBE_POLL_EVERY-th call, then does
- * INSNPROBE_WORK calls' worth of work. call_poll=N runs it N times, so of its
- * N * INSNPROBE_POLL_EVERY polls N * (INSNPROBE_POLL_EVERY - 1) find nothing, each such
- * turn of the loop the same few instructions.
+ * that finds something, which it does on every INSNPROBE_POLL_EVERY-th call, then ends
+ * the "I/O" (insnprobe_reaped()) and does INSNPROBE_WORK calls' worth of work.
+ * call_poll=N runs it N times, so of its N * INSNPROBE_POLL_EVERY polls
+ * N * (INSNPROBE_POLL_EVERY - 1) find nothing, each such turn of the loop the same few
+ * instructions.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -86,12 +87,18 @@ static noinline bool insnprobe_poll(void)
 	return ++insnprobe_polls % INSNPROBE_POLL_EVERY == 0;
 }
 
+static noinline u64 insnprobe_reaped(u64 x)
+{
+	return x + insnprobe_polls;
+}
+
 static noinline u64 insnprobe_polled(u64 x)
 {
 	int i;
 
 	while (!insnprobe_poll())
 		cpu_relax();
+	x = insnprobe_reaped(x);
 	for (i = 0; i < INSNPROBE_WORK; i++)
 		x = insnprobe_plain(x);
 	return x;
