@@ -283,9 +283,13 @@ int trace_metrics(const struct trace_session *t, double ios, struct run_output *
 		run_output_metric(out, "softirq_ns_per_io", soft_ns / ios);
 	funcs = json_object_get(root, "functions");
 	if (json_array_size(funcs)) {
+		/* duty-cycled, the probes ran while the block programs did: per issued request */
+		double per = json_is_object(json_object_get(json_object_get(root, "block"), "duty")) &&
+			     json_num(root, "block", "issued", &v) && v > 0 ? v : ios;
+
 		json_array_foreach(funcs, i, f)
 			driver_ns += json_number_value(json_object_get(f, "ns"));
-		run_output_metric(out, "driver_ns_per_io", driver_ns / ios);
+		run_output_metric(out, "driver_ns_per_io", driver_ns / per);
 	}
 	if (json_num(root, "block", "issued", &count) ||
 	    json_num(root, "block", "count", &count)) {

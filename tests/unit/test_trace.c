@@ -185,7 +185,9 @@ static void duty_json(struct trace_session *t, unsigned int issued)
 	fprintf(f, "{\"version\": 1, \"block\": {\"sample_every\": 1, \"issued\": %u, "
 		"\"count\": %u, \"p50_ns\": 900, \"p99_ns\": 1200, \"p999_ns\": 1500, "
 		"\"duty\": {\"on_ms\": 20, \"period_ms\": 640, \"attached_ns\": 60000000}}, "
-		"\"functions\": []}\n", issued, issued);
+		"\"functions\": [{\"role\": \"queue_rq\", \"symbol\": \"rawnull_queue_rq\", "
+		"\"calls\": %u, \"returns\": %u, \"timed_ns\": 250000, \"ns\": 250000}]}\n",
+		issued, issued, issued, issued);
 	fclose(f);
 }
 
@@ -203,6 +205,8 @@ static void test_metrics_duty(void **state)
 	duty_json(&t, 625);
 	assert_int_equal(trace_metrics(&t, 20000, out, err, sizeof(err)), 0);
 	assert_float_equal(metric(out, "bpf_lat_p99"), 1200, 0);
+	/* the probes ran while the block programs did: per request issued then */
+	assert_float_equal(metric(out, "driver_ns_per_io"), 250000.0 / 625, 1e-9);
 	assert_int_equal(out->n_settings, 3);
 	assert_string_equal(out->settings[1].value, "20/640");
 	assert_string_equal(out->settings[2].value, "0.03125");
