@@ -1061,7 +1061,8 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 	m->core = by_class[CLASS_CORE] / wf->ios;
 	m->wait = wait / wf->ios;
 	m->pollwait = (double)w->poll_wait / wf->ios;
-	m->busy = m->insn - m->wait - m->pollwait;
+	/* polled, the task never sleeps and the empty turns hold what wait counts: once only */
+	m->busy = m->insn - (w->poll_calls ? m->pollwait : m->wait);
 }
 
 /* samples.csv rows ----------------------------------------------------------------------- */
