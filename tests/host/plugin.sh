@@ -137,8 +137,10 @@ nios=$(sed -n 's/^ios=//p' "$work/probe/insn/window-1.txt")
 check "net: the window is divided by the packets received (${nios:-none} of 2000 sent)" \
 	awk -v n="${nios:-0}" 'BEGIN { exit !(n > 0 && n <= 2000) }'
 fn=$work/probe/insn-functions.csv
-per_call() { awk -F, -v f="$1" '$5 == f { print $8 / $9 }' "$fn"; }
-calls_per() { awk -F, -v f="$1" '$5 == f { print $9 }' "$fn"; }
+# per_call / calls_per insnprobe_X: in the window of arm X (the poll window calls
+# insnprobe_plain too)
+per_call() { awk -F, -v f="$1" -v a="${1#insnprobe_}" '$2 == a && $5 == f { print $8 / $9 }' "$fn"; }
+calls_per() { awk -F, -v f="$1" -v a="${1#insnprobe_}" '$2 == a && $5 == f { print $9 }' "$fn"; }
 plain=$(per_call insnprobe_plain)
 padded=$(per_call insnprobe_padded)
 echo "# insnprobe_plain ${plain:-?} insn/call, insnprobe_padded ${padded:-?} insn/call"
