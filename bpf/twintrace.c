@@ -401,24 +401,11 @@ static void choose_programs(struct tracepoint *tps, int n, const struct btf *btf
 	}
 }
 
-static int attach_all(struct twintrace_bpf *obj, struct tracepoint *tps, int n)
+/* kprobe and kretprobe on each --func function (again after a duty cycle's pause). */
+static int funcs_attach(struct twintrace_bpf *obj)
 {
 	int i, err;
 
-	for (i = 0; i < n; i++) {
-		struct bpf_program *prog = bpf_program__autoload(tps[i].tp_btf) ?
-					   tps[i].tp_btf : tps[i].raw_tp;
-
-		if (!bpf_program__autoload(prog))
-			continue;
-		tps[i].link = bpf_program__attach(prog);
-		if (!tps[i].link) {
-			err = -errno;
-			fprintf(stderr, "twintrace: attaching to tracepoint %s: %s\n",
-				tps[i].name, strerror(-err));
-			return err;
-		}
-	}
 	for (i = 0; i < env.nr_funcs; i++) {
 		struct traced_func *f = &env.funcs[i];
 		LIBBPF_OPTS(bpf_kprobe_opts, kopts, .bpf_cookie = i);
@@ -438,7 +425,7 @@ static int attach_all(struct twintrace_bpf *obj, struct tracepoint *tps, int n)
 	return 0;
 }
 
-static void detach_all(struct tracepoint *tps, int n)
+static void funcs_detach(void)
 {
 	int i;
 
@@ -447,6 +434,34 @@ static void detach_all(struct tracepoint *tps, int n)
 		bpf_link__destroy(env.funcs[i].entry);
 		env.funcs[i].exit = env.funcs[i].entry = NULL;
 	}
+}
+
+static int attach_all(struct twintrace_bpf *obj, struct tracepoint *tps, int n)
+{
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		struct bpf_program *prog = bpf_program__autoload(tps[i].tp_btf) ?
+					   tps[i].tp_btf : tps[i].raw_tp;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		tps[i].link = bpf_program__attach(prog);
+		if (!tps[i].link) {
+			err = -errno;
+			fprintf(stderr, "twintrace: attaching to tracepoint %s: %s\n",
+				tps[i].name, strerror(-err));
+			return err;
+		}
+	}
+	return funcs_attach(obj);
+}
+
+static void detach_all(struct tracepoint *tps, int n)
+{
+	int i;
+
+	funcs_detach();
 	for (i = n - 1; i >= 0; i--) {
 		bpf_link__destroy(tps[i].link);
 		tps[i].link = NULL;
@@ -884,8 +899,9 @@ static void block_detach(struct tracepoint *tps, int n)
 }
 
 /*
- * Until a signal or the duration. With --duty the block programs run ON ms of every
- * PERIOD: a detached tracepoint costs nothing, which per-request sampling cannot reach.
+ * Until a signal or the duration. With --duty the block programs and the --func probes run
+ * ON ms of every PERIOD: a detached tracepoint or kprobe costs nothing, which per-request
+ * sampling cannot reach.
  * *@on_ns is the time they were attached.
  */
 static int wait_for_stop(struct twintrace_bpf *obj, struct tracepoint *tps, int n,
@@ -904,11 +920,14 @@ static int wait_for_stop(struct twintrace_bpf *obj, struct tracepoint *tps, int 
 		t = now_ns();
 		sleep_ms(env.duty_on_ms);
 		block_detach(tps, n);
+		funcs_detach();
 		*on_ns += now_ns() - t;
 		if (exiting)
 			break;
 		sleep_ms(env.duty_period_ms - env.duty_on_ms);
 		err = block_attach(obj, tps, n);
+		if (!err)
+			err = funcs_attach(obj);
 		if (err) {
 			fprintf(stderr, "twintrace: re-attaching the block programs: %s\n",
 				strerror(-err));

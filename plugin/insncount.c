@@ -26,11 +26,22 @@
  *                                   (one line per kernel block address executed; the block
  *                                   ends in a direct call or jump to TARGET, which the host
  *                                   checks for an indirect-branch thunk)
+ *   pollwait INSNS TURNS CALLS DONE (with a watched poll function: the instructions of the
+ *                                   poll loop's empty turns, their number, the poll calls
+ *                                   and the I/Os ended, all in the window)
  *   end ID
  *   error MESSAGE                   (a marker out of order: the host marks the window broken)
  *   exit total N kernel N windows N cal R P
  *                                   (R, P: returns' and pushes' accesses that matched
  *                                   QEMU_PLUGIN_MEM_R, which tell loads from stores)
+ *
+ * Polling: the guest names its driver's poll op with a TWINMARK_POLL marker before the I/O
+ * starts, and once per boot, before any polled I/O, the function that ends a polled I/O
+ * (TWINMARK_DONE). Each entry of the poll op then reads the running instruction count (an
+ * inline add of every block); a turn is the stretch from one entry to the next, and a turn
+ * in which no I/O ended found nothing. The empty turns are the wait for a polled device,
+ * counted apart: with what lands in them (a timer tick, the task leaving the loop to
+ * reschedule and coming back).
  *
  * Arguments: api=N asks for plugin API version N instead of the one this file was written
  * for (it exists to test the refusal); mem=on counts loads and stores (slower; see
@@ -51,6 +62,7 @@ QPV1_EXPORT int qemu_plugin_version = QPV1_API_VERSION;
 #define KERNEL_BASE	0xffff800000000000ull	/* first x86-64 kernel-half address */
 #define SLOTS_PER_CHUNK	4096
 #define NO_WINDOW	UINT64_MAX
+#define MAX_POLL_FUNCS	4
 
 /*
  * The counters of one start address; the inline adds write straight into it. rep_acc2
@@ -93,6 +105,14 @@ static struct {
 	uint64_t cal_push_r;		/* pushes' accesses that matched QEMU_PLUGIN_MEM_R */
 	char *out;			/* output batch handed to qemu_plugin_outs */
 	size_t out_len, out_cap;
+	uint64_t clock;			/* every instruction executed (inline add per block) */
+	uint64_t poll_funcs[MAX_POLL_FUNCS];	/* watched poll functions (TWINMARK_POLL) */
+	size_t n_poll_funcs;
+	uint64_t done_funcs[MAX_POLL_FUNCS];	/* functions that end an I/O (TWINMARK_DONE) */
+	size_t n_done_funcs;
+	uint64_t poll_last;		/* clock at the last entry of a poll function, or 0 */
+	bool turn_done;			/* an I/O ended since then */
+	uint64_t poll_wait, poll_turns, poll_calls, poll_done;	/* in the open window */
 } state = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.window = NO_WINDOW,
@@ -246,6 +266,8 @@ static void reset_counters(void)
 	for (struct slot_chunk *c = state.chunks; c; c = c->next)
 		for (size_t i = 0; i < c->used; i++)
 			slot_zero(&c->slots[i]);
+	state.poll_last = 0;
+	state.poll_wait = state.poll_turns = state.poll_calls = state.poll_done = 0;
 }
 
 static void write_window(uint64_t id)
@@ -270,8 +292,66 @@ static void write_window(uint64_t id)
 					   s->target);
 			out_classes(s);
 		}
+	if (state.n_poll_funcs)
+		out_printf("pollwait %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			   state.poll_wait, state.poll_turns, state.poll_calls, state.poll_done);
 	out_printf("end %" PRIu64 "\n", id);
 	out_flush();
+}
+
+static bool watched(const uint64_t *funcs, size_t n, uint64_t vaddr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (funcs[i] == vaddr)
+			return true;
+	return false;
+}
+
+/* Runs at each entry of a watched poll function; @userdata is its address. */
+static void insncount_poll_entry(unsigned int vcpu_index, void *userdata)
+{
+	uint64_t now = __atomic_load_n(&state.clock, __ATOMIC_RELAXED);
+
+	(void)vcpu_index;
+	pthread_mutex_lock(&state.lock);
+	if (state.window != NO_WINDOW &&
+	    watched(state.poll_funcs, state.n_poll_funcs, (uint64_t)(uintptr_t)userdata)) {
+		if (state.poll_last && !state.turn_done) {
+			state.poll_wait += now - state.poll_last;
+			state.poll_turns++;
+		}
+		state.poll_last = now;
+		state.turn_done = false;
+		state.poll_calls++;
+	}
+	pthread_mutex_unlock(&state.lock);
+}
+
+/* Runs at each entry of a function that ends an I/O. */
+static void insncount_done_entry(unsigned int vcpu_index, void *userdata)
+{
+	(void)vcpu_index;
+	(void)userdata;
+	pthread_mutex_lock(&state.lock);
+	if (state.window != NO_WINDOW) {
+		state.turn_done = true;
+		state.poll_done++;
+	}
+	pthread_mutex_unlock(&state.lock);
+}
+
+static void watch_add(uint64_t *funcs, size_t *n, uint64_t id)
+{
+	uint64_t addr = TWINMARK_KERNEL_HIGH | id;
+
+	if (watched(funcs, *n, addr))
+		return;
+	if (*n == MAX_POLL_FUNCS) {
+		fprintf(stderr, "insncount: function 0x%llx not watched: %d are already\n",
+			(unsigned long long)addr, MAX_POLL_FUNCS);
+		return;
+	}
+	funcs[(*n)++] = addr;
 }
 
 /* Runs when the guest executes a marker; @userdata holds the operation and window id. */
@@ -283,7 +363,11 @@ static void insncount_marker(unsigned int vcpu_index, void *userdata)
 
 	(void)vcpu_index;
 	pthread_mutex_lock(&state.lock);
-	if (op == TWINMARK_START && state.window == id) {
+	if (op == TWINMARK_POLL) {
+		watch_add(state.poll_funcs, &state.n_poll_funcs, id);
+	} else if (op == TWINMARK_DONE) {
+		watch_add(state.done_funcs, &state.n_done_funcs, id);
+	} else if (op == TWINMARK_START && state.window == id) {
 		state.depth++;
 	} else if (op == TWINMARK_START) {
 		if (state.window != NO_WINDOW)
@@ -308,6 +392,7 @@ static void insncount_marker(unsigned int vcpu_index, void *userdata)
 		reset_counters();
 		state.window = NO_WINDOW;
 		state.depth = 0;
+		state.n_poll_funcs = 0;
 	} else {
 		out_printf("error window %" PRIu64 " has an unknown marker operation %u\n", id, op);
 	}
@@ -532,11 +617,21 @@ static void insncount_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	pthread_mutex_unlock(&state.lock);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &s->insns, n);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &s->execs, 1);
+	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &state.clock, n);
 	if (state.classes)
 		count_classes(tb, n, s);
 	if (vaddr >= KERNEL_BASE) {
 		pthread_mutex_lock(&state.lock);
 		note_target(tb, n, s);
+		if (n && watched(state.poll_funcs, state.n_poll_funcs, vaddr))
+			qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_tb_get_insn(tb, 0),
+							       insncount_poll_entry,
+							       QEMU_PLUGIN_CB_NO_REGS,
+							       (void *)(uintptr_t)vaddr);
+		if (n && watched(state.done_funcs, state.n_done_funcs, vaddr))
+			qemu_plugin_register_vcpu_insn_exec_cb(qemu_plugin_tb_get_insn(tb, 0),
+							       insncount_done_entry,
+							       QEMU_PLUGIN_CB_NO_REGS, NULL);
 		pthread_mutex_unlock(&state.lock);
 		return;
 	}

@@ -6,7 +6,14 @@
  *
  *   twinmark start ID
  *   twinmark stop ID [-o DIR] [KEY=VALUE]...
+ *   twinmark poll ADDR
+ *   twinmark done ADDR
  *
+ * poll names the kernel function (its address, hex, from /proc/kallsyms) that a poll
+ * loop calls once per turn, so that the plugin counts the turns in which no I/O ended
+ * apart until the next window closes; done names a function that runs once per ended I/O,
+ * for the rest of the boot. Run each before its function first runs (poll after the
+ * driver is loaded, done before any polled I/O of the boot).
  * With -o DIR (made if missing), stop writes DIR/window-ID.txt after the window is closed:
  * the KEY=VALUE pairs (the runner's description of the sample: family, arm, workload,
  * sample, modules, core, ios), then the module lines of /proc/kallsyms, which change each
@@ -29,7 +36,8 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: twinmark start ID\n"
-			"       twinmark stop ID [-o DIR] [KEY=VALUE]...\n");
+			"       twinmark stop ID [-o DIR] [KEY=VALUE]...\n"
+			"       twinmark poll|done ADDR\n");
 	exit(2);
 }
 
@@ -146,6 +154,22 @@ static uint32_t parse_id(const char *s)
 	return (uint32_t)v;
 }
 
+/* A kernel text address (hex), which a marker carries as its low 32 bits. */
+static uint32_t parse_kernel_addr(const char *s)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 16);
+	if (errno || end == s || *end || (v & TWINMARK_KERNEL_HIGH) != TWINMARK_KERNEL_HIGH) {
+		fprintf(stderr, "twinmark: address '%s': expected a kernel text address "
+			"(hex, ffffffff........)\n", s);
+		exit(2);
+	}
+	return (uint32_t)v;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = NULL;
@@ -155,6 +179,12 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		usage();
+	if (!strcmp(argv[1], "poll") || !strcmp(argv[1], "done")) {
+		if (argc != 3)
+			usage();
+		return run_marker(argv[1][0] == 'p' ? TWINMARK_POLL : TWINMARK_DONE,
+				  parse_kernel_addr(argv[2])) ? 1 : 0;
+	}
 	if (!strcmp(argv[1], "start"))
 		op = TWINMARK_START;
 	else if (!strcmp(argv[1], "stop"))

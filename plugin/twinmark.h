@@ -5,7 +5,7 @@
  * recognises it while translating guest code.
  *
  * A marker is three 7-byte `nopl disp32(%rax)` instructions in a row whose displacements
- * carry a magic word, the operation and the window id, followed by `ret`. The bytes do
+ * carry a magic word, the operation and the window id (or an address), followed by `ret`. The bytes do
  * nothing on a real CPU, so the same runner works with or without the plugin, and no
  * compiler emits a no-op with that displacement.
  */
@@ -19,10 +19,22 @@
 #define TWINMARK_INSN_LEN	7
 #define TWINMARK_INSNS		3		/* magic, operation, window id */
 
+/*
+ * TWINMARK_POLL names a kernel function the poll loop calls once per turn (a block
+ * driver's poll op), watched until the next window closes; TWINMARK_DONE one that runs
+ * once per completed I/O, watched for the rest of the boot. The payload is the low 32 bits
+ * of the function's address (kernel text lies in the top 2 GiB, whose high half is all
+ * ones).
+ */
 enum twinmark_op {
 	TWINMARK_START = 1,
 	TWINMARK_STOP = 2,
+	TWINMARK_POLL = 3,
+	TWINMARK_DONE = 4,
 };
+
+/* The kernel address whose low 32 bits a TWINMARK_POLL payload carries. */
+#define TWINMARK_KERNEL_HIGH	0xffffffff00000000ull
 
 /* The opcode and ModRM bytes of `nopl disp32(%rax)`; the displacement follows. */
 static const uint8_t twinmark_nop_prefix[3] = { 0x0f, 0x1f, 0x80 };

@@ -215,7 +215,7 @@ static int exec_sample(const struct matrix *m, const struct plan *p, const struc
 		if (traced && trace_prepare(&trace, json,
 					    trace_funcs_for_clock(fam->ops, ctx.arm, p->clock),
 					    ctx.devices[0][0] == '/' ? ctx.devices[0] : NULL,
-					    m->trace_sample, why, sizeof(why)))
+					    &m->trace_rate, why, sizeof(why)))
 			snprintf(out->failure, sizeof(out->failure), "trace-failed: %.200s", why);
 		else
 			ctx.trace = traced ? &trace : NULL;

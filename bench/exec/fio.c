@@ -71,6 +71,8 @@ int fio_build_argv(const struct fio_job *job, char **argv, char *store, size_t s
 	add_arg(&b, "--rw=%s", w->rw);
 	add_arg(&b, "--bs=%u", w->bs);
 	add_arg(&b, "--iodepth=%u", w->iodepth);
+	if (w->hipri)
+		add_arg(&b, "--hipri=1");
 	add_arg(&b, "--numjobs=%u", w->numjobs);
 	add_arg(&b, "--cpus_allowed=%s", w->cpus);
 	add_arg(&b, "--group_reporting=1");

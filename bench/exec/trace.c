@@ -63,7 +63,7 @@ const char *trace_funcs_for_clock(const struct family_ops *ops, const struct fam
 }
 
 int trace_prepare(struct trace_session *t, const char *json, const char *funcs,
-		  const char *dev, unsigned int sample, char *err, size_t len)
+		  const char *dev, const struct matrix_trace_rate *rate, char *err, size_t len)
 {
 	char path[128], args[1024] = "", script[2048];
 	const char *f = funcs;
@@ -74,8 +74,11 @@ int trace_prepare(struct trace_session *t, const char *json, const char *funcs,
 		return seterr(err, len, "mkdtemp: %s", strerror(errno));
 	snprintf(t->json, sizeof(t->json), "%s", json);
 	unlink(json);
-	if (dev)
-		snprintf(args, sizeof(args), " --dev %s --sample %u", dev, sample);
+	if (dev && rate->duty_on_ms)
+		snprintf(args, sizeof(args), " --dev %s --sample %u --duty %u/%u", dev,
+			 rate->sample, rate->duty_on_ms, rate->duty_period_ms);
+	else if (dev)
+		snprintf(args, sizeof(args), " --dev %s --sample %u", dev, rate->sample);
 	else
 		snprintf(args, sizeof(args), " --events hardirq,softirq,timer,hrtimer");
 	while (f && *f) {
@@ -204,6 +207,52 @@ static bool json_num(json_t *root, const char *section, const char *field, doubl
 	return true;
 }
 
+/*
+ * Whether twintrace's count of issued requests @issued fits fio's @ios: within 1 % when the
+ * block programs stayed attached; with a duty cycle (block.duty) no more than @ios, and
+ * some when they were attached at all. 0, or -1 with the reason in @why.
+ */
+static int block_count_check(json_t *root, double issued, double ios, char *why, size_t len)
+{
+	json_t *duty = json_object_get(json_object_get(root, "block"), "duty");
+	double attached = json_number_value(json_object_get(duty, "attached_ns"));
+
+	if (!json_is_object(duty) && fabs(issued - ios) > TRACE_COUNT_TOLERANCE * ios)
+		return seterr(why, len, "twintrace saw %.0f requests, fio did %.0f I/Os",
+			      issued, ios);
+	if (json_is_object(duty) && issued > (1 + TRACE_COUNT_TOLERANCE) * ios)
+		return seterr(why, len, "twintrace saw %.0f requests in its duty cycle, fio did "
+			      "only %.0f I/Os", issued, ios);
+	if (json_is_object(duty) && attached > 0 && issued < 1)
+		return seterr(why, len, "twintrace saw no request in %.0f ms attached",
+			      attached / 1e6);
+	return 0;
+}
+
+/* The sample's settings trace_sample, trace_duty and trace_timed (timed requests / @ios). */
+static void block_rate_settings(json_t *root, double ios, struct run_output *out)
+{
+	json_t *block = json_object_get(root, "block"), *duty = json_object_get(block, "duty");
+	char text[48];
+	double v;
+
+	if (json_num(root, "block", "sample_every", &v)) {
+		snprintf(text, sizeof(text), "%.0f", v);
+		run_output_setting(out, "trace_sample", text);
+	}
+	if (json_is_object(duty))
+		snprintf(text, sizeof(text), "%lld/%lld",
+			 (long long)json_integer_value(json_object_get(duty, "on_ms")),
+			 (long long)json_integer_value(json_object_get(duty, "period_ms")));
+	else
+		snprintf(text, sizeof(text), "off");
+	run_output_setting(out, "trace_duty", text);
+	if (json_num(root, "block", "count", &v)) {
+		snprintf(text, sizeof(text), "%.4g", v / ios);
+		run_output_setting(out, "trace_timed", text);
+	}
+}
+
 int trace_metrics(const struct trace_session *t, double ios, struct run_output *out,
 		  char *err, size_t len)
 {
@@ -234,23 +283,21 @@ int trace_metrics(const struct trace_session *t, double ios, struct run_output *
 		run_output_metric(out, "softirq_ns_per_io", soft_ns / ios);
 	funcs = json_object_get(root, "functions");
 	if (json_array_size(funcs)) {
+		/* duty-cycled, the probes ran while the block programs did: per issued request */
+		double per = json_is_object(json_object_get(json_object_get(root, "block"), "duty")) &&
+			     json_num(root, "block", "issued", &v) && v > 0 ? v : ios;
+
 		json_array_foreach(funcs, i, f)
 			driver_ns += json_number_value(json_object_get(f, "ns"));
-		run_output_metric(out, "driver_ns_per_io", driver_ns / ios);
+		run_output_metric(out, "driver_ns_per_io", driver_ns / per);
 	}
 	if (json_num(root, "block", "issued", &count) ||
 	    json_num(root, "block", "count", &count)) {
-		if (fabs(count - ios) > TRACE_COUNT_TOLERANCE * ios) {
+		if (block_count_check(root, count, ios, why, sizeof(why))) {
 			json_decref(root);
-			return seterr(err, len, "trace-failed: twintrace saw %.0f requests, "
-				      "fio did %.0f I/Os", count, ios);
+			return seterr(err, len, "trace-failed: %s", why);
 		}
-		if (json_num(root, "block", "sample_every", &v)) {
-			char rate[32];
-
-			snprintf(rate, sizeof(rate), "%.0f", v);
-			run_output_setting(out, "trace_sample", rate);
-		}
+		block_rate_settings(root, ios, out);
 		if (json_num(root, "block", "p50_ns", &v))
 			run_output_metric(out, "bpf_lat_p50", v);
 		if (json_num(root, "block", "p99_ns", &v))

@@ -19,6 +19,7 @@
 struct family_arm;
 struct family_ops;
 struct matrix;
+struct matrix_trace_rate;
 struct run_output;
 struct sample_table;
 
@@ -41,11 +42,12 @@ const char *trace_funcs_of(const struct family_ops *ops, const struct family_arm
 
 /*
  * Write the scripts for tracing @funcs ("ROLE=SYMBOL ...", may be NULL) into a new
- * temporary folder; @dev (NULL for none) filters block latency to one disk, of which one
- * request in @sample is timed (all are counted). 0, or -1 with a reason.
+ * temporary folder; @dev (NULL for none) filters block latency to one disk, of which
+ * @rate says how much is timed: one request in rate->sample, and with a duty cycle only
+ * while the block programs are attached (--duty ON/PERIOD). 0, or -1 with a reason.
  */
 int trace_prepare(struct trace_session *t, const char *json, const char *funcs,
-		  const char *dev, unsigned int sample, char *err, size_t len);
+		  const char *dev, const struct matrix_trace_rate *rate, char *err, size_t len);
 
 /*
  * The driver functions a traced sample times: none in the icount clock, where the
@@ -60,9 +62,12 @@ void trace_cleanup(struct trace_session *t);
 
 /*
  * Add irqs_per_io, hardirq_ns_per_io, softirq_ns_per_io, driver_ns_per_io and (block)
- * bpf_lat_p50/p99/p999 from the session's JSON, per @ios units of work, and the setting
- * trace_sample (1 request in N timed). -1 with a reason ("trace-failed: ...") when the
- * JSON is missing or its count of issued block requests disagrees with @ios.
+ * bpf_lat_p50/p99/p999 from the session's JSON, per @ios units of work, and the settings
+ * trace_sample (1 request in N timed), trace_duty (ON/PERIOD ms, or off) and
+ * trace_timed (the fraction of @ios timed). -1 with a reason ("trace-failed: ...") when
+ * the JSON is missing or its count of issued block requests disagrees with @ios: equal
+ * within 1 % when always attached, at most @ios (and some when attached at all) with a
+ * duty cycle, which counts only the requests issued while attached.
  */
 int trace_metrics(const struct trace_session *t, double ios, struct run_output *out,
 		  char *err, size_t len);

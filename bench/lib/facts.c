@@ -56,6 +56,8 @@ static void resolve_workload(struct facts *out, const struct matrix_family *fam,
 	facts_set(f, "bs", "%u", w->bs);
 	if (matrix_rw_is_block(w->rw))
 		facts_set(f, "iodepth", "%u", w->iodepth);
+	if (w->hipri)
+		facts_set(f, "hipri", "1");
 	facts_set(f, "numjobs", "%u", w->numjobs);
 	facts_set(f, "cpus", "%s", w->cpus);
 	if (!matrix_rw_is_block(w->rw))

@@ -180,6 +180,18 @@ static int parse_numjobs(struct parse_state *st, struct workload *w, const char 
 	return 0;
 }
 
+/* hipri = 0|1: polled completions (io_uring IOPOLL); the device needs poll queues. */
+static int parse_hipri(struct parse_state *st, struct workload *w, const char *v)
+{
+	if (strcmp(v, "0") && strcmp(v, "1")) {
+		fail_at(st, st->line, "hipri = %s: expected 0 or 1 (1: polled completions, "
+			"which need poll queues on the device)", v);
+		return -1;
+	}
+	w->hipri = *v == '1';
+	return 0;
+}
+
 static int parse_cpus(struct parse_state *st, struct workload *w, const char *v)
 {
 	bool ok = *v && isdigit((unsigned char)*v) && strlen(v) < sizeof(w->cpus);
@@ -268,6 +280,7 @@ static const struct {
 	{ "rq_affinity", parse_rq_affinity, false },
 	{ "max_sectors_kb", parse_max_sectors_kb, false },
 	{ "nr_requests", parse_nr_requests, false },
+	{ "hipri", parse_hipri, false },
 };
 
 #define N_WORKLOAD_KEYS (sizeof(workload_keys) / sizeof(workload_keys[0]))
@@ -360,10 +373,32 @@ double matrix_margin(const struct matrix *m, const char *metric)
 	return m->margin_pct / 100;
 }
 
+/* trace_duty = ON/PERIOD (ms, 0 < ON < PERIOD <= 3600000) or off (always attached). */
+static int trace_duty_key(struct parse_state *st, const char *value)
+{
+	struct matrix_trace_rate *r = &st->m->trace_rate;
+	unsigned int on, period;
+	char c;
+
+	if (!strcmp(value, "off")) {
+		r->duty_on_ms = r->duty_period_ms = 0;
+		return 0;
+	}
+	if (sscanf(value, "%u/%u%c", &on, &period, &c) != 2 || !on || on >= period ||
+	    period > 3600000 || !isdigit((unsigned char)value[0])) {
+		fail_at(st, st->line, "trace_duty = %s: expected ON/PERIOD in ms "
+			"(0 < ON < PERIOD <= 3600000) or off", value);
+		return -1;
+	}
+	r->duty_on_ms = on;
+	r->duty_period_ms = period;
+	return 0;
+}
+
 static int run_key(struct parse_state *st, const char *name, const char *value)
 {
 	static const char *const keys[] = { "samples", "ios", "warmup_ios", "timeout", "seed",
-					    "trace", "trace_sample", "boots" };
+					    "trace", "trace_sample", "boots", "trace_duty" };
 	static const char *const trace_modes[] = { "off", "on", "both" };
 	struct matrix *m = st->m;
 	unsigned long long v;
@@ -371,11 +406,12 @@ static int run_key(struct parse_state *st, const char *name, const char *value)
 
 	if (!strncmp(name, "margin", 6) && (!name[6] || name[6] == '.'))
 		return margin_key(st, name, value);
-	for (i = 0; i < 8 && strcmp(name, keys[i]); i++)
+	for (i = 0; i < 9 && strcmp(name, keys[i]); i++)
 		;
-	if (i == 8) {
+	if (i == 9) {
 		fail_at(st, st->line, "unknown key '%s' in [run] (expected samples, boots, ios, "
-			"warmup_ios, timeout, seed, trace, trace_sample, margin or margin.METRIC)",
+			"warmup_ios, timeout, seed, trace, trace_sample, trace_duty, margin or "
+			"margin.METRIC)",
 			name);
 		return -1;
 	}
@@ -424,7 +460,7 @@ static int run_key(struct parse_state *st, const char *name, const char *value)
 	case 6:
 		if (parse_uint(value, 1, 1000000, &v))
 			break;
-		m->trace_sample = v;
+		m->trace_rate.sample = v;
 		return 0;
 	case 7:
 		if (parse_uint(value, 1, 1000, &v))
@@ -432,6 +468,8 @@ static int run_key(struct parse_state *st, const char *name, const char *value)
 		m->boots = v;
 		m->boots_line = st->line;
 		return 0;
+	case 8:
+		return trace_duty_key(st, value);
 	}
 	fail_at(st, st->line, "%s = %s: expected a whole number in range", name, value);
 	return -1;
@@ -792,7 +830,8 @@ int matrix_load(const char *path, struct matrix *m, char *err, size_t len)
 		return seterr(err, len, "%s: path too long", path);
 	strcpy(m->path, path);
 	m->samples = 5;
-	m->trace_sample = MATRIX_TRACE_SAMPLE_DEFAULT;
+	m->trace_rate = (struct matrix_trace_rate){ MATRIX_TRACE_SAMPLE_DEFAULT,
+		MATRIX_TRACE_DUTY_ON_DEFAULT, MATRIX_TRACE_DUTY_PERIOD_DEFAULT };
 	m->boots = 1;
 	m->margin_pct = MATRIX_DEFAULT_MARGIN_PCT;
 	m->ios = 100000;

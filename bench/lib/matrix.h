@@ -34,6 +34,7 @@ struct workload {
 	char family[MATRIX_NAME_LEN];	/* "" = every family of the matrix */
 	char rw[16];			/* read, write, randread, randwrite; udp, tcp */
 	unsigned int bs, iodepth, numjobs;	/* net: bs = payload, numjobs = streams */
+	unsigned int hipri;		/* block: 1 = polled completions (fio --hipri) */
 	char cpus[64];			/* fio cpus_allowed list, e.g. "0" or "0-1" */
 	struct queue_settings queue;
 	unsigned int set;		/* bit per key given in the file (matrix.c) */
@@ -59,8 +60,22 @@ struct matrix_family {
 };
 
 /* Which samples run under bpf/twintrace (bench/trace.h): none, all, or each twice. */
-#define MATRIX_TRACE_SAMPLE_DEFAULT	16	/* [run] trace_sample: 1 in 16 requests timed */
 enum matrix_trace { MATRIX_TRACE_OFF, MATRIX_TRACE_ON, MATRIX_TRACE_BOTH };
+
+/*
+ * How much of a traced sample's block I/O twintrace times ([run] trace_sample and
+ * trace_duty): one request in `sample`, while its block programs are attached, which with a
+ * duty cycle is `duty_on_ms` of every `duty_period_ms` (0: always). The default keeps a
+ * traced null_blk QD32 I/O within 1 % of an untraced one (bpf/README.md).
+ */
+struct matrix_trace_rate {
+	unsigned int sample;
+	unsigned int duty_on_ms, duty_period_ms;
+};
+
+#define MATRIX_TRACE_SAMPLE_DEFAULT	1
+#define MATRIX_TRACE_DUTY_ON_DEFAULT	20
+#define MATRIX_TRACE_DUTY_PERIOD_DEFAULT 640
 
 /* Default practical margin of a verdict, in percent (docs/methodology.md). */
 #define MATRIX_DEFAULT_MARGIN_PCT	1.0
@@ -75,7 +90,7 @@ struct metric_margin {
 struct matrix {
 	char path[PATH_MAX];
 	enum matrix_trace trace;
-	unsigned int trace_sample;	/* twintrace times one block request in this many */
+	struct matrix_trace_rate trace_rate;
 	unsigned int samples;		/* per arm and workload, over all boots */
 	unsigned int boots;		/* guest boots the samples are spread over */
 	int boots_line;

@@ -36,7 +36,11 @@ const struct metric_info metric_table[] = {
 	{ "wait_insn_per_io", "insn", false, false,
 	  "instructions per I/O of sleeping, waking and the idle loop (insncount plugin)", false },
 	{ "busy_insn_per_io", "insn", false, false,
-	  "guest instructions per I/O without the wait ones (insncount plugin)", false },
+	  "guest instructions per I/O without the wait ones (polled: without the poll loop's "
+	  "empty turns) (insncount plugin)", false },
+	{ "pollwait_insn_per_io", "insn", false, false,
+	  "instructions per I/O of the poll loop's empty turns (insncount plugin, polled I/O)",
+	  false },
 #define CLASS_METRICS(id, name, what, glc, zen4)				\
 	{ name "_per_io", "count", false, false, what ", per I/O (insncount plugin)", true }, \
 	{ "driver_" name "_per_io", "count", false, false,			\

@@ -550,8 +550,8 @@ static void plot_latdist(const struct run_data *run, const char *dir, const char
 {
 	struct name_list arms = { 0 }, wls = { 0 };
 	struct latency_hist hists[8];
-	char base[160], title[192], caption[360], titles[512], rate_buf[32];
-	const char *rate;
+	char base[160], title[192], caption[420], titles[512], rate_buf[32], duty_buf[32];
+	const char *rate, *duty;
 	size_t plotted = 0;
 
 	run_arms(run, family, &arms);
@@ -609,10 +609,13 @@ static void plot_latdist(const struct run_data *run, const char *dir, const char
 		fig_str(&fig, "titles", titles);
 		fig_num(&fig, "nseries", nseries);
 		rate = manifest_get(run->manifest, "trace_sample", rate_buf, sizeof(rate_buf));
+		duty = manifest_get(run->manifest, "trace_duty", duty_buf, sizeof(duty_buf));
 		snprintf(caption, sizeof(caption), "%s %s: fraction of block requests slower than "
 			 "a latency (issue to completion, twintrace histograms of all valid samples "
-			 "merged per arm; one request in %s timed).", family, wls.names[w],
-			 rate ? rate : "1");
+			 "merged per arm; one request in %s timed%s%s%s).", family, wls.names[w],
+			 rate ? rate : "1", duty && strcmp(duty, "off") ?
+			 ", while attached: ON/PERIOD ms " : "", duty && strcmp(duty, "off") ?
+			 duty : "", duty && strcmp(duty, "off") ? " (trace_duty)" : "");
 		fig_render(&fig, caption, out);
 		plotted++;
 	}

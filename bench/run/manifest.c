@@ -339,7 +339,12 @@ int manifest_write(const struct manifest_info *mi, const struct matrix *m, char 
 	json_object_set_new(root, "warmup_ios", json_integer(m->warmup_ios));
 	json_object_set_new(root, "trace", json_string(m->trace == MATRIX_TRACE_OFF ? "off" :
 							m->trace == MATRIX_TRACE_ON ? "on" : "both"));
-	json_object_set_new(root, "trace_sample", json_integer(m->trace_sample));
+	json_object_set_new(root, "trace_sample", json_integer(m->trace_rate.sample));
+	if (m->trace_rate.duty_on_ms)
+		json_object_set_new(root, "trace_duty", json_sprintf("%u/%u",
+				    m->trace_rate.duty_on_ms, m->trace_rate.duty_period_ms));
+	else
+		json_object_set_new(root, "trace_duty", json_string("off"));
 	json_object_set_new(root, "git_commit", command_line(git));
 	if (!proc_run(dirty, NULL, &r, NULL, 0)) {
 		json_object_set_new(root, "git_dirty", json_boolean(r.out && *r.out));

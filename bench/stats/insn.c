@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "facts.h"
+#include "family.h"
 #include "insn.h"
 #include "rustsym.h"
 #include "util.h"
@@ -85,10 +86,10 @@ static const char *const wait_prefixes[] = {
 	"acpi_idle", "mwait_idle", "intel_idle", "native_safe_halt", NULL,
 };
 
-#define INSN_METRICS 6
+#define INSN_METRICS 7
 static const char *const insn_metric_names[INSN_METRICS] = {
 	"insn_per_io", "kernel_insn_per_io", "driver_insn_per_io", "core_insn_per_io",
-	"wait_insn_per_io", "busy_insn_per_io",
+	"wait_insn_per_io", "busy_insn_per_io", "pollwait_insn_per_io",
 };
 
 #define INSN_CLASS_INFO(id, name, what, glc, zen4) \
@@ -179,6 +180,8 @@ struct window {
 	uint64_t total, kernel, user;
 	uint64_t user_cls[N_INSN_CLASSES];
 	bool classes, mem;
+	bool polled;		/* a poll function was watched: poll_wait holds its empty turns */
+	uint64_t poll_wait, poll_turns, poll_calls;
 	struct tb_count *tbs;
 	size_t n_tbs, cap;
 	bool complete;
@@ -258,6 +261,92 @@ static struct {
 	char text[512];		/* "-o DIR family=... modules=... [core=...]" */
 } pending;
 
+/* The io_uring function every polled read or write ends in (its ki_complete). */
+#define INSN_POLL_DONE_FUNC	"io_complete_rw_iopoll"
+
+/*
+ * The poll op of the sample's arm: the `poll=` entry of its trace_funcs (a safe variant's
+ * twin's), into @sym; false when it has none.
+ */
+static bool arm_poll_func(const struct insn_window_desc *d, char *sym, size_t len)
+{
+	const struct family_ops *ops = family_find(d->family);
+	const struct family_arm *arm;
+	const char *p;
+	char name[64];
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(d->arm, "+"), d->arm);
+	arm = ops ? family_find_arm(ops, name) : NULL;
+	if (arm && !arm->trace_funcs && arm->role == ARM_VARIANT) {
+		name[strcspn(name, "-")] = '\0';
+		arm = family_find_arm(ops, name);
+	}
+	for (p = arm ? arm->trace_funcs : NULL; p && *p; p += strcspn(p, " "),
+	     p += strspn(p, " "))
+		if (!strncmp(p, "poll=", 5)) {
+			snprintf(sym, len, "%.*s", (int)strcspn(p + 5, " "), p + 5);
+			return true;
+		}
+	return false;
+}
+
+/* The address of text symbol @sym in /proc/kallsyms, as hex into @addr; false if absent. */
+static bool kallsyms_addr(const char *sym, char *addr, size_t len)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], a[32], t, name[256];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%31s %c %255s", a, &t, name) == 3 &&
+			(t == 't' || t == 'T') && !strcmp(name, sym);
+	if (f)
+		fclose(f);
+	if (found)
+		snprintf(addr, len, "%s", a);
+	return found;
+}
+
+/* twinmark poll|done with the address of @sym; a line on stderr when it cannot. */
+static void twinmark_watch(const char *op, const char *sym)
+{
+	char addr[32], err[256];
+	char *argv[] = { "twinmark", (char *)op, addr, NULL };
+	struct proc_result r;
+
+	if (!kallsyms_addr(sym, addr, sizeof(addr))) {
+		fprintf(stderr, "twinbench: %s not in /proc/kallsyms: the poll loop's empty turns "
+			"are not counted apart\n", sym);
+		return;
+	}
+	if (proc_run(argv, NULL, &r, err, sizeof(err))) {
+		fprintf(stderr, "twinbench: twinmark %s %s: %s\n", op, addr, err);
+		return;
+	}
+	if (r.status)
+		fprintf(stderr, "twinbench: twinmark %s %s failed: %s", op, addr,
+			r.errout ? r.errout : "\n");
+	proc_result_free(&r);
+}
+
+/*
+ * Names to the plugin the function that ends a polled io_uring I/O (once, before the
+ * boot's first sample) and the arm's poll op, so that it counts apart the turns of the poll
+ * loop in which no I/O ended (pollwait_insn_per_io). Runs after the driver is loaded and
+ * before fio, so both are translated with the plugin watching them.
+ */
+static void watch_poll_func(const struct insn_window_desc *d)
+{
+	static bool done_watched;
+	char sym[128];
+
+	if (!done_watched)
+		twinmark_watch("done", INSN_POLL_DONE_FUNC);
+	done_watched = true;
+	if (arm_poll_func(d, sym, sizeof(sym)))
+		twinmark_watch("poll", sym);
+}
+
 void insn_window_set(const char *out_dir, unsigned int id, const struct insn_window_desc *d)
 {
 	const char *core = NULL, *with = NULL;
@@ -283,6 +372,7 @@ void insn_window_set(const char *out_dir, unsigned int id, const struct insn_win
 	}
 	pending.id = id;
 	pending.set = true;
+	watch_poll_func(d);
 }
 
 static int hook_fits(int n, size_t len)
@@ -410,6 +500,8 @@ static void window_reset(struct window *w, unsigned int file)
 	w->n_tbs = 0;
 	w->complete = false;
 	w->classes = false;
+	w->polled = false;
+	w->poll_wait = w->poll_turns = w->poll_calls = 0;
 	memset(w->user_cls, 0, sizeof(w->user_cls));
 	if (w->note_file != file)
 		w->note[0] = '\0';
@@ -530,6 +622,16 @@ static int load_plugin_file(const char *path, unsigned int file, struct windows 
 			cur->user = c;
 			cur->classes = n_cols > 0;
 			cur->mem = mem;
+		} else if (!strncmp(line, "pollwait ", 9)) {
+			if (!cur || sscanf(line, "pollwait %llu %llu %llu %*u", &a, &b, &c) != 3) {
+				fclose(f);
+				return seterr(err, len, "%s:%lu: expected pollwait INSNS TURNS "
+					      "CALLS DONE inside a window", path, lineno);
+			}
+			cur->polled = true;
+			cur->poll_wait = a;
+			cur->poll_turns = b;
+			cur->poll_calls = c;
 		} else if (sscanf(line, "end %u", &id) == 1) {
 			if (!cur || cur->id != id) {
 				fclose(f);
@@ -877,7 +979,7 @@ static void groups_free(struct groups *gs)
 /* One window ----------------------------------------------------------------------------- */
 
 struct window_metrics {
-	double insn, kernel, driver, core, wait, busy;	/* per I/O */
+	double insn, kernel, driver, core, wait, busy, pollwait;	/* per I/O */
 	double cls[N_INSN_CLASSES], driver_cls[N_INSN_CLASSES];
 };
 
@@ -958,7 +1060,9 @@ static void resolve_window(const struct window *w, const struct symtab *vmlinux,
 	m->driver = (by_class[CLASS_DRIVER] + by_class[CLASS_LAYER]) / wf->ios;
 	m->core = by_class[CLASS_CORE] / wf->ios;
 	m->wait = wait / wf->ios;
-	m->busy = m->insn - m->wait;
+	m->pollwait = (double)w->poll_wait / wf->ios;
+	/* polled, the task never sleeps and the empty turns hold what wait counts: once only */
+	m->busy = m->insn - (w->poll_calls ? m->pollwait : m->wait);
 }
 
 /* samples.csv rows ----------------------------------------------------------------------- */
@@ -1011,7 +1115,7 @@ static void put_metrics(struct sample_table *t, const struct window_file *wf,
 			const struct window *w, const struct window_metrics *m, const char *note)
 {
 	const double values[INSN_METRICS] = { m->insn, m->kernel, m->driver, m->core, m->wait,
-					      m->busy };
+					      m->busy, m->pollwait };
 	const char *inherited = NULL;
 	size_t keep = 0;
 
@@ -1028,7 +1132,7 @@ static void put_metrics(struct sample_table *t, const struct window_file *wf,
 	for (int i = 0; i < INSN_METRICS; i++) {
 		struct sample_row row = { .sample = wf->sample, .value = values[i] };
 
-		if (i == 3 && !wf->core[0])
+		if ((i == 3 && !wf->core[0]) || (i == 6 && !w->polled))
 			continue;
 		strcpy(row.family, wf->family);
 		strcpy(row.arm, wf->arm);

@@ -4,6 +4,8 @@
 # exactly 16 more instructions per call there; its function of known instruction classes shows
 # exactly its atomics, fences, indirect calls (through the guest kernel's retpoline thunks),
 # conditional branches and rep iterations per call, and with mem=on its loads and stores;
+# its poll loop of known shape (insnprobe_polled: 8 polls per I/O, 7 find nothing) shows
+# exactly its empty turns counted apart (pollwait), each a few instructions;
 # the runner's net sample (rawnet, UDP 64 B)
 # gets an instruction window with per-packet driver and net-core counts; two boots running
 # the same null-block samples (null_blk, rawnull, safenull; 4 KiB randread io_uring, QD1 and
@@ -15,8 +17,8 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 # Checks: refusal 2, acceptance 1, insnprobe and net windows 7, classes 6, loads and stores
-# 3, two boots 2 each, 3 arms x 2 depths.
-plan $((3 + 7 + 6 + 3 + 2 * 2 + 3 * 2))
+# 3, poll loop 3, two boots 2 each, 3 arms x 2 depths.
+plan $((3 + 7 + 6 + 3 + 3 + 2 * 2 + 3 * 2))
 . "$(dirname "$0")/../lib/need.sh"
 need make qemu-system-x86_64 || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -89,6 +91,11 @@ twinmark start 102 && echo $calls >\$p/call_padded &&
 twinmark start 103 && echo $calls >\$p/call_classes &&
 	twinmark stop 103 -o /out/insn family=probe arm=classes workload=calls sample=0 \
 		modules=insnprobe ios=$calls || exit 1
+twinmark poll \$(awk '\$3 == "insnprobe_poll" { print \$1 }' /proc/kallsyms) &&
+	twinmark done \$(awk '\$3 == "insnprobe_reaped" { print \$1 }' /proc/kallsyms) || exit 1
+twinmark start 104 && echo $calls >\$p/call_poll &&
+	twinmark stop 104 -o /out/insn family=probe arm=poll workload=calls sample=0 \
+		modules=insnprobe ios=$calls || exit 1
 cat /sys/devices/system/cpu/vulnerabilities/spectre_v2 >/out/spectre_v2.txt
 JOB
 # The runner's net family opens and closes the window of its measured iperf3 client itself
@@ -134,7 +141,7 @@ wait "$probe_vm"
 check "the insnprobe guest ran (vm-run exit $?)" test -s "$work/probe/insn/window-102.txt"
 "$top/bench/twinbench" insn "$work/probe" >"$work/probe/insn.out" 2>&1
 check "twinbench insn reads the probe windows and the net sample's" \
-	grep -q "^4 windows" "$work/probe/insn.out"
+	grep -q "^5 windows" "$work/probe/insn.out"
 nd=$(csv_value "$work/probe/samples.csv" rawnet udp-64b driver_insn_per_io)
 nc=$(csv_value "$work/probe/samples.csv" rawnet udp-64b core_insn_per_io)
 ni=$(csv_value "$work/probe/samples.csv" rawnet udp-64b insn_per_io)
@@ -146,8 +153,10 @@ nios=$(sed -n 's/^ios=//p' "$work/probe/insn/window-1.txt")
 check "net: the window is divided by the packets received (${nios:-none} of 2000 sent)" \
 	awk -v n="${nios:-0}" 'BEGIN { exit !(n > 0 && n <= 2000) }'
 fn=$work/probe/insn-functions.csv
-per_call() { awk -F, -v f="$1" '$5 == f { print $8 / $9 }' "$fn"; }
-calls_per() { awk -F, -v f="$1" '$5 == f { print $9 }' "$fn"; }
+# per_call / calls_per insnprobe_X: in the window of arm X (the poll window calls
+# insnprobe_plain too)
+per_call() { awk -F, -v f="$1" -v a="${1#insnprobe_}" '$2 == a && $5 == f { print $8 / $9 }' "$fn"; }
+calls_per() { awk -F, -v f="$1" -v a="${1#insnprobe_}" '$2 == a && $5 == f { print $9 }' "$fn"; }
 plain=$(per_call insnprobe_plain)
 padded=$(per_call insnprobe_padded)
 echo "# insnprobe_plain ${plain:-?} insn/call, insnprobe_padded ${padded:-?} insn/call"
@@ -190,6 +199,27 @@ for want in load:6 store:13; do
 		awk -v g="${got:-x}" -v n="$n" \
 		'BEGIN { exit !(g + 0 == g && g - n < 0.001 && n - g < 0.001) }'
 done
+# The poll loop: of 8 polls per call 7 find nothing (no insnprobe_reaped in the turn
+# after), each turn the same few instructions (and a timer tick in the odd one); the
+# plugin's "pollwait INSNS TURNS CALLS DONE" line of window 104 says how many.
+read -r pw pt pc pd <<<"$(awk '$1 == "window" { w = $2 } w == 104 && $1 == "pollwait" {
+	print $2, $3, $4, $5; exit }' "$work"/probe/insncount*.txt)"
+echo "# poll loop: pollwait ${pw:-?} instructions in ${pt:-?} empty turns of ${pc:-?} polls," \
+	"${pd:-?} ended"
+check "poll loop: every poll and end counted, exactly 7 in 8 turns empty (${pt:-none})" \
+	awk -v c="${pc:-0}" -v t="${pt:-0}" -v d="${pd:-0}" -v n=$calls \
+	'BEGIN { exit !(c == 8 * n && d == n && t == 7 * n) }'
+check "poll loop: an empty turn is a few instructions (${pw:-?} / ${pt:-?})" \
+	awk -v w="${pw:-0}" -v t="${pt:-0}" 'BEGIN { exit !(t > 0 && w / t > 5 && w / t < 100) }'
+pi=$(csv_value "$work/probe/samples.csv" poll calls insn_per_io)
+pp=$(csv_value "$work/probe/samples.csv" poll calls pollwait_insn_per_io)
+pwt=$(csv_value "$work/probe/samples.csv" poll calls wait_insn_per_io)
+pb=$(csv_value "$work/probe/samples.csv" poll calls busy_insn_per_io)
+echo "# poll loop per call: insn ${pi:-?}, pollwait ${pp:-?}, wait ${pwt:-?}, busy ${pb:-?}"
+check "poll loop: pollwait_insn_per_io = pollwait / calls, and busy = insn - pollwait" \
+	awk -v w="${pw:-0}" -v n=$calls -v i="${pi:-0}" -v p="${pp:-x}" \
+	-v b="${pb:-0}" 'BEGIN { d = i - p - b; exit !(p > 0 && p - w / n < 1e-5 &&
+		w / n - p < 1e-5 && d < 1e-4 && d > -1e-4) }'
 dp=$(csv_value "$work/probe/samples.csv" plain calls driver_insn_per_io)
 dq=$(csv_value "$work/probe/samples.csv" padded calls driver_insn_per_io)
 echo "# driver_insn_per_io: plain ${dp:-?}, padded ${dq:-?}"

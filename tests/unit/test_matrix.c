@@ -130,6 +130,10 @@ static void test_trace_plan(void **state)
 	if (matrix_load(path, &m, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(m.trace, MATRIX_TRACE_BOTH);
+	/* the default rate: every request timed while attached, 20 of every 640 ms */
+	assert_int_equal(m.trace_rate.sample, 1);
+	assert_int_equal(m.trace_rate.duty_on_ms, 20);
+	assert_int_equal(m.trace_rate.duty_period_ms, 640);
 	plan_build(&m, 1, &p);
 	assert_int_equal(p.n, 2 * 2 * 2);
 	for (size_t i = 0; i < p.n; i++) {
@@ -196,6 +200,8 @@ static const struct {
 				 "bytes does not fit mtu=1500 (give mtu >= 9000 in params, or a "
 				 "smaller bs)" },
 	{ "bad-trace.ini", 2, "trace = yes: expected off, on or both" },
+	{ "bad-duty.ini", 3, "trace_duty = 640/20: expected ON/PERIOD in ms (0 < ON < PERIOD "
+			     "<= 3600000) or off" },
 	{ "missing-iodepth.ini", 3, "workload 'r': iodepth is not set (here or in [workloads])" },
 	{ "bs-too-large.ini", 6, "workload 'r' on family null: bs 2147483648 is larger than "
 				 "the device (1073741824 bytes)" },

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "family.h"
+#include "matrix.h"
 #include "trace.h"
 #include "util.h"
 
@@ -24,6 +25,10 @@ static const struct family_arm arm = {
 	.name = "rawnull", .module = "rawnull", .device = "/dev/rawnull%d",
 	.role = ARM_RAW, .trace_funcs = "queue_rq=rawnull_queue_rq timer=rawnull_timer",
 };
+
+static const struct matrix_trace_rate rate16 = { .sample = 16 };
+static const struct matrix_trace_rate duty = { .sample = 1, .duty_on_ms = 20,
+					       .duty_period_ms = 640 };
 
 static void fixture(char *buf, size_t size)
 {
@@ -73,7 +78,7 @@ static void test_scripts(void **state)
 	char err[256], path[256], *text;
 
 	(void)state;
-	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, "/dev/rawnull0", 16,
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, "/dev/rawnull0", &rate16,
 				       err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/start.sh", t.dir);
 	text = file_read(path, NULL, NULL, 0);
@@ -87,8 +92,17 @@ static void test_scripts(void **state)
 	trace_cleanup(&t);
 	assert_false(path_exists(path));
 
+	/* a duty cycle is passed with the device */
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", NULL, "/dev/rawnull0", &duty,
+				       err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/start.sh", t.dir);
+	text = file_read(path, NULL, NULL, 0);
+	assert_non_null(strstr(text, "--dev /dev/rawnull0 --sample 1 --duty 20/640 >"));
+	free(text);
+	trace_cleanup(&t);
+
 	/* no device: no block events (a net interface) */
-	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, NULL, 16, err,
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, NULL, &rate16, err,
 				       sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/start.sh", t.dir);
 	text = file_read(path, NULL, NULL, 0);
@@ -147,11 +161,64 @@ static void test_metrics_sampled(void **state)
 	fclose(f);
 	assert_int_equal(trace_metrics(&t, 20000, out, err, sizeof(err)), 0);
 	assert_float_equal(metric(out, "bpf_lat_p99"), 1200, 0);
-	assert_int_equal(out->n_settings, 1);
+	assert_int_equal(out->n_settings, 3);
 	assert_string_equal(out->settings[0].name, "trace_sample");
 	assert_string_equal(out->settings[0].value, "16");
+	assert_string_equal(out->settings[1].name, "trace_duty");
+	assert_string_equal(out->settings[1].value, "off");
+	assert_string_equal(out->settings[2].name, "trace_timed");
+	assert_string_equal(out->settings[2].value, "0.0625");
 	out->n_metrics = 0;
 	assert_int_equal(trace_metrics(&t, 1250, out, err, sizeof(err)), -1);
+	unlink(t.json);
+	free(out);
+}
+
+/* Writes a JSON whose block section has a duty cycle and @issued requests into t->json. */
+static void duty_json(struct trace_session *t, unsigned int issued)
+{
+	FILE *f;
+
+	snprintf(t->json, sizeof(t->json), "/tmp/test_trace-%d.json", (int)getpid());
+	f = fopen(t->json, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"version\": 1, \"block\": {\"sample_every\": 1, \"issued\": %u, "
+		"\"count\": %u, \"p50_ns\": 900, \"p99_ns\": 1200, \"p999_ns\": 1500, "
+		"\"duty\": {\"on_ms\": 20, \"period_ms\": 640, \"attached_ns\": 60000000}}, "
+		"\"functions\": [{\"role\": \"queue_rq\", \"symbol\": \"rawnull_queue_rq\", "
+		"\"calls\": %u, \"returns\": %u, \"timed_ns\": 250000, \"ns\": 250000}]}\n",
+		issued, issued, issued, issued);
+	fclose(f);
+}
+
+/*
+ * Duty-cycled: only the requests issued while attached are counted, so the count check
+ * asks for no more than fio's and some; the settings name the cycle and the part timed.
+ */
+static void test_metrics_duty(void **state)
+{
+	struct trace_session t = { 0 };
+	struct run_output *out = calloc(1, sizeof(*out));
+	char err[256];
+
+	(void)state;
+	duty_json(&t, 625);
+	assert_int_equal(trace_metrics(&t, 20000, out, err, sizeof(err)), 0);
+	assert_float_equal(metric(out, "bpf_lat_p99"), 1200, 0);
+	/* the probes ran while the block programs did: per request issued then */
+	assert_float_equal(metric(out, "driver_ns_per_io"), 250000.0 / 625, 1e-9);
+	assert_int_equal(out->n_settings, 3);
+	assert_string_equal(out->settings[1].value, "20/640");
+	assert_string_equal(out->settings[2].value, "0.03125");
+	out->n_metrics = out->n_settings = 0;
+	duty_json(&t, 20500);
+	assert_int_equal(trace_metrics(&t, 20000, out, err, sizeof(err)), -1);
+	assert_string_equal(err, "trace-failed: twintrace saw 20500 requests in its duty cycle, "
+			    "fio did only 20000 I/Os");
+	out->n_metrics = out->n_settings = 0;
+	duty_json(&t, 0);
+	assert_int_equal(trace_metrics(&t, 20000, out, err, sizeof(err)), -1);
+	assert_string_equal(err, "trace-failed: twintrace saw no request in 60 ms attached");
 	unlink(t.json);
 	free(out);
 }
@@ -177,7 +244,7 @@ static void test_cleanup_stops_leftover(void **state)
 	int status;
 
 	(void)state;
-	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, NULL, 16, err,
+	assert_int_equal(trace_prepare(&t, "/tmp/x.trace.json", arm.trace_funcs, NULL, &rate16, err,
 				       sizeof(err)), 0);
 	child = fork();
 	assert_true(child >= 0);
@@ -203,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_scripts),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_metrics_sampled),
+		cmocka_unit_test(test_metrics_duty),
 		cmocka_unit_test(test_funcs_for_clock),
 		cmocka_unit_test(test_cleanup_stops_leftover),
 	};

@@ -296,8 +296,9 @@ if command -v twinbench >/dev/null && modinfo rawnull >/dev/null 2>&1; then
 			test -s "$dir/samples/0001.trace.json"
 		check "runner irqmode=$mode: driver_ns_per_io and bpf_lat_p99 recorded" \
 			test -n "$(metric "$dir" driver_ns_per_io)" -a -n "$(metric "$dir" bpf_lat_p99)"
-		check "runner irqmode=$mode: the sample records trace_sample=16 (the default)" \
-			grep -q ',trace_sample,16$' "$dir/settings/0001.csv"
+		check "runner irqmode=$mode: the sample records the default rate (trace_sample=1, trace_duty=20/640)" \
+			sh -c "grep -q ',trace_sample,1\$' '$dir/settings/0001.csv' &&
+				grep -q ',trace_duty,20/640\$' '$dir/settings/0001.csv'"
 		hr=$(json_module_hrtimers "$dir/samples/0001.trace.json" rawnull)
 		if [ $mode = 2 ]; then
 			check "runner irqmode=2: one rawnull hrtimer per measured I/O ($hr)" \

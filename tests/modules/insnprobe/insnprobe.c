@@ -13,11 +13,19 @@
  * sfence), INSNPROBE_ICALLS indirect calls (C calls through a function pointer: whatever
  * the kernel's build and boot-time patching make of them), INSNPROBE_JCCS conditional
  * branches and INSNPROBE_REPS iterations of one rep stosq; call_classes=N runs it N times.
+ *
+ * insnprobe_polled() is a poll loop with a known answer: it calls insnprobe_poll() until
+ * that finds something, which it does on every INSNPROBE_POLL_EVERY-th call, then ends
+ * the "I/O" (insnprobe_reaped()) and does INSNPROBE_WORK calls' worth of work.
+ * call_poll=N runs it N times, so of its N * INSNPROBE_POLL_EVERY polls
+ * N * (INSNPROBE_POLL_EVERY - 1) find nothing, each such turn of the loop the same few
+ * instructions.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/kernel.h>
 #include <linux/compiler.h>
+#include <linux/processor.h>
 
 #define INSNPROBE_EXTRA		16
 #define INSNPROBE_MAX_CALLS	10000000u
@@ -26,10 +34,13 @@
 #define INSNPROBE_ICALLS	2
 #define INSNPROBE_JCCS		4
 #define INSNPROBE_REPS		8
+#define INSNPROBE_POLL_EVERY	8
+#define INSNPROBE_WORK		256
 
 static u64 insnprobe_sink;
 static u64 insnprobe_shared;
 static u64 insnprobe_buf[INSNPROBE_REPS];
+static unsigned int insnprobe_polls;
 
 static __always_inline u64 insnprobe_body(u64 x)
 {
@@ -70,6 +81,29 @@ static noinline u64 insnprobe_classes(u64 x)
 	return x;
 }
 
+/* A device with something to reap on every INSNPROBE_POLL_EVERY-th poll. */
+static noinline bool insnprobe_poll(void)
+{
+	return ++insnprobe_polls % INSNPROBE_POLL_EVERY == 0;
+}
+
+static noinline u64 insnprobe_reaped(u64 x)
+{
+	return x + insnprobe_polls;
+}
+
+static noinline u64 insnprobe_polled(u64 x)
+{
+	int i;
+
+	while (!insnprobe_poll())
+		cpu_relax();
+	x = insnprobe_reaped(x);
+	for (i = 0; i < INSNPROBE_WORK; i++)
+		x = insnprobe_plain(x);
+	return x;
+}
+
 static int insnprobe_run(const char *val, u64 (*fn)(u64))
 {
 	unsigned int n;
@@ -102,6 +136,12 @@ static int insnprobe_set_classes(const char *val, const struct kernel_param *kp)
 	return insnprobe_run(val, insnprobe_classes);
 }
 
+static int insnprobe_set_poll(const char *val, const struct kernel_param *kp)
+{
+	insnprobe_polls = 0;
+	return insnprobe_run(val, insnprobe_polled);
+}
+
 static const struct kernel_param_ops insnprobe_plain_ops = {
 	.set = insnprobe_set_plain,
 };
@@ -121,6 +161,13 @@ MODULE_PARM_DESC(call_padded, "call insnprobe_padded() this many times (16 more 
 
 module_param_cb(call_classes, &insnprobe_classes_ops, NULL, 0200);
 MODULE_PARM_DESC(call_classes, "call insnprobe_classes() this many times (known classes)");
+
+static const struct kernel_param_ops insnprobe_poll_ops = {
+	.set = insnprobe_set_poll,
+};
+
+module_param_cb(call_poll, &insnprobe_poll_ops, NULL, 0200);
+MODULE_PARM_DESC(call_poll, "run the poll loop insnprobe_polled() this many times");
 
 MODULE_DESCRIPTION("twinbench test module with a known instruction difference and classes");
 MODULE_LICENSE("GPL");
