@@ -40,6 +40,14 @@ static const char *const kernel_problems[] = {
 	"list_del corruption",
 };
 
+/*
+ * What a driver logs when a request timed out (stock nvme: "I/O tag N (...) ... timeout,
+ * aborting|reset controller"; the NVMe twins: "tag N timed out, ..."): the sample then
+ * waited out a timeout instead of measuring the I/O path, so it is invalid too.
+ */
+static const char *const io_timeouts[] = { ") QID ", " timed out, completion reaped",
+					   " timed out, resetting controller" };
+
 static void kmsg_start(struct kmsg_watch *k)
 {
 	static bool warned;
@@ -56,8 +64,19 @@ static void kmsg_start(struct kmsg_watch *k)
 	lseek(k->fd, 0, SEEK_END);
 }
 
-/* First problem line logged since kmsg_start into @line; false when the log is clean. */
-static bool kmsg_problem(struct kmsg_watch *k, char *line, size_t size)
+static bool kmsg_io_timeout(const char *msg)
+{
+	for (size_t i = 0; i < sizeof(io_timeouts) / sizeof(*io_timeouts); i++)
+		if (strstr(msg, io_timeouts[i]) && strstr(msg, "tag ") && strstr(msg, "time"))
+			return true;
+	return false;
+}
+
+/*
+ * First problem line logged since kmsg_start into @line, its kind ("kernel-warning",
+ * "io-timeout") in *@kind; false when the log is clean.
+ */
+static bool kmsg_problem(struct kmsg_watch *k, char *line, size_t size, const char **kind)
 {
 	char rec[8192];
 	bool found = false;
@@ -81,8 +100,14 @@ static bool kmsg_problem(struct kmsg_watch *k, char *line, size_t size)
 		     i++) {
 			if (strstr(msg, kernel_problems[i])) {
 				snprintf(line, size, "%.*s", (int)size - 1, msg);
+				*kind = "kernel-warning";
 				found = true;
 			}
+		}
+		if (!found && kmsg_io_timeout(msg)) {
+			snprintf(line, size, "%.*s", (int)size - 1, msg);
+			*kind = "io-timeout";
+			found = true;
 		}
 	}
 	close(k->fd);
@@ -189,6 +214,7 @@ static int exec_sample(const struct matrix *m, const struct plan *p, const struc
 	struct kmsg_watch kmsg;
 	struct trace_session trace = { 0 };
 	char why[256], problem[512] = "", arm[MATRIX_NAME_LEN], json[4096];
+	const char *kind = "";
 	bool ran = false, traced = trace_arm_split(e->arm, arm, sizeof(arm));
 	int rc;
 
@@ -231,8 +257,8 @@ static int exec_sample(const struct matrix *m, const struct plan *p, const struc
 		snprintf(out->failure, sizeof(out->failure), "unload-failed: %.200s", why);
 		ran = false;
 	}
-	if (kmsg_problem(&kmsg, why, sizeof(why)))
-		snprintf(problem, sizeof(problem), "kernel-warning: %s", why);
+	if (kmsg_problem(&kmsg, why, sizeof(why), &kind))
+		snprintf(problem, sizeof(problem), "%s: %s", kind, why);
 	if (stop_signal) {
 		free(out);
 		return 1;

@@ -108,8 +108,8 @@ struct family_ops {
 	 * What one sample costs in a VM under TCG (the runner's estimate of a plan, printed
 	 * before it boots; README.md, "Profiles", has the runs they come from): seconds of
 	 * fixed cost (load, devices, tools started, unload: the default profile's samples of
-	 * 4400 units) and microseconds per I/O or packet, warm-up included (null: the quick
-	 * profile's samples of 66000 I/Os; nvme scaled from it by the default run's ratio).
+	 * 4400 units less their I/O) and microseconds per I/O or packet, warm-up included
+	 * (the measured job's or client's time over its I/Os or packets in those samples).
 	 */
 	double est_sample_s, est_unit_us;
 

@@ -259,10 +259,13 @@ static int gate_arms(struct matrix *m, const struct guest_kernel *gk, const char
 }
 
 /*
- * What one boot of the VM costs under TCG: initramfs, kernel, guest start (seconds; the
- * default profile's run in README.md, "Profiles").
+ * What one boot of the VM costs under TCG: initramfs, kernel, guest start, the first
+ * sample's copy of the kernel's symbols, and the report once (seconds; the default
+ * profile's run in README.md, "Profiles").
  */
-#define EST_BOOT_S	130
+#define EST_BOOT_S	65
+/* The load average of the 2-core host on which the costs (family.h) were measured. */
+#define EST_LOAD	9
 
 /*
  * The plan's duration in a VM under TCG, from each family's per-sample and per-unit costs
@@ -294,8 +297,10 @@ static void print_estimate(const struct matrix *m, const struct plan *p, const c
 	double s = plan_estimate_s(m, p);
 
 	printf("twinbench run: %zu samples, estimated %.0f min in a VM under TCG%s\n"
-	       "  (per sample its family's fixed cost and cost per I/O or packet, %d s a boot)\n",
-	       p->n, s / 60 + 0.5, strcmp(mode, "vm") ? " (less on this host)" : "", EST_BOOT_S);
+	       "  (per sample its family's fixed cost and cost per I/O or packet, %d s a boot, as\n"
+	       "  measured on 2 cores at a load average of %d; a busier machine takes longer)\n",
+	       p->n, s / 60 + 0.5, strcmp(mode, "vm") ? " (less on this host)" : "", EST_BOOT_S,
+	       EST_LOAD);
 }
 
 /* Say which (arm, workload) pairs the plan leaves out, and why. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_family_net.c - the net family's checks of its parameters and workloads, and its
- * readers of iperf3 -J reports (new and old field names) and of `ip -s -j link`, against
+ * readers of iperf3 -J reports (new and old field names), of `ip -s -j link` and of the
+ * iperf3 server's listening socket in /proc/net/tcp, against
  * real captured output (tests/fixtures/net/README.md says how each was made).
  */
 #include <math.h>
@@ -123,6 +124,27 @@ static void test_rx_packets(void **state)
 	free(text);
 }
 
+/* The listener is found by port and LISTEN state only; after a test it is a new socket. */
+static void test_listener_inode(void **state)
+{
+	char *listen = fixture("proc-net-tcp-listen.txt");
+	char *during = fixture("proc-net-tcp-during.txt");
+	char *after = fixture("proc-net-tcp-after.txt");
+
+	(void)state;
+	assert_int_equal(net_listener_inode(listen, 0), 160660);
+	assert_int_equal(net_listener_inode(during, 0), 160660);
+	assert_int_equal(net_listener_inode(after, 0), 160783);
+	/* waiting for a new listener: the old one does not count */
+	assert_int_equal(net_listener_inode(listen, 160660), 0);
+	assert_int_equal(net_listener_inode(after, 160660), 160783);
+	assert_int_equal(net_listener_inode("", 0), 0);
+	assert_int_equal(net_listener_inode(NULL, 0), 0);
+	free(listen);
+	free(during);
+	free(after);
+}
+
 static void test_params(void **state)
 {
 	const struct family_ops *net = family_find("net");
@@ -180,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_iperf3_error_is_reported),
 		cmocka_unit_test(test_broken_reports_fail),
 		cmocka_unit_test(test_rx_packets),
+		cmocka_unit_test(test_listener_inode),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_workloads),
 	};

@@ -28,4 +28,10 @@ int net_parse_iperf3(const char *text, bool udp, struct net_iperf3 *res, char *e
 /* rx_packets of the one device in the output of `ip -s -j link show dev X`; -1 on failure. */
 int net_parse_rx_packets(const char *text, unsigned long long *packets, char *err, size_t len);
 
+/*
+ * The inode of the socket listening on the iperf3 port in @tcp (a /proc/net/tcp table),
+ * other than @not; 0 when there is none. The server opens a new one after each test.
+ */
+unsigned long net_listener_inode(const char *tcp, unsigned long not);
+
 #endif /* TWINBENCH_FAMILY_NET_H */
