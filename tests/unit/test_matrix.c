@@ -130,10 +130,10 @@ static void test_trace_plan(void **state)
 	if (matrix_load(path, &m, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(m.trace, MATRIX_TRACE_BOTH);
-	/* the default rate: every request timed while attached, 20 of every 640 ms */
-	assert_int_equal(m.trace_rate.sample, 1);
-	assert_int_equal(m.trace_rate.duty_on_ms, 20);
-	assert_int_equal(m.trace_rate.duty_period_ms, 640);
+	/* the default rate: one request in 16, always attached (no duty cycle) */
+	assert_int_equal(m.trace_rate.sample, 16);
+	assert_int_equal(m.trace_rate.duty_on_ms, 0);
+	assert_int_equal(m.trace_rate.duty_period_ms, 0);
 	plan_build(&m, 1, &p);
 	assert_int_equal(p.n, 2 * 2 * 2);
 	for (size_t i = 0; i < p.n; i++) {

@@ -271,7 +271,8 @@ INI
 		>"$dir/plan.tsv"
 	printf '# seed=1\nindex\tfamily\tarm\tworkload\tsample\n' >>"$dir/plan.tsv"
 	printf '1\tnull\trawnull+trace\trandread-4k-qd1\t1\n' >>"$dir/plan.tsv"
-	twinbench exec --plan "$dir/plan.tsv" --out "$dir" >"$dir/exec.log" 2>&1
+	twinbench exec --plan "$dir/plan.tsv" --out "$dir" >"$dir/exec.log" 2>&1 ||
+		{ sed 's/^/# exec: /' "$dir/exec.log" | tail -n 20; return 1; }
 }
 # metric DIR NAME: the value of metric NAME in the runner's sample 0001 (empty if absent).
 metric() {
@@ -296,9 +297,9 @@ if command -v twinbench >/dev/null && modinfo rawnull >/dev/null 2>&1; then
 			test -s "$dir/samples/0001.trace.json"
 		check "runner irqmode=$mode: driver_ns_per_io and bpf_lat_p99 recorded" \
 			test -n "$(metric "$dir" driver_ns_per_io)" -a -n "$(metric "$dir" bpf_lat_p99)"
-		check "runner irqmode=$mode: the sample records the default rate (trace_sample=1, trace_duty=20/640)" \
-			sh -c "grep -q ',trace_sample,1\$' '$dir/settings/0001.csv' &&
-				grep -q ',trace_duty,20/640\$' '$dir/settings/0001.csv'"
+		check "runner irqmode=$mode: the sample records the default rate (trace_sample=16, trace_duty=off)" \
+			sh -c "grep -q ',trace_sample,16\$' '$dir/settings/0001.csv' &&
+				grep -q ',trace_duty,off\$' '$dir/settings/0001.csv'"
 		hr=$(json_module_hrtimers "$dir/samples/0001.trace.json" rawnull)
 		if [ $mode = 2 ]; then
 			check "runner irqmode=2: one rawnull hrtimer per measured I/O ($hr)" \
