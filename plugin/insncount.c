@@ -22,10 +22,11 @@
  *   classes NAME...                 (the class columns below, in order; mem on|off)
  *   window ID total N kernel N user N
  *   user C...                       (the user slot's class counts)
- *   tb ADDR INSNS EXECS C... [call|jmp TARGET]
+ *   tb ADDR INSNS EXECS [call|jmp TARGET N] C...
  *                                   (one line per kernel block address executed; the block
  *                                   ends in a direct call or jump to TARGET, which the host
- *                                   checks for an indirect-branch thunk)
+ *                                   checks for an indirect-branch thunk, and N executions
+ *                                   reached it)
  *   pollwait INSNS TURNS CALLS DONE (with a watched poll function: the instructions of the
  *                                   poll loop's empty turns, their number, the poll calls
  *                                   and the I/Os ended, all in the window)
@@ -77,6 +78,7 @@ struct slot {
 	uint64_t acc, acc_r;
 	uint64_t vaddr;
 	uint64_t target;	/* the direct call or jump that ends the block, or 0 */
+	uint64_t target_execs;	/* executions of that call or jump */
 	bool target_is_call;
 };
 
@@ -230,6 +232,7 @@ static void slot_zero(struct slot *s)
 	s->rep_acc2 = 0;
 	s->acc = 0;
 	s->acc_r = 0;
+	s->target_execs = 0;
 }
 
 /*
@@ -288,8 +291,9 @@ static void write_window(uint64_t id)
 			out_printf("tb 0x%" PRIx64 " %" PRIu64 " %" PRIu64, s->vaddr, s->insns,
 				   s->execs);
 			if (s->target)
-				out_printf(" %s 0x%" PRIx64, s->target_is_call ? "call" : "jmp",
-					   s->target);
+				out_printf(" %s 0x%" PRIx64 " %" PRIu64,
+					   s->target_is_call ? "call" : "jmp", s->target,
+					   s->target_execs);
 			out_classes(s);
 		}
 	if (state.n_poll_funcs)
@@ -584,9 +588,13 @@ static void count_classes(struct qemu_plugin_tb *tb, size_t n, struct slot *s)
 }
 
 /*
- * Records in @s the target of the direct call or jump (e8/e9 rel32) that ends block @tb:
- * the kernel's indirect calls and jumps may go through such a call of a retpoline thunk,
- * which only the host can name (twinbench insn counts them as indirect).
+ * Records in @s the target of the direct call or jump (e8/e9 rel32) that ends block @tb,
+ * and counts that instruction's executions: the kernel's indirect calls and jumps may go
+ * through such a call of a retpoline thunk, which only the host can name (twinbench insn
+ * counts them as indirect). The count is the instruction's own, not the block's: a block
+ * left early (a shorter block QEMU cuts at the same start to spend the rest of an icount
+ * budget, or one it leaves at an I/O access to run that alone) does not reach the call,
+ * and the block that then runs on from where it stopped does.
  */
 static void note_target(struct qemu_plugin_tb *tb, size_t n, struct slot *s)
 {
@@ -603,6 +611,8 @@ static void note_target(struct qemu_plugin_tb *tb, size_t n, struct slot *s)
 	memcpy(&rel, p + 1, sizeof(rel));
 	s->target = qemu_plugin_insn_vaddr(insn) + 5 + (int64_t)rel;
 	s->target_is_call = p[0] == 0xe8;
+	qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+						   &s->target_execs, 1);
 }
 
 static void insncount_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)

@@ -166,11 +166,14 @@ struct symtab {
 	size_t n, cap;
 };
 
-/* One translation block start address of a window; target: the direct branch ending it. */
+/*
+ * One translation block start address of a window; target: the direct branch ending it,
+ * which target_execs executions reached (fewer than execs when QEMU left a block early).
+ */
 struct tb_count {
 	uint64_t addr, insns, execs;
 	uint64_t cls[N_INSN_CLASSES];
-	uint64_t target;
+	uint64_t target, target_execs;
 	bool target_is_call;
 };
 
@@ -550,10 +553,10 @@ static bool parse_counts(const char *p, const int *col, int n, uint64_t *cls)
 	return !*(p + strspn(p, " \n"));
 }
 
-/* Reads a "tb ADDR INSNS EXECS [call|jmp TARGET] C..." line; false when it is not one. */
+/* Reads a "tb ADDR INSNS EXECS [call|jmp TARGET N] C..." line; false when it is not one. */
 static bool parse_tb(const char *line, const int *col, int n_cols, struct tb_count *tb)
 {
-	unsigned long long a, b, c, target;
+	unsigned long long a, b, c, target, texecs;
 	char kind[8];
 	int used = 0, more = 0;
 
@@ -561,9 +564,10 @@ static bool parse_tb(const char *line, const int *col, int n_cols, struct tb_cou
 	if (sscanf(line, "tb %llx %llu %llu%n", &a, &b, &c, &used) != 3)
 		return false;
 	*tb = (struct tb_count){ .addr = a, .insns = b, .execs = c };
-	if (sscanf(line + used, " %7[a-z] %llx%n", kind, &target, &more) == 2 &&
+	if (sscanf(line + used, " %7[a-z] %llx %llu%n", kind, &target, &texecs, &more) == 3 &&
 	    (!strcmp(kind, "call") || !strcmp(kind, "jmp"))) {
 		tb->target = target;
+		tb->target_execs = texecs;
 		tb->target_is_call = !strcmp(kind, "call");
 		used += more;
 	}
@@ -594,7 +598,7 @@ static int load_plugin_file(const char *path, unsigned int file, struct windows 
 			if (!cur || !parse_tb(line, col, n_cols, &tb)) {
 				fclose(f);
 				return seterr(err, len, cur ? "%s:%lu: expected tb ADDR INSNS EXECS "
-					      "[call|jmp TARGET] and %d class counts" :
+					      "[call|jmp TARGET N] and %d class counts" :
 					      "%s:%lu: a block count outside a window", path, lineno,
 					      n_cols);
 			}
@@ -1001,7 +1005,8 @@ static void tb_classes(const struct tb_count *tb, const struct symtab *vmlinux, 
 	for (int c = 0; c < N_INSN_CLASSES; c++)
 		cls[c] = (double)tb->cls[c];
 	if (calls_thunk(tb, vmlinux))
-		cls[tb->target_is_call ? INSN_CLASS_ICALL : INSN_CLASS_IJMP] += (double)tb->execs;
+		cls[tb->target_is_call ? INSN_CLASS_ICALL : INSN_CLASS_IJMP] +=
+			(double)tb->target_execs;
 }
 
 /*
