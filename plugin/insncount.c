@@ -7,7 +7,12 @@
  *
  * Every translation block gets inline counters, added when the block starts: its
  * instruction count, 1, and the number of its instructions in each class, decoded from
- * their bytes once when the block is translated. Iterations of rep string instructions
+ * their bytes once when the block is translated. Blocks of module code (the drivers and
+ * the layer) count instruction by instruction instead: an inline add on each instruction,
+ * and on each classed one for its class, so that a block QEMU leaves at an I/O access
+ * (under icount an MMIO access must end its block: QEMU stops there, runs the access alone
+ * and goes on in a new block) counts every instruction once; counted at the start, its
+ * instructions after the access counted twice. Iterations of rep string instructions
  * are counted by an inline add on the instruction's memory accesses (one per iteration;
  * movs and cmps make two); with mem=on every memory access adds to its counters the same
  * way (see count_classes() for how loads are told from stores).
@@ -61,6 +66,8 @@
 QPV1_EXPORT int qemu_plugin_version = QPV1_API_VERSION;
 
 #define KERNEL_BASE	0xffff800000000000ull	/* first x86-64 kernel-half address */
+#define MODULES_BASE	0xffffffffc0000000ull	/* x86-64 module space (MODULES_VADDR.. */
+#define MODULES_END	0xffffffffff000000ull	/* ..MODULES_END), with or without KASLR */
 #define SLOTS_PER_CHUNK	4096
 #define NO_WINDOW	UINT64_MAX
 #define MAX_POLL_FUNCS	4
@@ -538,8 +545,8 @@ static struct insn_kind insn_decode(const uint8_t *p, size_t len)
 
 /*
  * Registers block @tb's class counters in slot @s: one inline add per class its
- * instructions hold, and inline adds on the memory accesses that count rep iterations
- * (and, with mem=on, loads and stores).
+ * instructions hold (@by_insn: one on each classed instruction), and inline adds on the
+ * memory accesses that count rep iterations (and, with mem=on, loads and stores).
  *
  * Memory callbacks registered for QEMU_PLUGIN_MEM_RW see every access in every QEMU, so
  * the rep counts use them. QEMU 7.2 runs a QEMU_PLUGIN_MEM_R callback on stores only (its
@@ -549,7 +556,7 @@ static struct insn_kind insn_decode(const uint8_t *p, size_t len)
  * store) tell which acc_r is: their MEM_R adds go to state.cal_r and state.cal_push_r,
  * and the larger one wins (QEMU 7.2 in the 7.3 guest: 21 thousand against 51 million).
  */
-static void count_classes(struct qemu_plugin_tb *tb, size_t n, struct slot *s)
+static void count_classes(struct qemu_plugin_tb *tb, size_t n, struct slot *s, bool by_insn)
 {
 	uint64_t per_class[N_INSN_CLASSES] = { 0 };
 
@@ -563,6 +570,9 @@ static void count_classes(struct qemu_plugin_tb *tb, size_t n, struct slot *s)
 							     QEMU_PLUGIN_INLINE_ADD_U64,
 							     k.rep_accesses == 2 ? &s->rep_acc2 :
 							     &s->cls[INSN_CLASS_REP], 1);
+		else if (k.cls >= 0 && by_insn)
+			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+								   &s->cls[k.cls], 1);
 		else if (k.cls >= 0)
 			per_class[k.cls]++;
 		if (!state.mem)
@@ -619,17 +629,25 @@ static void insncount_tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb);
 	uint64_t vaddr = qemu_plugin_tb_vaddr(tb);
+	bool by_insn = vaddr >= MODULES_BASE && vaddr < MODULES_END;
 	struct slot *s;
 
 	(void)id;
 	pthread_mutex_lock(&state.lock);
 	s = slot_for(vaddr);
 	pthread_mutex_unlock(&state.lock);
-	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &s->insns, n);
+	if (by_insn)
+		for (size_t i = 0; i < n; i++)
+			qemu_plugin_register_vcpu_insn_exec_inline(qemu_plugin_tb_get_insn(tb, i),
+								   QEMU_PLUGIN_INLINE_ADD_U64,
+								   &s->insns, 1);
+	else
+		qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+							 &s->insns, n);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &s->execs, 1);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &state.clock, n);
 	if (state.classes)
-		count_classes(tb, n, s);
+		count_classes(tb, n, s, by_insn);
 	if (vaddr >= KERNEL_BASE) {
 		pthread_mutex_lock(&state.lock);
 		note_target(tb, n, s);

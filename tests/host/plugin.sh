@@ -1,8 +1,9 @@
 #!/bin/bash
 # plugin.sh: the insncount QEMU plugin and its host side (twinbench insn): the plugin refuses
 # an API version QEMU does not speak; a test module with 16 extra nops in one function shows
-# exactly 16 more instructions per call there; its function of known instruction classes shows
-# exactly its atomics, fences, indirect calls (through the guest kernel's retpoline thunks),
+# exactly 16 more instructions per call there, and a function reading MMIO in the middle of
+# a block the same count as when it reads memory; its function of known instruction classes
+# shows exactly its atomics, fences, indirect calls (through the guest kernel's retpoline thunks),
 # conditional branches and rep iterations per call, and with mem=on its loads and stores;
 # its poll loop of known shape (insnprobe_polled: 8 polls per I/O, 7 find nothing) shows
 # exactly its empty turns counted apart (pollwait), each a few instructions;
@@ -16,9 +17,9 @@
 # INSN_KEEP=DIR keeps the run folders (DIR/probe, DIR/boot1, DIR/boot2) for reading.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
-# Checks: refusal 2, acceptance 1, insnprobe and net windows 7, classes 6, loads and stores
+# Checks: refusal 2, acceptance 1, insnprobe and net windows 8, classes 6, loads and stores
 # 3, poll loop 3, two boots 2 each, 3 arms x 2 depths.
-plan $((3 + 7 + 6 + 3 + 3 + 2 * 2 + 3 * 2))
+plan $((3 + 8 + 6 + 3 + 3 + 2 * 2 + 3 * 2))
 . "$(dirname "$0")/../lib/need.sh"
 need make qemu-system-x86_64 || exit 1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -91,6 +92,12 @@ twinmark start 102 && echo $calls >\$p/call_padded &&
 twinmark start 103 && echo $calls >\$p/call_classes &&
 	twinmark stop 103 -o /out/insn family=probe arm=classes workload=calls sample=0 \
 		modules=insnprobe ios=$calls || exit 1
+twinmark start 105 && echo $calls >\$p/call_io_mmio &&
+	twinmark stop 105 -o /out/insn family=probe arm=io_mmio workload=calls sample=0 \
+		modules=insnprobe ios=$calls || exit 1
+twinmark start 106 && echo $calls >\$p/call_io_ram &&
+	twinmark stop 106 -o /out/insn family=probe arm=io_ram workload=calls sample=0 \
+		modules=insnprobe ios=$calls || exit 1
 twinmark poll \$(awk '\$3 == "insnprobe_poll" { print \$1 }' /proc/kallsyms) &&
 	twinmark done \$(awk '\$3 == "insnprobe_reaped" { print \$1 }' /proc/kallsyms) || exit 1
 twinmark start 104 && echo $calls >\$p/call_poll &&
@@ -143,7 +150,7 @@ wait "$probe_vm"
 check "the insnprobe guest ran (vm-run exit $?)" test -s "$work/probe/insn/window-102.txt"
 "$top/bench/twinbench" insn "$work/probe" >"$work/probe/insn.out" 2>&1
 check "twinbench insn reads the probe windows and the net sample's" \
-	grep -q "^5 windows" "$work/probe/insn.out"
+	grep -q "^7 windows" "$work/probe/insn.out"
 nd=$(csv_value "$work/probe/samples.csv" rawnet udp-64b driver_insn_per_io)
 nc=$(csv_value "$work/probe/samples.csv" rawnet udp-64b core_insn_per_io)
 ni=$(csv_value "$work/probe/samples.csv" rawnet udp-64b insn_per_io)
@@ -166,6 +173,15 @@ check "each probe function was entered exactly once per call" \
 	test "$(calls_per insnprobe_plain)" = 1.0000 -a "$(calls_per insnprobe_padded)" = 1.0000
 check "insnprobe_padded runs exactly 16 more instructions per call than insnprobe_plain" \
 	awk -v a="${plain:-0}" -v b="${padded:-0}" 'BEGIN { exit !(a > 0 && b - a == 16) }'
+# insnprobe_io reads a local APIC register (MMIO: under icount QEMU leaves the block at the
+# read, runs it alone and goes on in a new block) or a word of memory, 16 nops following in
+# the same block; counted at the block's start, the MMIO calls counted those nops twice.
+io_per_call() { awk -F, -v a="$1" '$2 == a && $5 == "insnprobe_io" { print $8 / $9 }' "$fn"; }
+iom=$(io_per_call io_mmio)
+ior=$(io_per_call io_ram)
+echo "# insnprobe_io per call: MMIO ${iom:-?}, memory ${ior:-?} insn"
+check "an MMIO read inside a block counts each instruction once (insnprobe_io: ${iom:-?} on MMIO, ${ior:-?} on memory)" \
+	awk -v a="${iom:-0}" -v b="${ior:-x}" 'BEGIN { exit !(a > 16 && a == b) }'
 # insnprobe_classes per call (tests/modules/insnprobe): 3 atomics, 3 fences, 2 indirect
 # calls, 4 conditional branches, 8 rep stosq iterations. The guest kernel's indirect calls are
 # what its Spectre v2 mitigation makes them (a retpoline thunk's call counts where it is made).

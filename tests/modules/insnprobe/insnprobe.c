@@ -14,6 +14,11 @@
  * the kernel's build and boot-time patching make of them), INSNPROBE_JCCS conditional
  * branches and INSNPROBE_REPS iterations of one rep stosq; call_classes=N runs it N times.
  *
+ * insnprobe_io() reads one 32-bit word and runs INSNPROBE_EXTRA nops after it in the
+ * same block: call_io_mmio=N reads a register of the local APIC (MMIO, which under icount
+ * QEMU runs alone, leaving the block there), call_io_ram=N the same way a word of memory.
+ * The function runs the same instructions either way, so an exact count is the same.
+ *
  * insnprobe_polled() is a poll loop with a known answer: it calls insnprobe_poll() until
  * that finds something, which it does on every INSNPROBE_POLL_EVERY-th call, then ends
  * the "I/O" (insnprobe_reaped()) and does INSNPROBE_WORK calls' worth of work.
@@ -26,6 +31,8 @@
 #include <linux/kernel.h>
 #include <linux/compiler.h>
 #include <linux/processor.h>
+#include <linux/io.h>
+#include <asm/apicdef.h>
 
 #define INSNPROBE_EXTRA		16
 #define INSNPROBE_MAX_CALLS	10000000u
@@ -41,6 +48,8 @@ static u64 insnprobe_sink;
 static u64 insnprobe_shared;
 static u64 insnprobe_buf[INSNPROBE_REPS];
 static unsigned int insnprobe_polls;
+static u32 insnprobe_word;
+static void __iomem *insnprobe_apic;
 
 static __always_inline u64 insnprobe_body(u64 x)
 {
@@ -79,6 +88,23 @@ static noinline u64 insnprobe_classes(u64 x)
 		     : : "r" (x) : "cc");
 	asm volatile("rep stosq" : "+D" (dst), "+c" (n) : "a" (x) : "memory");
 	return x;
+}
+
+static noinline u64 insnprobe_io(const void __iomem *p, u64 x)
+{
+	x += readl(p);
+	asm volatile(".rept " __stringify(INSNPROBE_EXTRA) "\n\tnop\n\t.endr");
+	return x;
+}
+
+static noinline u64 insnprobe_io_mmio(u64 x)
+{
+	return insnprobe_io(insnprobe_apic + APIC_LVR, x);
+}
+
+static noinline u64 insnprobe_io_ram(u64 x)
+{
+	return insnprobe_io((const void __iomem __force *)&insnprobe_word, x);
 }
 
 /* A device with something to reap on every INSNPROBE_POLL_EVERY-th poll. */
@@ -136,6 +162,16 @@ static int insnprobe_set_classes(const char *val, const struct kernel_param *kp)
 	return insnprobe_run(val, insnprobe_classes);
 }
 
+static int insnprobe_set_io_mmio(const char *val, const struct kernel_param *kp)
+{
+	return insnprobe_apic ? insnprobe_run(val, insnprobe_io_mmio) : -ENODEV;
+}
+
+static int insnprobe_set_io_ram(const char *val, const struct kernel_param *kp)
+{
+	return insnprobe_run(val, insnprobe_io_ram);
+}
+
 static int insnprobe_set_poll(const char *val, const struct kernel_param *kp)
 {
 	insnprobe_polls = 0;
@@ -169,5 +205,33 @@ static const struct kernel_param_ops insnprobe_poll_ops = {
 module_param_cb(call_poll, &insnprobe_poll_ops, NULL, 0200);
 MODULE_PARM_DESC(call_poll, "run the poll loop insnprobe_polled() this many times");
 
+static const struct kernel_param_ops insnprobe_io_mmio_ops = {
+	.set = insnprobe_set_io_mmio,
+};
+
+static const struct kernel_param_ops insnprobe_io_ram_ops = {
+	.set = insnprobe_set_io_ram,
+};
+
+module_param_cb(call_io_mmio, &insnprobe_io_mmio_ops, NULL, 0200);
+MODULE_PARM_DESC(call_io_mmio, "call insnprobe_io() this many times on a local APIC register");
+module_param_cb(call_io_ram, &insnprobe_io_ram_ops, NULL, 0200);
+MODULE_PARM_DESC(call_io_ram, "call insnprobe_io() this many times on a word of memory");
+
+/* The local APIC's page, for insnprobe_io(); without it call_io_mmio fails (ENODEV). */
+static int __init insnprobe_init(void)
+{
+	insnprobe_apic = ioremap(APIC_DEFAULT_PHYS_BASE, PAGE_SIZE);
+	return 0;
+}
+
+static void __exit insnprobe_exit(void)
+{
+	if (insnprobe_apic)
+		iounmap(insnprobe_apic);
+}
+
+module_init(insnprobe_init);
+module_exit(insnprobe_exit);
 MODULE_DESCRIPTION("twinbench test module with a known instruction difference and classes");
 MODULE_LICENSE("GPL");
