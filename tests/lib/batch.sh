@@ -9,10 +9,11 @@
 # Each script starts with the modules a fresh boot has: those a script leaves loaded are
 # unloaded after it (said in a comment line), before its kernel log is read, so their removal
 # is charged to it. A module left loaded changes what the next one sees: a module keeps the
-# kernel's bug-table entries of its own module_init code (safenvme's, a WARN_ONCE inlined
-# from the safe layer's safe_err) after that code is freed, and a module loaded later into
-# the freed pages can then not be probed where an old entry points (on 6.12, after nvme.sh
-# left safenvme loaded, safenull's queue_rq adapter sat on one: its kprobe got EINVAL).
+# kernel's bug-table entries of its own module_init code after that code is freed, and a
+# module loaded later into the freed pages can then not be probed where an old entry points
+# (on 6.12, after nvme.sh left safenvme loaded, safenull's queue_rq adapter sat on one, from
+# a WARN_ONCE then inlined from the safe layer's safe_err into safenvme's init: its kprobe
+# got EINVAL; the layer's report is out of line now).
 # Exit status: 0 when every script exited 0.
 # shellcheck shell=bash
 . /twinbench/lib/guest.sh

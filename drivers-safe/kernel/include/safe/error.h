@@ -40,6 +40,16 @@ static __always_inline __must_check struct safe_result safe_ok(void)
 }
 
 /*
+ * The report of an invalid error code, out of line: a WARN_ONCE inlined at each call site
+ * would leave a bug-table entry in every caller, and one in a module's __init code outlives
+ * the init text the kernel frees (a later kprobe near that address is then refused).
+ */
+static noinline __cold __maybe_unused void __safe_bad_errno(int errno)
+{
+	WARN_ONCE(1, "safe: invalid error code %d\n", errno);
+}
+
+/*
  * Err(errno): @errno must be a negative errno. Anything else is a bug in the caller: it is
  * reported once and turned into -EINVAL, so an invalid code never reads as success.
  */
@@ -47,7 +57,7 @@ static __always_inline __must_check struct safe_result safe_err(int errno)
 {
 #ifndef SAFE_NO_ERROR_CHECK
 	if (unlikely(errno >= 0 || errno < -MAX_ERRNO)) {
-		WARN_ONCE(1, "safe: invalid error code %d\n", errno);
+		__safe_bad_errno(errno);
 		errno = -EINVAL;
 	}
 #endif
