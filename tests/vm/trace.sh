@@ -9,9 +9,9 @@
 #     I/O, more local timer interrupts than the scheduler tick gave the irqmode=0 run in the
 #     same time;
 # and in every mode the kprobe on queue_rq counts one call and one return per I/O. The
-# kprobe on the timer role sees 75..100 % of the I/Os in irqmode=2: the kernel drops a
+# kprobe on the timer role sees 50..100 % of the I/Os in irqmode=2: the kernel drops a
 # kprobe hit while another kprobe handler runs on that CPU (an hrtimer interrupt landing in
-# the queue_rq probe), uncounted; about 2 % under TCG, 10 % seen on a loaded host. The
+# the queue_rq probe), uncounted; about 2 % under TCG, 10 % and once 31 % on a loaded host. The
 # hrtimer section's exact count is the strict check. The per-I/O figures are printed as comments for
 # the reader. Stock null_blk gets poll_queues=0: its default
 # poll queue makes two hardware queues, and then blk-mq completes irqmode=1 requests inline,
@@ -192,10 +192,11 @@ for arm in $arms; do
 			check "$tag: local timer interrupts ($loc) exceed the tick's $tick by $((ios / 50))" \
 				test "${loc:-0}" -gt $((tick + ios / 50))
 			# The kernel drops a kprobe hit that lands while another kprobe handler
-			# runs, uncounted, and a loaded host makes that more likely in a TCG
-			# guest (10 % seen); the hrtimer section above counts every expiry.
-			check "$tag: the timer role's kprobe sees 75..100 % of I/Os ($tcalls)" \
-				test "$tcalls" -le "$done_ios" -a "$tcalls" -ge $((done_ios * 3 / 4))
+			# runs, uncounted (6.1 reports no count), and a loaded host makes that
+			# more likely in a TCG guest (10 % seen, and 31 % on 6.1 with the host's
+			# make test around it); the hrtimer section above counts every expiry.
+			check "$tag: the timer role's kprobe sees 50..100 % of I/Os ($tcalls)" \
+				test "$tcalls" -le "$done_ios" -a "$tcalls" -ge $((done_ios / 2))
 			;;
 		esac
 	done
