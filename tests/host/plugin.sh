@@ -79,32 +79,28 @@ csv_value() {
 
 # 2. insnprobe: N calls each of insnprobe_plain and insnprobe_padded (16 more nops).
 calls=20000
+# probe_windows ID:ARM...: guest job lines that run, for each ID:ARM, $calls calls of
+# insnprobe through its parameter call_ARM in window ID of arm ARM.
+probe_windows() {
+	local w
+	for w in "$@"; do
+		echo "twinmark start ${w%%:*} &&" \
+			"echo $calls >/sys/module/insnprobe/parameters/call_${w#*:} &&" \
+			"twinmark stop ${w%%:*} -o /out/insn family=probe arm=${w#*:} workload=calls" \
+			"sample=0 modules=insnprobe ios=$calls || exit 1"
+	done
+}
 mkdir -p "$work/probe"
-cat >"$work/probe/job.sh" <<JOB
-modprobe insnprobe || exit 1
-p=/sys/module/insnprobe/parameters
-twinmark start 101 && echo $calls >\$p/call_plain &&
-	twinmark stop 101 -o /out/insn family=probe arm=plain workload=calls sample=0 \
-		modules=insnprobe ios=$calls || exit 1
-twinmark start 102 && echo $calls >\$p/call_padded &&
-	twinmark stop 102 -o /out/insn family=probe arm=padded workload=calls sample=0 \
-		modules=insnprobe ios=$calls || exit 1
-twinmark start 103 && echo $calls >\$p/call_classes &&
-	twinmark stop 103 -o /out/insn family=probe arm=classes workload=calls sample=0 \
-		modules=insnprobe ios=$calls || exit 1
-twinmark start 105 && echo $calls >\$p/call_io_mmio &&
-	twinmark stop 105 -o /out/insn family=probe arm=io_mmio workload=calls sample=0 \
-		modules=insnprobe ios=$calls || exit 1
-twinmark start 106 && echo $calls >\$p/call_io_ram &&
-	twinmark stop 106 -o /out/insn family=probe arm=io_ram workload=calls sample=0 \
-		modules=insnprobe ios=$calls || exit 1
-twinmark poll \$(awk '\$3 == "insnprobe_poll" { print \$1 }' /proc/kallsyms) &&
-	twinmark done \$(awk '\$3 == "insnprobe_reaped" { print \$1 }' /proc/kallsyms) || exit 1
-twinmark start 104 && echo $calls >\$p/call_poll &&
-	twinmark stop 104 -o /out/insn family=probe arm=poll workload=calls sample=0 \
-		modules=insnprobe ios=$calls || exit 1
-cat /sys/devices/system/cpu/vulnerabilities/spectre_v2 >/out/spectre_v2.txt
+{
+	echo 'modprobe insnprobe || exit 1'
+	probe_windows 101:plain 102:padded 103:classes 105:io_mmio 106:io_ram
+	cat <<'JOB'
+twinmark poll $(awk '$3 == "insnprobe_poll" { print $1 }' /proc/kallsyms) &&
+	twinmark done $(awk '$3 == "insnprobe_reaped" { print $1 }' /proc/kallsyms) || exit 1
 JOB
+	probe_windows 104:poll
+	echo 'cat /sys/devices/system/cpu/vulnerabilities/spectre_v2 >/out/spectre_v2.txt'
+} >"$work/probe/job.sh"
 # The runner's net family opens and closes the window of its measured iperf3 client itself
 # (window 1: the plan entry's index).
 cat >"$work/probe/matrix.ini" <<'INI'
@@ -134,12 +130,7 @@ printf '# twinbench facts 1\n' >"$work/probe/facts.tsv"
 # The mem=on guest boots beside the probe guest.
 mkdir -p "$work/mem/insn"
 cp "$work/probe/facts.tsv" "$work/mem/"
-cat >"$work/mem/job.sh" <<JOB
-modprobe insnprobe || exit 1
-twinmark start 103 && echo $calls >/sys/module/insnprobe/parameters/call_classes &&
-	twinmark stop 103 -o /out/insn family=probe arm=classes workload=calls sample=0 \
-		modules=insnprobe ios=$calls || exit 1
-JOB
+{ echo 'modprobe insnprobe || exit 1'; probe_windows 103:classes; } >"$work/mem/job.sh"
 # With a thunk's call counted by its block's executions, a few of 20000 calls counted an
 # indirect call twice (2.0001 per call) when another guest booted beside this one.
 vm "$work/probe" &
