@@ -12,6 +12,7 @@
 #include "report.h"
 #include "report_compare.h"
 #include "run.h"
+#include "util.h"
 
 struct subcommand {
 	const char *name;
@@ -31,7 +32,7 @@ static const struct subcommand subcommands[] = {
 	{ "insn", insn_main, "instruction profiles of a run folder (insncount plugin)" },
 };
 
-#define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+#define N_SUBCOMMANDS ARRAY_LEN(subcommands)
 
 static void usage(FILE *f)
 {

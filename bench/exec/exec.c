@@ -66,7 +66,7 @@ static void kmsg_start(struct kmsg_watch *k)
 
 static bool kmsg_io_timeout(const char *msg)
 {
-	for (size_t i = 0; i < sizeof(io_timeouts) / sizeof(*io_timeouts); i++)
+	for (size_t i = 0; i < ARRAY_LEN(io_timeouts); i++)
 		if (strstr(msg, io_timeouts[i]) && strstr(msg, "tag ") && strstr(msg, "time"))
 			return true;
 	return false;
@@ -96,7 +96,7 @@ static bool kmsg_problem(struct kmsg_watch *k, char *line, size_t size, const ch
 		msg = strchr(rec, ';');
 		msg = msg ? msg + 1 : rec;
 		msg[strcspn(msg, "\n")] = '\0';
-		for (size_t i = 0; !found && i < sizeof(kernel_problems) / sizeof(*kernel_problems);
+		for (size_t i = 0; !found && i < ARRAY_LEN(kernel_problems);
 		     i++) {
 			if (strstr(msg, kernel_problems[i])) {
 				snprintf(line, size, "%.*s", (int)size - 1, msg);

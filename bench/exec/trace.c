@@ -188,7 +188,7 @@ void trace_cleanup(struct trace_session *t)
 	if (!t->dir[0])
 		return;
 	trace_kill_leftover(t);
-	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
 		snprintf(path, sizeof(path), "%s/%s", t->dir, files[i]);
 		unlink(path);
 	}

@@ -123,12 +123,12 @@ static bool rw_in(const char *rw, const char *const *kinds, size_t n)
 
 bool matrix_rw_is_block(const char *rw)
 {
-	return rw_in(rw, block_rw, sizeof(block_rw) / sizeof(block_rw[0]));
+	return rw_in(rw, block_rw, ARRAY_LEN(block_rw));
 }
 
 bool matrix_rw_is_net(const char *rw)
 {
-	return rw_in(rw, net_rw, sizeof(net_rw) / sizeof(net_rw[0]));
+	return rw_in(rw, net_rw, ARRAY_LEN(net_rw));
 }
 
 /* Which rw kinds exist is the parser's business; which family runs which, the family's. */
@@ -283,7 +283,7 @@ static const struct {
 	{ "hipri", parse_hipri, false },
 };
 
-#define N_WORKLOAD_KEYS (sizeof(workload_keys) / sizeof(workload_keys[0]))
+#define N_WORKLOAD_KEYS ARRAY_LEN(workload_keys)
 
 /* Values of keys a workload leaves out when [workloads] does too. */
 static void builtin_defaults(struct workload *w)
@@ -782,7 +782,7 @@ static void default_pairs(struct matrix_family *f)
 		{ ARM_UPSTREAM, ARM_SAFE },
 	};
 	static const enum arm_role against_rust[] = { ARM_UPSTREAM, ARM_RAW, ARM_SAFE };
-	const size_t n_against = sizeof(against_rust) / sizeof(against_rust[0]);
+	const size_t n_against = ARRAY_LEN(against_rust);
 	const char *first[ARM_NONE + 1] = { 0 };
 
 	if (f->n_pairs)
@@ -793,7 +793,7 @@ static void default_pairs(struct matrix_family *f)
 		if (!first[a->role])
 			first[a->role] = a->name;
 	}
-	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
+	for (size_t o = 0; o < ARRAY_LEN(order); o++) {
 		if (o == 2 && f->n_pairs)
 			continue;
 		if (first[order[o][0]] && first[order[o][1]])

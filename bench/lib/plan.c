@@ -11,7 +11,7 @@
 #include <string.h>
 #include "family.h"
 #include "plan.h"
-#include "stats.h"
+#include "rng.h"
 #include "util.h"
 #include "vec.h"
 

@@ -14,10 +14,10 @@
 #include <unistd.h>
 #include <csv.h>
 #include "results.h"
+#include "util.h"
 #include "vec.h"
 #include "../../plugin/insnclass.h"
 
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
 const struct metric_info metric_table[] = {
 	{ "iops", "IO/s", true, true, "I/O operations per second (fio)", false },
@@ -160,7 +160,7 @@ struct csv_format {
 	size_t ncols, row_size;
 };
 
-#define FORMAT(cols, row) { cols, sizeof(cols) / sizeof(cols[0]), sizeof(struct row) }
+#define FORMAT(cols, row) { cols, ARRAY_LEN(cols), sizeof(struct row) }
 
 static const struct csv_format sample_format = FORMAT(sample_columns, sample_row);
 static const struct csv_format setting_format = FORMAT(setting_columns, setting_row);

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
-#include "stats.h"
+#include "verdict.h"
 
 #define RESULTS_NAME_LEN	32	/* family, arm, metric, unit, setting */
 #define RESULTS_WORKLOAD_LEN	64

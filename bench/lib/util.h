@@ -12,6 +12,9 @@
 #include <signal.h>
 #include <stdio.h>
 
+/* Number of elements of an array (not a pointer). */
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* Exit statuses shared by the subcommands. */
 #define EXIT_BAD_INPUT		2
 #define EXIT_INTERRUPTED	130

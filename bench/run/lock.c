@@ -220,7 +220,7 @@ void lock_inherit(const struct run_locks *l)
 {
 	const int fds[] = { l->dir_fd, l->machine_fd, l->entry_fd };
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)
 			fcntl(fds[i], F_SETFD, 0);
 }

@@ -210,10 +210,10 @@ static void kernel_origin(const struct manifest_info *mi, json_t *kernel)
 	char buf[512], path[4096];
 
 	if (mi->kernel_facts) {
-		for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++)
+		for (size_t i = 0; i < ARRAY_LEN(facts); i++)
 			if (!kv_file_get(mi->kernel_facts, facts[i][1], buf, sizeof(buf)) && *buf)
 				json_object_set_new(kernel, facts[i][0], json_string(buf));
-		for (size_t i = 0; i < sizeof(compilers) / sizeof(compilers[0]); i++)
+		for (size_t i = 0; i < ARRAY_LEN(compilers); i++)
 			if (!kv_file_get(mi->kernel_facts, compilers[i][1], buf, sizeof(buf)) &&
 			    *buf)
 				json_object_set_new(cc, compilers[i][0], json_string(buf));

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "ablation.h"
+#include "util.h"
 
 /* Two-sided 95 % quantiles of Student's t for 1..30 degrees of freedom. */
 static const double t975_table[] = {
@@ -22,7 +23,7 @@ double ablation_t975(double df)
 
 	if (df < 1)
 		return NAN;
-	if (df < sizeof(t975_table) / sizeof(t975_table[0]) + 1)
+	if (df < ARRAY_LEN(t975_table) + 1)
 		return t975_table[(size_t)floor(df) - 1];
 	/* Cornish-Fisher expansion about the normal quantile: within 1e-4 from 30 on. */
 	return z + (z * z * z + z) / (4 * df) +

@@ -359,10 +359,10 @@ void insn_window_set(const char *out_dir, unsigned int id, const struct insn_win
 	pending.set = false;
 	if (!d || !guest || strcmp(guest, "1"))
 		return;
-	for (size_t i = 0; i < sizeof(family_cores) / sizeof(family_cores[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(family_cores); i++)
 		if (!strcmp(d->family, family_cores[i].family))
 			core = family_cores[i].core;
-	for (size_t i = 0; i < sizeof(driver_companions) / sizeof(driver_companions[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(driver_companions); i++)
 		if (!strcmp(d->module, driver_companions[i].module))
 			with = driver_companions[i].with;
 	n = snprintf(pending.text, sizeof(pending.text),

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rustsym.h"
+#include "util.h"
 
 /* Deeper nesting than this is refused (a mangled name is untrusted input). */
 #define RUSTSYM_MAX_DEPTH 64
@@ -378,7 +379,7 @@ static const struct {
 /* Decodes component @c (@n bytes) into @out: escapes, ".." as "::", a leading "_$". */
 static bool legacy_decode(const char *c, size_t n, char *out, size_t len)
 {
-	const size_t n_esc = sizeof(legacy_escapes) / sizeof(*legacy_escapes);
+	const size_t n_esc = ARRAY_LEN(legacy_escapes);
 	size_t o = 0, i = 0;
 
 	if (n >= 2 && c[0] == '_' && c[1] == '$')

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "stats.h"
+#include "util.h"
 
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Minimum separation, in pooled within-group standard deviations, of two modes. */
 #define BIMODAL_MIN_SEPARATION	4.0
@@ -774,75 +774,4 @@ void stats_adjust_bh(const double *p, size_t n, double *adj)
 		adj[v[k - 1].i] = running;
 	}
 	free(v);
-}
-
-static const char *const verdict_names[] = {
-	[VERDICT_INCONCLUSIVE] = "inconclusive",
-	[VERDICT_EQUIVALENT] = "equivalent",
-	[VERDICT_FASTER] = "faster",
-	[VERDICT_SLOWER] = "slower",
-};
-
-const char *verdict_name(enum verdict v)
-{
-	return (unsigned int)v < ARRAY_LEN(verdict_names) ? verdict_names[v] : "?";
-}
-
-int verdict_parse(const char *s, enum verdict *v)
-{
-	for (unsigned int i = 0; i < ARRAY_LEN(verdict_names); i++) {
-		if (!strcmp(s, verdict_names[i])) {
-			*v = (enum verdict)i;
-			return 0;
-		}
-	}
-	/* summary.csv files written before the three-way verdict: "same" meant no evidence */
-	if (!strcmp(s, "same")) {
-		*v = VERDICT_INCONCLUSIVE;
-		return 0;
-	}
-	return -1;
-}
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-void rng_seed(struct rng *r, uint64_t seed)
-{
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return out;
-}
-
-uint64_t rng_below(struct rng *r, uint64_t bound)
-{
-	uint64_t limit = UINT64_MAX - UINT64_MAX % bound, x;
-
-	do
-		x = rng_next(r);
-	while (x >= limit);
-	return x % bound;
 }

@@ -3,8 +3,8 @@
  * stats.h - the statistics twinbench uses to judge one arm against another:
  * descriptive numbers per arm, boots as the unit, an interval for the ratio,
  * an exact rank test, the correction across series, a three-way verdict with a
- * practical margin, outlier and bimodality rules, and the seeded random
- * generator that makes all of it (and the sample order) reproducible.
+ * practical margin, and outlier and bimodality rules; its random draws come
+ * from lib/rng.h, so the same seed gives the same answers.
  * docs/methodology.md explains the choices.
  */
 #ifndef TWINBENCH_STATS_H
@@ -13,6 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "rng.h"
+#include "verdict.h"
 
 /* Two-sided significance level of every test, after the correction across series. */
 #define STATS_ALPHA		0.05
@@ -42,14 +45,6 @@ struct sample_stats {
 	bool bimodal;
 	double bimodality_coef;	/* NAN when n < 4 */
 };
-
-/*
- * slower/faster: the interval lies beyond the margin, the adjusted p is below
- * STATS_ALPHA and so is the rank test's; equivalent: the interval lies within
- * 1 +- margin; inconclusive: neither, or too few units for the rank test to reach
- * STATS_ALPHA at all (low-n).
- */
-enum verdict { VERDICT_INCONCLUSIVE, VERDICT_EQUIVALENT, VERDICT_FASTER, VERDICT_SLOWER };
 
 /* One arm's values of one metric with the boot each came from (boot may be NULL: one boot). */
 struct series {
@@ -161,19 +156,5 @@ double stats_bimodality_coef(const double *x, size_t n);
 
 /* The q-quantile (0..1) of @sorted[0..n) with linear interpolation. */
 double stats_quantile(const double *sorted, size_t n, double q);
-
-const char *verdict_name(enum verdict v);
-/* Parse a verdict name; returns 0 or -1. */
-int verdict_parse(const char *s, enum verdict *v);
-
-/* xoshiro256** state, seeded through splitmix64: same seed, same stream. */
-struct rng {
-	uint64_t s[4];
-};
-
-void rng_seed(struct rng *r, uint64_t seed);
-uint64_t rng_next(struct rng *r);
-/* Uniform integer in [0, bound); bound must be > 0. */
-uint64_t rng_below(struct rng *r, uint64_t bound);
 
 #endif /* TWINBENCH_STATS_H */

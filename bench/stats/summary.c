@@ -14,6 +14,7 @@
 #include "stats.h"
 #include "summary.h"
 #include "plan.h"
+#include "util.h"
 
 /* Settings that differ between arms by design, so they are never a "difference". */
 static const char *const identity_settings[] = { "srcversion" };
@@ -143,7 +144,7 @@ static void setting_values(const struct settings_table *t, const char *family, c
 
 static bool is_identity_setting(const char *name)
 {
-	for (size_t i = 0; i < sizeof(identity_settings) / sizeof(*identity_settings); i++)
+	for (size_t i = 0; i < ARRAY_LEN(identity_settings); i++)
 		if (!strcmp(name, identity_settings[i]))
 			return true;
 	return false;
@@ -408,7 +409,7 @@ static const char *const table_metrics[] = {
 
 static bool in_table(const char *metric)
 {
-	for (size_t i = 0; i < sizeof(table_metrics) / sizeof(*table_metrics); i++)
+	for (size_t i = 0; i < ARRAY_LEN(table_metrics); i++)
 		if (!strcmp(metric, table_metrics[i]))
 			return true;
 	return false;

@@ -98,7 +98,7 @@ static const struct {
 	{ "max_sectors", 0, 65535 },
 };
 
-#define N_NULL_PARAMS (sizeof(null_params) / sizeof(null_params[0]))
+#define N_NULL_PARAMS ARRAY_LEN(null_params)
 
 /* Look @key up in a "k=v k=v" string; returns @fallback when absent. */
 static unsigned long long param_value(const char *params, const char *key,

@@ -75,7 +75,7 @@ static const struct {
 	{ "poll_queues", 0, 64 },
 };
 
-#define N_NVME_MODULE_PARAMS (sizeof(nvme_module_params) / sizeof(nvme_module_params[0]))
+#define N_NVME_MODULE_PARAMS ARRAY_LEN(nvme_module_params)
 
 /*
  * The controller currently taken from its driver: its original driver, the state file
