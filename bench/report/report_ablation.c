@@ -22,6 +22,9 @@
 static const char *const ablation_metrics[] = { "driver_insn_per_io", "insn_per_io", NULL };
 static const char *const ablation_fallback_metric = "cpu_ns_per_io";
 
+/* The variant with every mechanism out (arm <safe>-noall), as its "mechanism" fact names it. */
+static const char ablation_all[] = "all";
+
 /* Mechanisms in the order of drivers-safe/kernel/ablation.mk, so tables line up. */
 static const char *const mechanism_order[] = {
 	"error", "checked", "bounds", "arc", "guards", "reqref", "mmio", "skbown", "adapter",
@@ -93,7 +96,13 @@ static bool breakdown_of(const struct run_data *run, const char *family, const c
 		const char *twin = facts_arm_get(&run->facts, family, arms.names[a], "twin");
 		struct ablation_part *p = &b->parts[b->n_parts];
 
-		if (!mech || !twin || strcmp(twin, safe) || b->n_parts == ABLATION_MAX_PARTS)
+		if (!mech || !twin || strcmp(twin, safe))
+			continue;
+		if (!strcmp(mech, ablation_all)) {
+			group_of_series(run, family, arms.names[a], workload, metric, &b->none);
+			continue;
+		}
+		if (b->n_parts == ABLATION_MAX_PARTS)
 			continue;
 		group_of_series(run, family, arms.names[a], workload, metric, &p->variant);
 		if (!p->variant.n)
@@ -154,7 +163,7 @@ static void breakdown_table(struct doc *d, const struct run_data *run, const cha
 	char names[ABLATION_MAX_PARTS][ABLATION_NAME_LEN + 8];
 	struct ablation_breakdown b;
 	struct table t = { 0 };
-	bool begun = false;
+	bool begun = false, split = false;
 
 	run_workloads(run, family, &wls);
 	for (size_t w = 0; w < wls.n; w++) {
@@ -162,8 +171,8 @@ static void breakdown_table(struct doc *d, const struct run_data *run, const cha
 
 		if (!breakdown_of(run, family, wls.names[w], metric, &b))
 			continue;
-		if (b.n_parts + 6 > MAX_COLS)
-			b.n_parts = MAX_COLS - 6;
+		if (b.n_parts + 8 > MAX_COLS)
+			b.n_parts = MAX_COLS - 8;
 		if (!begun) {
 			heads[col++] = "workload";
 			heads[col++] = "raw";
@@ -174,6 +183,11 @@ static void breakdown_table(struct doc *d, const struct run_data *run, const cha
 			}
 			heads[col++] = "sum of parts";
 			heads[col++] = "interaction";
+			split = b.none.n > 0;
+			if (split) {
+				heads[col++] = "overlap";
+				heads[col++] = "no switch";
+			}
 			heads[col] = NULL;
 			for (size_t c = 1; c < col; c++)
 				t.numeric[c] = true;
@@ -198,6 +212,17 @@ static void breakdown_table(struct doc *d, const struct run_data *run, const cha
 		if (!b.adds_up)
 			snprintf(t.cells[col] + strlen(t.cells[col]),
 				 CELL_LEN - strlen(t.cells[col]), " (parts do not add up)");
+		col++;
+		if (split && b.none.n) {
+			fmt_estimate(t.cells[col++], CELL_LEN, &b.overlap);
+			fmt_estimate(t.cells[col], CELL_LEN, &b.residual);
+			if (!b.all_switched)
+				snprintf(t.cells[col] + strlen(t.cells[col]),
+					 CELL_LEN - strlen(t.cells[col]), " (left without a switch)");
+		} else if (split) {
+			cellf(&t, col++, "-");
+			cellf(&t, col, "-");
+		}
 		table_row(d, &t);
 	}
 	if (begun)
@@ -225,9 +250,14 @@ void section_ablation(struct doc *d, const struct run_data *run, const struct pl
 				 "built without that mechanism (arm <safe>-no<mechanism>), per "
 				 "I/O. 'sum of parts' sets them against the whole gap (safe - "
 				 "raw); 'interaction' is the gap minus the sum: mechanisms that "
-				 "overlap, and layer work no switch removes. Intervals are 95 %% "
-				 "Welch intervals of the difference of means; a point value has "
-				 "no sample spread (the instruction counts repeat exactly).");
+				 "overlap, and layer work no switch removes. Where the run has the "
+				 "safe twin built with every mechanism out (<safe>-noall), the "
+				 "interaction splits into 'no switch' (that variant minus raw: "
+				 "what the layer costs with no mechanism left) and 'overlap' (the "
+				 "rest: work two mechanisms share, removed by either switch). "
+				 "Intervals are 95 %% Welch intervals of the difference of means; a "
+				 "point value has no sample spread (the instruction counts repeat "
+				 "exactly).");
 		any = true;
 		doc_heading(d, 3, "%s", fam);
 		breakdown_metrics(run, fam, metrics);
@@ -245,21 +275,32 @@ void section_ablation(struct doc *d, const struct run_data *run, const struct pl
 static size_t waterfall_rows(FILE *f, const char *workload, const struct ablation_breakdown *b,
 			     double *ymin, double *ymax)
 {
+	size_t bars = b->n_parts + (b->none.n ? 2 : 1), rows = 0;
 	double level = b->raw.mean;
 	char label[192];
-	size_t rows = 0;
 
 	snprintf(label, sizeof(label), "%s: raw", workload);
 	put_label(f, label);
 	fprintf(f, "0 %.9g %.9g %.9g 1\n", level, level, level);
 	rows++;
-	for (size_t p = 0; p <= b->n_parts; p++) {
-		const struct ablation_estimate *e = p < b->n_parts ? &b->parts[p].cost :
-						    &b->interaction;
-		double top = level + e->value;
 
-		snprintf(label, sizeof(label), "%s", p < b->n_parts ? b->parts[p].mechanism :
-			 "interaction");
+	for (size_t p = 0; p < bars; p++) {
+		const struct ablation_estimate *e;
+		const char *name;
+		double top;
+
+		if (p < b->n_parts) {
+			e = &b->parts[p].cost;
+			name = b->parts[p].mechanism;
+		} else if (!b->none.n) {
+			e = &b->interaction;
+			name = "interaction";
+		} else {
+			e = p == b->n_parts ? &b->overlap : &b->residual;
+			name = p == b->n_parts ? "overlap" : "no switch";
+		}
+		top = level + e->value;
+		snprintf(label, sizeof(label), "%s", name);
 		put_label(f, label);
 		put_num(f, level);
 		put_num(f, top);

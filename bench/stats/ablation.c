@@ -76,11 +76,17 @@ int ablation_combine(const struct ablation_group *g, const double *coef, size_t 
 	return 0;
 }
 
+/* True when @e's interval holds 0 (a point estimate: when it is 0). */
+static bool holds_zero(const struct ablation_estimate *e)
+{
+	return isnan(e->lo) ? e->value == 0 : e->lo <= 0 && e->hi >= 0;
+}
+
 int ablation_compute(struct ablation_breakdown *b)
 {
-	struct ablation_group g[ABLATION_MAX_PARTS + 2];
-	double coef[ABLATION_MAX_PARTS + 2];
-	size_t k = b->n_parts;
+	struct ablation_group g[ABLATION_MAX_PARTS + 3];
+	double coef[ABLATION_MAX_PARTS + 3];
+	size_t k = b->n_parts, none = k + 2;
 
 	if (k > ABLATION_MAX_PARTS)
 		return -1;
@@ -90,6 +96,8 @@ int ablation_compute(struct ablation_breakdown *b)
 		g[i + 2] = b->parts[i].variant;
 		coef[i + 2] = 0;
 	}
+	g[none] = b->none;
+	coef[none] = 0;
 	coef[0] = 1;
 	coef[1] = 0;
 	for (size_t i = 0; i < k; i++) {
@@ -114,7 +122,19 @@ int ablation_compute(struct ablation_breakdown *b)
 		coef[i + 2] = 1;
 	if (ablation_combine(g, coef, k + 2, &b->interaction))
 		return -1;
-	b->adds_up = isnan(b->interaction.lo) ? b->interaction.value == 0 :
-		     b->interaction.lo <= 0 && b->interaction.hi >= 0;
+	b->adds_up = holds_zero(&b->interaction);
+	if (!b->none.n)
+		return 0;
+	/* overlap = (1 - k) * safe + sum(variants) - none; residual = none - raw. */
+	coef[1] = 0;
+	coef[none] = -1;
+	if (ablation_combine(g, coef, k + 3, &b->overlap))
+		return -1;
+	for (size_t i = 0; i < none; i++)
+		coef[i] = i == 1 ? -1 : 0;
+	coef[none] = 1;
+	if (ablation_combine(g, coef, k + 3, &b->residual))
+		return -1;
+	b->all_switched = holds_zero(&b->residual);
 	return 0;
 }

@@ -3,8 +3,11 @@
  * ablation.h - the overhead breakdown (GitHub issue 8): what each safe-layer mechanism costs.
  * A mechanism's cost is mean(safe twin) - mean(safe twin built without it); the parts are set
  * against the whole gap, mean(safe) - mean(raw), and what is left over is the interaction
- * term (mechanisms that overlap, or layer work no switch removes). Every figure carries a
- * 95 % Welch interval, computed from the arms' sample variances.
+ * term. With the safe twin built with every mechanism out (the "noall" variant) the term
+ * splits in two: what the layer still costs with no mechanism left (none - raw: work no
+ * switch removes) and the overlap of the mechanisms (the rest: work two switches both
+ * remove, counted in neither part alone). Every figure carries a 95 % Welch interval,
+ * computed from the arms' sample variances.
  */
 #ifndef TWINBENCH_ABLATION_H
 #define TWINBENCH_ABLATION_H
@@ -48,17 +51,23 @@ struct ablation_part {
 
 struct ablation_breakdown {
 	struct ablation_group raw, safe;
+	struct ablation_group none;		/* the noall variant; none.n == 0 without one */
 	struct ablation_part parts[ABLATION_MAX_PARTS];
 	size_t n_parts;
 	struct ablation_estimate gap;		/* safe - raw */
 	struct ablation_estimate sum;		/* sum of the parts' costs */
 	struct ablation_estimate interaction;	/* gap - sum */
 	bool adds_up;				/* the interaction's interval holds 0 */
+	/* With a noall variant (none.n > 0), interaction = residual + overlap. */
+	struct ablation_estimate residual;	/* none - raw */
+	struct ablation_estimate overlap;	/* (safe - none) - sum */
+	bool all_switched;			/* the residual's interval holds 0 */
 };
 
 /*
  * Compute every cost, the gap, the sum and the interaction of @b from its groups (raw,
- * safe and each part's variant, filled by the caller). 0, or -1 when a group is empty.
+ * safe, each part's variant and, if it has samples, none; filled by the caller), and with
+ * none the residual and the overlap. 0, or -1 when a group is empty.
  */
 int ablation_compute(struct ablation_breakdown *b);
 

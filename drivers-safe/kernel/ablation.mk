@@ -2,7 +2,9 @@
 # ablation.mk - the overhead-breakdown variants of a safe module (GitHub issue 8).
 #
 # A variant is the same driver source built with one SAFE_NO_<MECHANISM> switch defined
-# (drivers-safe/kernel/README.md), as a module of its own, <module>_no<mechanism>.ko, with the
+# (drivers-safe/kernel/README.md), or with every switch defined (noall: the layer with no
+# mechanism left, so what it still costs over the raw twin is what no switch removes), as a
+# module of its own, <module>_no<mechanism>.ko, with the
 # same parameters and device names. Its only source is a generated one-line wrapper,
 # ablation_<variant>.c, that includes the driver's source; the switch comes from CFLAGS.
 #
@@ -21,12 +23,14 @@ safe_switch_nommio := SAFE_NO_MMIO_CHECK
 safe_switch_noskbown := SAFE_NO_SKB_OWNERSHIP
 safe_switch_noadapter := SAFE_NO_OPS_ADAPTER
 safe_switch_noresult := SAFE_NO_RESULT_CONV
+safe_switch_noall := $(foreach m,noerror nochecked nobounds noarc noguards noreqref nommio \
+	noskbown noadapter noresult,$(safe_switch_$(m)))
 
 # $(1) module, $(2) source basename (without .c), $(3) mechanism suffix
 define safe_variant
 obj-m += $(1)_$(3).o
 $(1)_$(3)-y := ablation_$(1)_$(3).o
-CFLAGS_ablation_$(1)_$(3).o := -D$$(safe_switch_$(3))
+CFLAGS_ablation_$(1)_$(3).o := $$(addprefix -D,$$(safe_switch_$(3)))
 clean-files += ablation_$(1)_$(3).c
 $$(obj)/ablation_$(1)_$(3).c: $$(src)/../kernel/ablation.mk
 	$$(Q)echo '#include "$(2).c"' > $$@

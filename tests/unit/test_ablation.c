@@ -80,6 +80,42 @@ static void test_exact_interaction(void **state)
 	assert_false(b.adds_up);
 }
 
+/*
+ * The same twin with every mechanism out measured too (none = 101): of the interaction 3,
+ * 1 is left without a switch (none - raw) and 2 is overlap ((safe - none) - sum = 9 - 7).
+ * With spread on none {100, 102}: the residual's interval is none's alone (raw is a point),
+ * mean 1, se^2 = 2/2, df 1, half width 12.7062, so it holds 0.
+ */
+static void test_none_splits_interaction(void **state)
+{
+	const double safe[] = { 110, 110, 110, 110 }, raw[] = { 100, 100, 100, 100 };
+	const double nob[] = { 106, 106, 106, 106 }, noarc[] = { 107, 107, 107, 107 };
+	const double none[] = { 101, 101, 101, 101 }, spread[] = { 100, 102 };
+	struct ablation_breakdown b;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	ablation_group_of(safe, N_OF(safe), &b.safe);
+	ablation_group_of(raw, N_OF(raw), &b.raw);
+	set_part(&b, "bounds", nob, N_OF(nob));
+	set_part(&b, "arc", noarc, N_OF(noarc));
+	ablation_group_of(none, N_OF(none), &b.none);
+	assert_int_equal(ablation_compute(&b), 0);
+	assert_close(b.interaction.value, 3, 1e-12);
+	assert_close(b.residual.value, 1, 1e-12);
+	assert_close(b.overlap.value, 2, 1e-12);
+	assert_close(b.overlap.lo, 2, 1e-12);
+	assert_false(b.all_switched);
+
+	ablation_group_of(spread, N_OF(spread), &b.none);
+	assert_int_equal(ablation_compute(&b), 0);
+	assert_close(b.residual.value, 1, 1e-12);
+	assert_close(b.residual.lo, 1 - 12.7062, 1e-3);
+	assert_close(b.residual.hi, 1 + 12.7062, 1e-3);
+	assert_close(b.overlap.value, 2, 1e-12);
+	assert_true(b.all_switched);
+}
+
 /* Parts that add up exactly: interaction 0. */
 static void test_exact_additive(void **state)
 {
@@ -165,6 +201,10 @@ static void test_mechanism_names(void **state)
 	assert_null(a->mechanism);
 	assert_null(a->twin);
 	assert_null(family_find_arm(family_find("null"), "rawnull-nobounds"));
+	a = family_find_arm(family_find("net"), "safenet-noall");
+	assert_non_null(a);
+	assert_string_equal(a->mechanism, "all");
+	assert_string_equal(a->module, "safenet_noall");
 }
 
 int main(void)
@@ -173,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_t_quantile),
 		cmocka_unit_test(test_group),
 		cmocka_unit_test(test_exact_interaction),
+		cmocka_unit_test(test_none_splits_interaction),
 		cmocka_unit_test(test_exact_additive),
 		cmocka_unit_test(test_welch_intervals),
 		cmocka_unit_test(test_unknown_spread),

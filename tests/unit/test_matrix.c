@@ -211,8 +211,8 @@ static const struct {
 	{ "unknown-arm.ini", 2, "unknown arm 'nosuchnull' in family null (known: null_blk "
 				"rawnull safenull safenull-noerror safenull-nochecked "
 				"safenull-nobounds safenull-noarc safenull-noguards "
-				"safenull-noreqref safenull-noadapter safenull-noresult rustnull "
-				"rnull)" },
+				"safenull-noreqref safenull-noadapter safenull-noresult safenull-noall "
+				"rustnull rnull)" },
 	{ "missing-rw.ini", 4, "workload 'r': rw is not set (here or in [workloads])" },
 	{ "bad-params.ini", 3, "params: unknown null_blk parameter 'queue_mode'" },
 	{ "seq-past-end.ini", 2, "workload 'r' on family null: 100000 I/Os of 131072 bytes "

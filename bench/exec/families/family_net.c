@@ -79,6 +79,7 @@ static const struct family_arm net_arms[] = {
 	FAMILY_SAFE_VARIANT("safenet", "noskbown", "safenet%da"),
 	FAMILY_SAFE_VARIANT("safenet", "noadapter", "safenet%da"),
 	FAMILY_SAFE_VARIANT("safenet", "noresult", "safenet%da"),
+	FAMILY_SAFE_VARIANT("safenet", "noall", "safenet%da"),
 	{ .name = "rustnet", .module = "rustnet", .device = "rustnet%da", .role = ARM_RUST,
 	  .rust_kernel = true },
 	{ .name = NULL },

@@ -75,6 +75,7 @@ static const struct family_arm null_arms[] = {
 	FAMILY_SAFE_VARIANT("safenull", "noreqref", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "noadapter", "/dev/safenull%d"),
 	FAMILY_SAFE_VARIANT("safenull", "noresult", "/dev/safenull%d"),
+	FAMILY_SAFE_VARIANT("safenull", "noall", "/dev/safenull%d"),
 	{ .name = "rustnull", .module = "rustnull", .device = "/dev/rustnull%d",
 	  .role = ARM_RUST, .rust_kernel = true },
 	{ .name = "rnull", .module = RNULL_MODULE, .device = "/dev/rnullb%d",

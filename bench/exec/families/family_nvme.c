@@ -61,6 +61,7 @@ static const struct family_arm nvme_arms[] = {
 	FAMILY_SAFE_VARIANT("safenvme", "nommio", "/dev/safenvme%dn1"),
 	FAMILY_SAFE_VARIANT("safenvme", "noadapter", "/dev/safenvme%dn1"),
 	FAMILY_SAFE_VARIANT("safenvme", "noresult", "/dev/safenvme%dn1"),
+	FAMILY_SAFE_VARIANT("safenvme", "noall", "/dev/safenvme%dn1"),
 	{ .name = "rustnvme", .module = "rustnvme", .device = "/dev/rustnvme%dn1",
 	  .role = ARM_RUST, .rust_kernel = true },
 	{ .name = NULL },
