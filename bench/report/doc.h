@@ -14,7 +14,7 @@
  * (report_ablation.c): written once, to Markdown and HTML side by side.
  */
 #define CELL_LEN	160
-#define MAX_COLS	16
+#define MAX_COLS	20
 
 struct doc {
 	FILE *md, *html;

@@ -1268,6 +1268,9 @@ int run_main(int argc, char **argv)
 		}
 		taint_before = preflight_taint();
 	}
+	if (!strcmp(mode, "vm") && !strcmp(o.clock, "icount") && !insn_plugin_usable(top, o.clock))
+		fprintf(stderr, "twinbench run: no exact instruction counts: %s/plugin/insncount.so "
+			"is not built (make userspace builds it)\n", top);
 	if (o.resume) {
 		if (check_space(rundir, p.n - count_done(&p, rundir),
 				!strcmp(mode, "vm") && insn_plugin_usable(top, o.clock)))
