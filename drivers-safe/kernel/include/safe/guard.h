@@ -111,6 +111,9 @@ static __always_inline void __safe_mutex_guard_drop(struct safe_mutex_guard *g)
  * __safe_scoped - run the following statement once, holding guard @g of @gtype made by
  * @lock_fn(@arg) and released by @drop_fn(&@g) on every exit. Guard types have a
  * pointer member raw. Building block for the locked scopes of other headers.
+ * The loops run on @done, a local the compiler follows, never on a pointer: the kernel
+ * builds with -fno-delete-null-pointer-checks, so a test of the lock or data pointer
+ * would stay in the code (a compare and a branch per scope).
  */
 #ifndef SAFE_NO_GUARDS
 #define __safe_scoped(gtype, lock_fn, drop_fn, arg, g, done)		\
@@ -119,16 +122,18 @@ static __always_inline void __safe_mutex_guard_drop(struct safe_mutex_guard *g)
 #else
 /* The inner one-pass loop makes break leave through the unlock. */
 #define __safe_scoped(gtype, lock_fn, drop_fn, arg, g, done)		\
-	for (gtype g = lock_fn(arg); g.raw; drop_fn(&g), g.raw = NULL)	\
-		for (bool done = true; done; done = false)
+	for (gtype g = lock_fn(arg), *done = NULL; !done;		\
+	     drop_fn(&g), done = (void *)1)				\
+		for (; !done; done = (void *)1)
 #endif
 
-/* The inner loop binds the data pointer @d for one pass. */
+/* The inner loop binds the data pointer @d for the one pass. */
 #define __safe_locked(kind, l, d, g, done)				\
 	__safe_scoped(struct safe_##kind##_guard, __safe_##kind##_guard_lock, \
 		      __safe_##kind##_guard_drop, &(l)->raw, g, done)	\
-		for (typeof(&ACCESS_PRIVATE(l, data)) d = &ACCESS_PRIVATE(l, data); \
-		     d; d = NULL)
+		for (typeof(&ACCESS_PRIVATE(l, data)) d __maybe_unused =	\
+			     &ACCESS_PRIVATE(l, data);				\
+		     !done; done = (void *)1)
 
 /* Run the following statement with spinlock @l held and @d pointing at its data. */
 #define safe_spin_locked(l, d)	__safe_locked(spin, l, d, __UNIQUE_ID(guard), __UNIQUE_ID(done))
