@@ -18,7 +18,6 @@
 #include "vec.h"
 #include "../../plugin/insnclass.h"
 
-
 const struct metric_info metric_table[] = {
 	{ "iops", "IO/s", true, true, "I/O operations per second (fio)", false },
 	{ "bw", "B/s", true, true, "bandwidth in bytes per second (fio)", false },

@@ -4,9 +4,9 @@
 # A variant is the same driver source built with one SAFE_NO_<MECHANISM> switch defined
 # (drivers-safe/kernel/README.md), or with every switch defined (noall: the layer with no
 # mechanism left, so what it still costs over the raw twin is what no switch removes), as a
-# module of its own, <module>_no<mechanism>.ko, with the
-# same parameters and device names. Its only source is a generated one-line wrapper,
-# ablation_<variant>.c, that includes the driver's source; the switch comes from CFLAGS.
+# module of its own, <module>_no<mechanism>.ko, with the same parameters and device names.
+# Its only source is a generated one-line wrapper, ablation_<variant>.c, that includes the
+# driver's source; the switches come from CFLAGS.
 #
 # Use in a safe driver's Kbuild, after its own obj-m lines:
 #   include $(src)/../kernel/ablation.mk
@@ -23,8 +23,8 @@ safe_switch_nommio := SAFE_NO_MMIO_CHECK
 safe_switch_noskbown := SAFE_NO_SKB_OWNERSHIP
 safe_switch_noadapter := SAFE_NO_OPS_ADAPTER
 safe_switch_noresult := SAFE_NO_RESULT_CONV
-safe_switch_noall := $(foreach m,noerror nochecked nobounds noarc noguards noreqref nommio \
-	noskbown noadapter noresult,$(safe_switch_$(m)))
+# Every switch above (expanded here, before noall itself is defined).
+safe_switch_noall := $(foreach v,$(filter safe_switch_no%,$(.VARIABLES)),$($(v)))
 
 # $(1) module, $(2) source basename (without .c), $(3) mechanism suffix
 define safe_variant

@@ -56,19 +56,26 @@ static void test_group(void **state)
 	assert_true(isnan(g.var));
 }
 
-/* Exact counts (no spread): safe 110, raw 100, costs 4 and 3: 3 left as interaction. */
-static void test_exact_interaction(void **state)
+/* Exact counts (no spread): safe 110, raw 100, without bounds 106, without arc 107. */
+static void exact_breakdown(struct ablation_breakdown *b)
 {
 	const double safe[] = { 110, 110, 110, 110 }, raw[] = { 100, 100, 100, 100 };
 	const double nob[] = { 106, 106, 106, 106 }, noarc[] = { 107, 107, 107, 107 };
+
+	memset(b, 0, sizeof(*b));
+	ablation_group_of(safe, N_OF(safe), &b->safe);
+	ablation_group_of(raw, N_OF(raw), &b->raw);
+	set_part(b, "bounds", nob, N_OF(nob));
+	set_part(b, "arc", noarc, N_OF(noarc));
+}
+
+/* The exact breakdown: costs 4 and 3 of a gap of 10, so 3 left as interaction. */
+static void test_exact_interaction(void **state)
+{
 	struct ablation_breakdown b;
 
 	(void)state;
-	memset(&b, 0, sizeof(b));
-	ablation_group_of(safe, N_OF(safe), &b.safe);
-	ablation_group_of(raw, N_OF(raw), &b.raw);
-	set_part(&b, "bounds", nob, N_OF(nob));
-	set_part(&b, "arc", noarc, N_OF(noarc));
+	exact_breakdown(&b);
 	assert_int_equal(ablation_compute(&b), 0);
 	assert_close(b.parts[0].cost.value, 4, 1e-12);
 	assert_close(b.parts[1].cost.value, 3, 1e-12);
@@ -81,24 +88,18 @@ static void test_exact_interaction(void **state)
 }
 
 /*
- * The same twin with every mechanism out measured too (none = 101): of the interaction 3,
+ * The exact breakdown with every mechanism out measured too (none = 101): of the interaction 3,
  * 1 is left without a switch (none - raw) and 2 is overlap ((safe - none) - sum = 9 - 7).
  * With spread on none {100, 102}: the residual's interval is none's alone (raw is a point),
  * mean 1, se^2 = 2/2, df 1, half width 12.7062, so it holds 0.
  */
 static void test_none_splits_interaction(void **state)
 {
-	const double safe[] = { 110, 110, 110, 110 }, raw[] = { 100, 100, 100, 100 };
-	const double nob[] = { 106, 106, 106, 106 }, noarc[] = { 107, 107, 107, 107 };
 	const double none[] = { 101, 101, 101, 101 }, spread[] = { 100, 102 };
 	struct ablation_breakdown b;
 
 	(void)state;
-	memset(&b, 0, sizeof(b));
-	ablation_group_of(safe, N_OF(safe), &b.safe);
-	ablation_group_of(raw, N_OF(raw), &b.raw);
-	set_part(&b, "bounds", nob, N_OF(nob));
-	set_part(&b, "arc", noarc, N_OF(noarc));
+	exact_breakdown(&b);
 	ablation_group_of(none, N_OF(none), &b.none);
 	assert_int_equal(ablation_compute(&b), 0);
 	assert_close(b.interaction.value, 3, 1e-12);
