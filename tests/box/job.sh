@@ -4,7 +4,10 @@
 # script's plan counts them: CHECKS_MAIN, CHECKS_LOCKED); everything worth reading goes to
 # the share /out.
 # Usage: job.sh main     the guards, the host-mode make bench, SIGTERM and kill -9
-#        job.sh locked   a kernel that loads only signed modules: make bench stops first
+#        job.sh locked   a kernel booted to load only signed modules: make bench stops first
+#        job.sh all      main, then the locked checks twice in the same boot: after
+#                        module.sig_enforce=1 is set, and after lockdown is raised to
+#                        integrity (both can be raised at run time, never lowered)
 set -u
 cd /root/twinbench || exit 1
 . tests/lib/check.sh
@@ -67,27 +70,41 @@ uname -r >/out/uname.txt
 lsblk -o NAME,SIZE,FSTYPE,MOUNTPOINTS,TYPE >/out/lsblk.txt 2>&1
 binding boot
 
-case "${1:-}" in
-locked)
+# locked_checks WHY: make bench on a kernel that loads only signed modules, WHY being
+# what the message must give as the reason: it stops before loading anything.
+locked_n=0
+locked_checks() {
+	local why=$1 log before rc msg
+	locked_n=$((locked_n + 1))
+	log=/out/logs/bench-locked$locked_n.log
 	matrix /root/box.ini "$FREE_PCI" "allow_write=$FREE_PCI"
 	before=$(cut -d' ' -f1 /proc/modules | sort)
-	make bench MODE=host MATRIX=/root/box.ini FAMILIES=null,nvme >/out/logs/bench.log 2>&1
+	make bench MODE=host MATRIX=/root/box.ini FAMILIES=null,nvme >"$log" 2>&1
 	rc=$?
-	msg=$(grep 'loads only signed modules' /out/logs/bench.log | head -n 1)
-	echo "$msg" >/out/locked-message.txt
-	check "locked: make bench stops (status $rc) with the signing message" \
-		eval '[ $rc != 0 ] && [ -n "$msg" ]'
+	msg=$(grep 'loads only signed modules' "$log" | head -n 1)
+	echo "$msg" >>/out/locked-message.txt
+	check "locked: make bench stops (status $rc) with the signing message, naming $why" \
+		eval '[ $rc != 0 ] && echo "$msg" | grep -q -F "$why"'
 	check "locked: the message says why and how (sign-file, MOK, or enforcement off)" \
 		eval 'echo "$msg" | grep -q "sign-file" && echo "$msg" | grep -q "mokutil --import" &&
 			echo "$msg" | grep -q "enforcement off"'
 	check "locked: nothing was loaded" \
-		eval '[ "$(cut -d" " -f1 /proc/modules | sort)" = "$before" ] && ! grep -q -E "insmod|modprobe .* failed" /out/logs/bench.log'
+		eval '[ "$(cut -d" " -f1 /proc/modules | sort)" = "$before" ] && ! grep -q -E "insmod|modprobe .* failed" "$log"'
 	check "locked: the free controller stays with nvme" \
 		eval '[ "$(driver_of "$FREE_PCI")" = nvme ] && [ ! -e "$state" ]'
+}
+
+case "${1:-}" in
+locked)
+	if grep -q '\[integrity\]' /sys/kernel/security/lockdown; then
+		locked_checks "kernel lockdown [integrity]"
+	else
+		locked_checks "module.sig_enforce=1"
+	fi
 	exit 0
 	;;
-main) ;;
-*) echo "job.sh: main or locked" >&2; exit 2 ;;
+main | all) ;;
+*) echo "job.sh: main, locked or all" >&2; exit 2 ;;
 esac
 
 # The guards, before anything is loaded: the busy controller (its ext4 mounted, then its
@@ -239,3 +256,13 @@ check "net: a host-mode run of the net family ends with status 0 ($rc, $((SECOND
 awk -F, 'NR > 1 && $9 == 1 { print $2 }' /out/net-run/samples.csv | sort -u >/out/net-arms.txt
 check "net: veth, rawnet and safenet each gave valid samples ($(tr '\n' ' ' </out/net-arms.txt))" \
 	eval 'for a in veth rawnet safenet; do grep -q -x "$a" /out/net-arms.txt || exit 1; done'
+
+# The same system made to load only signed modules, as a booted lockdown=integrity or
+# module.sig_enforce=1 would: the enforcement the runner reads is the same sysfs state.
+if [ "$1" = all ]; then
+	binding before-locks
+	echo 1 >/sys/module/module/parameters/sig_enforce
+	locked_checks "module.sig_enforce=1"
+	echo integrity >/sys/kernel/security/lockdown
+	locked_checks "kernel lockdown [integrity] and module.sig_enforce=1"
+fi
