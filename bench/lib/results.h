@@ -12,6 +12,13 @@
 #include <stdio.h>
 #include "verdict.h"
 
+/*
+ * The kernel's taint letters that say it hit a problem, not what was loaded: a machine
+ * check (M), a bad page (B), an oops (D), a warning (W), a soft lockup (L). One of them in
+ * manifest.json's kernel_taint.taint_gained is a problem no sample's log check saw.
+ */
+#define RESULTS_TAINT_PROBLEMS "MBDWL"
+
 #define RESULTS_NAME_LEN	32	/* family, arm, metric, unit, setting */
 #define RESULTS_WORKLOAD_LEN	64
 #define RESULTS_TEXT_LEN	256	/* note, setting value, flags, settings_diff */

@@ -498,6 +498,10 @@ static void warn_host(const struct run_data *run, struct text_list *w)
 	if (truthy(v))
 		text_list_addf(w, "untuned host: irqbalance is running (interrupts move between "
 			       "CPUs)");
+	v = manifest_get(run->manifest, "taint_gained", buf, sizeof(buf));
+	if (v && strpbrk(v, RESULTS_TAINT_PROBLEMS))
+		text_list_addf(w, "host kernel: tainted '%s' during the run, a warning, oops or "
+			       "lockup outside the samples' windows: read the host's dmesg", v);
 	v = manifest_get(run->manifest, "governors_mixed", buf, sizeof(buf));
 	if (truthy(v))
 		text_list_addf(w, "untuned host: the CPUs run different frequency governors");

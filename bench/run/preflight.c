@@ -13,6 +13,7 @@
 #include "kmod.h"
 #include "manifest.h"
 #include "preflight.h"
+#include "results.h"
 #include "util.h"
 
 /* What the kernel appends to a signed module (scripts/sign-file). */
@@ -91,24 +92,42 @@ long preflight_taint(void)
 	return strtol(buf, NULL, 10);
 }
 
-/* {"value": N, "flags": "OE"}, or null when unreadable. */
-static json_t *taint_json(long value)
+/* The kernel's letters of taint @value into @flags (sizeof(TAINT_LETTERS) bytes). */
+static void taint_letters(long value, char *flags)
 {
-	char flags[sizeof(TAINT_LETTERS)];
 	size_t n = 0;
 
-	if (value < 0)
-		return json_null();
 	for (size_t b = 0; b < sizeof(TAINT_LETTERS) - 1; b++)
 		if (value & (1L << b))
 			flags[n++] = TAINT_LETTERS[b];
 	flags[n] = '\0';
+}
+
+/* {"value": N, "flags": "OE"}, or null when unreadable. */
+static json_t *taint_json(long value)
+{
+	char flags[sizeof(TAINT_LETTERS)];
+
+	if (value < 0)
+		return json_null();
+	taint_letters(value, flags);
 	return json_pack("{s:I, s:s}", "value", (json_int_t)value, "flags", flags);
 }
 
 int preflight_record_taint(const char *rundir, long before, char *err, size_t len)
 {
+	long after = preflight_taint();
+	char gained[sizeof(TAINT_LETTERS)] = "";
+
+	if (before >= 0 && after >= 0)
+		taint_letters(after & ~before, gained);
+	if (strpbrk(gained, RESULTS_TAINT_PROBLEMS)) {
+		fprintf(stderr, "twinbench run: WARNING: the kernel was tainted '%s' during the "
+			"run: it logged a warning, oops or lockup outside the samples' windows "
+			"(read dmesg)\n", gained);
+		fflush(stderr);
+	}
 	return manifest_set(rundir, "kernel_taint",
-			    json_pack("{s:o, s:o}", "before", taint_json(before), "after",
-				      taint_json(preflight_taint())), err, len);
+			    json_pack("{s:o, s:o, s:s}", "before", taint_json(before), "after",
+				      taint_json(after), "taint_gained", gained), err, len);
 }

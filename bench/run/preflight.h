@@ -22,7 +22,9 @@ long preflight_taint(void);
 
 /*
  * manifest.json's "kernel_taint": the taint before the run (@before) and now, with the
- * kernel's letters for each (O: out-of-tree module, E: unsigned module loaded).
+ * kernel's letters for each (O: out-of-tree module, E: unsigned module loaded), and the
+ * letters the run added ("taint_gained"). A problem among them (a warning, oops or lockup
+ * outside every sample's window, which no sample's log check saw) is said on stderr.
  */
 int preflight_record_taint(const char *rundir, long before, char *err, size_t len);
 

@@ -152,6 +152,7 @@ static void test_report_warns_planted_problems(void **state)
 		"turbo/boost is on",
 		"SMT is on",
 		"irqbalance is running",
+		"host kernel: tainted 'WOE' during the run",
 		"tracing overhead: null:",
 		"FIXTURE: synthetic data",
 		"bench/twinbench run --profile nightly --families null,net --mode vm --clock icount "
@@ -186,6 +187,7 @@ static void test_clean_run_has_no_host_warnings(void **state)
 	snprintf(path, sizeof(path), "%s/report.md", s.run);
 	md = slurp(path);
 	assert_null(strstr(md, "untuned host"));
+	assert_null(strstr(md, "host kernel:"));
 	assert_null(strstr(md, "guest log:"));
 	/* run-same has no BPF histograms: the report says the plot was skipped. */
 	assert_non_null(strstr(md, "no BPF latency histograms"));
