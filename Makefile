@@ -13,8 +13,7 @@
 #                                 2 loaded cores), then over an hour of tests
 #   make unit                                               the unit tests alone
 #   make test-faults [FAULTS="NAME..."]                     show each planted fault is caught
-#   make test-box     the box of make test (host mode in a Debian system under QEMU), with
-#                                 the locked kernels booted rather than raised (~25 min)
+#   make test-box     make test's host-mode box alone (a Debian system under QEMU, ~9 min)
 #   make kernels      fetch the kernels and create their build environments (idempotent)
 #   make host-prepare prepare the Rust tree of the running Debian Rust-enabled kernel (host mode)
 #   make modules-all  build our modules against every kernel
@@ -134,10 +133,9 @@ test-faults: deps
 	$(Q)$(MAKE) -C tests/unit
 	$(Q)tests/faults/run.sh $(FAULTS)
 
-# Host mode in the box (scripts/box.sh, tests/host/box.sh) with the locked kernels booted:
-# make test runs the box in one boot, raising the locks at its end.
+# Host mode in the box (scripts/box.sh, tests/host/box.sh), the part of make test alone.
 test-box: deps
-	$(Q)TWINBENCH_BOX_BOOTS=1 tests/run.sh host --only box
+	$(Q)tests/run.sh host --only box
 
 # The unit tests alone (tests/unit/Makefile), built and run.
 unit:

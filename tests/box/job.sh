@@ -5,9 +5,6 @@
 # the share /out.
 # Usage: job.sh main     the guards, the host-mode make bench, SIGTERM and kill -9
 #        job.sh locked   a kernel booted to load only signed modules: make bench stops first
-#        job.sh all      main, then the locked checks twice in the same boot: after
-#                        module.sig_enforce=1 is set, and after lockdown is raised to
-#                        integrity (both can be raised at run time, never lowered)
 set -u
 cd /root/twinbench || exit 1
 . tests/lib/check.sh
@@ -103,8 +100,8 @@ locked)
 	fi
 	exit 0
 	;;
-main | all) ;;
-*) echo "job.sh: main, locked or all" >&2; exit 2 ;;
+main) ;;
+*) echo "job.sh: main or locked" >&2; exit 2 ;;
 esac
 
 # The guards, before anything is loaded: the busy controller (its ext4 mounted, then its
@@ -260,13 +257,3 @@ check "net: a host-mode run of the net family ends with status 0 ($rc, $((SECOND
 awk -F, 'NR > 1 && $9 == 1 { print $2 }' /out/net-run/samples.csv | sort -u >/out/net-arms.txt
 check "net: veth, rawnet and safenet each gave valid samples ($(tr '\n' ' ' </out/net-arms.txt))" \
 	eval 'for a in veth rawnet safenet; do grep -q -x "$a" /out/net-arms.txt || exit 1; done'
-
-# The same system made to load only signed modules, as a booted lockdown=integrity or
-# module.sig_enforce=1 would: the enforcement the runner reads is the same sysfs state.
-if [ "$1" = all ]; then
-	binding before-locks
-	echo 1 >/sys/module/module/parameters/sig_enforce
-	locked_checks "module.sig_enforce=1"
-	echo integrity >/sys/kernel/security/lockdown
-	locked_checks "kernel lockdown [integrity] and module.sig_enforce=1"
-fi

@@ -3,12 +3,9 @@
 # newest kernel line, booted under QEMU with a busy NVMe controller (ext4 mounted, an LVM
 # volume) and a free one, runs the README's make bench in host mode on a fresh clone of
 # HEAD (tests/box/job.sh: the guards, the binding after a normal end, SIGTERM and kill -9,
-# the net family), then makes make bench stop before anything is loaded on a kernel that
-# loads only signed modules. In make test that is one boot: module.sig_enforce=1 and
-# lockdown=integrity are raised at run time at its end (job.sh all). With
-# TWINBENCH_BOX_BOOTS=1 (make test-box) the system is booted with each of them instead
-# (job.sh main, then job.sh locked twice). TWINBENCH_BOX=0 leaves the box out, as one
-# skipped check. Logs: build/test-logs/box/.
+# the net family); then the same system booted with lockdown=integrity and with
+# module.sig_enforce=1 must stop make bench before anything is loaded (job.sh locked).
+# TWINBENCH_BOX=0 leaves the box out, as one skipped check. Logs: build/test-logs/box/.
 set -uo pipefail
 . "$(dirname "$0")/../lib/check.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,13 +20,8 @@ if [ "${TWINBENCH_BOX:-1}" = 0 ]; then
 	skip "box: host mode in a machine in a box" "left out (TWINBENCH_BOX=0)"
 	exit 0
 fi
-boots=${TWINBENCH_BOX_BOOTS:-0}
 # The image, the tree, and a clean end of each boot; the box's own checks.
-if [ "$boots" = 1 ]; then
-	plan $((2 + 1 + CHECKS_MAIN + 2 * (1 + CHECKS_LOCKED)))
-else
-	plan $((2 + 1 + CHECKS_MAIN + 2 * CHECKS_LOCKED))
-fi
+plan $((2 + 1 + CHECKS_MAIN + 2 * (1 + CHECKS_LOCKED)))
 [ "$(id -u)" = 0 ] || { not_ok "box: runs as root (chroot, mkfs)"; exit 1; }
 
 logs=$top/build/test-logs/box
@@ -70,17 +62,14 @@ boot() {
 	[ -d "$share/logs" ] && cp -a "$share/logs" "$logs/$1/"
 	[ -d "$share/run" ] && cp -a "$share/run" "$logs/$1/run"
 }
-job=all
-[ "$boots" = 1 ] && job=main
-boot main $job
+boot main main
 sed 's/^/# /' "$logs/main/binding.txt" 2>/dev/null
 sed 's/^/# sigterm: /' "$logs/main/sigterm-stop.txt" 2>/dev/null
 for f in "$logs"/main/refused-*.txt; do [ -e "$f" ] && sed "s|^|# $(basename "$f" .txt): |" "$f"; done
 sed 's/^/# /' "$logs/main/run/summary.txt" 2>/dev/null
-sed 's/^/# locked: /' "$logs/main/locked-message.txt" 2>/dev/null
 
 n=0
-[ "$boots" = 1 ] && for lock in $LOCKS; do
+for lock in $LOCKS; do
 	n=$((n + 1))
 	mkdir -p "$shares/locked$n"
 	cp -a "$shares/main/twinbench" "$shares/locked$n/"
