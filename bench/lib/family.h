@@ -33,6 +33,9 @@ struct trace_session;
 	{ .name = twin_arm "-" mech, .module = twin_arm "_" mech, .device = dev,	\
 	  .role = ARM_VARIANT, .twin = twin_arm, .mechanism = mech + 2 }
 
+/* The mechanism of the variant with every mechanism out (arm "<twin_arm>-noall"). */
+#define FAMILY_MECHANISM_ALL	"all"
+
 /* One arm a family can load: the module, the device it makes, its role. */
 struct family_arm {
 	const char *name;	/* the arm name in matrices and results */

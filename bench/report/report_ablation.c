@@ -12,8 +12,10 @@
 #include <string.h>
 #include "ablation.h"
 #include "doc.h"
+#include "family.h"
 #include "figure.h"
 #include "report_ablation.h"
+#include "report_insn.h"
 
 /*
  * The per-I/O metrics a breakdown is given in, most exact first; CPU time only where no
@@ -21,9 +23,6 @@
  */
 static const char *const ablation_metrics[] = { "driver_insn_per_io", "insn_per_io", NULL };
 static const char *const ablation_fallback_metric = "cpu_ns_per_io";
-
-/* The variant with every mechanism out (arm <safe>-noall), as its "mechanism" fact names it. */
-static const char ablation_all[] = "all";
 
 /* Mechanisms in the order of drivers-safe/kernel/ablation.mk, so tables line up. */
 static const char *const mechanism_order[] = {
@@ -73,24 +72,32 @@ static void group_of_series(const struct run_data *run, const char *family, cons
 	free(v);
 }
 
+/* The first raw and safe twins among @family's @arms in @run, NULL where there is none. */
+static void twins_of(const struct run_data *run, const char *family,
+		     const struct name_list *arms, const char **raw, const char **safe)
+{
+	*raw = *safe = NULL;
+	for (size_t a = 0; a < arms->n; a++) {
+		const char *name = arms->names[a];
+
+		if (!*raw && run_arm_role(run, family, name) == ARM_RAW)
+			*raw = name;
+		else if (!*safe && run_arm_role(run, family, name) == ARM_SAFE)
+			*safe = name;
+	}
+}
+
 /* The breakdown of one family, workload and metric in @run; false when it cannot be made. */
 static bool breakdown_of(const struct run_data *run, const char *family, const char *workload,
 			 const char *metric, struct ablation_breakdown *b)
 {
 	struct name_list arms = { 0 };
-	const char *raw = NULL, *safe = NULL;
+	const char *raw, *safe;
 	bool ok;
 
 	memset(b, 0, sizeof(*b));
 	run_arms(run, family, &arms);
-	for (size_t a = 0; a < arms.n; a++) {
-		const char *name = arms.names[a];
-
-		if (!raw && run_arm_role(run, family, name) == ARM_RAW)
-			raw = name;
-		else if (!safe && run_arm_role(run, family, name) == ARM_SAFE)
-			safe = name;
-	}
+	twins_of(run, family, &arms, &raw, &safe);
 	for (size_t a = 0; safe && a < arms.n; a++) {
 		const char *mech = arm_mechanism(run, family, arms.names[a]);
 		const char *twin = facts_arm_get(&run->facts, family, arms.names[a], "twin");
@@ -98,7 +105,7 @@ static bool breakdown_of(const struct run_data *run, const char *family, const c
 
 		if (!mech || !twin || strcmp(twin, safe))
 			continue;
-		if (!strcmp(mech, ablation_all)) {
+		if (!strcmp(mech, FAMILY_MECHANISM_ALL)) {
 			group_of_series(run, family, arms.names[a], workload, metric, &b->none);
 			continue;
 		}
@@ -230,6 +237,36 @@ static void breakdown_table(struct doc *d, const struct run_data *run, const cha
 	name_list_free(&wls);
 }
 
+/*
+ * What "no switch" is made of, by function: the noall variant minus the raw twin per
+ * workload, from the exact instruction counts (runs without the plugin have none).
+ */
+static void residual_functions(struct doc *d, const struct run_data *run, const char *family)
+{
+	struct name_list arms = { 0 }, wls = { 0 };
+	const char *raw, *safe, *all = NULL;
+
+	run_arms(run, family, &arms);
+	twins_of(run, family, &arms, &raw, &safe);
+	for (size_t a = 0; safe && a < arms.n && !all; a++) {
+		const char *mech = arm_mechanism(run, family, arms.names[a]);
+		const char *twin = facts_arm_get(&run->facts, family, arms.names[a], "twin");
+
+		if (mech && twin && !strcmp(twin, safe) && !strcmp(mech, FAMILY_MECHANISM_ALL))
+			all = arms.names[a];
+	}
+	run_workloads(run, family, &wls);
+	for (size_t w = 0; raw && all && w < wls.n; w++) {
+		doc_para(d, "What 'no switch' is in %s, by function: %s minus %s, driver and "
+			 "layer instructions per I/O (exact counts; counterpart functions paired "
+			 "through the twin map).", wls.names[w], all, raw);
+		if (!insn_pair_driver_table(d, run, family, wls.names[w], raw, all))
+			doc_para(d, "No instruction profiles in this run.");
+	}
+	name_list_free(&wls);
+	name_list_free(&arms);
+}
+
 void section_ablation(struct doc *d, const struct run_data *run, const struct plot_list *pl)
 {
 	struct name_list families = { 0 };
@@ -263,6 +300,7 @@ void section_ablation(struct doc *d, const struct run_data *run, const struct pl
 		breakdown_metrics(run, fam, metrics);
 		for (const char **m = metrics; *m; m++)
 			breakdown_table(d, run, fam, *m);
+		residual_functions(d, run, fam);
 		snprintf(base, sizeof(base), "ablation-%s", fam);
 		for (size_t i = 0; i < pl->n; i++)
 			if (!strcmp(pl->v[i].base, base))

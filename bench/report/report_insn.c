@@ -226,6 +226,88 @@ static void pair_section(struct doc *d, const struct insn_diffs *t, const struct
 	name_list_free(&wls);
 }
 
+/* Largest |difference| first. */
+static int diff_by_size(const void *a, const void *b)
+{
+	const struct insn_diff *x = *(const struct insn_diff *const *)a;
+	const struct insn_diff *y = *(const struct insn_diff *const *)b;
+
+	return fabs(x->diff) < fabs(y->diff) ? 1 : fabs(x->diff) > fabs(y->diff) ? -1 :
+	       strcmp(x->function, y->function);
+}
+
+/* A driver or layer row of insn-diff.csv: what driver_insn_per_io counts. */
+static bool driver_class(const struct insn_diff *r)
+{
+	return !strcmp(r->class, "driver") || !strcmp(r->class, "layer");
+}
+
+bool insn_pair_driver_table(struct doc *d, const struct run_data *run, const char *family,
+			    const char *workload, const char *base, const char *cand)
+{
+	static const char *const heads[] = { "function", "class", "raw", "variant",
+					     "difference", NULL };
+	struct table tab = { .numeric = { false, false, true, true, true } };
+	const struct insn_diff **rows;
+	double total = 0, shown_sum = 0;
+	size_t n = 0, shown = 0;
+	bool have = false;
+	struct insn_diffs t;
+
+	if (!insn_diffs_load(run, &t))
+		return false;
+	rows = calloc(t.n, sizeof(*rows));
+	if (!rows)
+		abort();
+	for (size_t i = 0; i < t.n; i++) {
+		const struct insn_diff *r = &t.v[i];
+
+		if (strcmp(r->family, family) || strcmp(r->workload, workload) ||
+		    strcmp(r->baseline, base) || strcmp(r->candidate, cand) || !driver_class(r))
+			continue;
+		if (!strcmp(r->function, "[total]")) {
+			total += r->diff;
+			have = true;
+		} else {
+			rows[n++] = r;
+		}
+	}
+	if (!have)
+		goto out;
+	qsort(rows, n, sizeof(*rows), diff_by_size);
+	table_begin(d, &tab, heads);
+	for (size_t k = 0; k < n && shown < INSN_SHOWN_FUNCTIONS; k++, shown++) {
+		if (fabs(rows[k]->diff) < INSN_MIN_DIFF)
+			break;
+		cellf(&tab, 0, "%s", rows[k]->function);
+		cellf(&tab, 1, "%s", rows[k]->class);
+		cellf(&tab, 2, "%.1f", rows[k]->base);
+		cellf(&tab, 3, "%.1f", rows[k]->cand);
+		cellf(&tab, 4, "%+.1f", rows[k]->diff);
+		table_row(d, &tab);
+		shown_sum += rows[k]->diff;
+	}
+	if (shown < n) {
+		cellf(&tab, 0, "the rest (%zu functions)", n - shown);
+		cellf(&tab, 1, "-");
+		cellf(&tab, 2, "-");
+		cellf(&tab, 3, "-");
+		cellf(&tab, 4, "%+.1f", total - shown_sum);
+		table_row(d, &tab);
+	}
+	cellf(&tab, 0, "all (driver_insn_per_io)");
+	cellf(&tab, 1, "-");
+	cellf(&tab, 2, "-");
+	cellf(&tab, 3, "-");
+	cellf(&tab, 4, "%+.1f", total);
+	table_row(d, &tab);
+	table_end(d);
+out:
+	free(rows);
+	free(t.v);
+	return have;
+}
+
 /* Instruction classes and the cycle estimate --------------------------------------- */
 
 /* The arms the class section compares, by role: the raw, the safe and the Rust twin. */

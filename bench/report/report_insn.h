@@ -14,6 +14,15 @@ void section_insn(struct doc *d, const struct run_data *run, const struct plot_l
 void plot_insn(const struct run_data *run, const char *scripts_dir, const char *family,
 	       struct plot_list *out);
 
+/*
+ * Arm @cand minus arm @base in @workload of @family, by driver and layer function
+ * (insn-diff.csv, counterparts paired through the twin map): the largest differences, the
+ * rest in one row and the sum, which is the pair's driver_insn_per_io difference. False,
+ * with nothing written, when insn-diff.csv has no such pair.
+ */
+bool insn_pair_driver_table(struct doc *d, const struct run_data *run, const char *family,
+			    const char *workload, const char *base, const char *cand);
+
 /* The metrics "Does the C layer predict Rust?" compares: the whole path, driver plus layer. */
 #define RUST_PREDICT_METRICS	2
 

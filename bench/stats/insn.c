@@ -1596,8 +1596,9 @@ static void write_pair(FILE *f, const struct twin_map *tm, const struct group *b
 }
 
 /*
- * insn-diff.csv: for each raw twin, its safe twin minus it; for each safe twin, each Rust
- * arm minus it; counterpart functions paired through the twin map (a Rust symbol by its
+ * insn-diff.csv: for each raw twin, its safe twin minus it, and its safe twin built with
+ * every mechanism out (noall) minus it, what the breakdown's "no switch" is made of; for
+ * each safe twin, each Rust arm minus it; counterpart functions paired through the twin map (a Rust symbol by its
  * demangled path), anything else by its own name.
  */
 static int write_diff(const char *run_dir, const struct groups *gs, const struct facts *facts,
@@ -1624,6 +1625,11 @@ static int write_diff(const char *run_dir, const struct groups *gs, const struct
 			cand = partner(gs, facts, base, ARM_SAFE, NULL);
 			if (cand)
 				write_pair(t.f, &tm, base, cand);
+			for (cand = partner(gs, facts, base, ARM_VARIANT, NULL); cand;
+			     cand = partner(gs, facts, base, ARM_VARIANT, cand))
+				if (!strcmp(facts_arm_get(facts, cand->family, cand->arm,
+							  "mechanism") ?: "", FAMILY_MECHANISM_ALL))
+					write_pair(t.f, &tm, base, cand);
 		} else if (role == ARM_SAFE) {
 			for (cand = partner(gs, facts, base, ARM_RUST, NULL); cand;
 			     cand = partner(gs, facts, base, ARM_RUST, cand))

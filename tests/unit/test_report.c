@@ -20,6 +20,7 @@
 #include "report.h"
 #include "report_compare.h"
 #include "report_html.h"
+#include "report_insn.h"
 #include "report_run.h"
 
 #define PLOTS_DIR	FIXTURES "/../../plots"
@@ -195,6 +196,54 @@ static void test_clean_run_has_no_host_warnings(void **state)
 	scratch_remove(&s);
 }
 
+/*
+ * The by-function table under the breakdown: only driver and layer rows of the pair, the
+ * largest first, the rest and the sum from the [total] rows (a known answer).
+ */
+static void test_pair_driver_table(void **state)
+{
+	static const char csv[] =
+		"family,workload,baseline,candidate,function,module,class,base_insn_per_io,"
+		"cand_insn_per_io,diff_insn_per_io\n"
+		"null,w,rawnull,safenull-noall,[total],,driver,40.000,50.000,10.000\n"
+		"null,w,rawnull,safenull-noall,[total],,layer,0.000,3.000,3.000\n"
+		"null,w,rawnull,safenull-noall,[total],,core,900.000,1000.000,100.000\n"
+		"null,w,rawnull,safenull-noall,f_core,vmlinux,core,10.000,60.000,50.000\n"
+		"null,w,rawnull,safenull-noall,f_small,m,driver,1.000,0.800,-0.200\n"
+		"null,w,rawnull,safenull-noall,f_layer,m,layer,0.000,4.000,4.000\n"
+		"null,w,rawnull,safenull-noall,f_big,m,driver,20.000,28.000,8.000\n"
+		"null,w,rawnull,safenull,[total],,driver,40.000,46.000,6.000\n";
+	struct run_data run = { 0 };
+	struct doc d = { 0 };
+	char path[PATH_MAX + 32], *md = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(run.dir, sizeof(run.dir), "/tmp/twinbench-test-pair.XXXXXX");
+	assert_non_null(mkdtemp(run.dir));
+	snprintf(path, sizeof(path), "%s/insn-diff.csv", run.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(csv, f);
+	fclose(f);
+	d.md = open_memstream(&md, &len);
+	d.html = fopen("/dev/null", "w");
+	assert_true(insn_pair_driver_table(&d, &run, "null", "w", "rawnull", "safenull-noall"));
+	assert_false(insn_pair_driver_table(&d, &run, "null", "w", "rawnull", "safenull-nobounds"));
+	fclose(d.md);
+	fclose(d.html);
+	assert_non_null(strstr(md, "| f_big | driver | 20.0 | 28.0 | +8.0 |"));
+	assert_true(strstr(md, "| f_big |") < strstr(md, "| f_layer | layer | 0.0 | 4.0 | +4.0 |"));
+	assert_null(strstr(md, "f_core"));
+	assert_null(strstr(md, "| f_small |"));
+	assert_non_null(strstr(md, "| the rest (1 functions) | - | - | - | +1.0 |"));
+	assert_non_null(strstr(md, "| all (driver_insn_per_io) | - | - | - | +13.0 |"));
+	free(md);
+	unlink(path);
+	rmdir(run.dir);
+}
+
 static void test_html_is_self_contained(void **state)
 {
 	char path[2 * PATH_MAX];
@@ -365,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_report_has_summary_numbers),
 		cmocka_unit_test(test_report_warns_planted_problems),
 		cmocka_unit_test(test_clean_run_has_no_host_warnings),
+		cmocka_unit_test(test_pair_driver_table),
 		cmocka_unit_test(test_html_is_self_contained),
 		cmocka_unit_test(test_report_refuses_bad_folder),
 		cmocka_unit_test(test_compare_flags_planted_regression),
