@@ -5,7 +5,8 @@
 # "N passed, N failed, N skipped". A line carrying "# SKIP" counts as skipped, whatever its
 # verdict. Comment lines give wall times: after each host and guest test ("# host/NAME:
 # 143 s"; a guest test's includes its boot, a shared boot's tests say their share), the unit
-# tests together and the whole run. Exit status 0 only when nothing failed.
+# tests together and the whole run; at the end, a table of them, longest first. Exit status
+# 0 only when nothing failed.
 # Usage: tests/run.sh [unit|host|vm]... [--only NAME]... [--kernel LINE] [--on LINE]...
 #   The guest tests run on every kernel of scripts/kernels.sh (--on: only these), each
 #   booted from the cache with our modules built for it (make modules-all): in full on LINE
@@ -49,8 +50,13 @@ passed=0 failed=0 skipped=0 failures=()
 log_dir=$top/build/test-logs
 mkdir -p "$log_dir"
 
-# took NAME START: the comment line with NAME's wall time since START (a $SECONDS value).
-took() { echo "# $1: $((SECONDS - $2)) s"; }
+# took NAME START: the comment line with NAME's wall time since START (a $SECONDS value),
+# kept for the table of times the run ends with.
+times=()
+took() {
+	echo "# $1: $((SECONDS - $2)) s"
+	times+=("$((SECONDS - $2)) $1")
+}
 
 selected() {
 	[ ${#only[@]} -eq 0 ] && return 0
@@ -351,6 +357,9 @@ for k in "${kinds[@]}"; do
 	"run_$k"
 done
 
+# The time per part, longest first, where the end of a long log is all one reads.
+echo "# time per part (s):"
+printf '%s\n' "${times[@]}" | sort -rn | awk '{ n = $1; $1 = ""; printf "#   %5d %s\n", n, substr($0, 2) }'
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "# failed:"
 	printf '#   %s\n' "${failures[@]}"

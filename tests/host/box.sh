@@ -45,11 +45,13 @@ rc=$?
 check "box: a clean clone of HEAD builds in the box's system ($((SECONDS - t0)) s)" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || { tail -n 15 "$shares/main/tree-build.log" | sed 's/^/#   /'; exit 1; }
 
-# boot NAME JOB [APPEND]: boot the box on share NAME with job.sh JOB; its checks relayed.
+# boot NAME JOB TIMEOUT [APPEND]: boot the box on share NAME with job.sh JOB, stopped after
+# TIMEOUT s (about four times its time here, so a hang costs minutes, not CI's whole
+# limit); its checks relayed.
 boot() {
 	local share=$shares/$1 t0=$SECONDS rc
 	echo "exec bash /root/twinbench/tests/box/job.sh $2" >"$share/job.sh"
-	"$top/scripts/box.sh" boot "$share" --timeout 5400 ${3:+--append "$3"} >"$logs/$1.host.log" 2>&1
+	"$top/scripts/box.sh" boot "$share" --timeout "$3" ${4:+--append "$4"} >"$logs/$1.host.log" 2>&1
 	rc=$?
 	grep -E '^(not )?ok( |$)' "$share/job.log" >"$share/checks.tap" 2>/dev/null
 	replay "$share/checks.tap"
@@ -62,7 +64,7 @@ boot() {
 	[ -d "$share/logs" ] && cp -a "$share/logs" "$logs/$1/"
 	[ -d "$share/run" ] && cp -a "$share/run" "$logs/$1/run"
 }
-boot main main
+boot main main 1500
 sed 's/^/# /' "$logs/main/binding.txt" 2>/dev/null
 sed 's/^/# sigterm: /' "$logs/main/sigterm-stop.txt" 2>/dev/null
 for f in "$logs"/main/refused-*.txt; do [ -e "$f" ] && sed "s|^|# $(basename "$f" .txt): |" "$f"; done
@@ -73,7 +75,7 @@ for lock in $LOCKS; do
 	n=$((n + 1))
 	mkdir -p "$shares/locked$n"
 	cp -a "$shares/main/twinbench" "$shares/locked$n/"
-	boot "locked$n" locked "$lock"
+	boot "locked$n" locked 500 "$lock"
 	sed "s|^|# $lock: |" "$logs/locked$n/locked-message.txt" 2>/dev/null
 done
 sed 's/^/# time: /' "$logs/times.txt"
